@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Install what Paraphe's build, demo and tests need on a fresh Debian 12 machine.
+# Idempotent: every step is skipped when its result is already there.
+#   scripts/setup.sh            everything (token, PC/SC, browsers, wasm toolchain)
+#   PARAPHE_SETUP_MINIMAL=1     only what the host build and its SoftHSM tests need
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+apt_pkgs=(softhsm2 opensc gnutls-bin openssl libpcsclite-dev pkg-config libnss3-tools xmlsec1 xmlstarlet libxml2-utils)
+if [ -z "${PARAPHE_SETUP_MINIMAL:-}" ]; then
+  apt_pkgs+=(pcscd pcsc-tools vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome
+             python3-venv yubico-piv-tool chromium chromium-driver firefox-esr xvfb xauth binaryen)
+fi
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  log "apt: all packages present"
+fi
+
+[ -n "${PARAPHE_SETUP_MINIMAL:-}" ] && exit 0
+
+# Rust target for the WASM core.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "rustup: adding wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen-cli must equal the wasm-bindgen crate version pinned in Cargo.lock.
+wb_ver=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock 2>/dev/null || true)
+if [ -n "$wb_ver" ]; then
+  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+  if [ "$have" != "$wb_ver" ]; then
+    log "cargo: installing wasm-bindgen-cli $wb_ver (a few minutes, once)"
+    cargo install -q wasm-bindgen-cli --version "$wb_ver"
+  fi
+fi
+
+# Browser drivers that use Debian's browsers (no browser download).
+if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
+  log "npm: installing browser test drivers"
+  (cd tests/browser && npm install --no-audit --no-fund --silent)
+fi
+log "done"
