@@ -1,0 +1,9 @@
+//! Formats with no I/O, shared by the native host, its CLI and the WASM core.
+//!
+//! - [`x509`]: the facts of a certificate a person chooses by (usage, RGS level, eIDAS
+//!   qualified status).
+//! - [`pkcs1`]: the DigestInfo that RSASSA-PKCS1-v1_5 signs.
+
+pub mod pkcs1;
+pub mod policies;
+pub mod x509;

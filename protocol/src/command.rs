@@ -1,0 +1,206 @@
+//! Commands, their arguments and their results. One section per command; `docs/PROTOCOL.md`
+//! shows an example of each.
+
+use crate::algorithm::{EcdsaEncoding, HashAlgorithm, SignatureScheme};
+use crate::cert::{CertificateEntry, ModuleInfo, TokenInfo};
+use crate::pin::Pin;
+use serde::{Deserialize, Serialize};
+
+/// Every command of this protocol version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Command {
+    Hello,
+    Status,
+    ListCertificates,
+    Login,
+    Sign,
+    Decrypt,
+    Logout,
+}
+
+impl Command {
+    pub const ALL: [Command; 7] = [
+        Self::Hello,
+        Self::Status,
+        Self::ListCertificates,
+        Self::Login,
+        Self::Sign,
+        Self::Decrypt,
+        Self::Logout,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Hello => "hello",
+            Self::Status => "status",
+            Self::ListCertificates => "list-certificates",
+            Self::Login => "login",
+            Self::Sign => "sign",
+            Self::Decrypt => "decrypt",
+            Self::Logout => "logout",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// Commands that take no arguments accept `{}` or no `arguments` member at all.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoArguments {}
+
+// ---- hello -------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HelloArgs {
+    /// The extension's version, for the host's log.
+    #[serde(default)]
+    pub extension: Option<String>,
+}
+
+/// Sent as the `hello` event when the host starts, and as the result of `hello`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelloInfo {
+    pub protocol: u32,
+    /// The host's version (semver).
+    pub version: String,
+    /// `linux`, `windows`, `macos`…
+    pub os: String,
+    /// Which browser started the host, as far as its arguments tell: `chromium`, `firefox`
+    /// or `cli`.
+    pub caller: String,
+}
+
+// ---- status, list-certificates -----------------------------------------------------------
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusResult {
+    pub modules: Vec<ModuleInfo>,
+    pub tokens: Vec<TokenInfo>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateList {
+    pub certificates: Vec<CertificateEntry>,
+    pub tokens: Vec<TokenInfo>,
+    pub modules: Vec<ModuleInfo>,
+}
+
+// ---- login --------------------------------------------------------------------------------
+
+/// Opens a login session on the token that holds `certificate`'s key. The extension sends
+/// it only after the user consented and typed the PIN; the session it returns is the
+/// consent token that `sign` and `decrypt` require.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LoginArgs {
+    /// SHA-256 fingerprint of the certificate, 64 hex digits.
+    pub certificate: String,
+    /// Absent for tokens with a protected authentication path (PIN pad).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<Pin>,
+    /// Ends the session by itself after this many seconds (PIN session policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_seconds: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResult {
+    /// Opaque handle for `sign`, `decrypt` and `logout`.
+    pub session: String,
+    /// The key needs the PIN again for each use (CKA_ALWAYS_AUTHENTICATE); the host keeps
+    /// it, zeroized on logout, for the session's life.
+    pub always_authenticate: bool,
+    /// The PIN was (or will be) entered on the reader's PIN pad.
+    pub protected_authentication_path: bool,
+}
+
+// ---- sign ---------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SignArgs {
+    pub session: String,
+    /// The digest to sign, base64; its length must match `hash`.
+    pub digest: String,
+    pub hash: HashAlgorithm,
+    pub scheme: SignatureScheme,
+    /// ECDSA only; `raw` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecdsa_encoding: Option<EcdsaEncoding>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignResult {
+    /// base64.
+    pub signature: String,
+}
+
+// ---- decrypt ------------------------------------------------------------------------------
+
+/// RSA key transport schemes for unwrapping a CMS content-encryption key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DecryptScheme {
+    /// RSAES-PKCS1-v1_5 (RFC 8017 §7.2).
+    RsaPkcs1,
+    /// RSAES-OAEP (RFC 8017 §7.1) with MGF1 over the same hash and an empty label.
+    RsaOaep,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DecryptArgs {
+    pub session: String,
+    /// The wrapped key, base64 (at most 1024 bytes decoded: RSA-8192).
+    pub data: String,
+    pub scheme: DecryptScheme,
+    /// OAEP only; `sha1` when absent, as in RFC 8017's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oaep_hash: Option<HashAlgorithm>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecryptResult {
+    /// The unwrapped key, base64.
+    pub plaintext: String,
+}
+
+// ---- logout -------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LogoutArgs {
+    pub session: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_names_round_trip() {
+        for c in Command::ALL {
+            assert_eq!(Command::from_name(c.name()), Some(c));
+        }
+    }
+
+    #[test]
+    fn sign_args_are_exact() {
+        let ok = r#"{"session":"s1","digest":"AA==","hash":"sha256","scheme":"rsa-pss"}"#;
+        assert!(serde_json::from_str::<SignArgs>(ok).is_ok());
+        let extra = r#"{"session":"s1","digest":"AA==","hash":"sha256","scheme":"rsa-pss","x":1}"#;
+        assert!(serde_json::from_str::<SignArgs>(extra).is_err());
+        let bad_hash = r#"{"session":"s1","digest":"AA==","hash":"md5","scheme":"rsa-pss"}"#;
+        assert!(serde_json::from_str::<SignArgs>(bad_hash).is_err());
+    }
+}
