@@ -4,6 +4,7 @@
 //!   qualified status).
 //! - [`pkcs1`]: the DigestInfo that RSASSA-PKCS1-v1_5 signs.
 
+pub mod ecdsa;
 pub mod pkcs1;
 pub mod policies;
 pub mod x509;

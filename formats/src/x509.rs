@@ -198,7 +198,7 @@ fn policy_oids(cert: &X509Certificate<'_>) -> Vec<String> {
         .iter()
         .find_map(|ext| match ext.parsed_extension() {
             ParsedExtension::CertificatePolicies(p) => {
-                Some(p.iter().map(|pi| pi.policy_id.to_id_string()).collect())
+                Some(p.iter().map(|pi| oid_string(&pi.policy_id)).collect())
             }
             _ => None,
         })
@@ -256,6 +256,50 @@ fn qc_statements(cert: &X509Certificate<'_>) -> QualifiedStatus {
         }
     }
     status
+}
+
+/// Dotted form of an OID, including arcs too large for 64 bits (UUID-based `2.25.<uuid>`
+/// OIDs, X.667), which `Oid::to_id_string` prints as hex. X.690 §8.19: base-128 arcs, the
+/// first encoding 40 × arc1 + arc2.
+pub fn oid_string(oid: &Oid<'_>) -> String {
+    let bytes = oid.as_bytes();
+    let mut arcs: Vec<Vec<u8>> = Vec::new();
+    let mut current: Vec<u8> = Vec::new(); // big-endian base-256 accumulator
+    for b in bytes {
+        // current = current * 128 + (b & 0x7f)
+        let mut carry = u32::from(b & 0x7f);
+        for byte in current.iter_mut().rev() {
+            let v = u32::from(*byte) * 128 + carry;
+            *byte = (v & 0xff) as u8;
+            carry = v >> 8;
+        }
+        while carry > 0 {
+            current.insert(0, (carry & 0xff) as u8);
+            carry >>= 8;
+        }
+        if b & 0x80 == 0 {
+            arcs.push(std::mem::take(&mut current));
+        }
+    }
+    let mut parts: Vec<String> = Vec::with_capacity(arcs.len() + 1);
+    for (i, arc) in arcs.iter().enumerate() {
+        if i == 0 {
+            // The first subidentifier packs two arcs; it is small except under 2.x.
+            let v = arc.iter().fold(0u128, |acc, b| {
+                acc.saturating_mul(256).saturating_add(u128::from(*b))
+            });
+            let (a, b) = if v < 80 {
+                (v / 40, v - (v / 40) * 40)
+            } else {
+                (2, v - 80)
+            };
+            parts.push(a.to_string());
+            parts.push(b.to_string());
+        } else {
+            parts.push(serial_decimal(arc));
+        }
+    }
+    parts.join(".")
 }
 
 fn serial_hex(raw: &[u8]) -> String {
@@ -324,6 +368,24 @@ mod tests {
             "18446744073709551615"
         );
         assert_eq!(serial_hex(&[0x00, 0x0a, 0xbc]), "0abc");
+    }
+
+    #[test]
+    fn big_oid_arcs() {
+        // 2.25.329800735698586629295641978511506172918.2.2
+        let der: [u8; 22] = [
+            0x69, 0x83, 0xf0, 0x9d, 0xa7, 0xeb, 0xcf, 0xde, 0xe0, 0xc7, 0xa1, 0xa7, 0xb2, 0xc0,
+            0x94, 0x8c, 0xc8, 0xf9, 0xd7, 0x76, 0x02, 0x02,
+        ];
+        let oid = Oid::new(std::borrow::Cow::Borrowed(&der));
+        assert_eq!(
+            oid_string(&oid),
+            "2.25.329800735698586629295641978511506172918.2.2"
+        );
+        let small = Oid::from(&[1, 2, 250, 1, 86]).expect("oid");
+        assert_eq!(oid_string(&small), "1.2.250.1.86");
+        let qc = Oid::from(&[0, 4, 0, 194_112, 1, 2]).expect("oid");
+        assert_eq!(oid_string(&qc), "0.4.0.194112.1.2");
     }
 
     #[test]

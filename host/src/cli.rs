@@ -1,0 +1,512 @@
+//! The command line, for administrators, scripts and tests. It runs the same commands as
+//! native messaging, through the same dispatcher. Human output is French or English (from
+//! `LC_ALL` / `LC_MESSAGES` / `LANG`); `--json` output is stable.
+
+use crate::dispatch::{to_wire, Host};
+use crate::error::{Error, Result};
+use crate::{config, token};
+use paraphe_protocol::cert::{CertificateEntry, KeyPresence, Usage};
+use paraphe_protocol::command::{
+    CertificateList, LoginArgs, LoginResult, LogoutArgs, NoArguments, SignArgs, SignResult,
+    StatusResult,
+};
+use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, Pin, SignatureScheme};
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use zeroize::Zeroizing;
+
+pub enum Invocation {
+    Native {
+        caller: &'static str,
+        modules: Vec<PathBuf>,
+    },
+    Cli(Cli),
+}
+
+pub struct Cli {
+    modules: Vec<PathBuf>,
+    json: bool,
+    action: Action,
+}
+
+enum Action {
+    List,
+    Diagnose,
+    Sign(SignOptions),
+    Version,
+    Help,
+}
+
+struct SignOptions {
+    cert: String,
+    hash: HashAlgorithm,
+    digest_hex: String,
+    pss: bool,
+    ecdsa_der: bool,
+    pin_stdin: bool,
+    out: Option<PathBuf>,
+}
+
+/// Tells a browser launch from a person's, and parses the latter.
+pub fn parse(args: &[String]) -> std::result::Result<Invocation, String> {
+    match args {
+        // Chromium: argv[1] = chrome-extension://ID/ (and --parent-window=N on Windows).
+        [first, ..] if first.starts_with("chrome-extension://") => {
+            return Ok(Invocation::Native {
+                caller: "chromium",
+                modules: Vec::new(),
+            })
+        }
+        // Firefox: argv[1] = path of the host manifest, argv[2] = the extension id.
+        [manifest, id, ..]
+            if manifest.ends_with(".json") && (id.contains('@') || id.starts_with('{')) =>
+        {
+            return Ok(Invocation::Native {
+                caller: "firefox",
+                modules: Vec::new(),
+            })
+        }
+        _ => {}
+    }
+    let mut modules = Vec::new();
+    let mut json = false;
+    let mut words = Vec::new();
+    let mut opts: Vec<(String, Option<String>)> = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let takes_value = matches!(
+            a.as_str(),
+            "--module" | "--cert" | "--hash-alg" | "--digest" | "--out"
+        );
+        match a.as_str() {
+            "--json" => json = true,
+            "--module" => modules.push(PathBuf::from(it.next().ok_or("--module needs a path")?)),
+            _ if takes_value => opts.push((
+                a.clone(),
+                Some(it.next().ok_or(format!("{a} needs a value"))?.clone()),
+            )),
+            "--pss" | "--ecdsa-der" | "--pin-stdin" => opts.push((a.clone(), None)),
+            "-h" | "--help" => words.push("help".to_owned()),
+            "-V" | "--version" => words.push("version".to_owned()),
+            _ if a.starts_with('-') => return Err(format!("unknown option {a}")),
+            _ => words.push(a.clone()),
+        }
+    }
+    let opt = |name: &str| {
+        opts.iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.clone())
+    };
+    let flag = |name: &str| opts.iter().any(|(n, _)| n == name);
+    let action = match words.first().map(String::as_str) {
+        Some("native") => {
+            return Ok(Invocation::Native {
+                caller: "cli",
+                modules,
+            })
+        }
+        Some("list") => Action::List,
+        Some("diagnose") => Action::Diagnose,
+        Some("version") => Action::Version,
+        Some("help") | None => Action::Help,
+        Some("sign") => {
+            let hash_name = opt("--hash-alg").unwrap_or_else(|| "sha256".into());
+            Action::Sign(SignOptions {
+                cert: opt("--cert").ok_or("sign needs --cert <fingerprint>")?,
+                hash: HashAlgorithm::from_name(&hash_name)
+                    .ok_or(format!("unknown hash algorithm {hash_name}"))?,
+                digest_hex: opt("--digest").ok_or("sign needs --digest <hex>")?,
+                pss: flag("--pss"),
+                ecdsa_der: flag("--ecdsa-der"),
+                pin_stdin: flag("--pin-stdin"),
+                out: opt("--out").map(PathBuf::from),
+            })
+        }
+        Some(other) => return Err(format!("unknown command {other}")),
+    };
+    if words.len() > 1 {
+        return Err(format!("unexpected argument {}", words[1]));
+    }
+    Ok(Invocation::Cli(Cli {
+        modules,
+        json,
+        action,
+    }))
+}
+
+fn french() -> bool {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .is_some_and(|v| v.starts_with("fr"))
+}
+
+/// `fr` or `en` text.
+fn t(fr: &'static str, en: &'static str) -> &'static str {
+    if french() {
+        fr
+    } else {
+        en
+    }
+}
+
+const USAGE_EN: &str = "\
+paraphe-host: Paraphe's smart-card host (native messaging + command line)
+
+Usage:
+  paraphe-host list [--json]                  certificates on every token
+  paraphe-host sign --cert <sha256 fingerprint> --digest <hex>
+               [--hash-alg sha256|sha384|sha512|sha1] [--pss] [--ecdsa-der]
+               [--pin-stdin] [--out FILE] [--json]
+  paraphe-host diagnose [--json]              modules, tokens, PIN state, certificates
+  paraphe-host native                         speak native messaging on stdin/stdout
+  paraphe-host version
+Every command takes --module PATH (repeatable) to add a PKCS#11 module.
+Environment: PARAPHE_PKCS11_MODULES (path list), PARAPHE_CONFIG (config file),
+PARAPHE_LOG (error|warn|info|debug), PARAPHE_LOG_FILE.
+";
+
+const USAGE_FR: &str = "\
+paraphe-host : l'hôte carte à puce de Paraphe (native messaging + ligne de commande)
+
+Usage :
+  paraphe-host list [--json]                  certificats de tous les jetons
+  paraphe-host sign --cert <empreinte sha256> --digest <hex>
+               [--hash-alg sha256|sha384|sha512|sha1] [--pss] [--ecdsa-der]
+               [--pin-stdin] [--out FICHIER] [--json]
+  paraphe-host diagnose [--json]              modules, jetons, état du PIN, certificats
+  paraphe-host native                         parler native messaging sur stdin/stdout
+  paraphe-host version
+Chaque commande accepte --module CHEMIN (répétable) pour ajouter un module PKCS#11.
+Environnement : PARAPHE_PKCS11_MODULES (liste de chemins), PARAPHE_CONFIG (fichier de
+configuration), PARAPHE_LOG (error|warn|info|debug), PARAPHE_LOG_FILE.
+";
+
+pub fn usage_error(message: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "paraphe-host: {message}\n");
+    let _ = err.write_all(t(USAGE_FR, USAGE_EN).as_bytes());
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let mut host = Host::new(Box::new(token::from_environment(&cli.modules)), "cli");
+    let out = &mut io::stdout().lock();
+    let result = match cli.action {
+        Action::Help => out
+            .write_all(t(USAGE_FR, USAGE_EN).as_bytes())
+            .map_err(io_err),
+        Action::Version => {
+            writeln!(out, "paraphe-host {}", env!("CARGO_PKG_VERSION")).map_err(io_err)
+        }
+        Action::List => list(&mut host, cli.json, out),
+        Action::Diagnose => diagnose(&mut host, cli.json, out),
+        Action::Sign(o) => sign(&mut host, &o, cli.json, out),
+    };
+    host.end_all_sessions();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let wire = to_wire(&e);
+            if cli.json {
+                let _ = writeln!(out, "{}", serde_json::json!({ "error": wire }));
+            }
+            let _ = writeln!(
+                io::stderr(),
+                "paraphe-host: {} ({})",
+                wire.message,
+                wire.code.name()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn io_err(e: io::Error) -> Error {
+    Error::Internal(e.to_string())
+}
+
+fn print_json(out: &mut impl Write, value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
+    writeln!(out, "{text}").map_err(io_err)
+}
+
+fn list(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
+    let list: CertificateList = crate::commands::list_certificates::run(host, &NoArguments {})?;
+    if json {
+        return print_json(out, &list);
+    }
+    if list.tokens.is_empty() {
+        writeln!(out, "{}", t("Aucun jeton trouvé.", "No token found.")).map_err(io_err)?;
+    }
+    for token in &list.tokens {
+        writeln!(
+            out,
+            "{} « {} » ({} {}, {} {})",
+            t("Jeton", "Token"),
+            token.label,
+            token.manufacturer,
+            token.model,
+            t("série", "serial"),
+            token.serial
+        )
+        .map_err(io_err)?;
+        for c in list.certificates.iter().filter(|c| c.token == token.id) {
+            describe(out, c)?;
+        }
+    }
+    Ok(())
+}
+
+fn describe(out: &mut impl Write, c: &CertificateEntry) -> Result<()> {
+    let i = &c.info;
+    let who = i
+        .subject_common_name
+        .clone()
+        .unwrap_or_else(|| i.subject.clone());
+    let issuer = i
+        .issuer_common_name
+        .clone()
+        .unwrap_or_else(|| i.issuer.clone());
+    let usages: Vec<&str> = i
+        .usages
+        .iter()
+        .map(|u| match u {
+            Usage::Signing => t("signature", "signing"),
+            Usage::Authentication => t("authentification", "authentication"),
+            Usage::Encryption => t("chiffrement", "encryption"),
+        })
+        .collect();
+    let key = match c.private_key {
+        KeyPresence::Present => t("présente", "present"),
+        KeyPresence::HiddenUntilLogin => t("visible après saisie du PIN", "visible after login"),
+        KeyPresence::Absent => t("absente", "absent"),
+    };
+    let mut extras = Vec::new();
+    if let Some(level) = &i.rgs_level {
+        extras.push(format!("RGS {level}"));
+    }
+    if i.qualified.qc_compliance {
+        extras.push(
+            t("qualifié eIDAS", "eIDAS qualified").to_owned()
+                + if i.qualified.qc_sscd { " (QSCD)" } else { "" },
+        );
+    }
+    if c.always_authenticate == Some(true) {
+        extras.push(t("PIN à chaque usage", "PIN for every use").to_owned());
+    }
+    let lines = [
+        format!(
+            "  {} : {who} — {} {issuer}",
+            t("Certificat", "Certificate"),
+            t("émis par", "issued by")
+        ),
+        format!(
+            "    {} : {}",
+            t("Empreinte SHA-256", "SHA-256 fingerprint"),
+            c.fingerprint
+        ),
+        format!(
+            "    {} : {}",
+            t("Usage", "Usage"),
+            [usages.join(", ")]
+                .into_iter()
+                .chain(extras)
+                .collect::<Vec<_>>()
+                .join(" ; ")
+        ),
+        format!(
+            "    {} {} → {} ; {} {} {} ; CKA_ID {} ; {} : {key}",
+            t("Validité", "Valid"),
+            i.not_before,
+            i.not_after,
+            t("clé", "key"),
+            i.key_type,
+            i.curve.clone().unwrap_or_else(|| format!("{}", i.key_bits)),
+            c.cka_id,
+            t("clé privée", "private key"),
+        ),
+    ];
+    for l in lines {
+        writeln!(out, "{l}").map_err(io_err)?;
+    }
+    Ok(())
+}
+
+fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
+    let loaded = config::load();
+    let status: StatusResult = crate::commands::status::run(host, &NoArguments {})?;
+    let certificates = if status.modules.iter().any(|m| m.loaded) {
+        host.backend.certificates()?
+    } else {
+        Vec::new()
+    };
+    let known: Vec<serde_json::Value> = token::registry::BUILTIN
+        .iter()
+        .map(|(name, path)| serde_json::json!({"name": name, "path": path, "installed": std::path::Path::new(path).exists()}))
+        .collect();
+    if json {
+        return print_json(
+            out,
+            &serde_json::json!({
+                "host": host.hello(),
+                "config": { "path": loaded.path, "error": loaded.error },
+                "knownMiddleware": known,
+                "modules": status.modules,
+                "tokens": status.tokens,
+                "certificates": certificates,
+            }),
+        );
+    }
+    let w = |out: &mut dyn Write, s: String| writeln!(out, "{s}").map_err(io_err);
+    w(
+        out,
+        format!(
+            "paraphe-host {} ({})",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS
+        ),
+    )?;
+    let cfg = match (&loaded.path, &loaded.error) {
+        (Some(p), None) => p.display().to_string(),
+        (Some(p), Some(e)) => format!("{} — {} : {e}", p.display(), t("ignoré", "ignored")),
+        (None, _) => t("aucun", "none").to_owned(),
+    };
+    w(
+        out,
+        format!("{} : {cfg}", t("Fichier de configuration", "Config file")),
+    )?;
+    w(
+        out,
+        t("Middleware connus :", "Known middleware:").to_owned(),
+    )?;
+    for (name, path) in token::registry::BUILTIN {
+        let installed = std::path::Path::new(path).exists();
+        w(
+            out,
+            format!("  [{}] {name} — {path}", if installed { "x" } else { " " }),
+        )?;
+    }
+    w(out, t("Modules PKCS#11 :", "PKCS#11 modules:").to_owned())?;
+    if status.modules.is_empty() {
+        w(
+            out,
+            t(
+                "  aucun : installez le middleware de votre carte, ou indiquez --module",
+                "  none: install your card's middleware, or pass --module",
+            )
+            .to_owned(),
+        )?;
+    }
+    for m in &status.modules {
+        let state = match (&m.error, &m.library) {
+            (Some(e), _) => format!("{} ({e})", t("NON CHARGÉ", "NOT LOADED")),
+            (None, Some(lib)) => format!("{} — {lib}", t("chargé", "loaded")),
+            (None, None) => t("chargé", "loaded").to_owned(),
+        };
+        w(out, format!("  {} [{:?}] : {state}", m.path, m.source))?;
+    }
+    w(out, t("Jetons :", "Tokens:").to_owned())?;
+    for tk in &status.tokens {
+        let pin = if tk.pin.locked {
+            t("PIN BLOQUÉ", "PIN LOCKED")
+        } else if tk.pin.final_try {
+            t("dernier essai du PIN", "PIN: final try")
+        } else if tk.pin.count_low {
+            t("PIN : peu d'essais restants", "PIN: few tries left")
+        } else {
+            t("PIN ok", "PIN ok")
+        };
+        let pad = if tk.protected_authentication_path {
+            t(" ; clavier du lecteur", " ; PIN pad")
+        } else {
+            ""
+        };
+        w(
+            out,
+            format!(
+                "  « {} » ({} {}) {} ; {pin}{pad}",
+                tk.label, tk.manufacturer, tk.model, tk.slot_description
+            ),
+        )?;
+    }
+    w(out, t("Certificats :", "Certificates:").to_owned())?;
+    for c in &certificates {
+        describe(out, c)?;
+    }
+    Ok(())
+}
+
+fn read_pin_line() -> Result<Pin> {
+    let mut line = Zeroizing::new(String::new());
+    io::stdin().lock().read_line(&mut line).map_err(io_err)?;
+    let trimmed = line.trim_end_matches(['\r', '\n']).to_owned();
+    Pin::new(trimmed).map_err(|e| Error::InvalidArgument(e.into()))
+}
+
+fn sign(host: &mut Host, o: &SignOptions, json: bool, out: &mut impl Write) -> Result<()> {
+    let digest = hex::decode(o.digest_hex.trim())
+        .map_err(|e| Error::InvalidArgument(format!("--digest: {e}")))?;
+    let fingerprint = o.cert.to_ascii_lowercase().replace(':', "");
+    // The key type decides the scheme; read it from the certificate.
+    let list = crate::commands::list_certificates::run(host, &NoArguments {})?;
+    let entry = list
+        .certificates
+        .iter()
+        .find(|c| c.fingerprint == fingerprint)
+        .ok_or_else(|| Error::CertificateNotFound(fingerprint.clone()))?;
+    let scheme = match (entry.info.key_type.as_str(), o.pss) {
+        ("EC", _) => SignatureScheme::Ecdsa,
+        (_, true) => SignatureScheme::RsaPss,
+        (_, false) => SignatureScheme::RsaPkcs1,
+    };
+    let pin = if o.pin_stdin {
+        Some(read_pin_line()?)
+    } else {
+        None
+    };
+    let login: LoginResult = crate::commands::login::run(
+        host,
+        LoginArgs {
+            certificate: fingerprint.clone(),
+            pin,
+            ttl_seconds: None,
+        },
+    )?;
+    let args = SignArgs {
+        session: login.session.clone(),
+        digest: crate::commands::encode_b64(&digest),
+        hash: o.hash,
+        scheme,
+        ecdsa_encoding: (scheme == SignatureScheme::Ecdsa).then_some(if o.ecdsa_der {
+            EcdsaEncoding::Der
+        } else {
+            EcdsaEncoding::Raw
+        }),
+    };
+    let signed: Result<SignResult> = crate::commands::sign::run(host, &args);
+    crate::commands::logout::run(
+        host,
+        &LogoutArgs {
+            session: login.session,
+        },
+    )?;
+    let signed = signed?;
+    if let Some(path) = &o.out {
+        let raw = crate::commands::decode_b64("signature", &signed.signature, 1 << 16)?;
+        std::fs::write(path, raw).map_err(io_err)?;
+    }
+    if json {
+        print_json(
+            out,
+            &serde_json::json!({
+                "signature": signed.signature,
+                "scheme": scheme.name(),
+                "hash": o.hash.name(),
+                "certificate": fingerprint,
+            }),
+        )
+    } else {
+        writeln!(out, "{}", signed.signature).map_err(io_err)
+    }
+}

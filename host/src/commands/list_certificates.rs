@@ -1,0 +1,23 @@
+//! `list-certificates`: every certificate on every token, with the facts a user chooses by.
+
+use crate::dispatch::Host;
+use crate::error::Result;
+use paraphe_protocol::command::{CertificateList, NoArguments};
+
+pub fn run(host: &mut Host, _: &NoArguments) -> Result<CertificateList> {
+    let modules = host.backend.modules();
+    if !modules.iter().any(|m| m.loaded) {
+        return Ok(CertificateList {
+            certificates: Vec::new(),
+            tokens: Vec::new(),
+            modules,
+        });
+    }
+    let tokens = host.backend.tokens()?;
+    let certificates = host.backend.certificates()?;
+    Ok(CertificateList {
+        certificates,
+        tokens,
+        modules,
+    })
+}

@@ -1,0 +1,37 @@
+//! One module per command. Each `run` takes the command's typed arguments and returns its
+//! typed result; `dispatch` does the JSON.
+
+pub mod decrypt;
+pub mod hello;
+pub mod list_certificates;
+pub mod login;
+pub mod logout;
+pub mod sign;
+pub mod status;
+
+use crate::dispatch::{Host, LoginSession};
+use crate::error::{Error, Result};
+use base64::Engine as _;
+
+/// The live session named `id`, or `SESSION_NOT_FOUND`.
+pub(crate) fn session<'h>(host: &'h Host, id: &str) -> Result<&'h LoginSession> {
+    host.sessions
+        .get(id)
+        .ok_or_else(|| Error::SessionNotFound(id.to_owned()))
+}
+
+/// Standard base64 (RFC 4648 §4) with padding, as every binary field of the protocol.
+pub(crate) fn decode_b64(field: &str, value: &str, max: usize) -> Result<Vec<u8>> {
+    if value.len() > max.div_ceil(3) * 4 {
+        return Err(Error::InvalidArgument(format!(
+            "{field} is longer than {max} bytes"
+        )));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .map_err(|e| Error::InvalidArgument(format!("{field} is not base64: {e}")))
+}
+
+pub(crate) fn encode_b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

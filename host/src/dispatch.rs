@@ -1,0 +1,173 @@
+//! Request → command → response, and the one place where internal errors become wire
+//! errors ([`to_wire`]).
+
+use crate::commands;
+use crate::error::{Error, Result};
+use crate::token::{KeyRef, TokenBackend};
+use cryptoki::error::RvError;
+use paraphe_protocol::command::{Command, HelloInfo};
+use paraphe_protocol::{ErrorCode, Pin, RawRequest, RequestId, Response, WireError};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// A login session: the consent token the extension got for one batch.
+pub struct LoginSession {
+    pub key: KeyRef,
+    /// Kept only for keys that need the PIN at every use; zeroized when dropped.
+    pub pin: Option<Pin>,
+    pub expires: Option<Instant>,
+}
+
+/// The host's state for one native-messaging conversation (one browser port).
+pub struct Host {
+    pub backend: Box<dyn TokenBackend>,
+    pub sessions: HashMap<String, LoginSession>,
+    pub next_session: u64,
+    pub caller: String,
+}
+
+impl Host {
+    pub fn new(backend: Box<dyn TokenBackend>, caller: &str) -> Self {
+        Self {
+            backend,
+            sessions: HashMap::new(),
+            next_session: 1,
+            caller: caller.to_owned(),
+        }
+    }
+
+    pub fn hello(&self) -> HelloInfo {
+        HelloInfo {
+            protocol: paraphe_protocol::PROTOCOL_VERSION,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            os: std::env::consts::OS.to_owned(),
+            caller: self.caller.clone(),
+        }
+    }
+
+    /// Answers one frame. Never fails: every problem becomes an error response.
+    pub fn handle(&mut self, frame: &[u8]) -> Response {
+        self.expire_sessions();
+        let request: RawRequest<'_> = match serde_json::from_slice(frame) {
+            Ok(r) => r,
+            Err(e) => {
+                let id = serde_json::from_slice::<RequestId>(frame)
+                    .ok()
+                    .map(|r| r.id);
+                return Response::error(id, to_wire(&Error::InvalidJson(e.to_string())));
+            }
+        };
+        let id = request.id;
+        match self.run(&request) {
+            Ok(value) => Response::ok(id, value),
+            Err(e) => {
+                crate::log::info(&format!("request {id} ({}) failed: {e}", request.command));
+                Response::error(Some(id), to_wire(&e))
+            }
+        }
+    }
+
+    fn run(&mut self, request: &RawRequest<'_>) -> Result<serde_json::Value> {
+        let command = Command::from_name(request.command)
+            .ok_or_else(|| Error::UnknownCommand(request.command.to_owned()))?;
+        let raw = request.arguments.map_or("{}", |a| a.get());
+        match command {
+            Command::Hello => reply(commands::hello::run(self, &args(raw)?)),
+            Command::Status => reply(commands::status::run(self, &args(raw)?)),
+            Command::ListCertificates => reply(commands::list_certificates::run(self, &args(raw)?)),
+            Command::Login => reply(commands::login::run(self, args(raw)?)),
+            Command::Sign => reply(commands::sign::run(self, &args(raw)?)),
+            Command::Decrypt => reply(commands::decrypt::run(self, &args(raw)?)),
+            Command::Logout => reply(commands::logout::run(self, &args(raw)?)),
+        }
+    }
+
+    /// Ends sessions whose time-to-live has passed (PIN session policy).
+    fn expire_sessions(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.expires.is_some_and(|t| t <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for id in expired {
+            if let Some(s) = self.sessions.remove(&id) {
+                commands::logout::end(self, &s.key);
+            }
+        }
+    }
+
+    /// Ends every session, logging out of the tokens (port closed, card removed).
+    pub fn end_all_sessions(&mut self) {
+        let all: Vec<String> = self.sessions.keys().cloned().collect();
+        for id in all {
+            if let Some(s) = self.sessions.remove(&id) {
+                commands::logout::end(self, &s.key);
+            }
+        }
+    }
+}
+
+fn args<T: DeserializeOwned>(raw: &str) -> Result<T> {
+    serde_json::from_str(raw).map_err(|e| Error::InvalidArgument(e.to_string()))
+}
+
+fn reply<T: Serialize>(result: Result<T>) -> Result<serde_json::Value> {
+    result.and_then(|r| serde_json::to_value(r).map_err(|e| Error::Internal(e.to_string())))
+}
+
+/// The only mapping from internal errors to wire errors. No wildcard arm on [`Error`]: a
+/// new internal error must decide its wire code here.
+pub fn to_wire(e: &Error) -> WireError {
+    let code = match e {
+        Error::InvalidJson(_) => ErrorCode::InvalidJson,
+        Error::UnknownCommand(_) => ErrorCode::UnknownCommand,
+        Error::InvalidArgument(_) => ErrorCode::InvalidArgument,
+        Error::UnsupportedAlgorithm(_) => ErrorCode::UnsupportedAlgorithm,
+        Error::DigestLength { .. } => ErrorCode::DigestLengthMismatch,
+        Error::CertificateNotFound(_) => ErrorCode::CertificateNotFound,
+        Error::PrivateKeyNotFound(_) => ErrorCode::PrivateKeyNotFound,
+        Error::PinRequired => ErrorCode::PinRequired,
+        Error::SessionNotFound(_) => ErrorCode::SessionNotFound,
+        Error::KeyUsageNotAllowed(_) => ErrorCode::KeyUsageNotAllowed,
+        Error::ModuleUnavailable(_) => ErrorCode::ModuleUnavailable,
+        Error::Pkcs11 { rv, .. } => pkcs11_code(*rv),
+        Error::Cryptoki(_) => ErrorCode::TokenError,
+        Error::Internal(_) => ErrorCode::Internal,
+    };
+    let mut wire = WireError::new(code, e.to_string());
+    if let Error::Pkcs11 { function, pin, .. } = e {
+        wire.function = Some(crate::error::c_name(*function));
+        wire.pin = *pin;
+    }
+    wire
+}
+
+/// PKCS#11 return values (PKCS#11 3.0 §5.1) the user can act on get their own code.
+fn pkcs11_code(rv: RvError) -> ErrorCode {
+    match rv {
+        RvError::PinIncorrect => ErrorCode::PinIncorrect,
+        RvError::PinLocked => ErrorCode::PinLocked,
+        RvError::PinLenRange | RvError::PinInvalid => ErrorCode::PinInvalid,
+        RvError::DeviceRemoved
+        | RvError::TokenNotPresent
+        | RvError::SessionHandleInvalid
+        | RvError::SessionClosed
+        | RvError::TokenNotRecognized => ErrorCode::TokenNotPresent,
+        RvError::FunctionCanceled => ErrorCode::UserCancelled,
+        RvError::MechanismInvalid | RvError::MechanismParamInvalid => {
+            ErrorCode::MechanismNotSupported
+        }
+        RvError::KeyFunctionNotPermitted | RvError::KeyTypeInconsistent => {
+            ErrorCode::KeyUsageNotAllowed
+        }
+        RvError::UserNotLoggedIn => ErrorCode::SessionNotFound,
+        RvError::DataLenRange | RvError::EncryptedDataLenRange | RvError::EncryptedDataInvalid => {
+            ErrorCode::InvalidArgument
+        }
+        _ => ErrorCode::TokenError,
+    }
+}

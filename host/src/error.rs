@@ -1,0 +1,90 @@
+//! The host's internal errors. They become wire errors in exactly one place:
+//! `dispatch::to_wire`.
+
+use cryptoki::context::Function;
+use cryptoki::error::{Error as CkError, RvError};
+use paraphe_protocol::PinStatus;
+use std::fmt;
+
+#[derive(Debug)]
+pub enum Error {
+    InvalidJson(String),
+    UnknownCommand(String),
+    InvalidArgument(String),
+    UnsupportedAlgorithm(String),
+    DigestLength {
+        expected: usize,
+        got: usize,
+    },
+    CertificateNotFound(String),
+    PrivateKeyNotFound(String),
+    PinRequired,
+    SessionNotFound(String),
+    KeyUsageNotAllowed(String),
+    /// No module is loaded at all, or the one needed failed.
+    ModuleUnavailable(String),
+    /// A PKCS#11 call failed. `pin` is the token's PIN state read right after a PIN error.
+    Pkcs11 {
+        rv: RvError,
+        function: Function,
+        pin: Option<PinStatus>,
+    },
+    /// Any other cryptoki failure (library loading, bad attribute conversion…).
+    Cryptoki(String),
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<CkError> for Error {
+    fn from(e: CkError) -> Self {
+        match e {
+            CkError::Pkcs11(rv, function) => Error::Pkcs11 {
+                rv,
+                function,
+                pin: None,
+            },
+            CkError::LibraryLoading(e) => Error::ModuleUnavailable(e.to_string()),
+            other => Error::Cryptoki(other.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidJson(m) => write!(f, "invalid JSON request: {m}"),
+            Error::UnknownCommand(c) => write!(f, "unknown command {c:?}"),
+            Error::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
+            Error::UnsupportedAlgorithm(m) => write!(f, "unsupported algorithm: {m}"),
+            Error::DigestLength { expected, got } => {
+                write!(
+                    f,
+                    "digest is {got} bytes, the hash algorithm makes {expected}"
+                )
+            }
+            Error::CertificateNotFound(fp) => write!(f, "no token present holds certificate {fp}"),
+            Error::PrivateKeyNotFound(fp) => {
+                write!(f, "no private key on the token matches certificate {fp}")
+            }
+            Error::PinRequired => f.write_str("the token needs a PIN and none was given"),
+            Error::SessionNotFound(s) => {
+                write!(f, "login session {s:?} is unknown, ended or expired")
+            }
+            Error::KeyUsageNotAllowed(m) => write!(f, "key usage does not allow this: {m}"),
+            Error::ModuleUnavailable(m) => write!(f, "PKCS#11 module unavailable: {m}"),
+            Error::Pkcs11 { rv, function, .. } => {
+                write!(f, "{} failed: {rv:?} ({rv})", c_name(*function))
+            }
+            Error::Cryptoki(m) => write!(f, "PKCS#11 error: {m}"),
+            Error::Internal(m) => write!(f, "internal error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// `C_Login` for `Function::Login`: the name the PKCS#11 specification and module logs use.
+pub fn c_name(function: Function) -> String {
+    format!("C_{function:?}")
+}

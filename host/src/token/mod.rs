@@ -1,0 +1,99 @@
+//! Token access behind a small trait, so commands never name a backend.
+//!
+//! The PKCS#11 backend ([`pkcs11::Pkcs11Backend`]) is the one the product uses; modules
+//! come from [`registry`]. Tests of the command layer use a fake.
+
+pub mod pkcs11;
+pub mod registry;
+
+use crate::error::Result;
+use paraphe_protocol::cert::{CertificateEntry, ModuleInfo, TokenInfo};
+use paraphe_protocol::{HashAlgorithm, Pin};
+use zeroize::Zeroizing;
+
+/// A private key the user logged in to. Opaque to commands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRef {
+    /// Backend-assigned handle of the logged-in key.
+    pub handle: u64,
+    pub always_authenticate: bool,
+    pub protected_authentication_path: bool,
+    /// `RSA` or `EC`.
+    pub key_type: String,
+    /// The certificate (DER) the user chose the key by.
+    pub certificate: Vec<u8>,
+}
+
+/// What the token computes. The command layer builds its input (DigestInfo for
+/// PKCS#1 v1.5) and converts its output (ECDSA to DER).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignMechanism {
+    /// `CKM_RSA_PKCS` over a DigestInfo.
+    RsaPkcs,
+    /// `CKM_RSA_PKCS_PSS` over a digest, MGF1 with the same hash, salt = digest length.
+    RsaPss(HashAlgorithm),
+    /// `CKM_ECDSA` over a digest; raw `r || s`.
+    Ecdsa,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecryptMechanism {
+    /// `CKM_RSA_PKCS`.
+    RsaPkcs,
+    /// `CKM_RSA_PKCS_OAEP`, MGF1 over the same hash, empty label.
+    RsaOaep(HashAlgorithm),
+}
+
+/// Everything the host does with a token.
+pub trait TokenBackend {
+    /// Modules tried, loaded or not, and why not.
+    fn modules(&mut self) -> Vec<ModuleInfo>;
+    /// Tokens present in every loaded module.
+    fn tokens(&mut self) -> Result<Vec<TokenInfo>>;
+    /// Every certificate on every token present.
+    fn certificates(&mut self) -> Result<Vec<CertificateEntry>>;
+    /// Logs in to the token holding `fingerprint`'s key (user PIN, or the protected
+    /// authentication path when `pin` is `None`) and finds the key. Never retries.
+    fn login(&mut self, fingerprint: &str, pin: Option<&Pin>) -> Result<KeyRef>;
+    /// Signs `input` with the key. `pin` is the context-specific PIN for keys with
+    /// CKA_ALWAYS_AUTHENTICATE.
+    fn sign(
+        &mut self,
+        key: &KeyRef,
+        pin: Option<&Pin>,
+        mechanism: SignMechanism,
+        input: &[u8],
+    ) -> Result<Vec<u8>>;
+    /// Decrypts (unwraps) `input` with the key.
+    fn decrypt(
+        &mut self,
+        key: &KeyRef,
+        pin: Option<&Pin>,
+        mechanism: DecryptMechanism,
+        input: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>>;
+    /// Logs out of the key's token and closes its session.
+    fn logout(&mut self, key: &KeyRef) -> Result<()>;
+}
+
+/// The PKCS#11 backend with modules from every source: `--module` paths, the
+/// `PARAPHE_PKCS11_MODULES` list, the config file and the built-in list.
+pub fn from_environment(cli_modules: &[std::path::PathBuf]) -> pkcs11::Pkcs11Backend {
+    let loaded = crate::config::load();
+    if let Some(e) = &loaded.error {
+        let path = loaded
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        crate::log::warn(&format!("config file {path} ignored: {e}"));
+    }
+    let env = std::env::var("PARAPHE_PKCS11_MODULES").ok();
+    let specs = registry::resolve(
+        cli_modules,
+        env.as_deref(),
+        &loaded.config.modules,
+        loaded.config.builtin_modules,
+    );
+    pkcs11::Pkcs11Backend::new(specs, loaded.config.policy_hints())
+}

@@ -1,0 +1,646 @@
+//! The PKCS#11 backend, on `cryptoki` (PKCS#11 3.0 §5: general purpose, slot and token,
+//! session, object, signing and decryption function groups).
+
+use super::registry::{self, ModuleSpec};
+use super::{DecryptMechanism, KeyRef, SignMechanism, TokenBackend};
+use crate::error::{Error, Result};
+use crate::log;
+use base64::Engine as _;
+use cryptoki::context::Pkcs11;
+use cryptoki::error::{Error as CkError, RvError};
+use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource, PkcsPssParams};
+use cryptoki::mechanism::{Mechanism, MechanismType};
+use cryptoki::object::{
+    Attribute, AttributeType, CertificateType, KeyType, ObjectClass, ObjectHandle,
+};
+use cryptoki::session::{Session, UserType};
+use cryptoki::slot::Slot;
+use cryptoki::types::AuthPin;
+use paraphe_formats::policies::PolicyHint;
+use paraphe_formats::x509;
+use paraphe_protocol::cert::{CertificateEntry, KeyPresence, ModuleInfo, TokenInfo};
+use paraphe_protocol::{HashAlgorithm, Pin, PinStatus};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use zeroize::Zeroizing;
+
+mod raw;
+
+struct Module {
+    spec: ModuleSpec,
+    ctx: std::result::Result<Pkcs11, String>,
+    library: Option<String>,
+}
+
+/// A certificate found on a token.
+struct Located {
+    module: usize,
+    slot: Slot,
+    cka_id: Vec<u8>,
+    der: Vec<u8>,
+}
+
+/// A private key the user logged in to.
+struct LoggedKey {
+    module: usize,
+    slot: Slot,
+    handle: ObjectHandle,
+}
+
+pub struct Pkcs11Backend {
+    specs: Vec<ModuleSpec>,
+    /// Loaded on first use, so the host answers `hello` before touching any module.
+    modules: Option<Vec<Module>>,
+    hints: Vec<PolicyHint>,
+    /// One open session per (module, slot) the user logged in to: PKCS#11 login state lasts
+    /// while a session to the token is open (PKCS#11 3.0 §5.6 C_Login).
+    sessions: HashMap<(usize, u64), Session>,
+    keys: HashMap<u64, LoggedKey>,
+    next_key: u64,
+}
+
+impl Pkcs11Backend {
+    pub fn new(specs: Vec<ModuleSpec>, hints: Vec<PolicyHint>) -> Self {
+        Self {
+            specs,
+            modules: None,
+            hints,
+            sessions: HashMap::new(),
+            keys: HashMap::new(),
+            next_key: 1,
+        }
+    }
+
+    fn modules_loaded(&mut self) -> &[Module] {
+        let specs = &self.specs;
+        self.modules.get_or_insert_with(|| {
+            specs
+                .iter()
+                .map(|spec| {
+                    let ctx = registry::load(&spec.path);
+                    match &ctx {
+                        Ok(_) => {
+                            log::debug(&format!("loaded PKCS#11 module {}", spec.path.display()))
+                        }
+                        Err(e) => log::warn(&format!(
+                            "PKCS#11 module {} not loaded: {e}",
+                            spec.path.display()
+                        )),
+                    }
+                    let library = ctx
+                        .as_ref()
+                        .ok()
+                        .and_then(|c| c.get_library_info().ok())
+                        .map(|i| {
+                            let v = i.library_version();
+                            format!(
+                                "{} {} {}.{}",
+                                i.manufacturer_id(),
+                                i.library_description(),
+                                v.major(),
+                                v.minor()
+                            )
+                        });
+                    Module {
+                        spec: spec.clone(),
+                        ctx,
+                        library,
+                    }
+                })
+                .collect()
+        })
+    }
+
+    fn loaded_contexts(&mut self) -> Result<Vec<(usize, Pkcs11)>> {
+        let modules = self.modules_loaded();
+        let ctxs: Vec<(usize, Pkcs11)> = modules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| m.ctx.as_ref().ok().map(|c| (i, c.clone())))
+            .collect();
+        if ctxs.is_empty() {
+            let why = if modules.is_empty() {
+                "no PKCS#11 module configured or installed".to_owned()
+            } else {
+                modules
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{}: {}",
+                            m.spec.path.display(),
+                            m.ctx.as_ref().err().map_or("", String::as_str)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            return Err(Error::ModuleUnavailable(why));
+        }
+        Ok(ctxs)
+    }
+
+    /// The session to use on a slot: the logged-in one if any, else a fresh read-only one.
+    fn with_session<T>(
+        &mut self,
+        module: usize,
+        ctx: &Pkcs11,
+        slot: Slot,
+        f: impl FnOnce(&Session) -> Result<T>,
+    ) -> Result<T> {
+        if let Some(s) = self.sessions.get(&(module, slot.id())) {
+            return f(s);
+        }
+        let s = ctx.open_ro_session(slot)?;
+        f(&s)
+    }
+
+    fn token_info(module_path: &str, ctx: &Pkcs11, slot: Slot) -> Result<TokenInfo> {
+        let ti = ctx.get_token_info(slot)?;
+        let si = ctx.get_slot_info(slot)?;
+        let id = {
+            let mut h = Sha256::new();
+            for part in [module_path, ti.serial_number(), ti.label()] {
+                h.update(part.as_bytes());
+                h.update([0]);
+            }
+            hex::encode(&h.finalize()[..8])
+        };
+        let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok(TokenInfo {
+            id,
+            label: ti.label().trim().to_owned(),
+            manufacturer: ti.manufacturer_id().trim().to_owned(),
+            model: ti.model().trim().to_owned(),
+            serial: ti.serial_number().trim().to_owned(),
+            module: module_path.to_owned(),
+            slot_description: si.slot_description().trim().to_owned(),
+            login_required: ti.login_required(),
+            protected_authentication_path: ti.protected_authentication_path(),
+            pin: PinStatus::from_flags(
+                ti.user_pin_count_low(),
+                ti.user_pin_final_try(),
+                ti.user_pin_locked(),
+            ),
+            min_pin_length: len(ti.min_pin_length()),
+            max_pin_length: len(ti.max_pin_length()),
+        })
+    }
+
+    fn pin_status(ctx: &Pkcs11, slot: Slot) -> Option<PinStatus> {
+        ctx.get_token_info(slot).ok().map(|ti| {
+            PinStatus::from_flags(
+                ti.user_pin_count_low(),
+                ti.user_pin_final_try(),
+                ti.user_pin_locked(),
+            )
+        })
+    }
+
+    /// (der, cka_id, label) of every X.509 certificate on the token.
+    fn read_certificates(session: &Session) -> Result<Vec<(Vec<u8>, Vec<u8>, String)>> {
+        let handles = session.find_objects(&[
+            Attribute::Class(ObjectClass::CERTIFICATE),
+            Attribute::CertificateType(CertificateType::X_509),
+        ])?;
+        let mut out = Vec::with_capacity(handles.len());
+        for h in handles {
+            let attrs = session.get_attributes(
+                h,
+                &[
+                    AttributeType::Value,
+                    AttributeType::Id,
+                    AttributeType::Label,
+                ],
+            )?;
+            let (mut der, mut id, mut label) = (Vec::new(), Vec::new(), String::new());
+            for a in attrs {
+                match a {
+                    Attribute::Value(v) => der = v,
+                    Attribute::Id(v) => id = v,
+                    Attribute::Label(v) => label = String::from_utf8_lossy(&v).into_owned(),
+                    _ => {}
+                }
+            }
+            if !der.is_empty() {
+                out.push((der, id, label));
+            }
+        }
+        Ok(out)
+    }
+
+    fn find_private_key(
+        session: &Session,
+        cka_id: &[u8],
+    ) -> Result<Option<(ObjectHandle, bool, String)>> {
+        let keys = session.find_objects(&[
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            Attribute::Id(cka_id.to_vec()),
+        ])?;
+        let Some(&key) = keys.first() else {
+            return Ok(None);
+        };
+        let mut always = false;
+        let mut key_type = String::new();
+        // Some modules refuse CKA_ALWAYS_AUTHENTICATE on keys that lack it: read one by one.
+        if let Ok(attrs) = session.get_attributes(key, &[AttributeType::AlwaysAuthenticate]) {
+            always = attrs
+                .iter()
+                .any(|a| matches!(a, Attribute::AlwaysAuthenticate(true)));
+        }
+        if let Ok(attrs) = session.get_attributes(key, &[AttributeType::KeyType]) {
+            for a in attrs {
+                if let Attribute::KeyType(t) = a {
+                    key_type = if t == KeyType::RSA {
+                        "RSA".into()
+                    } else if t == KeyType::EC {
+                        "EC".into()
+                    } else {
+                        t.to_string()
+                    };
+                }
+            }
+        }
+        Ok(Some((key, always, key_type)))
+    }
+
+    fn locate(&mut self, fingerprint: &str) -> Result<Located> {
+        for (m, ctx) in self.loaded_contexts()? {
+            for slot in initialized_slots(&ctx)? {
+                let found = self.with_session(m, &ctx, slot, |s| {
+                    Ok(Self::read_certificates(s)?
+                        .into_iter()
+                        .find(|(der, _, _)| x509::fingerprint(der) == fingerprint))
+                });
+                match found {
+                    Ok(Some((der, cka_id, _))) => {
+                        return Ok(Located {
+                            module: m,
+                            slot,
+                            cka_id,
+                            der,
+                        })
+                    }
+                    Ok(None) => {}
+                    // A token that fails (removed meanwhile, not recognised) must not hide
+                    // the others.
+                    Err(e) => log::warn(&format!("slot {} unreadable: {e}", slot.id())),
+                }
+            }
+        }
+        Err(Error::CertificateNotFound(fingerprint.to_owned()))
+    }
+
+    fn key(&self, key: &KeyRef) -> Result<&LoggedKey> {
+        self.keys
+            .get(&key.handle)
+            .ok_or_else(|| Error::SessionNotFound("key not logged in".into()))
+    }
+
+    fn session_for(&self, k: &LoggedKey) -> Result<&Session> {
+        self.sessions
+            .get(&(k.module, k.slot.id()))
+            .ok_or_else(|| Error::SessionNotFound("token session closed".into()))
+    }
+
+    fn context_of(&self, module: usize) -> Result<Pkcs11> {
+        self.modules
+            .as_ref()
+            .and_then(|ms| ms.get(module))
+            .and_then(|m| m.ctx.as_ref().ok().cloned())
+            .ok_or_else(|| Error::Internal("module index out of range".into()))
+    }
+
+    /// Adds the token's PIN state to a PIN error, so the user sees the tries left.
+    fn with_pin_state(&self, e: Error, module: usize, slot: Slot) -> Error {
+        match e {
+            Error::Pkcs11 { rv, function, .. }
+                if matches!(
+                    rv,
+                    RvError::PinIncorrect
+                        | RvError::PinLocked
+                        | RvError::PinLenRange
+                        | RvError::PinInvalid
+                ) =>
+            {
+                let pin = self
+                    .context_of(module)
+                    .ok()
+                    .and_then(|c| Self::pin_status(&c, slot));
+                Error::Pkcs11 { rv, function, pin }
+            }
+            other => other,
+        }
+    }
+
+    /// A card pulled out invalidates its sessions: forget them so the next request starts
+    /// clean.
+    fn forget_if_gone(&mut self, e: &Error, module: usize, slot: Slot) {
+        if let Error::Pkcs11 { rv, .. } = e {
+            if matches!(
+                rv,
+                RvError::DeviceRemoved
+                    | RvError::TokenNotPresent
+                    | RvError::SessionHandleInvalid
+                    | RvError::SessionClosed
+            ) {
+                self.sessions.remove(&(module, slot.id()));
+                self.keys
+                    .retain(|_, k| !(k.module == module && k.slot == slot));
+            }
+        }
+    }
+
+    fn context_login(session: &Session, pin: Option<&Pin>) -> Result<()> {
+        let auth = pin.map(|p| AuthPin::from(p.expose().to_owned()));
+        session
+            .login(UserType::ContextSpecific, auth.as_ref())
+            .map_err(Error::from)
+    }
+}
+
+/// Slots holding an initialised token. Uninitialised ones (SoftHSM always has a spare)
+/// cannot hold keys and refuse sessions.
+fn initialized_slots(ctx: &Pkcs11) -> Result<Vec<Slot>> {
+    Ok(ctx
+        .get_slots_with_token()?
+        .into_iter()
+        .filter(|s| {
+            ctx.get_token_info(*s)
+                .map(|t| t.token_initialized())
+                .unwrap_or(true)
+        })
+        .collect())
+}
+
+fn mgf(hash: HashAlgorithm) -> (MechanismType, PkcsMgfType) {
+    match hash {
+        HashAlgorithm::Sha1 => (MechanismType::SHA1, PkcsMgfType::MGF1_SHA1),
+        HashAlgorithm::Sha256 => (MechanismType::SHA256, PkcsMgfType::MGF1_SHA256),
+        HashAlgorithm::Sha384 => (MechanismType::SHA384, PkcsMgfType::MGF1_SHA384),
+        HashAlgorithm::Sha512 => (MechanismType::SHA512, PkcsMgfType::MGF1_SHA512),
+    }
+}
+
+fn sign_mechanism(m: SignMechanism) -> Mechanism<'static> {
+    match m {
+        SignMechanism::RsaPkcs => Mechanism::RsaPkcs,
+        SignMechanism::RsaPss(hash) => {
+            let (hash_alg, mgf) = mgf(hash);
+            let s_len = (hash.digest_len() as u64).into();
+            Mechanism::RsaPkcsPss(PkcsPssParams {
+                hash_alg,
+                mgf,
+                s_len,
+            })
+        }
+        SignMechanism::Ecdsa => Mechanism::Ecdsa,
+    }
+}
+
+impl TokenBackend for Pkcs11Backend {
+    fn modules(&mut self) -> Vec<ModuleInfo> {
+        self.modules_loaded()
+            .iter()
+            .map(|m| ModuleInfo {
+                path: m.spec.path.display().to_string(),
+                name: m.spec.name.clone(),
+                source: m.spec.source,
+                loaded: m.ctx.is_ok(),
+                error: m.ctx.as_ref().err().cloned(),
+                library: m.library.clone(),
+            })
+            .collect()
+    }
+
+    fn tokens(&mut self) -> Result<Vec<TokenInfo>> {
+        let mut out = Vec::new();
+        for (m, ctx) in self.loaded_contexts()? {
+            let path = self.specs[m].path.display().to_string();
+            for slot in initialized_slots(&ctx)? {
+                match Self::token_info(&path, &ctx, slot) {
+                    Ok(t) => out.push(t),
+                    Err(e) => log::warn(&format!("token in slot {} unreadable: {e}", slot.id())),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn certificates(&mut self) -> Result<Vec<CertificateEntry>> {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut out = Vec::new();
+        for (m, ctx) in self.loaded_contexts()? {
+            let path = self.specs[m].path.display().to_string();
+            for slot in initialized_slots(&ctx)? {
+                let token = match Self::token_info(&path, &ctx, slot) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        log::warn(&format!("token in slot {} unreadable: {e}", slot.id()));
+                        continue;
+                    }
+                };
+                let logged_in = self.sessions.contains_key(&(m, slot.id()));
+                let hints = self.hints.clone();
+                let entries = self.with_session(m, &ctx, slot, |s| {
+                    let mut entries = Vec::new();
+                    for (der, cka_id, label) in Self::read_certificates(s)? {
+                        let info = match x509::summarize(&der, &hints) {
+                            Ok(i) => i,
+                            Err(e) => {
+                                log::warn(&format!(
+                                    "certificate {label:?} on {} skipped: {e}",
+                                    token.label
+                                ));
+                                continue;
+                            }
+                        };
+                        let key = Self::find_private_key(s, &cka_id).unwrap_or(None);
+                        let (private_key, always_authenticate) = match key {
+                            Some((_, always, _)) => (KeyPresence::Present, Some(always)),
+                            None if token.login_required && !logged_in => {
+                                (KeyPresence::HiddenUntilLogin, None)
+                            }
+                            None => (KeyPresence::Absent, None),
+                        };
+                        entries.push(CertificateEntry {
+                            fingerprint: x509::fingerprint(&der),
+                            token: token.id.clone(),
+                            token_label: token.label.clone(),
+                            cka_id: hex::encode(&cka_id),
+                            label,
+                            certificate: b64.encode(&der),
+                            private_key,
+                            always_authenticate,
+                            info,
+                        });
+                    }
+                    Ok(entries)
+                });
+                match entries {
+                    Ok(e) => out.extend(e),
+                    Err(e) => {
+                        log::warn(&format!("certificates of {} unreadable: {e}", token.label))
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn login(&mut self, fingerprint: &str, pin: Option<&Pin>) -> Result<KeyRef> {
+        let loc = self.locate(fingerprint)?;
+        let ctx = self.context_of(loc.module)?;
+        let ti = ctx.get_token_info(loc.slot)?;
+        let protected = ti.protected_authentication_path();
+        let slot_key = (loc.module, loc.slot.id());
+        let fresh = !self.sessions.contains_key(&slot_key);
+        if fresh {
+            let s = ctx.open_ro_session(loc.slot)?;
+            self.sessions.insert(slot_key, s);
+        }
+        let session = self
+            .sessions
+            .get(&slot_key)
+            .ok_or_else(|| Error::Internal("session vanished".into()))?;
+        if ti.login_required() {
+            if pin.is_none() && !protected {
+                if fresh {
+                    self.sessions.remove(&slot_key);
+                }
+                return Err(Error::PinRequired);
+            }
+            let auth = pin.map(|p| AuthPin::from(p.expose().to_owned()));
+            match session.login(UserType::User, auth.as_ref()) {
+                // Login state belongs to the token: a second login is not an error.
+                Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
+                Err(e) => {
+                    let e = self.with_pin_state(Error::from(e), loc.module, loc.slot);
+                    if fresh {
+                        self.sessions.remove(&slot_key);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        let session = self
+            .sessions
+            .get(&slot_key)
+            .ok_or_else(|| Error::Internal("session vanished".into()))?;
+        let Some((handle, always_authenticate, key_type)) =
+            Self::find_private_key(session, &loc.cka_id)?
+        else {
+            return Err(Error::PrivateKeyNotFound(fingerprint.to_owned()));
+        };
+        let id = self.next_key;
+        self.next_key += 1;
+        self.keys.insert(
+            id,
+            LoggedKey {
+                module: loc.module,
+                slot: loc.slot,
+                handle,
+            },
+        );
+        Ok(KeyRef {
+            handle: id,
+            always_authenticate,
+            protected_authentication_path: protected,
+            key_type,
+            certificate: loc.der,
+        })
+    }
+
+    fn sign(
+        &mut self,
+        key: &KeyRef,
+        pin: Option<&Pin>,
+        mechanism: SignMechanism,
+        input: &[u8],
+    ) -> Result<Vec<u8>> {
+        let k = self.key(key)?;
+        let (module, slot, handle) = (k.module, k.slot, k.handle);
+        let session = self.session_for(k)?;
+        let mech = sign_mechanism(mechanism);
+        let result = if key.always_authenticate {
+            // CKA_ALWAYS_AUTHENTICATE: C_SignInit, then C_Login(CKU_CONTEXT_SPECIFIC), then
+            // C_Sign (PKCS#11 3.0 §5.13, §4.9); cryptoki's one-shot sign() leaves no room.
+            session
+                .sign_init(&mech, handle)
+                .map_err(Error::from)
+                .and_then(|()| Self::context_login(session, pin))
+                .and_then(|()| raw::sign(&self.specs[module].path, session, input))
+        } else {
+            session.sign(&mech, handle, input).map_err(Error::from)
+        };
+        result.map_err(|e| {
+            let e = self.with_pin_state(e, module, slot);
+            self.forget_if_gone(&e, module, slot);
+            e
+        })
+    }
+
+    fn decrypt(
+        &mut self,
+        key: &KeyRef,
+        pin: Option<&Pin>,
+        mechanism: DecryptMechanism,
+        input: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let k = self.key(key)?;
+        let (module, slot, handle) = (k.module, k.slot, k.handle);
+        let session = self.session_for(k)?;
+        let mech = match mechanism {
+            DecryptMechanism::RsaPkcs => Mechanism::RsaPkcs,
+            DecryptMechanism::RsaOaep(hash) => {
+                let (hash_alg, mgf) = mgf(hash);
+                Mechanism::RsaPkcsOaep(PkcsOaepParams::new(hash_alg, mgf, PkcsOaepSource::empty()))
+            }
+        };
+        let result = if key.always_authenticate {
+            session
+                .decrypt_init(&mech, handle)
+                .map_err(Error::from)
+                .and_then(|()| Self::context_login(session, pin))
+                .and_then(|()| raw::decrypt(&self.specs[module].path, session, input))
+        } else {
+            session
+                .decrypt(&mech, handle, input)
+                .map(Zeroizing::new)
+                .map_err(Error::from)
+        };
+        result.map_err(|e| {
+            let e = self.with_pin_state(e, module, slot);
+            self.forget_if_gone(&e, module, slot);
+            e
+        })
+    }
+
+    fn logout(&mut self, key: &KeyRef) -> Result<()> {
+        let Some(k) = self.keys.remove(&key.handle) else {
+            return Ok(());
+        };
+        let still_used = self
+            .keys
+            .values()
+            .any(|o| o.module == k.module && o.slot == k.slot);
+        if still_used {
+            return Ok(());
+        }
+        if let Some(session) = self.sessions.remove(&(k.module, k.slot.id())) {
+            match session.logout() {
+                Ok(()) | Err(CkError::Pkcs11(RvError::UserNotLoggedIn, _)) => {}
+                Err(e) => log::warn(&format!("C_Logout: {e}")),
+            }
+            // Dropping the session closes it.
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Pkcs11Backend {
+    fn drop(&mut self) {
+        for (_, s) in self.sessions.drain() {
+            let _ = s.logout();
+        }
+    }
+}

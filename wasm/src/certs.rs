@@ -1,0 +1,112 @@
+//! Certificates as the consent window and the popup show them.
+//!
+//! The host's `list-certificates` already carries decoded facts, but the extension decodes
+//! each DER certificate again with the same code (`paraphe_formats::x509`): what a person
+//! is shown is derived from the certificate bytes that will be used, not from a summary.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use paraphe_protocol::cert::{CertificateEntry, KeyPresence, Usage};
+use paraphe_protocol::command::CertificateList;
+use serde::Serialize;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::request::UsageFilter;
+
+/// Certificates expiring within this many days get a warning.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Choice {
+    pub fingerprint: String,
+    pub token: String,
+    pub token_label: String,
+    pub label: String,
+    pub holder: String,
+    pub organization: Option<String>,
+    pub issuer: String,
+    pub not_after: String,
+    pub days_left: i64,
+    pub expired: bool,
+    pub expires_soon: bool,
+    pub rgs_level: Option<String>,
+    pub qualified: bool,
+    pub key_type: String,
+    pub key_bits: u32,
+    pub curve: Option<String>,
+    pub usages: Vec<Usage>,
+    pub has_private_key: bool,
+    pub always_authenticate: bool,
+    /// DER, base64: what the page receives with the signature.
+    pub certificate: String,
+}
+
+/// Decodes the host's list and keeps the certificates fit for `usage` (not CA certificates,
+/// with a private key or one hidden until login). Certificates that do not parse are
+/// dropped: nothing is offered that cannot be shown.
+pub fn choices(list_json: &str, usage: UsageFilter, now_unix: i64) -> Result<Vec<Choice>, String> {
+    let list: CertificateList = serde_json::from_str(list_json).map_err(|e| e.to_string())?;
+    let mut out: Vec<Choice> = list
+        .certificates
+        .iter()
+        .filter_map(|entry| choice(entry, now_unix))
+        .filter(|c| match usage {
+            UsageFilter::Any => true,
+            UsageFilter::Signing => c.has_private_key && c.usages.contains(&Usage::Signing),
+            UsageFilter::Authentication => {
+                c.has_private_key && c.usages.contains(&Usage::Authentication)
+            }
+            UsageFilter::Encryption => c.usages.contains(&Usage::Encryption),
+        })
+        .collect();
+    // Valid ones first, then the longest-lived: the likeliest choice on top.
+    out.sort_by_key(|c| (c.expired, -c.days_left));
+    Ok(out)
+}
+
+fn choice(entry: &CertificateEntry, now_unix: i64) -> Option<Choice> {
+    let der = STANDARD.decode(&entry.certificate).ok()?;
+    if paraphe_formats::x509::fingerprint(&der) != entry.fingerprint {
+        return None;
+    }
+    let info = paraphe_formats::x509::summarize(&der, &[]).ok()?;
+    if info.is_ca {
+        return None;
+    }
+    let (_, cert) = X509Certificate::from_der(&der).ok()?;
+    let not_after = cert.validity().not_after.timestamp();
+    let days_left = (not_after - now_unix).div_euclid(86_400);
+    Some(Choice {
+        fingerprint: entry.fingerprint.clone(),
+        token: entry.token.clone(),
+        token_label: entry.token_label.clone(),
+        label: entry.label.clone(),
+        holder: info
+            .subject_common_name
+            .clone()
+            .unwrap_or_else(|| info.subject.clone()),
+        organization: info.organization.clone(),
+        issuer: info
+            .issuer_common_name
+            .clone()
+            .unwrap_or_else(|| info.issuer.clone()),
+        not_after: info.not_after.clone(),
+        days_left,
+        expired: not_after < now_unix,
+        expires_soon: days_left < EXPIRY_WARNING_DAYS,
+        // The host knows the configured RGS hints; the extension has none of its own.
+        rgs_level: info
+            .rgs_level
+            .clone()
+            .or_else(|| entry.info.rgs_level.clone()),
+        qualified: info.qualified.qc_compliance,
+        key_type: info.key_type.clone(),
+        key_bits: info.key_bits,
+        curve: info.curve.clone(),
+        usages: info.usages.clone(),
+        has_private_key: entry.private_key != KeyPresence::Absent,
+        always_authenticate: entry.always_authenticate.unwrap_or(false),
+        certificate: entry.certificate.clone(),
+    })
+}

@@ -1,0 +1,290 @@
+//! Validation of what a page asks for.
+//!
+//! Everything a page sends is untrusted: it is parsed here with exact keys and types
+//! (`deny_unknown_fields`), sizes are bounded, digests are decoded and their length checked
+//! against their hash function. What comes out ([`Validated`]) is the only form the
+//! background works with; it is re-serialized, so nothing unchecked rides along.
+
+use crate::error::PageError;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, SignatureScheme};
+use serde::{Deserialize, Serialize};
+
+/// Largest request a page may send, as JSON text.
+pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
+/// Most digests signed under one consent.
+pub const MAX_DIGESTS: usize = 500;
+/// Longest document name shown in the consent window.
+pub const MAX_NAME_CHARS: usize = 200;
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+enum PageRequest {
+    Ping {},
+    Status {},
+    ListCertificates {
+        #[serde(default)]
+        usage: Option<UsageFilter>,
+    },
+    #[serde(rename_all = "camelCase")]
+    SignHash {
+        hashes: Vec<PageDigest>,
+        #[serde(default)]
+        certificate: Option<String>,
+        #[serde(default)]
+        scheme: Option<SignatureScheme>,
+        #[serde(default)]
+        ecdsa_encoding: Option<EcdsaEncoding>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UsageFilter {
+    Signing,
+    Authentication,
+    Encryption,
+    Any,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PageDigest {
+    /// Hex (any case) or standard base64.
+    digest: String,
+    hash_algorithm: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// A request that passed validation, in the background's own terms.
+#[derive(Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Validated {
+    Ping,
+    Status,
+    ListCertificates {
+        usage: UsageFilter,
+    },
+    #[serde(rename_all = "camelCase")]
+    SignHash {
+        items: Vec<Digest>,
+        /// SHA-256 fingerprint, lowercase hex, when the page names a certificate.
+        certificate: Option<String>,
+        /// Absent: chosen from the key type (RSA → rsa-pkcs1, EC → ecdsa).
+        scheme: Option<SignatureScheme>,
+        ecdsa_encoding: Option<EcdsaEncoding>,
+    },
+}
+
+#[derive(Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Digest {
+    /// Lowercase hex, for display.
+    pub hex: String,
+    /// Standard base64, for the host.
+    pub base64: String,
+    pub hash_algorithm: HashAlgorithm,
+    pub name: Option<String>,
+}
+
+pub fn validate(json: &str) -> Result<Validated, PageError> {
+    if json.len() > MAX_REQUEST_BYTES {
+        return Err(PageError::invalid(format!(
+            "the request is larger than {MAX_REQUEST_BYTES} bytes"
+        )));
+    }
+    let request: PageRequest =
+        serde_json::from_str(json).map_err(|e| PageError::invalid(e.to_string()))?;
+    Ok(match request {
+        PageRequest::Ping {} => Validated::Ping,
+        PageRequest::Status {} => Validated::Status,
+        PageRequest::ListCertificates { usage } => Validated::ListCertificates {
+            usage: usage.unwrap_or(UsageFilter::Signing),
+        },
+        PageRequest::SignHash {
+            hashes,
+            certificate,
+            scheme,
+            ecdsa_encoding,
+        } => {
+            if hashes.is_empty() {
+                return Err(PageError::invalid("hashes is empty"));
+            }
+            if hashes.len() > MAX_DIGESTS {
+                return Err(PageError::invalid(format!(
+                    "more than {MAX_DIGESTS} hashes"
+                )));
+            }
+            let items = hashes
+                .into_iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    digest(d).map_err(|e| PageError::invalid(format!("hashes[{i}]: {}", e.message)))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let certificate = certificate.map(|c| fingerprint(&c)).transpose()?;
+            if ecdsa_encoding.is_some() && !matches!(scheme, None | Some(SignatureScheme::Ecdsa)) {
+                return Err(PageError::invalid(
+                    "ecdsaEncoding is for the ecdsa scheme only",
+                ));
+            }
+            Validated::SignHash {
+                items,
+                certificate,
+                scheme,
+                ecdsa_encoding,
+            }
+        }
+    })
+}
+
+fn digest(d: PageDigest) -> Result<Digest, PageError> {
+    let hash_algorithm = HashAlgorithm::from_name(&d.hash_algorithm).ok_or_else(|| {
+        PageError::invalid(format!("unknown hashAlgorithm {:?}", d.hash_algorithm))
+    })?;
+    let bytes = decode_digest(&d.digest, hash_algorithm.digest_len())?;
+    let name = d.name.map(|n| clean_name(&n)).transpose()?;
+    Ok(Digest {
+        hex: hex::encode(&bytes),
+        base64: STANDARD.encode(&bytes),
+        hash_algorithm,
+        name,
+    })
+}
+
+/// Hex when it has exactly twice the digest length in hex digits, else base64; either way
+/// the decoded length must be the hash function's.
+pub fn decode_digest(text: &str, len: usize) -> Result<Vec<u8>, PageError> {
+    let bytes = if text.len() == 2 * len && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(text).map_err(|e| PageError::invalid(e.to_string()))?
+    } else {
+        STANDARD
+            .decode(text)
+            .map_err(|_| PageError::invalid("digest is neither hex nor base64"))?
+    };
+    if bytes.len() != len {
+        return Err(PageError::invalid(format!(
+            "digest has {} bytes, the hash algorithm makes {len}",
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
+}
+
+fn fingerprint(text: &str) -> Result<String, PageError> {
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err(PageError::invalid(
+            "certificate must be a SHA-256 fingerprint, 64 hex digits",
+        ))
+    }
+}
+
+/// Document names are shown to the person who consents: no control characters (which
+/// could fake line breaks), no bidi overrides (which could reverse `fdp.exe`), bounded.
+fn clean_name(name: &str) -> Result<String, PageError> {
+    let name = name.trim();
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(PageError::invalid(format!(
+            "name is longer than {MAX_NAME_CHARS} characters"
+        )));
+    }
+    if name.chars().any(|c| {
+        c.is_control()
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    }) {
+        return Err(PageError::invalid(
+            "name contains control or bidi characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    #[test]
+    fn sign_hash_accepts_hex_and_base64() {
+        let hex_req = format!(
+            r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256","name":"a.pdf"}}]}}"#
+        );
+        let Ok(Validated::SignHash { items, .. }) = validate(&hex_req) else {
+            panic!("valid")
+        };
+        assert_eq!(items[0].hex, H);
+        assert_eq!(
+            items[0].base64,
+            "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
+        );
+        let b64_req = r#"{"type":"signHash","hashes":[{"digest":"n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=","hashAlgorithm":"SHA-256"}]}"#;
+        let Ok(Validated::SignHash { items, .. }) = validate(b64_req) else {
+            panic!("valid")
+        };
+        assert_eq!(items[0].hex, H);
+    }
+
+    #[test]
+    fn refuses_what_is_not_exact() {
+        let cases = [
+            r#"{"type":"signHash","hashes":[]}"#.to_owned(),
+            format!(
+                r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha384"}}]}}"#
+            ),
+            format!(r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"md5"}}]}}"#),
+            format!(
+                r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256","extra":1}}]}}"#
+            ),
+            format!(
+                r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256"}}],"pin":"1234"}}"#
+            ),
+            format!(
+                r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256","name":"a\u202Efdp.exe"}}]}}"#
+            ),
+            format!(
+                r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256"}}],"certificate":"xyz"}}"#
+            ),
+            format!(
+                r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256"}}],"scheme":"rsa-pss","ecdsaEncoding":"der"}}"#
+            ),
+            r#"{"type":"signHash","hashes":[{"digest":12,"hashAlgorithm":"sha256"}]}"#.to_owned(),
+            r#"{"type":"login","pin":"1234"}"#.to_owned(),
+            r#"{"type":"status","x":1}"#.to_owned(),
+            r#"[]"#.to_owned(),
+        ];
+        for c in cases {
+            let r = validate(&c);
+            assert_eq!(
+                r.as_ref().err().map(|e| e.code),
+                Some("INVALID_REQUEST"),
+                "{c}: {r:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bounds_the_size() {
+        let big = format!(
+            r#"{{"type":"status","x":"{}"}}"#,
+            "a".repeat(MAX_REQUEST_BYTES)
+        );
+        assert!(validate(&big).is_err());
+    }
+
+    #[test]
+    fn simple_requests() {
+        assert_eq!(validate(r#"{"type":"ping"}"#), Ok(Validated::Ping));
+        assert_eq!(
+            validate(r#"{"type":"listCertificates"}"#),
+            Ok(Validated::ListCertificates {
+                usage: UsageFilter::Signing
+            })
+        );
+    }
+}
