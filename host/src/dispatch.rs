@@ -4,6 +4,7 @@
 use crate::commands;
 use crate::error::{Error, Result};
 use crate::token::{KeyRef, TokenBackend};
+use cryptoki::context::Function;
 use cryptoki::error::RvError;
 use paraphe_protocol::command::{Command, HelloInfo};
 use paraphe_protocol::{ErrorCode, Pin, RawRequest, RequestId, Response, WireError};
@@ -134,6 +135,12 @@ pub fn to_wire(e: &Error) -> WireError {
         Error::SessionNotFound(_) => ErrorCode::SessionNotFound,
         Error::KeyUsageNotAllowed(_) => ErrorCode::KeyUsageNotAllowed,
         Error::ModuleUnavailable(_) => ErrorCode::ModuleUnavailable,
+        // SoftHSM 2.6 answers an OAEP hash it does not do with CKR_ARGUMENTS_BAD at init.
+        Error::Pkcs11 {
+            rv: RvError::ArgumentsBad,
+            function: Function::DecryptInit | Function::SignInit,
+            ..
+        } => ErrorCode::MechanismNotSupported,
         Error::Pkcs11 { rv, .. } => pkcs11_code(*rv),
         Error::Cryptoki(_) => ErrorCode::TokenError,
         Error::Internal(_) => ErrorCode::Internal,

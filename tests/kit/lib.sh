@@ -50,14 +50,14 @@ kit_find_module() {
   kit_die "libsofthsm2.so not found (apt-get install softhsm2, or set PARAPHE_SOFTHSM_MODULE)"
 }
 
-# Wipe and recreate the kit directory. Paths must be absolute because the
-# native host runs with its own working directory and reads SOFTHSM2_CONF from
-# wherever the browser was started. We refuse to wipe a non-empty directory
-# that we did not make, so a typo cannot delete someone's work.
+# Wipe and recreate the kit directory. Every path we write must be absolute:
+# the native host runs in the working directory the browser gives it, where a
+# relative SOFTHSM2_CONF or tokendir would point nowhere. We refuse to wipe a
+# non-empty directory that we did not make, so a typo cannot delete real work.
 kit_prepare_dir() {
   [[ -n ${1:-} ]] || kit_die "missing kit directory"
   KIT_DIR=$(realpath -m -- "$1")
-  [[ $KIT_DIR != / && $KIT_DIR != "$HOME" ]] || kit_die "refusing to use $KIT_DIR"
+  [[ $KIT_DIR != / && $KIT_DIR != "${HOME:-/}" ]] || kit_die "refusing to use $KIT_DIR"
   if [[ -e $KIT_DIR ]]; then
     [[ -d $KIT_DIR ]] || kit_die "$KIT_DIR exists and is not a directory"
     if [[ ! -e $KIT_DIR/$KIT_MARKER ]] && [[ -n $(ls -A -- "$KIT_DIR") ]]; then
@@ -152,10 +152,11 @@ EOF
   } >"$KIT_WORK/openssl.cnf"
 }
 
-# $1 key file, $2 subject ("/C=FR/O=.../CN=..."), $3 output PEM.
+# Self-signed root, also written as DER beside the PEM.
+# $1 key file, $2 subject ("/C=FR/O=.../CN=..."), $3 output PEM (*.crt).
 kit_make_ca() {
   kit_serial >"$KIT_WORK/ca-db/serial"
-  kit_quiet openssl req -new -utf8 -key "$1" -subj "$2" -out "$KIT_WORK/ca.csr"
+  kit_csr "$1" "$2" "$KIT_WORK/ca.csr"
   kit_quiet openssl ca -batch -notext -utf8 -preserveDN -selfsign \
     -config "$KIT_WORK/openssl.cnf" -keyfile "$1" -extensions kit_ca_ext \
     -startdate "$KIT_NOT_BEFORE" -enddate "$KIT_NOT_AFTER_CA" \
@@ -163,17 +164,20 @@ kit_make_ca() {
   kit_quiet openssl x509 -in "$3" -outform DER -out "${3%.crt}.der"
 }
 
-# Issue an end-entity certificate for a key we hold.
-# $1 private key, $2 subject, $3 extension section, $4 output PEM.
-kit_issue() {
-  local csr
-  csr=$KIT_WORK/$(basename -- "$4").csr
+# Certificate request for a key we hold. Kept apart from kit_sign so requests
+# can be made in parallel while openssl ca, whose database is not safe to
+# share, signs one at a time. $1 private key, $2 subject, $3 output CSR.
+kit_csr() {
+  kit_quiet openssl req -new -utf8 -key "$1" -subj "$2" -out "$3"
+}
+
+# Sign a request with the kit CA. $1 CSR, $2 extension section, $3 output PEM.
+kit_sign() {
   kit_serial >"$KIT_WORK/ca-db/serial"
-  kit_quiet openssl req -new -utf8 -key "$1" -subj "$2" -out "$csr"
   kit_quiet openssl ca -batch -notext -utf8 -preserveDN \
-    -config "$KIT_WORK/openssl.cnf" -extensions "$3" \
+    -config "$KIT_WORK/openssl.cnf" -extensions "$2" \
     -startdate "$KIT_NOT_BEFORE" -enddate "$KIT_NOT_AFTER_EE" \
-    -in "$csr" -out "$4"
+    -in "$1" -out "$3"
 }
 
 # Issue a certificate for a public key only (the private key lives on a token
@@ -192,12 +196,54 @@ kit_issue_for_pubkey() {
     -extfile "$KIT_WORK/openssl.cnf" -extensions "$3" -out "$4"
 }
 
+# SoftHSM is not safe for concurrent processes on one token: a C_Login
+# rewrites the token file while other processes read it, and they then fail
+# with "no token" or CKR_GENERAL_ERROR. Every token access here is sequential.
 kit_p11() {
   kit_quiet pkcs11-tool --module "$KIT_MODULE" --token-label "$KIT_LABEL" "$@"
 }
 
 kit_p11_user() {
   kit_p11 --login --pin "$KIT_PIN" "$@"
+}
+
+# Export a token public key as PEM. $1 CKA_ID (hex), $2 output PEM.
+kit_export_pubkey() {
+  local der=$KIT_WORK/$1.pub.der params point
+  if pkcs11-tool --module "$KIT_MODULE" --token-label "$KIT_LABEL" \
+    --read-object --type pubkey --id "$1" -o "$der" >/dev/null 2>&1 &&
+    openssl pkey -pubin -inform DER -in "$der" -out "$2" 2>/dev/null; then
+    return 0
+  fi
+  # OpenSC 0.23 cannot export EC public keys ("cannot create EVP_PKEY" under
+  # OpenSSL 3): rebuild the SubjectPublicKeyInfo from CKA_EC_PARAMS (a DER
+  # curve OID) and CKA_EC_POINT (a DER OCTET STRING around the point).
+  read -r params point < <(
+    pkcs11-tool --module "$KIT_MODULE" --token-label "$KIT_LABEL" --list-objects 2>/dev/null |
+      awk -v id="$1" '
+        /^[A-Z]/ { ec = /^Public Key Object; EC/; point = ""; params = "" }
+        ec && /^[ \t]+EC_POINT:/ { point = $2 }
+        ec && /^[ \t]+EC_PARAMS:/ { params = $2 }
+        ec && /^[ \t]+ID:/ && $2 == id { print params, point; exit }'
+  ) || true
+  [[ -n ${params:-} && -n ${point:-} ]] || kit_die "no public key with id $1 on the token"
+  kit_hex_asn1 "$params" | grep -q 'OBJECT' || kit_die "key $1: EC_PARAMS is not a named curve"
+  cat >"$KIT_WORK/$1.spki.cnf" <<EOF
+asn1 = SEQUENCE:spki
+[spki]
+algorithm = SEQUENCE:algorithm
+key = FORMAT:HEX,BITSTRING:$(kit_hex_asn1 "$point" | sed -n 's/.*OCTET STRING *\[HEX DUMP\]://p')
+[algorithm]
+type = OID:id-ecPublicKey
+curve = OID:$(kit_hex_asn1 "$params" | sed -n 's/.*OBJECT *://p' | tr -d ' ')
+EOF
+  kit_quiet openssl asn1parse -genconf "$KIT_WORK/$1.spki.cnf" -out "$der" -noout
+  kit_quiet openssl pkey -pubin -inform DER -in "$der" -out "$2"
+}
+
+# Parse DER given as hex (basenc is in coreutils; xxd is not always there).
+kit_hex_asn1() {
+  printf '%s' "$1" | tr a-f A-F | basenc --base16 -d | openssl asn1parse -inform DER
 }
 
 kit_init_token() {
@@ -224,7 +270,7 @@ kit_list_objects() {
 # $@: expected "type id" pairs.
 kit_expect_objects() {
   local listing want got
-  listing=$(kit_list_objects)
+  listing=$(kit_list_objects) || kit_die "cannot list the objects of token $KIT_LABEL"
   want=$(printf '%s\n' "$@" | sort)
   got=$(awk '{ print $1, $2 }' <<<"$listing" | sort)
   [[ $want == "$got" ]] || kit_die "token objects differ from the plan:
