@@ -136,7 +136,7 @@ fn foreign_token_lists_and_signs_with_p384_and_rsa3072() {
 
 #[test]
 fn human_output_is_french_or_english() {
-    let kit = demo();
+    let kit = &demo();
     let mut cmd = kit.command();
     let out = cmd.env("LANG", "fr_FR.UTF-8").arg("list").output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
@@ -154,7 +154,7 @@ fn human_output_is_french_or_english() {
 
 #[test]
 fn cli_errors_are_clear_and_json_is_stable() {
-    let kit = demo();
+    let kit = &demo();
     let out = run(
         &kit,
         &[

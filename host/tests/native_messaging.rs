@@ -10,7 +10,7 @@ use serde_json::json;
 
 #[test]
 fn hello_comes_first_and_names_the_browser() {
-    let kit = demo();
+    let kit = &demo();
     let host = Host::spawn(kit);
     assert_eq!(host.hello["event"], "hello");
     assert_eq!(host.hello["data"]["protocol"], 1);
@@ -30,7 +30,7 @@ fn hello_comes_first_and_names_the_browser() {
 
 #[test]
 fn lists_certificates_with_the_facts_users_choose_by() {
-    let kit = demo();
+    let kit = &demo();
     let mut host = Host::spawn(kit);
     let list = host.ok("list-certificates", json!({}));
     let certs = list["certificates"].as_array().unwrap();
@@ -90,7 +90,7 @@ fn lists_certificates_with_the_facts_users_choose_by() {
 
 #[test]
 fn signs_with_every_algorithm_and_openssl_verifies() {
-    let kit = demo();
+    let kit = &demo();
     let mut host = Host::spawn(kit);
     let data = tmp("document.pdf");
     std::fs::write(
@@ -170,7 +170,7 @@ fn signs_with_every_algorithm_and_openssl_verifies() {
 
 #[test]
 fn a_batch_is_one_login_then_many_signatures() {
-    let kit = demo();
+    let kit = &demo();
     let mut host = Host::spawn(kit);
     let session = host.login(&kit.fingerprint("01"), PIN);
     let data = tmp("batch.txt");
@@ -194,7 +194,7 @@ fn a_batch_is_one_login_then_many_signatures() {
 
 #[test]
 fn decrypts_a_wrapped_key_with_the_encryption_certificate() {
-    let kit = demo();
+    let kit = &demo();
     let mut host = Host::spawn(kit);
     let cek = tmp("cek.bin");
     std::fs::write(&cek, [7u8; 32]).unwrap();
@@ -258,7 +258,7 @@ fn wrong_pin_is_reported_with_its_state_and_never_retried() {
 
 #[test]
 fn bad_inputs_get_documented_errors_and_the_host_stays_alive() {
-    let kit = demo();
+    let kit = &demo();
     let mut host = Host::spawn(kit);
 
     host.send_frame(b"{not json");
@@ -358,7 +358,7 @@ fn bad_inputs_get_documented_errors_and_the_host_stays_alive() {
 
 #[test]
 fn truncated_length_prefix_ends_cleanly() {
-    let mut host = Host::spawn(demo());
+    let mut host = Host::spawn(&demo());
     host.write_raw(&[5, 0]);
     host.close_input();
     assert_eq!(host.read()["error"]["code"], "FRAME_TRUNCATED");
@@ -367,7 +367,7 @@ fn truncated_length_prefix_ends_cleanly() {
 
 #[test]
 fn a_module_that_fails_to_load_is_reported_not_fatal() {
-    let kit = demo();
+    let kit = &demo();
     let mut host = {
         let mut c = kit.command();
         c.env("PARAPHE_PKCS11_MODULES", "/nonexistent/libmissing.so");

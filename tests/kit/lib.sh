@@ -50,6 +50,25 @@ kit_find_module() {
   kit_die "libsofthsm2.so not found (apt-get install softhsm2, or set PARAPHE_SOFTHSM_MODULE)"
 }
 
+# Run "$@" in the background, in a process group of its own, so that
+# kit_stop_jobs can stop it with the openssl it started: an orphan key
+# generator finishing later could write its key into the next run's kit.
+# The job's PID is left in KIT_JOB.
+kit_bg() {
+  set -m
+  "$@" &
+  KIT_JOB=$!
+  set +m
+}
+
+# EXIT trap: stop what is still running after a failure.
+kit_stop_jobs() {
+  local pid
+  for pid in $(jobs -p); do
+    kill -- "-$pid" 2>/dev/null || true
+  done
+}
+
 # Wipe and recreate the kit directory. Every path we write must be absolute:
 # the native host runs in the working directory the browser gives it, where a
 # relative SOFTHSM2_CONF or tokendir would point nowhere. We refuse to wipe a

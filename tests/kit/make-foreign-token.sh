@@ -35,7 +35,8 @@ kit_dates
 pki=$KIT_DIR/pki
 work=$KIT_WORK
 
-trap 'jobs -pr | xargs -r kill 2>/dev/null || true' EXIT
+# A failed step must not leave the CA job writing into a half-made kit.
+trap kit_stop_jobs EXIT
 
 # --- Plan ---------------------------------------------------------------
 # Accented names exercise UTF-8 in subjects (UTF8String) and in CKA_LABEL.
@@ -80,8 +81,8 @@ make_ca() {
   kit_quiet openssl genpkey -out "$pki/ca.key" -algorithm EC -pkeyopt ec_paramgen_curve:P-384
   kit_make_ca "$pki/ca.key" "/C=FR/O=Foreign Test PKI/CN=Foreign Test CA" "$pki/ca.crt"
 }
-make_ca &
-ca_job=$!
+kit_bg make_ca
+ca_job=$KIT_JOB
 
 kit_init_token
 for id in "${ids[@]}"; do

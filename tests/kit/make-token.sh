@@ -44,7 +44,7 @@ pki=$KIT_DIR/pki
 work=$KIT_WORK
 
 # A failed step must not leave key generators writing into a half-made kit.
-trap 'jobs -pr | xargs -r kill 2>/dev/null || true' EXIT
+trap kit_stop_jobs EXIT
 
 # --- Plan ---------------------------------------------------------------
 # The look of a French RGS PKI (subjects with "0002 <SIRET>" OUs, nonRepudiation
@@ -148,12 +148,12 @@ make_ee() { # $1: id
   kit_csr "$pki/$id.key" "${subject[$id]}" "$work/$id.csr"
 }
 
-make_ca &
-ca_job=$!
+kit_bg make_ca
+ca_job=$KIT_JOB
 declare -A ee_job
 for id in "${ids[@]}"; do
-  make_ee "$id" &
-  ee_job[$id]=$!
+  kit_bg make_ee "$id"
+  ee_job[$id]=$KIT_JOB
 done
 
 kit_init_token

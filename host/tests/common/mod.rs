@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 pub const PIN: &str = "1234";
 /// The test PKI's RGS** policy arc (tests/kit/README.md).
@@ -92,10 +92,26 @@ impl Kit {
     }
 }
 
-/// The shared demo token for this test binary (made once, ~3 s).
-pub fn demo() -> &'static Kit {
+/// The shared demo token for this test binary (made once, ~2 s), held for one test at a
+/// time: SoftHSM rewrites its token file on login, and several processes logging in to one
+/// token at once fail at random (tests/kit/README.md).
+pub fn demo() -> Demo {
     static KIT: OnceLock<Kit> = OnceLock::new();
-    KIT.get_or_init(|| Kit::make("make-token.sh", "demo"))
+    static LOCK: Mutex<()> = Mutex::new(());
+    let guard = LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    Demo { kit: KIT.get_or_init(|| Kit::make("make-token.sh", "demo")), _guard: guard }
+}
+
+pub struct Demo {
+    kit: &'static Kit,
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl std::ops::Deref for Demo {
+    type Target = Kit;
+    fn deref(&self) -> &Kit {
+        self.kit
+    }
 }
 
 /// A running host, spoken to as a browser would.

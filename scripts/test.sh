@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite: lints, unit and integration tests (SoftHSM, virtual card over
+# pcscd), the WASM core, the extension in headless Chromium and Firefox, fuzz smoke runs.
+# Installs what is missing first (scripts/setup.sh). Run from anywhere.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "setup"
+scripts/setup.sh
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "unit and integration tests (SoftHSM, virtual card)"
+cargo test --workspace --quiet
+
+if [ -f fuzz/Cargo.toml ]; then
+  step "fuzz entry points, smoke run"
+  cargo test --quiet --manifest-path fuzz/Cargo.toml
+fi
+
+if [ -x scripts/build-extension.sh ] && [ -f tests/browser/run.sh ]; then
+  step "extension build"
+  scripts/build-extension.sh
+  step "browser end-to-end tests (Chromium, Firefox ESR)"
+  cargo build --quiet -p paraphe-host
+  bash tests/browser/run.sh
+fi
+
+step "all tests passed"
