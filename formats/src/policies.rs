@@ -20,14 +20,8 @@ pub struct PolicyHint {
 const BUILTIN: &[(&str, &str)] = &[
     ("0.4.0.194112.1.0", "ETSI QCP-n (qualified, natural person)"),
     ("0.4.0.194112.1.1", "ETSI QCP-l (qualified, legal person)"),
-    (
-        "0.4.0.194112.1.2",
-        "ETSI QCP-n-qscd (qualified, natural person, QSCD)",
-    ),
-    (
-        "0.4.0.194112.1.3",
-        "ETSI QCP-l-qscd (qualified, legal person, QSCD)",
-    ),
+    ("0.4.0.194112.1.2", "ETSI QCP-n-qscd (qualified, natural person, QSCD)"),
+    ("0.4.0.194112.1.3", "ETSI QCP-l-qscd (qualified, legal person, QSCD)"),
     ("0.4.0.194112.1.4", "ETSI QCP-w (qualified website)"),
     ("0.4.0.2042.1.1", "ETSI NCP"),
     ("0.4.0.2042.1.2", "ETSI NCP+ (secure device)"),
@@ -43,11 +37,7 @@ fn covers(arc: &str, oid: &str) -> bool {
 
 /// The most specific name known for `oid`: a configured hint first, then the built-in table.
 pub fn name_of(oid: &str, hints: &[PolicyHint]) -> Option<String> {
-    let hinted = hints
-        .iter()
-        .filter(|h| covers(&h.oid, oid))
-        .max_by_key(|h| h.oid.len())
-        .and_then(|h| h.name.clone());
+    let hinted = hints.iter().filter(|h| covers(&h.oid, oid)).max_by_key(|h| h.oid.len()).and_then(|h| h.name.clone());
     hinted.or_else(|| {
         BUILTIN
             .iter()
@@ -74,23 +64,14 @@ mod tests {
     fn arcs_match_whole_components() {
         assert!(covers("1.2.250.1.86", "1.2.250.1.86.2.1"));
         assert!(!covers("1.2.250.1.86", "1.2.250.1.861"));
-        assert_eq!(
-            name_of("1.2.250.1.86.4", &[]).as_deref(),
-            Some("Certinomis")
-        );
+        assert_eq!(name_of("1.2.250.1.86.4", &[]).as_deref(), Some("Certinomis"));
         let hints = [PolicyHint {
             oid: "1.2.250.1.86.4".into(),
             name: Some("Certinomis signature".into()),
             rgs_level: Some("**".into()),
         }];
-        assert_eq!(
-            name_of("1.2.250.1.86.4.1", &hints).as_deref(),
-            Some("Certinomis signature")
-        );
-        assert_eq!(
-            rgs_level_of("1.2.250.1.86.4.1", &hints).as_deref(),
-            Some("**")
-        );
+        assert_eq!(name_of("1.2.250.1.86.4.1", &hints).as_deref(), Some("Certinomis signature"));
+        assert_eq!(rgs_level_of("1.2.250.1.86.4.1", &hints).as_deref(), Some("**"));
         assert_eq!(rgs_level_of("1.2.250.1.86.5", &hints), None);
     }
 }

@@ -36,31 +36,17 @@ pub fn fingerprint(der: &[u8]) -> String {
 pub fn summarize(der: &[u8], hints: &[PolicyHint]) -> Result<CertificateInfo, ParseError> {
     let (rest, cert) = X509Certificate::from_der(der).map_err(|e| ParseError(e.to_string()))?;
     if !rest.is_empty() {
-        return Err(ParseError(format!(
-            "{} bytes after the certificate",
-            rest.len()
-        )));
+        return Err(ParseError(format!("{} bytes after the certificate", rest.len())));
     }
     let tbs = &cert.tbs_certificate;
     let (key_type, key_bits, curve) = key_facts(&cert);
     let key_usage = key_usage_names(&cert);
     let extended_key_usage = eku_names(&cert);
-    let policies: Vec<PolicyInfo> = policy_oids(&cert)
-        .into_iter()
-        .map(|oid| PolicyInfo {
-            name: policies::name_of(&oid, hints),
-            oid,
-        })
-        .collect();
-    let rgs_level = policies
-        .iter()
-        .find_map(|p| policies::rgs_level_of(&p.oid, hints));
+    let policies: Vec<PolicyInfo> =
+        policy_oids(&cert).into_iter().map(|oid| PolicyInfo { name: policies::name_of(&oid, hints), oid }).collect();
+    let rgs_level = policies.iter().find_map(|p| policies::rgs_level_of(&p.oid, hints));
     let usages = classify(&key_usage, &extended_key_usage);
-    let is_ca = cert
-        .basic_constraints()
-        .ok()
-        .flatten()
-        .is_some_and(|bc| bc.value.ca);
+    let is_ca = cert.basic_constraints().ok().flatten().is_some_and(|bc| bc.value.ca);
 
     Ok(CertificateInfo {
         subject: tbs.subject.to_string(),
@@ -107,12 +93,7 @@ fn key_facts(cert: &X509Certificate<'_>) -> (String, u32, Option<String>) {
     match spki.parsed() {
         Ok(PublicKey::RSA(rsa)) => ("RSA".into(), bits(rsa.key_size()), None),
         Ok(PublicKey::EC(ec)) => {
-            let curve = spki
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|p| p.as_oid().ok())
-                .map(|oid| curve_name(&oid));
+            let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.as_oid().ok()).map(|oid| curve_name(&oid));
             ("EC".into(), bits(ec.key_size()), curve)
         }
         _ => (spki.algorithm.algorithm.to_id_string(), 0, None),
@@ -180,10 +161,7 @@ fn classify(key_usage: &[String], eku: &[String]) -> Vec<Usage> {
     if has("nonRepudiation") {
         out.push(Usage::Signing);
     }
-    let client_auth_ok = eku.is_empty()
-        || eku
-            .iter()
-            .any(|e| e == "clientAuth" || e == "anyExtendedKeyUsage");
+    let client_auth_ok = eku.is_empty() || eku.iter().any(|e| e == "clientAuth" || e == "anyExtendedKeyUsage");
     if has("digitalSignature") && client_auth_ok {
         out.push(Usage::Authentication);
     }
@@ -197,9 +175,7 @@ fn policy_oids(cert: &X509Certificate<'_>) -> Vec<String> {
     cert.extensions()
         .iter()
         .find_map(|ext| match ext.parsed_extension() {
-            ParsedExtension::CertificatePolicies(p) => {
-                Some(p.iter().map(|pi| oid_string(&pi.policy_id)).collect())
-            }
+            ParsedExtension::CertificatePolicies(p) => Some(p.iter().map(|pi| oid_string(&pi.policy_id)).collect()),
             _ => None,
         })
         .unwrap_or_default()
@@ -210,11 +186,7 @@ fn policy_oids(cert: &X509Certificate<'_>) -> Vec<String> {
 /// (ETSI EN 319 412-5 §4.2.3). Unknown or malformed statements are ignored.
 fn qc_statements(cert: &X509Certificate<'_>) -> QualifiedStatus {
     let mut status = QualifiedStatus::default();
-    let Some(ext) = cert
-        .extensions()
-        .iter()
-        .find(|e| e.oid.to_id_string() == OID_QC_STATEMENTS)
-    else {
+    let Some(ext) = cert.extensions().iter().find(|e| e.oid.to_id_string() == OID_QC_STATEMENTS) else {
         return status;
     };
     let Ok((_, seq)) = parse_der(ext.value) else {
@@ -227,11 +199,7 @@ fn qc_statements(cert: &X509Certificate<'_>) -> QualifiedStatus {
         let BerObjectContent::Sequence(parts) = &statement.content else {
             continue;
         };
-        let Some(id) = parts
-            .first()
-            .and_then(|p| p.as_oid().ok())
-            .map(Oid::to_id_string)
-        else {
+        let Some(id) = parts.first().and_then(|p| p.as_oid().ok()).map(Oid::to_id_string) else {
             continue;
         };
         match id.as_str() {
@@ -285,14 +253,8 @@ pub fn oid_string(oid: &Oid<'_>) -> String {
     for (i, arc) in arcs.iter().enumerate() {
         if i == 0 {
             // The first subidentifier packs two arcs; it is small except under 2.x.
-            let v = arc.iter().fold(0u128, |acc, b| {
-                acc.saturating_mul(256).saturating_add(u128::from(*b))
-            });
-            let (a, b) = if v < 80 {
-                (v / 40, v - (v / 40) * 40)
-            } else {
-                (2, v - 80)
-            };
+            let v = arc.iter().fold(0u128, |acc, b| acc.saturating_mul(256).saturating_add(u128::from(*b)));
+            let (a, b) = if v < 80 { (v / 40, v - (v / 40) * 40) } else { (2, v - 80) };
             parts.push(a.to_string());
             parts.push(b.to_string());
         } else {
@@ -347,12 +309,7 @@ pub fn rfc3339(ts: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        (secs % 3600) / 60,
-        secs % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, (secs % 3600) / 60, secs % 60)
 }
 
 #[cfg(test)]
@@ -363,10 +320,7 @@ mod tests {
     fn decimal_serials() {
         assert_eq!(serial_decimal(&[0x00]), "0");
         assert_eq!(serial_decimal(&[0x01, 0x00]), "256");
-        assert_eq!(
-            serial_decimal(&[0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
-            "18446744073709551615"
-        );
+        assert_eq!(serial_decimal(&[0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), "18446744073709551615");
         assert_eq!(serial_hex(&[0x00, 0x0a, 0xbc]), "0abc");
     }
 
@@ -374,14 +328,11 @@ mod tests {
     fn big_oid_arcs() {
         // 2.25.329800735698586629295641978511506172918.2.2
         let der: [u8; 22] = [
-            0x69, 0x83, 0xf0, 0x9d, 0xa7, 0xeb, 0xcf, 0xde, 0xe0, 0xc7, 0xa1, 0xa7, 0xb2, 0xc0,
-            0x94, 0x8c, 0xc8, 0xf9, 0xd7, 0x76, 0x02, 0x02,
+            0x69, 0x83, 0xf0, 0x9d, 0xa7, 0xeb, 0xcf, 0xde, 0xe0, 0xc7, 0xa1, 0xa7, 0xb2, 0xc0, 0x94, 0x8c, 0xc8, 0xf9,
+            0xd7, 0x76, 0x02, 0x02,
         ];
         let oid = Oid::new(std::borrow::Cow::Borrowed(&der));
-        assert_eq!(
-            oid_string(&oid),
-            "2.25.329800735698586629295641978511506172918.2.2"
-        );
+        assert_eq!(oid_string(&oid), "2.25.329800735698586629295641978511506172918.2.2");
         let small = Oid::from(&[1, 2, 250, 1, 86]).expect("oid");
         assert_eq!(oid_string(&small), "1.2.250.1.86");
         let qc = Oid::from(&[0, 4, 0, 194_112, 1, 2]).expect("oid");
@@ -405,16 +356,10 @@ mod tests {
     fn classification() {
         let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
         assert_eq!(classify(&s(&["nonRepudiation"]), &[]), vec![Usage::Signing]);
-        assert_eq!(
-            classify(&s(&["digitalSignature"]), &s(&["clientAuth"])),
-            vec![Usage::Authentication]
-        );
+        assert_eq!(classify(&s(&["digitalSignature"]), &s(&["clientAuth"])), vec![Usage::Authentication]);
         assert!(classify(&s(&["digitalSignature"]), &s(&["emailProtection"])).is_empty());
         assert_eq!(
-            classify(
-                &s(&["digitalSignature", "nonRepudiation", "keyEncipherment"]),
-                &[]
-            ),
+            classify(&s(&["digitalSignature", "nonRepudiation", "keyEncipherment"]), &[]),
             vec![Usage::Signing, Usage::Authentication, Usage::Encryption]
         );
     }

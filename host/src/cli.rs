@@ -7,8 +7,7 @@ use crate::error::{Error, Result};
 use crate::{config, token};
 use paraphe_protocol::cert::{CertificateEntry, KeyPresence, Usage};
 use paraphe_protocol::command::{
-    CertificateList, LoginArgs, LoginResult, LogoutArgs, NoArguments, SignArgs, SignResult,
-    StatusResult,
+    CertificateList, LoginArgs, LoginResult, LogoutArgs, NoArguments, SignArgs, SignResult, StatusResult,
 };
 use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, Pin, SignatureScheme};
 use std::io::{self, BufRead, Write};
@@ -17,10 +16,7 @@ use std::process::ExitCode;
 use zeroize::Zeroizing;
 
 pub enum Invocation {
-    Native {
-        caller: &'static str,
-        modules: Vec<PathBuf>,
-    },
+    Native { caller: &'static str, modules: Vec<PathBuf> },
     Cli(Cli),
 }
 
@@ -53,19 +49,11 @@ pub fn parse(args: &[String]) -> std::result::Result<Invocation, String> {
     match args {
         // Chromium: argv[1] = chrome-extension://ID/ (and --parent-window=N on Windows).
         [first, ..] if first.starts_with("chrome-extension://") => {
-            return Ok(Invocation::Native {
-                caller: "chromium",
-                modules: Vec::new(),
-            })
+            return Ok(Invocation::Native { caller: "chromium", modules: Vec::new() })
         }
         // Firefox: argv[1] = path of the host manifest, argv[2] = the extension id.
-        [manifest, id, ..]
-            if manifest.ends_with(".json") && (id.contains('@') || id.starts_with('{')) =>
-        {
-            return Ok(Invocation::Native {
-                caller: "firefox",
-                modules: Vec::new(),
-            })
+        [manifest, id, ..] if manifest.ends_with(".json") && (id.contains('@') || id.starts_with('{')) => {
+            return Ok(Invocation::Native { caller: "firefox", modules: Vec::new() })
         }
         _ => {}
     }
@@ -75,17 +63,11 @@ pub fn parse(args: &[String]) -> std::result::Result<Invocation, String> {
     let mut opts: Vec<(String, Option<String>)> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let takes_value = matches!(
-            a.as_str(),
-            "--module" | "--cert" | "--hash-alg" | "--digest" | "--out"
-        );
+        let takes_value = matches!(a.as_str(), "--module" | "--cert" | "--hash-alg" | "--digest" | "--out");
         match a.as_str() {
             "--json" => json = true,
             "--module" => modules.push(PathBuf::from(it.next().ok_or("--module needs a path")?)),
-            _ if takes_value => opts.push((
-                a.clone(),
-                Some(it.next().ok_or(format!("{a} needs a value"))?.clone()),
-            )),
+            _ if takes_value => opts.push((a.clone(), Some(it.next().ok_or(format!("{a} needs a value"))?.clone()))),
             "--pss" | "--ecdsa-der" | "--pin-stdin" => opts.push((a.clone(), None)),
             "-h" | "--help" => words.push("help".to_owned()),
             "-V" | "--version" => words.push("version".to_owned()),
@@ -93,19 +75,10 @@ pub fn parse(args: &[String]) -> std::result::Result<Invocation, String> {
             _ => words.push(a.clone()),
         }
     }
-    let opt = |name: &str| {
-        opts.iter()
-            .find(|(n, _)| n == name)
-            .and_then(|(_, v)| v.clone())
-    };
+    let opt = |name: &str| opts.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.clone());
     let flag = |name: &str| opts.iter().any(|(n, _)| n == name);
     let action = match words.first().map(String::as_str) {
-        Some("native") => {
-            return Ok(Invocation::Native {
-                caller: "cli",
-                modules,
-            })
-        }
+        Some("native") => return Ok(Invocation::Native { caller: "cli", modules }),
         Some("list") => Action::List,
         Some("diagnose") => Action::Diagnose,
         Some("version") => Action::Version,
@@ -114,8 +87,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Invocation, String> {
             let hash_name = opt("--hash-alg").unwrap_or_else(|| "sha256".into());
             Action::Sign(SignOptions {
                 cert: opt("--cert").ok_or("sign needs --cert <fingerprint>")?,
-                hash: HashAlgorithm::from_name(&hash_name)
-                    .ok_or(format!("unknown hash algorithm {hash_name}"))?,
+                hash: HashAlgorithm::from_name(&hash_name).ok_or(format!("unknown hash algorithm {hash_name}"))?,
                 digest_hex: opt("--digest").ok_or("sign needs --digest <hex>")?,
                 pss: flag("--pss"),
                 ecdsa_der: flag("--ecdsa-der"),
@@ -128,11 +100,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Invocation, String> {
     if words.len() > 1 {
         return Err(format!("unexpected argument {}", words[1]));
     }
-    Ok(Invocation::Cli(Cli {
-        modules,
-        json,
-        action,
-    }))
+    Ok(Invocation::Cli(Cli { modules, json, action }))
 }
 
 fn french() -> bool {
@@ -193,12 +161,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let mut host = Host::new(Box::new(token::from_environment(&cli.modules)), "cli");
     let out = &mut io::stdout().lock();
     let result = match cli.action {
-        Action::Help => out
-            .write_all(t(USAGE_FR, USAGE_EN).as_bytes())
-            .map_err(io_err),
-        Action::Version => {
-            writeln!(out, "paraphe-host {}", env!("CARGO_PKG_VERSION")).map_err(io_err)
-        }
+        Action::Help => out.write_all(t(USAGE_FR, USAGE_EN).as_bytes()).map_err(io_err),
+        Action::Version => writeln!(out, "paraphe-host {}", env!("CARGO_PKG_VERSION")).map_err(io_err),
         Action::List => list(&mut host, cli.json, out),
         Action::Diagnose => diagnose(&mut host, cli.json, out),
         Action::Sign(o) => sign(&mut host, &o, cli.json, out),
@@ -211,12 +175,7 @@ pub fn run(cli: Cli) -> ExitCode {
             if cli.json {
                 let _ = writeln!(out, "{}", serde_json::json!({ "error": wire }));
             }
-            let _ = writeln!(
-                io::stderr(),
-                "paraphe-host: {} ({})",
-                wire.message,
-                wire.code.name()
-            );
+            let _ = writeln!(io::stderr(), "paraphe-host: {} ({})", wire.message, wire.code.name());
             ExitCode::FAILURE
         }
     }
@@ -260,14 +219,8 @@ fn list(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
 
 fn describe(out: &mut impl Write, c: &CertificateEntry) -> Result<()> {
     let i = &c.info;
-    let who = i
-        .subject_common_name
-        .clone()
-        .unwrap_or_else(|| i.subject.clone());
-    let issuer = i
-        .issuer_common_name
-        .clone()
-        .unwrap_or_else(|| i.issuer.clone());
+    let who = i.subject_common_name.clone().unwrap_or_else(|| i.subject.clone());
+    let issuer = i.issuer_common_name.clone().unwrap_or_else(|| i.issuer.clone());
     let usages: Vec<&str> = i
         .usages
         .iter()
@@ -287,33 +240,19 @@ fn describe(out: &mut impl Write, c: &CertificateEntry) -> Result<()> {
         extras.push(format!("RGS {level}"));
     }
     if i.qualified.qc_compliance {
-        extras.push(
-            t("qualifié eIDAS", "eIDAS qualified").to_owned()
-                + if i.qualified.qc_sscd { " (QSCD)" } else { "" },
-        );
+        extras
+            .push(t("qualifié eIDAS", "eIDAS qualified").to_owned() + if i.qualified.qc_sscd { " (QSCD)" } else { "" });
     }
     if c.always_authenticate == Some(true) {
         extras.push(t("PIN à chaque usage", "PIN for every use").to_owned());
     }
     let lines = [
-        format!(
-            "  {} : {who} — {} {issuer}",
-            t("Certificat", "Certificate"),
-            t("émis par", "issued by")
-        ),
-        format!(
-            "    {} : {}",
-            t("Empreinte SHA-256", "SHA-256 fingerprint"),
-            c.fingerprint
-        ),
+        format!("  {} : {who} — {} {issuer}", t("Certificat", "Certificate"), t("émis par", "issued by")),
+        format!("    {} : {}", t("Empreinte SHA-256", "SHA-256 fingerprint"), c.fingerprint),
         format!(
             "    {} : {}",
             t("Usage", "Usage"),
-            [usages.join(", ")]
-                .into_iter()
-                .chain(extras)
-                .collect::<Vec<_>>()
-                .join(" ; ")
+            [usages.join(", ")].into_iter().chain(extras).collect::<Vec<_>>().join(" ; ")
         ),
         format!(
             "    {} {} → {} ; {} {} {} ; CKA_ID {} ; {} : {key}",
@@ -336,11 +275,7 @@ fn describe(out: &mut impl Write, c: &CertificateEntry) -> Result<()> {
 fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
     let loaded = config::load();
     let status: StatusResult = crate::commands::status::run(host, &NoArguments {})?;
-    let certificates = if status.modules.iter().any(|m| m.loaded) {
-        host.backend.certificates()?
-    } else {
-        Vec::new()
-    };
+    let certificates = if status.modules.iter().any(|m| m.loaded) { host.backend.certificates()? } else { Vec::new() };
     let known: Vec<serde_json::Value> = token::registry::BUILTIN
         .iter()
         .map(|(name, path)| serde_json::json!({"name": name, "path": path, "installed": std::path::Path::new(path).exists()}))
@@ -359,33 +294,17 @@ fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
         );
     }
     let w = |out: &mut dyn Write, s: String| writeln!(out, "{s}").map_err(io_err);
-    w(
-        out,
-        format!(
-            "paraphe-host {} ({})",
-            env!("CARGO_PKG_VERSION"),
-            std::env::consts::OS
-        ),
-    )?;
+    w(out, format!("paraphe-host {} ({})", env!("CARGO_PKG_VERSION"), std::env::consts::OS))?;
     let cfg = match (&loaded.path, &loaded.error) {
         (Some(p), None) => p.display().to_string(),
         (Some(p), Some(e)) => format!("{} — {} : {e}", p.display(), t("ignoré", "ignored")),
         (None, _) => t("aucun", "none").to_owned(),
     };
-    w(
-        out,
-        format!("{} : {cfg}", t("Fichier de configuration", "Config file")),
-    )?;
-    w(
-        out,
-        t("Middleware connus :", "Known middleware:").to_owned(),
-    )?;
+    w(out, format!("{} : {cfg}", t("Fichier de configuration", "Config file")))?;
+    w(out, t("Middleware connus :", "Known middleware:").to_owned())?;
     for (name, path) in token::registry::BUILTIN {
         let installed = std::path::Path::new(path).exists();
-        w(
-            out,
-            format!("  [{}] {name} — {path}", if installed { "x" } else { " " }),
-        )?;
+        w(out, format!("  [{}] {name} — {path}", if installed { "x" } else { " " }))?;
     }
     w(out, t("Modules PKCS#11 :", "PKCS#11 modules:").to_owned())?;
     if status.modules.is_empty() {
@@ -417,18 +336,8 @@ fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
         } else {
             t("PIN ok", "PIN ok")
         };
-        let pad = if tk.protected_authentication_path {
-            t(" ; clavier du lecteur", " ; PIN pad")
-        } else {
-            ""
-        };
-        w(
-            out,
-            format!(
-                "  « {} » ({} {}) {} ; {pin}{pad}",
-                tk.label, tk.manufacturer, tk.model, tk.slot_description
-            ),
-        )?;
+        let pad = if tk.protected_authentication_path { t(" ; clavier du lecteur", " ; PIN pad") } else { "" };
+        w(out, format!("  « {} » ({} {}) {} ; {pin}{pad}", tk.label, tk.manufacturer, tk.model, tk.slot_description))?;
     }
     w(out, t("Certificats :", "Certificates:").to_owned())?;
     for c in &certificates {
@@ -445,8 +354,7 @@ fn read_pin_line() -> Result<Pin> {
 }
 
 fn sign(host: &mut Host, o: &SignOptions, json: bool, out: &mut impl Write) -> Result<()> {
-    let digest = hex::decode(o.digest_hex.trim())
-        .map_err(|e| Error::InvalidArgument(format!("--digest: {e}")))?;
+    let digest = hex::decode(o.digest_hex.trim()).map_err(|e| Error::InvalidArgument(format!("--digest: {e}")))?;
     let fingerprint = o.cert.to_ascii_lowercase().replace(':', "");
     // The key type decides the scheme; read it from the certificate.
     let list = crate::commands::list_certificates::run(host, &NoArguments {})?;
@@ -460,19 +368,9 @@ fn sign(host: &mut Host, o: &SignOptions, json: bool, out: &mut impl Write) -> R
         (_, true) => SignatureScheme::RsaPss,
         (_, false) => SignatureScheme::RsaPkcs1,
     };
-    let pin = if o.pin_stdin {
-        Some(read_pin_line()?)
-    } else {
-        None
-    };
-    let login: LoginResult = crate::commands::login::run(
-        host,
-        LoginArgs {
-            certificate: fingerprint.clone(),
-            pin,
-            ttl_seconds: None,
-        },
-    )?;
+    let pin = if o.pin_stdin { Some(read_pin_line()?) } else { None };
+    let login: LoginResult =
+        crate::commands::login::run(host, LoginArgs { certificate: fingerprint.clone(), pin, ttl_seconds: None })?;
     let args = SignArgs {
         session: login.session.clone(),
         digest: crate::commands::encode_b64(&digest),
@@ -485,12 +383,7 @@ fn sign(host: &mut Host, o: &SignOptions, json: bool, out: &mut impl Write) -> R
         }),
     };
     let signed: Result<SignResult> = crate::commands::sign::run(host, &args);
-    crate::commands::logout::run(
-        host,
-        &LogoutArgs {
-            session: login.session,
-        },
-    )?;
+    crate::commands::logout::run(host, &LogoutArgs { session: login.session })?;
     let signed = signed?;
     if let Some(path) = &o.out {
         let raw = crate::commands::decode_b64("signature", &signed.signature, 1 << 16)?;

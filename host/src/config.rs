@@ -41,11 +41,7 @@ fn yes() -> bool {
 
 impl Default for Config {
     fn default() -> Self {
-        Self {
-            modules: Vec::new(),
-            builtin_modules: true,
-            policies: Vec::new(),
-        }
+        Self { modules: Vec::new(), builtin_modules: true, policies: Vec::new() }
     }
 }
 
@@ -53,11 +49,7 @@ impl Config {
     pub fn policy_hints(&self) -> Vec<PolicyHint> {
         self.policies
             .iter()
-            .map(|p| PolicyHint {
-                oid: p.oid.clone(),
-                name: p.name.clone(),
-                rgs_level: p.rgs_level.clone(),
-            })
+            .map(|p| PolicyHint { oid: p.oid.clone(), name: p.name.clone(), rgs_level: p.rgs_level.clone() })
             .collect()
     }
 }
@@ -81,9 +73,7 @@ pub fn candidates() -> Vec<PathBuf> {
         out.extend(env("PROGRAMDATA").map(|d| d.join("Paraphe").join("config.json")));
     } else if cfg!(target_os = "macos") {
         out.extend(env("HOME").map(|h| h.join("Library/Application Support/Paraphe/config.json")));
-        out.push(PathBuf::from(
-            "/Library/Application Support/Paraphe/config.json",
-        ));
+        out.push(PathBuf::from("/Library/Application Support/Paraphe/config.json"));
     } else {
         let xdg = env("XDG_CONFIG_HOME").or_else(|| env("HOME").map(|h| h.join(".config")));
         out.extend(xdg.map(|d| d.join("paraphe").join("config.json")));
@@ -97,32 +87,14 @@ pub fn load() -> Loaded {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => {
-                return Loaded {
-                    config: Config::default(),
-                    error: Some(e.to_string()),
-                    path: Some(path),
-                }
-            }
+            Err(e) => return Loaded { config: Config::default(), error: Some(e.to_string()), path: Some(path) },
         };
         return match serde_json::from_str(&text) {
-            Ok(config) => Loaded {
-                config,
-                path: Some(path),
-                error: None,
-            },
-            Err(e) => Loaded {
-                config: Config::default(),
-                error: Some(e.to_string()),
-                path: Some(path),
-            },
+            Ok(config) => Loaded { config, path: Some(path), error: None },
+            Err(e) => Loaded { config: Config::default(), error: Some(e.to_string()), path: Some(path) },
         };
     }
-    Loaded {
-        config: Config::default(),
-        path: None,
-        error: None,
-    }
+    Loaded { config: Config::default(), path: None, error: None }
 }
 
 #[cfg(test)]
@@ -138,8 +110,6 @@ mod tests {
         assert!(!c.builtin_modules);
         assert_eq!(c.policy_hints()[0].rgs_level.as_deref(), Some("**"));
         assert!(serde_json::from_str::<Config>(r#"{"modulez":[]}"#).is_err());
-        assert!(serde_json::from_str::<Config>("{}")
-            .map(|c| c.builtin_modules)
-            .unwrap_or(false));
+        assert!(serde_json::from_str::<Config>("{}").map(|c| c.builtin_modules).unwrap_or(false));
     }
 }

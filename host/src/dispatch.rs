@@ -31,12 +31,7 @@ pub struct Host {
 
 impl Host {
     pub fn new(backend: Box<dyn TokenBackend>, caller: &str) -> Self {
-        Self {
-            backend,
-            sessions: HashMap::new(),
-            next_session: 1,
-            caller: caller.to_owned(),
-        }
+        Self { backend, sessions: HashMap::new(), next_session: 1, caller: caller.to_owned() }
     }
 
     pub fn hello(&self) -> HelloInfo {
@@ -54,9 +49,7 @@ impl Host {
         let request: RawRequest<'_> = match serde_json::from_slice(frame) {
             Ok(r) => r,
             Err(e) => {
-                let id = serde_json::from_slice::<RequestId>(frame)
-                    .ok()
-                    .map(|r| r.id);
+                let id = serde_json::from_slice::<RequestId>(frame).ok().map(|r| r.id);
                 return Response::error(id, to_wire(&Error::InvalidJson(e.to_string())));
             }
         };
@@ -71,8 +64,8 @@ impl Host {
     }
 
     fn run(&mut self, request: &RawRequest<'_>) -> Result<serde_json::Value> {
-        let command = Command::from_name(request.command)
-            .ok_or_else(|| Error::UnknownCommand(request.command.to_owned()))?;
+        let command =
+            Command::from_name(request.command).ok_or_else(|| Error::UnknownCommand(request.command.to_owned()))?;
         let raw = request.arguments.map_or("{}", |a| a.get());
         match command {
             Command::Hello => reply(commands::hello::run(self, &args(raw)?)),
@@ -88,12 +81,8 @@ impl Host {
     /// Ends sessions whose time-to-live has passed (PIN session policy).
     fn expire_sessions(&mut self) {
         let now = Instant::now();
-        let expired: Vec<String> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.expires.is_some_and(|t| t <= now))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let expired: Vec<String> =
+            self.sessions.iter().filter(|(_, s)| s.expires.is_some_and(|t| t <= now)).map(|(k, _)| k.clone()).collect();
         for id in expired {
             if let Some(s) = self.sessions.remove(&id) {
                 commands::logout::end(self, &s.key);
@@ -136,11 +125,9 @@ pub fn to_wire(e: &Error) -> WireError {
         Error::KeyUsageNotAllowed(_) => ErrorCode::KeyUsageNotAllowed,
         Error::ModuleUnavailable(_) => ErrorCode::ModuleUnavailable,
         // SoftHSM 2.6 answers an OAEP hash it does not do with CKR_ARGUMENTS_BAD at init.
-        Error::Pkcs11 {
-            rv: RvError::ArgumentsBad,
-            function: Function::DecryptInit | Function::SignInit,
-            ..
-        } => ErrorCode::MechanismNotSupported,
+        Error::Pkcs11 { rv: RvError::ArgumentsBad, function: Function::DecryptInit | Function::SignInit, .. } => {
+            ErrorCode::MechanismNotSupported
+        }
         Error::Pkcs11 { rv, .. } => pkcs11_code(*rv),
         Error::Cryptoki(_) => ErrorCode::TokenError,
         Error::Internal(_) => ErrorCode::Internal,
@@ -165,12 +152,8 @@ fn pkcs11_code(rv: RvError) -> ErrorCode {
         | RvError::SessionClosed
         | RvError::TokenNotRecognized => ErrorCode::TokenNotPresent,
         RvError::FunctionCanceled => ErrorCode::UserCancelled,
-        RvError::MechanismInvalid | RvError::MechanismParamInvalid => {
-            ErrorCode::MechanismNotSupported
-        }
-        RvError::KeyFunctionNotPermitted | RvError::KeyTypeInconsistent => {
-            ErrorCode::KeyUsageNotAllowed
-        }
+        RvError::MechanismInvalid | RvError::MechanismParamInvalid => ErrorCode::MechanismNotSupported,
+        RvError::KeyFunctionNotPermitted | RvError::KeyTypeInconsistent => ErrorCode::KeyUsageNotAllowed,
         RvError::UserNotLoggedIn => ErrorCode::SessionNotFound,
         RvError::DataLenRange | RvError::EncryptedDataLenRange | RvError::EncryptedDataInvalid => {
             ErrorCode::InvalidArgument

@@ -39,11 +39,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl From<CkError> for Error {
     fn from(e: CkError) -> Self {
         match e {
-            CkError::Pkcs11(rv, function) => Error::Pkcs11 {
-                rv,
-                function,
-                pin: None,
-            },
+            CkError::Pkcs11(rv, function) => Error::Pkcs11 { rv, function, pin: None },
             CkError::LibraryLoading(e) => Error::ModuleUnavailable(e.to_string()),
             other => Error::Cryptoki(other.to_string()),
         }
@@ -58,10 +54,7 @@ impl fmt::Display for Error {
             Error::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
             Error::UnsupportedAlgorithm(m) => write!(f, "unsupported algorithm: {m}"),
             Error::DigestLength { expected, got } => {
-                write!(
-                    f,
-                    "digest is {got} bytes, the hash algorithm makes {expected}"
-                )
+                write!(f, "digest is {got} bytes, the hash algorithm makes {expected}")
             }
             Error::CertificateNotFound(fp) => write!(f, "no token present holds certificate {fp}"),
             Error::PrivateKeyNotFound(fp) => {

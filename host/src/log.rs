@@ -29,11 +29,7 @@ fn emit(lvl: Level, tag: &str, msg: &str) {
     }
     let line = format!("paraphe-host[{}] {tag}: {msg}\n", std::process::id());
     if let Some(path) = std::env::var_os("PARAPHE_LOG_FILE") {
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
             let _ = f.write_all(line.as_bytes());
             return;
         }

@@ -10,10 +10,7 @@ use std::io::{self, Read, Write};
 /// Serves one conversation. Returns when the input ends (browser closed the port) or on
 /// a truncated frame, after answering it.
 pub fn serve(mut input: impl Read, mut output: impl Write, mut host: Host) -> io::Result<()> {
-    let hello = Event {
-        event: "hello".into(),
-        data: serde_json::to_value(host.hello()).map_err(io::Error::other)?,
-    };
+    let hello = Event { event: "hello".into(), data: serde_json::to_value(host.hello()).map_err(io::Error::other)? };
     transport::send(&mut output, None, &hello)?;
     let result = loop {
         match transport::read_frame(&mut input) {
@@ -29,18 +26,15 @@ pub fn serve(mut input: impl Read, mut output: impl Write, mut host: Host) -> io
                     "frame of {n} bytes is over the {} byte limit",
                     paraphe_protocol::limits::MAX_REQUEST_BYTES
                 );
-                let response =
-                    Response::error(None, WireError::new(ErrorCode::FrameTooLarge, message));
+                let response = Response::error(None, WireError::new(ErrorCode::FrameTooLarge, message));
                 if let Err(e) = transport::send(&mut output, None, &response) {
                     break Err(e);
                 }
             }
             Err(FrameError::Truncated) => {
                 log::warn("input ended inside a frame");
-                let response = Response::error(
-                    None,
-                    WireError::new(ErrorCode::FrameTruncated, "input ended inside a frame"),
-                );
+                let response =
+                    Response::error(None, WireError::new(ErrorCode::FrameTruncated, "input ended inside a frame"));
                 // The browser may already be gone: nothing more to do if this fails.
                 let _ = transport::send(&mut output, None, &response);
                 break Ok(());

@@ -36,18 +36,10 @@ pub fn read_frame(input: &mut impl Read) -> Result<Option<Zeroizing<Vec<u8>>>, F
             Err(e) => return Err(FrameError::Io(e)),
         }
     }
-    let len = u64::from(
-        (&len_bytes[..])
-            .read_u32::<NativeEndian>()
-            .map_err(FrameError::Io)?,
-    );
+    let len = u64::from((&len_bytes[..]).read_u32::<NativeEndian>().map_err(FrameError::Io)?);
     if len > MAX_REQUEST_BYTES as u64 {
         let skipped = io::copy(&mut input.take(len), &mut io::sink()).map_err(FrameError::Io)?;
-        return if skipped == len {
-            Err(FrameError::TooLarge(len))
-        } else {
-            Err(FrameError::Truncated)
-        };
+        return if skipped == len { Err(FrameError::TooLarge(len)) } else { Err(FrameError::Truncated) };
     }
     // Bounded by MAX_REQUEST_BYTES just above.
     let mut body = Zeroizing::new(vec![0u8; usize::try_from(len).unwrap_or(0)]);
@@ -63,12 +55,7 @@ pub fn write_frame(output: &mut impl Write, body: &[u8]) -> io::Result<()> {
     let len = u32::try_from(body.len())
         .ok()
         .filter(|n| *n as usize <= MAX_MESSAGE_BYTES)
-        .ok_or_else(|| {
-            io::Error::new(
-                ErrorKind::InvalidInput,
-                "frame over the 1 MiB browser limit",
-            )
-        })?;
+        .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, "frame over the 1 MiB browser limit"))?;
     output.write_u32::<NativeEndian>(len)?;
     output.write_all(body)?;
     output.flush()
@@ -94,10 +81,7 @@ mod tests {
     use paraphe_protocol::{Outgoing, Response};
 
     fn frame(body: &[u8]) -> Vec<u8> {
-        let mut v = u32::try_from(body.len())
-            .unwrap_or(0)
-            .to_ne_bytes()
-            .to_vec();
+        let mut v = u32::try_from(body.len()).unwrap_or(0).to_ne_bytes().to_vec();
         v.extend_from_slice(body);
         v
     }
@@ -106,28 +90,11 @@ mod tests {
     fn reads_frames_then_clean_eof() {
         let mut input = [frame(b"{}"), frame(b"[1]")].concat();
         let mut r = &input[..];
-        assert_eq!(
-            read_frame(&mut r)
-                .ok()
-                .flatten()
-                .as_deref()
-                .map(|v| v.as_slice()),
-            Some(&b"{}"[..])
-        );
-        assert_eq!(
-            read_frame(&mut r)
-                .ok()
-                .flatten()
-                .as_deref()
-                .map(|v| v.as_slice()),
-            Some(&b"[1]"[..])
-        );
+        assert_eq!(read_frame(&mut r).ok().flatten().as_deref().map(|v| v.as_slice()), Some(&b"{}"[..]));
+        assert_eq!(read_frame(&mut r).ok().flatten().as_deref().map(|v| v.as_slice()), Some(&b"[1]"[..]));
         assert!(matches!(read_frame(&mut r), Ok(None)));
         input.truncate(3);
-        assert!(matches!(
-            read_frame(&mut &input[..]),
-            Err(FrameError::Truncated)
-        ));
+        assert!(matches!(read_frame(&mut &input[..]), Err(FrameError::Truncated)));
     }
 
     #[test]
@@ -143,10 +110,7 @@ mod tests {
     fn huge_announced_length_with_short_body_is_truncated() {
         let mut input = u32::MAX.to_ne_bytes().to_vec();
         input.extend_from_slice(b"short");
-        assert!(matches!(
-            read_frame(&mut &input[..]),
-            Err(FrameError::Truncated)
-        ));
+        assert!(matches!(read_frame(&mut &input[..]), Err(FrameError::Truncated)));
     }
 
     #[test]

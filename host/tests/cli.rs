@@ -10,40 +10,24 @@ use std::io::Write;
 use std::process::{Output, Stdio};
 
 fn run(kit: &Kit, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = kit
-        .command()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        kit.command().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     if let Some(text) = stdin {
-        child
-            .stdin
-            .as_mut()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
+        child.stdin.as_mut().unwrap().write_all(text.as_bytes()).unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
 }
 
 fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[test]
 fn foreign_token_lists_and_signs_with_p384_and_rsa3072() {
-    let kit = Kit::make("make-foreign-token.sh", "foreign");
-    let out = run(&kit, &["list", "--json"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let kit = &Kit::make("make-foreign-token.sh", "foreign");
+    let out = run(kit, &["list", "--json"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let list = json(&out);
     let certs = list["certificates"].as_array().unwrap();
     assert_eq!(certs.len(), 2, "{list}");
@@ -51,16 +35,9 @@ fn foreign_token_lists_and_signs_with_p384_and_rsa3072() {
 
     let data = tmp("foreign.txt");
     std::fs::write(&data, b"marche public 2026-042, acte d'engagement").unwrap();
-    for (id, hash, bits) in [
-        ("a1", "sha384", 384),
-        ("a2", "sha256", 3072),
-        ("a2", "sha512", 3072),
-    ] {
+    for (id, hash, bits) in [("a1", "sha384", 384), ("a2", "sha256", 3072), ("a2", "sha512", 3072)] {
         let fp = kit.fingerprint(id);
-        let entry = certs
-            .iter()
-            .find(|c| c["fingerprint"] == fp.as_str())
-            .unwrap();
+        let entry = certs.iter().find(|c| c["fingerprint"] == fp.as_str()).unwrap();
         assert_eq!(entry["info"]["keyBits"], bits);
         let digest = hex::encode(common::openssl_digest(hash, &data));
         let sig_path = tmp(&format!("foreign-{id}-{hash}.sig"));
@@ -81,57 +58,25 @@ fn foreign_token_lists_and_signs_with_p384_and_rsa3072() {
         if id == "a1" {
             args.push("--ecdsa-der");
         }
-        let out = run(&kit, &args, Some("987654\n"));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = run(kit, &args, Some("987654\n"));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let reply = json(&out);
         let sig = std::fs::read(&sig_path).unwrap();
         assert_eq!(unb64(reply["signature"].as_str().unwrap()), sig);
-        assert!(
-            openssl_verify(hash, &kit.pki(&format!("{id}.pub.pem")), &data, &sig, &[]),
-            "{id} {hash}"
-        );
+        assert!(openssl_verify(hash, &kit.pki(&format!("{id}.pub.pem")), &data, &sig, &[]), "{id} {hash}");
     }
     // RSA-PSS on the 3072-bit key.
     let fp = kit.fingerprint("a2");
     let digest = hex::encode(common::openssl_digest("sha256", &data));
     let sig_path = tmp("foreign-pss.sig");
     let out = run(
-        &kit,
-        &[
-            "sign",
-            "--cert",
-            &fp,
-            "--digest",
-            &digest,
-            "--pss",
-            "--pin-stdin",
-            "--out",
-            sig_path.to_str().unwrap(),
-        ],
+        kit,
+        &["sign", "--cert", &fp, "--digest", &digest, "--pss", "--pin-stdin", "--out", sig_path.to_str().unwrap()],
         Some("987654\n"),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pss = [
-        "-sigopt",
-        "rsa_padding_mode:pss",
-        "-sigopt",
-        "rsa_pss_saltlen:digest",
-    ];
-    assert!(openssl_verify(
-        "sha256",
-        &kit.pki("a2.pub.pem"),
-        &data,
-        &std::fs::read(&sig_path).unwrap(),
-        &pss
-    ));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pss = ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest"];
+    assert!(openssl_verify("sha256", &kit.pki("a2.pub.pem"), &data, &std::fs::read(&sig_path).unwrap(), &pss));
 }
 
 #[test]
@@ -145,47 +90,25 @@ fn human_output_is_french_or_english() {
     assert!(text.contains("RGS **"), "{text}");
     let out = kit.command().arg("diagnose").output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        text.contains("PKCS#11 modules:") && text.contains("loaded"),
-        "{text}"
-    );
+    assert!(text.contains("PKCS#11 modules:") && text.contains("loaded"), "{text}");
     assert!(text.contains("Paraphe Demo"), "{text}");
 }
 
 #[test]
 fn cli_errors_are_clear_and_json_is_stable() {
     let kit = &demo();
-    let out = run(
-        &kit,
-        &[
-            "sign",
-            "--cert",
-            &"00".repeat(32),
-            "--digest",
-            &"00".repeat(32),
-            "--json",
-        ],
-        None,
-    );
+    let out = run(kit, &["sign", "--cert", &"00".repeat(32), "--digest", &"00".repeat(32), "--json"], None);
     assert!(!out.status.success());
     assert_eq!(json(&out)["error"]["code"], "CERTIFICATE_NOT_FOUND");
     let out = run(
-        &kit,
-        &[
-            "sign",
-            "--cert",
-            &kit.fingerprint("01"),
-            "--digest",
-            "00",
-            "--pin-stdin",
-            "--json",
-        ],
+        kit,
+        &["sign", "--cert", &kit.fingerprint("01"), "--digest", "00", "--pin-stdin", "--json"],
         Some("1234\n"),
     );
     assert_eq!(json(&out)["error"]["code"], "DIGEST_LENGTH_MISMATCH");
-    let out = run(&kit, &["frobnicate"], None);
+    let out = run(kit, &["frobnicate"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown command frobnicate"));
-    let out = run(&kit, &["--version"], None);
+    let out = run(kit, &["--version"], None);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("paraphe-host "));
 }

@@ -17,13 +17,8 @@ fn hello_comes_first_and_names_the_browser() {
     assert_eq!(host.hello["data"]["caller"], "chromium");
     assert!(host.finish().success());
 
-    let ff = Host::spawn_with(
-        kit,
-        &[
-            "/home/u/.mozilla/native-messaging-hosts/fr.paraphe.host.json",
-            "paraphe@paraphe.fr",
-        ],
-    );
+    let ff =
+        Host::spawn_with(kit, &["/home/u/.mozilla/native-messaging-hosts/fr.paraphe.host.json", "paraphe@paraphe.fr"]);
     assert_eq!(ff.hello["data"]["caller"], "firefox");
     assert!(ff.finish().success());
 }
@@ -55,10 +50,7 @@ fn lists_certificates_with_the_facts_users_choose_by() {
 
     let auth = by_id("02");
     assert_eq!(auth["info"]["usages"], json!(["authentication"]));
-    assert!(auth["info"]["extendedKeyUsage"]
-        .as_array()
-        .unwrap()
-        .contains(&json!("clientAuth")));
+    assert!(auth["info"]["extendedKeyUsage"].as_array().unwrap().contains(&json!("clientAuth")));
     assert_eq!(by_id("03")["info"]["usages"], json!(["encryption"]));
     let ec = by_id("04");
     assert_eq!(ec["info"]["keyType"], "EC");
@@ -67,24 +59,14 @@ fn lists_certificates_with_the_facts_users_choose_by() {
     // Once logged in, the key shows, with its always-authenticate flag.
     let session = host.login(&kit.fingerprint("04"), PIN);
     let list = host.ok("list-certificates", json!({}));
-    let ec = list["certificates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["ckaId"] == "04")
-        .unwrap()
-        .clone();
+    let ec = list["certificates"].as_array().unwrap().iter().find(|c| c["ckaId"] == "04").unwrap().clone();
     assert_eq!(ec["privateKey"], "present");
     assert_eq!(ec["alwaysAuthenticate"], true);
     host.ok("logout", json!({"session": session}));
 
     let status = host.ok("status", json!({}));
     assert_eq!(status["modules"][0]["loaded"], true);
-    assert_eq!(
-        status["tokens"].as_array().unwrap().len(),
-        1,
-        "uninitialised slots are not tokens"
-    );
+    assert_eq!(status["tokens"].as_array().unwrap().len(), 1, "uninitialised slots are not tokens");
     assert!(host.finish().success());
 }
 
@@ -93,44 +75,23 @@ fn signs_with_every_algorithm_and_openssl_verifies() {
     let kit = &demo();
     let mut host = Host::spawn(kit);
     let data = tmp("document.pdf");
-    std::fs::write(
-        &data,
-        b"%PDF-1.7 deliberation n 2026-118 du conseil municipal",
-    )
-    .unwrap();
+    std::fs::write(&data, b"%PDF-1.7 deliberation n 2026-118 du conseil municipal").unwrap();
 
     let rsa = host.login(&kit.fingerprint("01"), PIN);
     let rsa_pub = kit.pki("01.pub.pem");
     for hash in ["sha1", "sha256", "sha384", "sha512"] {
         let digest = openssl_digest(hash, &data);
-        let r = host.ok(
-            "sign",
-            json!({"session": rsa, "digest": b64(&digest), "hash": hash, "scheme": "rsa-pkcs1"}),
-        );
+        let r = host.ok("sign", json!({"session": rsa, "digest": b64(&digest), "hash": hash, "scheme": "rsa-pkcs1"}));
         let sig = unb64(r["signature"].as_str().unwrap());
         assert_eq!(sig.len(), 256);
-        assert!(
-            openssl_verify(hash, &rsa_pub, &data, &sig, &[]),
-            "rsa-pkcs1 {hash}"
-        );
+        assert!(openssl_verify(hash, &rsa_pub, &data, &sig, &[]), "rsa-pkcs1 {hash}");
         if hash == "sha1" {
             continue;
         }
-        let r = host.ok(
-            "sign",
-            json!({"session": rsa, "digest": b64(&digest), "hash": hash, "scheme": "rsa-pss"}),
-        );
+        let r = host.ok("sign", json!({"session": rsa, "digest": b64(&digest), "hash": hash, "scheme": "rsa-pss"}));
         let sig = unb64(r["signature"].as_str().unwrap());
-        let pss = [
-            "-sigopt",
-            "rsa_padding_mode:pss",
-            "-sigopt",
-            "rsa_pss_saltlen:digest",
-        ];
-        assert!(
-            openssl_verify(hash, &rsa_pub, &data, &sig, &pss),
-            "rsa-pss {hash}"
-        );
+        let pss = ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest"];
+        assert!(openssl_verify(hash, &rsa_pub, &data, &sig, &pss), "rsa-pss {hash}");
     }
     host.ok("logout", json!({"session": rsa}));
 
@@ -144,25 +105,13 @@ fn signs_with_every_algorithm_and_openssl_verifies() {
             json!({"session": ec, "digest": b64(&digest), "hash": hash, "scheme": "ecdsa", "ecdsaEncoding": "der"}),
         );
         assert!(
-            openssl_verify(
-                hash,
-                &ec_pub,
-                &data,
-                &unb64(r["signature"].as_str().unwrap()),
-                &[]
-            ),
+            openssl_verify(hash, &ec_pub, &data, &unb64(r["signature"].as_str().unwrap()), &[]),
             "ecdsa der {hash}"
         );
-        let r = host.ok(
-            "sign",
-            json!({"session": ec, "digest": b64(&digest), "hash": hash, "scheme": "ecdsa"}),
-        );
+        let r = host.ok("sign", json!({"session": ec, "digest": b64(&digest), "hash": hash, "scheme": "ecdsa"}));
         let raw = unb64(r["signature"].as_str().unwrap());
         assert_eq!(raw.len(), 64, "P-256 raw r||s");
-        assert!(
-            openssl_verify(hash, &ec_pub, &data, &raw_to_der(&raw).unwrap(), &[]),
-            "ecdsa raw {hash}"
-        );
+        assert!(openssl_verify(hash, &ec_pub, &data, &raw_to_der(&raw).unwrap(), &[]), "ecdsa raw {hash}");
     }
     host.ok("logout", json!({"session": ec}));
     assert!(host.finish().success());
@@ -177,17 +126,13 @@ fn a_batch_is_one_login_then_many_signatures() {
     for i in 0..25 {
         std::fs::write(&data, format!("document {i}")).unwrap();
         let digest = openssl_digest("sha256", &data);
-        let r = host.ok("sign", json!({"session": session, "digest": b64(&digest), "hash": "sha256", "scheme": "rsa-pkcs1"}));
-        assert!(openssl_verify(
-            "sha256",
-            &kit.pki("01.pub.pem"),
-            &data,
-            &unb64(r["signature"].as_str().unwrap()),
-            &[]
-        ));
+        let r = host
+            .ok("sign", json!({"session": session, "digest": b64(&digest), "hash": "sha256", "scheme": "rsa-pkcs1"}));
+        assert!(openssl_verify("sha256", &kit.pki("01.pub.pem"), &data, &unb64(r["signature"].as_str().unwrap()), &[]));
     }
     host.ok("logout", json!({"session": session}));
-    let (code, _) = host.err("sign", json!({"session": session, "digest": b64(&[0; 32]), "hash": "sha256", "scheme": "rsa-pkcs1"}));
+    let (code, _) =
+        host.err("sign", json!({"session": session, "digest": b64(&[0; 32]), "hash": "sha256", "scheme": "rsa-pkcs1"}));
     assert_eq!(code, "SESSION_NOT_FOUND");
     assert!(host.finish().success());
 }
@@ -201,10 +146,7 @@ fn decrypts_a_wrapped_key_with_the_encryption_certificate() {
     let session = host.login(&kit.fingerprint("03"), PIN);
     for (opts, args) in [
         (vec![], json!({"scheme": "rsa-pkcs1"})),
-        (
-            vec!["-pkeyopt", "rsa_padding_mode:oaep"],
-            json!({"scheme": "rsa-oaep", "oaepHash": "sha1"}),
-        ),
+        (vec!["-pkeyopt", "rsa_padding_mode:oaep"], json!({"scheme": "rsa-oaep", "oaepHash": "sha1"})),
     ] {
         let wrapped = std::process::Command::new("openssl")
             .args(["pkeyutl", "-encrypt", "-certin", "-inkey"])
@@ -219,11 +161,7 @@ fn decrypts_a_wrapped_key_with_the_encryption_certificate() {
         a["session"] = json!(session);
         a["data"] = json!(b64(&wrapped.stdout));
         let r = host.ok("decrypt", a);
-        assert_eq!(
-            unb64(r["plaintext"].as_str().unwrap()),
-            vec![7u8; 32],
-            "{args}"
-        );
+        assert_eq!(unb64(r["plaintext"].as_str().unwrap()), vec![7u8; 32], "{args}");
     }
     // SoftHSM 2.6 does OAEP with SHA-1 only: a clear error, not a crash.
     let (code, _) = host.err(
@@ -232,7 +170,8 @@ fn decrypts_a_wrapped_key_with_the_encryption_certificate() {
     );
     assert_eq!(code, "MECHANISM_NOT_SUPPORTED");
     // The encryption key does not sign.
-    let (code, _) = host.err("sign", json!({"session": session, "digest": b64(&[0; 32]), "hash": "sha256", "scheme": "rsa-pkcs1"}));
+    let (code, _) =
+        host.err("sign", json!({"session": session, "digest": b64(&[0; 32]), "hash": "sha256", "scheme": "rsa-pkcs1"}));
     assert_eq!(code, "KEY_USAGE_NOT_ALLOWED");
     host.ok("logout", json!({"session": session}));
     assert!(host.finish().success());
@@ -268,72 +207,29 @@ fn bad_inputs_get_documented_errors_and_the_host_stays_alive() {
 
     host.send_frame(br#"{"id": 41, "command": 5}"#);
     let r = host.read();
-    assert_eq!(
-        (r["id"].clone(), r["error"]["code"].clone()),
-        (json!(41), json!("INVALID_JSON"))
-    );
+    assert_eq!((r["id"].clone(), r["error"]["code"].clone()), (json!(41), json!("INVALID_JSON")));
 
     assert_eq!(host.err("frobnicate", json!({})).0, "UNKNOWN_COMMAND");
-    assert_eq!(
-        host.err("list-certificates", json!({"verbose": true})).0,
-        "INVALID_ARGUMENT"
-    );
-    assert_eq!(
-        host.err("login", json!({"certificate": "abc", "pin": PIN}))
-            .0,
-        "INVALID_ARGUMENT"
-    );
-    assert_eq!(
-        host.err("login", json!({"certificate": "ab".repeat(32), "pin": PIN}))
-            .0,
-        "CERTIFICATE_NOT_FOUND"
-    );
-    assert_eq!(
-        host.err(
-            "login",
-            json!({"certificate": kit.fingerprint("01"), "pin": ""})
-        )
-        .0,
-        "INVALID_ARGUMENT"
-    );
-    assert_eq!(
-        host.err("login", json!({"certificate": kit.fingerprint("01")}))
-            .0,
-        "PIN_REQUIRED"
-    );
+    assert_eq!(host.err("list-certificates", json!({"verbose": true})).0, "INVALID_ARGUMENT");
+    assert_eq!(host.err("login", json!({"certificate": "abc", "pin": PIN})).0, "INVALID_ARGUMENT");
+    assert_eq!(host.err("login", json!({"certificate": "ab".repeat(32), "pin": PIN})).0, "CERTIFICATE_NOT_FOUND");
+    assert_eq!(host.err("login", json!({"certificate": kit.fingerprint("01"), "pin": ""})).0, "INVALID_ARGUMENT");
+    assert_eq!(host.err("login", json!({"certificate": kit.fingerprint("01")})).0, "PIN_REQUIRED");
 
     let session = host.login(&kit.fingerprint("01"), PIN);
     let sign = |digest: Vec<u8>, hash: &str, scheme: &str| json!({"session": session, "digest": b64(&digest), "hash": hash, "scheme": scheme});
+    assert_eq!(host.err("sign", sign(vec![0; 31], "sha256", "rsa-pkcs1")).0, "DIGEST_LENGTH_MISMATCH");
+    assert_eq!(host.err("sign", sign(vec![0; 32], "sha384", "rsa-pkcs1")).0, "DIGEST_LENGTH_MISMATCH");
+    assert_eq!(host.err("sign", sign(vec![0; 32], "md5", "rsa-pkcs1")).0, "INVALID_ARGUMENT");
+    assert_eq!(host.err("sign", sign(vec![0; 32], "sha256", "ecdsa")).0, "UNSUPPORTED_ALGORITHM");
+    assert_eq!(host.err("sign", sign(vec![0; 32], "sha256", "dsa")).0, "INVALID_ARGUMENT");
     assert_eq!(
-        host.err("sign", sign(vec![0; 31], "sha256", "rsa-pkcs1")).0,
-        "DIGEST_LENGTH_MISMATCH"
-    );
-    assert_eq!(
-        host.err("sign", sign(vec![0; 32], "sha384", "rsa-pkcs1")).0,
-        "DIGEST_LENGTH_MISMATCH"
-    );
-    assert_eq!(
-        host.err("sign", sign(vec![0; 32], "md5", "rsa-pkcs1")).0,
+        host.err("sign", json!({"session": session, "digest": "***", "hash": "sha256", "scheme": "rsa-pkcs1"})).0,
         "INVALID_ARGUMENT"
     );
     assert_eq!(
-        host.err("sign", sign(vec![0; 32], "sha256", "ecdsa")).0,
-        "UNSUPPORTED_ALGORITHM"
-    );
-    assert_eq!(
-        host.err("sign", sign(vec![0; 32], "sha256", "dsa")).0,
-        "INVALID_ARGUMENT"
-    );
-    assert_eq!(
-        host.err(
-            "sign",
-            json!({"session": session, "digest": "***", "hash": "sha256", "scheme": "rsa-pkcs1"})
-        )
-        .0,
-        "INVALID_ARGUMENT"
-    );
-    assert_eq!(
-        host.err("sign", json!({"session": "s999", "digest": b64(&[0; 32]), "hash": "sha256", "scheme": "rsa-pkcs1"})).0,
+        host.err("sign", json!({"session": "s999", "digest": b64(&[0; 32]), "hash": "sha256", "scheme": "rsa-pkcs1"}))
+            .0,
         "SESSION_NOT_FOUND"
     );
 

@@ -88,10 +88,7 @@ mod tests {
             let json = serde_json::to_string(&h).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", h.name()));
         }
-        assert_eq!(
-            HashAlgorithm::from_name("SHA-256"),
-            Some(HashAlgorithm::Sha256)
-        );
+        assert_eq!(HashAlgorithm::from_name("SHA-256"), Some(HashAlgorithm::Sha256));
         assert_eq!(HashAlgorithm::from_name("md5"), None);
     }
 }

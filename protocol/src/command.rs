@@ -19,15 +19,8 @@ pub enum Command {
 }
 
 impl Command {
-    pub const ALL: [Command; 7] = [
-        Self::Hello,
-        Self::Status,
-        Self::ListCertificates,
-        Self::Login,
-        Self::Sign,
-        Self::Decrypt,
-        Self::Logout,
-    ];
+    pub const ALL: [Command; 7] =
+        [Self::Hello, Self::Status, Self::ListCertificates, Self::Login, Self::Sign, Self::Decrypt, Self::Logout];
 
     pub const fn name(self) -> &'static str {
         match self {

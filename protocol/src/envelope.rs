@@ -43,17 +43,11 @@ pub enum Outcome {
 
 impl Response {
     pub fn ok(id: u64, result: Value) -> Self {
-        Self {
-            id: Some(id),
-            outcome: Outcome::Result(result),
-        }
+        Self { id: Some(id), outcome: Outcome::Result(result) }
     }
 
     pub fn error(id: Option<u64>, error: WireError) -> Self {
-        Self {
-            id,
-            outcome: Outcome::Error(error),
-        }
+        Self { id, outcome: Outcome::Error(error) }
     }
 }
 
@@ -107,14 +101,7 @@ pub fn split_into_chunks(id: Option<u64>, json: &str, max: usize) -> Vec<Chunk> 
     parts
         .into_iter()
         .enumerate()
-        .map(|(i, data)| Chunk {
-            id,
-            chunk: ChunkPart {
-                index: u32::try_from(i).unwrap_or(u32::MAX),
-                count,
-                data,
-            },
-        })
+        .map(|(i, data)| Chunk { id, chunk: ChunkPart { index: u32::try_from(i).unwrap_or(u32::MAX), count, data } })
         .collect()
 }
 
@@ -125,8 +112,7 @@ mod tests {
 
     #[test]
     fn response_shapes() {
-        let ok =
-            serde_json::to_value(Response::ok(7, serde_json::json!({"a": 1}))).unwrap_or_default();
+        let ok = serde_json::to_value(Response::ok(7, serde_json::json!({"a": 1}))).unwrap_or_default();
         assert_eq!(ok, serde_json::json!({"id": 7, "result": {"a": 1}}));
         let err = Response::error(None, WireError::new(ErrorCode::InvalidJson, "bad"));
         let v = serde_json::to_value(&err).unwrap_or_default();
@@ -151,9 +137,7 @@ mod tests {
         assert!(matches!(e, Outgoing::Event(_)));
         let r: Outgoing = serde_json::from_str(r#"{"id":1,"result":{}}"#).expect("response");
         assert!(matches!(r, Outgoing::Response(_)));
-        let c: Outgoing =
-            serde_json::from_str(r#"{"id":1,"chunk":{"index":0,"count":1,"data":"{}"}}"#)
-                .expect("chunk");
+        let c: Outgoing = serde_json::from_str(r#"{"id":1,"chunk":{"index":0,"count":1,"data":"{}"}}"#).expect("chunk");
         assert!(matches!(c, Outgoing::Chunk(_)));
     }
 }

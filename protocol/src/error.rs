@@ -111,12 +111,7 @@ impl PinStatus {
         } else {
             None
         };
-        Self {
-            count_low,
-            final_try,
-            locked,
-            retries_left,
-        }
+        Self { count_low, final_try, locked, retries_left }
     }
 }
 

@@ -19,36 +19,19 @@ pub fn run(host: &mut Host, args: &DecryptArgs) -> Result<DecryptResult> {
     let key = s.key.clone();
     let pin = s.pin.clone();
     if key.key_type != "RSA" {
-        return Err(Error::UnsupportedAlgorithm(format!(
-            "RSA key transport with a {} key",
-            key.key_type
-        )));
+        return Err(Error::UnsupportedAlgorithm(format!("RSA key transport with a {} key", key.key_type)));
     }
-    let key_usage = x509::summarize(&key.certificate, &[])
-        .map(|i| i.key_usage)
-        .unwrap_or_default();
-    if !key_usage.is_empty()
-        && !key_usage
-            .iter()
-            .any(|k| k == "keyEncipherment" || k == "dataEncipherment")
-    {
-        return Err(Error::KeyUsageNotAllowed(
-            "the certificate is not for encryption".into(),
-        ));
+    let key_usage = x509::summarize(&key.certificate, &[]).map(|i| i.key_usage).unwrap_or_default();
+    if !key_usage.is_empty() && !key_usage.iter().any(|k| k == "keyEncipherment" || k == "dataEncipherment") {
+        return Err(Error::KeyUsageNotAllowed("the certificate is not for encryption".into()));
     }
     let mechanism = match (args.scheme, args.oaep_hash) {
         (DecryptScheme::RsaPkcs1, None) => DecryptMechanism::RsaPkcs,
         (DecryptScheme::RsaPkcs1, Some(_)) => {
-            return Err(Error::InvalidArgument(
-                "oaepHash applies to rsa-oaep only".into(),
-            ))
+            return Err(Error::InvalidArgument("oaepHash applies to rsa-oaep only".into()))
         }
-        (DecryptScheme::RsaOaep, hash) => {
-            DecryptMechanism::RsaOaep(hash.unwrap_or(HashAlgorithm::Sha1))
-        }
+        (DecryptScheme::RsaOaep, hash) => DecryptMechanism::RsaOaep(hash.unwrap_or(HashAlgorithm::Sha1)),
     };
     let plaintext = host.backend.decrypt(&key, pin.as_ref(), mechanism, &data)?;
-    Ok(DecryptResult {
-        plaintext: encode_b64(&plaintext),
-    })
+    Ok(DecryptResult { plaintext: encode_b64(&plaintext) })
 }

@@ -7,17 +7,9 @@ use paraphe_protocol::command::{CertificateList, NoArguments};
 pub fn run(host: &mut Host, _: &NoArguments) -> Result<CertificateList> {
     let modules = host.backend.modules();
     if !modules.iter().any(|m| m.loaded) {
-        return Ok(CertificateList {
-            certificates: Vec::new(),
-            tokens: Vec::new(),
-            modules,
-        });
+        return Ok(CertificateList { certificates: Vec::new(), tokens: Vec::new(), modules });
     }
     let tokens = host.backend.tokens()?;
     let certificates = host.backend.certificates()?;
-    Ok(CertificateList {
-        certificates,
-        tokens,
-        modules,
-    })
+    Ok(CertificateList { certificates, tokens, modules })
 }

@@ -12,14 +12,10 @@ use std::time::{Duration, Instant};
 pub fn run(host: &mut Host, args: LoginArgs) -> Result<LoginResult> {
     let fingerprint = args.certificate.to_ascii_lowercase();
     if fingerprint.len() != 64 || !fingerprint.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::InvalidArgument(
-            "certificate must be a SHA-256 fingerprint (64 hex digits)".into(),
-        ));
+        return Err(Error::InvalidArgument("certificate must be a SHA-256 fingerprint (64 hex digits)".into()));
     }
     if args.ttl_seconds == Some(0) {
-        return Err(Error::InvalidArgument(
-            "ttlSeconds must be at least 1".into(),
-        ));
+        return Err(Error::InvalidArgument("ttlSeconds must be at least 1".into()));
     }
     let key = host.backend.login(&fingerprint, args.pin.as_ref())?;
     let id = format!("s{}", host.next_session);
@@ -29,14 +25,8 @@ pub fn run(host: &mut Host, args: LoginArgs) -> Result<LoginResult> {
         always_authenticate: key.always_authenticate,
         protected_authentication_path: key.protected_authentication_path,
     };
-    let pin = if key.always_authenticate {
-        args.pin
-    } else {
-        None
-    };
-    let expires = args
-        .ttl_seconds
-        .map(|s| Instant::now() + Duration::from_secs(u64::from(s)));
+    let pin = if key.always_authenticate { args.pin } else { None };
+    let expires = args.ttl_seconds.map(|s| Instant::now() + Duration::from_secs(u64::from(s)));
     host.sessions.insert(id, LoginSession { key, pin, expires });
     Ok(result)
 }

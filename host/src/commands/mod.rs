@@ -15,17 +15,13 @@ use base64::Engine as _;
 
 /// The live session named `id`, or `SESSION_NOT_FOUND`.
 pub(crate) fn session<'h>(host: &'h Host, id: &str) -> Result<&'h LoginSession> {
-    host.sessions
-        .get(id)
-        .ok_or_else(|| Error::SessionNotFound(id.to_owned()))
+    host.sessions.get(id).ok_or_else(|| Error::SessionNotFound(id.to_owned()))
 }
 
 /// Standard base64 (RFC 4648 §4) with padding, as every binary field of the protocol.
 pub(crate) fn decode_b64(field: &str, value: &str, max: usize) -> Result<Vec<u8>> {
     if value.len() > max.div_ceil(3) * 4 {
-        return Err(Error::InvalidArgument(format!(
-            "{field} is longer than {max} bytes"
-        )));
+        return Err(Error::InvalidArgument(format!("{field} is longer than {max} bytes")));
     }
     base64::engine::general_purpose::STANDARD
         .decode(value)

@@ -15,45 +15,26 @@ pub fn run(host: &mut Host, args: &SignArgs) -> Result<SignResult> {
     let digest = decode_b64("digest", &args.digest, 64)?;
     let expected = args.hash.digest_len();
     if digest.len() != expected {
-        return Err(Error::DigestLength {
-            expected,
-            got: digest.len(),
-        });
+        return Err(Error::DigestLength { expected, got: digest.len() });
     }
     let s = session(host, &args.session)?;
     let key = s.key.clone();
     let pin = s.pin.clone();
 
-    let key_usage = x509::summarize(&key.certificate, &[])
-        .map(|i| i.key_usage)
-        .unwrap_or_default();
-    if !key_usage.is_empty()
-        && !key_usage
-            .iter()
-            .any(|k| k == "digitalSignature" || k == "nonRepudiation")
-    {
-        return Err(Error::KeyUsageNotAllowed(
-            "the certificate is not for signatures".into(),
-        ));
+    let key_usage = x509::summarize(&key.certificate, &[]).map(|i| i.key_usage).unwrap_or_default();
+    if !key_usage.is_empty() && !key_usage.iter().any(|k| k == "digitalSignature" || k == "nonRepudiation") {
+        return Err(Error::KeyUsageNotAllowed("the certificate is not for signatures".into()));
     }
     let (mechanism, input) = match (args.scheme, key.key_type.as_str()) {
-        (SignatureScheme::RsaPkcs1, "RSA") => (
-            SignMechanism::RsaPkcs,
-            pkcs1::digest_info(args.hash, &digest),
-        ),
+        (SignatureScheme::RsaPkcs1, "RSA") => (SignMechanism::RsaPkcs, pkcs1::digest_info(args.hash, &digest)),
         (SignatureScheme::RsaPss, "RSA") => (SignMechanism::RsaPss(args.hash), digest),
         (SignatureScheme::Ecdsa, "EC") => (SignMechanism::Ecdsa, digest),
         (scheme, key_type) => {
-            return Err(Error::UnsupportedAlgorithm(format!(
-                "{} with a {key_type} key",
-                scheme.name()
-            )))
+            return Err(Error::UnsupportedAlgorithm(format!("{} with a {key_type} key", scheme.name())))
         }
     };
     if args.ecdsa_encoding.is_some() && args.scheme != SignatureScheme::Ecdsa {
-        return Err(Error::InvalidArgument(
-            "ecdsaEncoding applies to ecdsa only".into(),
-        ));
+        return Err(Error::InvalidArgument("ecdsaEncoding applies to ecdsa only".into()));
     }
     let raw = host.backend.sign(&key, pin.as_ref(), mechanism, &input)?;
     let signature = match (args.scheme, args.ecdsa_encoding.unwrap_or_default()) {
@@ -61,7 +42,5 @@ pub fn run(host: &mut Host, args: &SignArgs) -> Result<SignResult> {
             .ok_or_else(|| Error::Internal("token returned a malformed ECDSA signature".into()))?,
         _ => raw,
     };
-    Ok(SignResult {
-        signature: encode_b64(&signature),
-    })
+    Ok(SignResult { signature: encode_b64(&signature) })
 }

@@ -6,10 +6,6 @@ use paraphe_protocol::command::{NoArguments, StatusResult};
 
 pub fn run(host: &mut Host, _: &NoArguments) -> Result<StatusResult> {
     let modules = host.backend.modules();
-    let tokens = if modules.iter().any(|m| m.loaded) {
-        host.backend.tokens()?
-    } else {
-        Vec::new()
-    };
+    let tokens = if modules.iter().any(|m| m.loaded) { host.backend.tokens()? } else { Vec::new() };
     Ok(StatusResult { modules, tokens })
 }

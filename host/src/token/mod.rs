@@ -57,13 +57,7 @@ pub trait TokenBackend {
     fn login(&mut self, fingerprint: &str, pin: Option<&Pin>) -> Result<KeyRef>;
     /// Signs `input` with the key. `pin` is the context-specific PIN for keys with
     /// CKA_ALWAYS_AUTHENTICATE.
-    fn sign(
-        &mut self,
-        key: &KeyRef,
-        pin: Option<&Pin>,
-        mechanism: SignMechanism,
-        input: &[u8],
-    ) -> Result<Vec<u8>>;
+    fn sign(&mut self, key: &KeyRef, pin: Option<&Pin>, mechanism: SignMechanism, input: &[u8]) -> Result<Vec<u8>>;
     /// Decrypts (unwraps) `input` with the key.
     fn decrypt(
         &mut self,
@@ -81,19 +75,10 @@ pub trait TokenBackend {
 pub fn from_environment(cli_modules: &[std::path::PathBuf]) -> pkcs11::Pkcs11Backend {
     let loaded = crate::config::load();
     if let Some(e) = &loaded.error {
-        let path = loaded
-            .path
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
+        let path = loaded.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
         crate::log::warn(&format!("config file {path} ignored: {e}"));
     }
     let env = std::env::var("PARAPHE_PKCS11_MODULES").ok();
-    let specs = registry::resolve(
-        cli_modules,
-        env.as_deref(),
-        &loaded.config.modules,
-        loaded.config.builtin_modules,
-    );
+    let specs = registry::resolve(cli_modules, env.as_deref(), &loaded.config.modules, loaded.config.builtin_modules);
     pkcs11::Pkcs11Backend::new(specs, loaded.config.policy_hints())
 }

@@ -15,90 +15,39 @@ use std::sync::{Mutex, OnceLock};
 /// Well-known middleware, ChamberSign's current one (IDOPTE) first (`../shared/DOMAIN.md`).
 #[cfg(target_os = "linux")]
 pub const BUILTIN: &[(&str, &str)] = &[
-    (
-        "IDOPTE Smart Card Middleware (ChamberSign)",
-        "/usr/lib/SCMiddleware/libidop11.so",
-    ),
-    (
-        "Thales SafeNet Authentication Client (eToken)",
-        "/usr/lib/libeTPkcs11.so",
-    ),
+    ("IDOPTE Smart Card Middleware (ChamberSign)", "/usr/lib/SCMiddleware/libidop11.so"),
+    ("Thales SafeNet Authentication Client (eToken)", "/usr/lib/libeTPkcs11.so"),
     ("Thales IDPrime", "/usr/lib/libIDPrimePKCS11.so"),
-    (
-        "Gemalto Classic Client / IDGo 800",
-        "/usr/lib/pkcs11/libgclib.so",
-    ),
-    (
-        "IDEMIA / Oberthur AWP",
-        "/usr/local/AWP/lib/libOcsCryptoki.so",
-    ),
+    ("Gemalto Classic Client / IDGo 800", "/usr/lib/pkcs11/libgclib.so"),
+    ("IDEMIA / Oberthur AWP", "/usr/local/AWP/lib/libOcsCryptoki.so"),
     ("Athena IDProtect", "/usr/lib/x64-athena/libASEP11.so"),
     ("OpenSC", "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"),
     ("OpenSC", "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so"),
     ("OpenSC", "/usr/lib64/opensc-pkcs11.so"),
     ("SoftHSM 2", "/usr/lib/softhsm/libsofthsm2.so"),
-    (
-        "SoftHSM 2",
-        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    ),
+    ("SoftHSM 2", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"),
 ];
 
 #[cfg(target_os = "windows")]
 pub const BUILTIN: &[(&str, &str)] = &[
-    (
-        "IDOPTE Smart Card Middleware (ChamberSign)",
-        r"C:\Program Files\Smart Card Middleware\bin\idoPKCS.dll",
-    ),
-    (
-        "Thales SafeNet Authentication Client (eToken)",
-        r"C:\Windows\System32\eTPKCS11.dll",
-    ),
-    (
-        "Thales IDPrime",
-        r"C:\Program Files\SafeNet\Authentication\SAC\x64\IDPrimePKCS1164.dll",
-    ),
-    (
-        "Gemalto IDGo 800",
-        r"C:\Program Files\Gemalto\IDGo 800 PKCS#11\IDPrimePKCS1164.dll",
-    ),
-    (
-        "IDEMIA / Oberthur AWP",
-        r"C:\Windows\System32\OcsCryptoki.dll",
-    ),
+    ("IDOPTE Smart Card Middleware (ChamberSign)", r"C:\Program Files\Smart Card Middleware\bin\idoPKCS.dll"),
+    ("Thales SafeNet Authentication Client (eToken)", r"C:\Windows\System32\eTPKCS11.dll"),
+    ("Thales IDPrime", r"C:\Program Files\SafeNet\Authentication\SAC\x64\IDPrimePKCS1164.dll"),
+    ("Gemalto IDGo 800", r"C:\Program Files\Gemalto\IDGo 800 PKCS#11\IDPrimePKCS1164.dll"),
+    ("IDEMIA / Oberthur AWP", r"C:\Windows\System32\OcsCryptoki.dll"),
     ("Athena IDProtect", r"C:\Windows\System32\asepkcs.dll"),
-    (
-        "OpenSC",
-        r"C:\Program Files\OpenSC Project\OpenSC\pkcs11\opensc-pkcs11.dll",
-    ),
+    ("OpenSC", r"C:\Program Files\OpenSC Project\OpenSC\pkcs11\opensc-pkcs11.dll"),
     ("SoftHSM 2", r"C:\SoftHSM2\lib\softhsm2-x64.dll"),
 ];
 
 #[cfg(target_os = "macos")]
 pub const BUILTIN: &[(&str, &str)] = &[
-    (
-        "IDOPTE Smart Card Middleware (ChamberSign)",
-        "/Library/SCMiddleware/libidop11.dylib",
-    ),
-    (
-        "Thales SafeNet Authentication Client (eToken)",
-        "/usr/local/lib/libeTPkcs11.dylib",
-    ),
-    (
-        "Thales IDPrime",
-        "/Library/Frameworks/eToken.framework/Versions/A/libIDPrimePKCS11.dylib",
-    ),
-    (
-        "Gemalto IDGo 800",
-        "/Library/Gemalto/libidprimepkcs11.dylib",
-    ),
-    (
-        "IDEMIA / Oberthur AWP",
-        "/Library/AWP/lib/libOcsCryptoki.dylib",
-    ),
-    (
-        "Athena IDProtect",
-        "/Library/Application Support/Athena/libASEP11.dylib",
-    ),
+    ("IDOPTE Smart Card Middleware (ChamberSign)", "/Library/SCMiddleware/libidop11.dylib"),
+    ("Thales SafeNet Authentication Client (eToken)", "/usr/local/lib/libeTPkcs11.dylib"),
+    ("Thales IDPrime", "/Library/Frameworks/eToken.framework/Versions/A/libIDPrimePKCS11.dylib"),
+    ("Gemalto IDGo 800", "/Library/Gemalto/libidprimepkcs11.dylib"),
+    ("IDEMIA / Oberthur AWP", "/Library/AWP/lib/libOcsCryptoki.dylib"),
+    ("Athena IDProtect", "/Library/Application Support/Athena/libASEP11.dylib"),
     ("OpenSC", "/Library/OpenSC/lib/opensc-pkcs11.so"),
     ("SoftHSM 2", "/usr/local/lib/softhsm/libsofthsm2.so"),
 ];
@@ -127,12 +76,7 @@ pub fn known_name(path: &Path) -> Option<String> {
 }
 
 /// The modules to try, most specific source first, without duplicates.
-pub fn resolve(
-    cli: &[PathBuf],
-    env: Option<&str>,
-    config: &[PathBuf],
-    builtin: bool,
-) -> Vec<ModuleSpec> {
+pub fn resolve(cli: &[PathBuf], env: Option<&str>, config: &[PathBuf], builtin: bool) -> Vec<ModuleSpec> {
     let mut out: Vec<ModuleSpec> = Vec::new();
     let mut seen: Vec<PathBuf> = Vec::new();
     let mut push = |path: PathBuf, source: ModuleSource| {
@@ -184,9 +128,7 @@ pub fn load(path: &Path) -> Result<Pkcs11, String> {
         return Err("file not found".into());
     }
     let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let mut table = contexts()
-        .lock()
-        .map_err(|_| "module table poisoned".to_owned())?;
+    let mut table = contexts().lock().map_err(|_| "module table poisoned".to_owned())?;
     if let Some(ctx) = table.get(&key) {
         return Ok(ctx.clone());
     }
@@ -225,35 +167,17 @@ mod tests {
         let a = tmp.join("a.so");
         std::fs::write(&a, b"").ok();
         let env = std::env::join_paths([a.clone(), tmp.join("b.so")]).ok();
-        let specs = resolve(
-            &[a.clone()],
-            env.as_ref().and_then(|e| e.to_str()),
-            &[tmp.join("b.so")],
-            false,
-        );
+        let specs = resolve(&[a.clone()], env.as_ref().and_then(|e| e.to_str()), &[tmp.join("b.so")], false);
         let got: Vec<_> = specs.iter().map(|s| (s.path.clone(), s.source)).collect();
-        assert_eq!(
-            got,
-            vec![
-                (a, ModuleSource::Cli),
-                (tmp.join("b.so"), ModuleSource::Env)
-            ]
-        );
+        assert_eq!(got, vec![(a, ModuleSource::Cli), (tmp.join("b.so"), ModuleSource::Env)]);
         std::fs::remove_dir_all(&tmp).ok();
     }
 
     #[test]
     fn bad_modules_are_reported_not_fatal() {
-        assert_eq!(
-            load(Path::new("relative.so")).err().as_deref(),
-            Some("module paths must be absolute")
-        );
-        assert_eq!(
-            load(Path::new("/nonexistent/x.so")).err().as_deref(),
-            Some("file not found")
-        );
-        let not_a_lib =
-            std::env::temp_dir().join(format!("paraphe-notlib-{}.so", std::process::id()));
+        assert_eq!(load(Path::new("relative.so")).err().as_deref(), Some("module paths must be absolute"));
+        assert_eq!(load(Path::new("/nonexistent/x.so")).err().as_deref(), Some("file not found"));
+        let not_a_lib = std::env::temp_dir().join(format!("paraphe-notlib-{}.so", std::process::id()));
         std::fs::write(&not_a_lib, b"not an ELF file").ok();
         assert!(load(&not_a_lib).is_err());
         std::fs::remove_file(&not_a_lib).ok();

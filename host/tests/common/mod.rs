@@ -13,17 +13,11 @@ pub const PIN: &str = "1234";
 pub const TEST_POLICY_ARC: &str = "2.25.329800735698586629295641978511506172918.2";
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 pub fn softhsm_module() -> String {
-    for p in [
-        "/usr/lib/softhsm/libsofthsm2.so",
-        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    ] {
+    for p in ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"] {
         if Path::new(p).exists() {
             return p.to_owned();
         }
@@ -40,18 +34,9 @@ pub struct Kit {
 impl Kit {
     /// Runs `tests/kit/<script> DIR` into a fresh directory.
     pub fn make(script: &str, name: &str) -> Kit {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("kit-{name}-{}", std::process::id()));
-        let out = Command::new("bash")
-            .arg(repo().join("tests/kit").join(script))
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{script} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("kit-{name}-{}", std::process::id()));
+        let out = Command::new("bash").arg(repo().join("tests/kit").join(script)).arg(&dir).output().unwrap();
+        assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
         let config = dir.join("paraphe-config.json");
         let cfg = json!({
             "builtinModules": false,
@@ -83,12 +68,7 @@ impl Kit {
             .output()
             .unwrap();
         let text = String::from_utf8(out.stdout).unwrap();
-        text.trim()
-            .rsplit('=')
-            .next()
-            .unwrap()
-            .replace(':', "")
-            .to_ascii_lowercase()
+        text.trim().rsplit('=').next().unwrap().replace(':', "").to_ascii_lowercase()
     }
 }
 
@@ -125,10 +105,7 @@ pub struct Host {
 
 impl Host {
     pub fn spawn(kit: &Kit) -> Host {
-        Self::spawn_with(
-            kit,
-            &["chrome-extension://abcdefghijklmnopabcdefghijklmnop/"],
-        )
+        Self::spawn_with(kit, &["chrome-extension://abcdefghijklmnopabcdefghijklmnop/"])
     }
 
     pub fn spawn_with(kit: &Kit, args: &[&str]) -> Host {
@@ -142,25 +119,13 @@ impl Host {
             .unwrap();
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().unwrap();
-        let mut host = Host {
-            child,
-            stdin,
-            stdout,
-            next_id: 1,
-            hello: Value::Null,
-        };
+        let mut host = Host { child, stdin, stdout, next_id: 1, hello: Value::Null };
         host.hello = host.read();
         host
     }
 
     pub fn from_parts(child: Child, stdin: Option<ChildStdin>, stdout: ChildStdout) -> Host {
-        let mut host = Host {
-            child,
-            stdin,
-            stdout,
-            next_id: 1,
-            hello: Value::Null,
-        };
+        let mut host = Host { child, stdin, stdout, next_id: 1, hello: Value::Null };
         host.hello = host.read();
         host
     }
@@ -217,10 +182,7 @@ impl Host {
     /// `call`, expecting an error; returns its code.
     pub fn err(&mut self, command: &str, arguments: Value) -> (String, Value) {
         let resp = self.call(command, arguments);
-        let error = resp
-            .get("error")
-            .unwrap_or_else(|| panic!("{command} should fail: {resp}"))
-            .clone();
+        let error = resp.get("error").unwrap_or_else(|| panic!("{command} should fail: {resp}")).clone();
         (error["code"].as_str().unwrap().to_owned(), error)
     }
 
@@ -243,9 +205,7 @@ pub fn b64(bytes: &[u8]) -> String {
 
 pub fn unb64(text: &str) -> Vec<u8> {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .unwrap()
+    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
 }
 
 pub fn tmp(name: &str) -> PathBuf {
@@ -256,11 +216,7 @@ pub fn tmp(name: &str) -> PathBuf {
 
 /// Digest of `data` with `alg` (`sha1`, `sha256`, …), by openssl.
 pub fn openssl_digest(alg: &str, data: &Path) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(["dgst", &format!("-{alg}"), "-binary"])
-        .arg(data)
-        .output()
-        .unwrap();
+    let out = Command::new("openssl").args(["dgst", &format!("-{alg}"), "-binary"]).arg(data).output().unwrap();
     assert!(out.status.success());
     out.stdout
 }

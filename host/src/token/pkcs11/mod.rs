@@ -10,9 +10,7 @@ use cryptoki::context::Pkcs11;
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource, PkcsPssParams};
 use cryptoki::mechanism::{Mechanism, MechanismType};
-use cryptoki::object::{
-    Attribute, AttributeType, CertificateType, KeyType, ObjectClass, ObjectHandle,
-};
+use cryptoki::object::{Attribute, AttributeType, CertificateType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
@@ -40,6 +38,13 @@ struct Located {
     der: Vec<u8>,
 }
 
+/// A certificate object as stored: CKA_VALUE, CKA_ID, CKA_LABEL.
+struct StoredCert {
+    der: Vec<u8>,
+    cka_id: Vec<u8>,
+    label: String,
+}
+
 /// A private key the user logged in to.
 struct LoggedKey {
     module: usize,
@@ -61,14 +66,7 @@ pub struct Pkcs11Backend {
 
 impl Pkcs11Backend {
     pub fn new(specs: Vec<ModuleSpec>, hints: Vec<PolicyHint>) -> Self {
-        Self {
-            specs,
-            modules: None,
-            hints,
-            sessions: HashMap::new(),
-            keys: HashMap::new(),
-            next_key: 1,
-        }
+        Self { specs, modules: None, hints, sessions: HashMap::new(), keys: HashMap::new(), next_key: 1 }
     }
 
     fn modules_loaded(&mut self) -> &[Module] {
@@ -79,33 +77,14 @@ impl Pkcs11Backend {
                 .map(|spec| {
                     let ctx = registry::load(&spec.path);
                     match &ctx {
-                        Ok(_) => {
-                            log::debug(&format!("loaded PKCS#11 module {}", spec.path.display()))
-                        }
-                        Err(e) => log::warn(&format!(
-                            "PKCS#11 module {} not loaded: {e}",
-                            spec.path.display()
-                        )),
+                        Ok(_) => log::debug(&format!("loaded PKCS#11 module {}", spec.path.display())),
+                        Err(e) => log::warn(&format!("PKCS#11 module {} not loaded: {e}", spec.path.display())),
                     }
-                    let library = ctx
-                        .as_ref()
-                        .ok()
-                        .and_then(|c| c.get_library_info().ok())
-                        .map(|i| {
-                            let v = i.library_version();
-                            format!(
-                                "{} {} {}.{}",
-                                i.manufacturer_id(),
-                                i.library_description(),
-                                v.major(),
-                                v.minor()
-                            )
-                        });
-                    Module {
-                        spec: spec.clone(),
-                        ctx,
-                        library,
-                    }
+                    let library = ctx.as_ref().ok().and_then(|c| c.get_library_info().ok()).map(|i| {
+                        let v = i.library_version();
+                        format!("{} {} {}.{}", i.manufacturer_id(), i.library_description(), v.major(), v.minor())
+                    });
+                    Module { spec: spec.clone(), ctx, library }
                 })
                 .collect()
         })
@@ -113,24 +92,15 @@ impl Pkcs11Backend {
 
     fn loaded_contexts(&mut self) -> Result<Vec<(usize, Pkcs11)>> {
         let modules = self.modules_loaded();
-        let ctxs: Vec<(usize, Pkcs11)> = modules
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| m.ctx.as_ref().ok().map(|c| (i, c.clone())))
-            .collect();
+        let ctxs: Vec<(usize, Pkcs11)> =
+            modules.iter().enumerate().filter_map(|(i, m)| m.ctx.as_ref().ok().map(|c| (i, c.clone()))).collect();
         if ctxs.is_empty() {
             let why = if modules.is_empty() {
                 "no PKCS#11 module configured or installed".to_owned()
             } else {
                 modules
                     .iter()
-                    .map(|m| {
-                        format!(
-                            "{}: {}",
-                            m.spec.path.display(),
-                            m.ctx.as_ref().err().map_or("", String::as_str)
-                        )
-                    })
+                    .map(|m| format!("{}: {}", m.spec.path.display(), m.ctx.as_ref().err().map_or("", String::as_str)))
                     .collect::<Vec<_>>()
                     .join("; ")
             };
@@ -176,42 +146,27 @@ impl Pkcs11Backend {
             slot_description: si.slot_description().trim().to_owned(),
             login_required: ti.login_required(),
             protected_authentication_path: ti.protected_authentication_path(),
-            pin: PinStatus::from_flags(
-                ti.user_pin_count_low(),
-                ti.user_pin_final_try(),
-                ti.user_pin_locked(),
-            ),
+            pin: PinStatus::from_flags(ti.user_pin_count_low(), ti.user_pin_final_try(), ti.user_pin_locked()),
             min_pin_length: len(ti.min_pin_length()),
             max_pin_length: len(ti.max_pin_length()),
         })
     }
 
     fn pin_status(ctx: &Pkcs11, slot: Slot) -> Option<PinStatus> {
-        ctx.get_token_info(slot).ok().map(|ti| {
-            PinStatus::from_flags(
-                ti.user_pin_count_low(),
-                ti.user_pin_final_try(),
-                ti.user_pin_locked(),
-            )
-        })
+        ctx.get_token_info(slot)
+            .ok()
+            .map(|ti| PinStatus::from_flags(ti.user_pin_count_low(), ti.user_pin_final_try(), ti.user_pin_locked()))
     }
 
-    /// (der, cka_id, label) of every X.509 certificate on the token.
-    fn read_certificates(session: &Session) -> Result<Vec<(Vec<u8>, Vec<u8>, String)>> {
+    /// Every X.509 certificate on the token.
+    fn read_certificates(session: &Session) -> Result<Vec<StoredCert>> {
         let handles = session.find_objects(&[
             Attribute::Class(ObjectClass::CERTIFICATE),
             Attribute::CertificateType(CertificateType::X_509),
         ])?;
         let mut out = Vec::with_capacity(handles.len());
         for h in handles {
-            let attrs = session.get_attributes(
-                h,
-                &[
-                    AttributeType::Value,
-                    AttributeType::Id,
-                    AttributeType::Label,
-                ],
-            )?;
+            let attrs = session.get_attributes(h, &[AttributeType::Value, AttributeType::Id, AttributeType::Label])?;
             let (mut der, mut id, mut label) = (Vec::new(), Vec::new(), String::new());
             for a in attrs {
                 match a {
@@ -222,20 +177,15 @@ impl Pkcs11Backend {
                 }
             }
             if !der.is_empty() {
-                out.push((der, id, label));
+                out.push(StoredCert { der, cka_id: id, label });
             }
         }
         Ok(out)
     }
 
-    fn find_private_key(
-        session: &Session,
-        cka_id: &[u8],
-    ) -> Result<Option<(ObjectHandle, bool, String)>> {
-        let keys = session.find_objects(&[
-            Attribute::Class(ObjectClass::PRIVATE_KEY),
-            Attribute::Id(cka_id.to_vec()),
-        ])?;
+    fn find_private_key(session: &Session, cka_id: &[u8]) -> Result<Option<(ObjectHandle, bool, String)>> {
+        let keys =
+            session.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), Attribute::Id(cka_id.to_vec())])?;
         let Some(&key) = keys.first() else {
             return Ok(None);
         };
@@ -243,9 +193,7 @@ impl Pkcs11Backend {
         let mut key_type = String::new();
         // Some modules refuse CKA_ALWAYS_AUTHENTICATE on keys that lack it: read one by one.
         if let Ok(attrs) = session.get_attributes(key, &[AttributeType::AlwaysAuthenticate]) {
-            always = attrs
-                .iter()
-                .any(|a| matches!(a, Attribute::AlwaysAuthenticate(true)));
+            always = attrs.iter().any(|a| matches!(a, Attribute::AlwaysAuthenticate(true)));
         }
         if let Ok(attrs) = session.get_attributes(key, &[AttributeType::KeyType]) {
             for a in attrs {
@@ -267,19 +215,10 @@ impl Pkcs11Backend {
         for (m, ctx) in self.loaded_contexts()? {
             for slot in initialized_slots(&ctx)? {
                 let found = self.with_session(m, &ctx, slot, |s| {
-                    Ok(Self::read_certificates(s)?
-                        .into_iter()
-                        .find(|(der, _, _)| x509::fingerprint(der) == fingerprint))
+                    Ok(Self::read_certificates(s)?.into_iter().find(|c| x509::fingerprint(&c.der) == fingerprint))
                 });
                 match found {
-                    Ok(Some((der, cka_id, _))) => {
-                        return Ok(Located {
-                            module: m,
-                            slot,
-                            cka_id,
-                            der,
-                        })
-                    }
+                    Ok(Some(c)) => return Ok(Located { module: m, slot, cka_id: c.cka_id, der: c.der }),
                     Ok(None) => {}
                     // A token that fails (removed meanwhile, not recognised) must not hide
                     // the others.
@@ -291,15 +230,11 @@ impl Pkcs11Backend {
     }
 
     fn key(&self, key: &KeyRef) -> Result<&LoggedKey> {
-        self.keys
-            .get(&key.handle)
-            .ok_or_else(|| Error::SessionNotFound("key not logged in".into()))
+        self.keys.get(&key.handle).ok_or_else(|| Error::SessionNotFound("key not logged in".into()))
     }
 
     fn session_for(&self, k: &LoggedKey) -> Result<&Session> {
-        self.sessions
-            .get(&(k.module, k.slot.id()))
-            .ok_or_else(|| Error::SessionNotFound("token session closed".into()))
+        self.sessions.get(&(k.module, k.slot.id())).ok_or_else(|| Error::SessionNotFound("token session closed".into()))
     }
 
     fn context_of(&self, module: usize) -> Result<Pkcs11> {
@@ -316,16 +251,10 @@ impl Pkcs11Backend {
             Error::Pkcs11 { rv, function, .. }
                 if matches!(
                     rv,
-                    RvError::PinIncorrect
-                        | RvError::PinLocked
-                        | RvError::PinLenRange
-                        | RvError::PinInvalid
+                    RvError::PinIncorrect | RvError::PinLocked | RvError::PinLenRange | RvError::PinInvalid
                 ) =>
             {
-                let pin = self
-                    .context_of(module)
-                    .ok()
-                    .and_then(|c| Self::pin_status(&c, slot));
+                let pin = self.context_of(module).ok().and_then(|c| Self::pin_status(&c, slot));
                 Error::Pkcs11 { rv, function, pin }
             }
             other => other,
@@ -344,17 +273,14 @@ impl Pkcs11Backend {
                     | RvError::SessionClosed
             ) {
                 self.sessions.remove(&(module, slot.id()));
-                self.keys
-                    .retain(|_, k| !(k.module == module && k.slot == slot));
+                self.keys.retain(|_, k| !(k.module == module && k.slot == slot));
             }
         }
     }
 
     fn context_login(session: &Session, pin: Option<&Pin>) -> Result<()> {
         let auth = pin.map(|p| AuthPin::from(p.expose().to_owned()));
-        session
-            .login(UserType::ContextSpecific, auth.as_ref())
-            .map_err(Error::from)
+        session.login(UserType::ContextSpecific, auth.as_ref()).map_err(Error::from)
     }
 }
 
@@ -364,11 +290,7 @@ fn initialized_slots(ctx: &Pkcs11) -> Result<Vec<Slot>> {
     Ok(ctx
         .get_slots_with_token()?
         .into_iter()
-        .filter(|s| {
-            ctx.get_token_info(*s)
-                .map(|t| t.token_initialized())
-                .unwrap_or(true)
-        })
+        .filter(|s| ctx.get_token_info(*s).map(|t| t.token_initialized()).unwrap_or(true))
         .collect())
 }
 
@@ -387,11 +309,7 @@ fn sign_mechanism(m: SignMechanism) -> Mechanism<'static> {
         SignMechanism::RsaPss(hash) => {
             let (hash_alg, mgf) = mgf(hash);
             let s_len = (hash.digest_len() as u64).into();
-            Mechanism::RsaPkcsPss(PkcsPssParams {
-                hash_alg,
-                mgf,
-                s_len,
-            })
+            Mechanism::RsaPkcsPss(PkcsPssParams { hash_alg, mgf, s_len })
         }
         SignMechanism::Ecdsa => Mechanism::Ecdsa,
     }
@@ -443,23 +361,18 @@ impl TokenBackend for Pkcs11Backend {
                 let hints = self.hints.clone();
                 let entries = self.with_session(m, &ctx, slot, |s| {
                     let mut entries = Vec::new();
-                    for (der, cka_id, label) in Self::read_certificates(s)? {
+                    for StoredCert { der, cka_id, label } in Self::read_certificates(s)? {
                         let info = match x509::summarize(&der, &hints) {
                             Ok(i) => i,
                             Err(e) => {
-                                log::warn(&format!(
-                                    "certificate {label:?} on {} skipped: {e}",
-                                    token.label
-                                ));
+                                log::warn(&format!("certificate {label:?} on {} skipped: {e}", token.label));
                                 continue;
                             }
                         };
                         let key = Self::find_private_key(s, &cka_id).unwrap_or(None);
                         let (private_key, always_authenticate) = match key {
                             Some((_, always, _)) => (KeyPresence::Present, Some(always)),
-                            None if token.login_required && !logged_in => {
-                                (KeyPresence::HiddenUntilLogin, None)
-                            }
+                            None if token.login_required && !logged_in => (KeyPresence::HiddenUntilLogin, None),
                             None => (KeyPresence::Absent, None),
                         };
                         entries.push(CertificateEntry {
@@ -478,9 +391,7 @@ impl TokenBackend for Pkcs11Backend {
                 });
                 match entries {
                     Ok(e) => out.extend(e),
-                    Err(e) => {
-                        log::warn(&format!("certificates of {} unreadable: {e}", token.label))
-                    }
+                    Err(e) => log::warn(&format!("certificates of {} unreadable: {e}", token.label)),
                 }
             }
         }
@@ -498,10 +409,7 @@ impl TokenBackend for Pkcs11Backend {
             let s = ctx.open_ro_session(loc.slot)?;
             self.sessions.insert(slot_key, s);
         }
-        let session = self
-            .sessions
-            .get(&slot_key)
-            .ok_or_else(|| Error::Internal("session vanished".into()))?;
+        let session = self.sessions.get(&slot_key).ok_or_else(|| Error::Internal("session vanished".into()))?;
         if ti.login_required() {
             if pin.is_none() && !protected {
                 if fresh {
@@ -522,25 +430,13 @@ impl TokenBackend for Pkcs11Backend {
                 }
             }
         }
-        let session = self
-            .sessions
-            .get(&slot_key)
-            .ok_or_else(|| Error::Internal("session vanished".into()))?;
-        let Some((handle, always_authenticate, key_type)) =
-            Self::find_private_key(session, &loc.cka_id)?
-        else {
+        let session = self.sessions.get(&slot_key).ok_or_else(|| Error::Internal("session vanished".into()))?;
+        let Some((handle, always_authenticate, key_type)) = Self::find_private_key(session, &loc.cka_id)? else {
             return Err(Error::PrivateKeyNotFound(fingerprint.to_owned()));
         };
         let id = self.next_key;
         self.next_key += 1;
-        self.keys.insert(
-            id,
-            LoggedKey {
-                module: loc.module,
-                slot: loc.slot,
-                handle,
-            },
-        );
+        self.keys.insert(id, LoggedKey { module: loc.module, slot: loc.slot, handle });
         Ok(KeyRef {
             handle: id,
             always_authenticate,
@@ -550,13 +446,7 @@ impl TokenBackend for Pkcs11Backend {
         })
     }
 
-    fn sign(
-        &mut self,
-        key: &KeyRef,
-        pin: Option<&Pin>,
-        mechanism: SignMechanism,
-        input: &[u8],
-    ) -> Result<Vec<u8>> {
+    fn sign(&mut self, key: &KeyRef, pin: Option<&Pin>, mechanism: SignMechanism, input: &[u8]) -> Result<Vec<u8>> {
         let k = self.key(key)?;
         let (module, slot, handle) = (k.module, k.slot, k.handle);
         let session = self.session_for(k)?;
@@ -603,10 +493,7 @@ impl TokenBackend for Pkcs11Backend {
                 .and_then(|()| Self::context_login(session, pin))
                 .and_then(|()| raw::decrypt(&self.specs[module].path, session, input))
         } else {
-            session
-                .decrypt(&mech, handle, input)
-                .map(Zeroizing::new)
-                .map_err(Error::from)
+            session.decrypt(&mech, handle, input).map(Zeroizing::new).map_err(Error::from)
         };
         result.map_err(|e| {
             let e = self.with_pin_state(e, module, slot);
@@ -619,10 +506,7 @@ impl TokenBackend for Pkcs11Backend {
         let Some(k) = self.keys.remove(&key.handle) else {
             return Ok(());
         };
-        let still_used = self
-            .keys
-            .values()
-            .any(|o| o.module == k.module && o.slot == k.slot);
+        let still_used = self.keys.values().any(|o| o.module == k.module && o.slot == k.slot);
         if still_used {
             return Ok(());
         }

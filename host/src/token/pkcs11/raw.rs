@@ -38,69 +38,36 @@ fn function_list(path: &Path) -> Result<CK_FUNCTION_LIST> {
     if !lists.contains_key(&key) {
         // SAFETY: the same library is already loaded and initialised by cryptoki; loading
         // it again runs no new initialisers.
-        let library = unsafe { cryptoki_sys::Pkcs11::new(&key) }
-            .map_err(|e| Error::ModuleUnavailable(e.to_string()))?;
+        let library =
+            unsafe { cryptoki_sys::Pkcs11::new(&key) }.map_err(|e| Error::ModuleUnavailable(e.to_string()))?;
         let mut list: CK_FUNCTION_LIST_PTR = std::ptr::null_mut();
         // SAFETY: C_GetFunctionList writes one pointer to a static table (PKCS#11 3.0 §5.2).
         let rv = unsafe { library.C_GetFunctionList(&mut list) };
         if rv != CKR_OK || list.is_null() {
-            return Err(Error::ModuleUnavailable(format!(
-                "C_GetFunctionList returned {rv:#x}"
-            )));
+            return Err(Error::ModuleUnavailable(format!("C_GetFunctionList returned {rv:#x}")));
         }
-        lists.insert(
-            key.clone(),
-            FunctionList {
-                _library: library,
-                list,
-            },
-        );
+        lists.insert(key.clone(), FunctionList { _library: library, list });
     }
-    let entry = lists
-        .get(&key)
-        .ok_or_else(|| Error::Internal("function list vanished".into()))?;
+    let entry = lists.get(&key).ok_or_else(|| Error::Internal("function list vanished".into()))?;
     // SAFETY: `list` points to the module's static function table, valid while loaded.
     Ok(unsafe { *entry.list })
 }
 
-type OneShot =
-    unsafe extern "C" fn(CK_ULONG, *mut u8, CK_ULONG, *mut u8, *mut CK_ULONG) -> CK_ULONG;
+type OneShot = unsafe extern "C" fn(CK_ULONG, *mut u8, CK_ULONG, *mut u8, *mut CK_ULONG) -> CK_ULONG;
 
 /// Calls a single-part operation with the PKCS#11 length-query convention (§5.2).
-fn one_shot(
-    f: Option<OneShot>,
-    function: Function,
-    session: &Session,
-    input: &[u8],
-) -> Result<Vec<u8>> {
+fn one_shot(f: Option<OneShot>, function: Function, session: &Session, input: &[u8]) -> Result<Vec<u8>> {
     let f = f.ok_or_else(|| Error::ModuleUnavailable(format!("module lacks C_{function}")))?;
-    let in_len = CK_ULONG::try_from(input.len())
-        .map_err(|_| Error::InvalidArgument("input too long".into()))?;
+    let in_len = CK_ULONG::try_from(input.len()).map_err(|_| Error::InvalidArgument("input too long".into()))?;
     let mut out_len: CK_ULONG = 0;
     // The module does not write through pData; the cast only satisfies the C prototype.
     let data = input.as_ptr().cast_mut();
     // SAFETY: a null output pointer asks for the length only.
-    let rv = unsafe {
-        f(
-            session.handle(),
-            data,
-            in_len,
-            std::ptr::null_mut(),
-            &mut out_len,
-        )
-    };
+    let rv = unsafe { f(session.handle(), data, in_len, std::ptr::null_mut(), &mut out_len) };
     Rv::from(rv).into_result(function)?;
     let mut out = vec![0u8; usize::try_from(out_len).unwrap_or(0)];
     // SAFETY: `out` has `out_len` bytes, as the module asked.
-    let rv = unsafe {
-        f(
-            session.handle(),
-            data,
-            in_len,
-            out.as_mut_ptr(),
-            &mut out_len,
-        )
-    };
+    let rv = unsafe { f(session.handle(), data, in_len, out.as_mut_ptr(), &mut out_len) };
     Rv::from(rv).into_result(function)?;
     out.truncate(usize::try_from(out_len).unwrap_or(0));
     Ok(out)
