@@ -167,7 +167,8 @@ mod tests {
         let a = tmp.join("a.so");
         std::fs::write(&a, b"").ok();
         let env = std::env::join_paths([a.clone(), tmp.join("b.so")]).ok();
-        let specs = resolve(&[a.clone()], env.as_ref().and_then(|e| e.to_str()), &[tmp.join("b.so")], false);
+        let specs =
+            resolve(std::slice::from_ref(&a), env.as_ref().and_then(|e| e.to_str()), &[tmp.join("b.so")], false);
         let got: Vec<_> = specs.iter().map(|s| (s.path.clone(), s.source)).collect();
         assert_eq!(got, vec![(a, ModuleSource::Cli), (tmp.join("b.so"), ModuleSource::Env)]);
         std::fs::remove_dir_all(&tmp).ok();
