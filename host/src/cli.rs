@@ -158,7 +158,8 @@ pub fn usage_error(message: &str) {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
-    let mut host = Host::new(Box::new(token::from_environment(&cli.modules)), "cli");
+    let (backend, middleware) = token::from_environment(&cli.modules);
+    let mut host = Host::new(Box::new(backend), "cli", middleware);
     let out = &mut io::stdout().lock();
     let result = match cli.action {
         Action::Help => out.write_all(t(USAGE_FR, USAGE_EN).as_bytes()).map_err(io_err),
@@ -276,8 +277,8 @@ fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
     let loaded = config::load();
     let status: StatusResult = crate::commands::status::run(host, &NoArguments {})?;
     let certificates = if status.modules.iter().any(|m| m.loaded) { host.backend.certificates()? } else { Vec::new() };
-    let known: Vec<serde_json::Value> = token::registry::BUILTIN
-        .iter()
+    let known: Vec<serde_json::Value> = token::middleware::known_modules()
+        .into_iter()
         .map(|(name, path)| serde_json::json!({"name": name, "path": path, "installed": std::path::Path::new(path).exists()}))
         .collect();
     if json {
@@ -302,7 +303,7 @@ fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
     };
     w(out, format!("{} : {cfg}", t("Fichier de configuration", "Config file")))?;
     w(out, t("Middleware connus :", "Known middleware:").to_owned())?;
-    for (name, path) in token::registry::BUILTIN {
+    for (name, path) in token::middleware::known_modules() {
         let installed = std::path::Path::new(path).exists();
         w(out, format!("  [{}] {name} — {path}", if installed { "x" } else { " " }))?;
     }

@@ -7,6 +7,7 @@
 //! else the system file (`/etc/paraphe/config.json`, `%PROGRAMDATA%\Paraphe\config.json`,
 //! `/Library/Application Support/Paraphe/config.json`). The first one found is used.
 
+use crate::token::middleware::Middleware;
 use paraphe_formats::policies::PolicyHint;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -22,6 +23,10 @@ pub struct Config {
     pub builtin_modules: bool,
     #[serde(default)]
     pub policies: Vec<PolicyEntry>,
+    /// Extra middleware entries (same shape as `host/data/middleware.json`), matched
+    /// before the built-in ones.
+    #[serde(default)]
+    pub middleware: Vec<Middleware>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -41,7 +46,7 @@ fn yes() -> bool {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { modules: Vec::new(), builtin_modules: true, policies: Vec::new() }
+        Self { modules: Vec::new(), builtin_modules: true, policies: Vec::new(), middleware: Vec::new() }
     }
 }
 

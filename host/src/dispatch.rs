@@ -3,6 +3,8 @@
 
 use crate::commands;
 use crate::error::{Error, Result};
+use crate::token::middleware::{self, Middleware};
+use crate::token::monitor::CardEvent;
 use crate::token::{KeyRef, TokenBackend};
 use cryptoki::context::Function;
 use cryptoki::error::RvError;
@@ -11,6 +13,7 @@ use paraphe_protocol::{ErrorCode, Pin, RawRequest, RequestId, Response, WireErro
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Instant;
 
 /// A login session: the consent token the extension got for one batch.
@@ -23,15 +26,37 @@ pub struct LoginSession {
 
 /// The host's state for one native-messaging conversation (one browser port).
 pub struct Host {
-    pub backend: Box<dyn TokenBackend>,
+    pub backend: Box<dyn TokenBackend + Send>,
     pub sessions: HashMap<String, LoginSession>,
     pub next_session: u64,
     pub caller: String,
+    /// Administrators' extra middleware entries (config file), for ATR matching.
+    pub middleware: Vec<Middleware>,
 }
 
 impl Host {
-    pub fn new(backend: Box<dyn TokenBackend>, caller: &str) -> Self {
-        Self { backend, sessions: HashMap::new(), next_session: 1, caller: caller.to_owned() }
+    pub fn new(backend: Box<dyn TokenBackend + Send>, caller: &str, middleware: Vec<Middleware>) -> Self {
+        Self { backend, sessions: HashMap::new(), next_session: 1, caller: caller.to_owned(), middleware }
+    }
+
+    /// A reader or card changed. A removed card ends the sessions on it (and forgets the
+    /// PIN kept for always-authenticate keys); an inserted card whose middleware is
+    /// installed gets that module loaded.
+    pub fn on_card_event(&mut self, event: &CardEvent) {
+        match event {
+            CardEvent::CardRemoved { .. } | CardEvent::ReaderRemoved { .. } => {
+                let gone = self.backend.forget_removed();
+                self.sessions.retain(|_, s| !gone.contains(&s.key.handle));
+            }
+            CardEvent::CardInserted { atr, .. } => {
+                let wanted =
+                    middleware::for_atr(atr, &self.middleware).map(|(m, _)| m).or_else(|| middleware::fallback());
+                if let Some(path) = wanted.and_then(|m| m.modules.here().iter().find(|p| Path::new(p).exists())) {
+                    self.backend.add_module(Path::new(path));
+                }
+            }
+            CardEvent::ReaderAdded { .. } | CardEvent::Unavailable { .. } => {}
+        }
     }
 
     pub fn hello(&self) -> HelloInfo {

@@ -20,7 +20,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
         Ok(cli::Invocation::Native { caller, modules }) => {
-            let host = dispatch::Host::new(Box::new(token::from_environment(&modules)), caller);
+            let (backend, middleware) = token::from_environment(&modules);
+            let host = dispatch::Host::new(Box::new(backend), caller, middleware);
             match native::run(host) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

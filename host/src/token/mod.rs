@@ -3,6 +3,8 @@
 //! The PKCS#11 backend ([`pkcs11::Pkcs11Backend`]) is the one the product uses; modules
 //! come from [`registry`]. Tests of the command layer use a fake.
 
+pub mod middleware;
+pub mod monitor;
 pub mod pkcs11;
 pub mod registry;
 
@@ -68,11 +70,17 @@ pub trait TokenBackend {
     ) -> Result<Zeroizing<Vec<u8>>>;
     /// Logs out of the key's token and closes its session.
     fn logout(&mut self, key: &KeyRef) -> Result<()>;
+    /// Drops the sessions of tokens no longer present; returns the handles of the keys
+    /// that went with them.
+    fn forget_removed(&mut self) -> Vec<u64>;
+    /// Loads one more module (a card was inserted that needs it), unless already there.
+    fn add_module(&mut self, path: &std::path::Path);
 }
 
 /// The PKCS#11 backend with modules from every source: `--module` paths, the
 /// `PARAPHE_PKCS11_MODULES` list, the config file and the built-in list.
-pub fn from_environment(cli_modules: &[std::path::PathBuf]) -> pkcs11::Pkcs11Backend {
+/// Also returns the administrators' extra middleware entries.
+pub fn from_environment(cli_modules: &[std::path::PathBuf]) -> (pkcs11::Pkcs11Backend, Vec<middleware::Middleware>) {
     let loaded = crate::config::load();
     if let Some(e) = &loaded.error {
         let path = loaded.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
@@ -80,5 +88,5 @@ pub fn from_environment(cli_modules: &[std::path::PathBuf]) -> pkcs11::Pkcs11Bac
     }
     let env = std::env::var("PARAPHE_PKCS11_MODULES").ok();
     let specs = registry::resolve(cli_modules, env.as_deref(), &loaded.config.modules, loaded.config.builtin_modules);
-    pkcs11::Pkcs11Backend::new(specs, loaded.config.policy_hints())
+    (pkcs11::Pkcs11Backend::new(specs, loaded.config.policy_hints()), loaded.config.middleware)
 }

@@ -1,59 +1,18 @@
 //! Where PKCS#11 modules come from, and the process-wide table of initialised modules.
 //!
 //! Sources, searched in this order: `--module` paths, `PARAPHE_PKCS11_MODULES`, the config
-//! file, then the built-in list of well-known middleware (only the paths that exist).
+//! file, then the well-known middleware of `host/data/middleware.json` (only the paths that
+//! exist).
 //! Duplicates (same file through a symlink) are dropped, because loading one library twice
 //! would list its tokens twice.
 
+use super::middleware;
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use paraphe_protocol::cert::ModuleSource;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
-
-/// Well-known middleware, ChamberSign's current one (IDOPTE) first (`../shared/DOMAIN.md`).
-#[cfg(target_os = "linux")]
-pub const BUILTIN: &[(&str, &str)] = &[
-    ("IDOPTE Smart Card Middleware (ChamberSign)", "/usr/lib/SCMiddleware/libidop11.so"),
-    ("Thales SafeNet Authentication Client (eToken)", "/usr/lib/libeTPkcs11.so"),
-    ("Thales IDPrime", "/usr/lib/libIDPrimePKCS11.so"),
-    ("Gemalto Classic Client / IDGo 800", "/usr/lib/pkcs11/libgclib.so"),
-    ("IDEMIA / Oberthur AWP", "/usr/local/AWP/lib/libOcsCryptoki.so"),
-    ("Athena IDProtect", "/usr/lib/x64-athena/libASEP11.so"),
-    ("OpenSC", "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"),
-    ("OpenSC", "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so"),
-    ("OpenSC", "/usr/lib64/opensc-pkcs11.so"),
-    ("SoftHSM 2", "/usr/lib/softhsm/libsofthsm2.so"),
-    ("SoftHSM 2", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"),
-];
-
-#[cfg(target_os = "windows")]
-pub const BUILTIN: &[(&str, &str)] = &[
-    ("IDOPTE Smart Card Middleware (ChamberSign)", r"C:\Program Files\Smart Card Middleware\bin\idoPKCS.dll"),
-    ("Thales SafeNet Authentication Client (eToken)", r"C:\Windows\System32\eTPKCS11.dll"),
-    ("Thales IDPrime", r"C:\Program Files\SafeNet\Authentication\SAC\x64\IDPrimePKCS1164.dll"),
-    ("Gemalto IDGo 800", r"C:\Program Files\Gemalto\IDGo 800 PKCS#11\IDPrimePKCS1164.dll"),
-    ("IDEMIA / Oberthur AWP", r"C:\Windows\System32\OcsCryptoki.dll"),
-    ("Athena IDProtect", r"C:\Windows\System32\asepkcs.dll"),
-    ("OpenSC", r"C:\Program Files\OpenSC Project\OpenSC\pkcs11\opensc-pkcs11.dll"),
-    ("SoftHSM 2", r"C:\SoftHSM2\lib\softhsm2-x64.dll"),
-];
-
-#[cfg(target_os = "macos")]
-pub const BUILTIN: &[(&str, &str)] = &[
-    ("IDOPTE Smart Card Middleware (ChamberSign)", "/Library/SCMiddleware/libidop11.dylib"),
-    ("Thales SafeNet Authentication Client (eToken)", "/usr/local/lib/libeTPkcs11.dylib"),
-    ("Thales IDPrime", "/Library/Frameworks/eToken.framework/Versions/A/libIDPrimePKCS11.dylib"),
-    ("Gemalto IDGo 800", "/Library/Gemalto/libidprimepkcs11.dylib"),
-    ("IDEMIA / Oberthur AWP", "/Library/AWP/lib/libOcsCryptoki.dylib"),
-    ("Athena IDProtect", "/Library/Application Support/Athena/libASEP11.dylib"),
-    ("OpenSC", "/Library/OpenSC/lib/opensc-pkcs11.so"),
-    ("SoftHSM 2", "/usr/local/lib/softhsm/libsofthsm2.so"),
-];
-
-#[cfg(not(any(target_os = "linux", target_os = "windows", target_os = "macos")))]
-pub const BUILTIN: &[(&str, &str)] = &[];
 
 /// A module to try.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,13 +25,13 @@ pub struct ModuleSpec {
 /// Name of the middleware at `path`, when it is a well-known one.
 pub fn known_name(path: &Path) -> Option<String> {
     let canonical = path.canonicalize().ok();
-    BUILTIN
-        .iter()
+    middleware::known_modules()
+        .into_iter()
         .find(|(_, p)| {
             let p = Path::new(p);
             p == path || (canonical.is_some() && p.canonicalize().ok() == canonical)
         })
-        .map(|(name, _)| (*name).to_owned())
+        .map(|(name, _)| name.to_owned())
 }
 
 /// The modules to try, most specific source first, without duplicates.
@@ -99,7 +58,7 @@ pub fn resolve(cli: &[PathBuf], env: Option<&str>, config: &[PathBuf], builtin: 
         push(p.clone(), ModuleSource::Config);
     }
     if builtin {
-        for (_, p) in BUILTIN {
+        for (_, p) in middleware::known_modules() {
             let path = PathBuf::from(p);
             if path.exists() {
                 push(path, ModuleSource::Builtin);

@@ -101,6 +101,8 @@ pub struct Host {
     stdout: ChildStdout,
     next_id: u64,
     pub hello: Value,
+    /// Events (card monitor) received while waiting for responses.
+    pub events: Vec<Value>,
 }
 
 impl Host {
@@ -119,14 +121,14 @@ impl Host {
             .unwrap();
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().unwrap();
-        let mut host = Host { child, stdin, stdout, next_id: 1, hello: Value::Null };
-        host.hello = host.read();
+        let mut host = Host { child, stdin, stdout, next_id: 1, hello: Value::Null, events: Vec::new() };
+        host.hello = host.read_any().expect("hello");
         host
     }
 
     pub fn from_parts(child: Child, stdin: Option<ChildStdin>, stdout: ChildStdout) -> Host {
-        let mut host = Host { child, stdin, stdout, next_id: 1, hello: Value::Null };
-        host.hello = host.read();
+        let mut host = Host { child, stdin, stdout, next_id: 1, hello: Value::Null, events: Vec::new() };
+        host.hello = host.read_any().expect("hello");
         host
     }
 
@@ -146,12 +148,24 @@ impl Host {
         self.stdin = None;
     }
 
-    /// Reads one host → browser frame as JSON.
+    /// Reads the next response (events met on the way are kept in `events`).
     pub fn read(&mut self) -> Value {
         self.try_read().expect("host closed its output")
     }
 
     pub fn try_read(&mut self) -> Option<Value> {
+        loop {
+            let frame = self.read_any()?;
+            if frame.get("event").is_some() {
+                self.events.push(frame);
+            } else {
+                return Some(frame);
+            }
+        }
+    }
+
+    /// Reads one host → browser frame as JSON, whatever it is.
+    pub fn read_any(&mut self) -> Option<Value> {
         let mut len = [0u8; 4];
         self.stdout.read_exact(&mut len).ok()?;
         let len = u32::from_ne_bytes(len) as usize;

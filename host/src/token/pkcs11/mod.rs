@@ -502,6 +502,51 @@ impl TokenBackend for Pkcs11Backend {
         })
     }
 
+    fn forget_removed(&mut self) -> Vec<u64> {
+        let gone: Vec<(usize, u64)> = self
+            .sessions
+            .keys()
+            .copied()
+            .filter(|(m, slot)| {
+                let present = self.keys.values().find(|k| k.module == *m && k.slot.id() == *slot).map(|k| k.slot);
+                present.is_none_or(|s| !self.slot_has_token(*m, s))
+            })
+            .collect();
+        let mut handles = Vec::new();
+        for key in gone {
+            // The card is gone: its sessions are already invalid; closing them is cleanup.
+            self.sessions.remove(&key);
+            self.keys.retain(|h, k| {
+                let keep = !(k.module == key.0 && k.slot.id() == key.1);
+                if !keep {
+                    handles.push(*h);
+                }
+                keep
+            });
+        }
+        handles
+    }
+
+    fn add_module(&mut self, path: &std::path::Path) {
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let known = self.specs.iter().any(|s| s.path.canonicalize().unwrap_or_else(|_| s.path.clone()) == canonical);
+        if known {
+            return;
+        }
+        let spec = ModuleSpec {
+            path: path.to_path_buf(),
+            source: paraphe_protocol::cert::ModuleSource::Builtin,
+            name: registry::known_name(path),
+        };
+        self.specs.push(spec.clone());
+        if let Some(modules) = self.modules.as_mut() {
+            let ctx = registry::load(&spec.path);
+            let library =
+                ctx.as_ref().ok().and_then(|c| c.get_library_info().ok()).map(|i| i.library_description().to_owned());
+            modules.push(Module { spec, ctx, library });
+        }
+    }
+
     fn logout(&mut self, key: &KeyRef) -> Result<()> {
         let Some(k) = self.keys.remove(&key.handle) else {
             return Ok(());
@@ -518,6 +563,12 @@ impl TokenBackend for Pkcs11Backend {
             // Dropping the session closes it.
         }
         Ok(())
+    }
+}
+
+impl Pkcs11Backend {
+    fn slot_has_token(&self, module: usize, slot: Slot) -> bool {
+        self.context_of(module).ok().and_then(|c| c.get_slot_info(slot).ok()).is_some_and(|i| i.token_present())
     }
 }
 

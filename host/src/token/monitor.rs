@@ -1,0 +1,230 @@
+//! Reader and card events from PC/SC, without polling: one thread blocks in
+//! `SCardGetStatusChange` on every reader plus the PnP notification pseudo-reader
+//! (`\\?PnP?\Notification`), which wakes it when a reader comes or goes.
+//!
+//! Where no PC/SC service runs (`SCARD_E_NO_SERVICE`), the host says so once and keeps
+//! working with PKCS#11 alone.
+
+use super::middleware::{self, Middleware};
+use pcsc::{Context, Error as PcscError, ReaderState, Scope, State, PNP_NOTIFICATION};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Something that happened to readers or cards.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CardEvent {
+    ReaderAdded {
+        reader: String,
+    },
+    ReaderRemoved {
+        reader: String,
+    },
+    CardInserted {
+        reader: String,
+        atr: Vec<u8>,
+    },
+    CardRemoved {
+        reader: String,
+    },
+    /// No PC/SC service: no events will come.
+    Unavailable {
+        message: String,
+    },
+}
+
+impl CardEvent {
+    pub fn name(&self) -> &'static str {
+        match self {
+            CardEvent::ReaderAdded { .. } => "reader-added",
+            CardEvent::ReaderRemoved { .. } => "reader-removed",
+            CardEvent::CardInserted { .. } => "card-inserted",
+            CardEvent::CardRemoved { .. } => "card-removed",
+            CardEvent::Unavailable { .. } => "pcsc-unavailable",
+        }
+    }
+
+    /// The event's `data` on the wire (docs/PROTOCOL.md, "Events").
+    pub fn data(&self, extra: &[Middleware]) -> Value {
+        match self {
+            CardEvent::ReaderAdded { reader }
+            | CardEvent::ReaderRemoved { reader }
+            | CardEvent::CardRemoved { reader } => {
+                json!({ "reader": reader })
+            }
+            CardEvent::CardInserted { reader, atr } => {
+                let matched = middleware::for_atr(atr, extra).map(|(m, e)| (m, Some(e.card.clone())));
+                let (m, card) = match matched {
+                    Some((m, card)) => (Some(m), card),
+                    None => (middleware::fallback(), None),
+                };
+                let mw = m.map(|m| {
+                    let installed = m.modules.here().iter().find(|p| std::path::Path::new(p).exists());
+                    json!({
+                        "id": m.id, "name": m.name, "install": m.install,
+                        "module": installed, "installed": installed.is_some(), "fallback": card.is_none(),
+                    })
+                });
+                json!({ "reader": reader, "atr": middleware::atr_hex(atr), "card": card, "middleware": mw })
+            }
+            CardEvent::Unavailable { message } => json!({ "message": message }),
+        }
+    }
+}
+
+/// What a reader holds: `None` when empty, else the card's ATR.
+pub type Snapshot = BTreeMap<String, Option<Vec<u8>>>;
+
+/// The events that turn `before` into `after`.
+pub fn diff(before: &Snapshot, after: &Snapshot) -> Vec<CardEvent> {
+    let mut out = Vec::new();
+    for (reader, card) in before {
+        match (card, after.get(reader)) {
+            (_, None) => {
+                if card.is_some() {
+                    out.push(CardEvent::CardRemoved { reader: reader.clone() });
+                }
+                out.push(CardEvent::ReaderRemoved { reader: reader.clone() });
+            }
+            (Some(_), Some(None)) => out.push(CardEvent::CardRemoved { reader: reader.clone() }),
+            (None, Some(Some(atr))) => out.push(CardEvent::CardInserted { reader: reader.clone(), atr: atr.clone() }),
+            (Some(old), Some(Some(new))) if old != new => {
+                out.push(CardEvent::CardRemoved { reader: reader.clone() });
+                out.push(CardEvent::CardInserted { reader: reader.clone(), atr: new.clone() });
+            }
+            _ => {}
+        }
+    }
+    for (reader, card) in after {
+        if !before.contains_key(reader) {
+            out.push(CardEvent::ReaderAdded { reader: reader.clone() });
+            if let Some(atr) = card {
+                out.push(CardEvent::CardInserted { reader: reader.clone(), atr: atr.clone() });
+            }
+        }
+    }
+    out
+}
+
+fn is_pnp(state: &ReaderState) -> bool {
+    state.name() == PNP_NOTIFICATION()
+}
+
+fn snapshot(states: &[ReaderState]) -> Snapshot {
+    states
+        .iter()
+        .filter(|s| !is_pnp(s))
+        .filter(|s| !s.event_state().intersects(State::UNKNOWN | State::IGNORE))
+        .map(|s| {
+            let card = s.event_state().contains(State::PRESENT).then(|| s.atr().to_vec());
+            (s.name().to_string_lossy().into_owned(), card)
+        })
+        .collect()
+}
+
+/// Reader states for every current reader plus the PnP pseudo-reader, carrying over what
+/// we already knew so only real changes wake us.
+fn states_for(ctx: &Context, previous: &[ReaderState]) -> Result<Vec<ReaderState>, PcscError> {
+    let mut states = vec![ReaderState::new(PNP_NOTIFICATION(), State::UNAWARE)];
+    for name in ctx.list_readers_owned()? {
+        let known = previous.iter().find(|s| s.name() == name.as_c_str()).map(ReaderState::event_state);
+        states.push(ReaderState::new(name, known.unwrap_or(State::UNAWARE)));
+    }
+    Ok(states)
+}
+
+/// Runs until the PC/SC service goes away; sends every event to `emit`, starting with
+/// one `ReaderAdded`/`CardInserted` per reader and card already there.
+pub fn run(mut emit: impl FnMut(CardEvent)) {
+    let ctx = match Context::establish(Scope::User) {
+        Ok(c) => c,
+        Err(e) => {
+            emit(CardEvent::Unavailable { message: format!("PC/SC: {e}") });
+            return;
+        }
+    };
+    let mut known = Snapshot::new();
+    let mut states: Vec<ReaderState> = Vec::new();
+    loop {
+        states = match states_for(&ctx, &states) {
+            Ok(s) => s,
+            Err(e) => {
+                emit(CardEvent::Unavailable { message: format!("PC/SC: {e}") });
+                return;
+            }
+        };
+        // Learn the current state of new readers without blocking.
+        if let Err(e) = ctx.get_status_change(std::time::Duration::ZERO, &mut states) {
+            if e != PcscError::Timeout {
+                emit(CardEvent::Unavailable { message: format!("PC/SC: {e}") });
+                return;
+            }
+        }
+        let now = snapshot(&states);
+        for event in diff(&known, &now) {
+            emit(event);
+        }
+        known = now;
+        for s in &mut states {
+            s.sync_current_state();
+        }
+        // Block until something changes: a card, a reader, or the reader list (PnP).
+        match ctx.get_status_change(None, &mut states) {
+            Ok(()) | Err(PcscError::Timeout) => {}
+            Err(PcscError::ServiceStopped | PcscError::NoService) => {
+                emit(CardEvent::Unavailable { message: "PC/SC service stopped".into() });
+                return;
+            }
+            Err(e) => {
+                crate::log::warn(&format!("SCardGetStatusChange: {e}"));
+                // A reader vanished between listing and waiting: list again.
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap(entries: &[(&str, Option<&[u8]>)]) -> Snapshot {
+        entries.iter().map(|(r, a)| ((*r).to_owned(), a.map(<[u8]>::to_vec))).collect()
+    }
+
+    #[test]
+    fn diffs_become_events() {
+        let empty = snap(&[]);
+        let reader = snap(&[("R0", None)]);
+        let card = snap(&[("R0", Some(&[0x3B, 0x01]))]);
+        assert_eq!(diff(&empty, &reader), vec![CardEvent::ReaderAdded { reader: "R0".into() }]);
+        assert_eq!(diff(&reader, &card), vec![CardEvent::CardInserted { reader: "R0".into(), atr: vec![0x3B, 0x01] }]);
+        assert_eq!(diff(&card, &reader), vec![CardEvent::CardRemoved { reader: "R0".into() }]);
+        assert_eq!(
+            diff(&card, &empty),
+            vec![CardEvent::CardRemoved { reader: "R0".into() }, CardEvent::ReaderRemoved { reader: "R0".into() }]
+        );
+        assert_eq!(
+            diff(&empty, &card),
+            vec![
+                CardEvent::ReaderAdded { reader: "R0".into() },
+                CardEvent::CardInserted { reader: "R0".into(), atr: vec![0x3B, 0x01] }
+            ]
+        );
+        assert!(diff(&card, &card).is_empty());
+    }
+
+    #[test]
+    fn inserted_card_names_its_middleware() {
+        let atr = vec![
+            0x3B, 0x7F, 0x96, 0x00, 0x00, 0x80, 0x31, 0x80, 0x65, 0xB0, 0x85, 0x03, 0x00, 0xEF, 0x12, 0x0F, 0xFE, 0x82,
+            0x90, 0x00,
+        ];
+        let data = CardEvent::CardInserted { reader: "R0".into(), atr }.data(&[]);
+        assert_eq!(data["middleware"]["id"], "idprime");
+        assert_eq!(data["middleware"]["fallback"], false);
+        assert_eq!(data["atr"], "3B 7F 96 00 00 80 31 80 65 B0 85 03 00 EF 12 0F FE 82 90 00");
+        let unknown = CardEvent::CardInserted { reader: "R0".into(), atr: vec![0x3B, 0x00] }.data(&[]);
+        assert_eq!(unknown["middleware"]["id"], "opensc");
+        assert_eq!(unknown["middleware"]["fallback"], true);
+        assert_eq!(unknown["card"], Value::Null);
+    }
+}
