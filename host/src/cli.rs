@@ -281,11 +281,23 @@ fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
         .into_iter()
         .map(|(name, path)| serde_json::json!({"name": name, "path": path, "installed": std::path::Path::new(path).exists()}))
         .collect();
+    let readers: serde_json::Value = match token::monitor::readers_now() {
+        Ok(snapshot) => snapshot
+            .iter()
+            .map(|(reader, atr)| match atr {
+                Some(atr) => token::monitor::CardEvent::CardInserted { reader: reader.clone(), atr: atr.clone() }
+                    .data(&host.middleware),
+                None => serde_json::json!({ "reader": reader, "atr": null }),
+            })
+            .collect(),
+        Err(e) => serde_json::json!({ "unavailable": e }),
+    };
     if json {
         return print_json(
             out,
             &serde_json::json!({
                 "host": host.hello(),
+                "readers": readers,
                 "config": { "path": loaded.path, "error": loaded.error },
                 "knownMiddleware": known,
                 "modules": status.modules,
@@ -306,6 +318,16 @@ fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
     for (name, path) in token::middleware::known_modules() {
         let installed = std::path::Path::new(path).exists();
         w(out, format!("  [{}] {name} — {path}", if installed { "x" } else { " " }))?;
+    }
+    w(out, t("Lecteurs et cartes :", "Readers and cards:").to_owned())?;
+    match &readers {
+        serde_json::Value::Array(list) if list.is_empty() => w(out, t("  aucun lecteur", "  no reader").to_owned())?,
+        serde_json::Value::Array(list) => {
+            for r in list {
+                w(out, reader_line(r))?;
+            }
+        }
+        other => w(out, format!("  {}", other["unavailable"].as_str().unwrap_or_default()))?,
     }
     w(out, t("Modules PKCS#11 :", "PKCS#11 modules:").to_owned())?;
     if status.modules.is_empty() {
@@ -345,6 +367,35 @@ fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
         describe(out, c)?;
     }
     Ok(())
+}
+
+/// One reader in diagnostics: its card, and which middleware it needs and whether it is here.
+fn reader_line(r: &serde_json::Value) -> String {
+    let reader = r["reader"].as_str().unwrap_or_default();
+    let Some(atr) = r["atr"].as_str() else {
+        return format!("  {reader} : {}", t("pas de carte", "no card"));
+    };
+    let m = &r["middleware"];
+    let name = m["name"].as_str().unwrap_or("?");
+    let card = r["card"].as_str().map(|c| format!(" ({c})")).unwrap_or_default();
+    let verdict = match (m["installed"].as_bool(), m["fallback"].as_bool()) {
+        (Some(true), Some(false)) => format!("{} {name}", t("middleware installé :", "middleware installed:")),
+        (Some(true), _) => format!("{} {name}", t("carte inconnue, essai avec", "unknown card, trying")),
+        (_, Some(false)) => format!(
+            "{} {name} — {}",
+            t("MIDDLEWARE MANQUANT :", "MISSING MIDDLEWARE:"),
+            m["install"].as_str().unwrap_or_default()
+        ),
+        _ => format!(
+            "{} {}",
+            t(
+                "carte inconnue ; installez le middleware fourni avec la carte, ou",
+                "unknown card; install the middleware that came with it, or"
+            ),
+            name
+        ),
+    };
+    format!("  {reader} : ATR {atr}{card} — {verdict}")
 }
 
 fn read_pin_line() -> Result<Pin> {

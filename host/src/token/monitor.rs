@@ -132,6 +132,16 @@ fn states_for(ctx: &Context, previous: &[ReaderState]) -> Result<Vec<ReaderState
     Ok(states)
 }
 
+/// The readers and cards present now (for diagnostics), or why PC/SC is unavailable.
+pub fn readers_now() -> Result<Snapshot, String> {
+    let ctx = Context::establish(Scope::User).map_err(|e| format!("PC/SC: {e}"))?;
+    let mut states = states_for(&ctx, &[]).map_err(|e| format!("PC/SC: {e}"))?;
+    match ctx.get_status_change(std::time::Duration::ZERO, &mut states) {
+        Ok(()) | Err(PcscError::Timeout) => Ok(snapshot(&states)),
+        Err(e) => Err(format!("PC/SC: {e}")),
+    }
+}
+
 /// Runs until the PC/SC service goes away; sends every event to `emit`, starting with
 /// one `ReaderAdded`/`CardInserted` per reader and card already there.
 pub fn run(mut emit: impl FnMut(CardEvent)) {
