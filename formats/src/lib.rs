@@ -7,4 +7,5 @@
 pub mod ecdsa;
 pub mod pkcs1;
 pub mod policies;
+pub mod webeid;
 pub mod x509;

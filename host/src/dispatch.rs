@@ -100,6 +100,7 @@ impl Host {
             Command::Sign => reply(commands::sign::run(self, &args(raw)?)),
             Command::Decrypt => reply(commands::decrypt::run(self, &args(raw)?)),
             Command::Logout => reply(commands::logout::run(self, &args(raw)?)),
+            Command::Authenticate => reply(commands::authenticate::run(self, &args(raw)?)),
         }
     }
 

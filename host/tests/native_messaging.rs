@@ -287,3 +287,45 @@ fn a_module_that_fails_to_load_is_reported_not_fatal() {
     assert_eq!(status["tokens"].as_array().unwrap().len(), 1);
     assert!(host.finish().success());
 }
+
+#[test]
+fn authenticate_makes_an_origin_bound_web_eid_token() {
+    let kit = &demo();
+    let mut host = Host::spawn(kit);
+    let origin = "https://portail.testville.example";
+    let nonce = b64(&[42u8; 33]);
+    let session = host.login(&kit.fingerprint("02"), PIN);
+    let token = host.ok("authenticate", json!({"session": session, "origin": origin, "challengeNonce": nonce}));
+    assert_eq!(token["format"], "web-eid:1.0");
+    assert_eq!(token["algorithm"], "RS256");
+    let cert = unb64(token["unverifiedCertificate"].as_str().unwrap());
+    assert_eq!(cert, std::fs::read(kit.pki("02.crt")).map(|pem| pem_to_der(&pem)).unwrap());
+    // The signed message is SHA-256(origin) || SHA-256(nonce), each hashed by openssl.
+    let (o, n) = (tmp("origin.txt"), tmp("nonce.txt"));
+    std::fs::write(&o, origin).unwrap();
+    std::fs::write(&n, &nonce).unwrap();
+    let msg = tmp("auth-message.bin");
+    std::fs::write(&msg, [openssl_digest("sha256", &o), openssl_digest("sha256", &n)].concat()).unwrap();
+    let sig = unb64(token["signature"].as_str().unwrap());
+    assert!(openssl_verify("sha256", &kit.pki("02.pub.pem"), &msg, &sig, &[]));
+
+    let (code, _) =
+        host.err("authenticate", json!({"session": session, "origin": "http://evil.example", "challengeNonce": nonce}));
+    assert_eq!(code, "INVALID_ARGUMENT");
+    let (code, _) = host.err("authenticate", json!({"session": session, "origin": origin, "challengeNonce": "short"}));
+    assert_eq!(code, "INVALID_ARGUMENT");
+    host.ok("logout", json!({"session": session}));
+
+    // Never with the signing key.
+    let signing = host.login(&kit.fingerprint("01"), PIN);
+    let (code, _) = host.err("authenticate", json!({"session": signing, "origin": origin, "challengeNonce": nonce}));
+    assert_eq!(code, "KEY_USAGE_NOT_ALLOWED");
+    host.ok("logout", json!({"session": signing}));
+    assert!(host.finish().success());
+}
+
+fn pem_to_der(pem: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(pem);
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    unb64(&body)
+}

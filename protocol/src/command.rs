@@ -16,11 +16,20 @@ pub enum Command {
     Sign,
     Decrypt,
     Logout,
+    Authenticate,
 }
 
 impl Command {
-    pub const ALL: [Command; 7] =
-        [Self::Hello, Self::Status, Self::ListCertificates, Self::Login, Self::Sign, Self::Decrypt, Self::Logout];
+    pub const ALL: [Command; 8] = [
+        Self::Hello,
+        Self::Status,
+        Self::ListCertificates,
+        Self::Login,
+        Self::Sign,
+        Self::Decrypt,
+        Self::Logout,
+        Self::Authenticate,
+    ];
 
     pub const fn name(self) -> &'static str {
         match self {
@@ -31,6 +40,7 @@ impl Command {
             Self::Sign => "sign",
             Self::Decrypt => "decrypt",
             Self::Logout => "logout",
+            Self::Authenticate => "authenticate",
         }
     }
 
@@ -174,6 +184,35 @@ pub struct DecryptResult {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LogoutArgs {
     pub session: String,
+}
+
+// ---- authenticate -------------------------------------------------------------------------
+
+/// Signs a Web eID style login challenge with the session's authentication key.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AuthenticateArgs {
+    pub session: String,
+    /// The requesting page's origin, as the browser reported it to the extension.
+    pub origin: String,
+    /// The server's challenge, base64, 44–128 characters.
+    pub challenge_nonce: String,
+}
+
+/// A `web-eid:1.0` authentication token (camelCase JSON, as web-eid.js and the Web eID
+/// validators expect).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthToken {
+    /// The authentication certificate, base64 DER.
+    pub unverified_certificate: String,
+    /// JWS name: `ES256`, `ES384`, `ES512`, `RS256`…
+    pub algorithm: String,
+    /// base64; ECDSA as raw `r || s`.
+    pub signature: String,
+    /// `web-eid:1.0`.
+    pub format: String,
+    pub app_version: String,
 }
 
 #[cfg(test)]

@@ -29,3 +29,11 @@ fn every_command_has_a_section() {
         assert!(doc.contains(&format!("### `{}`", c.name())), "docs/PROTOCOL.md lacks a section for {}", c.name());
     }
 }
+
+#[test]
+fn every_documented_command_exists() {
+    for line in doc().lines().filter(|l| l.starts_with("### `")) {
+        let name = line.trim_start_matches("### `").trim_end_matches('`');
+        assert!(Command::from_name(name).is_some(), "docs/PROTOCOL.md documents {name}, which Command::ALL lacks");
+    }
+}

@@ -1,6 +1,7 @@
 //! One module per command. Each `run` takes the command's typed arguments and returns its
 //! typed result; `dispatch` does the JSON.
 
+pub mod authenticate;
 pub mod decrypt;
 pub mod hello;
 pub mod list_certificates;
