@@ -4,7 +4,8 @@
 //!
 //! The card signs `H(H(origin) || H(challengeNonce))`, where `H` is the hash of the token's
 //! algorithm and `origin` and `challengeNonce` are their UTF-8 strings: hashing each field
-//! before concatenating keeps them apart.
+//! before concatenating keeps them apart. The token itself is
+//! [`paraphe_protocol::command::AuthToken`].
 
 use paraphe_protocol::HashAlgorithm;
 use serde::{Deserialize, Serialize};
@@ -63,8 +64,6 @@ impl Algorithm {
         }
     }
 }
-
-/// The token itself is [`paraphe_protocol::command::AuthToken`].
 
 fn hash(alg: HashAlgorithm, data: &[u8]) -> Vec<u8> {
     match alg {
