@@ -281,3 +281,56 @@ mod tests {
         assert!(matches!(v.verify(&t, &n, &store, 0), Err(VerifyError::CertificateInvalid(_))));
     }
 }
+
+/// How a document signature was made (Paraphe page API `scheme`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentScheme {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RsaPkcs1Sha256,
+    /// RSASSA-PSS with SHA-256, MGF1-SHA-256, salt 32.
+    RsaPssSha256,
+    /// ECDSA P-256 or P-384 with SHA-256 / SHA-384, raw `r || s`.
+    EcdsaRaw,
+}
+
+impl Verifier {
+    /// Checks that `certificate` (DER) is a signing certificate (nonRepudiation) issued by a
+    /// trusted CA and valid at `now`, and that `signature` over `document` verifies with it.
+    pub fn verify_document_signature(
+        &self,
+        certificate: &[u8],
+        document: &[u8],
+        signature: &[u8],
+        scheme: DocumentScheme,
+        now: i64,
+    ) -> Result<Identity, VerifyError> {
+        let cert = match X509Certificate::from_der(certificate) {
+            Ok((_, cert)) => cert,
+            Err(e) => return Err(VerifyError::CertificateInvalid(e.to_string())),
+        };
+        let validity = cert.validity();
+        let (not_before, not_after) = (validity.not_before.timestamp(), validity.not_after.timestamp());
+        if now < not_before || now > not_after {
+            return Err(VerifyError::CertificateNotValidNow { not_before, not_after, now });
+        }
+        let ku = cert.key_usage().map_err(|e| VerifyError::CertificateInvalid(e.to_string()))?;
+        if !ku.is_some_and(|k| k.value.non_repudiation() || k.value.digital_signature()) {
+            return Err(VerifyError::WrongKeyUsage("neither nonRepudiation nor digitalSignature".into()));
+        }
+        self.check_issuer(&cert, now)?;
+        let key = cert.public_key();
+        let alg: &'static dyn VerificationAlgorithm = match scheme {
+            DocumentScheme::RsaPkcs1Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+            DocumentScheme::RsaPssSha256 => &signature::RSA_PSS_2048_8192_SHA256,
+            DocumentScheme::EcdsaRaw if key.subject_public_key.data.len() > 65 => &signature::ECDSA_P384_SHA384_FIXED,
+            DocumentScheme::EcdsaRaw => &signature::ECDSA_P256_SHA256_FIXED,
+        };
+        UnparsedPublicKey::new(alg, key.subject_public_key.data.as_ref())
+            .verify(document, signature)
+            .map_err(|_| VerifyError::SignatureMismatch)?;
+        let subject = cert.subject().to_string();
+        let common_name = cert.subject().iter_common_name().next().and_then(|c| c.as_str().ok()).map(str::to_owned);
+        drop(cert);
+        Ok(Identity { subject, common_name, certificate: certificate.to_vec() })
+    }
+}
