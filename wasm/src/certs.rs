@@ -54,9 +54,7 @@ pub fn choices(list_json: &str, usage: UsageFilter, now_unix: i64) -> Result<Vec
         .filter(|c| match usage {
             UsageFilter::Any => true,
             UsageFilter::Signing => c.has_private_key && c.usages.contains(&Usage::Signing),
-            UsageFilter::Authentication => {
-                c.has_private_key && c.usages.contains(&Usage::Authentication)
-            }
+            UsageFilter::Authentication => c.has_private_key && c.usages.contains(&Usage::Authentication),
             UsageFilter::Encryption => c.usages.contains(&Usage::Encryption),
         })
         .collect();
@@ -82,24 +80,15 @@ fn choice(entry: &CertificateEntry, now_unix: i64) -> Option<Choice> {
         token: entry.token.clone(),
         token_label: entry.token_label.clone(),
         label: entry.label.clone(),
-        holder: info
-            .subject_common_name
-            .clone()
-            .unwrap_or_else(|| info.subject.clone()),
+        holder: info.subject_common_name.clone().unwrap_or_else(|| info.subject.clone()),
         organization: info.organization.clone(),
-        issuer: info
-            .issuer_common_name
-            .clone()
-            .unwrap_or_else(|| info.issuer.clone()),
+        issuer: info.issuer_common_name.clone().unwrap_or_else(|| info.issuer.clone()),
         not_after: info.not_after.clone(),
         days_left,
         expired: not_after < now_unix,
         expires_soon: days_left < EXPIRY_WARNING_DAYS,
         // The host knows the configured RGS hints; the extension has none of its own.
-        rgs_level: info
-            .rgs_level
-            .clone()
-            .or_else(|| entry.info.rgs_level.clone()),
+        rgs_level: info.rgs_level.clone().or_else(|| entry.info.rgs_level.clone()),
         qualified: info.qualified.qc_compliance,
         key_type: info.key_type.clone(),
         key_bits: info.key_bits,
@@ -109,4 +98,56 @@ fn choice(entry: &CertificateEntry, now_unix: i64) -> Option<Choice> {
         always_authenticate: entry.always_authenticate.unwrap_or(false),
         certificate: entry.certificate.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paraphe_protocol::cert::CertificateInfo;
+
+    const EC_SIGNING: &[u8] = include_bytes!("../../fuzz/seeds/certificate/ec-p256-signing.der");
+    const RSA_AUTH: &[u8] = include_bytes!("../../fuzz/seeds/certificate/rsa-2048-authentication.der");
+    const CA: &[u8] = include_bytes!("../../fuzz/seeds/certificate/ed25519-ca.der");
+
+    fn entry(der: &[u8], fingerprint: Option<&str>) -> CertificateEntry {
+        CertificateEntry {
+            fingerprint: fingerprint.map_or_else(|| paraphe_formats::x509::fingerprint(der), str::to_owned),
+            token: "t1".into(),
+            token_label: "Paraphe Demo".into(),
+            cka_id: "01".into(),
+            label: "x".into(),
+            certificate: STANDARD.encode(der),
+            private_key: KeyPresence::Present,
+            always_authenticate: None,
+            info: CertificateInfo::default(),
+        }
+    }
+
+    fn list(entries: Vec<CertificateEntry>) -> String {
+        serde_json::to_string(&CertificateList { certificates: entries, tokens: vec![], modules: vec![] })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn keeps_signing_certificates_decoded_from_der() {
+        let json = list(vec![entry(EC_SIGNING, None), entry(RSA_AUTH, None), entry(CA, None)]);
+        let now = 1_700_000_000;
+        let signing = choices(&json, UsageFilter::Signing, now).expect("parses");
+        assert_eq!(signing.len(), 1);
+        assert_eq!(signing[0].holder, "Camille Martin (ECC)");
+        assert_eq!(signing[0].key_type, "EC");
+        assert!(!signing[0].expired);
+        let any = choices(&json, UsageFilter::Any, now).expect("parses");
+        assert_eq!(any.len(), 2, "the CA certificate is never offered");
+    }
+
+    #[test]
+    fn drops_a_certificate_whose_fingerprint_lies_and_flags_expiry() {
+        let json = list(vec![entry(EC_SIGNING, Some(&"0".repeat(64)))]);
+        assert!(choices(&json, UsageFilter::Any, 0).expect("parses").is_empty());
+        let json = list(vec![entry(EC_SIGNING, None)]);
+        let far_future = 4_000_000_000;
+        let c = choices(&json, UsageFilter::Any, far_future).expect("parses");
+        assert!(c[0].expired && c[0].expires_soon);
+    }
 }

@@ -13,23 +13,16 @@ pub struct PageError {
 
 impl PageError {
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self {
-            code: "INVALID_REQUEST",
-            message: message.into(),
-        }
+        Self { code: "INVALID_REQUEST", message: message.into() }
     }
 
     pub fn origin(message: impl Into<String>) -> Self {
-        Self {
-            code: "ORIGIN_NOT_ALLOWED",
-            message: message.into(),
-        }
+        Self { code: "ORIGIN_NOT_ALLOWED", message: message.into() }
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| {
-            r#"{"code":"INTERNAL","message":"unserializable error"}"#.to_owned()
-        })
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| r#"{"code":"INTERNAL","message":"unserializable error"}"#.to_owned())
     }
 }
 

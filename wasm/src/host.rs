@@ -13,31 +13,13 @@ struct Request<'a, A: Serialize> {
 }
 
 fn to_json<A: Serialize>(id: u64, command: &str, arguments: A) -> Result<String, String> {
-    serde_json::to_string(&Request {
-        id,
-        command,
-        arguments,
-    })
-    .map_err(|e| e.to_string())
+    serde_json::to_string(&Request { id, command, arguments }).map_err(|e| e.to_string())
 }
 
 /// `pin` is `None` for a protected authentication path (PIN pad).
-pub fn login(
-    id: u64,
-    certificate: &str,
-    pin: Option<String>,
-    ttl_seconds: Option<u32>,
-) -> Result<String, String> {
+pub fn login(id: u64, certificate: &str, pin: Option<String>, ttl_seconds: Option<u32>) -> Result<String, String> {
     let pin = pin.map(Pin::new).transpose().map_err(str::to_owned)?;
-    to_json(
-        id,
-        "login",
-        LoginArgs {
-            certificate: certificate.to_owned(),
-            pin,
-            ttl_seconds,
-        },
-    )
+    to_json(id, "login", LoginArgs { certificate: certificate.to_owned(), pin, ttl_seconds })
 }
 
 pub fn sign(
@@ -56,23 +38,13 @@ pub fn sign(
             digest: digest_base64.to_owned(),
             hash,
             scheme,
-            ecdsa_encoding: if scheme == SignatureScheme::Ecdsa {
-                ecdsa_encoding
-            } else {
-                None
-            },
+            ecdsa_encoding: if scheme == SignatureScheme::Ecdsa { ecdsa_encoding } else { None },
         },
     )
 }
 
 pub fn logout(id: u64, session: &str) -> Result<String, String> {
-    to_json(
-        id,
-        "logout",
-        LogoutArgs {
-            session: session.to_owned(),
-        },
-    )
+    to_json(id, "logout", LogoutArgs { session: session.to_owned() })
 }
 
 /// The scheme used when the page does not name one: PKCS#1 v1.5 for RSA (what CMS, XAdES
@@ -92,27 +64,14 @@ mod tests {
     #[test]
     fn shapes_match_the_wire_contract() {
         let l = login(1, "ab", Some("1234".into()), None).expect("valid");
-        assert_eq!(
-            l,
-            r#"{"id":1,"command":"login","arguments":{"certificate":"ab","pin":"1234"}}"#
-        );
+        assert_eq!(l, r#"{"id":1,"command":"login","arguments":{"certificate":"ab","pin":"1234"}}"#);
         assert!(login(1, "ab", Some(String::new()), None).is_err());
-        let s = sign(
-            2,
-            "s1",
-            "AA==",
-            HashAlgorithm::Sha256,
-            SignatureScheme::RsaPkcs1,
-            Some(EcdsaEncoding::Der),
-        )
-        .expect("valid");
+        let s = sign(2, "s1", "AA==", HashAlgorithm::Sha256, SignatureScheme::RsaPkcs1, Some(EcdsaEncoding::Der))
+            .expect("valid");
         assert_eq!(
             s,
             r#"{"id":2,"command":"sign","arguments":{"session":"s1","digest":"AA==","hash":"sha256","scheme":"rsa-pkcs1"}}"#
         );
-        assert_eq!(
-            logout(3, "s1").expect("valid"),
-            r#"{"id":3,"command":"logout","arguments":{"session":"s1"}}"#
-        );
+        assert_eq!(logout(3, "s1").expect("valid"), r#"{"id":3,"command":"logout","arguments":{"session":"s1"}}"#);
     }
 }

@@ -23,10 +23,7 @@ fn thrown(e: &PageError) -> JsValue {
 }
 
 fn internal(message: String) -> JsValue {
-    thrown(&PageError {
-        code: "INTERNAL",
-        message,
-    })
+    thrown(&PageError { code: "INTERNAL", message })
 }
 
 fn wire_enum<T: DeserializeOwned>(name: &str) -> Result<T, JsValue> {
@@ -91,28 +88,14 @@ pub fn sign_request(
     let hash: HashAlgorithm = wire_enum(hash)?;
     let scheme: SignatureScheme = if scheme.is_empty() {
         host::default_scheme(key_type).ok_or_else(|| {
-            thrown(&PageError {
-                code: "UNSUPPORTED_ALGORITHM",
-                message: format!("no scheme for {key_type} keys"),
-            })
+            thrown(&PageError { code: "UNSUPPORTED_ALGORITHM", message: format!("no scheme for {key_type} keys") })
         })?
     } else {
         wire_enum(scheme)?
     };
-    let encoding: Option<EcdsaEncoding> = if ecdsa_encoding.is_empty() {
-        None
-    } else {
-        Some(wire_enum(ecdsa_encoding)?)
-    };
-    host::sign(
-        u64::from(id),
-        session,
-        digest_base64,
-        hash,
-        scheme,
-        encoding,
-    )
-    .map_err(internal)
+    let encoding: Option<EcdsaEncoding> =
+        if ecdsa_encoding.is_empty() { None } else { Some(wire_enum(ecdsa_encoding)?) };
+    host::sign(u64::from(id), session, digest_base64, hash, scheme, encoding).map_err(internal)
 }
 
 #[wasm_bindgen]
@@ -130,16 +113,11 @@ pub struct Hasher {
 impl Hasher {
     #[wasm_bindgen(constructor)]
     pub fn new(algorithm: &str) -> Result<Hasher, JsValue> {
-        Ok(Hasher {
-            inner: Some(digest::StreamingHash::new(algorithm).map_err(|e| thrown(&e))?),
-        })
+        Ok(Hasher { inner: Some(digest::StreamingHash::new(algorithm).map_err(|e| thrown(&e))?) })
     }
 
     pub fn update(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
-        self.inner
-            .as_mut()
-            .ok_or_else(|| internal("update after finish".into()))?
-            .update(chunk);
+        self.inner.as_mut().ok_or_else(|| internal("update after finish".into()))?.update(chunk);
         Ok(())
     }
 
@@ -154,10 +132,7 @@ impl Hasher {
 
     /// The digest, lowercase hex. The hasher cannot be used afterwards.
     pub fn finish(&mut self) -> Result<String, JsValue> {
-        let h = self
-            .inner
-            .take()
-            .ok_or_else(|| internal("finish called twice".into()))?;
+        let h = self.inner.take().ok_or_else(|| internal("finish called twice".into()))?;
         Ok(hex::encode(h.finish()))
     }
 }

@@ -13,21 +13,18 @@ const LOOPBACK_HOSTS: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
 
 /// Checks a serialized origin (`scheme://host[:port]`, as `URL.origin` gives it).
 pub fn check(origin: &str, allow_loopback_http: bool) -> Result<(), PageError> {
-    let (scheme, rest) = origin
-        .split_once("://")
-        .ok_or_else(|| PageError::origin(format!("not an origin: {origin:?}")))?;
+    let (scheme, rest) =
+        origin.split_once("://").ok_or_else(|| PageError::origin(format!("not an origin: {origin:?}")))?;
     if rest.is_empty() || rest.contains('/') || rest.contains('@') {
         return Err(PageError::origin(format!("not an origin: {origin:?}")));
     }
     match scheme {
         "https" => Ok(()),
         "http" if allow_loopback_http && LOOPBACK_HOSTS.contains(&host_of(rest)) => Ok(()),
-        "http" if LOOPBACK_HOSTS.contains(&host_of(rest)) => Err(PageError::origin(
-            "http on loopback needs the developer option allowLoopbackHttp",
-        )),
-        _ => Err(PageError::origin(format!(
-            "{origin} is not an https origin"
-        ))),
+        "http" if LOOPBACK_HOSTS.contains(&host_of(rest)) => {
+            Err(PageError::origin("http on loopback needs the developer option allowLoopbackHttp"))
+        }
+        _ => Err(PageError::origin(format!("{origin} is not an https origin"))),
     }
 }
 

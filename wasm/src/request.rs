@@ -91,84 +91,56 @@ pub struct Digest {
 
 pub fn validate(json: &str) -> Result<Validated, PageError> {
     if json.len() > MAX_REQUEST_BYTES {
-        return Err(PageError::invalid(format!(
-            "the request is larger than {MAX_REQUEST_BYTES} bytes"
-        )));
+        return Err(PageError::invalid(format!("the request is larger than {MAX_REQUEST_BYTES} bytes")));
     }
-    let request: PageRequest =
-        serde_json::from_str(json).map_err(|e| PageError::invalid(e.to_string()))?;
+    let request: PageRequest = serde_json::from_str(json).map_err(|e| PageError::invalid(e.to_string()))?;
     Ok(match request {
         PageRequest::Ping {} => Validated::Ping,
         PageRequest::Status {} => Validated::Status,
-        PageRequest::ListCertificates { usage } => Validated::ListCertificates {
-            usage: usage.unwrap_or(UsageFilter::Signing),
-        },
-        PageRequest::SignHash {
-            hashes,
-            certificate,
-            scheme,
-            ecdsa_encoding,
-        } => {
+        PageRequest::ListCertificates { usage } => {
+            Validated::ListCertificates { usage: usage.unwrap_or(UsageFilter::Signing) }
+        }
+        PageRequest::SignHash { hashes, certificate, scheme, ecdsa_encoding } => {
             if hashes.is_empty() {
                 return Err(PageError::invalid("hashes is empty"));
             }
             if hashes.len() > MAX_DIGESTS {
-                return Err(PageError::invalid(format!(
-                    "more than {MAX_DIGESTS} hashes"
-                )));
+                return Err(PageError::invalid(format!("more than {MAX_DIGESTS} hashes")));
             }
             let items = hashes
                 .into_iter()
                 .enumerate()
-                .map(|(i, d)| {
-                    digest(d).map_err(|e| PageError::invalid(format!("hashes[{i}]: {}", e.message)))
-                })
+                .map(|(i, d)| digest(d).map_err(|e| PageError::invalid(format!("hashes[{i}]: {}", e.message))))
                 .collect::<Result<Vec<_>, _>>()?;
             let certificate = certificate.map(|c| fingerprint(&c)).transpose()?;
             if ecdsa_encoding.is_some() && !matches!(scheme, None | Some(SignatureScheme::Ecdsa)) {
-                return Err(PageError::invalid(
-                    "ecdsaEncoding is for the ecdsa scheme only",
-                ));
+                return Err(PageError::invalid("ecdsaEncoding is for the ecdsa scheme only"));
             }
-            Validated::SignHash {
-                items,
-                certificate,
-                scheme,
-                ecdsa_encoding,
-            }
+            Validated::SignHash { items, certificate, scheme, ecdsa_encoding }
         }
     })
 }
 
 fn digest(d: PageDigest) -> Result<Digest, PageError> {
-    let hash_algorithm = HashAlgorithm::from_name(&d.hash_algorithm).ok_or_else(|| {
-        PageError::invalid(format!("unknown hashAlgorithm {:?}", d.hash_algorithm))
-    })?;
+    let hash_algorithm = HashAlgorithm::from_name(&d.hash_algorithm)
+        .ok_or_else(|| PageError::invalid(format!("unknown hashAlgorithm {:?}", d.hash_algorithm)))?;
     let bytes = decode_digest(&d.digest, hash_algorithm.digest_len())?;
     let name = d.name.map(|n| clean_name(&n)).transpose()?;
-    Ok(Digest {
-        hex: hex::encode(&bytes),
-        base64: STANDARD.encode(&bytes),
-        hash_algorithm,
-        name,
-    })
+    Ok(Digest { hex: hex::encode(&bytes), base64: STANDARD.encode(&bytes), hash_algorithm, name })
 }
 
-/// Hex when it has exactly twice the digest length in hex digits, else base64; either way
-/// the decoded length must be the hash function's.
+/// Hex when the text is only hex digits, else standard base64; either way the decoded length
+/// must be the hash function's. Not ambiguous in practice: base64 of 20, 32 and 64 bytes
+/// ends in `=`, and 64 base64 characters (48 bytes) all falling in `[0-9a-fA-F]` has a
+/// probability of about 1e-30.
 pub fn decode_digest(text: &str, len: usize) -> Result<Vec<u8>, PageError> {
-    let bytes = if text.len() == 2 * len && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let bytes = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit()) {
         hex::decode(text).map_err(|e| PageError::invalid(e.to_string()))?
     } else {
-        STANDARD
-            .decode(text)
-            .map_err(|_| PageError::invalid("digest is neither hex nor base64"))?
+        STANDARD.decode(text).map_err(|_| PageError::invalid("digest is neither hex nor base64"))?
     };
     if bytes.len() != len {
-        return Err(PageError::invalid(format!(
-            "digest has {} bytes, the hash algorithm makes {len}",
-            bytes.len()
-        )));
+        return Err(PageError::invalid(format!("digest has {} bytes, the hash algorithm makes {len}", bytes.len())));
     }
     Ok(bytes)
 }
@@ -177,9 +149,7 @@ fn fingerprint(text: &str) -> Result<String, PageError> {
     if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(text.to_ascii_lowercase())
     } else {
-        Err(PageError::invalid(
-            "certificate must be a SHA-256 fingerprint, 64 hex digits",
-        ))
+        Err(PageError::invalid("certificate must be a SHA-256 fingerprint, 64 hex digits"))
     }
 }
 
@@ -188,18 +158,13 @@ fn fingerprint(text: &str) -> Result<String, PageError> {
 fn clean_name(name: &str) -> Result<String, PageError> {
     let name = name.trim();
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(PageError::invalid(format!(
-            "name is longer than {MAX_NAME_CHARS} characters"
-        )));
+        return Err(PageError::invalid(format!("name is longer than {MAX_NAME_CHARS} characters")));
     }
-    if name.chars().any(|c| {
-        c.is_control()
-            || ('\u{202a}'..='\u{202e}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    }) {
-        return Err(PageError::invalid(
-            "name contains control or bidi characters",
-        ));
+    if name
+        .chars()
+        .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c))
+    {
+        return Err(PageError::invalid("name contains control or bidi characters"));
     }
     Ok(name.to_owned())
 }
@@ -212,21 +177,13 @@ mod tests {
 
     #[test]
     fn sign_hash_accepts_hex_and_base64() {
-        let hex_req = format!(
-            r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256","name":"a.pdf"}}]}}"#
-        );
-        let Ok(Validated::SignHash { items, .. }) = validate(&hex_req) else {
-            panic!("valid")
-        };
+        let hex_req =
+            format!(r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256","name":"a.pdf"}}]}}"#);
+        let Ok(Validated::SignHash { items, .. }) = validate(&hex_req) else { panic!("valid") };
         assert_eq!(items[0].hex, H);
-        assert_eq!(
-            items[0].base64,
-            "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
-        );
+        assert_eq!(items[0].base64, "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=");
         let b64_req = r#"{"type":"signHash","hashes":[{"digest":"n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=","hashAlgorithm":"SHA-256"}]}"#;
-        let Ok(Validated::SignHash { items, .. }) = validate(b64_req) else {
-            panic!("valid")
-        };
+        let Ok(Validated::SignHash { items, .. }) = validate(b64_req) else { panic!("valid") };
         assert_eq!(items[0].hex, H);
     }
 
@@ -234,16 +191,10 @@ mod tests {
     fn refuses_what_is_not_exact() {
         let cases = [
             r#"{"type":"signHash","hashes":[]}"#.to_owned(),
-            format!(
-                r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha384"}}]}}"#
-            ),
+            format!(r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha384"}}]}}"#),
             format!(r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"md5"}}]}}"#),
-            format!(
-                r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256","extra":1}}]}}"#
-            ),
-            format!(
-                r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256"}}],"pin":"1234"}}"#
-            ),
+            format!(r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256","extra":1}}]}}"#),
+            format!(r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256"}}],"pin":"1234"}}"#),
             format!(
                 r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256","name":"a\u202Efdp.exe"}}]}}"#
             ),
@@ -260,20 +211,13 @@ mod tests {
         ];
         for c in cases {
             let r = validate(&c);
-            assert_eq!(
-                r.as_ref().err().map(|e| e.code),
-                Some("INVALID_REQUEST"),
-                "{c}: {r:?}"
-            );
+            assert_eq!(r.as_ref().err().map(|e| e.code), Some("INVALID_REQUEST"), "{c}: {r:?}");
         }
     }
 
     #[test]
     fn bounds_the_size() {
-        let big = format!(
-            r#"{{"type":"status","x":"{}"}}"#,
-            "a".repeat(MAX_REQUEST_BYTES)
-        );
+        let big = format!(r#"{{"type":"status","x":"{}"}}"#, "a".repeat(MAX_REQUEST_BYTES));
         assert!(validate(&big).is_err());
     }
 
@@ -282,9 +226,7 @@ mod tests {
         assert_eq!(validate(r#"{"type":"ping"}"#), Ok(Validated::Ping));
         assert_eq!(
             validate(r#"{"type":"listCertificates"}"#),
-            Ok(Validated::ListCertificates {
-                usage: UsageFilter::Signing
-            })
+            Ok(Validated::ListCertificates { usage: UsageFilter::Signing })
         );
     }
 }

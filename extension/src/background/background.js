@@ -1,0 +1,199 @@
+// Background of the extension: a module service worker in Chromium, a module event page in
+// Firefox (same file). Listeners are registered synchronously at the top level, because
+// the browser may stop this context when idle and restarts it for the next event.
+//
+// Who may ask what:
+//   content script (any tab) → {kind:"page", request}           page API, origin from `sender`
+//                              {kind:"hash-start"|"hash-update"|"hash-finish"}  document digests
+//   popup                   → {kind:"status"}
+//   consent window          → runtime port "consent:<id>" (consent.js)
+import { api, ParapheError } from '../common/api.js';
+import { core, ready } from './core.js';
+import * as consent from './consent.js';
+import * as native from './native.js';
+import { settings } from './settings.js';
+
+const VERSION = api.runtime.getManifest().version;
+
+api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+  if (sender.id !== api.runtime.id) return false;
+  handle(msg, sender)
+    .then((result) => sendResponse({ result }))
+    .catch((e) => sendResponse({ error: ParapheError.from(e).toJSON() }));
+  return true; // answers asynchronously
+});
+
+api.runtime.onConnect.addListener((port) => {
+  if (port.name.startsWith('consent:')) consent.onConnect(port);
+  else port.disconnect();
+});
+
+api.windows.onRemoved.addListener((windowId) => consent.onWindowRemoved(windowId));
+
+/** The origin of the frame that sent a message, as the browser knows it. */
+function senderOrigin(sender) {
+  if (sender.origin && sender.origin !== 'null') return sender.origin;
+  try {
+    return new URL(sender.url).origin;
+  } catch {
+    return 'null';
+  }
+}
+
+const fromPage = (sender) => sender.tab && sender.url && !sender.url.startsWith(api.runtime.getURL(''));
+const fromExtensionPage = (sender) => sender.url?.startsWith(api.runtime.getURL(''));
+
+async function handle(msg, sender) {
+  await ready;
+  switch (msg?.kind) {
+    case 'page': {
+      if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
+      const origin = senderOrigin(sender);
+      core().check_origin(origin, (await settings()).allowLoopbackHttp);
+      const request = JSON.parse(core().validate_request(String(msg.request)));
+      return pageRequest(request, origin, sender);
+    }
+    case 'hash-start':
+    case 'hash-update':
+    case 'hash-finish': {
+      if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
+      core().check_origin(senderOrigin(sender), (await settings()).allowLoopbackHttp);
+      return documentHash(msg, sender);
+    }
+    case 'status':
+      if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
+      return status('any');
+    default:
+      throw new ParapheError('INVALID_REQUEST', 'unknown message');
+  }
+}
+
+async function pageRequest(request, origin, sender) {
+  switch (request.type) {
+    case 'ping':
+      return { version: VERSION, protocol: core().protocol_version() };
+    case 'status': {
+      const s = await status('signing');
+      return { host: s.host, tokens: s.tokens.map(({ label, manufacturer, model, serial }) => ({ label, manufacturer, model, serial })) };
+    }
+    case 'listCertificates': {
+      const s = await status(request.usage);
+      return { certificates: s.certificates.map(publicCertificate) };
+    }
+    case 'signHash':
+      return signHash(request, origin, sender);
+    default:
+      throw new ParapheError('INVALID_REQUEST', 'unknown request');
+  }
+}
+
+/** What a page learns about a certificate: what is in the certificate itself, nothing more. */
+function publicCertificate(c) {
+  const { fingerprint, certificate, holder, issuer, notAfter, rgsLevel, keyType, keyBits, curve, usages, qualified } = c;
+  return { fingerprint, certificate, holder, issuer, notAfter, rgsLevel, keyType, keyBits, curve, usages, qualified };
+}
+
+async function status(usage) {
+  let hello;
+  try {
+    hello = await native.helloInfo();
+  } catch (e) {
+    const err = ParapheError.from(e);
+    return { host: { available: false, error: err.toJSON() }, tokens: [], modules: [], certificates: [] };
+  }
+  const list = await native.call('list-certificates', {});
+  const certificates = withTokens(JSON.parse(core().certificate_choices(JSON.stringify(list), usage, Date.now())), list.tokens);
+  return {
+    host: { available: true, version: hello.version, protocol: hello.protocol },
+    tokens: list.tokens,
+    modules: list.modules,
+    certificates,
+  };
+}
+
+function withTokens(choices, tokens) {
+  return choices.map((c) => {
+    const token = tokens.find((t) => t.id === c.token);
+    return { ...c, pinPad: !!token?.protectedAuthenticationPath, pinStatus: token?.pin ?? null };
+  });
+}
+
+async function signHash(request, origin, sender) {
+  const release = native.hold();
+  try {
+    const list = await native.call('list-certificates', {});
+    let choices = withTokens(JSON.parse(core().certificate_choices(JSON.stringify(list), 'signing', Date.now())), list.tokens);
+    if (request.certificate) choices = choices.filter((c) => c.fingerprint === request.certificate);
+    choices = choices.filter((c) => !c.expired);
+    if (choices.length === 0) {
+      throw new ParapheError('NO_CERTIFICATE', request.certificate
+        ? 'the requested certificate is not on a connected token, or has expired'
+        : 'no valid signing certificate on a connected token');
+    }
+    const view = {
+      origin,
+      tabTitle: sender.tab?.title ?? '',
+      items: request.items.map(({ hex, hashAlgorithm, name }) => ({ hex, hashAlgorithm, name })),
+      choices,
+    };
+    return await consent.ask(view, (choice, pin) => signWith(choice, pin, request));
+  } finally {
+    release();
+  }
+}
+
+/** One consent = one login, N signatures, one logout. */
+async function signWith(choice, pin, request) {
+  const login = await native.call('login', (id) => core().login_request(id, choice.fingerprint, pin));
+  try {
+    const signatures = [];
+    for (const item of request.items) {
+      let scheme;
+      const result = await native.call('sign', (id) => {
+        const text = core().sign_request(id, login.session, item.base64, item.hashAlgorithm,
+          request.scheme ?? '', choice.keyType, request.ecdsaEncoding ?? '');
+        scheme = JSON.parse(text).arguments.scheme;
+        return text;
+      });
+      signatures.push({ digest: item.hex, hashAlgorithm: item.hashAlgorithm, scheme, signature: result.signature });
+    }
+    return { certificate: { fingerprint: choice.fingerprint, certificate: choice.certificate }, signatures };
+  } finally {
+    native.call('logout', (id) => core().logout_request(id, login.session)).catch(() => {});
+  }
+}
+
+// ---- document digests, fed chunk by chunk by the content script ---------------------------
+
+const hashers = new Map(); // `${tabId}:${frameId}:${hashId}` → Hasher
+const MAX_OPEN_HASHERS = 8;
+
+function documentHash(msg, sender) {
+  const key = `${sender.tab.id}:${sender.frameId}:${msg.hashId}`;
+  switch (msg.kind) {
+    case 'hash-start': {
+      // A page that never finishes must not pin memory: the oldest unfinished hash goes.
+      if (hashers.size >= MAX_OPEN_HASHERS) {
+        const [oldest, h] = hashers.entries().next().value;
+        hashers.delete(oldest);
+        h.free();
+      }
+      hashers.set(key, new (core().Hasher)(String(msg.algorithm)));
+      return {};
+    }
+    case 'hash-update': {
+      const h = hashers.get(key);
+      if (!h) throw new ParapheError('INVALID_REQUEST', 'unknown hash');
+      h.update_base64(String(msg.data));
+      return {};
+    }
+    default: {
+      const h = hashers.get(key);
+      hashers.delete(key);
+      if (!h) throw new ParapheError('INVALID_REQUEST', 'unknown hash');
+      const hex = h.finish();
+      h.free();
+      return { digest: hex };
+    }
+  }
+}

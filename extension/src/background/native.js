@@ -1,0 +1,167 @@
+// The only module that talks to the native host (`connectNative`). One long-lived port:
+// opened on first use, kept open while work is pending (a consent window counts as work,
+// since its login session lives in the host process), closed after a short idle time.
+import { api, ParapheError } from '../common/api.js';
+import { core } from './core.js';
+
+const HOST = 'fr.paraphe.host';
+const HELLO_TIMEOUT_MS = 5_000;
+const IDLE_CLOSE_MS = 15_000;
+const COMMAND_TIMEOUT_MS = { login: 180_000 }; // a PIN pad waits for the person
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+let port = null;
+let hello = null; // Promise of the host's hello event data
+let nextId = 1;
+const pending = new Map(); // id → {resolve, reject, timer}
+const chunks = new Map(); // id → string[]
+let holds = 0;
+let idleTimer = null;
+
+function fail(port_, error) {
+  for (const [id, p] of pending) {
+    clearTimeout(p.timer);
+    p.reject(error);
+    pending.delete(id);
+  }
+  chunks.clear();
+  if (port === port_) {
+    port = null;
+    hello = null;
+  }
+}
+
+function hostUnavailable(detail) {
+  return new ParapheError('HOST_UNAVAILABLE', `the native host ${HOST} could not be reached: ${detail}`);
+}
+
+function open() {
+  const p = api.runtime.connectNative(HOST);
+  port = p;
+  let sayHello;
+  let refuse;
+  hello = new Promise((resolve, reject) => {
+    sayHello = resolve;
+    refuse = reject;
+  });
+  const timer = setTimeout(() => {
+    refuse(hostUnavailable('no hello from the host'));
+    if (port === p) {
+      p.disconnect();
+      fail(p, hostUnavailable('no hello from the host'));
+    }
+  }, HELLO_TIMEOUT_MS);
+  hello.then(() => clearTimeout(timer), () => clearTimeout(timer));
+  p.onMessage.addListener((msg) => onMessage(msg, sayHello));
+  p.onDisconnect.addListener((dp) => {
+    // Chromium reports why in runtime.lastError, Firefox in port.error. A missing or
+    // refused host manifest ends here at once, before any hello.
+    const why = api.runtime.lastError?.message ?? dp?.error?.message ?? 'the host exited';
+    const err = hostUnavailable(why);
+    refuse(err);
+    fail(p, err);
+  });
+  return hello;
+}
+
+function onMessage(msg, sayHello) {
+  if (msg && msg.event === 'hello') {
+    sayHello?.(msg.data);
+    return;
+  }
+  if (msg && msg.event) return; // card events: not used yet
+  if (msg && msg.chunk) {
+    // A response over 1 MiB arrives in slices of its JSON text (protocol envelope.rs).
+    const { index, count, data } = msg.chunk;
+    const parts = chunks.get(msg.id) ?? [];
+    parts[index] = data;
+    chunks.set(msg.id, parts);
+    if (parts.filter((x) => x !== undefined).length === count) {
+      chunks.delete(msg.id);
+      onMessage(JSON.parse(parts.join('')), sayHello);
+    }
+    return;
+  }
+  const p = pending.get(msg?.id);
+  if (!p) return;
+  pending.delete(msg.id);
+  clearTimeout(p.timer);
+  if (msg.error) {
+    const { code, message, ...details } = msg.error;
+    p.reject(new ParapheError(code, message, details));
+  } else {
+    p.resolve(msg.result);
+  }
+  scheduleIdleClose();
+}
+
+async function ensureOpen() {
+  clearTimeout(idleTimer);
+  if (!port) {
+    try {
+      open();
+    } catch (e) {
+      port = null;
+      hello = null;
+      throw hostUnavailable(String(e?.message ?? e));
+    }
+  }
+  const info = await hello;
+  if (info.protocol !== core().protocol_version()) {
+    throw new ParapheError('HOST_INCOMPATIBLE',
+      `the host speaks protocol ${info.protocol}, this extension ${core().protocol_version()}`);
+  }
+  return info;
+}
+
+function scheduleIdleClose() {
+  clearTimeout(idleTimer);
+  if (holds > 0 || pending.size > 0) return;
+  idleTimer = setTimeout(() => {
+    if (holds === 0 && pending.size === 0 && port) {
+      const p = port;
+      port = null;
+      hello = null;
+      p.disconnect();
+    }
+  }, IDLE_CLOSE_MS);
+}
+
+/** Sends one request. `build(id)` returns its JSON text (built by the WASM core) or object. */
+export async function call(command, build) {
+  await ensureOpen();
+  const id = nextId++;
+  const body = typeof build === 'function' ? build(id) : { id, command, arguments: build ?? {} };
+  const message = typeof body === 'string' ? JSON.parse(body) : body;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      pending.delete(id);
+      reject(new ParapheError('TIMEOUT', `the host did not answer ${command} in time`));
+      scheduleIdleClose();
+    }, COMMAND_TIMEOUT_MS[command] ?? DEFAULT_TIMEOUT_MS);
+    pending.set(id, { resolve, reject, timer });
+    try {
+      port.postMessage(message);
+    } catch (e) {
+      pending.delete(id);
+      clearTimeout(timer);
+      reject(hostUnavailable(String(e?.message ?? e)));
+    }
+  });
+}
+
+/** The host's hello (opens the port if needed). */
+export const helloInfo = () => ensureOpen();
+
+/** Keeps the port open until the returned function is called (consent windows). */
+export function hold() {
+  holds++;
+  clearTimeout(idleTimer);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    holds--;
+    scheduleIdleClose();
+  };
+}

@@ -1,0 +1,42 @@
+// The WebExtension namespace: Firefox exposes promise-based `browser`, Chromium `chrome`
+// (promise-based too for everything used here in MV3).
+export const api = globalThis.browser ?? globalThis.chrome;
+
+/** An error with a stable code from docs/PAGE-API.md; `details` are extra fields for the page. */
+export class ParapheError extends Error {
+  constructor(code, message, details = {}) {
+    super(message || code);
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.message, ...this.details };
+  }
+
+  /** Whatever was thrown, as a ParapheError (WASM throws the JSON text of {code, message}). */
+  static from(e) {
+    if (e instanceof ParapheError) return e;
+    if (typeof e === 'string') {
+      try {
+        const { code, message } = JSON.parse(e);
+        if (code) return new ParapheError(code, message);
+      } catch { /* not JSON */ }
+      return new ParapheError('INTERNAL', e);
+    }
+    return new ParapheError('INTERNAL', String(e?.message ?? e));
+  }
+}
+
+/** Fills every `[data-i18n]` element of an extension page from _locales. */
+export function localize(root = document) {
+  for (const el of root.querySelectorAll('[data-i18n]')) {
+    el.textContent = api.i18n.getMessage(el.dataset.i18n) || el.dataset.i18n;
+  }
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) {
+    el.placeholder = api.i18n.getMessage(el.dataset.i18nPlaceholder);
+  }
+  document.documentElement.lang = api.i18n.getUILanguage().split('-')[0];
+}
+
+export const t = (key, ...subs) => api.i18n.getMessage(key, subs.map(String)) || key;

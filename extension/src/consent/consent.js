@@ -1,0 +1,143 @@
+// The consent window's page. It only displays what the background sends and returns the
+// person's answer; the PIN leaves this page once, in the `confirm` message, and is cleared
+// from the field right after.
+import { api, localize, t } from '../common/api.js';
+
+const $ = (id) => document.getElementById(id);
+const id = location.hash.slice(1);
+const port = api.runtime.connect({ name: `consent:${id}` });
+let view = null;
+
+localize();
+
+port.onMessage.addListener((msg) => {
+  switch (msg.type) {
+    case 'show':
+      view = msg.view;
+      render();
+      break;
+    case 'pin-error':
+      showPinError(msg.error);
+      break;
+    case 'failed':
+      showFailure(msg.error);
+      break;
+    case 'done':
+      finish(t('consentDone'));
+      break;
+    default:
+      break;
+  }
+});
+port.postMessage({ type: 'ready' });
+
+function render() {
+  $('origin').textContent = view.origin;
+  const n = view.items.length;
+  $('what-heading').textContent = n === 1 ? t('consentOneDocument') : t('consentManyDocuments', n);
+  const items = $('items');
+  for (const item of view.items.slice(0, 50)) {
+    const li = document.createElement('li');
+    const name = document.createElement('strong');
+    name.textContent = item.name || t('consentUnnamed');
+    const digest = document.createElement('code');
+    digest.textContent = `${item.hashAlgorithm.toUpperCase()} ${item.hex}`;
+    li.append(name, document.createElement('br'), digest);
+    items.append(li);
+  }
+  if (n > 50) {
+    const li = document.createElement('li');
+    li.textContent = t('consentMore', n - 50);
+    items.append(li);
+  }
+
+  const box = $('certificates');
+  view.choices.forEach((c, i) => {
+    const label = document.createElement('label');
+    label.className = 'certificate';
+    const radio = document.createElement('input');
+    radio.type = 'radio';
+    radio.name = 'certificate';
+    radio.value = c.fingerprint;
+    radio.checked = i === 0;
+    radio.addEventListener('change', updatePinRow);
+    const text = document.createElement('span');
+    const lines = [
+      [c.holder, 'holder'],
+      [t('certIssuer', c.issuer), ''],
+      [t('certExpires', new Date(c.notAfter).toLocaleDateString(), c.daysLeft), c.expiresSoon ? 'warning' : ''],
+      [[c.rgsLevel ? t('certRgs', c.rgsLevel) : '', c.qualified ? t('certQualified') : '',
+        `${c.keyType} ${c.curve ?? c.keyBits}`, c.tokenLabel].filter(Boolean).join(' · '), 'meta'],
+    ];
+    for (const [s, cls] of lines) {
+      const div = document.createElement('div');
+      div.textContent = s;
+      if (cls) div.className = cls;
+      text.append(div);
+    }
+    label.append(radio, text);
+    box.append(label);
+  });
+  updatePinRow();
+  $('main').hidden = false;
+  $('pin').focus();
+}
+
+function selected() {
+  const fp = document.querySelector('input[name=certificate]:checked')?.value;
+  return view.choices.find((c) => c.fingerprint === fp);
+}
+
+function updatePinRow() {
+  const pinPad = !!selected()?.pinPad;
+  $('pin-row').hidden = pinPad;
+  $('pin').required = !pinPad;
+  $('pinpad').hidden = !pinPad;
+}
+
+function setBusy(busy) {
+  for (const el of document.querySelectorAll('input, button')) el.disabled = busy;
+}
+
+$('form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const choice = selected();
+  if (!choice) return;
+  const pin = $('pin').value;
+  $('pin').value = '';
+  $('message').hidden = true;
+  setBusy(true);
+  port.postMessage({ type: 'confirm', fingerprint: choice.fingerprint, pin: choice.pinPad ? undefined : pin });
+});
+
+$('cancel').addEventListener('click', () => {
+  port.postMessage({ type: 'cancel' });
+  window.close();
+});
+
+function showPinError(error) {
+  setBusy(false);
+  const pin = error.pin ?? {};
+  let text = t('errorPinIncorrect');
+  if (pin.retriesLeft === 1 || pin.finalTry) text += ` ${t('pinFinalTry')}`;
+  else if (typeof pin.retriesLeft === 'number') text += ` ${t('pinTriesLeft', pin.retriesLeft)}`;
+  else if (pin.countLow) text += ` ${t('pinCountLow')}`;
+  if (error.code === 'PIN_INVALID') text = t('errorPinInvalid');
+  $('message').textContent = text;
+  $('message').hidden = false;
+  $('pin').focus();
+}
+
+function showFailure(error) {
+  const key = `error_${error.code}`;
+  const text = api.i18n.getMessage(key) || t('errorGeneric', error.code);
+  finish(text, true);
+}
+
+function finish(text, isError = false) {
+  $('main').hidden = true;
+  const s = $('status');
+  s.textContent = text;
+  s.className = isError ? 'error' : 'notice';
+  s.hidden = false;
+}

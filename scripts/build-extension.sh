@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Build the browser extension from one source into two unpacked extensions:
+#   extension/dist/chromium   Manifest V3, module service worker, fixed id from "key"
+#   extension/dist/firefox    Manifest V3, module event page, gecko id paraphe@paraphe.fr
+# Steps: WASM core (cargo, profile wasm-release) → wasm-bindgen --target web → wasm-opt
+# (when installed) → copy extension/src and write each browser's manifest.
+#   PARAPHE_WASM_PROFILE=dev   faster debug build of the core
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[build-extension] %s\n' "$*" >&2; }
+
+profile=${PARAPHE_WASM_PROFILE:-wasm-release}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/wasm}
+profile_dir=$profile
+[ "$profile" = dev ] && profile_dir=debug
+
+log "cargo build -p paraphe-wasm ($profile)"
+cargo build -q -p paraphe-wasm --target wasm32-unknown-unknown --profile "$profile"
+
+want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$want" != "$have" ]; then
+  echo "wasm-bindgen-cli $want is needed (found: ${have:-none}); run scripts/setup.sh" >&2
+  exit 1
+fi
+
+pkg=extension/pkg
+rm -rf "$pkg"
+wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name paraphe_wasm \
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile_dir/paraphe_wasm.wasm"
+# Optional, ~30% smaller. Only a recent binaryen: wasm-bindgen 0.2.130 emits an externref
+# table that Debian 12's wasm-opt 108 rewrites into a module that fails at load time
+# ("WebAssembly.Table.set(): Argument 1 is invalid for table"). npm binaryen ≥ 116 is fine.
+opt_ver=$(wasm-opt --version 2>/dev/null | awk '{print $3}' || true)
+if [ "$profile" != dev ] && [ "${opt_ver:-0}" -ge 116 ] 2>/dev/null; then
+  wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$pkg/paraphe_wasm_bg.wasm" -o "$pkg/paraphe_wasm_bg.wasm" \
+    || log "wasm-opt failed; keeping the unoptimized module"
+else
+  log "wasm-opt ${opt_ver:-absent} skipped (needs binaryen >= 116)"
+fi
+
+version=$(awk -F'"' '/^\[workspace.package\]/{p=1} p && /^version/{print $2; exit}' Cargo.toml)
+src=extension/src
+for browser in chromium firefox; do
+  out=extension/dist/$browser
+  rm -rf "$out"
+  mkdir -p "$out"
+  # Everything but the manifest source and the page library (served by portals, not by us).
+  (cd "$src" && tar --exclude=./manifest.json --exclude=./page -cf - .) | (cd "$out" && tar -xf -)
+  cp -r "$pkg" "$out/pkg"
+  case $browser in
+    # Chromium: a service worker; "scripts" would only earn a warning.
+    chromium) filter='del(.background.scripts) | del(.browser_specific_settings)' ;;
+    # Firefox: an event page (no extension service workers); "key" is Chromium's.
+    firefox) filter='del(.background.service_worker) | del(.key)' ;;
+  esac
+  jq --arg v "$version" ".version = \$v | $filter" "$src/manifest.json" > "$out/manifest.json"
+done
+log "built extension/dist/chromium and extension/dist/firefox ($(stat -c %s "$pkg/paraphe_wasm_bg.wasm") bytes of WASM)"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Browser end-to-end tests: headless Chromium and Firefox ESR, real paraphe-host, SoftHSM.
+# Builds nothing: run `cargo build -p paraphe-host` and `scripts/build-extension.sh` first.
+#   tests/browser/run.sh                  both browsers
+#   tests/browser/run.sh chromium         one browser (chromium | firefox)
+#   PARAPHE_HOST_BIN=/path/paraphe-host   another host binary
+#   PARAPHE_KEEP_TEST_DIR=1               keep the throw-away profiles, token and host log
+set -euo pipefail
+cd "$(dirname "$0")"
+[ -d node_modules/playwright-core ] || npm install --no-audit --no-fund --silent
+files=()
+for b in "${@:-chromium firefox}"; do
+  for x in $b; do files+=("$x.test.js"); done
+done
+# One browser at a time: 2 cores, and each suite drives a consent window.
+exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
