@@ -10,7 +10,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-apt_pkgs=(softhsm2 opensc gnutls-bin openssl libpcsclite-dev pkg-config libnss3-tools xmlsec1 xmlstarlet libxml2-utils)
+apt_pkgs=(softhsm2 opensc gnutls-bin openssl libpcsclite-dev pkg-config libnss3-tools xmlsec1 xmlstarlet libxml2-utils jq)
 if [ -z "${PARAPHE_SETUP_MINIMAL:-}" ]; then
   apt_pkgs+=(pcscd pcsc-tools vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome
              python3-venv yubico-piv-tool chromium chromium-driver firefox-esr xvfb xauth binaryen)

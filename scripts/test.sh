@@ -22,12 +22,14 @@ if [ -f fuzz/Cargo.toml ]; then
   cargo test --quiet --manifest-path fuzz/Cargo.toml
 fi
 
-if [ -x scripts/build-extension.sh ] && [ -f tests/browser/run.sh ]; then
-  step "extension build"
-  scripts/build-extension.sh
-  step "browser end-to-end tests (Chromium, Firefox ESR)"
-  cargo build --quiet -p paraphe-host
-  bash tests/browser/run.sh
-fi
+step "WASM core under wasm-bindgen-test (Node)"
+CARGO_TARGET_DIR=target/wasm CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --quiet -p paraphe-wasm --target wasm32-unknown-unknown --test web
+
+step "extension build"
+scripts/build-extension.sh
+step "browser end-to-end tests (Chromium, Firefox ESR)"
+cargo build --quiet -p paraphe-host
+tests/browser/run.sh
 
 step "all tests passed"

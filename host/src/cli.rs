@@ -158,8 +158,9 @@ pub fn usage_error(message: &str) {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
-    let (backend, middleware) = token::from_environment(&cli.modules);
+    let (backend, middleware, auto_modules) = token::from_environment(&cli.modules);
     let mut host = Host::new(Box::new(backend), "cli", middleware);
+    host.auto_modules = auto_modules;
     let out = &mut io::stdout().lock();
     let result = match cli.action {
         Action::Help => out.write_all(t(USAGE_FR, USAGE_EN).as_bytes()).map_err(io_err),

@@ -32,11 +32,21 @@ pub struct Host {
     pub caller: String,
     /// Administrators' extra middleware entries (config file), for ATR matching.
     pub middleware: Vec<Middleware>,
+    /// Load the module an inserted card needs. Off when the configuration pins the module
+    /// list (`builtinModules: false`).
+    pub auto_modules: bool,
 }
 
 impl Host {
     pub fn new(backend: Box<dyn TokenBackend + Send>, caller: &str, middleware: Vec<Middleware>) -> Self {
-        Self { backend, sessions: HashMap::new(), next_session: 1, caller: caller.to_owned(), middleware }
+        Self {
+            backend,
+            sessions: HashMap::new(),
+            next_session: 1,
+            caller: caller.to_owned(),
+            middleware,
+            auto_modules: true,
+        }
     }
 
     /// A reader or card changed. A removed card ends the sessions on it (and forgets the
@@ -48,14 +58,14 @@ impl Host {
                 let gone = self.backend.forget_removed();
                 self.sessions.retain(|_, s| !gone.contains(&s.key.handle));
             }
-            CardEvent::CardInserted { atr, .. } => {
+            CardEvent::CardInserted { atr, .. } if self.auto_modules => {
                 let wanted =
                     middleware::for_atr(atr, &self.middleware).map(|(m, _)| m).or_else(|| middleware::fallback());
                 if let Some(path) = wanted.and_then(|m| m.modules.here().iter().find(|p| Path::new(p).exists())) {
                     self.backend.add_module(Path::new(path));
                 }
             }
-            CardEvent::ReaderAdded { .. } | CardEvent::Unavailable { .. } => {}
+            CardEvent::CardInserted { .. } | CardEvent::ReaderAdded { .. } | CardEvent::Unavailable { .. } => {}
         }
     }
 

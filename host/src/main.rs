@@ -20,8 +20,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
         Ok(cli::Invocation::Native { caller, modules }) => {
-            let (backend, middleware) = token::from_environment(&modules);
-            let host = dispatch::Host::new(Box::new(backend), caller, middleware);
+            let (backend, middleware, auto_modules) = token::from_environment(&modules);
+            let mut host = dispatch::Host::new(Box::new(backend), caller, middleware);
+            host.auto_modules = auto_modules;
             match native::run(host) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -79,8 +79,11 @@ pub trait TokenBackend {
 
 /// The PKCS#11 backend with modules from every source: `--module` paths, the
 /// `PARAPHE_PKCS11_MODULES` list, the config file and the built-in list.
-/// Also returns the administrators' extra middleware entries.
-pub fn from_environment(cli_modules: &[std::path::PathBuf]) -> (pkcs11::Pkcs11Backend, Vec<middleware::Middleware>) {
+/// Also returns the administrators' extra middleware entries, and whether modules may be
+/// added as cards come (not when the configuration pins the list).
+pub fn from_environment(
+    cli_modules: &[std::path::PathBuf],
+) -> (pkcs11::Pkcs11Backend, Vec<middleware::Middleware>, bool) {
     let loaded = crate::config::load();
     if let Some(e) = &loaded.error {
         let path = loaded.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
@@ -88,5 +91,6 @@ pub fn from_environment(cli_modules: &[std::path::PathBuf]) -> (pkcs11::Pkcs11Ba
     }
     let env = std::env::var("PARAPHE_PKCS11_MODULES").ok();
     let specs = registry::resolve(cli_modules, env.as_deref(), &loaded.config.modules, loaded.config.builtin_modules);
-    (pkcs11::Pkcs11Backend::new(specs, loaded.config.policy_hints()), loaded.config.middleware)
+    let auto = loaded.config.builtin_modules;
+    (pkcs11::Pkcs11Backend::new(specs, loaded.config.policy_hints()), loaded.config.middleware, auto)
 }
