@@ -4,8 +4,10 @@
 //!   qualified status).
 //! - [`pkcs1`]: the DigestInfo that RSASSA-PKCS1-v1_5 signs.
 
+pub mod cms;
 pub mod ecdsa;
 pub mod pkcs1;
 pub mod policies;
 pub mod webeid;
 pub mod x509;
+pub mod xades;
