@@ -1,0 +1,374 @@
+//! Smoke run of the fuzz entry points without libFuzzer, for CI: each target's seeds
+//! (fuzz/seeds/<target>/), then inputs from a deterministic xorshift generator: random
+//! bytes, mutated seeds, and for `request_json` random requests built from the protocol's
+//! own names. A few seconds in all; a real fuzzing run is `cargo fuzz run` (fuzz/README.md).
+//!
+//! `PARAPHE_FUZZ_SMOKE_INPUTS=N` changes how many inputs of each kind (default 10000).
+
+use paraphe_protocol::Command;
+use std::path::Path;
+
+#[test]
+fn request_json() {
+    let seeds = seeds("request_json");
+    smoke(&seeds, paraphe_fuzz::request_json, Some(random_request));
+}
+
+#[test]
+fn certificate() {
+    let seeds = seeds("certificate");
+    for (name, der) in &seeds {
+        // Mutations of a certificate the parser accepts reach its extension code.
+        assert!(
+            paraphe_formats::x509::summarize(der, &[]).is_ok(),
+            "seed {name} is not a certificate summarize accepts"
+        );
+    }
+    smoke(&seeds, paraphe_fuzz::certificate, None);
+}
+
+#[test]
+fn ecdsa_signature() {
+    let seeds = seeds("ecdsa_signature");
+    smoke(&seeds, paraphe_fuzz::ecdsa_signature, None);
+    // Every length, with the high bit set or not and leading zeros, not just random ones.
+    for len in 0..=140 {
+        for fill in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+            let mut raw = vec![fill; len];
+            if len > 2 {
+                raw[len / 2 - 1] = 0x01;
+            }
+            paraphe_fuzz::ecdsa_signature(&raw);
+        }
+    }
+}
+
+fn inputs_per_kind() -> usize {
+    std::env::var("PARAPHE_FUZZ_SMOKE_INPUTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
+fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds").join(target);
+    let mut seeds: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("seed entry").path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            (name, std::fs::read(&p).expect("read a seed"))
+        })
+        .collect();
+    seeds.sort();
+    assert!(!seeds.is_empty(), "no seeds in {}", dir.display());
+    seeds
+}
+
+/// Runs `entry` on the seeds, then on generated inputs. A panic names the input kind and
+/// index; the failing bytes are printed so they can be saved and replayed.
+fn smoke(seeds: &[(String, Vec<u8>)], entry: fn(&[u8]), structured: Option<fn(&mut XorShift) -> Vec<u8>>) {
+    for (name, data) in seeds {
+        run_one(entry, data, &format!("seed {name}"));
+    }
+    let n = inputs_per_kind();
+    let mut rng = XorShift::new(0x5eed_0f_9a7a9e);
+    for i in 0..n {
+        let len = rng.below(512);
+        let data = rng.bytes(len);
+        run_one(entry, &data, &format!("random input {i}"));
+    }
+    for i in 0..n {
+        let data = mutate(&mut rng, seeds);
+        run_one(entry, &data, &format!("mutated seed {i}"));
+    }
+    if let Some(make) = structured {
+        for i in 0..n {
+            let data = make(&mut rng);
+            run_one(entry, &data, &format!("generated input {i}"));
+        }
+    }
+}
+
+fn run_one(entry: fn(&[u8]), data: &[u8], what: &str) {
+    let result = std::panic::catch_unwind(|| entry(data));
+    if let Err(e) = result {
+        panic!(
+            "{what} broke an invariant: {}\ninput ({} bytes, hex): {}",
+            e.downcast_ref::<String>().map(String::as_str).or(e.downcast_ref::<&str>().copied()).unwrap_or("?"),
+            data.len(),
+            data.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+    }
+}
+
+/// Marsaglia's xorshift64: deterministic, so a failure reproduces on every machine.
+struct XorShift(u64);
+
+impl XorShift {
+    fn new(seed: u64) -> Self {
+        Self(seed | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+
+    fn choose<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// Bytes that sit on boundaries of JSON and DER: quotes, brackets, escapes, length bytes.
+const INTERESTING: &[u8] = b"\x00\x01\x7f\x80\x81\x82\xff\"\\{}[]:,0-.eEu\n\x30\x02\x04\x05\x06\xa0\xa3";
+
+/// One seed with 1 to 8 edits: bit flips, interesting bytes, insertions, deletions,
+/// truncation, a duplicated or spliced-in slice.
+fn mutate(rng: &mut XorShift, seeds: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut data = rng.choose(seeds).1.clone();
+    for _ in 0..1 + rng.below(8) {
+        let at = rng.below(data.len() + 1);
+        match rng.below(7) {
+            0 if at < data.len() => data[at] ^= 1 << rng.below(8),
+            1 if at < data.len() => data[at] = rng.pick(INTERESTING),
+            2 => data.insert(at, rng.pick(INTERESTING)),
+            3 if at < data.len() => {
+                let end = (at + 1 + rng.below(16)).min(data.len());
+                data.drain(at..end);
+            }
+            4 => data.truncate(at),
+            5 if at < data.len() => {
+                let end = (at + 1 + rng.below(32)).min(data.len());
+                let slice = data[at..end].to_vec();
+                let to = rng.below(data.len() + 1);
+                data.splice(to..to, slice);
+            }
+            _ => {
+                let other = &rng.choose(seeds).1;
+                let from = rng.below(other.len());
+                let to = (from + rng.below(64)).min(other.len());
+                let slice = other[from..to].to_vec();
+                data.splice(at..at, slice);
+            }
+        }
+    }
+    data
+}
+
+const ARGUMENT_NAMES: &[&str] = &[
+    "extension",
+    "certificate",
+    "pin",
+    "ttlSeconds",
+    "session",
+    "digest",
+    "hash",
+    "scheme",
+    "ecdsaEncoding",
+    "data",
+    "oaepHash",
+    "origin",
+    "challengeNonce",
+    "x",
+];
+const WORDS: &[&str] = &[
+    "sha1",
+    "sha256",
+    "sha384",
+    "sha512",
+    "SHA-256",
+    "md5",
+    "rsa-pkcs1",
+    "rsa-pss",
+    "rsa-oaep",
+    "ecdsa",
+    "raw",
+    "der",
+    "s1",
+    "1234",
+    "",
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+];
+
+/// A request shaped like the protocol's: mostly a known command with its own fields (each
+/// required one usually there, optional ones at random, plausible or odd values), else
+/// fields drawn from every command's names; ids and commands of every JSON type.
+fn random_request(rng: &mut XorShift) -> Vec<u8> {
+    let id = match rng.below(16) {
+        0 => "-1".to_owned(),
+        1 => "1.5".to_owned(),
+        2 => "18446744073709551616".to_owned(),
+        3 => "\"7\"".to_owned(),
+        _ => (rng.next() >> rng.below(64)).to_string(),
+    };
+    let known = rng.pick(&Command::ALL);
+    let command =
+        if rng.below(10) == 0 { json_string(&random_text(rng)) } else { json_string(known.name()) };
+    let arguments = match rng.below(10) {
+        0 => None,
+        1 => Some(random_value(rng, 2)),
+        2 => {
+            let fields: Vec<String> = (0..rng.below(7))
+                .map(|_| {
+                    let name = rng.pick(ARGUMENT_NAMES);
+                    format!("{}:{}", json_string(name), field_value(rng, name))
+                })
+                .collect();
+            Some(format!("{{{}}}", fields.join(",")))
+        }
+        _ => {
+            let (required, optional) = fields_of(known);
+            let mut fields = Vec::new();
+            for name in required {
+                if rng.below(12) != 0 {
+                    fields.push(format!("{}:{}", json_string(name), field_value(rng, name)));
+                }
+            }
+            for name in optional {
+                if rng.below(2) == 0 {
+                    fields.push(format!("{}:{}", json_string(name), field_value(rng, name)));
+                }
+            }
+            if rng.below(20) == 0 {
+                fields.push("\"unknown\":1".to_owned());
+            }
+            Some(format!("{{{}}}", fields.join(",")))
+        }
+    };
+    let mut members = vec![format!("\"id\":{id}"), format!("\"command\":{command}")];
+    if let Some(a) = arguments {
+        members.push(format!("\"arguments\":{a}"));
+    }
+    if rng.below(20) == 0 {
+        members.push("\"extra\":true".to_owned());
+    }
+    if rng.below(2) == 0 {
+        members.reverse();
+    }
+    format!("{{{}}}", members.join(",")).into_bytes()
+}
+
+/// Required and optional argument names of each command (protocol/src/command.rs). No
+/// wildcard arm: a new command gets its fields here.
+fn fields_of(command: Command) -> (&'static [&'static str], &'static [&'static str]) {
+    match command {
+        Command::Hello => (&[], &["extension"]),
+        Command::Status | Command::ListCertificates => (&[], &[]),
+        Command::Login => (&["certificate"], &["pin", "ttlSeconds"]),
+        Command::Sign => (&["session", "digest", "hash", "scheme"], &["ecdsaEncoding"]),
+        Command::Decrypt => (&["session", "data", "scheme"], &["oaepHash"]),
+        Command::Logout => (&["session"], &[]),
+        Command::Authenticate => (&["session", "origin", "challengeNonce"], &[]),
+    }
+}
+
+/// A value for argument `name`: usually one of its kind (a hash name for `hash`, base64 of
+/// some length for `digest`…), sometimes anything.
+fn field_value(rng: &mut XorShift, name: &str) -> String {
+    if rng.below(10) == 0 {
+        return random_value(rng, 1);
+    }
+    let base64 = |rng: &mut XorShift, len: usize| {
+        use std::fmt::Write as _;
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        let n = 4 * len.div_ceil(3);
+        for _ in 0..n {
+            let _ = write!(out, "{}", char::from(rng.pick(ALPHABET)));
+        }
+        if rng.below(3) == 0 && n >= 2 {
+            out.replace_range(n - 1.., "=");
+        }
+        json_string(&out)
+    };
+    match name {
+        "hash" | "oaepHash" => json_string(rng.pick(&["sha1", "sha256", "sha384", "sha512", "SHA-256", "md5"])),
+        "scheme" => json_string(rng.pick(&["rsa-pkcs1", "rsa-pss", "rsa-oaep", "ecdsa", "RSA-PKCS1"])),
+        "ecdsaEncoding" => json_string(rng.pick(&["raw", "der", "DER"])),
+        "session" => json_string(rng.pick(&["s1", "s2", "", "s18446744073709551616"])),
+        "digest" => {
+            let len = rng.pick(&[0, 1, 20, 31, 32, 33, 48, 64, 65, 100]);
+            base64(rng, len)
+        }
+        "data" => {
+            let len = rng.pick(&[0, 1, 128, 256, 512, 1024, 1025]);
+            base64(rng, len)
+        }
+        "challengeNonce" => {
+            let len = rng.pick(&[0, 30, 32, 33, 64, 95, 96, 97]);
+            base64(rng, len)
+        }
+        "certificate" => json_string(rng.pick(WORDS)),
+        "pin" | "extension" => json_string(&random_text(rng)),
+        "ttlSeconds" => rng.pick(&["0", "1", "300", "4294967295", "4294967296", "-1", "1e3"]).to_string(),
+        "origin" => json_string(rng.pick(&[
+            "https://portal.example",
+            "https://portal.example:8443",
+            "http://localhost:8080",
+            "http://127.0.0.1",
+            "http://evil.example",
+            "https://evil.example/path",
+            "https://user@portal.example",
+            "https://",
+            "chrome-extension://abc",
+        ])),
+        _ => random_value(rng, 1),
+    }
+}
+
+fn random_value(rng: &mut XorShift, depth: u32) -> String {
+    match rng.below(if depth == 0 { 6 } else { 8 }) {
+        0 => "null".to_owned(),
+        1 => (rng.below(2) == 0).to_string(),
+        2 => (rng.next() as i64 % 100_000).to_string(),
+        3 => json_string(&random_text(rng)),
+        4 | 5 => json_string(rng.pick(WORDS)),
+        6 => format!("[{}]", (0..rng.below(4)).map(|_| random_value(rng, depth - 1)).collect::<Vec<_>>().join(",")),
+        _ => format!(
+            "{{{}}}",
+            (0..rng.below(4))
+                .map(|_| format!("{}:{}", json_string(rng.pick(ARGUMENT_NAMES)), random_value(rng, depth - 1)))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    }
+}
+
+/// Short text with control characters, non-ASCII and lengths around the PIN's limit.
+fn random_text(rng: &mut XorShift) -> String {
+    let len = rng.pick(&[0, 1, 4, 8, 63, 64, 65, 200]);
+    (0..len)
+        .map(|_| match rng.below(10) {
+            0 => char::from(rng.below(0x20) as u8),
+            1 => rng.pick(&['é', '€', '\u{7f}', '\u{85}', '\u{2028}', '𝄞']),
+            _ => char::from(b' ' + rng.below(95) as u8),
+        })
+        .collect()
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).expect("a string encodes")
+}
