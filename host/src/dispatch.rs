@@ -157,7 +157,7 @@ pub fn to_wire(e: &Error) -> WireError {
         Error::CertificateNotFound(_) => ErrorCode::CertificateNotFound,
         Error::PrivateKeyNotFound(_) => ErrorCode::PrivateKeyNotFound,
         Error::PinRequired => ErrorCode::PinRequired,
-        Error::SessionNotFound(_) => ErrorCode::SessionNotFound,
+        Error::SessionNotFound(_) | Error::TokenSessionEnded => ErrorCode::SessionNotFound,
         Error::KeyUsageNotAllowed(_) => ErrorCode::KeyUsageNotAllowed,
         Error::ModuleUnavailable(_) => ErrorCode::ModuleUnavailable,
         // SoftHSM 2.6 answers an OAEP hash it does not do with CKR_ARGUMENTS_BAD at init.

@@ -20,6 +20,9 @@ pub enum Error {
     PrivateKeyNotFound(String),
     PinRequired,
     SessionNotFound(String),
+    /// The token's PKCS#11 session ended under a live login session (card pulled out and
+    /// maybe put back): log in again.
+    TokenSessionEnded,
     KeyUsageNotAllowed(String),
     /// No module is loaded at all, or the one needed failed.
     ModuleUnavailable(String),
@@ -61,9 +64,8 @@ impl fmt::Display for Error {
                 write!(f, "no private key on the token matches certificate {fp}")
             }
             Error::PinRequired => f.write_str("the token needs a PIN and none was given"),
-            Error::SessionNotFound(s) => {
-                write!(f, "login session {s:?} is unknown, ended or expired")
-            }
+            Error::SessionNotFound(s) => write!(f, "login session {s:?} is unknown, ended or expired"),
+            Error::TokenSessionEnded => f.write_str("the token's session ended (card removed or reset): log in again"),
             Error::KeyUsageNotAllowed(m) => write!(f, "key usage does not allow this: {m}"),
             Error::ModuleUnavailable(m) => write!(f, "PKCS#11 module unavailable: {m}"),
             Error::Pkcs11 { rv, function, .. } => {

@@ -9,7 +9,7 @@ use crate::transport::{self, FrameError};
 use paraphe_protocol::{ErrorCode, Event, Response, WireError};
 use serde::Serialize;
 use std::io::{self, Read, Write};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 
 /// The port's output, shared by the request loop and the card monitor; one message is
 /// written whole under the lock, so frames never interleave.
@@ -37,13 +37,22 @@ pub fn serve(mut input: impl Read, output: Output, host: Host, card_events: bool
         Event { event: "hello".into(), data: serde_json::to_value(h.hello()).map_err(io::Error::other)? }
     };
     output.send(None, &hello)?;
+    let pending: Pending = Arc::default();
     if card_events {
-        start_monitor(Arc::clone(&host), output.clone());
+        start_monitor(Arc::clone(&host), Arc::clone(&pending), output.clone());
     }
     let result = loop {
         match transport::read_frame(&mut input) {
             Ok(Some(frame)) => {
-                let response = host.lock().unwrap_or_else(PoisonError::into_inner).handle(&frame);
+                let response = {
+                    let mut h = host.lock().unwrap_or_else(PoisonError::into_inner);
+                    let response = h.handle(&frame);
+                    // Card events that came while this request held the host.
+                    for event in std::mem::take(&mut *pending.lock().unwrap_or_else(PoisonError::into_inner)) {
+                        h.on_card_event(&event);
+                    }
+                    response
+                };
                 if let Err(e) = output.send(response.id, &response) {
                     break Err(e);
                 }
@@ -74,15 +83,26 @@ pub fn serve(mut input: impl Read, output: Output, host: Host, card_events: bool
     result
 }
 
-fn start_monitor(host: Arc<Mutex<Host>>, output: Output) {
+/// Card events the monitor could not apply because a request held the host.
+type Pending = Arc<Mutex<Vec<CardEvent>>>;
+
+fn start_monitor(host: Arc<Mutex<Host>>, pending: Pending, output: Output) {
     let extra = host.lock().unwrap_or_else(PoisonError::into_inner).middleware.clone();
     let spawned = std::thread::Builder::new().name("pcsc-monitor".into()).spawn(move || {
         monitor::run(|event: CardEvent| {
             if let CardEvent::Unavailable { message } = &event {
                 log::info(&format!("no card events: {message}"));
             }
-            // Session bookkeeping first, so a request racing the event sees the card gone.
-            host.lock().unwrap_or_else(PoisonError::into_inner).on_card_event(&event);
+            // Session bookkeeping first, so a request racing the event sees the card gone. A
+            // request in progress (maybe stuck in a module) must not stop events: then the
+            // request loop applies the event when it is done.
+            match host.try_lock() {
+                Ok(mut h) => h.on_card_event(&event),
+                Err(TryLockError::Poisoned(p)) => p.into_inner().on_card_event(&event),
+                Err(TryLockError::WouldBlock) => {
+                    pending.lock().unwrap_or_else(PoisonError::into_inner).push(event.clone())
+                }
+            }
             let message = Event { event: event.name().into(), data: event.data(&extra) };
             if let Err(e) = output.send(None, &message) {
                 log::debug(&format!("card event not sent: {e}"));

@@ -62,11 +62,23 @@ pub struct Pkcs11Backend {
     sessions: HashMap<(usize, u64), Session>,
     keys: HashMap<u64, LoggedKey>,
     next_key: u64,
+    /// Slots where the last C_Login succeeded. Some modules (OpenSC 0.23) keep reporting the
+    /// last failure's "final try" flags for the life of the process; a success resets the
+    /// card's counter, so we clear those flags until the next failure.
+    pin_ok: std::collections::HashSet<(usize, u64)>,
 }
 
 impl Pkcs11Backend {
     pub fn new(specs: Vec<ModuleSpec>, hints: Vec<PolicyHint>) -> Self {
-        Self { specs, modules: None, hints, sessions: HashMap::new(), keys: HashMap::new(), next_key: 1 }
+        Self {
+            specs,
+            modules: None,
+            hints,
+            sessions: HashMap::new(),
+            keys: HashMap::new(),
+            next_key: 1,
+            pin_ok: Default::default(),
+        }
     }
 
     fn modules_loaded(&mut self) -> &[Module] {
@@ -152,6 +164,14 @@ impl Pkcs11Backend {
         })
     }
 
+    /// Clears "count low"/"final try" on a slot whose last login succeeded (see `pin_ok`).
+    fn fresh_pin_flags(&self, module: usize, slot: Slot, mut token: TokenInfo) -> TokenInfo {
+        if self.pin_ok.contains(&(module, slot.id())) && !token.pin.locked {
+            token.pin = PinStatus::from_flags(false, false, false);
+        }
+        token
+    }
+
     fn pin_status(ctx: &Pkcs11, slot: Slot) -> Option<PinStatus> {
         ctx.get_token_info(slot)
             .ok()
@@ -230,11 +250,11 @@ impl Pkcs11Backend {
     }
 
     fn key(&self, key: &KeyRef) -> Result<&LoggedKey> {
-        self.keys.get(&key.handle).ok_or_else(|| Error::SessionNotFound("key not logged in".into()))
+        self.keys.get(&key.handle).ok_or(Error::TokenSessionEnded)
     }
 
     fn session_for(&self, k: &LoggedKey) -> Result<&Session> {
-        self.sessions.get(&(k.module, k.slot.id())).ok_or_else(|| Error::SessionNotFound("token session closed".into()))
+        self.sessions.get(&(k.module, k.slot.id())).ok_or(Error::TokenSessionEnded)
     }
 
     fn context_of(&self, module: usize) -> Result<Pkcs11> {
@@ -262,19 +282,21 @@ impl Pkcs11Backend {
     }
 
     /// A card pulled out invalidates its sessions: forget them so the next request starts
-    /// clean.
-    fn forget_if_gone(&mut self, e: &Error, module: usize, slot: Slot) {
-        if let Error::Pkcs11 { rv, .. } = e {
-            if matches!(
-                rv,
-                RvError::DeviceRemoved
-                    | RvError::TokenNotPresent
-                    | RvError::SessionHandleInvalid
-                    | RvError::SessionClosed
-            ) {
-                self.sessions.remove(&(module, slot.id()));
-                self.keys.retain(|_, k| !(k.module == module && k.slot == slot));
-            }
+    /// clean. If a card is back in the slot already, the user only needs to log in again.
+    fn forget_if_gone(&mut self, e: Error, module: usize, slot: Slot) -> Error {
+        let Error::Pkcs11 { rv, .. } = &e else { return e };
+        if !matches!(
+            rv,
+            RvError::DeviceRemoved | RvError::TokenNotPresent | RvError::SessionHandleInvalid | RvError::SessionClosed
+        ) {
+            return e;
+        }
+        self.sessions.remove(&(module, slot.id()));
+        self.keys.retain(|_, k| !(k.module == module && k.slot == slot));
+        if self.slot_has_token(module, slot) {
+            Error::TokenSessionEnded
+        } else {
+            e
         }
     }
 
@@ -336,7 +358,7 @@ impl TokenBackend for Pkcs11Backend {
             let path = self.specs[m].path.display().to_string();
             for slot in initialized_slots(&ctx)? {
                 match Self::token_info(&path, &ctx, slot) {
-                    Ok(t) => out.push(t),
+                    Ok(t) => out.push(self.fresh_pin_flags(m, slot, t)),
                     Err(e) => log::warn(&format!("token in slot {} unreadable: {e}", slot.id())),
                 }
             }
@@ -420,8 +442,11 @@ impl TokenBackend for Pkcs11Backend {
             let auth = pin.map(|p| AuthPin::from(p.expose().to_owned()));
             match session.login(UserType::User, auth.as_ref()) {
                 // Login state belongs to the token: a second login is not an error.
-                Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
+                Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
+                    self.pin_ok.insert(slot_key);
+                }
                 Err(e) => {
+                    self.pin_ok.remove(&slot_key);
                     let e = self.with_pin_state(Error::from(e), loc.module, loc.slot);
                     if fresh {
                         self.sessions.remove(&slot_key);
@@ -464,8 +489,7 @@ impl TokenBackend for Pkcs11Backend {
         };
         result.map_err(|e| {
             let e = self.with_pin_state(e, module, slot);
-            self.forget_if_gone(&e, module, slot);
-            e
+            self.forget_if_gone(e, module, slot)
         })
     }
 
@@ -497,8 +521,7 @@ impl TokenBackend for Pkcs11Backend {
         };
         result.map_err(|e| {
             let e = self.with_pin_state(e, module, slot);
-            self.forget_if_gone(&e, module, slot);
-            e
+            self.forget_if_gone(e, module, slot)
         })
     }
 
