@@ -24,12 +24,12 @@ fi
 
 step "WASM core under wasm-bindgen-test (Node)"
 CARGO_TARGET_DIR=target/wasm CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --quiet -p paraphe-wasm --target wasm32-unknown-unknown --test web
+  cargo test -p paraphe-wasm --target wasm32-unknown-unknown --test web
 
 step "extension build"
 scripts/build-extension.sh
 step "browser end-to-end tests (Chromium, Firefox ESR)"
-cargo build --quiet -p paraphe-host
+cargo build --quiet -p paraphe-host -p paraphe-demo-portal
 tests/browser/run.sh
 
 step "all tests passed"
