@@ -27,7 +27,7 @@ fi
 
 pkg=extension/pkg
 rm -rf "$pkg"
-wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name paraphe_wasm \
+wasm-bindgen --target web --no-typescript --remove-name-section --out-dir "$pkg" --out-name paraphe_wasm \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile_dir/paraphe_wasm.wasm"
 # Optional, ~30% smaller. Only a recent binaryen: wasm-bindgen 0.2.130 emits an externref
 # table that Debian 12's wasm-opt 108 rewrites into a module that fails at load time

@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: build the host, make the built-in demo token
 # (SoftHSM, test PKI that looks like an RGS one), list its certificates, sign a document with
-# the host and verify the signature with openssl.
+# the host and verify the signature with openssl. Then the browser: build the extension,
+# start the demo portal (tests/browser/demo.js) trusting the demo token's CA, and open it in
+# Chromium with the extension loaded — a window when $DISPLAY is set (log in and sign
+# yourself, PIN 1234); headless otherwise, where the script logs in with the card and signs
+# the délibération itself and saves screenshots to target/demo/*.png.
 #   scripts/demo.sh          the SoftHSM demo token
 #   scripts/demo.sh --real   a real card: the built-in list of middleware (IDOPTE, SafeNet,
-#                            IDPrime, IDEMIA, OpenSC…), PIN asked on the terminal
+#                            IDPrime, IDEMIA, OpenSC…), PIN asked on the terminal (command
+#                            line only: the demo portal trusts the demo CA alone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 real=""
 [ "${1:-}" = "--real" ] && real=1
 
-PARAPHE_SETUP_MINIMAL=1 scripts/setup.sh
+if [ -z "$real" ]; then
+  scripts/setup.sh # the browser part needs Chromium, the WASM toolchain and the npm drivers
+else
+  PARAPHE_SETUP_MINIMAL=1 scripts/setup.sh
+fi
 cargo build --quiet --release -p paraphe-host
 host=target/release/paraphe-host
 work=target/demo
@@ -56,3 +65,11 @@ printf '%s\n' "$pin" | "$host" sign --cert "$cert" --digest "$digest" --pin-stdi
 echo
 echo "== openssl dgst -sha256 -verify"
 openssl dgst -sha256 -verify "$pubkey" -signature "$work/signature.bin" "$doc"
+
+[ -z "$real" ] || exit 0
+echo
+echo "== browser: the extension, the demo portal, Chromium"
+scripts/build-extension.sh
+cargo build --quiet --release -p paraphe-demo-portal
+PARAPHE_HOST_BIN="$PWD/$host" PARAPHE_PORTAL_BIN="$PWD/target/release/paraphe-demo-portal" \
+  node tests/browser/demo.js "$work"

@@ -15,6 +15,8 @@ if [ -z "${PARAPHE_SETUP_MINIMAL:-}" ]; then
   apt_pkgs+=(pcscd pcsc-tools vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome
              python3-venv yubico-piv-tool chromium chromium-driver firefox-esr xvfb xauth binaryen)
 fi
+# Node.js for the browser tests and the demo's browser part (any Node >= 18; Debian 12 has 18).
+if [ -z "${PARAPHE_SETUP_MINIMAL:-}" ] && ! command -v npm >/dev/null; then apt_pkgs+=(nodejs npm); fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -51,4 +53,6 @@ if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwr
   log "npm: installing browser test drivers"
   (cd tests/browser && npm install --no-audit --no-fund --silent)
 fi
+# Packaging tools and linters for installers/ (cargo-deb, cargo-generate-rpm: minutes, once).
+installers/setup.sh
 log "done"

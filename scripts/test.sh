@@ -32,4 +32,8 @@ step "browser end-to-end tests (Chromium, Firefox ESR)"
 cargo build --quiet -p paraphe-host -p paraphe-demo-portal
 tests/browser/run.sh
 
+# After the browser suite, never alongside it: for a minute a system-wide host manifest exists.
+step "installers: .deb/.rpm + lintian/rpmlint, installed host in Chromium and Firefox, per-user install"
+installers/test.sh
+
 step "all tests passed"

@@ -38,10 +38,7 @@ pub fn request_json(data: &[u8]) {
     let text = serde_json::to_string(&request).expect("a decoded request encodes");
     let again: RawRequest<'_> = serde_json::from_str(&text).expect("an encoded request decodes");
     assert_eq!((again.id, again.command), (request.id, request.command));
-    assert_eq!(
-        again.arguments.map(|a| a.get()),
-        request.arguments.map(|a| a.get())
-    );
+    assert_eq!(again.arguments.map(|a| a.get()), request.arguments.map(|a| a.get()));
 
     let raw = request.arguments.map_or("{}", |a| a.get());
     if let Some(command) = Command::from_name(request.command) {
@@ -120,11 +117,7 @@ pub fn certificate(data: &[u8]) {
             name: Some("Paraphe test PKI".into()),
             rgs_level: Some("**".into()),
         },
-        PolicyHint {
-            oid: "1.2.250.1".into(),
-            name: None,
-            rgs_level: Some("*".into()),
-        },
+        PolicyHint { oid: "1.2.250.1".into(), name: None, rgs_level: Some("*".into()) },
     ];
     assert_eq!(x509::fingerprint(data).len(), 64);
     if let Ok(info) = x509::summarize(data, &hints) {
@@ -137,10 +130,10 @@ pub fn certificate(data: &[u8]) {
 /// `Ecdsa-Sig-Value` (RFC 3279 §2.2.3) holding the same two integers.
 pub fn ecdsa_signature(data: &[u8]) {
     let Some(der) = ecdsa::raw_to_der(data) else {
-        assert!(data.is_empty() || data.len() % 2 != 0 || data.len() > 2 * 66);
+        assert!(data.is_empty() || !data.len().is_multiple_of(2) || data.len() > 2 * 66);
         return;
     };
-    assert!(!data.is_empty() && data.len() % 2 == 0 && data.len() <= 2 * 66);
+    assert!(!data.is_empty() && data.len().is_multiple_of(2) && data.len() <= 2 * 66);
     let (r, s) = data.split_at(data.len() / 2);
     let body = der_element(&der, 0x30).expect("a SEQUENCE");
     assert_eq!(body.total, der.len(), "nothing after the SEQUENCE");
@@ -155,6 +148,23 @@ pub fn ecdsa_signature(data: &[u8]) {
         }
         assert_eq!(trim_zeros(int), trim_zeros(half), "value changed");
     }
+}
+
+/// A pli (CMS EnvelopedData / AuthEnvelopedData, DER or BER) as a page or the user hands
+/// it to the extension: `paraphe_formats::cms::envelope::decrypt`, the streaming parser and
+/// decryptor the WASM core runs. Input: byte 0 picks the chunk size the pli is fed in
+/// (1 to 256, or 0 for whole), byte 1 fills the content-encryption key (of the length the
+/// header asks for), the rest is the pli. Invariants: no panic; the result does not depend
+/// on how the input is cut (the parser only pauses between chunks); plaintext only comes
+/// with `Ok`.
+pub fn cms_envelope(data: &[u8]) {
+    let (Some(&cut), Some(&fill)) = (data.first(), data.get(1)) else { return };
+    let pli = &data[2..];
+    let key = |h: &paraphe_formats::cms::envelope::Header| Some(vec![fill; h.content_encryption.key_len()]);
+    let chunk = if cut == 0 { pli.len().max(1) } else { usize::from(cut) };
+    let cut_up = paraphe_formats::cms::envelope::decrypt(pli, chunk, key);
+    let whole = paraphe_formats::cms::envelope::decrypt(pli, pli.len().max(1), key);
+    assert_eq!(cut_up, whole, "the result depends on the chunk size ({chunk})");
 }
 
 struct Element<'a> {
@@ -179,10 +189,7 @@ fn der_element(bytes: &[u8], tag: u8) -> Option<Element<'_>> {
         _ => return None,
     };
     let content = bytes.get(header..header + len)?;
-    Some(Element {
-        content,
-        total: header + len,
-    })
+    Some(Element { content, total: header + len })
 }
 
 fn trim_zeros(b: &[u8]) -> &[u8] {

@@ -43,11 +43,14 @@ fn ecdsa_signature() {
     }
 }
 
+#[test]
+fn cms_envelope() {
+    let seeds = seeds("cms_envelope");
+    smoke(&seeds, paraphe_fuzz::cms_envelope, None);
+}
+
 fn inputs_per_kind() -> usize {
-    std::env::var("PARAPHE_FUZZ_SMOKE_INPUTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000)
+    std::env::var("PARAPHE_FUZZ_SMOKE_INPUTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000)
 }
 
 fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
@@ -73,7 +76,7 @@ fn smoke(seeds: &[(String, Vec<u8>)], entry: fn(&[u8]), structured: Option<fn(&m
         run_one(entry, data, &format!("seed {name}"));
     }
     let n = inputs_per_kind();
-    let mut rng = XorShift::new(0x5eed_0f_9a7a9e);
+    let mut rng = XorShift::new(0x5eed_0f9a_7a9e);
     for i in 0..n {
         let len = rng.below(512);
         let data = rng.bytes(len);
@@ -225,8 +228,7 @@ fn random_request(rng: &mut XorShift) -> Vec<u8> {
         _ => (rng.next() >> rng.below(64)).to_string(),
     };
     let known = rng.pick(&Command::ALL);
-    let command =
-        if rng.below(10) == 0 { json_string(&random_text(rng)) } else { json_string(known.name()) };
+    let command = if rng.below(10) == 0 { json_string(&random_text(rng)) } else { json_string(known.name()) };
     let arguments = match rng.below(10) {
         0 => None,
         1 => Some(random_value(rng, 2)),

@@ -145,11 +145,11 @@ fn check(app: &App, doc: &Document, signature: &str, certificate: &str) -> Resul
 }
 
 async fn deliberation_signed(State(app): State<Shared>, headers: HeaderMap, Form(form): Form<SignedForm>) -> Response {
-    if who(&app, &headers).is_none() {
+    let Some(user) = who(&app, &headers) else {
         return Redirect::to("/login").into_response();
-    }
+    };
     let outcome = check(&app, &app.documents[0], &form.signature, &form.certificate);
-    Html(pages::signed_result(&app.documents[0], &outcome)).into_response()
+    Html(pages::signed_result(&app.documents[0], &outcome, &user)).into_response()
 }
 
 async fn parapheur(State(app): State<Shared>, headers: HeaderMap) -> Response {

@@ -90,7 +90,7 @@ pub fn deliberation(app: &App, user: &Identity) -> String {
     layout("Délibération à signer", Some(user), &body)
 }
 
-pub fn signed_result(doc: &Document, outcome: &Result<String, String>) -> String {
+pub fn signed_result(doc: &Document, outcome: &Result<String, String>, user: &Identity) -> String {
     let body = match outcome {
         Ok(name) => format!(
             r##"<p class="ok" id="result" data-ok="true">« {} » est signé par <b>{}</b> ; la signature a été vérifiée par le portail.</p><p><a href="/">Accueil</a></p>"##,
@@ -102,7 +102,7 @@ pub fn signed_result(doc: &Document, outcome: &Result<String, String>) -> String
             esc(e)
         ),
     };
-    layout("Résultat", None, &body)
+    layout("Résultat", Some(user), &body)
 }
 
 pub fn parapheur(app: &App, user: &Identity) -> String {

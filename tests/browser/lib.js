@@ -11,9 +11,12 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const HOST_BIN = process.env.PARAPHE_HOST_BIN ?? path.join(ROOT, 'target/debug/paraphe-host');
+// PARAPHE_EXTENSION_DIST: another build directory (with chromium/ and firefox/), so that a
+// run does not share extension/dist with a build or a run going on beside it.
+const DIST = process.env.PARAPHE_EXTENSION_DIST ?? path.join(ROOT, 'extension/dist');
 export const EXT = {
-  chromium: path.join(ROOT, 'extension/dist/chromium'),
-  firefox: path.join(ROOT, 'extension/dist/firefox'),
+  chromium: path.join(DIST, 'chromium'),
+  firefox: path.join(DIST, 'firefox'),
 };
 export const CHROMIUM_ID = 'debnnagefdjgplndcngcmjleglejidaj';
 export const GECKO_ID = 'paraphe@paraphe.fr';
@@ -65,7 +68,7 @@ export function writeHostManifest(browser, file) {
 }
 
 /** A self-signed TLS certificate for 127.0.0.1 (browsers launched with acceptInsecureCerts). */
-function tlsFor(dir) {
+export function tlsFor(dir) {
   const key = path.join(dir, 'tls.key');
   const cert = path.join(dir, 'tls.crt');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',

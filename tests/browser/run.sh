@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests: headless Chromium and Firefox ESR, real paraphe-host, SoftHSM.
-# Builds nothing: run `cargo build -p paraphe-host` and `scripts/build-extension.sh` first.
+# Builds nothing: run `cargo build -p paraphe-host -p paraphe-demo-portal` and
+# `scripts/build-extension.sh` first.
 #   tests/browser/run.sh                  both browsers
 #   tests/browser/run.sh chromium         one browser (chromium | firefox)
 #   PARAPHE_HOST_BIN=/path/paraphe-host   another host binary
@@ -9,8 +10,17 @@ set -euo pipefail
 cd "$(dirname "$0")"
 [ -d node_modules/playwright-core ] || npm install --no-audit --no-fund --silent
 files=()
+browsers=()
 for b in "${@:-chromium firefox}"; do
-  for x in $b; do files+=("$x.test.js"); done
+  for x in $b; do files+=("$x.test.js"); browsers+=("$x"); done
 done
+# Suites that run in each browser asked for (card login: demo portal and Web eID pages);
+# they need the demo portal too: cargo build -p paraphe-demo-portal.
+export PARAPHE_BROWSERS="${browsers[*]}"
+files+=(login.test.js)
+# Opening plis (page API and « Ouvrir un pli »), same browsers.
+files+=(decrypt.test.js)
+# LiberSign-compatible interface (s2low-style wrapper, CMS, PES V2) and signData, same browsers.
+files+=(libersign.test.js)
 # One browser at a time: 2 cores, and each suite drives a consent window.
 exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

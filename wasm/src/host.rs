@@ -1,7 +1,7 @@
 //! Requests to the native host, built from the protocol crate's own types so that the
 //! extension cannot send something the host would not parse.
 
-use paraphe_protocol::command::{LoginArgs, LogoutArgs, SignArgs};
+use paraphe_protocol::command::{AuthenticateArgs, LoginArgs, LogoutArgs, SignArgs};
 use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, Pin, SignatureScheme};
 use serde::Serialize;
 
@@ -47,6 +47,23 @@ pub fn logout(id: u64, session: &str) -> Result<String, String> {
     to_json(id, "logout", LogoutArgs { session: session.to_owned() })
 }
 
+/// `authenticate` for the session's authentication key. The origin is the one the browser
+/// reported for the requesting frame; both it and the nonce are checked here as the host
+/// checks them, so a malformed request never reaches the token.
+pub fn authenticate(id: u64, session: &str, origin: &str, challenge_nonce: &str) -> Result<String, String> {
+    paraphe_formats::webeid::check_origin(origin)?;
+    paraphe_formats::webeid::check_nonce(challenge_nonce)?;
+    to_json(
+        id,
+        "authenticate",
+        AuthenticateArgs {
+            session: session.to_owned(),
+            origin: origin.to_owned(),
+            challenge_nonce: challenge_nonce.to_owned(),
+        },
+    )
+}
+
 /// The scheme used when the page does not name one: PKCS#1 v1.5 for RSA (what CMS, XAdES
 /// and PAdES validators expect by default), ECDSA for EC keys.
 pub fn default_scheme(key_type: &str) -> Option<SignatureScheme> {
@@ -73,5 +90,14 @@ mod tests {
             r#"{"id":2,"command":"sign","arguments":{"session":"s1","digest":"AA==","hash":"sha256","scheme":"rsa-pkcs1"}}"#
         );
         assert_eq!(logout(3, "s1").expect("valid"), r#"{"id":3,"command":"logout","arguments":{"session":"s1"}}"#);
+        let nonce = "A".repeat(44);
+        assert_eq!(
+            authenticate(4, "s1", "https://portail.example.fr", &nonce).expect("valid"),
+            format!(
+                r#"{{"id":4,"command":"authenticate","arguments":{{"session":"s1","origin":"https://portail.example.fr","challengeNonce":"{nonce}"}}}}"#
+            )
+        );
+        assert!(authenticate(5, "s1", "http://portail.example.fr", &nonce).is_err());
+        assert!(authenticate(6, "s1", "https://portail.example.fr", "short").is_err());
     }
 }

@@ -9,9 +9,13 @@
 pub mod certs;
 pub mod digest;
 pub mod error;
+pub mod formats;
 pub mod host;
+pub mod libersign;
 pub mod origin;
+pub mod pli;
 pub mod request;
+pub mod webeid;
 
 use error::PageError;
 use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, SignatureScheme};
@@ -98,9 +102,107 @@ pub fn sign_request(
     host::sign(u64::from(id), session, digest_base64, hash, scheme, encoding).map_err(internal)
 }
 
+/// `authenticate` request text: a `web-eid:1.0` token for `origin` (from the browser).
+#[wasm_bindgen]
+pub fn authenticate_request(id: u32, session: &str, origin: &str, challenge_nonce: &str) -> Result<String, JsValue> {
+    host::authenticate(u64::from(id), session, origin, challenge_nonce).map_err(|m| thrown(&PageError::invalid(m)))
+}
+
 #[wasm_bindgen]
 pub fn logout_request(id: u32, session: &str) -> Result<String, JsValue> {
     host::logout(u64::from(id), session).map_err(internal)
+}
+
+// ---- Web eID page protocol (webeid.rs) ----------------------------------------------------
+// These throw (and return) serialized web-eid.js errors, `{name, message, code, …}`.
+
+/// Validates a `web-eid:*` request (JSON text); returns the normalized request as JSON text.
+#[wasm_bindgen]
+pub fn webeid_validate(json: &str, extension_version: &str) -> Result<String, JsValue> {
+    let v = webeid::validate(json, extension_version).map_err(|e| JsValue::from_str(&e.to_json()))?;
+    serde_json::to_string(&v)
+        .map_err(|e| JsValue::from_str(&webeid::WebEidError::from_paraphe("INTERNAL", &e.to_string()).to_json()))
+}
+
+/// A Paraphe error (`code`, `message`) as a serialized web-eid.js error (JSON text). A code
+/// that already is a Web eID one is kept.
+#[wasm_bindgen]
+pub fn webeid_error(code: &str, message: &str) -> String {
+    match webeid::Code::from_name(code) {
+        Some(c) => webeid::WebEidError::new(c, message).to_json(),
+        None => webeid::WebEidError::from_paraphe(code, message).to_json(),
+    }
+}
+
+/// `{library, extension, nativeApp}` for `status` (JSON text); `host` empty when unknown.
+#[wasm_bindgen]
+pub fn webeid_versions(library: &str, extension: &str, host: &str) -> String {
+    webeid::versions(library, extension, (!host.is_empty()).then_some(host)).to_string()
+}
+
+/// `supportedSignatureAlgorithms` for a key type (`RSA`, `EC`), as JSON text.
+#[wasm_bindgen]
+pub fn webeid_signature_algorithms(key_type: &str) -> String {
+    serde_json::to_string(&webeid::signature_algorithms(key_type)).unwrap_or_else(|_| "[]".into())
+}
+
+/// `signatureAlgorithm` of a `sign` result (JSON text); `hash` is a wire name (`sha256`…).
+#[wasm_bindgen]
+pub fn webeid_signature_algorithm(key_type: &str, hash: &str) -> Result<String, JsValue> {
+    let hash: HashAlgorithm = wire_enum(hash)?;
+    let alg = webeid::signature_algorithm(key_type, hash)
+        .ok_or_else(|| thrown(&PageError { code: "UNSUPPORTED_ALGORITHM", message: format!("{key_type} keys") }))?;
+    serde_json::to_string(&alg).map_err(|e| internal(e.to_string()))
+}
+
+// ---- Signature formats (formats.rs) and the LiberSign adapter (libersign.rs) -------------
+
+/// Unix seconds from `Date.now()` milliseconds (`as` saturates, which is what we want).
+#[allow(clippy::cast_possible_truncation)]
+fn unix_seconds(now_ms: f64) -> i64 {
+    (now_ms / 1000.0).floor() as i64
+}
+
+/// Step 1 of a format: `job` (JSON text of a `formats::Job`), the signer's certificate (DER,
+/// base64) and the time give `{digest, hashAlgorithm, scheme, state}` (JSON text); the card
+/// signs `digest` (base64) with `scheme`.
+#[wasm_bindgen]
+pub fn format_prepare(job_json: &str, certificate_base64: &str, now_ms: f64) -> Result<String, JsValue> {
+    use base64::Engine;
+    let job: formats::Job =
+        serde_json::from_str(job_json).map_err(|e| thrown(&PageError::invalid(format!("format job: {e}"))))?;
+    let certificate = base64::engine::general_purpose::STANDARD
+        .decode(certificate_base64)
+        .map_err(|e| internal(format!("certificate: {e}")))?;
+    let prepared = formats::prepare(&job, &certificate, unix_seconds(now_ms)).map_err(|e| thrown(&e))?;
+    serde_json::to_string(&prepared).map_err(|e| internal(e.to_string()))
+}
+
+/// Step 2 of a format: the signed object, base64, from the `state` (JSON text) that
+/// `format_prepare` returned and the card's signature (base64).
+#[wasm_bindgen]
+pub fn format_finish(state_json: &str, signature_base64: &str) -> Result<String, JsValue> {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let state: formats::State = serde_json::from_str(state_json).map_err(|e| internal(format!("format state: {e}")))?;
+    let signature = engine.decode(signature_base64).map_err(|e| internal(format!("signature: {e}")))?;
+    formats::finish(&state, &signature).map(|bytes| engine.encode(bytes)).map_err(|e| thrown(&e))
+}
+
+/// LiberSign `signatureInformations` (JSON text) → the digests to sign, in answer order, each
+/// with its format job (JSON text of `[libersign::PlanEntry]`).
+#[wasm_bindgen]
+pub fn libersign_plan(infos_json: &str) -> Result<String, JsValue> {
+    let plan = libersign::plan(infos_json).map_err(|e| thrown(&e))?;
+    serde_json::to_string(&plan).map_err(|e| internal(e.to_string()))
+}
+
+/// The signing certificates of a `list-certificates` result (JSON text), as LiberSign's
+/// wrappers read them (JSON text).
+#[wasm_bindgen]
+pub fn libersign_certificates(list_json: &str, now_ms: f64) -> Result<String, JsValue> {
+    let certs = libersign::certificates(list_json, unix_seconds(now_ms)).map_err(internal)?;
+    serde_json::to_string(&certs).map_err(|e| internal(e.to_string()))
 }
 
 /// A document digest computed chunk by chunk.
@@ -134,5 +236,71 @@ impl Hasher {
     pub fn finish(&mut self) -> Result<String, JsValue> {
         let h = self.inner.take().ok_or_else(|| internal("finish called twice".into()))?;
         Ok(hex::encode(h.finish()))
+    }
+}
+
+/// Opening a pli (CMS EnvelopedData / AuthEnvelopedData) chunk by chunk; see `pli.rs` for
+/// the order of calls. Plaintext is complete only once `finish` returned.
+#[wasm_bindgen]
+pub struct PliDecryptor {
+    inner: pli::Pli,
+}
+
+#[wasm_bindgen]
+impl PliDecryptor {
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> PliDecryptor {
+        PliDecryptor { inner: pli::Pli::new() }
+    }
+
+    /// Feeds ciphertext; returns the plaintext it yields (none before the key is set).
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<u8>, JsValue> {
+        self.inner.feed(chunk).map_err(|e| thrown(&e))
+    }
+
+    /// `feed` for chunks that crossed extension messaging as base64; returns base64.
+    pub fn feed_base64(&mut self, chunk: &str) -> Result<String, JsValue> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(chunk)
+            .map_err(|e| thrown(&PageError::invalid(e.to_string())))?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(self.feed(&bytes)?))
+    }
+
+    /// The header as JSON text once the bytes before the content were fed, else undefined.
+    pub fn header(&self) -> Option<String> {
+        self.inner.header_json()
+    }
+
+    /// Fingerprints (JSON array) of the certificates among `choices_json` the pli is for.
+    pub fn match_certificates(&mut self, choices_json: &str) -> Result<String, JsValue> {
+        self.inner.match_certificates(choices_json).map_err(|e| thrown(&e))
+    }
+
+    /// The host `decrypt` request for the wrapped key of `fingerprint`'s recipient.
+    pub fn decrypt_request(&self, id: u32, session: &str, fingerprint: &str) -> Result<String, JsValue> {
+        self.inner.decrypt_request(u64::from(id), session, fingerprint).map_err(|e| thrown(&e))
+    }
+
+    /// The host's `plaintext` (the content-encryption key, base64).
+    pub fn set_key_base64(&mut self, key: &str) -> Result<(), JsValue> {
+        self.inner.set_key_base64(key).map_err(|e| thrown(&e))
+    }
+
+    /// End of input: the last plaintext, or the error (integrity, padding, truncation).
+    pub fn finish(&mut self) -> Result<Vec<u8>, JsValue> {
+        self.inner.finish().map_err(|e| thrown(&e))
+    }
+
+    /// `finish` with base64 output.
+    pub fn finish_base64(&mut self) -> Result<String, JsValue> {
+        use base64::Engine;
+        Ok(base64::engine::general_purpose::STANDARD.encode(self.finish()?))
+    }
+
+    /// Input bytes consumed so far.
+    pub fn consumed(&self) -> f64 {
+        self.inner.consumed() as f64
     }
 }

@@ -37,6 +37,41 @@ enum PageRequest {
         #[serde(default)]
         ecdsa_encoding: Option<EcdsaEncoding>,
     },
+    /// Bytes prepared by the server (iParapheur 5, EU DSS `dataToSign`), hashed here.
+    #[serde(rename_all = "camelCase")]
+    SignData {
+        data: DataField,
+        #[serde(default)]
+        hash_algorithm: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        certificate: Option<String>,
+        #[serde(default)]
+        scheme: Option<SignatureScheme>,
+        #[serde(default)]
+        ecdsa_encoding: Option<EcdsaEncoding>,
+    },
+    #[serde(rename_all = "camelCase")]
+    Authenticate {
+        challenge_nonce: String,
+    },
+}
+
+/// `signData`'s `data`: one base64 string, or several `{data, name?}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DataField {
+    One(String),
+    Many(Vec<DataItem>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataItem {
+    data: String,
+    #[serde(default)]
+    name: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -75,6 +110,12 @@ pub enum Validated {
         /// Absent: chosen from the key type (RSA → rsa-pkcs1, EC → ecdsa).
         scheme: Option<SignatureScheme>,
         ecdsa_encoding: Option<EcdsaEncoding>,
+    },
+    /// A `web-eid:1.0` login token for the sender's origin (`docs/PAGE-API.md`).
+    #[serde(rename_all = "camelCase")]
+    Authenticate {
+        /// The server's challenge, base64, 44–128 characters.
+        challenge_nonce: String,
     },
 }
 
@@ -118,6 +159,38 @@ pub fn validate(json: &str) -> Result<Validated, PageError> {
             }
             Validated::SignHash { items, certificate, scheme, ecdsa_encoding }
         }
+        PageRequest::SignData { data, hash_algorithm, name, certificate, scheme, ecdsa_encoding } => {
+            let algorithm = hash_algorithm.unwrap_or_else(|| "sha256".to_owned());
+            let items = match data {
+                DataField::One(data) => vec![DataItem { data, name }],
+                DataField::Many(items) if name.is_none() => items,
+                DataField::Many(_) => return Err(PageError::invalid("name goes in each data item")),
+            };
+            if items.is_empty() || items.len() > MAX_DIGESTS {
+                return Err(PageError::invalid(format!("data must hold 1 to {MAX_DIGESTS} items")));
+            }
+            let items = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    data_digest(item, &algorithm).map_err(|e| PageError::invalid(format!("data[{i}]: {}", e.message)))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let certificate = certificate.map(|c| fingerprint(&c)).transpose()?;
+            if ecdsa_encoding.is_some() && !matches!(scheme, None | Some(SignatureScheme::Ecdsa)) {
+                return Err(PageError::invalid("ecdsaEncoding is for the ecdsa scheme only"));
+            }
+            // As Java's SHA256withECDSA, which EU DSS and iParapheur 5 expect: DER.
+            let ecdsa_encoding = match scheme {
+                None | Some(SignatureScheme::Ecdsa) => Some(ecdsa_encoding.unwrap_or(EcdsaEncoding::Der)),
+                Some(_) => None,
+            };
+            Validated::SignHash { items, certificate, scheme, ecdsa_encoding }
+        }
+        PageRequest::Authenticate { challenge_nonce } => {
+            paraphe_formats::webeid::check_nonce(&challenge_nonce).map_err(PageError::invalid)?;
+            Validated::Authenticate { challenge_nonce }
+        }
     })
 }
 
@@ -127,6 +200,18 @@ fn digest(d: PageDigest) -> Result<Digest, PageError> {
     let bytes = decode_digest(&d.digest, hash_algorithm.digest_len())?;
     let name = d.name.map(|n| clean_name(&n)).transpose()?;
     Ok(Digest { hex: hex::encode(&bytes), base64: STANDARD.encode(&bytes), hash_algorithm, name })
+}
+
+/// `signData` bytes hashed here (SHA-256 by default; never SHA-1), to be signed as a digest.
+fn data_digest(item: DataItem, algorithm: &str) -> Result<Digest, PageError> {
+    let bytes = STANDARD.decode(&item.data).map_err(|_| PageError::invalid("data is not base64"))?;
+    let mut hasher = crate::digest::StreamingHash::new(algorithm)?;
+    let hash_algorithm =
+        HashAlgorithm::from_name(algorithm).ok_or_else(|| PageError::invalid("unknown hashAlgorithm"))?;
+    hasher.update(&bytes);
+    let digest = hasher.finish();
+    let name = item.name.map(|n| clean_name(&n)).transpose()?;
+    Ok(Digest { hex: hex::encode(&digest), base64: STANDARD.encode(&digest), hash_algorithm, name })
 }
 
 /// Hex when the text is only hex digits, else standard base64; either way the decoded length
@@ -155,7 +240,7 @@ fn fingerprint(text: &str) -> Result<String, PageError> {
 
 /// Document names are shown to the person who consents: no control characters (which
 /// could fake line breaks), no bidi overrides (which could reverse `fdp.exe`), bounded.
-fn clean_name(name: &str) -> Result<String, PageError> {
+pub(crate) fn clean_name(name: &str) -> Result<String, PageError> {
     let name = name.trim();
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(PageError::invalid(format!("name is longer than {MAX_NAME_CHARS} characters")));
@@ -219,6 +304,52 @@ mod tests {
     fn bounds_the_size() {
         let big = format!(r#"{{"type":"status","x":"{}"}}"#, "a".repeat(MAX_REQUEST_BYTES));
         assert!(validate(&big).is_err());
+    }
+
+    #[test]
+    fn authenticate_checks_the_nonce() {
+        let nonce = "A".repeat(43) + "=";
+        assert_eq!(
+            validate(&format!(r#"{{"type":"authenticate","challengeNonce":"{nonce}"}}"#)),
+            Ok(Validated::Authenticate { challenge_nonce: nonce.clone() })
+        );
+        for bad in [
+            format!(r#"{{"type":"authenticate","challengeNonce":"{}"}}"#, "A".repeat(43)),
+            format!(r#"{{"type":"authenticate","challengeNonce":"{}"}}"#, "A".repeat(129)),
+            format!(r#"{{"type":"authenticate","challengeNonce":"{}"}}"#, "A!".repeat(30)),
+            format!(r#"{{"type":"authenticate","challengeNonce":"{nonce}","origin":"https://evil.test"}}"#),
+            r#"{"type":"authenticate"}"#.to_owned(),
+        ] {
+            assert_eq!(validate(&bad).err().map(|e| e.code), Some("INVALID_REQUEST"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sign_data_hashes_the_bytes() {
+        // base64("test"): the digest is SHA-256("test").
+        let Ok(Validated::SignHash { items, ecdsa_encoding, .. }) =
+            validate(r#"{"type":"signData","data":"dGVzdA==","name":"toBeSigned"}"#)
+        else {
+            panic!("valid")
+        };
+        assert_eq!(items[0].hex, H);
+        assert_eq!(items[0].name.as_deref(), Some("toBeSigned"));
+        assert_eq!(ecdsa_encoding, Some(EcdsaEncoding::Der), "DER by default, as SHA256withECDSA");
+        let many = r#"{"type":"signData","data":[{"data":"dGVzdA=="},{"data":"","name":"b"}],"hashAlgorithm":"sha512","scheme":"rsa-pkcs1"}"#;
+        let Ok(Validated::SignHash { items, ecdsa_encoding, .. }) = validate(many) else { panic!("valid") };
+        assert_eq!((items.len(), items[1].hash_algorithm), (2, HashAlgorithm::Sha512));
+        assert_eq!(ecdsa_encoding, None);
+        for bad in [
+            r#"{"type":"signData","data":"%%"}"#,
+            r#"{"type":"signData","data":[]}"#,
+            r#"{"type":"signData","data":"dGVzdA==","hashAlgorithm":"sha1"}"#,
+            r#"{"type":"signData","data":[{"data":"dGVzdA==","x":1}]}"#,
+            r#"{"type":"signData","data":[{"data":"dGVzdA=="}],"name":"a"}"#,
+            r#"{"type":"signData","data":"dGVzdA==","scheme":"rsa-pss","ecdsaEncoding":"raw"}"#,
+            r#"{"type":"signData","data":42}"#,
+        ] {
+            assert_eq!(validate(bad).err().map(|e| e.code), Some("INVALID_REQUEST"), "{bad}");
+        }
     }
 
     #[test]

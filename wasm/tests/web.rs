@@ -3,7 +3,7 @@
 //!     cargo test -p paraphe-wasm --target wasm32-unknown-unknown
 #![cfg(target_arch = "wasm32")]
 
-use paraphe_wasm::{check_origin, sign_request, validate_request, Hasher};
+use paraphe_wasm::{check_origin, sign_request, validate_request, webeid_error, webeid_validate, Hasher};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 #[wasm_bindgen_test]
@@ -27,4 +27,37 @@ fn errors_are_thrown_as_json() {
 fn default_scheme_follows_the_key() {
     let s = sign_request(1, "s", "AA==", "sha256", "", "EC", "der").expect("valid");
     assert!(s.contains(r#""scheme":"ecdsa","ecdsaEncoding":"der""#), "{s}");
+}
+
+#[wasm_bindgen_test]
+fn formats_through_the_boundary() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let cert = b64.encode(include_bytes!("../../fuzz/seeds/certificate/rsa-2048-authentication.der"));
+    let plan =
+        paraphe_wasm::libersign_plan(&format!(r#"[{{"hash":"{}","format":"CMS"}}]"#, "ab".repeat(20))).expect("valid");
+    let plan: serde_json::Value = serde_json::from_str(&plan).expect("JSON");
+    let job = plan[0]["job"].to_string();
+    let prepared = paraphe_wasm::format_prepare(&job, &cert, 1_780_000_000_000.0).expect("prepared");
+    let prepared: serde_json::Value = serde_json::from_str(&prepared).expect("JSON");
+    assert_eq!(prepared["hashAlgorithm"], "sha1");
+    let p7s = paraphe_wasm::format_finish(&prepared["state"].to_string(), &b64.encode([1u8; 256])).expect("finished");
+    assert!(b64.decode(p7s).expect("base64").starts_with(&[0x30]));
+    let e = paraphe_wasm::libersign_plan(r#"[{"hash":"ab","format":"PADES"}]"#).err().and_then(|e| e.as_string());
+    assert!(e.unwrap_or_default().contains("UNSUPPORTED_FORMAT"));
+}
+
+#[wasm_bindgen_test]
+fn web_eid_errors_are_serialized_web_eid_js_errors() {
+    let e = webeid_validate(r#"{"action":"web-eid:authenticate","libraryVersion":"2.1.0"}"#, "0.1.0")
+        .err()
+        .and_then(|e| e.as_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains(r#""code":"ERR_WEBEID_MISSING_PARAMETER""#) && e.contains(r#""name":"MissingParameterError""#),
+        "{e}"
+    );
+    let e = webeid_error("PIN_LOCKED", "blocked");
+    assert!(e.contains(r#""code":"ERR_WEBEID_NATIVE_FATAL""#) && e.contains(r#""paraphe":"PIN_LOCKED""#), "{e}");
+    assert!(webeid_error("ERR_WEBEID_USER_TIMEOUT", "late").contains("UserTimeoutError"));
 }

@@ -4,14 +4,22 @@
 //
 // Who may ask what:
 //   content script (any tab) → {kind:"page", request}           page API, origin from `sender`
+//                              {kind:"webeid", request}         Web eID messages (webeid.js)
 //                              {kind:"hash-start"|"hash-update"|"hash-finish"}  document digests
+//                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-abort"}  plis (pli.js)
+//   « Ouvrir un pli » page  → {kind:"pli-unwrap"}
 //   popup                   → {kind:"status"}
 //   consent window          → runtime port "consent:<id>" (consent.js)
+//   LiberSign relay         → runtime port "libersign", one request each (libersign.js)
 import { api, ParapheError } from '../common/api.js';
+import { authenticate } from './authenticate.js';
 import { core, ready } from './core.js';
 import * as consent from './consent.js';
+import * as libersign from './libersign.js';
 import * as native from './native.js';
+import * as pli from './pli.js';
 import { settings } from './settings.js';
+import * as webeid from './webeid.js';
 
 const VERSION = api.runtime.getManifest().version;
 
@@ -25,6 +33,7 @@ api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 
 api.runtime.onConnect.addListener((port) => {
   if (port.name.startsWith('consent:')) consent.onConnect(port);
+  else if (port.name === libersign.PORT_NAME) libersign.onConnect(port);
   else port.disconnect();
 });
 
@@ -60,6 +69,22 @@ async function handle(msg, sender) {
       core().check_origin(senderOrigin(sender), (await settings()).allowLoopbackHttp);
       return documentHash(msg, sender);
     }
+    case 'webeid':
+      if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
+      return webeid.handle(String(msg.request), senderOrigin(sender), sender);
+    case 'pli-start':
+    case 'pli-chunk':
+    case 'pli-open':
+    case 'pli-finish':
+    case 'pli-abort': {
+      if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
+      const origin = senderOrigin(sender);
+      core().check_origin(origin, (await settings()).allowLoopbackHttp);
+      return pli.fromPage(msg, origin, sender);
+    }
+    case 'pli-unwrap':
+      if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
+      return pli.fromExtensionPage(msg, sender);
     case 'status':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return status('any');
@@ -82,6 +107,8 @@ async function pageRequest(request, origin, sender) {
     }
     case 'signHash':
       return signHash(request, origin, sender);
+    case 'authenticate':
+      return { token: await authenticate({ origin, challengeNonce: request.challengeNonce, tabTitle: sender.tab?.title ?? '' }) };
     default:
       throw new ParapheError('INVALID_REQUEST', 'unknown request');
   }

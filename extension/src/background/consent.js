@@ -49,16 +49,21 @@ class Consent {
 /**
  * Shows the consent window and resolves with what `work(choice, pin)` returns once the person
  * confirmed and the work succeeded. Rejects with USER_CANCELLED, TIMEOUT, PIN_LOCKED or the
- * work's error. `view` is what the window displays (origin, items, certificate choices).
+ * work's error. `view` is what the window displays (origin, items, certificate choices;
+ * `kind`: `sign` (default), `authenticate` or `certificate`). `timeoutMs`: how long the
+ * window waits (default 5 minutes; Web eID pages choose their user-interaction timeout).
+ * `keepOpen` (opening a pli): the window stays open after the work, and `ask` resolves with
+ * `{result, window}`, `window` being {progress(done, total), finish(error|null), close()}.
  */
-export async function ask(view, work) {
+export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen = false } = {}) {
   const c = new Consent(view, work);
+  c.keepOpen = keepOpen;
   open.set(c.id, c);
   const release = native.hold();
   c.timer = setTimeout(() => {
     c.settle(new ParapheError('TIMEOUT', 'no answer in the consent window'));
     c.close();
-  }, CONSENT_TIMEOUT_MS);
+  }, timeoutMs);
   try {
     const win = await api.windows.create({
       url: api.runtime.getURL(`consent/consent.html#${c.id}`),
@@ -72,6 +77,23 @@ export async function ask(view, work) {
   } finally {
     release();
   }
+}
+
+/** A window left open after its work: progress, then success or failure (pli.js). */
+function windowHandle(c) {
+  const post = (m) => {
+    try {
+      c.port?.postMessage(m);
+    } catch { /* the person closed the window */ }
+  };
+  return {
+    progress: (done, total) => post({ type: 'progress', done, total }),
+    finish: (error) => {
+      post({ type: 'progress-end', error });
+      if (!error) setTimeout(() => c.close(), 1500);
+    },
+    close: () => c.close(),
+  };
 }
 
 export function onConnect(port) {
@@ -111,8 +133,8 @@ async function onWindowMessage(c, msg) {
       try {
         const result = await c.work(choice, choice.pinPad ? undefined : msg.pin);
         c.port?.postMessage({ type: 'done' });
-        c.settle(null, result);
-        c.close();
+        c.settle(null, c.keepOpen ? { result, window: windowHandle(c) } : result);
+        if (!c.keepOpen) c.close();
       } catch (e) {
         const err = ParapheError.from(e);
         // A wrong PIN is shown in the window and the person decides: never retried here.

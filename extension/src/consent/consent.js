@@ -2,6 +2,7 @@
 // person's answer; the PIN leaves this page once, in the `confirm` message, and is cleared
 // from the field right after.
 import { api, localize, t } from '../common/api.js';
+import { pliProgress } from './pli-progress.js';
 
 const $ = (id) => document.getElementById(id);
 const id = location.hash.slice(1);
@@ -23,13 +24,27 @@ port.onMessage.addListener((msg) => {
       showFailure(msg.error);
       break;
     case 'done':
-      finish(t('consentDone'));
+      finish(t(KINDS[view?.kind]?.done ?? 'consentDone'));
+      break;
+    case 'progress':
+    case 'progress-end':
+      pliProgress(msg);
       break;
     default:
       break;
   }
 });
 port.postMessage({ type: 'ready' });
+
+// Wording per kind of request; `sign` is the page's own (consent.html).
+const KINDS = {
+  authenticate: { title: 'consentLoginTitle', heading: 'consentLoginHeading', origin: 'consentLoginOriginLabel',
+    what: 'consentLoginWhat', button: 'consentLoginButton' },
+  certificate: { title: 'consentCertTitle', heading: 'consentCertHeading', origin: 'consentCertOriginLabel',
+    what: 'consentCertWhat', button: 'consentCertButton' },
+  decrypt: { title: 'pliConsentTitle', heading: 'pliConsentHeading', origin: 'pliConsentOriginLabel',
+    what: 'pliConsentWhat', button: 'pliConsentButton', done: 'pliUnwrapped' },
+};
 
 function render() {
   $('origin').textContent = view.origin;
@@ -49,6 +64,16 @@ function render() {
     const li = document.createElement('li');
     li.textContent = t('consentMore', n - 50);
     items.append(li);
+  }
+
+  const words = KINDS[view.kind];
+  if (words) {
+    document.title = t(words.title);
+    document.querySelector('h1').textContent = t(words.heading);
+    document.querySelector('.origin-box [data-i18n]').textContent = t(words.origin);
+    $('what-heading').textContent = t(words.what);
+    $('what-heading').className = 'what';
+    $('confirm').textContent = t(words.button);
   }
 
   const box = $('certificates');
@@ -90,9 +115,10 @@ function selected() {
 
 function updatePinRow() {
   const pinPad = !!selected()?.pinPad;
-  $('pin-row').hidden = pinPad;
-  $('pin').required = !pinPad;
-  $('pinpad').hidden = !pinPad;
+  const noPin = view.kind === 'certificate'; // sharing a certificate needs no login
+  $('pin-row').hidden = pinPad || noPin;
+  $('pin').required = !pinPad && !noPin;
+  $('pinpad').hidden = !pinPad || noPin;
 }
 
 function setBusy(busy) {

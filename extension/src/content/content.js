@@ -75,6 +75,7 @@
     if (event.source !== window) return;
     const data = event.data;
     if (!data || data.paraphe !== 'request') return;
+    if (data.request?.type === 'decrypt') return; // content/decrypt.js
     const { id } = data;
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return;
     let request;

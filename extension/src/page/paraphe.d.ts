@@ -8,6 +8,7 @@ export type Usage = 'signing' | 'authentication' | 'encryption';
 export type ErrorCode =
   | 'EXTENSION_UNAVAILABLE' | 'HOST_UNAVAILABLE' | 'HOST_INCOMPATIBLE' | 'USER_CANCELLED' | 'TIMEOUT'
   | 'PIN_LOCKED' | 'NO_CERTIFICATE' | 'ORIGIN_NOT_ALLOWED' | 'INVALID_REQUEST' | 'INTERNAL'
+  | 'PLI_MALFORMED' | 'PLI_TRUNCATED' | 'PLI_DECRYPTION_FAILED' | 'PLI_INTEGRITY_FAILURE'
   // passed through from the host (docs/PROTOCOL.md)
   | 'UNSUPPORTED_ALGORITHM' | 'DIGEST_LENGTH_MISMATCH' | 'CERTIFICATE_NOT_FOUND' | 'PRIVATE_KEY_NOT_FOUND'
   | 'TOKEN_NOT_PRESENT' | 'TOKEN_ERROR' | 'MODULE_UNAVAILABLE' | 'MECHANISM_NOT_SUPPORTED'
@@ -61,8 +62,59 @@ export interface SignResult {
   signatures: { digest: string; hashAlgorithm: HashAlgorithm; scheme: SignatureScheme; signature: string }[];
 }
 
+/** A Web eID `web-eid:1.0` authentication token (docs/PAGE-API.md, `authenticate`). */
+export interface AuthToken {
+  /** The authentication certificate, DER base64: not trusted until the server checks its chain. */
+  unverifiedCertificate: string;
+  /** JWS name: ES256, ES384, ES512 (EC keys), RS256 (RSA keys). */
+  algorithm: 'ES256' | 'ES384' | 'ES512' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512';
+  /** Base64 signature of H(H(origin) ‖ H(challengeNonce)); raw r‖s for ECDSA. */
+  signature: string;
+  format: 'web-eid:1.0' | string;
+  appVersion: string;
+}
+
 export function isAvailable(): Promise<boolean>;
 export function status(): Promise<Status>;
 export function listCertificates(options?: { usage?: Usage | 'any' }): Promise<Certificate[]>;
 export function signHash(args: ({ hash: string; hashAlgorithm?: HashAlgorithm; name?: string } | { hashes: Digest[] }) & SignOptions): Promise<SignResult>;
 export function signDocument(file: Blob, options?: { hashAlgorithm?: Exclude<HashAlgorithm, 'sha1'>; name?: string } & SignOptions): Promise<SignResult>;
+/** Bytes as given to signData: raw, or base64 text. */
+export type Bytes = Uint8Array | ArrayBuffer | string;
+/**
+ * Signs server-prepared bytes (iParapheur 5 / EU DSS `dataToSign`): hashed by the extension
+ * (SHA-256 by default), the digest signed by the card: SHA256withRSA, or SHA256withECDSA for EC
+ * keys (DER unless `ecdsaEncoding: 'raw'`). Several items: one consent, one PIN entry.
+ */
+export function signData(
+  data: Bytes | { data: Bytes; name?: string }[],
+  options?: { hashAlgorithm?: Exclude<HashAlgorithm, 'sha1'>; name?: string } & SignOptions,
+): Promise<SignResult>;
+/** Card login for this page's origin; `challengeNonce` comes from the server (base64, 44–128 characters). */
+export function authenticate(args: { challengeNonce: string }): Promise<AuthToken>;
+
+export interface DecryptResult {
+  /** The whole decrypted content; only given once decrypted and checked. */
+  plaintext: Blob;
+  /** The pli's name without `.p7m` (or `.p7e`, `.cms`, `.env`, `.enc`). */
+  name: string;
+  size: number;
+  /** The certificate whose key opened the pli. */
+  certificate: { fingerprint: string; certificate: string };
+  /** `aes-256-cbc`, `aes-128-gcm`, `des-ede3-cbc`… */
+  contentEncryption: string;
+  /** True for AES-GCM (AuthEnvelopedData): the content was authenticated. */
+  authenticated: boolean;
+}
+
+/**
+ * Opens a pli (CMS EnvelopedData / AuthEnvelopedData, DER or BER) addressed to a certificate
+ * on the card: consent and PIN in the Paraphe window, key unwrapped by the card, content
+ * decrypted by the extension. Errors include NO_CERTIFICATE, UNSUPPORTED_ALGORITHM,
+ * MECHANISM_NOT_SUPPORTED, PLI_MALFORMED, PLI_TRUNCATED, PLI_DECRYPTION_FAILED,
+ * PLI_INTEGRITY_FAILURE.
+ */
+export function decrypt(
+  file: Blob,
+  options?: { name?: string; onProgress?: (p: { done: number; total: number }) => void },
+): Promise<DecryptResult>;

@@ -41,18 +41,26 @@ function waitForExtension(timeoutMs) {
   });
 }
 
-async function send(request, timeoutMs = REQUEST_TIMEOUT_MS) {
+async function send(request, timeoutMs = REQUEST_TIMEOUT_MS, onProgress = null) {
   if (!(await waitForExtension(DETECT_TIMEOUT_MS))) {
     throw new ParapheError('EXTENSION_UNAVAILABLE', 'the Paraphe extension is not installed or not enabled on this page');
   }
   const id = `paraphe-${Date.now()}-${++counter}`;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const expire = () => {
       window.removeEventListener('message', onMessage);
       reject(new ParapheError('TIMEOUT', 'no answer from the extension'));
-    }, timeoutMs);
+    };
+    let timer = setTimeout(expire, timeoutMs);
     function onMessage(ev) {
       const m = ev.data;
+      if (onProgress && ev.source === window && m?.paraphe === 'progress' && m.id === id) {
+        // Long work (a large pli) is alive while it reports progress.
+        clearTimeout(timer);
+        timer = setTimeout(expire, timeoutMs);
+        onProgress({ done: m.done, total: m.total });
+        return;
+      }
       if (ev.source !== window || m?.paraphe !== 'response' || m.id !== id) return;
       clearTimeout(timer);
       window.removeEventListener('message', onMessage);
@@ -119,4 +127,59 @@ export function signDocument(file, args = {}) {
     ...(args.name ? { name: args.name } : {}),
     ...options(args),
   });
+}
+
+function toBase64(data) {
+  if (typeof data === 'string') return data; // already base64
+  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/**
+ * Signs bytes the server prepared (iParapheur 5 / EU DSS `dataToSign`): the extension hashes
+ * them (SHA-256 by default) and the card signs the digest, so the result is a SHA256withRSA
+ * (or, for EC keys, SHA256withECDSA, DER by default) signature of the bytes. `data` is a
+ * Uint8Array, an ArrayBuffer or base64 text, or an array of `{data, name}` signed under one
+ * consent and one PIN entry.
+ */
+export function signData(data, args = {}) {
+  const { hashAlgorithm, name } = args;
+  const wire = Array.isArray(data)
+    ? data.map((d) => ({ data: toBase64(d.data), ...(d.name ? { name: d.name } : {}) }))
+    : toBase64(data);
+  return send({
+    type: 'signData',
+    data: wire,
+    ...(hashAlgorithm ? { hashAlgorithm } : {}),
+    ...(name && !Array.isArray(data) ? { name } : {}),
+    ...options(args),
+  });
+}
+
+/**
+ * Logs in with the card: the person confirms "log in to <this site>" and types the PIN; the
+ * card's authentication key signs the server's challenge bound to this page's origin (as
+ * the browser reports it). Resolves with the `web-eid:1.0` token
+ * `{unverifiedCertificate, algorithm, signature, format, appVersion}` for the server to check
+ * (e.g. with paraphe-verifier or any Web eID validator).
+ */
+export async function authenticate({ challengeNonce }) {
+  const r = await send({ type: 'authenticate', challengeNonce });
+  return r.token;
+}
+
+/**
+ * Opens a pli (an encrypted bid: CMS EnvelopedData or AuthEnvelopedData, DER or BER)
+ * addressed to a certificate on the person's card. The extension reads the Blob in chunks,
+ * the person confirms in the Paraphe window and types the PIN, the card unwraps the key,
+ * and the extension decrypts the content. Resolves, only once all of it was decrypted and
+ * checked (padding, or the AES-GCM tag), with `{plaintext: Blob, name, size, certificate,
+ * contentEncryption, authenticated}`. `onProgress({done, total})` reports the bytes read.
+ * For very large plis (hundreds of MB), prefer the extension's « Ouvrir un pli » page,
+ * which saves to disk without holding the plaintext.
+ */
+export function decrypt(file, { name, onProgress } = {}) {
+  return send({ type: 'decrypt', file, ...(name ? { name } : {}) }, REQUEST_TIMEOUT_MS, onProgress ?? (() => {}));
 }

@@ -27,6 +27,7 @@ mod attributes;
 pub mod ber;
 pub(crate) mod certificate;
 pub(crate) mod der;
+pub mod envelope;
 mod signed_data;
 
 pub use der::DerError;

@@ -1,0 +1,210 @@
+// The LiberSign-compatible interface, background side (docs/LIBERSIGN.md): a thin adapter
+// over the same operations as the page API (list certificates, one consent, login, N × sign,
+// logout), with the formats LiberSign pages ask for built by the WASM core.
+//
+// - Which pages get `window.LiberSign`: the origins in the options and in policy
+//   (common/allowlist.js). This module registers content/libersign-page.js (MAIN world) and
+//   content/libersign-relay.js for exactly those, and again whenever a list changes.
+// - Each request arrives on a runtime port named "libersign" from the relay; the origin is
+//   the sender frame's, as the browser reports it, checked against the lists every time.
+//   The port carries `{progress}` messages, then one `{reply}`: LiberSign's answer fields
+//   (`result: "ok"` and `certs|sign|version|hash|libersign`, or `result: "error"`,
+//   `exception`, `code`).
+import { api, ParapheError, t } from '../common/api.js';
+import { libersignOrigins, LIBERSIGN_ORIGINS } from '../common/allowlist.js';
+import { core, ready } from './core.js';
+import * as consent from './consent.js';
+import * as native from './native.js';
+import { settings } from './settings.js';
+
+export const PORT_NAME = 'libersign';
+const VERSION = api.runtime.getManifest().version;
+const SCRIPTS = {
+  page: { id: 'libersign-page', js: ['content/libersign-page.js'], world: 'MAIN' },
+  relay: { id: 'libersign-relay', js: ['content/libersign-relay.js'] },
+};
+// Firefox match patterns cannot name a port: there the scripts go to every port of an
+// allowed host, and the background still answers only the exact origins listed.
+const PATTERNS_HAVE_PORTS = !api.runtime.getURL('').startsWith('moz-extension:');
+
+// ---- which pages get the interface ---------------------------------------------------------
+
+/** The origins the interface is on: listed, and passing the page API's own origin rule. */
+async function enabledOrigins() {
+  await ready;
+  const { allowLoopbackHttp } = await settings();
+  const { user, managed } = await libersignOrigins();
+  return [...new Set([...managed, ...user])].filter((origin) => {
+    try {
+      core().check_origin(origin, allowLoopbackHttp);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function matchPattern(origin) {
+  const url = new URL(origin);
+  return `${url.protocol}//${url.hostname}${PATTERNS_HAVE_PORTS && url.port ? `:${url.port}` : ''}/*`;
+}
+
+async function registerScripts() {
+  const matches = [...new Set((await enabledOrigins()).map(matchPattern))].sort();
+  const ids = Object.values(SCRIPTS).map((s) => s.id);
+  const registered = await api.scripting.getRegisteredContentScripts({ ids });
+  const current = (s) => [...(s?.matches ?? [])].sort().join(' ');
+  if (registered.length === ids.length && registered.every((s) => current(s) === matches.join(' '))) return;
+  if (registered.length > 0) await api.scripting.unregisterContentScripts({ ids: registered.map((s) => s.id) });
+  if (matches.length === 0) return;
+  await api.scripting.registerContentScripts(Object.values(SCRIPTS).map((s) => ({
+    ...s, matches, runAt: 'document_start', allFrames: true, persistAcrossSessions: true,
+  })));
+}
+
+let registering = Promise.resolve();
+/** Brings the registered scripts in line with the lists (one update at a time). */
+export function syncScripts() {
+  registering = registering.then(registerScripts).catch((e) => console.warn('LiberSign scripts:', e));
+  return registering;
+}
+
+api.storage.onChanged.addListener((changes, area) => {
+  if (LIBERSIGN_ORIGINS in changes || (area === 'local' && 'allowLoopbackHttp' in changes)) syncScripts();
+});
+// Every time the background starts: a policy may have changed while it was stopped.
+syncScripts();
+
+// ---- requests --------------------------------------------------------------------------------
+
+export function onConnect(port) {
+  let used = false;
+  port.onMessage.addListener((msg) => {
+    if (used) return; // one request per port
+    used = true;
+    const progress = (text) => {
+      try {
+        port.postMessage({ progress: text });
+      } catch { /* the page went away */ }
+    };
+    request(msg, port.sender, progress)
+      .then((fields) => ({ ...fields, result: 'ok' }), (e) => errorReply(ParapheError.from(e)))
+      .then((reply) => {
+        try {
+          port.postMessage({ reply });
+        } catch { /* the page went away */ }
+      });
+  });
+}
+
+function errorReply(err) {
+  // LiberSign wrappers show `exception` to the person.
+  const localized = api.i18n.getMessage(`error_${err.code}`);
+  return {
+    result: 'error',
+    code: err.code,
+    exception: localized || `${t('errorGeneric', err.code)} ${err.message}`,
+    message: err.message,
+  };
+}
+
+function senderOrigin(sender) {
+  if (sender?.origin && sender.origin !== 'null') return sender.origin;
+  try {
+    return new URL(sender?.url).origin;
+  } catch {
+    return 'null';
+  }
+}
+
+async function request(msg, sender, progress) {
+  if (!sender?.tab || !sender.url || sender.url.startsWith(api.runtime.getURL(''))) {
+    throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
+  }
+  const origin = senderOrigin(sender);
+  if (!(await enabledOrigins()).includes(origin)) {
+    throw new ParapheError('ORIGIN_NOT_ALLOWED', `${origin} is not allowed to use the LiberSign interface`);
+  }
+  switch (msg?.action) {
+    case 'ECHO':
+      await native.helloInfo(); // the native side answers, as LiberSign's echo showed
+      return { libersign: 'ECHO' };
+    case 'VERSION':
+      return { version: VERSION };
+    case 'FULLVERSION': {
+      const hello = await native.helloInfo().catch(() => null);
+      return { version: `Paraphe ${VERSION}${hello ? `, paraphe-host ${hello.version}` : ''}` };
+    }
+    case 'GETHASH':
+      // LiberSign hashed its own jar files for the update check; Paraphe has none to offer.
+      return { hash: null };
+    case 'LISTCERTS': {
+      const list = await native.call('list-certificates', {});
+      return { certs: JSON.parse(core().libersign_certificates(JSON.stringify(list), Date.now())) };
+    }
+    case 'SIGN':
+      return { sign: await sign(msg, origin, sender, progress) };
+    default:
+      throw new ParapheError('INVALID_REQUEST', 'unknown action');
+  }
+}
+
+function itemName(entry) {
+  if (entry.kind === 'pes') return t('libersignItemPes', entry.label ?? '');
+  return entry.label ? t('libersignItemCmsNamed', entry.label) : t('libersignItemCms');
+}
+
+/** One consent, one PIN, every digest of every `signatureInformations` entry, in order. */
+async function sign(msg, origin, sender, progress) {
+  const infos = msg.sign;
+  const plan = JSON.parse(core().libersign_plan(JSON.stringify(infos ?? null)));
+  const cert = msg.cert && typeof msg.cert === 'object' ? msg.cert.ID : msg.cert; // an ID, or a certificate object
+  const fingerprint = String(cert ?? '').toLowerCase();
+  const release = native.hold();
+  try {
+    const list = await native.call('list-certificates', {});
+    const choice = JSON.parse(core().certificate_choices(JSON.stringify(list), 'signing', Date.now()))
+      .find((c) => c.fingerprint === fingerprint);
+    if (!choice || choice.expired) {
+      throw new ParapheError('NO_CERTIFICATE', 'the chosen certificate is not on a connected token, or has expired');
+    }
+    const token = list.tokens.find((x) => x.id === choice.token);
+    const chosen = { ...choice, pinPad: !!token?.protectedAuthenticationPath, pinStatus: token?.pin ?? null };
+    // A page value the format refuses (a bad Id, a p7s for another document…) fails here,
+    // before any window opens.
+    for (const entry of plan) core().format_prepare(JSON.stringify(entry.job), chosen.certificate, Date.now());
+
+    progress(t('libersignProgressConsent'));
+    const view = {
+      origin,
+      tabTitle: sender.tab?.title ?? '',
+      items: plan.map((entry) => ({ hex: entry.hex, hashAlgorithm: entry.hashAlgorithm, name: itemName(entry) })),
+      choices: [chosen],
+    };
+    const signed = await consent.ask(view, (c, pin) => signPlan(c, pin, plan, progress));
+    progress(t('libersignProgressDone'));
+    const answer = infos.map(() => []);
+    plan.forEach((entry, i) => answer[entry.info].push(signed[i]));
+    return answer.map((parts) => parts.join(','));
+  } finally {
+    release();
+  }
+}
+
+/** After the PIN: login, then for each digest prepare (signing time = now), sign, finish. */
+async function signPlan(choice, pin, plan, progress) {
+  const login = await native.call('login', (id) => core().login_request(id, choice.fingerprint, pin));
+  try {
+    const out = [];
+    for (const [i, entry] of plan.entries()) {
+      progress(t('libersignProgressSigning', i + 1, plan.length));
+      const prepared = JSON.parse(core().format_prepare(JSON.stringify(entry.job), choice.certificate, Date.now()));
+      const result = await native.call('sign', (id) => core().sign_request(id, login.session, prepared.digest,
+        prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
+      out.push(core().format_finish(JSON.stringify(prepared.state), result.signature));
+    }
+    return out;
+  } finally {
+    native.call('logout', (id) => core().logout_request(id, login.session)).catch(() => {});
+  }
+}

@@ -1,0 +1,120 @@
+// Web eID compatibility, background side: the `web-eid:*` requests of web-eid.js 2.x pages
+// (relayed by content/webeid.js) answered with Paraphe's own operations. Mapping and
+// differences: docs/WEB-EID.md. Validation, error mapping and version strings are in the WASM
+// core (wasm/src/webeid.rs); this module only runs the operations.
+//
+//   web-eid:status                  → host hello                         → {library, extension, nativeApp}
+//   web-eid:authenticate            → authentication cert, consent + PIN → web-eid:1.0 token
+//   web-eid:get-signing-certificate → signing cert chosen in the consent window (no PIN)
+//   web-eid:sign                    → that very certificate, consent + PIN → {signature, signatureAlgorithm}
+//
+// The answer is always a complete response message (`<action>-success` or `-failure`): this
+// module never throws, so the content script decides nothing.
+import { api, ParapheError } from '../common/api.js';
+import { authenticate, validChoices } from './authenticate.js';
+import { core } from './core.js';
+import * as consent from './consent.js';
+import * as native from './native.js';
+import { settings } from './settings.js';
+
+const VERSION = api.runtime.getManifest().version;
+const ACTIONS = ['web-eid:status', 'web-eid:authenticate', 'web-eid:get-signing-certificate', 'web-eid:sign'];
+
+/** Serialized web-eid.js error (`{name, message, code, …}`) for whatever was thrown. */
+function serialized(e) {
+  if (typeof e === 'string') {
+    try {
+      const o = JSON.parse(e);
+      if (typeof o?.code === 'string' && o.code.startsWith('ERR_WEBEID_')) return o;
+    } catch { /* not one of ours */ }
+  }
+  const err = ParapheError.from(e);
+  return JSON.parse(core().webeid_error(err.code, err.message));
+}
+
+/**
+ * Answers one request. `text` is the page's message as JSON text; `origin` the sender frame's
+ * origin as the browser reported it.
+ */
+export async function handle(text, origin, sender) {
+  let action = 'web-eid:status';
+  try {
+    action = ACTIONS.find((a) => a === JSON.parse(text)?.action) ?? action;
+  } catch { /* validation below says why */ }
+  try {
+    const request = JSON.parse(core().webeid_validate(String(text), VERSION));
+    core().check_origin(origin, (await settings()).allowLoopbackHttp);
+    const result = await run(request, origin, sender);
+    return { action: `${action}-success`, ...result };
+  } catch (e) {
+    const error = serialized(e);
+    // As the Web eID extension does for status failures: which extension answered.
+    if (action === 'web-eid:status') error.extension = JSON.parse(core().webeid_versions('', VERSION, '')).extension;
+    return { action: `${action}-failure`, error };
+  }
+}
+
+async function run(request, origin, sender) {
+  const tabTitle = sender.tab?.title ?? '';
+  switch (request.action) {
+    case 'status': {
+      const hello = await native.helloInfo();
+      const { library, extension, nativeApp } = JSON.parse(core().webeid_versions(request.libraryVersion, VERSION, hello.version));
+      return { library, extension, nativeApp };
+    }
+    case 'authenticate': {
+      const token = await authenticate({ origin, challengeNonce: request.challengeNonce, tabTitle, timeoutMs: request.timeoutMs });
+      const { unverifiedCertificate, algorithm, signature, format, appVersion } = token;
+      return { unverifiedCertificate, algorithm, signature, format, appVersion };
+    }
+    case 'get-signing-certificate':
+      return signingCertificate(request, origin, tabTitle);
+    case 'sign':
+      return sign(request, origin, tabTitle);
+    default:
+      throw new ParapheError('INVALID_REQUEST', 'unknown action');
+  }
+}
+
+/** The person picks a signing (nonRepudiation) certificate; Web eID asks even for one. */
+async function signingCertificate(request, origin, tabTitle) {
+  const release = native.hold();
+  try {
+    const choices = await validChoices('signing');
+    if (choices.length === 0) throw new ParapheError('NO_CERTIFICATE', 'no valid signing certificate on a connected token');
+    const view = { kind: 'certificate', origin, tabTitle, items: [], choices };
+    return await consent.ask(view, async (choice) => ({
+      certificate: choice.certificate,
+      supportedSignatureAlgorithms: JSON.parse(core().webeid_signature_algorithms(choice.keyType)),
+    }), { timeoutMs: request.timeoutMs });
+  } finally {
+    release();
+  }
+}
+
+/** Signs the page's hash with the key of the very certificate it names (byte-identical). */
+async function sign(request, origin, tabTitle) {
+  const release = native.hold();
+  try {
+    const choices = (await validChoices('signing')).filter((c) => c.fingerprint === request.fingerprint);
+    if (choices.length === 0) {
+      throw new ParapheError('NO_CERTIFICATE', 'the certificate to sign with is not a valid signing certificate on a connected token');
+    }
+    const item = { hex: request.hex, hashAlgorithm: request.hashAlgorithm, name: '' };
+    const view = { kind: 'sign', origin, tabTitle, items: [item], choices };
+    return await consent.ask(view, async (choice, pin) => {
+      const signatureAlgorithm = JSON.parse(core().webeid_signature_algorithm(choice.keyType, request.hashAlgorithm));
+      const login = await native.call('login', (id) => core().login_request(id, choice.fingerprint, pin));
+      try {
+        // Default scheme for the key: PKCS#1 v1.5 for RSA, ECDSA raw r‖s for EC, as Web eID.
+        const result = await native.call('sign', (id) => core().sign_request(id, login.session, request.base64,
+          request.hashAlgorithm, '', choice.keyType, ''));
+        return { signature: result.signature, signatureAlgorithm };
+      } finally {
+        native.call('logout', (id) => core().logout_request(id, login.session)).catch(() => {});
+      }
+    }, { timeoutMs: request.timeoutMs });
+  } finally {
+    release();
+  }
+}

@@ -1,0 +1,107 @@
+// Opening a pli for a web page, content side (isolated world): the page API request
+// `{type: 'decrypt', file: Blob, name?}` (docs/PAGE-API.md). This script reads the Blob in
+// 512 KiB slices and relays them to the background (background/pli.js), where the WASM
+// core decrypts them with the key the card unwrapped; it never sees the key. Plaintext
+// comes back in pieces that are kept as Blob parts (the browser's blob storage, not this
+// script's heap) and the page receives one Blob only after the background checked the end
+// (padding, or the GCM tag): never partial plaintext as if it were complete. Progress is
+// posted to the page as {paraphe: 'progress', id, done, total}.
+(() => {
+  'use strict';
+  const api = globalThis.browser ?? globalThis.chrome;
+  const CHUNK_BYTES = 512 * 1024;
+  const MAX_ID_LENGTH = 128;
+  const KEYS = ['type', 'file', 'name'];
+
+  const toPage = (value) => (typeof cloneInto === 'function' ? cloneInto(value, window) : value);
+  const pageOrigin = () => (window.location.origin === 'null' ? '*' : window.location.origin);
+
+  async function background(message) {
+    let reply;
+    try {
+      reply = await api.runtime.sendMessage(message);
+    } catch (e) {
+      throw { code: 'EXTENSION_UNAVAILABLE', message: String(e?.message ?? e) };
+    }
+    if (!reply) throw { code: 'EXTENSION_UNAVAILABLE', message: 'no answer from the extension' };
+    if (reply.error) throw { code: String(reply.error.code), message: String(reply.error.message) };
+    return reply.result;
+  }
+
+  function base64(bytes) {
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }
+
+  function fromBase64(text) {
+    const s = atob(text);
+    const out = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+    return out;
+  }
+
+  /** `offre.pdf.p7m` → `offre.pdf`. */
+  const plainName = (name) => name.replace(/\.(p7m|p7e|cms|env|enc)$/i, '');
+
+  async function decrypt(request, id) {
+    if (Object.keys(request).some((k) => !KEYS.includes(k))) {
+      throw { code: 'INVALID_REQUEST', message: `decrypt takes ${KEYS.join(', ')}` };
+    }
+    const { file, name } = request;
+    if (!(file instanceof Blob)) throw { code: 'INVALID_REQUEST', message: 'file must be a File or Blob' };
+    if (name !== undefined && (typeof name !== 'string' || name.length > 200)) {
+      throw { code: 'INVALID_REQUEST', message: 'name must be a string of at most 200 characters' };
+    }
+    const displayName = name ?? file.name ?? '';
+    // Firefox: the page's Blob is seen through an Xray wrapper; a Blob of this script's own
+    // over the same data (no copy) keeps what it returns on this side.
+    const source = new Blob([file]);
+    const jobId = crypto.randomUUID();
+    await background({ kind: 'pli-start', jobId, name: displayName, size: source.size });
+    const parts = [];
+    let opened = null;
+    const progress = (done) => window.postMessage(toPage({ paraphe: 'progress', id, done, total: source.size }), pageOrigin());
+    try {
+      for (let offset = 0; offset < source.size; offset += CHUNK_BYTES) {
+        // structuredClone: in Firefox the buffer can belong to the page's compartment,
+        // where this script may not call methods on it; the clone is this script's own.
+        const chunk = new Uint8Array(structuredClone(await source.slice(offset, offset + CHUNK_BYTES).arrayBuffer()));
+        const r = await background({ kind: 'pli-chunk', jobId, data: base64(chunk) });
+        if (r.plaintext) parts.push(new Blob([fromBase64(r.plaintext)]));
+        progress(Math.min(source.size, offset + chunk.length));
+        // The header is known: ask for the key before sending more (consent, PIN, card).
+        if (r.headerReady && !opened) opened = await background({ kind: 'pli-open', jobId });
+      }
+      const f = await background({ kind: 'pli-finish', jobId });
+      if (f.plaintext) parts.push(new Blob([fromBase64(f.plaintext)]));
+      const plaintext = new Blob(parts, { type: 'application/octet-stream' });
+      return { plaintext, name: plainName(displayName), size: plaintext.size, ...opened };
+    } catch (e) {
+      background({ kind: 'pli-abort', jobId }).catch(() => {});
+      throw e;
+    }
+  }
+
+  window.addEventListener('message', (event) => {
+    if (event.source !== window) return;
+    const data = event.data;
+    if (!data || data.paraphe !== 'request' || data.request?.type !== 'decrypt') return;
+    const { id } = data;
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return;
+    const reply = (body) => window.postMessage(toPage({ paraphe: 'response', id, ...body }), pageOrigin());
+    let request;
+    try {
+      const raw = data.request;
+      // Plain data only (JSON round trip), except the Blob.
+      request = { ...JSON.parse(JSON.stringify({ ...raw, file: undefined })), file: raw.file };
+    } catch {
+      reply({ error: { code: 'INVALID_REQUEST', message: 'request must be plain data' } });
+      return;
+    }
+    decrypt(request, id).then(
+      (result) => reply({ result }),
+      (e) => reply({ error: e && typeof e.code === 'string' ? { ...e } : { code: 'INTERNAL', message: String(e?.message ?? e) } }),
+    );
+  });
+})();

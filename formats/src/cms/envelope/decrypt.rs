@@ -1,0 +1,198 @@
+//! Content decryption, chunk by chunk.
+//!
+//! CBC (AES, RFC 3565; 3DES, RFC 3370 §5.1) pads with PKCS#7 (RFC 5652 §6.3): the last
+//! block is only known to be the last at the end, so one block is always held back and
+//! unpadded in [`ContentDecryptor::finish`]. GCM (RFC 5084) streams through
+//! [`super::gcm`], its tag checked in `finish`.
+
+use super::gcm::GcmDecryptor;
+use super::{ContentEncryption, EnvelopeError, Trailer};
+use aes::cipher::inout::InOutBuf;
+use aes::cipher::{BlockDecryptMut, KeyIvInit};
+use aes::{Aes128, Aes192, Aes256};
+use std::fmt;
+
+enum Cbc {
+    Aes128(cbc::Decryptor<Aes128>),
+    Aes192(cbc::Decryptor<Aes192>),
+    Aes256(cbc::Decryptor<Aes256>),
+    Tdes(cbc::Decryptor<des::TdesEde3>),
+}
+
+/// Decrypts a whole number of blocks in place, carrying the chaining value over calls.
+fn blocks<C: BlockDecryptMut>(d: &mut C, data: &mut [u8]) {
+    let (blocks, _tail) = InOutBuf::from(data).into_chunks();
+    d.decrypt_blocks_inout_mut(blocks);
+}
+
+impl Cbc {
+    fn decrypt(&mut self, data: &mut [u8]) {
+        match self {
+            Self::Aes128(d) => blocks(d, data),
+            Self::Aes192(d) => blocks(d, data),
+            Self::Aes256(d) => blocks(d, data),
+            Self::Tdes(d) => blocks(d, data),
+        }
+    }
+}
+
+enum Mode {
+    Cbc {
+        cipher: Box<Cbc>,
+        block: usize,
+        /// Ciphertext not decrypted yet: 1 to `block` bytes once any arrived.
+        held: Vec<u8>,
+        seen: u64,
+    },
+    Gcm(Box<GcmDecryptor>),
+}
+
+/// Streaming decryption of the encrypted content with the unwrapped key.
+pub struct ContentDecryptor {
+    mode: Mode,
+}
+
+impl fmt::Debug for ContentDecryptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // No key material, not even its schedule.
+        let mode = match &self.mode {
+            Mode::Cbc { block, .. } => format!("CBC ({block}-byte blocks)"),
+            Mode::Gcm(_) => "GCM".to_owned(),
+        };
+        f.debug_struct("ContentDecryptor").field("mode", &mode).finish_non_exhaustive()
+    }
+}
+
+impl ContentDecryptor {
+    /// `key` is the content-encryption key the card unwrapped; its length must be the
+    /// algorithm's.
+    pub fn new(algorithm: &ContentEncryption, key: &[u8]) -> Result<Self, EnvelopeError> {
+        let expected = algorithm.key_len();
+        if key.len() != expected {
+            return Err(EnvelopeError::KeyLength { expected, actual: key.len() });
+        }
+        let bad = |_| EnvelopeError::KeyLength { expected, actual: key.len() };
+        let mode = match algorithm {
+            ContentEncryption::AesCbc { key_len, iv } => {
+                let cipher = match key_len {
+                    16 => Cbc::Aes128(cbc::Decryptor::new_from_slices(key, iv).map_err(bad)?),
+                    24 => Cbc::Aes192(cbc::Decryptor::new_from_slices(key, iv).map_err(bad)?),
+                    _ => Cbc::Aes256(cbc::Decryptor::new_from_slices(key, iv).map_err(bad)?),
+                };
+                Mode::Cbc { cipher: Box::new(cipher), block: 16, held: Vec::with_capacity(16), seen: 0 }
+            }
+            ContentEncryption::DesEde3Cbc { iv } => Mode::Cbc {
+                cipher: Box::new(Cbc::Tdes(cbc::Decryptor::new_from_slices(key, iv).map_err(bad)?)),
+                block: 8,
+                held: Vec::with_capacity(8),
+                seen: 0,
+            },
+            ContentEncryption::AesGcm { nonce, icv_len, .. } => {
+                Mode::Gcm(Box::new(GcmDecryptor::new(key, nonce, *icv_len)?))
+            }
+        };
+        Ok(Self { mode })
+    }
+
+    /// Decrypts the next ciphertext bytes (any length) and appends the plaintext that is
+    /// ready to `out`. Nothing appended is final before [`Self::finish`] returned `Ok`.
+    pub fn update(&mut self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<(), EnvelopeError> {
+        match &mut self.mode {
+            Mode::Gcm(g) => g.update(ciphertext, out),
+            Mode::Cbc { cipher, block, held, seen } => {
+                if ciphertext.is_empty() {
+                    return Ok(());
+                }
+                *seen += ciphertext.len() as u64;
+                let start = out.len();
+                out.extend_from_slice(held);
+                out.extend_from_slice(ciphertext);
+                // Keep the last 1..=block bytes: the final block carries the padding.
+                let total = out.len() - start;
+                let ready = (total - 1) / *block * *block;
+                held.clear();
+                held.extend_from_slice(&out[start + ready..]);
+                out.truncate(start + ready);
+                cipher.decrypt(&mut out[start..]);
+                Ok(())
+            }
+        }
+    }
+
+    /// End of the content: unpads (CBC) or checks the tag over the trailer's AAD (GCM), and
+    /// appends the last plaintext. Only `Ok` makes the plaintext complete and genuine.
+    pub fn finish(self, trailer: &Trailer, out: &mut Vec<u8>) -> Result<(), EnvelopeError> {
+        match self.mode {
+            Mode::Gcm(g) => {
+                let mac = trailer.mac.as_deref().ok_or(EnvelopeError::Malformed("the AuthEnvelopedData has no MAC"))?;
+                g.finish(&trailer.aad, mac)
+            }
+            Mode::Cbc { mut cipher, block, mut held, seen } => {
+                if seen == 0 || held.len() != block {
+                    return Err(EnvelopeError::Padding);
+                }
+                cipher.decrypt(&mut held);
+                let pad = usize::from(held[block - 1]);
+                if pad == 0 || pad > block || held[block - pad..].iter().any(|b| usize::from(*b) != pad) {
+                    return Err(EnvelopeError::Padding);
+                }
+                out.extend_from_slice(&held[..block - pad]);
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use aes::cipher::block_padding::Pkcs7;
+    use aes::cipher::BlockEncryptMut;
+
+    fn cbc_encrypt(key: &[u8], iv: &[u8; 16], plaintext: &[u8]) -> Vec<u8> {
+        let mut buf = plaintext.to_vec();
+        buf.resize(plaintext.len() / 16 * 16 + 16, 0);
+        let enc = cbc::Encryptor::<Aes192>::new_from_slices(key, iv).unwrap();
+        enc.encrypt_padded_mut::<Pkcs7>(&mut buf, plaintext.len()).unwrap().to_vec()
+    }
+
+    #[test]
+    fn cbc_in_any_chunks() {
+        let key = [3u8; 24];
+        let iv = [9u8; 16];
+        let alg = ContentEncryption::AesCbc { key_len: 24, iv };
+        for len in [0usize, 1, 15, 16, 17, 31, 32, 33, 1000] {
+            let plaintext: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let ciphertext = cbc_encrypt(&key, &iv, &plaintext);
+            for chunk in [1, 3, 16, 17, 64, 5000] {
+                let mut d = ContentDecryptor::new(&alg, &key).unwrap();
+                let mut out = Vec::new();
+                for c in ciphertext.chunks(chunk) {
+                    d.update(c, &mut out).unwrap();
+                    assert!(out.len() < ciphertext.len(), "the last block is held back");
+                }
+                d.finish(&Trailer::default(), &mut out).unwrap();
+                assert_eq!(out, plaintext, "len {len}, chunk {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn cbc_errors() {
+        let key = [3u8; 24];
+        let iv = [9u8; 16];
+        let alg = ContentEncryption::AesCbc { key_len: 24, iv };
+        let ciphertext = cbc_encrypt(&key, &iv, b"bonjour");
+        // Not a whole block, no block at all, a wrong key.
+        for (ct, k) in [(&ciphertext[..15], key), (&ciphertext[..0], key), (&ciphertext[..], [4u8; 24])] {
+            let mut d = ContentDecryptor::new(&alg, &k).unwrap();
+            d.update(ct, &mut Vec::new()).unwrap();
+            assert_eq!(d.finish(&Trailer::default(), &mut Vec::new()), Err(EnvelopeError::Padding));
+        }
+        assert_eq!(
+            ContentDecryptor::new(&alg, &[0; 16]).map(|_| ()),
+            Err(EnvelopeError::KeyLength { expected: 24, actual: 16 })
+        );
+    }
+}

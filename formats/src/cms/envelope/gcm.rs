@@ -1,0 +1,344 @@
+//! AES-GCM decryption that streams (NIST SP 800-38D §7.2), from CTR and GHASH.
+//!
+//! `aes-gcm` wants the whole ciphertext at once; a pli can be a gigabyte. GCM is CTR
+//! encryption (`inc32` counter from J0) plus a GHASH over `A ‖ C ‖ len(A) ‖ len(C)`, so the
+//! ciphertext can be hashed and decrypted as it arrives and the tag checked at the end.
+//!
+//! One twist: in AuthEnvelopedData the additional authenticated data (the `authAttrs`) comes
+//! *after* the content (RFC 5083 §2.1), while GHASH takes it first. GHASH is a polynomial in
+//! H, so with `a` AAD blocks and `c` ciphertext blocks:
+//!
+//! ```text
+//! GHASH(A ‖ C ‖ L) = GHASH(A) · H^(c+1)  ⊕  GHASH(C ‖ L)
+//! ```
+//!
+//! The ciphertext is hashed as it streams; the AAD term is added at the end.
+
+use super::EnvelopeError;
+use aes::cipher::consts::U16;
+use aes::cipher::generic_array::GenericArray;
+use aes::cipher::{BlockCipher, BlockEncrypt, BlockEncryptMut, BlockSizeUser, KeyInit, KeyIvInit, StreamCipher};
+use aes::{Aes128, Aes192, Aes256};
+use ghash::universal_hash::UniversalHash;
+use ghash::GHash;
+
+type Block = [u8; 16];
+
+/// GCM's limit on the plaintext: 2^39 − 256 bits (SP 800-38D §5.2.1.1).
+const MAX_CIPHERTEXT: u64 = (1 << 36) - 32;
+
+enum Ctr {
+    Aes128(ctr::Ctr32BE<Aes128>),
+    Aes192(ctr::Ctr32BE<Aes192>),
+    Aes256(ctr::Ctr32BE<Aes256>),
+}
+
+impl Ctr {
+    fn apply(&mut self, data: &mut [u8]) {
+        match self {
+            Self::Aes128(c) => c.apply_keystream(data),
+            Self::Aes192(c) => c.apply_keystream(data),
+            Self::Aes256(c) => c.apply_keystream(data),
+        }
+    }
+}
+
+pub(super) struct GcmDecryptor {
+    ctr: Ctr,
+    ghash: GHash,
+    h: Block,
+    /// E_K(J0), XORed into the GHASH output to make the tag.
+    tag_mask: Block,
+    partial: Block,
+    partial_len: usize,
+    ciphertext_len: u64,
+    icv_len: usize,
+}
+
+/// H, E_K(J0) and the CTR keystream starting at inc32(J0).
+fn init<C>(key: &[u8], nonce: &[u8]) -> Result<(Block, Block, ctr::Ctr32BE<C>), EnvelopeError>
+where
+    C: KeyInit + BlockCipher + BlockEncrypt + BlockEncryptMut + BlockSizeUser<BlockSize = U16>,
+    ctr::Ctr32BE<C>: KeyIvInit,
+{
+    let bad_key = |_| EnvelopeError::State("bad AES key length");
+    let cipher = C::new_from_slice(key).map_err(bad_key)?;
+    let mut h = GenericArray::default();
+    cipher.encrypt_block(&mut h);
+    let h: Block = h.into();
+    let j0: Block = if nonce.len() == 12 {
+        let mut j0 = [0u8; 16];
+        j0[..12].copy_from_slice(nonce);
+        j0[15] = 1;
+        j0
+    } else {
+        // J0 = GHASH(IV ‖ 0^(s+64) ‖ [len(IV)]_64) (SP 800-38D §7.2 step 2).
+        let mut g = GHash::new(&h.into());
+        g.update_padded(nonce);
+        g.update_padded(&lengths(0, nonce.len() as u64));
+        g.finalize().into()
+    };
+    let mut mask = GenericArray::from(j0);
+    cipher.encrypt_block(&mut mask);
+    let mut counter = j0;
+    let low = u32::from_be_bytes([counter[12], counter[13], counter[14], counter[15]]).wrapping_add(1);
+    counter[12..].copy_from_slice(&low.to_be_bytes());
+    let ctr =
+        ctr::Ctr32BE::<C>::new_from_slices(key, &counter).map_err(|_| EnvelopeError::State("bad AES key length"))?;
+    Ok((h, mask.into(), ctr))
+}
+
+/// `[len(A)]_64 ‖ [len(C)]_64` in bits.
+fn lengths(aad_bytes: u64, ciphertext_bytes: u64) -> Block {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&(aad_bytes.wrapping_mul(8)).to_be_bytes());
+    b[8..].copy_from_slice(&(ciphertext_bytes.wrapping_mul(8)).to_be_bytes());
+    b
+}
+
+/// `a · b` in GCM's field: GHASH keyed with `b` over the single block `a`.
+fn mul(a: &Block, b: &Block) -> Block {
+    let mut g = GHash::new(&(*b).into());
+    g.update_padded(a);
+    g.finalize().into()
+}
+
+/// `h^e` for `e ≥ 1`, square and multiply.
+fn pow(h: &Block, e: u64) -> Block {
+    let mut result = *h;
+    for bit in (0..63 - e.leading_zeros()).rev() {
+        result = mul(&result, &result);
+        if e >> bit & 1 == 1 {
+            result = mul(&result, h);
+        }
+    }
+    result
+}
+
+fn xor(a: &mut Block, b: &Block) {
+    a.iter_mut().zip(b).for_each(|(x, y)| *x ^= y);
+}
+
+impl GcmDecryptor {
+    /// `key` of 16, 24 or 32 bytes; `nonce` of any length (12 is the norm); a tag of
+    /// `icv_len` bytes (12 to 16).
+    pub fn new(key: &[u8], nonce: &[u8], icv_len: usize) -> Result<Self, EnvelopeError> {
+        if nonce.is_empty() || !(12..=16).contains(&icv_len) {
+            return Err(EnvelopeError::Malformed("bad GCM parameters"));
+        }
+        let (h, tag_mask, ctr) = match key.len() {
+            16 => init::<Aes128>(key, nonce).map(|(h, m, c)| (h, m, Ctr::Aes128(c)))?,
+            24 => init::<Aes192>(key, nonce).map(|(h, m, c)| (h, m, Ctr::Aes192(c)))?,
+            32 => init::<Aes256>(key, nonce).map(|(h, m, c)| (h, m, Ctr::Aes256(c)))?,
+            _ => return Err(EnvelopeError::State("bad AES key length")),
+        };
+        Ok(Self {
+            ctr,
+            ghash: GHash::new(&h.into()),
+            h,
+            tag_mask,
+            partial: [0; 16],
+            partial_len: 0,
+            ciphertext_len: 0,
+            icv_len,
+        })
+    }
+
+    /// Hashes `ciphertext` and appends its decryption to `out`. The plaintext is
+    /// provisional until [`Self::finish`] returned `Ok`.
+    pub fn update(&mut self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<(), EnvelopeError> {
+        self.ciphertext_len += ciphertext.len() as u64;
+        if self.ciphertext_len > MAX_CIPHERTEXT {
+            return Err(EnvelopeError::Malformed("more ciphertext than GCM allows"));
+        }
+        let mut input = ciphertext;
+        if self.partial_len > 0 {
+            let n = (16 - self.partial_len).min(input.len());
+            self.partial[self.partial_len..self.partial_len + n].copy_from_slice(&input[..n]);
+            self.partial_len += n;
+            input = &input[n..];
+            if self.partial_len == 16 {
+                self.ghash.update_padded(&self.partial);
+                self.partial_len = 0;
+            }
+        }
+        let whole = input.len() / 16 * 16;
+        // A whole number of blocks: update_padded adds no padding.
+        self.ghash.update_padded(&input[..whole]);
+        let rest = &input[whole..];
+        self.partial[..rest.len()].copy_from_slice(rest);
+        self.partial_len += rest.len();
+
+        let start = out.len();
+        out.extend_from_slice(ciphertext);
+        self.ctr.apply(&mut out[start..]);
+        Ok(())
+    }
+
+    /// Checks the tag over `aad` (which the encoding placed after the content) and the
+    /// ciphertext seen; `mac` must be the `icv_len`-byte tag.
+    pub fn finish(self, aad: &[u8], mac: &[u8]) -> Result<(), EnvelopeError> {
+        let mut ghash = self.ghash;
+        if self.partial_len > 0 {
+            ghash.update_padded(&self.partial[..self.partial_len]);
+        }
+        ghash.update_padded(&lengths(aad.len() as u64, self.ciphertext_len));
+        let mut s: Block = ghash.finalize().into();
+        if !aad.is_empty() {
+            let mut g = GHash::new(&self.h.into());
+            g.update_padded(aad);
+            let ghash_aad: Block = g.finalize().into();
+            let blocks = self.ciphertext_len.div_ceil(16);
+            xor(&mut s, &mul(&ghash_aad, &pow(&self.h, blocks + 1)));
+        }
+        xor(&mut s, &self.tag_mask);
+        if mac.len() != self.icv_len {
+            return Err(EnvelopeError::TagMismatch);
+        }
+        // Constant time: the comparison does not stop at the first difference.
+        let diff = s[..self.icv_len].iter().zip(mac).fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        if diff == 0 {
+            Ok(())
+        } else {
+            Err(EnvelopeError::TagMismatch)
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use aes_gcm::aead::{Aead, Payload};
+    use aes_gcm::aes::cipher::consts::{U12, U13, U14, U15, U16 as N16, U8};
+    use aes_gcm::{AesGcm, KeyInit};
+
+    /// xorshift64: deterministic random inputs.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn bytes(&mut self, n: usize) -> Vec<u8> {
+            (0..n).map(|_| self.next() as u8).collect()
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// Encrypts with aes-gcm (one shot), returns (ciphertext, tag).
+    fn seal(key: &[u8], nonce: &[u8], aad: &[u8], plaintext: &[u8], tag_len: usize) -> (Vec<u8>, Vec<u8>) {
+        let payload = Payload { msg: plaintext, aad };
+        macro_rules! go {
+            ($aes:ty, $n:ty, $t:ty) => {
+                AesGcm::<$aes, $n, $t>::new_from_slice(key).unwrap().encrypt(nonce.into(), payload).unwrap()
+            };
+        }
+        macro_rules! by_tag {
+            ($aes:ty, $n:ty) => {
+                match tag_len {
+                    12 => go!($aes, $n, U12),
+                    13 => go!($aes, $n, U13),
+                    14 => go!($aes, $n, U14),
+                    15 => go!($aes, $n, U15),
+                    _ => go!($aes, $n, N16),
+                }
+            };
+        }
+        macro_rules! by_nonce {
+            ($aes:ty) => {
+                match nonce.len() {
+                    8 => by_tag!($aes, U8),
+                    16 => by_tag!($aes, N16),
+                    _ => by_tag!($aes, U12),
+                }
+            };
+        }
+        let mut sealed = match key.len() {
+            16 => by_nonce!(Aes128),
+            24 => by_nonce!(Aes192),
+            _ => by_nonce!(Aes256),
+        };
+        let tag = sealed.split_off(sealed.len() - tag_len);
+        (sealed, tag)
+    }
+
+    #[test]
+    fn streams_like_aes_gcm_on_random_inputs() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for round in 0..300 {
+            let key = rng.bytes([16, 24, 32][round % 3]);
+            let nonce_len = [12, 12, 8, 16][rng.below(4)];
+            let nonce = rng.bytes(nonce_len);
+            let aad_len = if rng.below(3) == 0 { 0 } else { rng.below(100) };
+            let aad = rng.bytes(aad_len);
+            let len = if round < 20 { round } else { rng.below(5000) };
+            let plaintext = rng.bytes(len);
+            let tag_len = 12 + rng.below(5);
+            let (ciphertext, tag) = seal(&key, &nonce, &aad, &plaintext, tag_len);
+
+            let mut d = GcmDecryptor::new(&key, &nonce, tag_len).unwrap();
+            let mut out = Vec::new();
+            let mut rest = &ciphertext[..];
+            while !rest.is_empty() {
+                let n = (1 + rng.below(70)).min(rest.len());
+                d.update(&rest[..n], &mut out).unwrap();
+                rest = &rest[n..];
+            }
+            assert_eq!(out, plaintext, "round {round}");
+            d.finish(&aad, &tag).unwrap_or_else(|e| panic!("round {round}: {e}"));
+
+            // Any flipped bit in the ciphertext, the AAD or the tag fails.
+            let mut bad_tag = tag.clone();
+            bad_tag[rng.below(tag_len)] ^= 1 << rng.below(8);
+            let mut d = GcmDecryptor::new(&key, &nonce, tag_len).unwrap();
+            d.update(&ciphertext, &mut Vec::new()).unwrap();
+            assert_eq!(d.finish(&aad, &bad_tag), Err(EnvelopeError::TagMismatch));
+            if !ciphertext.is_empty() {
+                let mut bad = ciphertext.clone();
+                let at = rng.below(bad.len());
+                bad[at] ^= 0x80;
+                let mut d = GcmDecryptor::new(&key, &nonce, tag_len).unwrap();
+                d.update(&bad, &mut Vec::new()).unwrap();
+                assert_eq!(d.finish(&aad, &tag), Err(EnvelopeError::TagMismatch));
+            }
+            if !aad.is_empty() {
+                let mut d = GcmDecryptor::new(&key, &nonce, tag_len).unwrap();
+                d.update(&ciphertext, &mut Vec::new()).unwrap();
+                assert_eq!(d.finish(&aad[1..], &tag), Err(EnvelopeError::TagMismatch));
+            }
+        }
+    }
+
+    #[test]
+    fn nist_test_case_4() {
+        // SP 800-38D test vectors (gcm-revised-spec), test case 4: AES-128, 60-byte
+        // plaintext, 20-byte AAD.
+        let hex = |s: &str| hex::decode(s).unwrap();
+        let key = hex("feffe9928665731c6d6a8f9467308308");
+        let iv = hex("cafebabefacedbaddecaf888");
+        let aad = hex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
+        let ct = hex("42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091");
+        let tag = hex("5bc94fbc3221a5db94fae95ae7121a47");
+        let pt = hex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39");
+        let mut d = GcmDecryptor::new(&key, &iv, 16).unwrap();
+        let mut out = Vec::new();
+        d.update(&ct, &mut out).unwrap();
+        assert_eq!(out, pt);
+        d.finish(&aad, &tag).unwrap();
+    }
+
+    #[test]
+    fn powers() {
+        let h = [0x42u8; 16];
+        let mut expected = h;
+        for e in 1..40u64 {
+            assert_eq!(pow(&h, e), expected, "h^{e}");
+            expected = mul(&expected, &h);
+        }
+    }
+}

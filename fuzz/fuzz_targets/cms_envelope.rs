@@ -1,0 +1,12 @@
+//! A pli: `paraphe_formats::cms::envelope` (streaming parse and decryption, DER and BER).
+//! See fuzz/README.md; the entry point and its invariants are in `src/lib.rs`.
+#![cfg_attr(fuzzing, no_main)]
+
+#[cfg(fuzzing)]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| paraphe_fuzz::cms_envelope(data));
+
+/// Built without `cargo fuzz`: replays the files (or directories) given as arguments.
+#[cfg(not(fuzzing))]
+fn main() {
+    paraphe_fuzz::replay(paraphe_fuzz::cms_envelope);
+}

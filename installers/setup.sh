@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Tools the installers and their tests need (Debian 12). Idempotent; each step is skipped
+# when its result is already there. Called by scripts/setup.sh; safe to run alone.
+#   apt: lintian (checks the .deb), rpmlint + rpm (check the .rpm), shellcheck, libxml2-utils
+#        (xmllint for the WiX source), dpkg-dev (dpkg-shlibdeps: the .deb's Depends), zip, jq
+#   cargo: cargo-deb, cargo-generate-rpm (a few minutes each, once)
+set -euo pipefail
+log() { printf '[installers/setup] %s\n' "$*" >&2; }
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+pkgs=(lintian rpmlint rpm dpkg-dev shellcheck libxml2-utils zip jq)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  log "apt: all packages present"
+fi
+
+# Versions pinned so that a release is reproducible; bump deliberately.
+CARGO_DEB_VERSION=${CARGO_DEB_VERSION:-3.8.0}
+CARGO_GENERATE_RPM_VERSION=${CARGO_GENERATE_RPM_VERSION:-0.21.1}
+have() { cargo "$1" --version 2>/dev/null | grep -q "$2"; }
+if ! have deb "$CARGO_DEB_VERSION"; then
+  log "cargo: installing cargo-deb $CARGO_DEB_VERSION (a few minutes, once)"
+  cargo install -q --locked cargo-deb --version "$CARGO_DEB_VERSION"
+fi
+if ! have generate-rpm "$CARGO_GENERATE_RPM_VERSION"; then
+  log "cargo: installing cargo-generate-rpm $CARGO_GENERATE_RPM_VERSION (a few minutes, once)"
+  cargo install -q --locked cargo-generate-rpm --version "$CARGO_GENERATE_RPM_VERSION"
+fi
+log "done"

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Benchmark of pli decryption (issue 5): throughput and peak memory of the streaming
+# decryption, natively (formats example open_pli: the code the WASM core runs) and in the
+# browser (the extension's « Ouvrir un pli » page, real host and SoftHSM), against
+# `openssl cms -decrypt` on the same file. A benchmark, not a CI test.
+#   scripts/bench-decrypt.sh [SIZE_MB ...]          default: 100
+#   PARAPHE_BENCH_BROWSERS="chromium firefox"       browsers for the in-browser run ("" = none)
+#   PARAPHE_EXTENSION_DIST=DIR                      extension build to load (tests/browser/lib.js)
+# Needs: cargo build --release -p paraphe-formats --example open_pli; cargo build -p
+# paraphe-host; scripts/build-extension.sh. Writes into target/bench-decrypt (2 × SIZE per size).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+work=$root/target/bench-decrypt
+rm -rf "$work"
+mkdir -p "$work"
+tests/kit/make-token.sh "$work/kit" >/dev/null
+cert=$work/kit/pki/03.crt
+key=$work/kit/pki/03.key
+open_pli=$root/target/release/examples/open_pli
+[ -x "$open_pli" ] || { echo "build it first: cargo build --release -p paraphe-formats --example open_pli" >&2; exit 1; }
+browsers=${PARAPHE_BENCH_BROWSERS-chromium}
+
+# "<seconds> <max RSS MiB>" of a command, from GNU time; its stdout goes to $2.
+measure() {
+  local out=$1
+  shift
+  /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$out"
+  awk '{printf "%s %.0f\n", $1, $2 / 1024}' "$work/time"
+}
+
+row() { printf '| %s | %s | %s | %s s | %s MB/s | %s MiB |\n' "$@"; }
+
+echo "| size | cipher | implementation | time | throughput | peak RSS |"
+echo "|---|---|---|---|---|---|"
+for size in "${@:-100}"; do
+  doc=$work/doc-$size.bin
+  head -c "$((size * 1024 * 1024))" /dev/urandom >"$doc"
+  want=$(sha256sum "$doc" | cut -d' ' -f1)
+  for cipher in aes-256-gcm aes256; do
+    [ "$size" -gt 200 ] && [ "$cipher" = aes256 ] && continue # 1 GB: GCM only
+    pli=$work/pli-$size-$cipher.p7m
+    # -stream: BER with indefinite lengths, as large plis usually are.
+    openssl cms -encrypt -binary -stream "-$cipher" -outform DER -in "$doc" -out "$pli" -recip "$cert"
+    bytes=$(stat -c %s "$pli")
+    mb=$((bytes / 1000000))
+
+    "$open_pli" "$pli" --wrapped-key "$work/wrapped" >/dev/null
+    cek=$(openssl pkeyutl -decrypt -inkey "$key" -in "$work/wrapped" | od -An -tx1 | tr -d ' \n')
+    read -r secs rss < <(measure "$work/out" "$open_pli" "$pli" --key "$cek" --out -)
+    [ "$(sha256sum <"$work/out" | cut -d' ' -f1)" = "$want" ] || { echo "open_pli: wrong plaintext" >&2; exit 1; }
+    row "$size MiB" "$cipher" "paraphe (native, streaming)" "$secs" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss"
+    read -r secs rss < <(measure "$work/out" openssl cms -decrypt -binary -inform DER -in "$pli" -inkey "$key" -recip "$cert")
+    [ "$(sha256sum <"$work/out" | cut -d' ' -f1)" = "$want" ] || { echo "openssl: wrong plaintext" >&2; exit 1; }
+    row "$size MiB" "$cipher" "openssl cms -decrypt" "$secs" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss"
+    rm -f "$work/out"
+    for b in $browsers; do
+      node tests/browser/bench-decrypt.mjs "$b" "$work/kit" "$pli" "$want" "$size MiB" "$cipher"
+    done
+    rm -f "$pli"
+  done
+  rm -f "$doc"
+done

@@ -1,0 +1,198 @@
+// Opening plis end to end, in each browser asked for (run.sh): plis made by
+// `openssl cms -encrypt` for the demo token's encryption certificate (03) go through the
+// page API (`paraphe.decrypt`) and the « Ouvrir un pli » extension page; the WASM core
+// parses and decrypts them, the real host has SoftHSM unwrap the key. The plaintext is
+// compared with the original byte for byte. Also: OAEP-SHA256 (SoftHSM cannot: a clear
+// MECHANISM_NOT_SUPPORTED), a tampered GCM pli (integrity failure, no plaintext), and a
+// pli for somebody else (NO_CERTIFICATE before any window).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as driver from './driver.js';
+import * as lib from './lib.js';
+
+const T = { timeout: 60_000 };
+const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07'; // driver.js
+
+/** `openssl cms -encrypt` of `doc` for 03 (or `recipient`); `ber`: -stream (indefinite lengths). */
+function makePli(world, doc, { cipher, ber = false, oaep = null, recipient = null, name }) {
+  const out = path.join(world.dir, name);
+  const args = ['cms', '-encrypt', '-binary', `-${cipher}`, '-outform', 'DER', '-in', doc, '-out', out];
+  if (ber) args.push('-stream');
+  args.push('-recip', recipient ?? path.join(world.kit, 'pki', '03.crt'));
+  if (oaep) args.push('-keyopt', 'rsa_padding_mode:oaep', '-keyopt', `rsa_oaep_md:${oaep}`);
+  execFileSync('openssl', args);
+  return { file: out, name, bytes: fs.readFileSync(out) };
+}
+
+/** Calls paraphe.decrypt on `pli` in the page; resolves to {result: {base64, …}} or {error}. */
+function decryptInPage(page, pli) {
+  return page.evaluate(async ([b64, name]) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    let progress = 0;
+    try {
+      const r = await window.paraphe.decrypt(new Blob([bytes]), { name, onProgress: () => { progress += 1; } });
+      const plain = new Uint8Array(await r.plaintext.arrayBuffer());
+      let s = '';
+      for (let i = 0; i < plain.length; i += 0x8000) s += String.fromCharCode.apply(null, plain.subarray(i, i + 0x8000));
+      return { result: { base64: btoa(s), name: r.name, size: r.size, isBlob: r.plaintext instanceof Blob,
+        fingerprint: r.certificate.fingerprint, contentEncryption: r.contentEncryption, progress } };
+    } catch (e) {
+      return { error: { code: e.code, message: e.message } };
+    }
+  }, [pli.bytes.toString('base64'), pli.name]);
+}
+
+/** The extension page opened by the OAEP-SHA256 test's consent window (Firefox). */
+async function firefoxPage(browser, url) {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    for (const p of await browser.rawPages()) {
+      if ((await p.evaluate(() => location.href).catch(() => '')) === url) return browser.wrap(p);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${url} did not open`);
+}
+
+for (const kind of driver.browsers()) {
+  describe(`decrypt (${kind})`, () => {
+    let world;
+    let server;
+    let browser;
+    let doc;
+    let plain;
+
+    before(async () => {
+      lib.checkPrerequisites();
+      world = lib.makeWorld(`decrypt-${kind}`);
+      server = await lib.startServer(world.dir);
+      browser = await driver.launch(kind, world);
+      // 1.3 MiB: several 512 KiB chunks, and the 4 KiB BER chunks of openssl -stream.
+      plain = randomBytes(1300 * 1024 + 13);
+      doc = path.join(world.dir, 'offre.pdf');
+      fs.writeFileSync(doc, plain);
+    });
+
+    after(async () => {
+      await browser?.close();
+      await server?.close();
+      if (process.env.PARAPHE_KEEP_TEST_DIR) console.log(`kept ${world?.dir}`);
+      else world?.cleanup();
+    });
+
+    // One portal page for the whole suite: in Firefox, opening a page while a consent
+    // window closes itself can fail in WebDriver BiDi ("browsingContext is null").
+    let portalPage = null;
+    const openPortal = async () => {
+      if (!portalPage) {
+        portalPage = await browser.newPage(`${server.origin}/sign.html`);
+        await portalPage.waitForFunction(() => window.parapheLoaded);
+      }
+      return { evaluate: (f, a) => portalPage.evaluate(f, a), close: async () => {} };
+    };
+    /** The consent window closes itself 1.5 s after a pli opened: let it, before going on. */
+    const closed = async (consent) => {
+      for (let i = 0; i < 50 && !consent.raw.isClosed(); i++) await new Promise((r) => setTimeout(r, 100));
+    };
+
+    test('page API: DER and BER, CBC, GCM and 3DES, PKCS#1 and OAEP-SHA1, byte for byte', T, async () => {
+      const plis = [
+        makePli(world, doc, { cipher: 'aes-256-gcm', ber: true, oaep: 'sha1', name: 'gcm-ber-oaep.p7m' }),
+        makePli(world, doc, { cipher: 'aes128', name: 'cbc-der-pkcs1.p7m' }),
+        makePli(world, doc, { cipher: 'des3', ber: true, name: 'des3-ber-pkcs1.p7m' }),
+      ];
+      const page = await openPortal();
+      for (const pli of plis) {
+        const consentP = browser.expectConsent();
+        const answer = decryptInPage(page, pli);
+        const consent = await consentP;
+        assert.equal(await consent.origin(), server.origin);
+        assert.match(await consent.text('#items'), new RegExp(pli.name.replace('.', '\\.')));
+        assert.deepEqual(await consent.choices(), [world.fingerprint('03')], 'only the encryption certificate');
+        await consent.confirm(world.fingerprint('03'), lib.PIN);
+        const { result, error } = await answer;
+        assert.equal(error, undefined, `${pli.name}: ${JSON.stringify(error)}`);
+        assert.ok(result.isBlob);
+        assert.equal(result.size, plain.length, pli.name);
+        assert.ok(Buffer.from(result.base64, 'base64').equals(plain), `${pli.name}: plaintext differs`);
+        assert.equal(result.name, pli.name.replace(/\.p7m$/, ''));
+        assert.equal(result.fingerprint, world.fingerprint('03'));
+        assert.ok(result.progress >= 3, 'progress reported');
+        await closed(consent);
+      }
+      await page.close();
+    });
+
+    test('OAEP-SHA256: SoftHSM cannot, the page gets MECHANISM_NOT_SUPPORTED', T, async () => {
+      const pli = makePli(world, doc, { cipher: 'aes256', oaep: 'sha256', name: 'oaep256.p7m' });
+      const page = await openPortal();
+      const consentP = browser.expectConsent();
+      const answer = decryptInPage(page, pli);
+      const consent = await consentP;
+      await consent.confirm(world.fingerprint('03'), lib.PIN);
+      const { error } = await answer;
+      assert.equal(error?.code, 'MECHANISM_NOT_SUPPORTED', JSON.stringify(error));
+      await consent.waitFor('#status:not([hidden])');
+      if (kind === 'firefox') {
+        // WebDriver BiDi may not navigate a tab to moz-extension:// URLs; an extension page
+        // may open one (as the toolbar popup's link does). Kept for the last test.
+        await consent.evaluate(() => browser.tabs.create({ url: browser.runtime.getURL('pli/pli.html') }).then(() => true));
+      }
+      await consent.close();
+      await page.close();
+    });
+
+    test('tampered GCM pli: PLI_INTEGRITY_FAILURE and no plaintext; a pli for someone else: NO_CERTIFICATE', T, async () => {
+      const pli = makePli(world, doc, { cipher: 'aes-256-gcm', name: 'tampered.p7m' });
+      pli.bytes[Math.floor(pli.bytes.length / 2)] ^= 1;
+      const page = await openPortal();
+      const consentP = browser.expectConsent();
+      const answer = decryptInPage(page, pli);
+      const consent = await consentP;
+      await consent.confirm(world.fingerprint('03'), lib.PIN);
+      const { result, error } = await answer;
+      assert.equal(result, undefined, 'no plaintext');
+      assert.equal(error?.code, 'PLI_INTEGRITY_FAILURE', JSON.stringify(error));
+      await consent.waitFor('#status.error');
+      await consent.close();
+
+      // Addressed to a certificate that is not on the token: refused before any window.
+      const key = path.join(world.dir, 'other.key');
+      const cert = path.join(world.dir, 'other.crt');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+        '-days', '2', '-subj', '/CN=Quelqu\'un d\'autre'], { stdio: 'ignore' });
+      const foreign = makePli(world, doc, { cipher: 'aes128', recipient: cert, name: 'foreign.p7m' });
+      const refused = await decryptInPage(page, foreign);
+      assert.equal(refused.error?.code, 'NO_CERTIFICATE', JSON.stringify(refused));
+      await page.close();
+    });
+
+    test('« Ouvrir un pli » page: BER GCM pli streamed to a file, SHA-256 of the plaintext matches', T, async () => {
+      const pli = makePli(world, doc, { cipher: 'aes-256-gcm', ber: true, name: 'grand-pli.p7m' });
+      const url = kind === 'chromium'
+        ? `chrome-extension://${lib.CHROMIUM_ID}/pli/pli.html`
+        : `moz-extension://${GECKO_UUID}/pli/pli.html`;
+      const page = kind === 'chromium' ? await browser.newPage(url) : await firefoxPage(browser, url);
+      await page.waitFor('#file');
+      if (kind === 'chromium') await page.raw.setInputFiles('#file', pli.file);
+      else await (await page.raw.$('#file')).uploadFile(pli.file);
+      const consentP = browser.expectConsent();
+      await page.click('#open');
+      const consent = await consentP;
+      assert.match(await consent.text('#items'), /grand-pli\.p7m/);
+      await consent.confirm(world.fingerprint('03'), lib.PIN);
+      await page.waitForFunction(() => document.body.dataset.result || document.body.dataset.error);
+      const error = await page.evaluate(() => document.body.dataset.error);
+      assert.equal(error, undefined, await page.text('#status'));
+      const result = JSON.parse(await page.evaluate(() => document.body.dataset.result));
+      assert.equal(result.size, plain.length);
+      assert.equal(result.sha256, createHash('sha256').update(plain).digest('hex'));
+      assert.equal(result.name, 'grand-pli');
+      await page.close();
+    });
+  });
+}

@@ -1,0 +1,190 @@
+// One small interface over the two drivers of these tests, for suites that run the same
+// steps in both browsers (login.test.js, webeid.test.js): Chromium through playwright-core,
+// Firefox ESR through puppeteer-core (WebDriver BiDi), each with the extension loaded and
+// the host registered for a throw-away profile, as chromium.test.js and firefox.test.js do.
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
+import * as lib from './lib.js';
+
+const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
+const FIREFOX = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
+// Fixed moz-extension:// UUID, so the consent page's URL is known.
+const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
+
+/** The browsers this run asks for (run.sh sets PARAPHE_BROWSERS), in order. */
+export function browsers() {
+  return (process.env.PARAPHE_BROWSERS ?? 'chromium firefox').split(/\s+/).filter((b) => ['chromium', 'firefox'].includes(b));
+}
+
+/** A page with the few calls the suites need, the same in both drivers. */
+class Page {
+  constructor(raw, kind) {
+    this.raw = raw;
+    this.kind = kind;
+  }
+
+  goto(url) { return this.raw.goto(url); }
+
+  /** Runs `fn(arg)` in the page; `fn` must be self-contained. */
+  evaluate(fn, arg) { return this.raw.evaluate(fn, arg); }
+
+  waitFor(selector, timeout = 20_000) { return this.raw.waitForSelector(selector, { timeout }); }
+
+  waitForFunction(fn, timeout = 30_000) {
+    return this.kind === 'chromium'
+      ? this.raw.waitForFunction(fn, undefined, { timeout })
+      : this.raw.waitForFunction(fn, { timeout });
+  }
+
+  text(selector) { return this.raw.$eval(selector, (e) => e.textContent); }
+
+  count(selector) { return this.raw.$$eval(selector, (els) => els.length); }
+
+  visible(selector) {
+    return this.raw.$eval(selector, (e) => !e.closest('[hidden]') && getComputedStyle(e).display !== 'none');
+  }
+
+  click(selector) { return this.raw.click(selector); }
+
+  async type(selector, text) {
+    if (this.kind === 'chromium') {
+      await this.raw.fill(selector, text);
+      return;
+    }
+    await this.raw.$eval(selector, (e) => { e.value = ''; });
+    await this.raw.type(selector, text);
+  }
+
+  screenshot(file) { return this.raw.screenshot({ path: file }); }
+
+  close() { return this.raw.close().catch(() => {}); }
+}
+
+/** The extension's consent window. */
+export class Consent extends Page {
+  origin() { return this.text('#origin'); }
+
+  /** Fingerprints of the certificates offered. */
+  choices() { return this.raw.$$eval('input[name=certificate]', (els) => els.map((e) => e.value)); }
+
+  /** Chooses a certificate, types the PIN when asked for one, and confirms. */
+  async confirm(fingerprint, pin) {
+    await this.click(`input[name=certificate][value="${fingerprint}"]`);
+    if (pin !== undefined) await this.type('#pin', pin);
+    await this.clickClosing('#confirm');
+  }
+
+  async cancel() {
+    await this.clickClosing('#cancel');
+  }
+
+  /** The window closes itself once answered, possibly while the driver still finishes the click. */
+  async clickClosing(selector) {
+    await this.click(selector).catch((e) => { if (!/closed|detached|target/i.test(e.message)) throw e; });
+  }
+}
+
+/**
+ * Launches `kind` with the extension and, unless `withHost` is false, the host registered.
+ * `world` is lib.makeWorld's. Self-signed https test servers are accepted.
+ * `allowLoopbackHttp` (Chromium only) turns the developer option on (scripts/demo.sh).
+ */
+export async function launch(kind, world, { withHost = true, headless = true, allowLoopbackHttp = false } = {}) {
+  return kind === 'chromium'
+    ? launchChromium(world, { withHost, headless, allowLoopbackHttp })
+    : launchFirefox(world, { withHost, headless });
+}
+
+async function launchChromium(world, { withHost, headless, allowLoopbackHttp }) {
+  const userDataDir = path.join(world.dir, `chromium-${Date.now()}`);
+  if (withHost) lib.writeHostManifest('chromium', path.join(userDataDir, 'NativeMessagingHosts/fr.paraphe.host.json'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless,
+    ignoreHTTPSErrors: true,
+    env: world.env,
+    viewport: { width: 1100, height: 800 },
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync',
+      `--disable-extensions-except=${lib.EXT.chromium}`, `--load-extension=${lib.EXT.chromium}`,
+    ],
+  });
+  const isOurs = (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`);
+  const worker = context.serviceWorkers().find(isOurs)
+    ?? await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 15_000 });
+  if (allowLoopbackHttp) await worker.evaluate(() => chrome.storage.local.set({ allowLoopbackHttp: true }));
+  const consentPrefix = `chrome-extension://${lib.CHROMIUM_ID}/consent/`;
+  return {
+    kind: 'chromium',
+    async newPage(url) {
+      const page = new Page(await context.newPage(), 'chromium');
+      if (url) await page.goto(url);
+      return page;
+    },
+    /** Call before the action that opens the consent window; await the result after. */
+    expectConsent(timeout = 30_000) {
+      const p = context.waitForEvent('page', { predicate: (pg) => pg.url().startsWith(consentPrefix), timeout });
+      return p.then(async (raw) => {
+        const c = new Consent(raw, 'chromium');
+        await c.waitFor('#main:not([hidden])');
+        return c;
+      });
+    },
+    onClose: (fn) => context.on('close', fn),
+    close: () => context.close(),
+  };
+}
+
+async function launchFirefox(world, { withHost, headless }) {
+  const home = path.join(world.dir, `home-${Date.now()}`);
+  fs.mkdirSync(home, { recursive: true });
+  if (withHost) lib.writeHostManifest('firefox', path.join(home, '.mozilla/native-messaging-hosts/fr.paraphe.host.json'));
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless,
+    acceptInsecureCerts: true,
+    env: { ...world.env, HOME: home },
+    extraPrefsFirefox: { 'extensions.webextensions.uuids': JSON.stringify({ [lib.GECKO_ID]: GECKO_UUID }) },
+  });
+  const id = await browser.installExtension(lib.EXT.firefox);
+  if (id !== lib.GECKO_ID) throw new Error(`unexpected add-on id ${id}`);
+  const prefix = `moz-extension://${GECKO_UUID}/consent/`;
+  const seen = new WeakSet(); // consent windows already handed out
+  return {
+    kind: 'firefox',
+    async newPage(url) {
+      const page = new Page(await browser.newPage(), 'firefox');
+      if (url) await page.goto(url);
+      return page;
+    },
+    /**
+     * WebDriver BiDi reports extension windows as about:blank, so new pages are asked for
+     * their location until the consent window shows up.
+     */
+    async expectConsent(timeout = 30_000) {
+      const deadline = Date.now() + timeout;
+      while (Date.now() < deadline) {
+        for (const p of await browser.pages()) {
+          if (seen.has(p)) continue;
+          const href = await p.evaluate(() => location.href).catch(() => '');
+          if (href.startsWith(prefix)) {
+            seen.add(p);
+            const c = new Consent(p, 'firefox');
+            await c.waitFor('#main:not([hidden])');
+            return c;
+          }
+        }
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      throw new Error('no consent window');
+    },
+    /** Every open page, raw, and a raw page wrapped (decrypt.test.js: extension pages). */
+    rawPages: () => browser.pages(),
+    wrap: (raw) => new Page(raw, 'firefox'),
+    close: () => browser.close(),
+  };
+}

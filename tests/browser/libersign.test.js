@@ -1,0 +1,540 @@
+// The platforms agents already use, end to end in headless Chromium and Firefox ESR, through
+// the real host and SoftHSM (docs/LIBERSIGN.md):
+// - a page with a LiberSign wrapper written the way s2low's is (pages/libersign-wrapper.js)
+//   lists the certificates and signs two acts (CMS, one SHA-1 as s2low sends, one SHA-256)
+//   under one consent: both verify with `openssl cms -verify` and `openssl smime -verify`;
+// - a PES V2 file with two bordereaux (ISO-8859-1, accents), digests computed as s2low does
+//   (extract, `xmlstarlet c14n --exc-without-comments`, SHA-256), sent as one entry with
+//   comma-separated hashes: each returned signature is inserted into its bordereau, the file
+//   verifies with `xmlsec1 --verify --id-attr:Id Bordereau` and passes DGFiP-style checks;
+// - an origin not on the allow-list has no `window.LiberSign`; UPDATE is answered « up to
+//   date » and nothing is fetched from the update URL;
+// - iParapheur 5 / EU DSS: `signData` through the page API, SHA256withRSA and ECDSA (DER).
+// The allow-list comes from the options page in Chromium (the person's list) and from
+// managed storage in Firefox (an administrator's policy).
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
+import * as lib from './lib.js';
+
+const T = { timeout: 90_000 };
+const PAGES = path.join(lib.ROOT, 'tests/browser/pages');
+const KIT_POLICY = '2.25.329800735698586629295641978511506172918.2';
+const DGFIP_POLICY = {
+  pespolicyid: 'urn:oid:1.2.250.1.131.1.5.18.21.1.7',
+  pespolicydesc: 'Politique de signature Helios de la DGFiP',
+  pespolicyhash: 'roF9+cfRHNPtVJolhdqfIqGMVuUXX8aR4rpiquf0u5E=',
+  pesspuri: 'https://www.collectivites-locales.gouv.fr/files/files/finances_locales/dematerialisation/ps_helios_dgfip.pdf',
+};
+
+// ---- fixture ---------------------------------------------------------------------------------
+
+/** A token world whose host knows the kit's test policy as RGS ** (so `verifiedWith` has RGS). */
+function makeWorld(prefix) {
+  const world = lib.makeWorld(prefix);
+  const config = JSON.parse(fs.readFileSync(world.env.PARAPHE_CONFIG, 'utf8'));
+  config.policies = [{ oid: KIT_POLICY, name: 'Paraphe test PKI', rgsLevel: '**' }];
+  fs.writeFileSync(world.env.PARAPHE_CONFIG, JSON.stringify(config));
+  return world;
+}
+
+function tls(dir) {
+  const key = path.join(dir, 'tls.key');
+  const cert = path.join(dir, 'tls.crt');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  return { key: fs.readFileSync(key), cert: fs.readFileSync(cert) };
+}
+
+/** The test portal: its pages, the client library, an update URL; every request is logged. */
+async function startServer(tlsDir) {
+  const requests = [];
+  const files = {
+    '/libersign.html': path.join(PAGES, 'libersign.html'),
+    '/libersign-wrapper.js': path.join(PAGES, 'libersign-wrapper.js'),
+    '/sign.html': path.join(PAGES, 'sign.html'),
+    '/paraphe.js': path.join(lib.ROOT, 'extension/src/page/paraphe.js'),
+    // What LiberSign's getCertificates fetched before listing: must never be asked for.
+    '/libersign/update.json': null,
+  };
+  const handler = (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    requests.push(url.pathname);
+    if (!(url.pathname in files)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const file = files[url.pathname];
+    if (!file) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"files":[{"file":"evil.jar","hash":"00"}]}');
+      return;
+    }
+    const type = file.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8';
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(fs.readFileSync(file));
+  };
+  const server = tlsDir ? https.createServer(tls(tlsDir), handler) : http.createServer(handler);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  const scheme = tlsDir ? 'https' : 'http';
+  return {
+    port,
+    requests,
+    origin: `${scheme}://127.0.0.1:${port}`,
+    otherOrigin: `${scheme}://localhost:${port}`,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+  };
+}
+
+const sha = (alg, data) => createHash(alg).update(data).digest('hex');
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+}
+
+/** Both openssl verifiers, against the kit's CA only (the p7s carries the signer). */
+function verifyCms(world, docFile, p7sB64, name) {
+  const p7s = path.join(world.dir, `${name}.p7s`);
+  fs.writeFileSync(p7s, Buffer.from(p7sB64, 'base64'));
+  const ca = path.join(world.kit, 'pki/ca.crt');
+  for (const tool of ['cms', 'smime']) {
+    const r = run('openssl', [tool, '-verify', '-binary', '-content', docFile, '-inform', 'DER', '-in', p7s,
+      '-CAfile', ca, '-purpose', 'any', '-out', '/dev/null']);
+    assert.ok(r.ok && /Verification successful/.test(r.out), `openssl ${tool} -verify ${name}: ${r.out}`);
+  }
+  const bad = path.join(world.dir, `${name}.other`);
+  fs.writeFileSync(bad, 'another document');
+  assert.ok(!run('openssl', ['cms', '-verify', '-binary', '-content', bad, '-inform', 'DER', '-in', p7s, '-CAfile', ca,
+    '-purpose', 'any', '-out', '/dev/null']).ok, 'a p7s verified another document');
+}
+
+/** A PES_Aller with two bordereaux, accented text, entities and a comment, in ISO-8859-1. */
+function pesFile(dir) {
+  const text = `<?xml version="1.0" encoding="ISO-8859-1"?>
+<n:PES_Aller xmlns:n="http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller">
+  <Enveloppe><Parametres><Version V="2"/><TypFic V="PESALR2"/><NomFic V="PESALR2_déjà_vu"/></Parametres></Enveloppe>
+  <EnTetePES><DteStr V="2026-05-28"/><LibelleColBud V="Mairie de Saint-Étienne &amp; environs"/></EnTetePES>
+  <!-- deux bordereaux -->
+  <PES_DepenseAller>
+    <EnTeteDepense><IdVer V="2"/></EnTeteDepense>
+    <Bordereau Id="BORD-2026-001">
+      <BlocBordereau><Exer V="2026"/><IdBord V="1"/><MtBordHT V="1234.56"/></BlocBordereau>
+      <Piece><InfoPce><IdPce V="1"/><Obj V="Fournitures « café » &amp; thé &lt;lot 1&gt;"/></InfoPce></Piece>
+    </Bordereau>
+    <Bordereau Id="BORD-2026-002">
+      <BlocBordereau><Exer V="2026"/><IdBord V="2"/><MtBordHT V="99.00"/></BlocBordereau>
+      <Piece><InfoPce><IdPce V="2"/><Obj V="Réparation du clocher de l'église"/></InfoPce></Piece>
+    </Bordereau>
+  </PES_DepenseAller>
+</n:PES_Aller>
+`;
+  const file = path.join(dir, 'pes.xml');
+  fs.writeFileSync(file, Buffer.from(text, 'latin1'));
+  return file;
+}
+
+/** The digest s2low sends for a bordereau: extracted alone, exclusive C14N, SHA-256. */
+function bordereauDigest(dir, file, id) {
+  const extracted = execFileSync('xmlstarlet', ['sel', '-t', '-c', `//Bordereau[@Id='${id}']`, file]);
+  const tmp = path.join(dir, `extracted-${id}.xml`);
+  fs.writeFileSync(tmp, extracted);
+  return sha('sha256', execFileSync('xmlstarlet', ['c14n', '--exc-without-comments', tmp]));
+}
+
+/** s2low's injectSignature: split on ",", base64-decode, documentElement.firstChild, last child of the n-th Bordereau. */
+function injectSignatures(dir, pes, answer) {
+  let doc = fs.readFileSync(pes).toString('latin1');
+  answer.split(',').forEach((b64, n) => {
+    const signatureDoc = Buffer.from(b64, 'base64');
+    const sigFile = path.join(dir, `signature-${n}.xml`);
+    fs.writeFileSync(sigFile, signatureDoc);
+    assert.equal(xpath(sigFile, 'name(/*/node()[1])'), 'ds:Signature', 'the signature is documentElement.firstChild');
+    const text = signatureDoc.toString('latin1');
+    assert.match(text, /^<\?xml version="1\.0" encoding="ISO-8859-1"\?>/);
+    const signature = text.match(/<ds:Signature[\s\S]*<\/ds:Signature>/)[0];
+    let at = -1;
+    for (let k = 0; k <= n; k++) at = doc.indexOf('</Bordereau>', at + 1);
+    doc = doc.slice(0, at) + signature + doc.slice(at);
+  });
+  const out = path.join(dir, 'pes-signed.xml');
+  fs.writeFileSync(out, Buffer.from(doc, 'latin1'));
+  return out;
+}
+
+function xpath(file, expr) {
+  return execFileSync('xmllint', ['--xpath', `string(${expr})`, file], { encoding: 'utf8' }).replace(/\n$/, '');
+}
+
+/** xmlsec1 on one signature (it checks both References) and the DGFiP-style checks. */
+function checkPesSignature(world, file, id, digestHex) {
+  const ca = path.join(world.kit, 'pki/ca.crt');
+  const r = run('xmlsec1', ['--verify', '--id-attr:Id', 'Bordereau', '--node-xpath', `//*[@Id='${id}_SIG']`,
+    '--trusted-pem', ca, file]);
+  assert.ok(r.ok && /OK/.test(r.out), `xmlsec1 --verify ${id}: ${r.out}`);
+
+  const certPem = path.join(world.kit, 'pki/01.crt');
+  const der = execFileSync('openssl', ['x509', '-in', certPem, '-outform', 'DER']);
+  const sp = `//*[local-name()='SignedProperties'][@Id='${id}_SIG_SP']`;
+  assert.equal(xpath(file, `name(//*[@Id='${id}']/*[last()])`), 'ds:Signature', 'last child of its bordereau');
+  assert.equal(xpath(file, `//*[@Id='${id}_SIG']//*[local-name()='Reference'][@URI='#${id}_SIG_SP']/@Type`),
+    'http://uri.etsi.org/01903/v1.1.1#SignedProperties');
+  assert.equal(xpath(file, `//*[@Id='${id}_SIG']//*[local-name()='Reference'][@URI='#${id}']/*[local-name()='DigestValue']`),
+    Buffer.from(digestHex, 'hex').toString('base64'), 'the bordereau digest is the server\'s');
+  assert.match(xpath(file, `${sp}//*[local-name()='SigningTime']`), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'UTC time');
+  assert.equal(xpath(file, `${sp}//*[local-name()='CertDigest']/*[local-name()='DigestValue']`),
+    createHash('sha256').update(der).digest('base64'));
+  const serialHex = execFileSync('openssl', ['x509', '-noout', '-serial', '-in', certPem], { encoding: 'utf8' }).trim().replace('serial=', '');
+  assert.equal(xpath(file, `${sp}//*[local-name()='X509SerialNumber']`), BigInt(`0x${serialHex}`).toString());
+  const issuer = execFileSync('openssl', ['x509', '-noout', '-issuer', '-nameopt', 'RFC2253,-esc_msb', '-in', certPem], { encoding: 'utf8' });
+  assert.equal(xpath(file, `${sp}//*[local-name()='X509IssuerName']`), issuer.trim().replace(/^issuer=/, ''));
+  assert.equal(xpath(file, `${sp}//*[local-name()='ClaimedRole']`), 'Ordonnateur');
+  assert.equal(xpath(file, `${sp}//*[local-name()='City']`), 'Saint-Étienne');
+  assert.equal(xpath(file, `${sp}//*[local-name()='SigPolicyId']/*[local-name()='Identifier']`), DGFIP_POLICY.pespolicyid);
+  const keyUsage = execFileSync('openssl', ['x509', '-noout', '-ext', 'keyUsage', '-in', certPem], { encoding: 'utf8' });
+  assert.match(keyUsage, /Non Repudiation/);
+}
+
+/** Posts a raw LiberSign protocol message and returns the answer with its nonce (or null). */
+const RAW = async (message, waitMs) => {
+  const nonce = `raw-${Math.random()}`;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), waitMs);
+    window.addEventListener('message', (ev) => {
+      if (ev.data?.src === 'service_worker.js' && ev.data.nonce === nonce) {
+        clearTimeout(timer);
+        resolve(ev.data);
+      }
+    });
+    window.postMessage({ ...message, src: 'page.js', nonce }, '*');
+  });
+};
+
+// ---- the same scenarios, driven by either browser ---------------------------------------------
+
+// PARAPHE_BROWSERS="chromium firefox" (run.sh sets it from its arguments): which browsers.
+const BROWSERS = (process.env.PARAPHE_BROWSERS ?? 'chromium firefox').split(/[\s,]+/);
+
+function scenarios(name, h) {
+  if (!BROWSERS.includes(name.toLowerCase())) return;
+  describe(name, () => {
+    let world;
+    let server;
+    let browser;
+
+    before(async () => {
+      lib.checkPrerequisites();
+      world = makeWorld(`libersign-${name.toLowerCase()}`);
+      ({ server, browser } = await h.start(world));
+    });
+
+    after(async () => {
+      await browser?.close();
+      await server?.close();
+      if (process.env.PARAPHE_KEEP_TEST_DIR) console.log(`kept ${world?.dir}`);
+      else world?.cleanup();
+    });
+
+    /** Opens the wrapper page with these signatureInformations; resolves when certificates show. */
+    async function wrapperPage(siginfos) {
+      const page = await h.open(browser, `${server.origin}/libersign.html?siginfos=${encodeURIComponent(JSON.stringify(siginfos))}`);
+      await h.waitFor(page, () => document.querySelector('tbody.certificateList tr') !== null);
+      return page;
+    }
+
+    async function signThrough(page, certificateId, expectItems) {
+      const before_ = await h.known(browser);
+      await h.click(page, `tr[data-id="${certificateId}"]`);
+      await h.click(page, '#libersign-confirm');
+      const consent = await h.consent(browser, before_);
+      assert.equal(await h.text(consent, '#origin'), server.origin);
+      const items = await h.text(consent, '#items');
+      for (const re of expectItems) assert.match(items, re);
+      await h.confirm(consent, certificateId, lib.PIN);
+      await h.waitFor(page, () => document.getElementById('libersign_result').textContent.length > 0
+        || document.getElementById('libersign-error')?.style.display === '');
+      const error = await h.eval(page, () => document.getElementById('libersign-message')?.textContent ?? '');
+      assert.equal(error, '', `the wrapper shows an error: ${error}`);
+      return JSON.parse(await h.eval(page, () => document.getElementById('libersign_result').textContent));
+    }
+
+    test('the wrapper lists the certificates; two acts (CMS, SHA-1 and SHA-256) under one consent', T, async () => {
+      const act1 = path.join(world.dir, 'deliberation.pdf');
+      const act2 = path.join(world.dir, 'arrete.pdf');
+      fs.writeFileSync(act1, randomBytes(20_000));
+      fs.writeFileSync(act2, Buffer.concat([Buffer.from('%PDF-1.7 Arrêté n° 42\n', 'utf8'), randomBytes(5000)]));
+      const siginfos = [
+        { hash: sha('sha1', fs.readFileSync(act1)), format: 'CMS' },
+        { hash: sha('sha256', fs.readFileSync(act2)), format: 'CMS', p7s: null, iddoc: 'ARR-42' },
+      ];
+      const page = await wrapperPage(siginfos);
+      assert.equal(await h.eval(page, () => window.earlyLiberSignType), 'object', 'defined before the page\'s first script');
+      const fp = world.fingerprint('01');
+      const rowText = await h.text(page, `tr[data-id="${fp}"]`);
+      assert.match(rowText, /Camille Martin/);
+      assert.match(rowText, /RGS/, 'verifiedWith has RGS for an RGS-level certificate');
+      assert.match(rowText, /CN=AC Racine Paraphe Test, OU=0002 00000000000000, O=Paraphe Test, C=FR/);
+      assert.match(await h.text(page, `tr[data-id="${fp}"] .expiry`), /^\d\d\/\d\d\/20\d\d$/, 'new Date(NOTAFTER) works');
+
+      const signatures = await signThrough(page, fp, [new RegExp(siginfos[0].hash), new RegExp(siginfos[1].hash), /ARR-42/]);
+      assert.equal(signatures.length, 2);
+      verifyCms(world, act1, signatures[0], 'act1');
+      verifyCms(world, act2, signatures[1], 'act2');
+      const progress = await h.eval(page, () => window.progressLog);
+      assert.ok(progress.length >= 3, `libersignmessage progress: ${JSON.stringify(progress)}`);
+      await page.close();
+    });
+
+    test('a PES V2 file with two bordereaux (ISO-8859-1): inserted signatures verify with xmlsec1 and DGFiP checks', T, async () => {
+      const pes = pesFile(world.dir);
+      const ids = ['BORD-2026-001', 'BORD-2026-002'];
+      const hashes = ids.map((id) => bordereauDigest(world.dir, pes, id));
+      const siginfos = [{
+        hash: hashes.join(','), pesid: ids.join(','), ...DGFIP_POLICY, pescity: 'Saint-Étienne', pespostalcode: '42000',
+        pescountryname: 'France', pesclaimedrole: 'Ordonnateur', pesencoding: 'iso-8859-1', format: 'xades-env-1.2.2-sha256',
+      }];
+      const page = await wrapperPage(siginfos);
+      const signatures = await signThrough(page, world.fingerprint('01'), [new RegExp(hashes[0]), new RegExp(hashes[1]), /BORD-2026-002/]);
+      assert.equal(signatures.length, 1, 'one answer per signatureInformations entry');
+      assert.equal(signatures[0].split(',').length, 2, 'comma-joined, one per bordereau');
+      const signed = injectSignatures(world.dir, pes, signatures[0]);
+      assert.ok(fs.readFileSync(signed).includes(Buffer.from('<xad:City>Saint-\xc9tienne</xad:City>', 'latin1')), 'ISO-8859-1 bytes');
+      ids.forEach((id, i) => checkPesSignature(world, signed, id, hashes[i]));
+      await page.close();
+    });
+
+    test('an origin not on the allow-list has no window.LiberSign and no relay', T, async () => {
+      const page = await h.open(browser, `${server.otherOrigin}/libersign.html`);
+      await h.waitFor(page, () => document.readyState === 'complete');
+      assert.equal(await h.eval(page, () => typeof window.LiberSign), 'undefined');
+      assert.equal(await h.eval(page, () => window.earlyLiberSignType), 'undefined');
+      assert.ok(await h.eval(page, () => document.getElementById('libersign-missing') !== null), 'the wrapper falls back');
+      assert.equal(await h.eval(page, RAW, { action: 'ECHO' }, 1000), null, 'nobody answers the protocol');
+      await page.close();
+    });
+
+    test('UPDATE is answered « up to date »; the update URL is never fetched; the other actions', T, async () => {
+      const page = await wrapperPage([]);
+      const update = await h.eval(page, RAW, { action: 'UPDATE', file: 'libersign.jar', base64file: Buffer.from('PK evil').toString('base64') }, 5000);
+      assert.deepEqual([update?.result, update?.updated, update?.uptodate], ['ok', false, true], JSON.stringify(update));
+      assert.ok(!server.requests.some((p) => p.startsWith('/libersign/')), `fetched: ${server.requests}`);
+      const echo = await h.eval(page, RAW, { action: 'ECHO' }, 10_000);
+      assert.deepEqual([echo?.result, echo?.libersign], ['ok', 'ECHO']);
+      assert.equal((await h.eval(page, RAW, { action: 'GETHASH', file: 'libersign.jar' }, 10_000))?.hash, null);
+      assert.match((await h.eval(page, RAW, { action: 'FULLVERSION' }, 10_000))?.version, /^Paraphe .*paraphe-host/);
+      assert.equal(await h.eval(page, () => LiberSign.getVersion()), await h.eval(page, () => document.documentElement.dataset.parapheExtension));
+      const bad = await h.eval(page, RAW, { action: 'SIGN', cert: world.fingerprint('01'), sign: [{ hash: 'ab', format: 'PADES' }] }, 10_000);
+      assert.equal(bad?.result, 'error');
+      assert.equal(bad?.code, 'UNSUPPORTED_FORMAT');
+      assert.ok(bad?.exception.length > 0);
+      assert.equal((await h.eval(page, RAW, { action: 'NOPE' }, 5000))?.result, 'error');
+      await page.close();
+    });
+
+    test('cancelling in the consent window: the wrapper shows error.exception', T, async () => {
+      const page = await wrapperPage([{ hash: 'ab'.repeat(20), format: 'CMS' }]);
+      const before_ = await h.known(browser);
+      await h.click(page, `tr[data-id="${world.fingerprint('01')}"]`);
+      await h.click(page, '#libersign-confirm');
+      const consent = await h.consent(browser, before_);
+      await h.click(consent, '#cancel').catch((e) => { if (!/closed|detached|Target/i.test(e.message)) throw e; });
+      await h.waitFor(page, () => document.getElementById('libersign-message').textContent.length > 0);
+      assert.match(await h.text(page, '#libersign-message'), /annulée|Cancelled/);
+      await page.close();
+    });
+
+    test('iParapheur 5 / EU DSS: signData bytes as SHA256withRSA and SHA256withECDSA (DER)', T, async () => {
+      const page = await h.open(browser, `${server.origin}/sign.html`);
+      await h.waitFor(page, () => window.parapheLoaded);
+      for (const [id, scheme] of [['01', 'rsa-pkcs1'], ['04', 'ecdsa']]) {
+        const data = randomBytes(900);
+        const file = path.join(world.dir, `dataToSign-${id}.bin`);
+        fs.writeFileSync(file, data);
+        const before_ = await h.known(browser);
+        const answer = h.eval(page, async (b64, fingerprint) => {
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          try {
+            return { result: await window.paraphe.signData(bytes, { name: 'dataToSign', certificate: fingerprint }) };
+          } catch (e) {
+            return { error: { code: e.code, message: e.message } };
+          }
+        }, data.toString('base64'), world.fingerprint(id));
+        const consent = await h.consent(browser, before_);
+        assert.match(await h.text(consent, '#items'), new RegExp(sha('sha256', data)));
+        await h.confirm(consent, world.fingerprint(id), lib.PIN);
+        const { result, error } = await answer;
+        assert.equal(error, undefined, JSON.stringify(error));
+        assert.equal(result.signatures[0].scheme, scheme);
+        assert.ok(lib.opensslVerifies(world, id, file, result.signatures[0].signature), `openssl dgst -sha256 -verify (${id})`);
+      }
+      await page.close();
+    });
+
+    if (h.revoke) {
+      test('removing the site in the options takes window.LiberSign away', T, async () => {
+        await h.revoke(browser, server);
+        const page = await h.open(browser, `${server.origin}/libersign.html`);
+        await h.waitFor(page, () => document.readyState === 'complete');
+        assert.equal(await h.eval(page, () => typeof window.LiberSign), 'undefined');
+        await page.close();
+      });
+    }
+  });
+}
+
+// ---- Chromium (playwright-core): the person's allow-list, through the options page -----------
+
+const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
+
+scenarios('Chromium', {
+  async start(world) {
+    const server = await startServer();
+    const userDataDir = path.join(world.dir, 'chromium');
+    lib.writeHostManifest('chromium', path.join(userDataDir, 'NativeMessagingHosts/fr.paraphe.host.json'));
+    const browser = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      env: world.env,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync',
+        `--disable-extensions-except=${lib.EXT.chromium}`, `--load-extension=${lib.EXT.chromium}`],
+    });
+    const isOurs = (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`);
+    const worker = browser.serviceWorkers().find(isOurs) ?? await browser.waitForEvent('serviceworker', { predicate: isOurs, timeout: 10_000 });
+    await worker.evaluate(() => chrome.storage.local.set({ allowLoopbackHttp: true }));
+    // The person adds the portal in the options page.
+    const options = await browser.newPage();
+    await options.goto(`chrome-extension://${lib.CHROMIUM_ID}/options/options.html`);
+    await options.fill('#libersign-origin', `${server.origin}/`);
+    await options.click('#libersign-add');
+    await options.waitForSelector(`.libersign-remove[data-origin="${server.origin}"]`);
+    const pattern = `${server.origin}/*`;
+    for (let i = 0; !(await options.evaluate(async (p) => (await chrome.scripting.getRegisteredContentScripts())
+      .some((s) => s.id === 'libersign-page' && s.matches.includes(p)), pattern)); i++) {
+      if (i > 100) throw new Error('the LiberSign scripts were not registered');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await options.close();
+    return { server, browser };
+  },
+  async revoke(browser, server) {
+    const options = await browser.newPage();
+    await options.goto(`chrome-extension://${lib.CHROMIUM_ID}/options/options.html`);
+    await options.click(`.libersign-remove[data-origin="${server.origin}"]`);
+    for (let i = 0; await options.evaluate(async () => (await chrome.scripting.getRegisteredContentScripts())
+      .some((s) => s.id.startsWith('libersign-'))); i++) {
+      if (i > 100) throw new Error('the LiberSign scripts stayed registered');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await options.close();
+  },
+  async open(browser, url) {
+    const page = await browser.newPage();
+    await page.goto(url);
+    return page;
+  },
+  waitFor: (page, fn) => page.waitForFunction(fn, undefined, { timeout: 20_000 }),
+  eval: (page, fn, ...args) => page.evaluate(([text, a]) => {
+    // eslint-disable-next-line no-new-func
+    const f = new Function(`return (${text})`)();
+    return f(...a);
+  }, [fn.toString(), args]),
+  text: (page, selector) => page.textContent(selector),
+  click: (page, selector) => page.click(selector),
+  // Listens for the consent window before the action that opens it.
+  known: async (browser) => {
+    const next = browser.waitForEvent('page', {
+      predicate: (x) => x.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/consent/`), timeout: 20_000,
+    });
+    next.catch(() => {});
+    return { next };
+  },
+  async consent(browser, known) {
+    const p = await known.next;
+    await p.waitForSelector('#main:not([hidden])');
+    return p;
+  },
+  async confirm(consent, fingerprint, pin) {
+    await consent.check(`input[name=certificate][value="${fingerprint}"]`);
+    await consent.fill('#pin', pin);
+    await consent.click('#confirm');
+  },
+});
+
+// ---- Firefox ESR (puppeteer-core, WebDriver BiDi): an administrator's policy -------------------
+
+const FIREFOX = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
+const UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
+
+scenarios('Firefox', {
+  async start(world) {
+    const server = await startServer(world.dir);
+    const home = path.join(world.dir, 'home');
+    lib.writeHostManifest('firefox', path.join(home, '.mozilla/native-messaging-hosts/fr.paraphe.host.json'));
+    // Managed storage as an administrator deploys it (Linux, per user).
+    const managed = path.join(home, '.mozilla/managed-storage', `${lib.GECKO_ID}.json`);
+    fs.mkdirSync(path.dirname(managed), { recursive: true });
+    fs.writeFileSync(managed, JSON.stringify({
+      name: lib.GECKO_ID, description: 'Paraphe policy', type: 'storage', data: { libersignOrigins: [server.origin] },
+    }));
+    const browser = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: FIREFOX,
+      headless: true,
+      acceptInsecureCerts: true,
+      env: { ...world.env, HOME: home },
+      extraPrefsFirefox: { 'extensions.webextensions.uuids': JSON.stringify({ [lib.GECKO_ID]: UUID }) },
+    });
+    assert.equal(await browser.installExtension(lib.EXT.firefox), lib.GECKO_ID);
+    // The background registers the page scripts when it starts; wait until a page has them.
+    const page = await browser.newPage();
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      await page.goto(`${server.origin}/sign.html`);
+      if (await page.evaluate(() => typeof window.LiberSign) === 'object') break;
+      if (Date.now() > deadline) throw new Error('window.LiberSign never appeared on the allowed origin');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await page.close();
+    server.requests.length = 0;
+    return { server, browser };
+  },
+  async open(browser, url) {
+    const page = await browser.newPage();
+    await page.goto(url);
+    return page;
+  },
+  waitFor: (page, fn) => page.waitForFunction(fn, { timeout: 20_000 }),
+  eval: (page, fn, ...args) => page.evaluate(fn, ...args),
+  text: (page, selector) => page.$eval(selector, (e) => e.textContent),
+  click: (page, selector) => page.click(selector),
+  known: async (browser) => new Set(await browser.pages()),
+  async consent(browser, known) {
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      for (const p of await browser.pages()) {
+        if (known.has(p)) continue;
+        const href = await p.evaluate(() => location.href).catch(() => '');
+        if (href.startsWith(`moz-extension://${UUID}/consent/`)) {
+          await p.waitForSelector('#main:not([hidden])');
+          return p;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    throw new Error('no consent window');
+  },
+  async confirm(consent, fingerprint, pin) {
+    await consent.click(`input[name=certificate][value="${fingerprint}"]`);
+    await consent.$eval('#pin', (el) => { el.value = ''; });
+    await consent.type('#pin', pin);
+    await consent.click('#confirm');
+  },
+});

@@ -1,0 +1,272 @@
+//! Signature formats built around a signature the card makes: CAdES detached SignedData
+//! (`paraphe_formats::cms`) and PES V2 XAdES enveloped (`paraphe_formats::xades`).
+//!
+//! The card signs a digest and nothing else, so every format is two steps, and the
+//! background keeps what is in between:
+//!
+//! 1. [`prepare`] takes a [`Job`] (what to sign, in a format's terms), the signer's
+//!    certificate and the time, and returns the digest the card must sign with the scheme
+//!    to use, plus a [`State`];
+//! 2. the background has the host sign that digest;
+//! 3. [`finish`] takes the state and the card's signature and returns the signed object's
+//!    bytes (a DER `.p7s`, or the XML document LiberSign returns for PES).
+//!
+//! Jobs and states cross the JS boundary as JSON; the background never looks inside them.
+
+use crate::error::PageError;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use paraphe_formats::cms::{self, CadesRequest, CadesState};
+use paraphe_formats::xades::{
+    self, PesSignatureRequest, ProductionPlace, XadesFormat, XadesPolicy, XadesState, XmlEncoding,
+};
+use paraphe_protocol::{HashAlgorithm, SignatureScheme};
+use serde::{Deserialize, Serialize};
+
+/// What to sign, in one format's terms. Built by an adapter (`libersign::plan`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+// Externally tagged (`{"cades": {…}}`): internal tags would make serde buffer the content,
+// which costs ~20 KB of WASM for nothing here.
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum Job {
+    /// A detached CAdES signature of a document known by its digest (RFC 5652).
+    #[serde(rename_all = "camelCase")]
+    Cades {
+        /// The document's digest, base64.
+        digest: String,
+        hash_algorithm: HashAlgorithm,
+        /// An existing `.p7s` (base64, DER or BER) to add this signature to.
+        #[serde(default)]
+        cosign: Option<String>,
+    },
+    /// A PES V2 `ds:Signature` (boxed: it is much larger than a CAdES job).
+    Xades(Box<PesJob>),
+}
+
+/// A PES V2 `ds:Signature` for the element with Id `id`, whose exclusive canonical form has
+/// digest `digest` (computed by the server).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PesJob {
+    pub id: String,
+    /// Base64.
+    pub digest: String,
+    pub format: XadesFormat,
+    #[serde(default)]
+    pub policy: Option<Policy>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    #[serde(default)]
+    pub country_name: Option<String>,
+    #[serde(default)]
+    pub claimed_role: Option<String>,
+    pub encoding: XmlEncoding,
+}
+
+/// `xad:SignaturePolicyId`, as the page gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Policy {
+    pub identifier: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Digest of the policy document, base64.
+    pub hash: String,
+    pub hash_algorithm: HashAlgorithm,
+    #[serde(default)]
+    pub spuri: Option<String>,
+}
+
+/// What [`finish`] needs.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum State {
+    Cades(CadesState),
+    Xades(XadesState),
+}
+
+/// The result of [`prepare`].
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Prepared {
+    /// What the card signs, base64.
+    pub digest: String,
+    pub hash_algorithm: HashAlgorithm,
+    pub scheme: SignatureScheme,
+    pub state: State,
+}
+
+fn decode(field: &str, text: &str) -> Result<Vec<u8>, PageError> {
+    STANDARD.decode(text).map_err(|_| PageError::invalid(format!("{field} is not base64")))
+}
+
+/// The scheme a format signs with for this key: PKCS#1 v1.5 for RSA (what CAdES and XML-DSig
+/// validators expect), ECDSA for EC keys.
+fn scheme_for(certificate: &[u8]) -> Result<SignatureScheme, PageError> {
+    let info = paraphe_formats::x509::summarize(certificate, &[])
+        .map_err(|e| PageError { code: "INTERNAL", message: format!("unreadable certificate: {}", e.0) })?;
+    crate::host::default_scheme(&info.key_type).ok_or_else(|| PageError {
+        code: "UNSUPPORTED_ALGORITHM",
+        message: format!("cannot sign with a {} key", info.key_type),
+    })
+}
+
+/// Step 1: the digest the card must sign. `signing_time` is Unix seconds.
+pub fn prepare(job: &Job, certificate: &[u8], signing_time: i64) -> Result<Prepared, PageError> {
+    let scheme = scheme_for(certificate)?;
+    match job {
+        Job::Cades { digest, hash_algorithm, cosign } => {
+            let request = CadesRequest {
+                digest: decode("digest", digest)?,
+                hash: *hash_algorithm,
+                scheme,
+                certificate: certificate.to_vec(),
+                chain: Vec::new(),
+                signing_time,
+                policy: None,
+                cosign: cosign.as_deref().map(|p| decode("p7s", p)).transpose()?,
+            };
+            let prepared = cms::prepare(&request).map_err(|e| PageError::invalid(e.to_string()))?;
+            Ok(Prepared {
+                digest: STANDARD.encode(&prepared.digest),
+                hash_algorithm: prepared.hash,
+                scheme: prepared.scheme,
+                state: State::Cades(prepared.state),
+            })
+        }
+        Job::Xades(pes) => {
+            let PesJob { id, digest, format, policy, city, postal_code, country_name, claimed_role, encoding } = &**pes;
+            let policy = policy
+                .as_ref()
+                .map(|p| {
+                    Ok::<_, PageError>(XadesPolicy {
+                        identifier: p.identifier.clone(),
+                        description: p.description.clone(),
+                        hash: decode("pespolicyhash", &p.hash)?,
+                        hash_algorithm: p.hash_algorithm,
+                        spuri: p.spuri.clone(),
+                    })
+                })
+                .transpose()?;
+            let request = PesSignatureRequest {
+                id: id.clone(),
+                digest: decode("digest", digest)?,
+                format: *format,
+                certificate: certificate.to_vec(),
+                signing_time,
+                policy,
+                production_place: ProductionPlace {
+                    city: city.clone(),
+                    postal_code: postal_code.clone(),
+                    country_name: country_name.clone(),
+                },
+                claimed_role: claimed_role.clone(),
+                encoding: *encoding,
+            };
+            let prepared = xades::prepare(&request).map_err(|e| PageError::invalid(e.to_string()))?;
+            Ok(Prepared {
+                digest: STANDARD.encode(&prepared.digest),
+                hash_algorithm: prepared.hash,
+                scheme: prepared.scheme,
+                state: State::Xades(prepared.state),
+            })
+        }
+    }
+}
+
+/// Step 2: the signed object, from the card's signature (RSA as is, ECDSA raw `r || s`).
+/// CAdES gives the DER `ContentInfo`; PES gives the standalone XML document whose root's
+/// first child is the `ds:Signature`, in the encoding asked: what LiberSign returned and
+/// what s2low reads (`documentElement.firstChild` of the decoded document).
+pub fn finish(state: &State, signature: &[u8]) -> Result<Vec<u8>, PageError> {
+    let failed = |message: String| PageError { code: "INTERNAL", message };
+    match state {
+        State::Cades(s) => cms::finish(s, signature).map_err(|e| failed(e.to_string())),
+        State::Xades(s) => {
+            xades::finish(s, signature).map(|x| x.libersign_document()).map_err(|e| failed(e.to_string()))
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const RSA_SIGNING: &[u8] = include_bytes!("../../fuzz/seeds/certificate/rsa-2048-authentication.der");
+    const EC_SIGNING: &[u8] = include_bytes!("../../fuzz/seeds/certificate/ec-p256-signing.der");
+
+    fn cades(hash_algorithm: HashAlgorithm, len: usize) -> Job {
+        Job::Cades { digest: STANDARD.encode(vec![7; len]), hash_algorithm, cosign: None }
+    }
+
+    #[test]
+    fn cades_two_steps_through_json() {
+        let job: Job = serde_json::from_str(&serde_json::to_string(&cades(HashAlgorithm::Sha1, 20)).unwrap()).unwrap();
+        let prepared = prepare(&job, RSA_SIGNING, 1_780_000_000).unwrap();
+        assert_eq!(prepared.hash_algorithm, HashAlgorithm::Sha1);
+        assert_eq!(prepared.scheme, SignatureScheme::RsaPkcs1);
+        assert_eq!(STANDARD.decode(&prepared.digest).unwrap().len(), 20);
+        let state: State = serde_json::from_str(&serde_json::to_string(&prepared.state).unwrap()).unwrap();
+        let p7s = finish(&state, &[1; 256]).unwrap();
+        assert_eq!(p7s[0], 0x30);
+        assert!(finish(&state, &[1; 64]).is_err(), "wrong signature length");
+    }
+
+    #[test]
+    fn ec_keys_sign_with_ecdsa() {
+        let prepared = prepare(&cades(HashAlgorithm::Sha256, 32), EC_SIGNING, 1_780_000_000).unwrap();
+        assert_eq!(prepared.scheme, SignatureScheme::Ecdsa);
+        assert!(finish(&prepared.state, &[1; 64]).is_ok());
+    }
+
+    #[test]
+    fn xades_document_in_the_encoding_asked() {
+        let job = Job::Xades(Box::new(PesJob {
+            id: "BORD-1".into(),
+            digest: STANDARD.encode([3; 32]),
+            format: XadesFormat::EnvelopedSha256,
+            policy: Some(Policy {
+                identifier: "urn:oid:1.2.250.1.131.1.5.18.21.1.7".into(),
+                description: Some("Politique de signature Helios de la DGFiP".into()),
+                hash: STANDARD.encode([9; 32]),
+                hash_algorithm: HashAlgorithm::Sha256,
+                spuri: None,
+            }),
+            city: Some("Saint-Étienne".into()),
+            postal_code: None,
+            country_name: Some("France".into()),
+            claimed_role: Some("Ordonnateur".into()),
+            encoding: XmlEncoding::Iso8859_1,
+        }));
+        let job: Job = serde_json::from_str(&serde_json::to_string(&job).unwrap()).unwrap();
+        let prepared = prepare(&job, RSA_SIGNING, 1_780_000_000).unwrap();
+        assert_eq!(prepared.hash_algorithm, HashAlgorithm::Sha256);
+        let doc = finish(&prepared.state, &[1; 256]).unwrap();
+        assert!(doc.starts_with(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"));
+        assert!(doc.windows(3).any(|w| w == b"\xc9ti"), "É as one ISO-8859-1 byte");
+        assert!(doc.windows(25).any(|w| w == b"<xad:SigningTime>2026-05-"));
+    }
+
+    #[test]
+    fn refusals() {
+        assert_eq!(
+            prepare(&cades(HashAlgorithm::Sha256, 20), RSA_SIGNING, 0).err().map(|e| e.code),
+            Some("INVALID_REQUEST")
+        );
+        let bad = Job::Cades { digest: "%%".into(), hash_algorithm: HashAlgorithm::Sha256, cosign: None };
+        assert!(prepare(&bad, RSA_SIGNING, 0).is_err());
+        let cosign = Job::Cades {
+            digest: STANDARD.encode([7; 32]),
+            hash_algorithm: HashAlgorithm::Sha256,
+            cosign: Some(STANDARD.encode(b"not a p7s")),
+        };
+        assert_eq!(prepare(&cosign, RSA_SIGNING, 1_780_000_000).err().map(|e| e.code), Some("INVALID_REQUEST"));
+        assert!(serde_json::from_str::<Job>(r#"{"cades":{"digest":"AA==","hashAlgorithm":"sha256","x":1}}"#).is_err());
+        let pes = r#"{"xades":{"id":"B","digest":"AA==","format":"XADES-env","encoding":"UTF-8"}}"#;
+        assert!(serde_json::from_str::<Job>(pes).is_ok());
+        assert!(serde_json::from_str::<Job>(&pes.replace(r#""id""#, r#""x":1,"id""#)).is_err());
+    }
+}
