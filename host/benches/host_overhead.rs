@@ -11,12 +11,14 @@
 //! 1. Start-up, each over `--spawn-runs` fresh processes (default 200): spawn → the `hello`
 //!    event; spawn → the answer to a `hello` request; spawn → the answer to
 //!    `list-certificates`, the first request that loads the PKCS#11 module.
-//! 2. Signing, `--rounds` times (default 3), alternating: `--signatures` (default 1000)
-//!    RSA-2048 signatures (`CKM_RSA_PKCS` over a SHA-256 DigestInfo, key CKA_ID 01 of the
-//!    demo token) made by a direct `cryptoki` loop in this process (one session, one login),
-//!    then the same digests signed through the host, one `sign` request at a time as the
-//!    extension sends them (one `login`, N × `sign`, `logout`). PKCS#1 v1.5 is
-//!    deterministic, so both loops must return the same bytes: the bench checks it.
+//! 2. Signing, `--rounds` times (default 3): `--signatures` (default 1000) RSA-2048
+//!    signatures (`CKM_RSA_PKCS` over a SHA-256 DigestInfo, key CKA_ID 01 of the demo
+//!    token) three ways, one after the other: a direct `cryptoki` loop in this process (one
+//!    session, one login); the same loop with a pipe round trip to a `cat` process after
+//!    each signature (the process boundary without the host); and through the host, one
+//!    `sign` request at a time as the extension sends them (one `login`, N × `sign`,
+//!    `logout`). PKCS#1 v1.5 is deterministic, so all three must return the same bytes: the
+//!    bench checks it. Wall-clock time, and CPU time and preemptions from the scheduler.
 //! 3. What the host's share is made of: a `hello` round trip (framing, JSON, dispatch, two
 //!    pipe hops, no token), and `x509::summarize` of the signing certificate, which the
 //!    host's `sign` command runs on every request to check the key usage.
@@ -86,12 +88,28 @@ fn main() {
     println!("host binary: {}", env!("CARGO_BIN_EXE_paraphe-host"));
     println!("PKCS#11 module: {}", kit.module);
     println!("load average at start: {}", load_average());
+    let cpu_start = CpuStat::now();
     println!();
 
     startup(&kit, opts.spawn_runs);
     signing(&kit, opts.signatures, opts.rounds);
 
     println!("load average at end: {}", load_average());
+    let cpu = CpuStat::now().since(&cpu_start);
+    println!(
+        "during the run, of all CPUs' time: {:.0} % busy (this bench, its hosts, and anything else), {:.1} % stolen by the hypervisor",
+        cpu.busy_percent(),
+        cpu.steal_percent()
+    );
+    let log = kit.host_log_summary();
+    if !log.is_empty() {
+        println!();
+        println!("The hosts wrote to stderr (count × line):");
+        println!();
+        for (n, line) in log.iter().take(10) {
+            println!("- {n} × `{line}`");
+        }
+    }
 }
 
 // ---- start-up ------------------------------------------------------------------------------
@@ -158,113 +176,146 @@ struct Signed {
     /// this thread's as the host's client (writing frames, waiting, reading answers).
     cpu: Duration,
     client_cpu: Duration,
+    /// How often the signer was preempted during the loop.
+    preempted: u64,
     signatures: Vec<Vec<u8>>,
 }
 
 fn signing(kit: &Kit, n: usize, rounds: usize) {
     let fingerprint = kit.fingerprint(SIGNING_ID);
     let certificate = kit.certificate_der(SIGNING_ID);
-    // Distinct digests, the same for both loops.
+    // Distinct digests, the same for every loop.
     let digests: Vec<[u8; 32]> = (0..n).map(|i| Sha256::digest(format!("document {i}")).into()).collect();
 
     // Warm-up: the module loaded once in this process, the host binary in the page cache.
-    sign_directly(kit, &digests[..n.min(10)]);
+    sign_directly(kit, &digests[..n.min(10)], false);
     sign_through_host(kit, &fingerprint, &digests[..n.min(10)]);
 
     let per_sig = |d: Duration| d / n as u32;
-    let mut wall_rows = Vec::new();
-    let mut cpu_rows = Vec::new();
-    let (mut direct_wall, mut host_wall, mut wall_ratios) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut direct_cpu, mut host_cpu, mut client_cpu, mut cpu_ratios) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut wall_rows, mut cpu_rows) = (Vec::new(), Vec::new());
+    let mut runs: Vec<[Signed; 3]> = Vec::new();
     for round in 1..=rounds {
-        let direct = sign_directly(kit, &digests);
+        let direct = sign_directly(kit, &digests, false);
+        let echo = sign_directly(kit, &digests, true);
         let host = sign_through_host(kit, &fingerprint, &digests);
-        assert_eq!(direct.signatures.len(), n);
-        assert_eq!(host.signatures.len(), n);
-        for (i, (d, h)) in direct.signatures.iter().zip(&host.signatures).enumerate() {
-            assert_eq!(d, h, "signature {i}: host and direct loop differ");
-            assert_eq!(d.len(), 256, "signature {i}: not RSA-2048");
+        for run in [&echo, &host] {
+            assert_eq!(run.signatures.len(), n);
+            for (i, (d, h)) in direct.signatures.iter().zip(&run.signatures).enumerate() {
+                assert_eq!(d, h, "signature {i}: differs from the direct loop's");
+                assert_eq!(d.len(), 256, "signature {i}: not RSA-2048");
+            }
         }
-        let wall = ratio(host.total, direct.total);
-        let cpu = ratio(host.cpu, direct.cpu);
         wall_rows.push(format!(
-            "| {round} | {} | {} | {} | {} | {} | {} | {} |",
-            ms(direct.login),
-            ms(host.login),
+            "| {round} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             ms(direct.total),
+            ms(echo.total),
             ms(host.total),
             us(per_sig(direct.total)),
+            us(per_sig(echo.total)),
             us(per_sig(host.total)),
-            percent(wall)
+            percent(ratio(echo.total, direct.total)),
+            percent(ratio(host.total, direct.total)),
+            percent(ratio(host.total, echo.total)),
         ));
         cpu_rows.push(format!(
-            "| {round} | {} | {} | {} | {} |",
+            "| {round} | {} | {} | {} | {} | {} | {} | {} | {} / {} / {} |",
             us(per_sig(direct.cpu)),
+            us(per_sig(echo.cpu)),
             us(per_sig(host.cpu)),
             us(per_sig(host.client_cpu)),
-            percent(cpu)
+            percent(ratio(echo.cpu, direct.cpu)),
+            percent(ratio(host.cpu, direct.cpu)),
+            percent(ratio(host.cpu, echo.cpu)),
+            direct.preempted,
+            echo.preempted,
+            host.preempted,
         ));
-        direct_wall.push(direct.total);
-        host_wall.push(host.total);
-        wall_ratios.push(wall);
-        direct_cpu.push(direct.cpu);
-        host_cpu.push(host.cpu);
-        client_cpu.push(host.client_cpu);
-        cpu_ratios.push(cpu);
+        runs.push([direct, echo, host]);
     }
-    let median = |v: &mut Vec<Duration>| Stats::of(v).median;
-    let (direct_wall, host_wall) = (median(&mut direct_wall), median(&mut host_wall));
-    let (direct_cpu, host_cpu, client_cpu) = (median(&mut direct_cpu), median(&mut host_cpu), median(&mut client_cpu));
-    let wall_ratio = median_f64(&mut wall_ratios);
-    let cpu_ratio = median_f64(&mut cpu_ratios);
+    let median_of =
+        |f: &dyn Fn(&[Signed; 3]) -> Duration| Stats::of(&mut runs.iter().map(f).collect::<Vec<_>>()).median;
+    let ratio_of = |f: &dyn Fn(&[Signed; 3]) -> f64| median_f64(&mut runs.iter().map(f).collect::<Vec<_>>());
+    let wall = [0, 1, 2].map(|k| median_of(&|r| r[k].total));
+    let cpu = [0, 1, 2].map(|k| median_of(&|r| r[k].cpu));
+    let client_cpu = median_of(&|r| r[2].client_cpu);
+    let login = [0, 2].map(|k| median_of(&|r| r[k].login));
+    let wall_boundary = ratio_of(&|r| ratio(r[1].total, r[0].total));
+    let wall_host = ratio_of(&|r| ratio(r[2].total, r[0].total));
+    let cpu_boundary = ratio_of(&|r| ratio(r[1].cpu, r[0].cpu));
+    let cpu_host = ratio_of(&|r| ratio(r[2].cpu, r[0].cpu));
+    // Against the loop that crosses a process boundary too: what the host's code adds.
+    let wall_code = ratio_of(&|r| ratio(r[2].total, r[1].total));
+    let cpu_code = ratio_of(&|r| ratio(r[2].cpu, r[1].cpu));
 
     println!("## Signing: {n} × RSA-2048 CKM_RSA_PKCS over a SHA-256 DigestInfo, {rounds} rounds");
     println!();
-    println!("Every host signature was checked equal to the direct loop's (PKCS#1 v1.5 is deterministic).");
-    println!("Direct: cryptoki in this process, one session. Host: one `login`, then one `sign` request");
-    println!("at a time over the pipes. Login times are one call each, for information.");
+    println!("- direct: cryptoki in this process, one session, one login, `Session::sign` per digest;");
+    println!("- direct + pipe: the same, plus a 400-byte round trip through a `cat` process after each");
+    println!("  signature, so the signer sleeps and wakes as the host does, without the host's code;");
+    println!("- host: one `login`, then one `sign` request at a time over the pipes, as the extension does.");
+    println!();
+    println!("Every signature was checked equal to the direct loop's (PKCS#1 v1.5 is deterministic).");
+    println!("A round runs the three loops one after the other; overheads are against that round's");
+    println!("direct loop, and the median row's are the medians of the rounds'. Login (one call, median):");
+    println!("direct {}, host {}.", ms(login[0]), ms(login[1]));
     println!();
     println!("Wall-clock time of the signing loop:");
     println!();
     println!(
-        "| round | direct login | host login | direct total | host total | direct / sig | host / sig | host overhead |"
+        "| round | direct | direct + pipe | host | direct / sig | direct + pipe / sig | host / sig | pipe vs direct | host vs direct | host vs direct + pipe |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in wall_rows {
         println!("{r}");
     }
     println!(
-        "| median | | | {} | {} | {} | {} | {} |",
-        ms(direct_wall),
-        ms(host_wall),
-        us(per_sig(direct_wall)),
-        us(per_sig(host_wall)),
-        percent(wall_ratio)
+        "| median | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        ms(wall[0]),
+        ms(wall[1]),
+        ms(wall[2]),
+        us(per_sig(wall[0])),
+        us(per_sig(wall[1])),
+        us(per_sig(wall[2])),
+        percent(wall_boundary),
+        percent(wall_host),
+        percent(wall_code)
     );
     println!();
-    println!("CPU time per signature (schedstat): the signer's, and the bench's own as the host's client:");
+    println!("CPU time per signature (schedstat) of the signer, and of the bench as the host's client;");
+    println!("preemptions of the signer during the {n} signatures:");
     println!();
-    println!("| round | direct loop | host process | host's client | host CPU overhead |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| round | direct | direct + pipe | host process | host's client | pipe vs direct | host vs direct | host vs direct + pipe | preemptions (direct / + pipe / host) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in cpu_rows {
         println!("{r}");
     }
     println!(
-        "| median | {} | {} | {} | {} |",
-        us(per_sig(direct_cpu)),
-        us(per_sig(host_cpu)),
+        "| median | {} | {} | {} | {} | {} | {} | {} | |",
+        us(per_sig(cpu[0])),
+        us(per_sig(cpu[1])),
+        us(per_sig(cpu[2])),
         us(per_sig(client_cpu)),
-        percent(cpu_ratio)
+        percent(cpu_boundary),
+        percent(cpu_host),
+        percent(cpu_code)
     );
     println!();
     let verdict = |r: f64| if r <= 0.05 { "met" } else { "NOT met" };
     println!(
-        "Target overhead ≤ 5 %: wall clock {} ({}), host CPU {} ({}).",
-        verdict(wall_ratio),
-        percent(wall_ratio),
-        verdict(cpu_ratio),
-        percent(cpu_ratio)
+        "Target host overhead ≤ 5 %, against the direct loop: wall clock {} ({}), host CPU {} ({});",
+        verdict(wall_host),
+        percent(wall_host),
+        verdict(cpu_host),
+        percent(cpu_host)
+    );
+    println!(
+        "against the direct loop with a pipe round trip: wall clock {} ({}), host CPU {} ({}).",
+        verdict(wall_code),
+        percent(wall_code),
+        verdict(cpu_code),
+        percent(cpu_code)
     );
     println!();
 
@@ -277,14 +328,22 @@ fn signing(kit: &Kit, n: usize, rounds: usize) {
     println!("|---|---:|");
     println!(
         "| host − direct, wall clock per signature (medians) | {} |",
-        us(per_sig(host_wall.saturating_sub(direct_wall)))
+        us_difference(per_sig(wall[2]), per_sig(wall[0]))
     );
-    println!("| host − direct, CPU per signature (medians) | {} |", us(per_sig(host_cpu.saturating_sub(direct_cpu))));
+    println!("| host − direct, CPU per signature (medians) | {} |", us_difference(per_sig(cpu[2]), per_sig(cpu[0])));
+    println!(
+        "| (direct + pipe) − direct, CPU per signature (medians): the process boundary alone | {} |",
+        us_difference(per_sig(cpu[1]), per_sig(cpu[0]))
+    );
     println!(
         "| `hello` round trip, wall clock ({n} requests, one process): framing, JSON, dispatch, 2 pipe hops | {} |",
         us(round_trip.wall)
     );
-    println!("| `hello` round trip, host CPU | {} |", us(round_trip.cpu));
+    println!(
+        "| `hello` round trip, host CPU: main thread / all threads | {} / {} |",
+        us(round_trip.main_cpu),
+        us(round_trip.cpu)
+    );
     println!(
         "| `x509::summarize` of the signing certificate (the `sign` key-usage check), in this process | {} |",
         us(summarize)
@@ -307,7 +366,12 @@ fn percent(r: f64) -> String {
 
 /// N signatures with cryptoki on the demo token: one session, one login, `C_SignInit` +
 /// `C_Sign` per digest (cryptoki's `Session::sign`, as the host's backend calls it).
-fn sign_directly(kit: &Kit, digests: &[[u8; 32]]) -> Signed {
+///
+/// With `echo`, each signature is followed by a 400-byte round trip through a `cat`
+/// process over pipes, about what a `sign` answer weighs: the signer sleeps and wakes as
+/// the host does between requests, without any of the host's code. The difference between
+/// this loop and the plain one is the price of the process boundary itself.
+fn sign_directly(kit: &Kit, digests: &[[u8; 32]], echo: bool) -> Signed {
     let ctx = Pkcs11::new(&kit.module).expect("load the module");
     ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)).expect("C_Initialize");
     let slot = ctx
@@ -327,20 +391,37 @@ fn sign_directly(kit: &Kit, digests: &[[u8; 32]]) -> Signed {
         .first()
         .expect("the signing key");
 
+    let mut cat = echo.then(|| {
+        let mut child = Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("spawn cat");
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        (child, stdin, stdout)
+    });
+    let message = [b'x'; 400];
+    let mut back = [0u8; 400];
+
     let mut signatures = Vec::with_capacity(digests.len());
-    let cpu = thread_cpu_time();
+    let before = Sched::thread();
     let start = Instant::now();
     for d in digests {
         let input = pkcs1::digest_info(HashAlgorithm::Sha256, d);
         signatures.push(session.sign(&Mechanism::RsaPkcs, key, &input).expect("C_Sign"));
+        if let Some((_, to_cat, from_cat)) = cat.as_mut() {
+            to_cat.write_all(&message).expect("write to cat");
+            from_cat.read_exact(&mut back).expect("read from cat");
+        }
     }
     let total = start.elapsed();
-    let cpu = thread_cpu_time() - cpu;
+    let signer = Sched::thread().since(&before);
+    if let Some((mut child, to_cat, _)) = cat {
+        drop(to_cat);
+        child.wait().expect("cat exits");
+    }
 
     session.logout().expect("C_Logout");
     drop(session);
     ctx.finalize().expect("C_Finalize");
-    Signed { login, total, cpu, client_cpu: Duration::ZERO, signatures }
+    Signed { login, total, cpu: signer.cpu, client_cpu: Duration::ZERO, preempted: signer.preempted, signatures }
 }
 
 /// The same signatures through a host process, one request at a time: each `sign` frame is
@@ -376,14 +457,14 @@ fn sign_through_host(kit: &Kit, fingerprint: &str, digests: &[[u8; 32]]) -> Sign
         .collect();
     let mut answers = Vec::with_capacity(frames.len());
     let host_pid = port.child.id();
-    let (cpu, client_cpu) = (process_cpu_time(host_pid), thread_cpu_time());
+    let (before, client_before) = (Sched::process(host_pid), Sched::thread());
     let start = Instant::now();
     for f in &frames {
         port.write_all(f);
         answers.push(port.read_answer());
     }
     let total = start.elapsed();
-    let (cpu, client_cpu) = (process_cpu_time(host_pid) - cpu, thread_cpu_time() - client_cpu);
+    let (signer, client) = (Sched::process(host_pid).since(&before), Sched::thread().since(&client_before));
 
     let id = digests.len() as u64 + 2;
     port.send(&request(id, "logout", &json!({"session": session})));
@@ -401,12 +482,14 @@ fn sign_through_host(kit: &Kit, fingerprint: &str, digests: &[[u8; 32]]) -> Sign
             B64.decode(sig).expect("base64 signature")
         })
         .collect();
-    Signed { login, total, cpu, client_cpu, signatures }
+    Signed { login, total, cpu: signer.cpu, client_cpu: client.cpu, preempted: signer.preempted, signatures }
 }
 
 struct RoundTrip {
     wall: Duration,
+    /// All the host's threads, and its main thread alone (the card monitor is another).
     cpu: Duration,
+    main_cpu: Duration,
 }
 
 /// Mean wall-clock time of a `hello` request/answer, and the host's CPU time for it, over
@@ -416,16 +499,18 @@ fn hello_round_trip(kit: &Kit, n: usize) -> RoundTrip {
     port.read_json();
     let frames: Vec<Vec<u8>> = (0..n).map(|i| frame(&request(i as u64 + 1, "hello", &json!({})))).collect();
     let host_pid = port.child.id();
-    let cpu = process_cpu_time(host_pid);
+    let main_thread = PathBuf::from(format!("/proc/{host_pid}/task/{host_pid}"));
+    let (before, main_before) = (Sched::process(host_pid), Sched::task(&main_thread));
     let start = Instant::now();
     for f in &frames {
         port.write_all(f);
         port.read_answer();
     }
     let wall = start.elapsed();
-    let cpu = process_cpu_time(host_pid) - cpu;
+    let cpu = Sched::process(host_pid).since(&before).cpu;
+    let main_cpu = Sched::task(&main_thread).since(&main_before).cpu;
     port.finish();
-    RoundTrip { wall: wall / n as u32, cpu: cpu / n as u32 }
+    RoundTrip { wall: wall / n as u32, cpu: cpu / n as u32, main_cpu: main_cpu / n as u32 }
 }
 
 /// Mean time of `x509::summarize` on `der`, over `n` calls.
@@ -492,8 +577,34 @@ impl Kit {
             .env_remove("PARAPHE_LOG_FILE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(self.stderr_log());
         c
+    }
+}
+
+impl Kit {
+    /// Where the hosts' stderr goes: their warnings are reported at the end.
+    fn stderr_log(&self) -> Stdio {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("host-stderr.log"))
+            .expect("open the hosts' log");
+        Stdio::from(file)
+    }
+
+    /// The hosts' stderr, line by line, with how often each line came (pids stripped).
+    fn host_log_summary(&self) -> Vec<(usize, String)> {
+        let text = std::fs::read_to_string(self.dir.join("host-stderr.log")).unwrap_or_default();
+        let mut counts: Vec<(usize, String)> = Vec::new();
+        for line in text.lines() {
+            let line = line.split_once("] ").map_or(line, |(_, rest)| rest).to_owned();
+            match counts.iter_mut().find(|(_, l)| *l == line) {
+                Some((n, _)) => *n += 1,
+                None => counts.push((1, line)),
+            }
+        }
+        counts
     }
 }
 
@@ -614,25 +725,92 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
+/// `a − b`, signed.
+fn us_difference(a: Duration, b: Duration) -> String {
+    format!("{:+.1} µs", (a.as_secs_f64() - b.as_secs_f64()) * 1e6)
+}
+
 fn us(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
 }
 
-/// CPU time this thread has run (`/proc/thread-self/schedstat`, nanoseconds on CPU).
-fn thread_cpu_time() -> Duration {
-    schedstat(Path::new("/proc/thread-self/schedstat"))
+/// What the scheduler says of a thread or process (`/proc/.../schedstat` and `sched`):
+/// time on CPU, preemptions.
+struct Sched {
+    cpu: Duration,
+    preempted: u64,
 }
 
-/// CPU time all threads of process `pid` have run.
-fn process_cpu_time(pid: u32) -> Duration {
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the host's threads");
-    tasks.filter_map(|t| t.ok()).map(|t| schedstat(&t.path().join("schedstat"))).sum()
+impl Sched {
+    fn thread() -> Sched {
+        Self::task(Path::new("/proc/thread-self"))
+    }
+
+    /// All threads of process `pid`.
+    fn process(pid: u32) -> Sched {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the host's threads");
+        tasks.filter_map(|t| t.ok()).map(|t| Self::task(&t.path())).fold(
+            Sched { cpu: Duration::ZERO, preempted: 0 },
+            |a, b| Sched { cpu: a.cpu + b.cpu, preempted: a.preempted + b.preempted },
+        )
+    }
+
+    fn task(dir: &Path) -> Sched {
+        let schedstat = std::fs::read_to_string(dir.join("schedstat")).unwrap_or_default();
+        let ns = schedstat.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let sched = std::fs::read_to_string(dir.join("sched")).unwrap_or_default();
+        let field = |name: &str| {
+            sched
+                .lines()
+                .find(|l| l.split(':').next().is_some_and(|k| k.trim() == name))
+                .and_then(|l| l.split(':').nth(1))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0)
+        };
+        Sched { cpu: Duration::from_nanos(ns), preempted: field("nr_involuntary_switches") }
+    }
+
+    fn since(&self, before: &Sched) -> Sched {
+        Sched { cpu: self.cpu.saturating_sub(before.cpu), preempted: self.preempted.saturating_sub(before.preempted) }
+    }
 }
 
-fn schedstat(path: &Path) -> Duration {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let ns = text.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
-    Duration::from_nanos(ns)
+/// The machine's CPU time counters (`/proc/stat`, first line), in ticks.
+struct CpuStat {
+    busy: u64,
+    idle: u64,
+    steal: u64,
+}
+
+impl CpuStat {
+    fn now() -> CpuStat {
+        let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let v: Vec<u64> =
+            text.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|n| n.parse().ok()).collect();
+        let at = |i: usize| v.get(i).copied().unwrap_or(0);
+        // user nice system idle iowait irq softirq steal
+        CpuStat { busy: at(0) + at(1) + at(2) + at(5) + at(6), idle: at(3) + at(4), steal: at(7) }
+    }
+
+    fn since(&self, before: &CpuStat) -> CpuStat {
+        CpuStat {
+            busy: self.busy.saturating_sub(before.busy),
+            idle: self.idle.saturating_sub(before.idle),
+            steal: self.steal.saturating_sub(before.steal),
+        }
+    }
+
+    fn total(&self) -> f64 {
+        (self.busy + self.idle + self.steal).max(1) as f64
+    }
+
+    fn busy_percent(&self) -> f64 {
+        100.0 * self.busy as f64 / self.total()
+    }
+
+    fn steal_percent(&self) -> f64 {
+        100.0 * self.steal as f64 / self.total()
+    }
 }
 
 fn load_average() -> String {

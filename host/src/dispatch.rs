@@ -8,6 +8,7 @@ use crate::token::monitor::CardEvent;
 use crate::token::{KeyRef, TokenBackend};
 use cryptoki::context::Function;
 use cryptoki::error::RvError;
+use paraphe_protocol::cert::CertificateInfo;
 use paraphe_protocol::command::{Command, HelloInfo};
 use paraphe_protocol::{ErrorCode, Pin, RawRequest, RequestId, Response, WireError};
 use serde::de::DeserializeOwned;
@@ -22,6 +23,8 @@ pub struct LoginSession {
     /// Kept only for keys that need the PIN at every use; zeroized when dropped.
     pub pin: Option<Pin>,
     pub expires: Option<Instant>,
+    /// The certificate's facts, decoded once at login (key usage, usages, curve).
+    pub certificate: CertificateInfo,
 }
 
 /// The host's state for one native-messaging conversation (one browser port).

@@ -7,8 +7,8 @@ use super::{encode_b64, session};
 use crate::dispatch::Host;
 use crate::error::{Error, Result};
 use crate::token::SignMechanism;
+use paraphe_formats::pkcs1;
 use paraphe_formats::webeid::{self, Algorithm};
-use paraphe_formats::{pkcs1, x509};
 use paraphe_protocol::cert::Usage;
 use paraphe_protocol::command::{AuthToken, AuthenticateArgs};
 
@@ -18,7 +18,7 @@ pub fn run(host: &mut Host, args: &AuthenticateArgs) -> Result<AuthToken> {
     let s = session(host, &args.session)?;
     let key = s.key.clone();
     let pin = s.pin.clone();
-    let info = x509::summarize(&key.certificate, &[]).map_err(|e| Error::Internal(e.to_string()))?;
+    let info = &s.certificate;
     if !info.usages.contains(&Usage::Authentication) {
         return Err(Error::KeyUsageNotAllowed("authenticate needs an authentication certificate".into()));
     }

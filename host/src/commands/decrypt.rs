@@ -6,7 +6,6 @@ use super::{decode_b64, encode_b64, session};
 use crate::dispatch::Host;
 use crate::error::{Error, Result};
 use crate::token::DecryptMechanism;
-use paraphe_formats::x509;
 use paraphe_protocol::command::{DecryptArgs, DecryptResult, DecryptScheme};
 use paraphe_protocol::HashAlgorithm;
 
@@ -21,7 +20,7 @@ pub fn run(host: &mut Host, args: &DecryptArgs) -> Result<DecryptResult> {
     if key.key_type != "RSA" {
         return Err(Error::UnsupportedAlgorithm(format!("RSA key transport with a {} key", key.key_type)));
     }
-    let key_usage = x509::summarize(&key.certificate, &[]).map(|i| i.key_usage).unwrap_or_default();
+    let key_usage = &s.certificate.key_usage;
     if !key_usage.is_empty() && !key_usage.iter().any(|k| k == "keyEncipherment" || k == "dataEncipherment") {
         return Err(Error::KeyUsageNotAllowed("the certificate is not for encryption".into()));
     }

@@ -6,6 +6,7 @@
 
 use crate::dispatch::{Host, LoginSession};
 use crate::error::{Error, Result};
+use paraphe_formats::x509;
 use paraphe_protocol::command::{LoginArgs, LoginResult};
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,8 @@ pub fn run(host: &mut Host, args: LoginArgs) -> Result<LoginResult> {
         return Err(Error::InvalidArgument("ttlSeconds must be at least 1".into()));
     }
     let key = host.backend.login(&fingerprint, args.pin.as_ref())?;
+    // Decoded once here rather than at every signature of a batch.
+    let certificate = x509::summarize(&key.certificate, &[]).unwrap_or_default();
     let id = format!("s{}", host.next_session);
     host.next_session += 1;
     let result = LoginResult {
@@ -27,6 +30,6 @@ pub fn run(host: &mut Host, args: LoginArgs) -> Result<LoginResult> {
     };
     let pin = if key.always_authenticate { args.pin } else { None };
     let expires = args.ttl_seconds.map(|s| Instant::now() + Duration::from_secs(u64::from(s)));
-    host.sessions.insert(id, LoginSession { key, pin, expires });
+    host.sessions.insert(id, LoginSession { key, pin, expires, certificate });
     Ok(result)
 }

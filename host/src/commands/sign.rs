@@ -7,7 +7,7 @@ use super::{decode_b64, encode_b64, session};
 use crate::dispatch::Host;
 use crate::error::{Error, Result};
 use crate::token::SignMechanism;
-use paraphe_formats::{ecdsa, pkcs1, x509};
+use paraphe_formats::{ecdsa, pkcs1};
 use paraphe_protocol::command::{SignArgs, SignResult};
 use paraphe_protocol::{EcdsaEncoding, SignatureScheme};
 
@@ -21,7 +21,7 @@ pub fn run(host: &mut Host, args: &SignArgs) -> Result<SignResult> {
     let key = s.key.clone();
     let pin = s.pin.clone();
 
-    let key_usage = x509::summarize(&key.certificate, &[]).map(|i| i.key_usage).unwrap_or_default();
+    let key_usage = &s.certificate.key_usage;
     if !key_usage.is_empty() && !key_usage.iter().any(|k| k == "digitalSignature" || k == "nonRepudiation") {
         return Err(Error::KeyUsageNotAllowed("the certificate is not for signatures".into()));
     }
