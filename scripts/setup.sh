@@ -53,6 +53,4 @@ if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwr
   log "npm: installing browser test drivers"
   (cd tests/browser && npm install --no-audit --no-fund --silent)
 fi
-# Packaging tools and linters for installers/ (cargo-deb, cargo-generate-rpm: minutes, once).
-installers/setup.sh
 log "done"

@@ -9,6 +9,8 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 
 step "setup"
 scripts/setup.sh
+# Packaging tools and linters for installers/ (cargo-deb, cargo-generate-rpm: minutes, once).
+installers/setup.sh
 
 step "format and lints"
 cargo fmt --all -- --check
