@@ -197,6 +197,57 @@ fn trim_zeros(b: &[u8]) -> &[u8] {
     &b[start..]
 }
 
+/// Output sink shared with the host's writer.
+#[derive(Clone, Default)]
+struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The host's whole conversation loop (`native::serve`: framing, JSON, dispatch, error
+/// mapping) on arbitrary input bytes, with no token behind it. Invariants: the host never
+/// panics; the first frame is the `hello` event; every frame it writes is at most 1 MiB and
+/// parses as a host message; a response carries no id the input did not contain as a number.
+pub fn frame_json(data: &[u8]) {
+    use paraphe_host::dispatch::Host;
+    use paraphe_host::native::{serve, Output};
+    use paraphe_host::token::NoToken;
+    let sink = Sink::default();
+    let host = Host::new(Box::new(NoToken), "fuzz", Vec::new());
+    // I/O errors cannot happen on a slice and a Vec; the result is not the point.
+    let _ = serve(data, Output::new(sink.clone()), host, false);
+    let out = sink.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let mut rest = &out[..];
+    let mut first = true;
+    while !rest.is_empty() {
+        assert!(rest.len() >= 4, "truncated frame in the host's output");
+        let len = u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        assert!(len <= paraphe_protocol::limits::MAX_MESSAGE_BYTES, "frame over the browser limit");
+        let body = &rest[4..4 + len];
+        let msg: paraphe_protocol::Outgoing =
+            serde_json::from_slice(body).expect("the host wrote something unreadable");
+        if first {
+            assert!(matches!(&msg, paraphe_protocol::Outgoing::Event(e) if e.event == "hello"), "hello comes first");
+            first = false;
+        }
+        if let paraphe_protocol::Outgoing::Response(r) = &msg {
+            if let Some(id) = r.id {
+                let text = id.to_string();
+                assert!(data.windows(text.len()).any(|w| w == text.as_bytes()), "response id {id} not from the input");
+            }
+        }
+        rest = &rest[4 + len..];
+    }
+    assert!(!first, "the host wrote no hello");
+}
+
 /// `main` of a target binary built without `cargo fuzz`: runs `entry` on every file named
 /// on the command line (directories: every file in them), to reproduce a crash with plain
 /// `cargo run`.

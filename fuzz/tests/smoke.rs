@@ -374,3 +374,11 @@ fn random_text(rng: &mut XorShift) -> String {
 fn json_string(s: &str) -> String {
     serde_json::to_string(s).expect("a string encodes")
 }
+
+#[test]
+fn frame_json() {
+    // Broken frames are the point here: keep the host's warnings out of the test log.
+    std::env::set_var("PARAPHE_LOG", "error");
+    let seeds = seeds("frame_json");
+    smoke(&seeds, paraphe_fuzz::frame_json, None);
+}

@@ -4,16 +4,7 @@
 //! manifest path and the extension id) it speaks native messaging on stdin/stdout;
 //! started by a person it is a CLI (`paraphe-host help`).
 
-mod cli;
-mod commands;
-mod config;
-mod dispatch;
-mod error;
-mod log;
-mod native;
-mod token;
-mod transport;
-
+use paraphe_host::{cli, dispatch, log, native, token};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -94,3 +94,36 @@ pub fn from_environment(
     let auto = loaded.config.builtin_modules;
     (pkcs11::Pkcs11Backend::new(specs, loaded.config.policy_hints()), loaded.config.middleware, auto)
 }
+
+/// A backend with no token at all: every operation fails with `MODULE_UNAVAILABLE`. For
+/// driving the framing and dispatch without a PKCS#11 module (fuzzing).
+#[derive(Debug, Default)]
+pub struct NoToken;
+
+impl TokenBackend for NoToken {
+    fn modules(&mut self) -> Vec<ModuleInfo> {
+        Vec::new()
+    }
+    fn tokens(&mut self) -> Result<Vec<TokenInfo>> {
+        Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
+    }
+    fn certificates(&mut self) -> Result<Vec<CertificateEntry>> {
+        Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
+    }
+    fn login(&mut self, _: &str, _: Option<&Pin>) -> Result<KeyRef> {
+        Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
+    }
+    fn sign(&mut self, _: &KeyRef, _: Option<&Pin>, _: SignMechanism, _: &[u8]) -> Result<Vec<u8>> {
+        Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
+    }
+    fn decrypt(&mut self, _: &KeyRef, _: Option<&Pin>, _: DecryptMechanism, _: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
+    }
+    fn logout(&mut self, _: &KeyRef) -> Result<()> {
+        Ok(())
+    }
+    fn forget_removed(&mut self) -> Vec<u64> {
+        Vec::new()
+    }
+    fn add_module(&mut self, _: &std::path::Path) {}
+}
