@@ -90,6 +90,8 @@ warm=$((n < 10 ? n : 10))
 direct_sign=$(($(ir "$direct_file" "$sign_fn") / (2 * n + warm)))
 host_sign=$(($(ir "$host_file" "$sign_fn") / n))
 serve=$(ir "$host_file" 'paraphe_host::native::serve')
+# Since the host became a library, LTO may inline `serve` into `run`, its only caller.
+[[ -n $serve ]] || serve=$(ir "$host_file" 'paraphe_host::native::run')
 login=$(ir "$host_file" 'paraphe_host::commands::login::run')
 summarize=$(ir "$host_file" 'paraphe_formats::x509::summarize')
 for v in serve login summarize; do
