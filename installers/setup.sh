@@ -6,22 +6,11 @@
 #   cargo: cargo-deb, cargo-generate-rpm (a few minutes each, once)
 set -euo pipefail
 log() { printf '[installers/setup] %s\n' "$*" >&2; }
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+# shellcheck source=scripts/apt.sh
+. "$(dirname "$0")/../scripts/apt.sh"
 
 pkgs=(lintian rpmlint rpm dpkg-dev shellcheck libxml2-utils zip jq)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "apt: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  log "apt: all packages present"
-fi
+apt_ensure "${pkgs[@]}"
 
 # Versions pinned so that a release is reproducible; bump deliberately.
 CARGO_DEB_VERSION=${CARGO_DEB_VERSION:-3.8.0}

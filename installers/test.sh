@@ -55,7 +55,7 @@ sh_scripts=(manifests/generate.sh installers/linux/paraphe-deploy installers/lin
   installers/macos/install-user.sh installers/macos/uninstall-user.sh installers/macos/uninstall.sh)
 for f in "${bash_scripts[@]}"; do bash -n "$f"; done
 for f in "${sh_scripts[@]}"; do sh -n "$f"; done
-shellcheck "${bash_scripts[@]}"
+shellcheck -x "${bash_scripts[@]}"
 shellcheck -s sh "${sh_scripts[@]}"
 ok "shellcheck and syntax: ${#bash_scripts[@]} bash + ${#sh_scripts[@]} sh scripts"
 xmllint --noout installers/windows/paraphe.wxs

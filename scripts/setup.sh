@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '[setup] %s\n' "$*" >&2; }
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+# shellcheck source=scripts/apt.sh
+. scripts/apt.sh
 
 apt_pkgs=(softhsm2 opensc gnutls-bin openssl libpcsclite-dev pkg-config libnss3-tools xmlsec1 xmlstarlet libxml2-utils jq)
 if [ -z "${PARAPHE_SETUP_MINIMAL:-}" ]; then
@@ -17,18 +17,7 @@ if [ -z "${PARAPHE_SETUP_MINIMAL:-}" ]; then
 fi
 # Node.js for the browser tests and the demo's browser part (any Node >= 18; Debian 12 has 18).
 if [ -z "${PARAPHE_SETUP_MINIMAL:-}" ] && ! command -v npm >/dev/null; then apt_pkgs+=(nodejs npm); fi
-missing=()
-for p in "${apt_pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "apt: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  log "apt: all packages present"
-fi
+apt_ensure "${apt_pkgs[@]}"
 
 [ -n "${PARAPHE_SETUP_MINIMAL:-}" ] && exit 0
 
