@@ -121,23 +121,19 @@ struct SignedForm {
     certificate: String,
 }
 
-fn scheme_for(certificate: &[u8]) -> DocumentScheme {
-    // EC SubjectPublicKeyInfo carries id-ecPublicKey (1.2.840.10045.2.1).
-    let ec_oid = [0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    if certificate.windows(ec_oid.len()).any(|w| w == ec_oid) {
-        DocumentScheme::EcdsaRaw
-    } else {
-        DocumentScheme::RsaPkcs1Sha256
-    }
-}
-
 fn check(app: &App, doc: &Document, signature: &str, certificate: &str) -> Result<String, String> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let sig = b64.decode(signature.trim()).map_err(|e| format!("signature illisible : {e}"))?;
     let cert = b64.decode(certificate.trim()).map_err(|e| format!("certificat illisible : {e}"))?;
     let id = app
         .verifier
-        .verify_document_signature(&cert, &doc.body, &sig, scheme_for(&cert), now())
+        .verify_document_signature(
+            &cert,
+            &doc.body,
+            &sig,
+            DocumentScheme::default_for(&cert).map_err(|e| e.to_string())?,
+            now(),
+        )
         .map_err(|e| e.to_string())?;
     let name = id.common_name.unwrap_or(id.subject);
     app.signed.lock().unwrap_or_else(PoisonError::into_inner).insert(doc.id, name.clone());

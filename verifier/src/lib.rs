@@ -145,7 +145,8 @@ impl Verifier {
         now: i64,
     ) -> Result<Identity, VerifyError> {
         nonces.take(nonce)?;
-        if token.format != webeid::FORMAT && !token.format.starts_with("web-eid:1.") {
+        // `web-eid:1.0` and later minor versions, which keep these fields.
+        if !token.format.starts_with("web-eid:1.") {
             return Err(VerifyError::Format(format!("format {:?}", token.format)));
         }
         let alg = parse_algorithm(&token.algorithm)?;
@@ -248,6 +249,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn document_scheme_follows_the_key() {
+        let ec = include_bytes!("../../fuzz/seeds/certificate/ec-p256-signing.der");
+        let rsa = include_bytes!("../../fuzz/seeds/certificate/rsa-2048-authentication.der");
+        let ed = include_bytes!("../../fuzz/seeds/certificate/ed25519-ca.der");
+        assert_eq!(DocumentScheme::default_for(ec), Ok(DocumentScheme::EcdsaRaw));
+        assert_eq!(DocumentScheme::default_for(rsa), Ok(DocumentScheme::RsaPkcs1Sha256));
+        assert!(matches!(DocumentScheme::default_for(ed), Err(VerifyError::UnsupportedAlgorithm(_))));
+        assert!(matches!(DocumentScheme::default_for(b"junk"), Err(VerifyError::CertificateInvalid(_))));
+    }
+
+    #[test]
     fn nonces_are_single_use_and_expire() {
         let store = NonceStore::new(Duration::from_millis(50));
         let n = store.issue();
@@ -291,6 +303,22 @@ pub enum DocumentScheme {
     RsaPssSha256,
     /// ECDSA P-256 or P-384 with SHA-256 / SHA-384, raw `r || s`.
     EcdsaRaw,
+}
+
+impl DocumentScheme {
+    /// What the Paraphe page API produces by default for this certificate's key: PKCS#1
+    /// v1.5 for RSA, raw ECDSA for EC (from the SubjectPublicKeyInfo algorithm, RFC 5480).
+    pub fn default_for(certificate: &[u8]) -> Result<Self, VerifyError> {
+        let cert = match X509Certificate::from_der(certificate) {
+            Ok((_, cert)) => cert,
+            Err(e) => return Err(VerifyError::CertificateInvalid(e.to_string())),
+        };
+        match cert.public_key().algorithm.algorithm.to_id_string().as_str() {
+            "1.2.840.113549.1.1.1" => Ok(Self::RsaPkcs1Sha256),
+            "1.2.840.10045.2.1" => Ok(Self::EcdsaRaw),
+            other => Err(VerifyError::UnsupportedAlgorithm(format!("key algorithm {other}"))),
+        }
+    }
 }
 
 impl Verifier {
