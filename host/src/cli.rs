@@ -282,16 +282,11 @@ fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
         .into_iter()
         .map(|(name, path)| serde_json::json!({"name": name, "path": path, "installed": std::path::Path::new(path).exists()}))
         .collect();
-    let readers: serde_json::Value = match token::monitor::readers_now() {
-        Ok(snapshot) => snapshot
-            .iter()
-            .map(|(reader, atr)| match atr {
-                Some(atr) => token::monitor::CardEvent::CardInserted { reader: reader.clone(), atr: atr.clone() }
-                    .data(&host.middleware),
-                None => serde_json::json!({ "reader": reader, "atr": null }),
-            })
-            .collect(),
-        Err(e) => serde_json::json!({ "unavailable": e }),
+    // The same readers view as the `status` command (PC/SC asked now: no monitor here).
+    let readers: serde_json::Value = match &status.pcsc {
+        Some(p) if p.available => serde_json::to_value(&p.readers).unwrap_or_default(),
+        Some(p) => serde_json::json!({ "unavailable": p.message }),
+        None => serde_json::json!({ "unavailable": null }),
     };
     if json {
         return print_json(

@@ -4,7 +4,7 @@
 use crate::commands;
 use crate::error::{Error, Result};
 use crate::token::middleware::{self, Middleware};
-use crate::token::monitor::CardEvent;
+use crate::token::monitor::{self, CardEvent};
 use crate::token::{KeyRef, TokenBackend};
 use cryptoki::context::Function;
 use cryptoki::error::RvError;
@@ -38,6 +38,9 @@ pub struct Host {
     /// Load the module an inserted card needs. Off when the configuration pins the module
     /// list (`builtinModules: false`).
     pub auto_modules: bool,
+    /// Readers and cards from the card monitor's events; `None` until it reports (or
+    /// without a monitor), when `status` asks PC/SC directly.
+    pub pcsc_view: Option<monitor::View>,
 }
 
 impl Host {
@@ -49,6 +52,7 @@ impl Host {
             caller: caller.to_owned(),
             middleware,
             auto_modules: true,
+            pcsc_view: None,
         }
     }
 
@@ -56,6 +60,7 @@ impl Host {
     /// PIN kept for always-authenticate keys); an inserted card whose middleware is
     /// installed gets that module loaded.
     pub fn on_card_event(&mut self, event: &CardEvent) {
+        self.pcsc_view.get_or_insert_with(monitor::View::default).apply(event);
         match event {
             CardEvent::CardRemoved { .. } | CardEvent::ReaderRemoved { .. } => {
                 let gone = self.backend.forget_removed();

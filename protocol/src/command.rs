@@ -85,6 +85,51 @@ pub struct HelloInfo {
 pub struct StatusResult {
     pub modules: Vec<ModuleInfo>,
     pub tokens: Vec<TokenInfo>,
+    /// PC/SC readers and cards as the host sees them (absent from older hosts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcsc: Option<PcscStatus>,
+}
+
+/// The PC/SC side of `status`: whether the service runs, and each reader with its card.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PcscStatus {
+    pub available: bool,
+    /// Why PC/SC is unavailable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub readers: Vec<ReaderStatus>,
+}
+
+/// One reader, as in the `card-inserted` event's data (`atr`, `card` and `middleware` are
+/// null when the reader is empty).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReaderStatus {
+    pub reader: String,
+    /// Hex bytes separated by spaces.
+    pub atr: Option<String>,
+    /// The card's name from the middleware catalogue; null for an unknown ATR.
+    pub card: Option<String>,
+    pub middleware: Option<MiddlewareMatch>,
+}
+
+/// The middleware a card's ATR calls for (or OpenSC as the fallback).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MiddlewareMatch {
+    pub id: String,
+    pub name: String,
+    /// What to install, in words a user can act on.
+    pub install: String,
+    /// The module path found on this machine, if any.
+    pub module: Option<String>,
+    pub installed: bool,
+    /// No catalogue entry matched the ATR: OpenSC is tried.
+    pub fallback: bool,
+    /// In `status` only: whether that module is loaded in the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaded: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]

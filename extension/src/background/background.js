@@ -10,11 +10,15 @@
 //   « Ouvrir un pli » page  → {kind:"pli-unwrap"}
 //   popup                   → {kind:"status"}
 //   consent window          → runtime port "consent:<id>" (consent.js)
+//   popup, diagnostics, consent window → runtime port "cards" (cards.js); diagnostics page →
+//                              {kind:"diagnostics"|"test-signature"} (diagnostics.js)
 //   LiberSign relay         → runtime port "libersign", one request each (libersign.js)
 import { api, ParapheError } from '../common/api.js';
 import { authenticate } from './authenticate.js';
 import { core, ready } from './core.js';
+import * as cards from './cards.js';
 import * as consent from './consent.js';
+import * as diagnostics from './diagnostics.js';
 import * as libersign from './libersign.js';
 import * as native from './native.js';
 import * as pli from './pli.js';
@@ -34,6 +38,7 @@ api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 api.runtime.onConnect.addListener((port) => {
   if (port.name.startsWith('consent:')) consent.onConnect(port);
   else if (port.name === libersign.PORT_NAME) libersign.onConnect(port);
+  else if (port.name === cards.PORT_NAME) cards.onConnect(port); // live readers and cards
   else port.disconnect();
 });
 
@@ -85,6 +90,9 @@ async function handle(msg, sender) {
     case 'pli-unwrap':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return pli.fromExtensionPage(msg, sender);
+    case 'diagnostics': // « Tester ma carte » (diagnostics.js)
+    case 'test-signature':
+      return diagnostics.handle(msg, sender, signHash);
     case 'status':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return status('any');

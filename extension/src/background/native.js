@@ -65,11 +65,12 @@ function open() {
 }
 
 function onMessage(msg, sayHello) {
-  if (msg && msg.event === 'hello') {
-    sayHello?.(msg.data);
+  if (msg && msg.event) {
+    if (msg.event === 'hello') sayHello?.(msg.data);
+    // Card events (docs/PROTOCOL.md, « Events »): cards.js keeps the state and fans them out.
+    for (const listener of eventListeners) listener(msg.event, msg.data ?? {});
     return;
   }
-  if (msg && msg.event) return; // card events: not used yet
   if (msg && msg.chunk) {
     // A response over 1 MiB arrives in slices of its JSON text (protocol envelope.rs).
     const { index, count, data } = msg.chunk;
@@ -148,6 +149,32 @@ export async function call(command, build) {
       reject(hostUnavailable(String(e?.message ?? e)));
     }
   });
+}
+
+const eventListeners = new Set();
+/** `listener(name, data)` runs for every unprompted host event: `hello` (a new host process), card events. */
+export function onEvent(listener) {
+  eventListeners.add(listener);
+}
+
+/** Whether the port to the host is open now. */
+export const isOpen = () => port !== null;
+
+/** Ids of the requests waiting for an answer. */
+export const pendingIds = () => [...pending.keys()];
+
+/**
+ * Gives up on this host process: its pending requests fail with `error` and the port closes
+ * (the browser then ends the process); the next call starts a new one. For a host stuck in a
+ * PKCS#11 module after a card was pulled out (cards.js).
+ */
+export function abandon(error) {
+  const p = port;
+  if (!p) return;
+  try {
+    p.disconnect();
+  } catch { /* already gone */ }
+  fail(p, error);
 }
 
 /** The host's hello (opens the port if needed). */

@@ -6,6 +6,7 @@
 //! working with PKCS#11 alone.
 
 use super::middleware::{self, Middleware};
+use paraphe_protocol::command::{MiddlewareMatch, ReaderStatus};
 use pcsc::{Context, Error as PcscError, ReaderState, Scope, State, PNP_NOTIFICATION};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -52,27 +53,71 @@ impl CardEvent {
                 json!({ "reader": reader })
             }
             CardEvent::CardInserted { reader, atr } => {
-                let matched = middleware::for_atr(atr, extra).map(|(m, e)| (m, Some(e.card.clone())));
-                let (m, card) = match matched {
-                    Some((m, card)) => (Some(m), card),
-                    None => (middleware::fallback(), None),
-                };
-                let mw = m.map(|m| {
-                    let installed = m.modules.here().iter().find(|p| std::path::Path::new(p).exists());
-                    json!({
-                        "id": m.id, "name": m.name, "install": m.install,
-                        "module": installed, "installed": installed.is_some(), "fallback": card.is_none(),
-                    })
-                });
-                json!({ "reader": reader, "atr": middleware::atr_hex(atr), "card": card, "middleware": mw })
+                serde_json::to_value(reader_status(reader, Some(atr), extra)).unwrap_or(Value::Null)
             }
             CardEvent::Unavailable { message } => json!({ "message": message }),
         }
     }
 }
 
+/// One reader as the wire shows it (`card-inserted` data, `status` readers): its card, and
+/// the middleware that card's ATR calls for (OpenSC when none matches) and whether it is here.
+pub fn reader_status(reader: &str, atr: Option<&[u8]>, extra: &[Middleware]) -> ReaderStatus {
+    let Some(atr) = atr else {
+        return ReaderStatus { reader: reader.to_owned(), atr: None, card: None, middleware: None };
+    };
+    let (m, card) = match middleware::for_atr(atr, extra) {
+        Some((m, e)) => (Some(m), Some(e.card.clone())),
+        None => (middleware::fallback(), None),
+    };
+    let middleware = m.map(|m| {
+        let module = m.modules.here().iter().find(|p| std::path::Path::new(p).exists()).cloned();
+        MiddlewareMatch {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            install: m.install.clone(),
+            installed: module.is_some(),
+            module,
+            fallback: card.is_none(),
+            loaded: None,
+        }
+    });
+    ReaderStatus { reader: reader.to_owned(), atr: Some(middleware::atr_hex(atr)), card, middleware }
+}
+
 /// What a reader holds: `None` when empty, else the card's ATR.
 pub type Snapshot = BTreeMap<String, Option<Vec<u8>>>;
+
+/// The readers and cards the monitor has reported so far, or why PC/SC is unavailable:
+/// kept by the host from the events it applies, for `status`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct View {
+    pub readers: Snapshot,
+    pub unavailable: Option<String>,
+}
+
+impl View {
+    pub fn apply(&mut self, event: &CardEvent) {
+        match event {
+            CardEvent::ReaderAdded { reader } => {
+                self.readers.entry(reader.clone()).or_insert(None);
+            }
+            CardEvent::ReaderRemoved { reader } => {
+                self.readers.remove(reader);
+            }
+            CardEvent::CardInserted { reader, atr } => {
+                self.readers.insert(reader.clone(), Some(atr.clone()));
+            }
+            CardEvent::CardRemoved { reader } => {
+                self.readers.insert(reader.clone(), None);
+            }
+            CardEvent::Unavailable { message } => {
+                self.readers.clear();
+                self.unavailable = Some(message.clone());
+            }
+        }
+    }
+}
 
 /// The events that turn `before` into `after`.
 pub fn diff(before: &Snapshot, after: &Snapshot) -> Vec<CardEvent> {
@@ -125,7 +170,12 @@ fn snapshot(states: &[ReaderState]) -> Snapshot {
 /// we already knew so only real changes wake us.
 fn states_for(ctx: &Context, previous: &[ReaderState]) -> Result<Vec<ReaderState>, PcscError> {
     let mut states = vec![ReaderState::new(PNP_NOTIFICATION(), State::UNAWARE)];
-    for name in ctx.list_readers_owned()? {
+    // pcsc-lite answers "no readers" with an error: that is an empty list, not an outage.
+    let names = match ctx.list_readers_owned() {
+        Err(PcscError::NoReadersAvailable) => Vec::new(),
+        other => other?,
+    };
+    for name in names {
         let known = previous.iter().find(|s| s.name() == name.as_c_str()).map(ReaderState::event_state);
         states.push(ReaderState::new(name, known.unwrap_or(State::UNAWARE)));
     }
@@ -236,5 +286,25 @@ mod tests {
         assert_eq!(unknown["middleware"]["id"], "opensc");
         assert_eq!(unknown["middleware"]["fallback"], true);
         assert_eq!(unknown["card"], Value::Null);
+    }
+
+    #[test]
+    fn the_view_follows_events() {
+        let mut view = View::default();
+        view.apply(&CardEvent::ReaderAdded { reader: "R0".into() });
+        view.apply(&CardEvent::CardInserted { reader: "R0".into(), atr: vec![0x3B, 0x00] });
+        assert_eq!(view.readers, snap(&[("R0", Some(&[0x3B, 0x00]))]));
+        view.apply(&CardEvent::CardRemoved { reader: "R0".into() });
+        assert_eq!(view.readers, snap(&[("R0", None)]));
+        view.apply(&CardEvent::ReaderRemoved { reader: "R0".into() });
+        assert!(view.readers.is_empty() && view.unavailable.is_none());
+        view.apply(&CardEvent::Unavailable { message: "PC/SC: no service".into() });
+        assert_eq!(view.unavailable.as_deref(), Some("PC/SC: no service"));
+    }
+
+    #[test]
+    fn an_empty_reader_has_no_card_and_no_middleware() {
+        let r = serde_json::to_value(reader_status("R0", None, &[])).unwrap_or_default();
+        assert_eq!(r, json!({"reader": "R0", "atr": null, "card": null, "middleware": null}));
     }
 }

@@ -1,0 +1,131 @@
+// Readers and cards, live: the host pushes PC/SC events on the native port (docs/PROTOCOL.md,
+// « Events »); this module keeps the last known state and fans every event out to the
+// extension pages that show cards (popup, « Tester ma carte », consent window) over runtime
+// ports named `cards`. No polling anywhere: while such a page is open, the native port is
+// held open, so that the host's card monitor keeps running and its events keep coming.
+//
+// Messages to a page:
+//   {type:"state", state}                       on connect, and when a new host process starts
+//   {type:"event", event, data, initial, state} after each card event (state already updated;
+//                                               `initial`: a new host process re-reports a
+//                                               reader or card that was already known)
+//   {type:"error", error}                       the host could not be reached
+// `state` = {pcsc: {available: true|false|null, message}, readers: [{reader, atr, card,
+//            middleware, present, since}]}   (`present`: a card is in the reader)
+import { api, ParapheError } from '../common/api.js';
+import * as native from './native.js';
+
+export const PORT_NAME = 'cards';
+
+const readers = new Map(); // reader name → {reader, atr, card, middleware, present, since}
+let before = new Map(); // the readers known before the current host process started
+let pcsc = { available: null, message: null };
+const ports = new Set();
+
+function state() {
+  return { pcsc: { ...pcsc }, readers: [...readers.values()].map((r) => ({ ...r })) };
+}
+
+function post(port, message) {
+  try {
+    port.postMessage(message);
+  } catch { /* the page went away */ }
+}
+
+function broadcast(message) {
+  for (const port of ports) post(port, message);
+}
+
+function empty(reader) {
+  return { reader, atr: null, card: null, middleware: null, present: false, since: Date.now() };
+}
+
+native.onEvent((event, data) => {
+  const was = before.get(data.reader);
+  let initial = false;
+  switch (event) {
+    case 'hello':
+      // A new host process: it reports every reader and card present again. What is reported
+      // as it was before is not news (`initial`): pages update, but announce nothing.
+      before = new Map(readers);
+      readers.clear();
+      pcsc = { available: null, message: null };
+      broadcast({ type: 'state', state: state() });
+      return;
+    case 'reader-added':
+      initial = !!was;
+      if (!readers.has(data.reader)) readers.set(data.reader, empty(data.reader));
+      pcsc = { available: true, message: null };
+      break;
+    case 'reader-removed':
+      readers.delete(data.reader);
+      break;
+    case 'card-inserted':
+      initial = !!was?.present && was.atr === (data.atr ?? null);
+      readers.set(data.reader, {
+        reader: data.reader,
+        atr: data.atr ?? null,
+        card: data.card ?? null,
+        middleware: data.middleware ?? null,
+        present: true,
+        since: Date.now(),
+      });
+      pcsc = { available: true, message: null };
+      break;
+    case 'card-removed':
+      readers.set(data.reader, empty(data.reader));
+      watchdog(data.reader);
+      break;
+    case 'pcsc-unavailable':
+      readers.clear();
+      pcsc = { available: false, message: data.message ?? null };
+      break;
+    default:
+      return; // an event this version does not know (protocol: ignore it)
+  }
+  if (!initial) before.delete(data.reader);
+  broadcast({ type: 'event', event, data, initial, state: state() });
+});
+
+// A card pulled out while the host talks to it must end the request at once with a clear
+// error. The host answers TOKEN_NOT_PRESENT within milliseconds when the module behaves; but
+// OpenSC 0.23 can deadlock on its own card lock when the card goes in the middle of an
+// operation (C_Login stuck in sc_lock, seen with the virtual card), and the request would then
+// wait for its timeout (minutes for a login). So: requests still unanswered GRACE_MS after a
+// card-removed event make the extension give up on that host process (the browser ends it)
+// and start a new one. Its cost when two cards are in use: a slow request on the other card
+// fails too (retriable).
+const GRACE_MS = 1200;
+
+function watchdog(reader) {
+  const waiting = native.pendingIds();
+  if (waiting.length === 0) return;
+  setTimeout(() => {
+    const stuck = native.pendingIds().filter((id) => waiting.includes(id));
+    if (stuck.length === 0) return;
+    native.abandon(new ParapheError('TOKEN_NOT_PRESENT',
+      `the card was removed from ${reader} and the host did not answer within ${GRACE_MS} ms: host restarted`));
+    // Pages that show cards want events from the new process.
+    if (ports.size > 0) native.helloInfo().catch(() => {});
+  }, GRACE_MS);
+}
+
+/** The last known readers and cards (for the diagnostics report). */
+export const current = () => state();
+
+/** A page that shows cards connected: hold the native port open while it stays. */
+export function onConnect(port) {
+  if (!port.sender?.url?.startsWith(api.runtime.getURL(''))) {
+    port.disconnect();
+    return;
+  }
+  ports.add(port);
+  const release = native.hold();
+  port.onDisconnect.addListener(() => {
+    ports.delete(port);
+    release();
+  });
+  post(port, { type: 'state', state: state() });
+  // Opens the port if it was closed: the host's monitor then reports what is present.
+  native.helloInfo().catch((e) => post(port, { type: 'error', error: ParapheError.from(e).toJSON() }));
+}

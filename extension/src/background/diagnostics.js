@@ -1,0 +1,101 @@
+// « Tester ma carte » (diagnostics/diagnostics.html), background side. Extension pages only:
+//   {kind:"diagnostics"}                 → everything the page shows: versions, PC/SC readers
+//                                          with ATR and middleware (host `status`), modules,
+//                                          tokens and PIN state, certificates decoded by the core
+//   {kind:"test-signature", fingerprint} → signs a random SHA-256 digest with that certificate's
+//                                          key through the normal path (consent window + PIN,
+//                                          signHash); the page verifies it with WebCrypto
+import { api, ParapheError } from '../common/api.js';
+import * as cards from './cards.js';
+import { core } from './core.js';
+import * as native from './native.js';
+
+const isExtensionPage = (sender) => sender.url?.startsWith(api.runtime.getURL(''));
+
+/** `signHash(request, origin, sender)` is background.js's: the same consent and signing path as pages. */
+export async function handle(msg, sender, signHash) {
+  if (!isExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
+  if (msg.kind === 'test-signature') return testSignature(String(msg.fingerprint ?? ''), sender, signHash);
+  return report();
+}
+
+async function browserInfo() {
+  if (api.runtime.getBrowserInfo) {
+    const b = await api.runtime.getBrowserInfo();
+    return `${b.name} ${b.version}`;
+  }
+  const brands = navigator.userAgentData?.brands?.filter((b) => !/Not.?A.?Brand/i.test(b.brand)) ?? [];
+  if (brands.length) return brands.map((b) => `${b.brand} ${b.version}`).join(', ');
+  return navigator.userAgent;
+}
+
+async function report() {
+  const out = {
+    extension: { version: api.runtime.getManifest().version, protocol: core().protocol_version() },
+    browser: await browserInfo(),
+    platform: (await api.runtime.getPlatformInfo?.())?.os ?? null,
+    host: { available: false },
+    pcsc: null,
+    modules: [],
+    tokens: [],
+    certificates: [],
+  };
+  let hello;
+  try {
+    hello = await native.helloInfo();
+  } catch (e) {
+    out.host.error = ParapheError.from(e).toJSON();
+    return out;
+  }
+  out.host = { available: true, version: hello.version, protocol: hello.protocol, os: hello.os };
+  // Right after a card comes back, OpenSC may still answer for the card it lost: ask again once.
+  const again = async (command) => {
+    try {
+      return await native.call(command, {});
+    } catch (e) {
+      if (!['TOKEN_NOT_PRESENT', 'SESSION_NOT_FOUND'].includes(ParapheError.from(e).code)) throw e;
+      await new Promise((r) => setTimeout(r, 700));
+      return native.call(command, {});
+    }
+  };
+  const status = await again('status');
+  // Older hosts have no `pcsc` in `status`: fall back on what the card events said.
+  out.pcsc = status.pcsc ?? { ...cards.current().pcsc, readers: cards.current().readers, fromEvents: true };
+  out.modules = status.modules;
+  out.tokens = status.tokens;
+  if (status.modules.some((m) => m.loaded)) {
+    try {
+      const list = await again('list-certificates');
+      const choices = JSON.parse(core().certificate_choices(JSON.stringify(list), 'any', Date.now()));
+      out.tokens = list.tokens;
+      out.certificates = choices.map((c) => {
+        const token = list.tokens.find((t) => t.id === c.token);
+        return { ...c, tokenSlot: token?.slotDescription ?? null, pinPad: !!token?.protectedAuthenticationPath };
+      });
+    } catch (e) {
+      out.error = ParapheError.from(e).toJSON(); // readers and modules are still worth showing
+    }
+  }
+  return out;
+}
+
+const hex = (bytes) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
+const base64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
+
+async function testSignature(fingerprint, sender, signHash) {
+  if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new ParapheError('INVALID_REQUEST', 'fingerprint: 64 lowercase hex digits');
+  // The SHA-256 of random bytes: nothing meaningful is signed, and the page gets the bytes
+  // so that WebCrypto, which hashes what it verifies, can check the signature.
+  // Raw ECDSA (r‖s) is what WebCrypto verifies.
+  const data = crypto.getRandomValues(new Uint8Array(32));
+  const digest = hex(await crypto.subtle.digest('SHA-256', data));
+  const request = JSON.parse(core().validate_request(JSON.stringify({
+    type: 'signHash',
+    hashes: [{ digest, hashAlgorithm: 'sha256', name: api.i18n.getMessage('diagTestDocumentName') || 'test' }],
+    certificate: fingerprint,
+    ecdsaEncoding: 'raw',
+  })));
+  const origin = api.runtime.getURL('').replace(/\/$/, ''); // the extension itself asks
+  const result = await signHash(request, origin, sender);
+  return { data: base64(data), digest, ...result };
+}
