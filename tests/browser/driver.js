@@ -90,14 +90,16 @@ export class Consent extends Page {
  * Launches `kind` with the extension and, unless `withHost` is false, the host registered.
  * `world` is lib.makeWorld's. Self-signed https test servers are accepted.
  * `allowLoopbackHttp` (Chromium only) turns the developer option on (scripts/demo.sh).
+ * `settings` (e.g. {pinSessionMinutes: 5}): in Chromium the person's options
+ * (storage.local), in Firefox the administrator's policy (managed storage, as deployed).
  */
-export async function launch(kind, world, { withHost = true, headless = true, allowLoopbackHttp = false } = {}) {
+export async function launch(kind, world, { withHost = true, headless = true, allowLoopbackHttp = false, settings = null } = {}) {
   return kind === 'chromium'
-    ? launchChromium(world, { withHost, headless, allowLoopbackHttp })
-    : launchFirefox(world, { withHost, headless });
+    ? launchChromium(world, { withHost, headless, allowLoopbackHttp, settings })
+    : launchFirefox(world, { withHost, headless, settings });
 }
 
-async function launchChromium(world, { withHost, headless, allowLoopbackHttp }) {
+async function launchChromium(world, { withHost, headless, allowLoopbackHttp, settings }) {
   const userDataDir = path.join(world.dir, `chromium-${Date.now()}`);
   if (withHost) lib.writeHostManifest('chromium', path.join(userDataDir, 'NativeMessagingHosts/fr.paraphe.host.json'));
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -116,6 +118,7 @@ async function launchChromium(world, { withHost, headless, allowLoopbackHttp }) 
   const worker = context.serviceWorkers().find(isOurs)
     ?? await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 15_000 });
   if (allowLoopbackHttp) await worker.evaluate(() => chrome.storage.local.set({ allowLoopbackHttp: true }));
+  if (settings) await worker.evaluate((values) => chrome.storage.local.set(values), settings);
   const consentPrefix = `chrome-extension://${lib.CHROMIUM_ID}/consent/`;
   return {
     kind: 'chromium',
@@ -138,9 +141,14 @@ async function launchChromium(world, { withHost, headless, allowLoopbackHttp }) 
   };
 }
 
-async function launchFirefox(world, { withHost, headless }) {
+async function launchFirefox(world, { withHost, headless, settings }) {
   const home = path.join(world.dir, `home-${Date.now()}`);
   fs.mkdirSync(home, { recursive: true });
+  if (settings) {
+    const managed = path.join(home, '.mozilla/managed-storage', `${lib.GECKO_ID}.json`);
+    fs.mkdirSync(path.dirname(managed), { recursive: true });
+    fs.writeFileSync(managed, JSON.stringify({ name: lib.GECKO_ID, description: 'Paraphe policy', type: 'storage', data: settings }));
+  }
   if (withHost) lib.writeHostManifest('firefox', path.join(home, '.mozilla/native-messaging-hosts/fr.paraphe.host.json'));
   const browser = await puppeteer.launch({
     browser: 'firefox',

@@ -22,6 +22,8 @@ files+=(login.test.js)
 files+=(decrypt.test.js)
 # LiberSign-compatible interface (s2low-style wrapper, CMS, PES V2) and signData, same browsers.
 files+=(libersign.test.js)
+# CAdES through the page API, batches of 100 with an interruption, the PIN session.
+files+=(batch.test.js)
 # Real readers and cards (virtual PIV card of tests/kit/virtual-card, pcscd, OpenSC), Chromium
 # only; skips itself where pcscd / vpcd are missing or PARAPHE_SKIP_VCARD=1.
 [[ " ${browsers[*]} " == *" chromium "* ]] && files+=(cards.test.js)

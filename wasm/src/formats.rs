@@ -38,6 +38,12 @@ pub enum Job {
         /// An existing `.p7s` (base64, DER or BER) to add this signature to.
         #[serde(default)]
         cosign: Option<String>,
+        /// `rsa-pss` for RSASSA-PSS; absent: the key's default (PKCS#1 v1.5 or ECDSA).
+        #[serde(default)]
+        scheme: Option<SignatureScheme>,
+        /// The signature policy identifier attribute (CAdES-EPES).
+        #[serde(default)]
+        policy: Option<CadesPolicy>,
     },
     /// A PES V2 `ds:Signature` (boxed: it is much larger than a CAdES job).
     Xades(Box<PesJob>),
@@ -79,6 +85,19 @@ pub struct Policy {
     pub spuri: Option<String>,
 }
 
+/// A CAdES signature policy: `SignaturePolicyId` with the policy document's digest.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CadesPolicy {
+    /// Dotted object identifier.
+    pub oid: String,
+    /// Digest of the policy document, base64.
+    pub hash: String,
+    pub hash_algorithm: HashAlgorithm,
+    #[serde(default)]
+    pub uri: Option<String>,
+}
+
 /// What [`finish`] needs.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -117,15 +136,26 @@ fn scheme_for(certificate: &[u8]) -> Result<SignatureScheme, PageError> {
 pub fn prepare(job: &Job, certificate: &[u8], signing_time: i64) -> Result<Prepared, PageError> {
     let scheme = scheme_for(certificate)?;
     match job {
-        Job::Cades { digest, hash_algorithm, cosign } => {
+        Job::Cades { digest, hash_algorithm, cosign, scheme: asked, policy } => {
+            let policy = policy
+                .as_ref()
+                .map(|p| {
+                    Ok::<_, PageError>(cms::SignaturePolicy {
+                        oid: p.oid.clone(),
+                        hash: decode("policy hash", &p.hash)?,
+                        hash_algorithm: p.hash_algorithm,
+                        uri: p.uri.clone(),
+                    })
+                })
+                .transpose()?;
             let request = CadesRequest {
                 digest: decode("digest", digest)?,
                 hash: *hash_algorithm,
-                scheme,
+                scheme: asked.unwrap_or(scheme),
                 certificate: certificate.to_vec(),
                 chain: Vec::new(),
                 signing_time,
-                policy: None,
+                policy,
                 cosign: cosign.as_deref().map(|p| decode("p7s", p)).transpose()?,
             };
             let prepared = cms::prepare(&request).map_err(|e| PageError::invalid(e.to_string()))?;
@@ -199,7 +229,7 @@ mod tests {
     const EC_SIGNING: &[u8] = include_bytes!("../../fuzz/seeds/certificate/ec-p256-signing.der");
 
     fn cades(hash_algorithm: HashAlgorithm, len: usize) -> Job {
-        Job::Cades { digest: STANDARD.encode(vec![7; len]), hash_algorithm, cosign: None }
+        Job::Cades { digest: STANDARD.encode(vec![7; len]), hash_algorithm, cosign: None, scheme: None, policy: None }
     }
 
     #[test]
@@ -256,12 +286,20 @@ mod tests {
             prepare(&cades(HashAlgorithm::Sha256, 20), RSA_SIGNING, 0).err().map(|e| e.code),
             Some("INVALID_REQUEST")
         );
-        let bad = Job::Cades { digest: "%%".into(), hash_algorithm: HashAlgorithm::Sha256, cosign: None };
+        let bad = Job::Cades {
+            digest: "%%".into(),
+            hash_algorithm: HashAlgorithm::Sha256,
+            cosign: None,
+            scheme: None,
+            policy: None,
+        };
         assert!(prepare(&bad, RSA_SIGNING, 0).is_err());
         let cosign = Job::Cades {
             digest: STANDARD.encode([7; 32]),
             hash_algorithm: HashAlgorithm::Sha256,
             cosign: Some(STANDARD.encode(b"not a p7s")),
+            scheme: None,
+            policy: None,
         };
         assert_eq!(prepare(&cosign, RSA_SIGNING, 1_780_000_000).err().map(|e| e.code), Some("INVALID_REQUEST"));
         assert!(serde_json::from_str::<Job>(r#"{"cades":{"digest":"AA==","hashAlgorithm":"sha256","x":1}}"#).is_err());

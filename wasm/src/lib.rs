@@ -72,10 +72,16 @@ pub fn certificate_choices(list_json: &str, usage: &str, now_ms: f64) -> Result<
     serde_json::to_string(&list).map_err(|e| internal(e.to_string()))
 }
 
-/// `login` request text. `pin` is absent for a PIN pad.
+/// `login` request text. `pin` is absent for a PIN pad; `ttl_seconds` keeps the login that
+/// long (PIN session policy), absent: until `logout`.
 #[wasm_bindgen]
-pub fn login_request(id: u32, certificate: &str, pin: Option<String>) -> Result<String, JsValue> {
-    host::login(u64::from(id), certificate, pin, None).map_err(|m| thrown(&PageError::invalid(m)))
+pub fn login_request(
+    id: u32,
+    certificate: &str,
+    pin: Option<String>,
+    ttl_seconds: Option<u32>,
+) -> Result<String, JsValue> {
+    host::login(u64::from(id), certificate, pin, ttl_seconds).map_err(|m| thrown(&PageError::invalid(m)))
 }
 
 /// `sign` request text; `scheme` empty = the default for `key_type`.

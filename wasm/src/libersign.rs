@@ -138,7 +138,13 @@ fn entry(info: usize, fields: &Map<String, Value>) -> Result<Vec<PlanEntry>, Pag
                     label: doc.clone(),
                     hex: hex::encode(&digest),
                     hash_algorithm,
-                    job: Job::Cades { digest: STANDARD.encode(&digest), hash_algorithm, cosign },
+                    job: Job::Cades {
+                        digest: STANDARD.encode(&digest),
+                        hash_algorithm,
+                        cosign,
+                        scheme: None,
+                        policy: None,
+                    },
                 })
             })
             .collect();

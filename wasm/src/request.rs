@@ -36,6 +36,10 @@ enum PageRequest {
         scheme: Option<SignatureScheme>,
         #[serde(default)]
         ecdsa_encoding: Option<EcdsaEncoding>,
+        #[serde(default)]
+        format: Option<SignatureFormat>,
+        #[serde(default)]
+        signature_policy: Option<PagePolicy>,
     },
     /// Bytes prepared by the server (iParapheur 5, EU DSS `dataToSign`), hashed here.
     #[serde(rename_all = "camelCase")]
@@ -91,6 +95,34 @@ struct PageDigest {
     hash_algorithm: String,
     #[serde(default)]
     name: Option<String>,
+    /// The document's size in bytes, shown in the consent window.
+    #[serde(default)]
+    size: Option<u64>,
+}
+
+/// What a signature is returned as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureFormat {
+    /// The signature value over the digest (PKCS#1 v1.5, PSS or ECDSA), as the card made it.
+    #[default]
+    Raw,
+    /// A detached CAdES `.p7s` (CMS SignedData with the signer's certificate) of the document
+    /// whose digest is given, built by the WASM core (`formats::Job::Cades`).
+    Cades,
+}
+
+/// A CAdES signature policy identifier (`signaturePolicy`), as the page gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PagePolicy {
+    /// Dotted object identifier.
+    pub oid: String,
+    /// Digest of the policy document, hex or base64.
+    pub hash: String,
+    pub hash_algorithm: String,
+    #[serde(default)]
+    pub uri: Option<String>,
 }
 
 /// A request that passed validation, in the background's own terms.
@@ -110,6 +142,9 @@ pub enum Validated {
         /// Absent: chosen from the key type (RSA → rsa-pkcs1, EC → ecdsa).
         scheme: Option<SignatureScheme>,
         ecdsa_encoding: Option<EcdsaEncoding>,
+        format: SignatureFormat,
+        /// CAdES only: the signature policy, its digest decoded to base64.
+        policy: Option<crate::formats::CadesPolicy>,
     },
     /// A `web-eid:1.0` login token for the sender's origin (`docs/PAGE-API.md`).
     #[serde(rename_all = "camelCase")]
@@ -128,6 +163,7 @@ pub struct Digest {
     pub base64: String,
     pub hash_algorithm: HashAlgorithm,
     pub name: Option<String>,
+    pub size: Option<u64>,
 }
 
 pub fn validate(json: &str) -> Result<Validated, PageError> {
@@ -141,7 +177,7 @@ pub fn validate(json: &str) -> Result<Validated, PageError> {
         PageRequest::ListCertificates { usage } => {
             Validated::ListCertificates { usage: usage.unwrap_or(UsageFilter::Signing) }
         }
-        PageRequest::SignHash { hashes, certificate, scheme, ecdsa_encoding } => {
+        PageRequest::SignHash { hashes, certificate, scheme, ecdsa_encoding, format, signature_policy } => {
             if hashes.is_empty() {
                 return Err(PageError::invalid("hashes is empty"));
             }
@@ -157,7 +193,18 @@ pub fn validate(json: &str) -> Result<Validated, PageError> {
             if ecdsa_encoding.is_some() && !matches!(scheme, None | Some(SignatureScheme::Ecdsa)) {
                 return Err(PageError::invalid("ecdsaEncoding is for the ecdsa scheme only"));
             }
-            Validated::SignHash { items, certificate, scheme, ecdsa_encoding }
+            let format = format.unwrap_or_default();
+            if format == SignatureFormat::Cades && ecdsa_encoding.is_some() {
+                return Err(PageError::invalid("ecdsaEncoding is for raw signatures (a .p7s holds DER)"));
+            }
+            let policy = match (format, signature_policy) {
+                (_, None) => None,
+                (SignatureFormat::Cades, Some(p)) => Some(policy(p)?),
+                (SignatureFormat::Raw, Some(_)) => {
+                    return Err(PageError::invalid("signaturePolicy is for the cades format only"))
+                }
+            };
+            Validated::SignHash { items, certificate, scheme, ecdsa_encoding, format, policy }
         }
         PageRequest::SignData { data, hash_algorithm, name, certificate, scheme, ecdsa_encoding } => {
             let algorithm = hash_algorithm.unwrap_or_else(|| "sha256".to_owned());
@@ -185,7 +232,14 @@ pub fn validate(json: &str) -> Result<Validated, PageError> {
                 None | Some(SignatureScheme::Ecdsa) => Some(ecdsa_encoding.unwrap_or(EcdsaEncoding::Der)),
                 Some(_) => None,
             };
-            Validated::SignHash { items, certificate, scheme, ecdsa_encoding }
+            Validated::SignHash {
+                items,
+                certificate,
+                scheme,
+                ecdsa_encoding,
+                format: SignatureFormat::Raw,
+                policy: None,
+            }
         }
         PageRequest::Authenticate { challenge_nonce } => {
             paraphe_formats::webeid::check_nonce(&challenge_nonce).map_err(PageError::invalid)?;
@@ -199,7 +253,27 @@ fn digest(d: PageDigest) -> Result<Digest, PageError> {
         .ok_or_else(|| PageError::invalid(format!("unknown hashAlgorithm {:?}", d.hash_algorithm)))?;
     let bytes = decode_digest(&d.digest, hash_algorithm.digest_len())?;
     let name = d.name.map(|n| clean_name(&n)).transpose()?;
-    Ok(Digest { hex: hex::encode(&bytes), base64: STANDARD.encode(&bytes), hash_algorithm, name })
+    Ok(Digest { hex: hex::encode(&bytes), base64: STANDARD.encode(&bytes), hash_algorithm, name, size: d.size })
+}
+
+/// The policy's object identifier and digest are checked here, before any window opens.
+fn policy(p: PagePolicy) -> Result<crate::formats::CadesPolicy, PageError> {
+    let bad = |what: &str| PageError::invalid(format!("signaturePolicy: {what}"));
+    let hash_algorithm = HashAlgorithm::from_name(&p.hash_algorithm).ok_or_else(|| bad("unknown hashAlgorithm"))?;
+    let dotted = p.oid.split('.').collect::<Vec<_>>();
+    if dotted.len() < 2
+        || p.oid.len() > 128
+        || dotted.iter().any(|a| a.is_empty() || !a.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(bad("oid is not a dotted object identifier"));
+    }
+    let hash = decode_digest(&p.hash, hash_algorithm.digest_len()).map_err(|e| bad(&e.message))?;
+    if let Some(uri) = &p.uri {
+        if uri.len() > 1024 || !uri.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(bad("uri must be printable ASCII, at most 1024 characters"));
+        }
+    }
+    Ok(crate::formats::CadesPolicy { oid: p.oid, hash: STANDARD.encode(hash), hash_algorithm, uri: p.uri })
 }
 
 /// `signData` bytes hashed here (SHA-256 by default; never SHA-1), to be signed as a digest.
@@ -211,7 +285,8 @@ fn data_digest(item: DataItem, algorithm: &str) -> Result<Digest, PageError> {
     hasher.update(&bytes);
     let digest = hasher.finish();
     let name = item.name.map(|n| clean_name(&n)).transpose()?;
-    Ok(Digest { hex: hex::encode(&digest), base64: STANDARD.encode(&digest), hash_algorithm, name })
+    let size = Some(bytes.len() as u64);
+    Ok(Digest { hex: hex::encode(&digest), base64: STANDARD.encode(&digest), hash_algorithm, name, size })
 }
 
 /// Hex when the text is only hex digits, else standard base64; either way the decoded length
@@ -349,6 +424,34 @@ mod tests {
             r#"{"type":"signData","data":42}"#,
         ] {
             assert_eq!(validate(bad).err().map(|e| e.code), Some("INVALID_REQUEST"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cades_format_and_policy() {
+        let req = format!(
+            r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256","name":"a.pdf","size":12}}],"format":"cades","signaturePolicy":{{"oid":"1.2.250.1.131.1.5.18.21.1.7","hash":"{H}","hashAlgorithm":"sha256"}}}}"#
+        );
+        let Ok(Validated::SignHash { items, format, policy, .. }) = validate(&req) else { panic!("valid") };
+        assert_eq!((format, items[0].size), (SignatureFormat::Cades, Some(12)));
+        let policy = policy.expect("policy");
+        assert_eq!(
+            (policy.oid.as_str(), policy.hash.as_str()),
+            ("1.2.250.1.131.1.5.18.21.1.7", items[0].base64.as_str())
+        );
+        let plain = format!(r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256"}}]}}"#);
+        let Ok(Validated::SignHash { format, policy: None, .. }) = validate(&plain) else { panic!("valid") };
+        assert_eq!(format, SignatureFormat::Raw);
+        for bad in [
+            req.replace(r#""format":"cades","#, ""),
+            req.replace("1.2.250", "1..250"),
+            req.replace("1.2.250.1.131.1.5.18.21.1.7", "urn:oid:1.2"),
+            req.replace(&format!(r#""hash":"{H}""#), r#""hash":"00""#),
+            req.replace(r#""format":"cades""#, r#""format":"cades","ecdsaEncoding":"raw""#),
+            req.replace(r#""format":"cades""#, r#""format":"xades""#),
+            req.replace(r#""size":12"#, r#""size":-1"#),
+        ] {
+            assert_eq!(validate(&bad).err().map(|e| e.code), Some("INVALID_REQUEST"), "{bad}");
         }
     }
 

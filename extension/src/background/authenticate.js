@@ -6,21 +6,16 @@
 import { ParapheError } from '../common/api.js';
 import { core } from './core.js';
 import * as consent from './consent.js';
+import { certificateChoices } from './choices.js';
 import * as native from './native.js';
+import * as sessions from './sessions.js';
 
 /**
  * Certificates of the connected tokens fit for `usage` (`signing`, `authentication`…), as the
  * consent window shows them, with the token's PIN facts. Expired ones are left out.
  */
 export async function validChoices(usage) {
-  const list = await native.call('list-certificates', {});
-  const choices = JSON.parse(core().certificate_choices(JSON.stringify(list), usage, Date.now()));
-  return choices
-    .filter((c) => !c.expired)
-    .map((c) => {
-      const token = list.tokens.find((t) => t.id === c.token);
-      return { ...c, pinPad: !!token?.protectedAuthenticationPath, pinStatus: token?.pin ?? null };
-    });
+  return (await certificateChoices(usage)).choices.filter((c) => !c.expired);
 }
 
 /** Only the members of a `web-eid:1.0` token, so nothing else from the host reaches a page. */
@@ -45,16 +40,11 @@ export async function authenticate({ origin, challengeNonce, tabTitle = '', time
       throw new ParapheError('NO_CERTIFICATE', 'no valid authentication certificate on a connected token');
     }
     const view = { kind: 'authenticate', origin, tabTitle, items: [], choices };
-    return await consent.ask(view, async (choice, pin) => {
-      const login = await native.call('login', (id) => core().login_request(id, choice.fingerprint, pin));
-      try {
-        const result = await native.call('authenticate',
-          (id) => core().authenticate_request(id, login.session, origin, challengeNonce));
-        return tokenOf(result, choice);
-      } finally {
-        native.call('logout', (id) => core().logout_request(id, login.session)).catch(() => {});
-      }
-    }, { timeoutMs });
+    return await consent.ask(view, (choice, pin) => sessions.withLogin(choice, pin, async (session) => {
+      const result = await native.call('authenticate',
+        (id) => core().authenticate_request(id, session, origin, challengeNonce));
+      return tokenOf(result, choice);
+    }), { timeoutMs });
   } finally {
     release();
   }

@@ -3,18 +3,20 @@
 // the browser may stop this context when idle and restarts it for the next event.
 //
 // Who may ask what:
-//   content script (any tab) → {kind:"page", request}           page API, origin from `sender`
+//   content script (any tab) → runtime port "page": {request}    page API, origin from `sender`;
+//                              answers {progress}…, then {result} | {error}
 //                              {kind:"webeid", request}         Web eID messages (webeid.js)
 //                              {kind:"hash-start"|"hash-update"|"hash-finish"}  document digests
 //                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-abort"}  plis (pli.js)
 //   « Ouvrir un pli » page  → {kind:"pli-unwrap"}
-//   popup                   → {kind:"status"}
+//   popup                   → {kind:"status"}, {kind:"logout-all"} (« Oublier le code PIN »)
 //   consent window          → runtime port "consent:<id>" (consent.js)
 //   popup, diagnostics, consent window → runtime port "cards" (cards.js); diagnostics page →
 //                              {kind:"diagnostics"|"test-signature"} (diagnostics.js)
 //   LiberSign relay         → runtime port "libersign", one request each (libersign.js)
 import { api, ParapheError } from '../common/api.js';
 import { authenticate } from './authenticate.js';
+import { certificateChoices } from './choices.js';
 import { core, ready } from './core.js';
 import * as cards from './cards.js';
 import * as consent from './consent.js';
@@ -22,7 +24,9 @@ import * as diagnostics from './diagnostics.js';
 import * as libersign from './libersign.js';
 import * as native from './native.js';
 import * as pli from './pli.js';
+import * as sessions from './sessions.js';
 import { settings } from './settings.js';
+import { signHash } from './sign.js';
 import * as webeid from './webeid.js';
 
 const VERSION = api.runtime.getManifest().version;
@@ -36,7 +40,8 @@ api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 });
 
 api.runtime.onConnect.addListener((port) => {
-  if (port.name.startsWith('consent:')) consent.onConnect(port);
+  if (port.name === 'page') onPagePort(port);
+  else if (port.name.startsWith('consent:')) consent.onConnect(port);
   else if (port.name === libersign.PORT_NAME) libersign.onConnect(port);
   else if (port.name === cards.PORT_NAME) cards.onConnect(port); // live readers and cards
   else port.disconnect();
@@ -57,16 +62,32 @@ function senderOrigin(sender) {
 const fromPage = (sender) => sender.tab && sender.url && !sender.url.startsWith(api.runtime.getURL(''));
 const fromExtensionPage = (sender) => sender.url?.startsWith(api.runtime.getURL(''));
 
+/** One page API request per port, so that long work can report progress before its answer. */
+function onPagePort(port) {
+  const post = (m) => {
+    try {
+      port.postMessage(m);
+    } catch { /* the page went away */ }
+  };
+  port.onMessage.addListener(function once(msg) {
+    port.onMessage.removeListener(once);
+    pageMessage(msg, port.sender, (progress) => post({ progress }))
+      .then((result) => post({ result }), (e) => post({ error: ParapheError.from(e).toJSON() }));
+  });
+}
+
+async function pageMessage(msg, sender, progress) {
+  await ready;
+  if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
+  const origin = senderOrigin(sender);
+  core().check_origin(origin, (await settings()).allowLoopbackHttp);
+  const request = JSON.parse(core().validate_request(String(msg?.request)));
+  return pageRequest(request, origin, sender, progress);
+}
+
 async function handle(msg, sender) {
   await ready;
   switch (msg?.kind) {
-    case 'page': {
-      if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
-      const origin = senderOrigin(sender);
-      core().check_origin(origin, (await settings()).allowLoopbackHttp);
-      const request = JSON.parse(core().validate_request(String(msg.request)));
-      return pageRequest(request, origin, sender);
-    }
     case 'hash-start':
     case 'hash-update':
     case 'hash-finish': {
@@ -96,12 +117,15 @@ async function handle(msg, sender) {
     case 'status':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return status('any');
+    case 'logout-all':
+      if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
+      return { ended: sessions.logoutAll() };
     default:
       throw new ParapheError('INVALID_REQUEST', 'unknown message');
   }
 }
 
-async function pageRequest(request, origin, sender) {
+async function pageRequest(request, origin, sender, progress) {
   switch (request.type) {
     case 'ping':
       return { version: VERSION, protocol: core().protocol_version() };
@@ -114,7 +138,7 @@ async function pageRequest(request, origin, sender) {
       return { certificates: s.certificates.map(publicCertificate) };
     }
     case 'signHash':
-      return signHash(request, origin, sender);
+      return signHash(request, origin, sender, progress);
     case 'authenticate':
       return { token: await authenticate({ origin, challengeNonce: request.challengeNonce, tabTitle: sender.tab?.title ?? '' }) };
     default:
@@ -136,66 +160,13 @@ async function status(usage) {
     const err = ParapheError.from(e);
     return { host: { available: false, error: err.toJSON() }, tokens: [], modules: [], certificates: [] };
   }
-  const list = await native.call('list-certificates', {});
-  const certificates = withTokens(JSON.parse(core().certificate_choices(JSON.stringify(list), usage, Date.now())), list.tokens);
+  const { choices: certificates, list } = await certificateChoices(usage);
   return {
     host: { available: true, version: hello.version, protocol: hello.protocol },
     tokens: list.tokens,
     modules: list.modules,
     certificates,
   };
-}
-
-function withTokens(choices, tokens) {
-  return choices.map((c) => {
-    const token = tokens.find((t) => t.id === c.token);
-    return { ...c, pinPad: !!token?.protectedAuthenticationPath, pinStatus: token?.pin ?? null };
-  });
-}
-
-async function signHash(request, origin, sender) {
-  const release = native.hold();
-  try {
-    const list = await native.call('list-certificates', {});
-    let choices = withTokens(JSON.parse(core().certificate_choices(JSON.stringify(list), 'signing', Date.now())), list.tokens);
-    if (request.certificate) choices = choices.filter((c) => c.fingerprint === request.certificate);
-    choices = choices.filter((c) => !c.expired);
-    if (choices.length === 0) {
-      throw new ParapheError('NO_CERTIFICATE', request.certificate
-        ? 'the requested certificate is not on a connected token, or has expired'
-        : 'no valid signing certificate on a connected token');
-    }
-    const view = {
-      origin,
-      tabTitle: sender.tab?.title ?? '',
-      items: request.items.map(({ hex, hashAlgorithm, name }) => ({ hex, hashAlgorithm, name })),
-      choices,
-    };
-    return await consent.ask(view, (choice, pin) => signWith(choice, pin, request));
-  } finally {
-    release();
-  }
-}
-
-/** One consent = one login, N signatures, one logout. */
-async function signWith(choice, pin, request) {
-  const login = await native.call('login', (id) => core().login_request(id, choice.fingerprint, pin));
-  try {
-    const signatures = [];
-    for (const item of request.items) {
-      let scheme;
-      const result = await native.call('sign', (id) => {
-        const text = core().sign_request(id, login.session, item.base64, item.hashAlgorithm,
-          request.scheme ?? '', choice.keyType, request.ecdsaEncoding ?? '');
-        scheme = JSON.parse(text).arguments.scheme;
-        return text;
-      });
-      signatures.push({ digest: item.hex, hashAlgorithm: item.hashAlgorithm, scheme, signature: result.signature });
-    }
-    return { certificate: { fingerprint: choice.fingerprint, certificate: choice.certificate }, signatures };
-  } finally {
-    native.call('logout', (id) => core().logout_request(id, login.session)).catch(() => {});
-  }
 }
 
 // ---- document digests, fed chunk by chunk by the content script ---------------------------

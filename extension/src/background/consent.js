@@ -6,10 +6,12 @@
 // Conversation over a runtime port named `consent:<id>`:
 //   window → {type:"ready"}                       background → {type:"show", view}
 //   window → {type:"confirm", fingerprint, pin?}   background → {type:"pin-error", error} | {type:"done"}
+//                                                  | {type:"failed", error} | {type:"progress", done, total}
 //   window → {type:"cancel"}                      (closing the window = cancel)
 import { api, ParapheError } from '../common/api.js';
 import { core } from './core.js';
 import * as native from './native.js';
+import { keptUntil } from './sessions.js';
 
 const CONSENT_TIMEOUT_MS = 5 * 60_000;
 const WIDTH = 520;
@@ -47,8 +49,9 @@ class Consent {
 }
 
 /**
- * Shows the consent window and resolves with what `work(choice, pin)` returns once the person
- * confirmed and the work succeeded. Rejects with USER_CANCELLED, TIMEOUT, PIN_LOCKED or the
+ * Shows the consent window and resolves with what `work(choice, pin, window)` returns once the
+ * person confirmed and the work succeeded (`window.progress(done, total)` shows a progress bar;
+ * `pin` is undefined for a PIN pad or a kept login, see sessions.js). Rejects with USER_CANCELLED, TIMEOUT, PIN_LOCKED or the
  * work's error. `view` is what the window displays (origin, items, certificate choices;
  * `kind`: `sign` (default), `authenticate` or `certificate`). `timeoutMs`: how long the
  * window waits (default 5 minutes; Web eID pages choose their user-interaction timeout).
@@ -56,7 +59,8 @@ class Consent {
  * `{result, window}`, `window` being {progress(done, total), finish(error|null), close()}.
  */
 export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen = false } = {}) {
-  const c = new Consent(view, work);
+  const choices = view.choices.map((choice) => ({ ...choice, keptUntil: keptUntil(choice.fingerprint) }));
+  const c = new Consent({ ...view, choices }, work);
   c.keepOpen = keepOpen;
   open.set(c.id, c);
   const release = native.hold();
@@ -131,7 +135,8 @@ async function onWindowMessage(c, msg) {
       if (!choice) return;
       c.busy = true;
       try {
-        const result = await c.work(choice, choice.pinPad ? undefined : msg.pin);
+        const pin = choice.pinPad || !msg.pin ? undefined : msg.pin;
+        const result = await c.work(choice, pin, windowHandle(c));
         c.port?.postMessage({ type: 'done' });
         c.settle(null, c.keepOpen ? { result, window: windowHandle(c) } : result);
         if (!c.keepOpen) c.close();

@@ -12,9 +12,11 @@
 //   `exception`, `code`).
 import { api, ParapheError, t } from '../common/api.js';
 import { libersignOrigins, LIBERSIGN_ORIGINS } from '../common/allowlist.js';
+import { certificateChoices } from './choices.js';
 import { core, ready } from './core.js';
 import * as consent from './consent.js';
 import * as native from './native.js';
+import * as sessions from './sessions.js';
 import { settings } from './settings.js';
 
 export const PORT_NAME = 'libersign';
@@ -162,14 +164,10 @@ async function sign(msg, origin, sender, progress) {
   const fingerprint = String(cert ?? '').toLowerCase();
   const release = native.hold();
   try {
-    const list = await native.call('list-certificates', {});
-    const choice = JSON.parse(core().certificate_choices(JSON.stringify(list), 'signing', Date.now()))
-      .find((c) => c.fingerprint === fingerprint);
-    if (!choice || choice.expired) {
+    const chosen = (await certificateChoices('signing')).choices.find((c) => c.fingerprint === fingerprint);
+    if (!chosen || chosen.expired) {
       throw new ParapheError('NO_CERTIFICATE', 'the chosen certificate is not on a connected token, or has expired');
     }
-    const token = list.tokens.find((x) => x.id === choice.token);
-    const chosen = { ...choice, pinPad: !!token?.protectedAuthenticationPath, pinStatus: token?.pin ?? null };
     // A page value the format refuses (a bad Id, a p7s for another document…) fails here,
     // before any window opens.
     for (const entry of plan) core().format_prepare(JSON.stringify(entry.job), chosen.certificate, Date.now());
@@ -181,7 +179,11 @@ async function sign(msg, origin, sender, progress) {
       items: plan.map((entry) => ({ hex: entry.hex, hashAlgorithm: entry.hashAlgorithm, name: itemName(entry) })),
       choices: [chosen],
     };
-    const signed = await consent.ask(view, (c, pin) => signPlan(c, pin, plan, progress));
+    const signed = await consent.ask(view, (c, pin, window) => sessions.withLogin(c, pin,
+      (session) => signPlan(c, session, plan, (i) => {
+        window.progress(i, plan.length);
+        progress(t('libersignProgressSigning', i + 1, plan.length));
+      })));
     progress(t('libersignProgressDone'));
     const answer = infos.map(() => []);
     plan.forEach((entry, i) => answer[entry.info].push(signed[i]));
@@ -191,20 +193,15 @@ async function sign(msg, origin, sender, progress) {
   }
 }
 
-/** After the PIN: login, then for each digest prepare (signing time = now), sign, finish. */
-async function signPlan(choice, pin, plan, progress) {
-  const login = await native.call('login', (id) => core().login_request(id, choice.fingerprint, pin));
-  try {
-    const out = [];
-    for (const [i, entry] of plan.entries()) {
-      progress(t('libersignProgressSigning', i + 1, plan.length));
-      const prepared = JSON.parse(core().format_prepare(JSON.stringify(entry.job), choice.certificate, Date.now()));
-      const result = await native.call('sign', (id) => core().sign_request(id, login.session, prepared.digest,
-        prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
-      out.push(core().format_finish(JSON.stringify(prepared.state), result.signature));
-    }
-    return out;
-  } finally {
-    native.call('logout', (id) => core().logout_request(id, login.session)).catch(() => {});
+/** Logged in: for each digest prepare (signing time = now), sign, finish. */
+async function signPlan(choice, session, plan, progress) {
+  const out = [];
+  for (const [i, entry] of plan.entries()) {
+    progress(i);
+    const prepared = JSON.parse(core().format_prepare(JSON.stringify(entry.job), choice.certificate, Date.now()));
+    const result = await native.call('sign', (id) => core().sign_request(id, session, prepared.digest,
+      prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
+    out.push(core().format_finish(JSON.stringify(prepared.state), result.signature));
   }
+  return out;
 }

@@ -18,7 +18,14 @@ const chunks = new Map(); // id → string[]
 let holds = 0;
 let idleTimer = null;
 
+const closeListeners = new Set();
+/** `listener()` runs whenever the port to the host closes (its logins end with it). */
+export function onClose(listener) {
+  closeListeners.add(listener);
+}
+
 function fail(port_, error) {
+  for (const listener of closeListeners) listener();
   for (const [id, p] of pending) {
     clearTimeout(p.timer);
     p.reject(error);

@@ -20,7 +20,9 @@
 import { api, ParapheError } from '../common/api.js';
 import * as consent from './consent.js';
 import { core } from './core.js';
+import { certificateChoices } from './choices.js';
 import * as native from './native.js';
+import * as sessions from './sessions.js';
 
 const MAX_OPEN_JOBS = 4;
 const jobs = new Map(); // `${tabId}:${frameId}:${jobId}` → Job
@@ -40,14 +42,7 @@ function sizeText(size) {
 
 /** Encryption certificates with a private key, as the consent window shows them. */
 async function encryptionChoices() {
-  const list = await native.call('list-certificates', {});
-  const choices = JSON.parse(core().certificate_choices(JSON.stringify(list), 'encryption', Date.now()));
-  return choices
-    .filter((c) => c.hasPrivateKey)
-    .map((c) => {
-      const token = list.tokens.find((t) => t.id === c.token);
-      return { ...c, pinPad: !!token?.protectedAuthenticationPath, pinStatus: token?.pin ?? null };
-    });
+  return (await certificateChoices('encryption')).choices.filter((c) => c.hasPrivateKey);
 }
 
 /**
@@ -71,15 +66,10 @@ async function unwrap(pli, { origin, tabTitle, name, size, keepOpen }) {
       items: [{ name: name || api.i18n.getMessage('consentUnnamed'), hashAlgorithm: header.contentEncryption, hex: sizeText(size) }],
       choices,
     };
-    const work = async (choice, pin) => {
-      const login = await native.call('login', (id) => core().login_request(id, choice.fingerprint, pin));
-      try {
-        const r = await native.call('decrypt', (id) => pli.decrypt_request(id, login.session, choice.fingerprint));
-        return { key: r.plaintext, choice };
-      } finally {
-        native.call('logout', (id) => core().logout_request(id, login.session)).catch(() => {});
-      }
-    };
+    const work = (choice, pin) => sessions.withLogin(choice, pin, async (session) => {
+      const r = await native.call('decrypt', (id) => pli.decrypt_request(id, session, choice.fingerprint));
+      return { key: r.plaintext, choice };
+    });
     const answer = await consent.ask(view, work, { keepOpen });
     const { result, window } = keepOpen ? answer : { result: answer, window: null };
     return { ...result, header, window };

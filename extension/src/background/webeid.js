@@ -15,6 +15,7 @@ import { authenticate, validChoices } from './authenticate.js';
 import { core } from './core.js';
 import * as consent from './consent.js';
 import * as native from './native.js';
+import * as sessions from './sessions.js';
 import { settings } from './settings.js';
 
 const VERSION = api.runtime.getManifest().version;
@@ -104,15 +105,12 @@ async function sign(request, origin, tabTitle) {
     const view = { kind: 'sign', origin, tabTitle, items: [item], choices };
     return await consent.ask(view, async (choice, pin) => {
       const signatureAlgorithm = JSON.parse(core().webeid_signature_algorithm(choice.keyType, request.hashAlgorithm));
-      const login = await native.call('login', (id) => core().login_request(id, choice.fingerprint, pin));
-      try {
+      return sessions.withLogin(choice, pin, async (session) => {
         // Default scheme for the key: PKCS#1 v1.5 for RSA, ECDSA raw r‖s for EC, as Web eID.
-        const result = await native.call('sign', (id) => core().sign_request(id, login.session, request.base64,
+        const result = await native.call('sign', (id) => core().sign_request(id, session, request.base64,
           request.hashAlgorithm, '', choice.keyType, ''));
         return { signature: result.signature, signatureAlgorithm };
-      } finally {
-        native.call('logout', (id) => core().logout_request(id, login.session)).catch(() => {});
-      }
+      });
     }, { timeoutMs: request.timeoutMs });
   } finally {
     release();

@@ -2,7 +2,7 @@
 // person's answer; the PIN leaves this page once, in the `confirm` message, and is cleared
 // from the field right after.
 import { api, localize, t } from '../common/api.js';
-import { pliProgress } from './pli-progress.js';
+import { showProgress } from './progress.js';
 
 const $ = (id) => document.getElementById(id);
 const id = location.hash.slice(1);
@@ -28,7 +28,7 @@ port.onMessage.addListener((msg) => {
       break;
     case 'progress':
     case 'progress-end':
-      pliProgress(msg);
+      showProgress(msg, view?.kind);
       break;
     default:
       break;
@@ -55,9 +55,17 @@ function render() {
     const li = document.createElement('li');
     const name = document.createElement('strong');
     name.textContent = item.name || t('consentUnnamed');
+    if (typeof item.size === 'number') {
+      const size = document.createElement('span');
+      size.className = 'size';
+      size.textContent = ` (${sizeText(item.size)})`;
+      li.append(name, size);
+    } else {
+      li.append(name);
+    }
     const digest = document.createElement('code');
     digest.textContent = `${item.hashAlgorithm.toUpperCase()} ${item.hex}`;
-    li.append(name, document.createElement('br'), digest);
+    li.append(document.createElement('br'), digest);
     items.append(li);
   }
   if (n > 50) {
@@ -108,17 +116,33 @@ function render() {
   $('pin').focus();
 }
 
+function sizeText(bytes) {
+  const units = ['o', 'Ko', 'Mo', 'Go'];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return `${u === 0 ? n : n.toFixed(1)} ${units[u]}`;
+}
+
 function selected() {
   const fp = document.querySelector('input[name=certificate]:checked')?.value;
   return view.choices.find((c) => c.fingerprint === fp);
 }
 
 function updatePinRow() {
-  const pinPad = !!selected()?.pinPad;
-  const noPin = view.kind === 'certificate'; // sharing a certificate needs no login
+  const choice = selected();
+  const pinPad = !!choice?.pinPad;
+  // Sharing a certificate needs no login; a kept login (PIN session) needs no PIN.
+  const kept = !pinPad && !!choice?.keptUntil;
+  const noPin = view.kind === 'certificate' || kept;
   $('pin-row').hidden = pinPad || noPin;
   $('pin').required = !pinPad && !noPin;
-  $('pinpad').hidden = !pinPad || noPin;
+  $('pinpad').hidden = !pinPad || view.kind === 'certificate';
+  $('kept').hidden = !kept || view.kind === 'certificate';
+  if (kept) $('kept').textContent = t('consentPinKept', new Date(choice.keptUntil).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
 }
 
 function setBusy(busy) {
@@ -133,7 +157,8 @@ $('form').addEventListener('submit', (ev) => {
   $('pin').value = '';
   $('message').hidden = true;
   setBusy(true);
-  port.postMessage({ type: 'confirm', fingerprint: choice.fingerprint, pin: choice.pinPad ? undefined : pin });
+  const noPin = choice.pinPad || $('pin-row').hidden;
+  port.postMessage({ type: 'confirm', fingerprint: choice.fingerprint, pin: noPin ? undefined : pin });
 });
 
 $('cancel').addEventListener('click', () => {
@@ -143,6 +168,16 @@ $('cancel').addEventListener('click', () => {
 
 function showPinError(error) {
   setBusy(false);
+  if (error.code === 'PIN_REQUIRED') {
+    // The kept login ended (card removed, expired): this time the PIN is needed.
+    const choice = selected();
+    if (choice) choice.keptUntil = null;
+    updatePinRow();
+    $('message').textContent = t('consentPinSessionEnded');
+    $('message').hidden = false;
+    $('pin').focus();
+    return;
+  }
   const pin = error.pin ?? {};
   let text = t('errorPinIncorrect');
   if (pin.retriesLeft === 1 || pin.finalTry) text += ` ${t('pinFinalTry')}`;
@@ -156,7 +191,12 @@ function showPinError(error) {
 
 function showFailure(error) {
   const key = `error_${error.code}`;
-  const text = api.i18n.getMessage(key) || t('errorGeneric', error.code);
+  let text = api.i18n.getMessage(key) || t('errorGeneric', error.code);
+  // A batch stopped in the middle says exactly how far it went.
+  if (Array.isArray(error.signed) && error.signed.length > 0) {
+    text += ` ${t('batchInterrupted', error.signed.length, error.signed.length + (error.notSigned?.length ?? 0))}`;
+  }
+  document.getElementById('work-progress')?.remove();
   finish(text, true);
 }
 

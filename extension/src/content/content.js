@@ -25,7 +25,35 @@
     return reply.result;
   }
 
-  const pageRequest = (request) => background({ kind: 'page', request: JSON.stringify(request) });
+  /**
+   * One page API request on its own runtime port: the background may send `{progress}`
+   * messages (one per signed document of a batch) before `{result}` or `{error}`.
+   */
+  function pageRequest(request, onProgress = () => {}) {
+    return new Promise((resolve, reject) => {
+      let port;
+      try {
+        port = api.runtime.connect({ name: 'page' });
+      } catch (e) {
+        reject({ code: 'EXTENSION_UNAVAILABLE', message: String(e?.message ?? e) });
+        return;
+      }
+      port.onMessage.addListener((msg) => {
+        if (msg?.progress) {
+          onProgress(msg.progress);
+          return;
+        }
+        port.disconnect();
+        if (msg?.error) reject(msg.error);
+        else resolve(msg?.result);
+      });
+      port.onDisconnect.addListener(() => {
+        // Only when the background went away first (the extension was reloaded or updated).
+        reject({ code: 'EXTENSION_UNAVAILABLE', message: 'the extension went away' });
+      });
+      port.postMessage({ request: JSON.stringify(request) });
+    });
+  }
 
   /** Streams a Blob through the background's WASM hasher, one chunk at a time. */
   async function hashBlob(blob, algorithm) {
@@ -60,13 +88,39 @@
     return btoa(s);
   }
 
-  /** `signDocument` is the one request handled here: the file never leaves the tab's process whole. */
-  async function signDocument(request) {
-    const { file, name, hashAlgorithm = 'sha256', ...rest } = request;
-    if (!(file instanceof Blob)) throw { code: 'INVALID_REQUEST', message: 'file must be a File or Blob' };
-    const digest = await hashBlob(file, hashAlgorithm);
-    const docName = typeof name === 'string' ? name : (file.name ?? '');
-    return pageRequest({ ...rest, type: 'signHash', hashes: [{ digest, hashAlgorithm, name: docName }] });
+  const MAX_DOCUMENTS = 500;
+
+  /**
+   * `signDocument` and `signDocuments` are handled here: each file is hashed in chunks (it
+   * never leaves the tab's process whole), then the digests are signed as one `signHash`.
+   */
+  async function signDocuments(request, onProgress) {
+    const { type, file, documents, name, hashAlgorithm = 'sha256', ...rest } = request;
+    const list = type === 'signDocument' ? [{ file, name }] : documents;
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_DOCUMENTS) {
+      throw { code: 'INVALID_REQUEST', message: `documents must hold 1 to ${MAX_DOCUMENTS} files` };
+    }
+    if (type === 'signDocuments' && name !== undefined) throw { code: 'INVALID_REQUEST', message: 'name goes in each document' };
+    const hashes = [];
+    for (const doc of list) {
+      if (!(doc?.file instanceof Blob)) throw { code: 'INVALID_REQUEST', message: 'each file must be a File or Blob' };
+      const digest = await hashBlob(doc.file, hashAlgorithm);
+      const docName = typeof doc.name === 'string' ? doc.name : (doc.file.name ?? '');
+      hashes.push({ digest, hashAlgorithm, name: docName, size: doc.file.size });
+    }
+    return pageRequest({ ...rest, type: 'signHash', hashes }, onProgress);
+  }
+
+  /** Plain data (a JSON round trip), except the Blobs of signDocument(s). */
+  function plainRequest(raw) {
+    if (raw?.type === 'signDocument') return { ...JSON.parse(JSON.stringify({ ...raw, file: undefined })), file: raw.file };
+    if (raw?.type === 'signDocuments') {
+      const documents = Array.isArray(raw.documents)
+        ? raw.documents.map((d) => ({ ...JSON.parse(JSON.stringify({ ...d, file: undefined })), file: d?.file }))
+        : raw.documents;
+      return { ...JSON.parse(JSON.stringify({ ...raw, documents: undefined })), documents };
+    }
+    return JSON.parse(JSON.stringify(raw));
   }
 
   // ---- window.postMessage relay -----------------------------------------------------------
@@ -80,18 +134,21 @@
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return;
     let request;
     try {
-      const raw = data.request;
-      // Plain data only (JSON round trip), except the document Blob of signDocument.
-      request = raw?.type === 'signDocument'
-        ? { ...JSON.parse(JSON.stringify({ ...raw, file: undefined })), file: raw.file }
-        : JSON.parse(JSON.stringify(raw));
+      request = plainRequest(data.request);
     } catch {
       request = null;
     }
     const reply = (body) => window.postMessage(toPage({ paraphe: 'response', id, ...body }), pageOrigin());
-    const work = !request || typeof request !== 'object'
-      ? Promise.reject({ code: 'INVALID_REQUEST', message: 'request must be an object' })
-      : request.type === 'signDocument' ? signDocument(request) : pageRequest(request);
+    // Each signed document of a batch, as soon as it is signed.
+    const progress = (p) => window.postMessage(toPage({ paraphe: 'progress', id, ...p }), pageOrigin());
+    let work;
+    if (!request || typeof request !== 'object') {
+      work = Promise.reject({ code: 'INVALID_REQUEST', message: 'request must be an object' });
+    } else if (request.type === 'signDocument' || request.type === 'signDocuments') {
+      work = signDocuments(request, progress);
+    } else {
+      work = pageRequest(request, progress);
+    }
     work.then((result) => reply({ result }), (error) => reply({ error: plainError(error) }));
   });
 
@@ -134,7 +191,7 @@
       if (d.parapheFile) {
         const file = find(d.parapheFile)?.files?.[0];
         if (!file) throw { code: 'INVALID_REQUEST', message: 'no file chosen' };
-        result = await signDocument({ ...common, file, hashAlgorithm, name: d.parapheName });
+        result = await signDocuments({ ...common, type: 'signDocument', file, hashAlgorithm, name: d.parapheName });
       } else {
         const hashes = [{ digest: d.parapheHash ?? '', hashAlgorithm, ...(d.parapheName ? { name: d.parapheName } : {}) }];
         result = await pageRequest({ ...common, type: 'signHash', hashes });

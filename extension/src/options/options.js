@@ -1,12 +1,46 @@
-// Options page. allowLoopbackHttp is for portal developers: it lets pages served over plain
-// http from 127.0.0.1, localhost or [::1] use Paraphe (docs/PAGE-API.md).
+// Options page: the PIN session (how long the card stays unlocked after a consent, see
+// background/sessions.js) and, for portal developers, allowLoopbackHttp: pages served over
+// plain http from 127.0.0.1, localhost or [::1] may use Paraphe (docs/PAGE-API.md). A value
+// the administrator set in policy (storage.managed) is shown and cannot be changed here.
 import { api, localize } from '../common/api.js';
 
 localize();
+
+async function managed(key) {
+  try {
+    const value = (await api.storage.managed.get(key))[key];
+    return value === undefined ? null : value;
+  } catch {
+    return null; // no policy
+  }
+}
+
+const saved = () => {
+  document.getElementById('saved').hidden = false;
+};
+
 const box = document.getElementById('allowLoopbackHttp');
+const forcedLoopback = await managed('allowLoopbackHttp');
 const { allowLoopbackHttp = false } = await api.storage.local.get('allowLoopbackHttp');
-box.checked = allowLoopbackHttp;
+box.checked = typeof forcedLoopback === 'boolean' ? forcedLoopback : allowLoopbackHttp;
+box.disabled = typeof forcedLoopback === 'boolean';
 box.addEventListener('change', async () => {
   await api.storage.local.set({ allowLoopbackHttp: box.checked });
-  document.getElementById('saved').hidden = false;
+  saved();
+});
+
+const minutes = document.getElementById('pinSessionMinutes');
+const forcedMinutes = await managed('pinSessionMinutes');
+const { pinSessionMinutes = 0 } = await api.storage.local.get('pinSessionMinutes');
+minutes.value = String(Number.isInteger(forcedMinutes) ? forcedMinutes : pinSessionMinutes);
+minutes.disabled = Number.isInteger(forcedMinutes);
+document.getElementById('pinSessionManaged').hidden = !minutes.disabled;
+minutes.addEventListener('change', async () => {
+  const value = Math.trunc(Number(minutes.value));
+  if (!Number.isInteger(value) || value < 0 || value > 480) {
+    minutes.value = String(pinSessionMinutes);
+    return;
+  }
+  await api.storage.local.set({ pinSessionMinutes: value });
+  saved();
 });

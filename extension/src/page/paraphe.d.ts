@@ -16,6 +16,10 @@ export type ErrorCode =
 
 export declare class ParapheError extends Error {
   readonly code: ErrorCode;
+  /** A batch stopped in the middle: indexes signed (their signatures below) and not signed. */
+  readonly signed?: number[];
+  readonly notSigned?: number[];
+  readonly signatures?: Signature[];
 }
 
 export interface Certificate {
@@ -45,8 +49,14 @@ export interface SignOptions {
   certificate?: string;
   /** Default: rsa-pkcs1 for RSA keys, ecdsa for EC keys. */
   scheme?: SignatureScheme;
-  /** ECDSA only; default raw (r‖s). */
+  /** ECDSA only, raw format only; default raw (r‖s). */
   ecdsaEncoding?: EcdsaEncoding;
+  /** `raw` (default): the signature value; `cades`: a detached CAdES `.p7s` (DER, base64). */
+  format?: 'raw' | 'cades';
+  /** CAdES only: signature-policy-identifier (CAdES-EPES). */
+  signaturePolicy?: { oid: string; hash: string; hashAlgorithm: HashAlgorithm; uri?: string };
+  /** Each signature as soon as it is made (batches). */
+  onProgress?: (p: { done: number; total: number; signature: Signature & { index: number } }) => void;
 }
 
 export interface Digest {
@@ -55,11 +65,22 @@ export interface Digest {
   hashAlgorithm: HashAlgorithm;
   /** Shown in the consent window. */
   name?: string;
+  /** The document's size in bytes, shown in the consent window. */
+  size?: number;
+}
+
+export interface Signature {
+  digest: string;
+  hashAlgorithm: HashAlgorithm;
+  scheme: SignatureScheme;
+  format: 'raw' | 'cades';
+  /** Base64: the signature value (raw) or the `.p7s` (cades). */
+  signature: string;
 }
 
 export interface SignResult {
   certificate: { fingerprint: string; certificate: string };
-  signatures: { digest: string; hashAlgorithm: HashAlgorithm; scheme: SignatureScheme; signature: string }[];
+  signatures: Signature[];
 }
 
 /** A Web eID `web-eid:1.0` authentication token (docs/PAGE-API.md, `authenticate`). */
@@ -79,6 +100,11 @@ export function status(): Promise<Status>;
 export function listCertificates(options?: { usage?: Usage | 'any' }): Promise<Certificate[]>;
 export function signHash(args: ({ hash: string; hashAlgorithm?: HashAlgorithm; name?: string } | { hashes: Digest[] }) & SignOptions): Promise<SignResult>;
 export function signDocument(file: Blob, options?: { hashAlgorithm?: Exclude<HashAlgorithm, 'sha1'>; name?: string } & SignOptions): Promise<SignResult>;
+/** A batch: one consent listing every document, one PIN entry; 1 to 500 documents. */
+export function signDocuments(
+  files: (Blob | { file: Blob; name?: string })[],
+  options?: { hashAlgorithm?: Exclude<HashAlgorithm, 'sha1'> } & SignOptions,
+): Promise<SignResult>;
 /** Bytes as given to signData: raw, or base64 text. */
 export type Bytes = Uint8Array | ArrayBuffer | string;
 /**

@@ -58,7 +58,7 @@ async function send(request, timeoutMs = REQUEST_TIMEOUT_MS, onProgress = null) 
         // Long work (a large pli) is alive while it reports progress.
         clearTimeout(timer);
         timer = setTimeout(expire, timeoutMs);
-        onProgress({ done: m.done, total: m.total });
+        onProgress({ done: m.done, total: m.total, ...(m.signature ? { signature: m.signature } : {}) });
         return;
       }
       if (ev.source !== window || m?.paraphe !== 'response' || m.id !== id) return;
@@ -97,22 +97,26 @@ export async function listCertificates({ usage } = {}) {
   return r.certificates;
 }
 
-function options({ certificate, scheme, ecdsaEncoding }) {
+function options({ certificate, scheme, ecdsaEncoding, format, signaturePolicy }) {
   return {
     ...(certificate ? { certificate } : {}),
     ...(scheme ? { scheme } : {}),
     ...(ecdsaEncoding ? { ecdsaEncoding } : {}),
+    ...(format ? { format } : {}),
+    ...(signaturePolicy ? { signaturePolicy } : {}),
   };
 }
 
 /**
- * Signs one digest ({hash, hashAlgorithm, name}) or several ({hashes: [{digest, hashAlgorithm, name}]})
- * under one consent and one PIN entry.
+ * Signs one digest ({hash, hashAlgorithm, name}) or several ({hashes: [{digest, hashAlgorithm, name, size}]})
+ * under one consent and one PIN entry. `format: 'cades'` returns detached `.p7s` files
+ * instead of bare signature values. `onProgress({done, total, signature})` receives each
+ * signature as soon as it is made.
  */
 export function signHash(args) {
   const hashes = args.hashes
     ?? [{ digest: args.hash, hashAlgorithm: args.hashAlgorithm ?? 'sha256', ...(args.name ? { name: args.name } : {}) }];
-  return send({ type: 'signHash', hashes, ...options(args) });
+  return send({ type: 'signHash', hashes, ...options(args) }, REQUEST_TIMEOUT_MS, args.onProgress);
 }
 
 /**
@@ -126,7 +130,24 @@ export function signDocument(file, args = {}) {
     hashAlgorithm: args.hashAlgorithm ?? 'sha256',
     ...(args.name ? { name: args.name } : {}),
     ...options(args),
-  });
+  }, REQUEST_TIMEOUT_MS, args.onProgress);
+}
+
+/**
+ * Signs several Files or Blobs (or `{file, name}`) under one consent and one PIN entry: a
+ * parapheur's batch. The consent window lists each document (name, size, digest).
+ * `onProgress({done, total, signature})` receives each signature as soon as it is made. If
+ * the batch stops in the middle (card removed, host gone), the ParapheError says which
+ * documents were signed (`signed`, with their `signatures`) and which were not (`notSigned`).
+ */
+export function signDocuments(files, args = {}) {
+  const documents = files.map((f) => (f instanceof Blob ? { file: f } : { file: f.file, ...(f.name ? { name: f.name } : {}) }));
+  return send({
+    type: 'signDocuments',
+    documents,
+    hashAlgorithm: args.hashAlgorithm ?? 'sha256',
+    ...options(args),
+  }, REQUEST_TIMEOUT_MS, args.onProgress);
 }
 
 function toBase64(data) {

@@ -1,15 +1,17 @@
-// Progress of a pli being opened, in the consent window that unwrapped its key: the window
-// stays open until the whole pli is decrypted and checked, then says whether it opened.
+// Progress of the work that follows consent, in the same window: the documents of a batch
+// signed so far, or the bytes of a pli decrypted so far. The window stays open until the
+// work ends, then says how it ended.
 import { api, t } from '../common/api.js';
 
-export function pliProgress(msg) {
+/** `msg`: {type: "progress", done, total} or {type: "progress-end", error?}. `kind`: the view's. */
+export function showProgress(msg, kind) {
   document.getElementById('main').hidden = true;
   const status = document.getElementById('status');
   status.hidden = false;
-  let bar = document.getElementById('pli-progress');
+  let bar = document.getElementById('work-progress');
   if (!bar) {
     bar = document.createElement('progress');
-    bar.id = 'pli-progress';
+    bar.id = 'work-progress';
     bar.max = 1;
     status.after(bar);
   }
@@ -17,7 +19,9 @@ export function pliProgress(msg) {
     const fraction = msg.total > 0 ? Math.min(1, msg.done / msg.total) : 0;
     bar.value = fraction;
     status.className = 'notice';
-    status.textContent = t('pliProgress', Math.floor(fraction * 100));
+    status.textContent = kind === 'decrypt'
+      ? t('pliProgress', Math.floor(fraction * 100))
+      : t('signProgress', msg.done, msg.total);
   } else if (msg.error) {
     bar.remove();
     status.className = 'error';

@@ -1,0 +1,132 @@
+// Page API signatures (`signHash`; `signDocument`, `signDocuments` and `signData` arrive here
+// as `signHash` once their digests are known): one consent window listing every document, one
+// login, N signatures in order, each reported as it completes.
+//
+// A batch that fails in the middle (card pulled out, host killed, token error) stops there,
+// and the error says exactly what happened: `signed` lists the indexes whose signatures are in
+// `signatures`, `notSigned` the others. No document is reported signed without its signature.
+//
+// `format: "cades"`: each signature is a detached CAdES `.p7s` built by the WASM core
+// (formats.rs) around the card's signature of the signed attributes' digest.
+import { ParapheError } from '../common/api.js';
+import { core } from './core.js';
+import { certificateChoices } from './choices.js';
+import * as consent from './consent.js';
+import * as native from './native.js';
+import * as sessions from './sessions.js';
+
+/** Sign requests on their way to the host at once (see signAll). */
+const IN_FLIGHT = 4;
+
+/**
+ * `request`: a validated `signHash` (wasm/src/request.rs). `progress(p)` reports to the page:
+ * `{done, total, signature}` after each document.
+ */
+export async function signHash(request, origin, sender, progress = () => {}) {
+  const release = native.hold();
+  try {
+    let { choices } = await certificateChoices('signing');
+    if (request.certificate) choices = choices.filter((c) => c.fingerprint === request.certificate);
+    choices = choices.filter((c) => !c.expired);
+    if (choices.length === 0) {
+      throw new ParapheError('NO_CERTIFICATE', request.certificate
+        ? 'the requested certificate is not on a connected token, or has expired'
+        : 'no valid signing certificate on a connected token');
+    }
+    // What the format refuses (a PSS request with an EC key, a bad policy) fails here,
+    // before any window opens.
+    if (request.format === 'cades') for (const c of choices) prepareCades(request, request.items[0], c);
+    const view = {
+      origin,
+      tabTitle: sender.tab?.title ?? '',
+      format: request.format,
+      items: request.items.map(({ hex, hashAlgorithm, name, size }) => ({ hex, hashAlgorithm, name, size })),
+      choices,
+    };
+    return await consent.ask(view, (choice, pin, window) => sessions.withLogin(choice, pin,
+      (session) => signAll(request, choice, session, (done, signature) => {
+        window.progress(done, request.items.length);
+        progress({ done, total: request.items.length, signature });
+      })));
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Signs every item, a few requests ahead: the host works on one while the next are on their
+ * way (a native-messaging round trip costs several times a software token's signature).
+ * Results are reported in order. The first failure stops sending; what was already sent
+ * finishes, and the error lists exactly the documents that have a signature.
+ */
+async function signAll(request, choice, session, report) {
+  const total = request.items.length;
+  const results = new Array(total);
+  let sent = 0;
+  let reported = 0;
+  let failure = null;
+  const one = async (index) => {
+    const item = request.items[index];
+    try {
+      results[index] = request.format === 'cades'
+        ? await signCades(request, item, choice, session)
+        : await signRaw(request, item, choice, session);
+    } catch (e) {
+      failure ??= e;
+    }
+    while (reported < total && results[reported]) {
+      report(reported + 1, { index: reported, ...results[reported] });
+      reported++;
+    }
+  };
+  const lane = async () => {
+    while (!failure && sent < total) await one(sent++);
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, total) }, lane));
+  if (failure) throw interrupted(failure, results);
+  return { certificate: { fingerprint: choice.fingerprint, certificate: choice.certificate }, signatures: results };
+}
+
+/** The error of a batch stopped by `e`: which documents have a signature, which do not. */
+function interrupted(e, results) {
+  const err = ParapheError.from(e);
+  const signed = [];
+  const notSigned = [];
+  for (let i = 0; i < results.length; i++) (results[i] ? signed : notSigned).push(i);
+  const message = signed.length > 0 ? `${err.message} (stopped after ${signed.length} of ${results.length} documents)` : err.message;
+  return new ParapheError(err.code, message, {
+    ...err.details, signed, notSigned, signatures: signed.map((i) => results[i]),
+  });
+}
+
+async function signRaw(request, item, choice, session) {
+  let scheme;
+  const result = await native.call('sign', (id) => {
+    const text = core().sign_request(id, session, item.base64, item.hashAlgorithm,
+      request.scheme ?? '', choice.keyType, request.ecdsaEncoding ?? '');
+    scheme = JSON.parse(text).arguments.scheme;
+    return text;
+  });
+  return { digest: item.hex, hashAlgorithm: item.hashAlgorithm, scheme, format: 'raw', signature: result.signature };
+}
+
+function prepareCades(request, item, choice) {
+  const job = {
+    cades: {
+      digest: item.base64,
+      hashAlgorithm: item.hashAlgorithm,
+      ...(request.scheme ? { scheme: request.scheme } : {}),
+      ...(request.policy ? { policy: request.policy } : {}),
+    },
+  };
+  return JSON.parse(core().format_prepare(JSON.stringify(job), choice.certificate, Date.now()));
+}
+
+/** The card signs the signed attributes' digest; the WASM core wraps it in a `.p7s`. */
+async function signCades(request, item, choice, session) {
+  const prepared = prepareCades(request, item, choice);
+  const result = await native.call('sign', (id) => core().sign_request(id, session, prepared.digest,
+    prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
+  const p7s = core().format_finish(JSON.stringify(prepared.state), result.signature);
+  return { digest: item.hex, hashAlgorithm: item.hashAlgorithm, scheme: prepared.scheme, format: 'cades', signature: p7s };
+}
