@@ -11,7 +11,8 @@
 #      /etc/chromium/native-messaging-hosts and /usr/lib/mozilla/native-messaging-hosts), with
 #      the managed storage the policies set; dpkg -r leaves only the conffile, --purge nothing
 #   5. the per-user installer into a throw-away HOME, the same browser tests against that host,
-#      uninstall: HOME is back to what it was, and nothing was written outside it
+#      uninstall: HOME is back to what it was, and nothing was written outside it; with an NSS
+#      database in HOME (Chromium's), the middleware found is registered there and removed again
 # It installs a package system-wide for about a minute: do not run browser tests of the
 # extension on this machine meanwhile (they would see the system host manifest).
 #   PARAPHE_NO_BUILD=1          package target/debug/paraphe-host as it is (no cargo build)
@@ -227,6 +228,21 @@ ok "Chromium and Firefox against ~/.local/lib/paraphe/paraphe-host: signed, veri
 HOME=$home "$home/.local/lib/paraphe/uninstall.sh" --quiet
 listing "$home" | diff "$pkgs/home-before" - || fail "uninstall.sh did not restore HOME (above)"
 ok "uninstall.sh: HOME is back to what it was"
+# Chromium's NSS database (TLS client authentication): made as Chromium's first start would.
+command -v modutil >/dev/null || fail "modutil is missing: run scripts/setup.sh (libnss3-tools)"
+mkdir -p "$home/.pki/nssdb"
+modutil -create -dbdir "sql:$home/.pki/nssdb" -force >/dev/null 2>&1
+cp "$home/.pki/nssdb/pkcs11.txt" "$pkgs/pkcs11.before"
+HOME=$home installers/linux/install.sh --host-bin "$dev_host" --browsers chromium 2> "$pkgs/install.log" || { cat "$pkgs/install.log"; fail "install.sh with an NSS database"; }
+mapfile -t middleware < <(sh manifests/generate.sh middleware "$dev_host" | cut -f1)
+for path in "${middleware[@]}"; do
+  grep -qxF "library=$path" "$home/.pki/nssdb/pkcs11.txt" || fail "install.sh did not register $path in ~/.pki/nssdb"
+done
+[ "$(grep -c '^n' "$home/.local/lib/paraphe/installed-files")" -eq "${#middleware[@]}" ] || fail "NSS modules not recorded"
+HOME=$home "$home/.local/lib/paraphe/uninstall.sh" --quiet
+diff "$pkgs/pkcs11.before" "$home/.pki/nssdb/pkcs11.txt" || fail "uninstall.sh left modules in ~/.pki/nssdb (above)"
+[ ! -e "$home/.local/lib/paraphe" ] || fail "uninstall.sh left ~/.local/lib/paraphe"
+ok "install.sh registered ${#middleware[@]} middleware in ~/.pki/nssdb (Chromium); uninstall.sh removed them"
 snapshot > "$pkgs/after-user"
 compare "$pkgs/before" "$pkgs/after-user" "the per-user install wrote outside HOME"
 ok "nothing written outside HOME"

@@ -54,8 +54,9 @@ for browser in chromium firefox; do
   case $browser in
     # Chromium: a service worker; "scripts" would only earn a warning.
     chromium) filter='del(.background.scripts) | del(.browser_specific_settings)' ;;
-    # Firefox: an event page (no extension service workers); "key" is Chromium's.
-    firefox) filter='del(.background.service_worker) | del(.key)' ;;
+    # Firefox: an event page (no extension service workers); "key" is Chromium's. "pkcs11"
+    # (browser.pkcs11, options/tls.js) exists in Firefox only.
+    firefox) filter='del(.background.service_worker) | del(.key) | .permissions += ["pkcs11"]' ;;
   esac
   jq --arg v "$version" ".version = \$v | $filter" "$src/manifest.json" > "$out/manifest.json"
 done

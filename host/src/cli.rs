@@ -29,6 +29,10 @@ pub struct Cli {
 enum Action {
     List,
     Diagnose,
+    /// `tls-status` / `tls-register` (Chromium's NSS database on Linux).
+    Tls {
+        register: bool,
+    },
     Sign(SignOptions),
     Version,
     Help,
@@ -81,6 +85,8 @@ pub fn parse(args: &[String]) -> std::result::Result<Invocation, String> {
         Some("native") => return Ok(Invocation::Native { caller: "cli", modules }),
         Some("list") => Action::List,
         Some("diagnose") => Action::Diagnose,
+        Some("tls-status") => Action::Tls { register: false },
+        Some("tls-register") => Action::Tls { register: true },
         Some("version") => Action::Version,
         Some("help") | None => Action::Help,
         Some("sign") => {
@@ -128,6 +134,9 @@ Usage:
                [--hash-alg sha256|sha384|sha512|sha1] [--pss] [--ecdsa-der]
                [--pin-stdin] [--out FILE] [--json]
   paraphe-host diagnose [--json]              modules, tokens, PIN state, certificates
+  paraphe-host tls-status|tls-register [--json]
+                                              modules in Chromium's NSS database (Linux,
+                                              ~/.pki/nssdb), for TLS client authentication
   paraphe-host native                         speak native messaging on stdin/stdout
   paraphe-host version
 Every command takes --module PATH (repeatable) to add a PKCS#11 module.
@@ -144,6 +153,9 @@ Usage :
                [--hash-alg sha256|sha384|sha512|sha1] [--pss] [--ecdsa-der]
                [--pin-stdin] [--out FICHIER] [--json]
   paraphe-host diagnose [--json]              modules, jetons, état du PIN, certificats
+  paraphe-host tls-status|tls-register [--json]
+                                              modules dans la base NSS de Chromium (Linux,
+                                              ~/.pki/nssdb), pour l'authentification TLS
   paraphe-host native                         parler native messaging sur stdin/stdout
   paraphe-host version
 Chaque commande accepte --module CHEMIN (répétable) pour ajouter un module PKCS#11.
@@ -167,6 +179,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Action::Version => writeln!(out, "paraphe-host {}", env!("CARGO_PKG_VERSION")).map_err(io_err),
         Action::List => list(&mut host, cli.json, out),
         Action::Diagnose => diagnose(&mut host, cli.json, out),
+        Action::Tls { register } => tls(&mut host, register, cli.json, out),
         Action::Sign(o) => sign(&mut host, &o, cli.json, out),
     };
     host.end_all_sessions();
@@ -366,6 +379,50 @@ fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
 }
 
 /// One reader in diagnostics: its card, and which middleware it needs and whether it is here.
+/// `tls-status` / `tls-register`: one line per module.
+fn tls(host: &mut Host, register: bool, json: bool, out: &mut impl Write) -> Result<()> {
+    let state = if register {
+        crate::commands::tls_register::run(host, &NoArguments {})?
+    } else {
+        crate::commands::tls_status::run(host, &NoArguments {})?
+    };
+    if json {
+        return print_json(out, &state);
+    }
+    let Some(db) = &state.database else {
+        return writeln!(
+            out,
+            "{}",
+            t("Chromium n'utilise pas de base NSS sur ce système.", "Chromium uses no NSS database on this system.")
+        )
+        .map_err(io_err);
+    };
+    writeln!(out, "{} {db}", t("Base NSS :", "NSS database:")).map_err(io_err)?;
+    if state.modules.is_empty() {
+        writeln!(out, "  {}", t("aucun module chargé", "no module loaded")).map_err(io_err)?;
+    }
+    for m in &state.modules {
+        let verdict = match (m.added, m.registered) {
+            (true, _) => t("ajouté (redémarrez Chromium)", "added (restart Chromium)"),
+            (false, true) => t("enregistré", "registered"),
+            (false, false) => t("absent", "missing"),
+        };
+        writeln!(out, "  {} [{}]: {verdict}", m.path, m.nss_name).map_err(io_err)?;
+    }
+    if !state.modutil && state.modules.iter().any(|m| !m.registered) {
+        writeln!(
+            out,
+            "{}",
+            t(
+                "modutil manque : installez libnss3-tools (nss-tools).",
+                "modutil is missing: install libnss3-tools (nss-tools)."
+            )
+        )
+        .map_err(io_err)?;
+    }
+    Ok(())
+}
+
 fn reader_line(r: &serde_json::Value) -> String {
     let reader = r["reader"].as_str().unwrap_or_default();
     let Some(atr) = r["atr"].as_str() else {

@@ -119,6 +119,8 @@ impl Host {
             Command::Decrypt => reply(commands::decrypt::run(self, &args(raw)?)),
             Command::Logout => reply(commands::logout::run(self, &args(raw)?)),
             Command::Authenticate => reply(commands::authenticate::run(self, &args(raw)?)),
+            Command::TlsStatus => reply(commands::tls_status::run(self, &args(raw)?)),
+            Command::TlsRegister => reply(commands::tls_register::run(self, &args(raw)?)),
         }
     }
 
@@ -174,6 +176,8 @@ pub fn to_wire(e: &Error) -> WireError {
         }
         Error::Pkcs11 { rv, .. } => pkcs11_code(*rv),
         Error::Cryptoki(_) => ErrorCode::TokenError,
+        Error::ToolMissing(_) => ErrorCode::ToolMissing,
+        Error::ToolFailed(_) => ErrorCode::ToolFailed,
         Error::Internal(_) => ErrorCode::Internal,
     };
     let mut wire = WireError::new(code, e.to_string());

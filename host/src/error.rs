@@ -34,6 +34,10 @@ pub enum Error {
     },
     /// Any other cryptoki failure (library loading, bad attribute conversion…).
     Cryptoki(String),
+    /// A program the host runs (NSS `modutil`) is not installed.
+    ToolMissing(String),
+    /// A program the host ran failed.
+    ToolFailed(String),
     Internal(String),
 }
 
@@ -72,6 +76,7 @@ impl fmt::Display for Error {
                 write!(f, "{} failed: {rv:?} ({rv})", c_name(*function))
             }
             Error::Cryptoki(m) => write!(f, "PKCS#11 error: {m}"),
+            Error::ToolMissing(m) | Error::ToolFailed(m) => f.write_str(m),
             Error::Internal(m) => write!(f, "internal error: {m}"),
         }
     }

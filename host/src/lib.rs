@@ -8,5 +8,6 @@ pub mod dispatch;
 pub mod error;
 pub mod log;
 pub mod native;
+pub mod nssdb;
 pub mod token;
 pub mod transport;

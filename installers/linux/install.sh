@@ -3,7 +3,9 @@
 # ~/.local/lib/paraphe/ (macOS: ~/Library/Application Support/Paraphe/), the host manifest for
 # every browser found (Chromium, Google Chrome, Microsoft Edge, Brave, Vivaldi, Firefox), and
 # Firefox PKCS#11 module manifests for the smart-card middleware the host knows and finds
-# installed. Every file and folder it creates is recorded in installed-files beside the host;
+# installed; on Linux the same middleware goes into Chromium's NSS database (~/.pki/nssdb,
+# with NSS modutil, when both exist) for TLS client authentication. Every file and folder it
+# creates, and every NSS module it adds, is recorded in installed-files beside the host;
 # uninstall.sh (copied there too) removes exactly those. Bash 3.2 and BSD tools suffice.
 #
 #   install.sh [--host-bin PATH] [--browsers LIST|all] [--no-pkcs11]
@@ -11,7 +13,7 @@
 #                  else target/release/paraphe-host of the source tree)
 #     --browsers   comma-separated: chromium,chrome,edge,brave,vivaldi,firefox (default: those
 #                  found: profile folder or command present)
-#     --no-pkcs11  no Firefox PKCS#11 module manifests
+#     --no-pkcs11  no Firefox PKCS#11 module manifests, nothing added to the NSS database
 # Running it again replaces the previous installation. Snap and Flatpak browsers are not
 # covered (their sandbox cannot start a host from the home folder).
 set -euo pipefail
@@ -153,14 +155,46 @@ done < <(sh "$gen" places "$os" user)
 [ "$written" -gt 0 ] || log "warning: no browser found; use --browsers (e.g. --browsers chromium,firefox)"
 
 # --- Firefox PKCS#11 modules: the middleware the host knows and finds installed ----------
-if [ "$pkcs11" = 1 ] && [ -n "$firefox_pkcs11_dir" ]; then
+found=0
+if [ "$pkcs11" = 1 ]; then
   if sh "$gen" middleware "$host" > "$tmp/found"; then
-    while IFS='	' read -r path name; do
-      sh "$gen" pkcs11 "$path" "$name" > "$tmp/module.json"
-      put "$tmp/module.json" "$firefox_pkcs11_dir/$(sh "$gen" pkcs11-name "$path").json" 644
-    done < "$tmp/found"
+    found=1
   else
-    log "warning: no Firefox PKCS#11 module manifests written (see above)"
+    log "warning: no PKCS#11 module registered in the browsers (see above)"
+  fi
+fi
+if [ "$found" = 1 ] && [ -n "$firefox_pkcs11_dir" ]; then
+  while IFS='	' read -r path name; do
+    sh "$gen" pkcs11 "$path" "$name" > "$tmp/module.json"
+    put "$tmp/module.json" "$firefox_pkcs11_dir/$(sh "$gen" pkcs11-name "$path").json" 644
+  done < "$tmp/found"
+fi
+
+# --- Chromium family (Linux): the same middleware in the user's NSS database ---------------
+# Chromium, Chrome, Edge, Brave and Vivaldi offer a token's certificates to portals asking for
+# a TLS client certificate when its module is in ~/.pki/nssdb. Only into a database Chromium
+# already made (at its first start); otherwise the extension's options page (host command
+# tls-register) does it later. Each module added is recorded ("n", name, database).
+nssdb=$HOME/.pki/nssdb
+if [ "$found" = 1 ] && [ "$os" = linux ]; then
+  if [ ! -f "$nssdb/pkcs11.txt" ]; then
+    log "no NSS database $nssdb yet: for TLS client authentication in Chromium, use the button of the extension's options page"
+  elif ! command -v modutil >/dev/null 2>&1; then
+    log "warning: modutil not found (package libnss3-tools or nss-tools): card modules not registered for Chromium"
+  else
+    while IFS='	' read -r path _name; do
+      if grep -qxF "library=$path" "$nssdb/pkcs11.txt"; then
+        log "already in $nssdb: $path"
+        continue
+      fi
+      nss_name=$(sh "$gen" pkcs11-name "$path")
+      if modutil -dbdir "sql:$nssdb" -add "$nss_name" -libfile "$path" -force > "$tmp/modutil.log" 2>&1; then
+        rec n "$nss_name" "$nssdb"
+        log "registered $path in $nssdb as $nss_name (restart Chromium to use it)"
+      else
+        log "warning: modutil could not register $path: $(tr '\n' ' ' < "$tmp/modutil.log")"
+      fi
+    done < "$tmp/found"
   fi
 fi
 

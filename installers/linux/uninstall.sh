@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Removes what install.sh wrote for this user, and nothing else: the files listed in
 # installed-files (~/.local/lib/paraphe/, macOS ~/Library/Application Support/Paraphe/), only
-# when unchanged since (a file edited since is kept and named), then the folders it created,
-# when empty. Needs no root. Bash 3.2 and BSD tools suffice.
+# when unchanged since (a file edited since is kept and named), the modules it added to the
+# NSS database (with modutil), then the folders it created, when empty. Needs no root. Bash
+# 3.2 and BSD tools suffice.
 #   uninstall.sh [--quiet]
 set -euo pipefail
 quiet=0
@@ -26,6 +27,17 @@ while IFS='	' read -r kind sum path; do
   case $path in "$HOME"/*) ;; *) warn "not under HOME, left alone: $path"; continue ;; esac
   case $kind in
     d) ;;
+    n) # an NSS module ("sum" holds its name), when still there
+      if ! grep -qxF "name=$sum" "$path/pkcs11.txt" 2>/dev/null; then
+        log "already gone: $sum from $path"
+      elif ! command -v modutil >/dev/null 2>&1; then
+        warn "modutil not found, module $sum left in $path"
+      elif modutil -dbdir "sql:$path" -delete "$sum" -force >/dev/null 2>&1; then
+        log "removed $sum from $path"
+      else
+        warn "modutil could not remove $sum from $path"
+      fi
+      ;;
     f)
       if [ ! -e "$path" ]; then
         log "already gone: $path"

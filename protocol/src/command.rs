@@ -17,10 +17,12 @@ pub enum Command {
     Decrypt,
     Logout,
     Authenticate,
+    TlsStatus,
+    TlsRegister,
 }
 
 impl Command {
-    pub const ALL: [Command; 8] = [
+    pub const ALL: [Command; 10] = [
         Self::Hello,
         Self::Status,
         Self::ListCertificates,
@@ -29,6 +31,8 @@ impl Command {
         Self::Decrypt,
         Self::Logout,
         Self::Authenticate,
+        Self::TlsStatus,
+        Self::TlsRegister,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -41,6 +45,8 @@ impl Command {
             Self::Decrypt => "decrypt",
             Self::Logout => "logout",
             Self::Authenticate => "authenticate",
+            Self::TlsStatus => "tls-status",
+            Self::TlsRegister => "tls-register",
         }
     }
 
@@ -258,6 +264,44 @@ pub struct AuthToken {
     /// `web-eid:1.0`.
     pub format: String,
     pub app_version: String,
+}
+
+// ---- tls-status, tls-register ------------------------------------------------------------
+
+/// TLS client authentication in Chromium on Linux: Chromium offers a token's certificates to
+/// portals that ask for one when the token's PKCS#11 module is in the user's NSS database
+/// (`sql:$HOME/.pki/nssdb`). Result of both `tls-status` (what is registered) and
+/// `tls-register` (registers every loaded module that is not, with NSS `modutil`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsModules {
+    /// Chromium reads modules from an NSS database on this OS (Linux); elsewhere it uses the
+    /// system's store, and the lists are empty.
+    pub supported: bool,
+    /// The database, `sql:` and its folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// NSS `modutil` was found (`tls-register` needs it; `tls-status` does not).
+    pub modutil: bool,
+    /// Every module the host loaded, registered or not.
+    pub modules: Vec<TlsModule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsModule {
+    pub path: String,
+    /// The middleware's name when the path is a known one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The module's name in the NSS database (and of its Firefox PKCS#11 manifest):
+    /// `fr.paraphe.pkcs11.` + the file name's slug.
+    pub nss_name: String,
+    /// The database holds this library (under any name).
+    pub registered: bool,
+    /// `tls-register` added it just now (Chromium sees it once restarted).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub added: bool,
 }
 
 #[cfg(test)]

@@ -81,6 +81,11 @@ error_codes! {
     MechanismNotSupported = 20, "MECHANISM_NOT_SUPPORTED", false;
     /// The key's usage forbids this operation (e.g. signing with an encryption-only key).
     KeyUsageNotAllowed = 21, "KEY_USAGE_NOT_ALLOWED", false;
+    /// A program the host needs is not installed; the message names it and its package
+    /// (NSS `modutil`: libnss3-tools, nss-tools).
+    ToolMissing = 22, "TOOL_MISSING", false;
+    /// A program the host ran failed; the message has its output.
+    ToolFailed = 23, "TOOL_FAILED", false;
 }
 
 impl ErrorCode {

@@ -27,5 +27,8 @@ files+=(batch.test.js)
 # Real readers and cards (virtual PIV card of tests/kit/virtual-card, pcscd, OpenSC), Chromium
 # only; skips itself where pcscd / vpcd are missing or PARAPHE_SKIP_VCARD=1.
 [[ " ${browsers[*]} " == *" chromium "* ]] && files+=(cards.test.js)
+# TLS client authentication (browser.pkcs11 + a portal that requires a client certificate):
+# Firefox only (Chromium's side, the NSS database, is host/tests/tls_nssdb.rs).
+case " ${browsers[*]} " in *" firefox "*) files+=(tls.test.js) ;; esac
 # One browser at a time: 2 cores, and each suite drives a consent window.
 exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

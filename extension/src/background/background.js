@@ -10,6 +10,7 @@
 //                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-abort"}  plis (pli.js)
 //   « Ouvrir un pli » page  → {kind:"pli-unwrap"}
 //   popup                   → {kind:"status"}, {kind:"logout-all"} (« Oublier le code PIN »)
+//   options page            → {kind:"status"}, {kind:"tls", register} (tls.js: Chromium's NSS database)
 //   consent window          → runtime port "consent:<id>" (consent.js)
 //   popup, diagnostics, consent window → runtime port "cards" (cards.js); diagnostics page →
 //                              {kind:"diagnostics"|"test-signature"} (diagnostics.js)
@@ -27,6 +28,7 @@ import * as pli from './pli.js';
 import * as sessions from './sessions.js';
 import { settings } from './settings.js';
 import { signHash } from './sign.js';
+import { tls } from './tls.js';
 import * as webeid from './webeid.js';
 
 const VERSION = api.runtime.getManifest().version;
@@ -117,6 +119,9 @@ async function handle(msg, sender) {
     case 'status':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return status('any');
+    case 'tls': // options page: the token's module in Chromium's NSS database (tls.js)
+      if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
+      return tls(msg.register === true);
     case 'logout-all':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return { ended: sessions.logoutAll() };

@@ -9,6 +9,8 @@ pub mod login;
 pub mod logout;
 pub mod sign;
 pub mod status;
+pub mod tls_register;
+pub mod tls_status;
 
 use crate::dispatch::{Host, LoginSession};
 use crate::error::{Error, Result};

@@ -1,0 +1,164 @@
+// TLS client authentication in headless Firefox ESR (issue 7): a portal that requires a
+// client certificate (node https, requestCert + rejectUnauthorized, CA = the test kit's)
+// gets the SoftHSM token's authentication certificate, once the extension's options page
+// has installed the token's module through browser.pkcs11.installModule, from the PKCS#11
+// manifest that manifests/generate.sh writes (as the installers do).
+//
+// Firefox asks for the token's PIN in its own « security device » dialog, which no page
+// script can reach: Firefox runs under Marionette (tests/browser/marionette.js), whose
+// privileged (chrome) context fills that dialog as a person typing the PIN would, and
+// installs the extension as a temporary add-on. `security.default_personal_cert` =
+// "Select Automatically" stands for the person choosing the certificate.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as lib from './lib.js';
+import { launchFirefox } from './marionette.js';
+
+const EXECUTABLE = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
+const UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
+const OPTIONS = `moz-extension://${UUID}/options/options.html`;
+const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so'; // the module of lib.makeWorld's host config
+const T = { timeout: 120_000 };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const GENERATE = path.join(lib.ROOT, 'manifests/generate.sh');
+
+/** The portal: answers only clients with a certificate from the kit's CA, and shows it. */
+async function startPortal(world) {
+  const tls = lib.tlsFor(world.dir);
+  const server = https.createServer({
+    ...tls,
+    ca: fs.readFileSync(path.join(world.kit, 'pki/ca.crt')),
+    requestCert: true,
+    rejectUnauthorized: true,
+  }, (req, res) => {
+    const c = req.socket.getPeerCertificate();
+    const esc = (s) => String(s ?? '').replace(/[<>&"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+    const subject = Object.entries(c.subject ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><p id="authorized">${req.socket.authorized}</p><p id="subject">${esc(subject)}</p>`
+      + `<p id="fingerprint">${esc(c.fingerprint256)}</p>`);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `https://127.0.0.1:${server.address().port}/`,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+  };
+}
+
+// Chrome context: fill Firefox's PIN dialog for `label` when it opens (counted in a pref).
+const FILL_PIN_DIALOG = `
+  const [pin, label] = arguments;
+  Services.prefs.setIntPref('paraphe.test.pinDialogs', 0);
+  Services.obs.addObserver((win) => {
+    const doc = win.document;
+    if (!doc.getElementById('infoBody')?.textContent.includes(label)) return;
+    const field = doc.getElementById('password1Textbox');
+    if (!field) return;
+    field.value = pin;
+    Services.prefs.setIntPref('paraphe.test.pinDialogs', Services.prefs.getIntPref('paraphe.test.pinDialogs') + 1);
+    doc.getElementById('commonDialog').acceptDialog();
+  }, 'common-dialog-loaded');`;
+
+/** Opens `url` in the current tab from the chrome context (Marionette may not navigate to moz-extension:). */
+async function open(m, url) {
+  await m.execute('chrome', 'openTrustedLinkIn(arguments[0], "current")', [url]);
+  await m.send('Marionette:SetContext', { value: 'content' });
+}
+
+/** Polls `script` in the page until it returns a truthy value. */
+async function until(m, script, what, timeout = 20_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await m.execute('content', script).catch(() => null);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(150);
+  }
+}
+
+describe('TLS client authentication in Firefox (browser.pkcs11, SoftHSM)', () => {
+  let world;
+  let portal;
+  let ff;
+  let m;
+  let moduleName;
+
+  before(async () => {
+    lib.checkPrerequisites();
+    world = lib.makeWorld('tls');
+    portal = await startPortal(world);
+    const home = path.join(world.dir, 'home');
+    lib.writeHostManifest('firefox', path.join(home, '.mozilla/native-messaging-hosts/fr.paraphe.host.json'));
+    // The PKCS#11 manifest, from the installers' generator.
+    moduleName = execFileSync('sh', [GENERATE, 'pkcs11-name', SOFTHSM], { encoding: 'utf8' }).trim();
+    const manifest = execFileSync('sh', [GENERATE, 'pkcs11', SOFTHSM, 'SoftHSM 2'], { encoding: 'utf8' });
+    fs.mkdirSync(path.join(home, '.mozilla/pkcs11-modules'), { recursive: true });
+    fs.writeFileSync(path.join(home, `.mozilla/pkcs11-modules/${moduleName}.json`), manifest);
+    ff = await launchFirefox({
+      executable: EXECUTABLE,
+      dir: path.join(world.dir, 'firefox'),
+      env: { ...world.env, HOME: home },
+      prefs: {
+        'security.default_personal_cert': 'Select Automatically',
+        'extensions.webextensions.uuids': JSON.stringify({ [lib.GECKO_ID]: UUID }),
+      },
+      capabilities: { acceptInsecureCerts: true, pageLoadStrategy: 'none' },
+    });
+    m = ff.marionette;
+    const id = await m.send('Addon:Install', { path: lib.EXT.firefox, temporary: true });
+    assert.equal(id, lib.GECKO_ID);
+  });
+
+  after(async () => {
+    await ff?.quit();
+    await portal?.close();
+    if (process.env.PARAPHE_KEEP_TEST_DIR) console.log(`kept ${world?.dir}`);
+    else world?.cleanup();
+  });
+
+  test('without the module, the portal gets no client certificate and refuses the connection', T, async () => {
+    await m.send('Marionette:SetContext', { value: 'content' });
+    await m.send('WebDriver:Navigate', { url: portal.url });
+    // Error pages run no WebDriver scripts: ask the browser which document the tab shows.
+    let where = '';
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(150)) {
+      where = String(await m.execute('chrome', 'return gBrowser.selectedBrowser.documentURI?.spec') ?? '');
+      if (where.startsWith('about:neterror') || where === portal.url) break;
+    }
+    assert.match(where, /^about:neterror/, `the portal answered without a client certificate: ${where}`);
+  });
+
+  test('the options page installs the token\'s module through browser.pkcs11', T, async () => {
+    await open(m, OPTIONS);
+    const row = `document.querySelector('#tls-modules li[data-module="${moduleName}"]')`;
+    await until(m, `return ${row} && !document.getElementById('tls-install').disabled`, 'the module row and the button');
+    assert.equal(await m.execute('content', 'return browser.pkcs11.isModuleInstalled(arguments[0])', [moduleName]), false);
+    await m.execute('content', 'document.getElementById("tls-install").click()');
+    await until(m, 'return browser.pkcs11.isModuleInstalled(arguments[0])'.replace('arguments[0]', JSON.stringify(moduleName)),
+      'the module installed');
+    const state = await until(m, `return document.getElementById('tls-install').disabled && ${row}.textContent`,
+      'the page to show the module installed');
+    assert.match(state, new RegExp(`${SOFTHSM} — (installed|installé)$`));
+    const slots = await m.execute('content', 'return browser.pkcs11.getModuleSlots(arguments[0])', [moduleName]);
+    assert.ok(slots.some((s) => s.token?.name === 'Paraphe Demo'), JSON.stringify(slots));
+  });
+
+  test('the portal gets the token\'s authentication certificate (PIN typed in Firefox\'s dialog)', T, async () => {
+    await m.execute('chrome', FILL_PIN_DIALOG, [lib.PIN, 'Paraphe Demo']);
+    await m.send('Marionette:SetContext', { value: 'content' });
+    await m.send('WebDriver:Navigate', { url: portal.url });
+    const subject = await until(m, 'return document.getElementById("subject")?.textContent', 'the portal\'s page');
+    assert.equal(await m.execute('content', 'return document.getElementById("authorized").textContent'), 'true');
+    assert.match(subject, /CN=Camille Martin/);
+    assert.match(subject, /O=Mairie de Testville/);
+    const fingerprint = (await m.execute('content', 'return document.getElementById("fingerprint").textContent'))
+      .replaceAll(':', '').toLowerCase();
+    assert.equal(fingerprint, world.fingerprint('02'), 'not the token\'s authentication certificate (CKA_ID 02)');
+    assert.equal(await m.execute('chrome', 'return Services.prefs.getIntPref("paraphe.test.pinDialogs")'), 1,
+      'Firefox should have asked for the token\'s PIN once');
+  });
+});
