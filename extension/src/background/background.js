@@ -6,7 +6,7 @@
 //   content script (any tab) → runtime port "page": {request}    page API, origin from `sender`;
 //                              answers {progress}…, then {result} | {error}
 //                              {kind:"webeid", request}         Web eID messages (webeid.js)
-//                              {kind:"hash-start"|"hash-update"|"hash-finish"}  document digests
+//                              runtime port "hash": document digests (onHashPort)
 //                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-abort"}  plis (pli.js)
 //   « Ouvrir un pli » page  → {kind:"pli-unwrap"}
 //   popup                   → {kind:"status"}, {kind:"logout-all"} (« Oublier le code PIN »)
@@ -43,6 +43,7 @@ api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 
 api.runtime.onConnect.addListener((port) => {
   if (port.name === 'page') onPagePort(port);
+  else if (port.name === 'hash') onHashPort(port);
   else if (port.name.startsWith('consent:')) consent.onConnect(port);
   else if (port.name === libersign.PORT_NAME) libersign.onConnect(port);
   else if (port.name === cards.PORT_NAME) cards.onConnect(port); // live readers and cards
@@ -90,13 +91,6 @@ async function pageMessage(msg, sender, progress) {
 async function handle(msg, sender) {
   await ready;
   switch (msg?.kind) {
-    case 'hash-start':
-    case 'hash-update':
-    case 'hash-finish': {
-      if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
-      core().check_origin(senderOrigin(sender), (await settings()).allowLoopbackHttp);
-      return documentHash(msg, sender);
-    }
     case 'webeid':
       if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
       return webeid.handle(String(msg.request), senderOrigin(sender), sender);
@@ -176,35 +170,63 @@ async function status(usage) {
 
 // ---- document digests, fed chunk by chunk by the content script ---------------------------
 
-const hashers = new Map(); // `${tabId}:${frameId}:${hashId}` → Hasher
-const MAX_OPEN_HASHERS = 8;
+const MAX_OPEN_HASHES = 8;
+let openHashes = 0;
 
-function documentHash(msg, sender) {
-  const key = `${sender.tab.id}:${sender.frameId}:${msg.hashId}`;
-  switch (msg.kind) {
-    case 'hash-start': {
-      // A page that never finishes must not pin memory: the oldest unfinished hash goes.
-      if (hashers.size >= MAX_OPEN_HASHERS) {
-        const [oldest, h] = hashers.entries().next().value;
-        hashers.delete(oldest);
-        h.free();
+/**
+ * Runtime port "hash": `{algorithm}`, then `{data}` chunks (base64 text in Chromium, whose
+ * messages are JSON; an ArrayBuffer in Firefox, whose messages are cloned), each answered
+ * `{ack}` so the content script keeps a few in flight, then `{finish}` → `{digest}`.
+ * Closing the port drops the hash.
+ */
+function onHashPort(port) {
+  let hasher = null;
+  const fail = (e) => {
+    try {
+      port.postMessage({ error: ParapheError.from(e).toJSON() });
+    } catch { /* gone */ }
+  };
+  const drop = () => {
+    if (!hasher) return;
+    hasher.free();
+    hasher = null;
+    openHashes--;
+  };
+  port.onDisconnect.addListener(drop);
+  const start = (async () => {
+    await ready;
+    if (!fromPage(port.sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
+    core().check_origin(senderOrigin(port.sender), (await settings()).allowLoopbackHttp);
+  })();
+  // Messages are handled in order: each waits for the checks, then runs synchronously.
+  let queue = start;
+  port.onMessage.addListener((msg) => {
+    queue = queue.then(() => {
+      if (msg?.algorithm !== undefined) {
+        if (hasher) throw new ParapheError('INVALID_REQUEST', 'one hash per port');
+        if (openHashes >= MAX_OPEN_HASHES) throw new ParapheError('INVALID_REQUEST', 'too many documents hashed at once');
+        hasher = new (core().Hasher)(String(msg.algorithm));
+        openHashes++;
+      } else if (!hasher) {
+        throw new ParapheError('INVALID_REQUEST', 'no hash started');
+      } else if (msg?.finish) {
+        const digest = hasher.finish();
+        drop();
+        port.postMessage({ digest });
+      } else if (typeof msg?.data === 'string') {
+        hasher.update_base64(msg.data);
+        port.postMessage({ ack: true });
+      } else if (msg?.data instanceof ArrayBuffer) {
+        hasher.update(new Uint8Array(msg.data));
+        port.postMessage({ ack: true });
+      } else {
+        throw new ParapheError('INVALID_REQUEST', 'unknown message');
       }
-      hashers.set(key, new (core().Hasher)(String(msg.algorithm)));
-      return {};
-    }
-    case 'hash-update': {
-      const h = hashers.get(key);
-      if (!h) throw new ParapheError('INVALID_REQUEST', 'unknown hash');
-      h.update_base64(String(msg.data));
-      return {};
-    }
-    default: {
-      const h = hashers.get(key);
-      hashers.delete(key);
-      if (!h) throw new ParapheError('INVALID_REQUEST', 'unknown hash');
-      const hex = h.finish();
-      h.free();
-      return { digest: hex };
-    }
-  }
+    }).catch((e) => {
+      drop();
+      fail(e);
+      queue = Promise.reject(e); // nothing more on this port
+      queue.catch(() => {});
+    });
+  });
 }

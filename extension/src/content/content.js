@@ -5,25 +5,15 @@
 (() => {
   'use strict';
   const api = globalThis.browser ?? globalThis.chrome;
-  const CHUNK_BYTES = 512 * 1024; // document read size; base64 over extension messaging
+  const CHUNK_BYTES = 512 * 1024; // document read size (hashBlob)
   const MAX_ID_LENGTH = 128;
 
-  // Firefox: objects handed to the page must be cloned into its compartment.
-  const toPage = (value) => (typeof cloneInto === 'function' ? cloneInto(value, window) : value);
+  // Firefox: objects handed to the page must be cloned into its compartment; extension
+  // messages are cloned (binary data goes as is) where Chromium's are JSON (base64 needed);
+  // page objects are seen through Xrays (reading a page's Blob through them is slow).
+  const FIREFOX = typeof cloneInto === 'function';
+  const toPage = (value) => (FIREFOX ? cloneInto(value, window) : value);
   const pageOrigin = () => (window.location.origin === 'null' ? '*' : window.location.origin);
-
-  async function background(message) {
-    let reply;
-    try {
-      reply = await api.runtime.sendMessage(message);
-    } catch (e) {
-      // The extension was reloaded or updated under this page.
-      throw { code: 'EXTENSION_UNAVAILABLE', message: String(e?.message ?? e) };
-    }
-    if (!reply) throw { code: 'EXTENSION_UNAVAILABLE', message: 'no answer from the extension' };
-    if (reply.error) throw reply.error;
-    return reply.result;
-  }
 
   /**
    * One page API request on its own runtime port: the background may send `{progress}`
@@ -55,31 +45,50 @@
     });
   }
 
-  /** Streams a Blob through the background's WASM hasher, one chunk at a time. */
-  async function hashBlob(blob, algorithm) {
-    const hashId = crypto.randomUUID();
-    await background({ kind: 'hash-start', hashId, algorithm });
-    const reader = blob.stream().getReader();
-    let pending = new Uint8Array(0);
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (value) pending = concat(pending, value);
-      while (pending.length >= CHUNK_BYTES || (done && pending.length > 0)) {
-        const chunk = pending.subarray(0, CHUNK_BYTES);
-        pending = pending.subarray(chunk.length);
-        await background({ kind: 'hash-update', hashId, data: base64(chunk) });
-      }
-      if (done) break;
-    }
-    return (await background({ kind: 'hash-finish', hashId })).digest;
-  }
+  const HASH_IN_FLIGHT = 4;
 
-  function concat(a, b) {
-    if (a.length === 0) return b;
-    const out = new Uint8Array(a.length + b.length);
-    out.set(a);
-    out.set(b, a.length);
-    return out;
+  /**
+   * Streams a Blob through the background's WASM hasher on a runtime port, a few chunks in
+   * flight: never more than HASH_IN_FLIGHT chunks of the file in memory at once.
+   */
+  function hashBlob(blob, algorithm) {
+    const source = FIREFOX ? structuredClone(blob) : blob; // a Blob of this compartment
+    return new Promise((resolve, reject) => {
+      const port = api.runtime.connect({ name: 'hash' });
+      let acked = 0;
+      let wake = null;
+      let failed = null;
+      const stop = (error) => {
+        failed ??= error;
+        wake?.();
+        reject(error);
+      };
+      port.onMessage.addListener((m) => {
+        if (m?.ack) {
+          acked++;
+          wake?.();
+        } else if (m?.digest) {
+          port.disconnect();
+          resolve(m.digest);
+        } else {
+          port.disconnect();
+          stop(m?.error ?? { code: 'INTERNAL', message: 'unexpected answer' });
+        }
+      });
+      port.onDisconnect.addListener(() => stop({ code: 'EXTENSION_UNAVAILABLE', message: 'the extension went away' }));
+      port.postMessage({ algorithm });
+      (async () => {
+        let sent = 0;
+        for (let offset = 0; offset < source.size && !failed; offset += CHUNK_BYTES) {
+          const chunk = await source.slice(offset, offset + CHUNK_BYTES).arrayBuffer();
+          while (sent - acked >= HASH_IN_FLIGHT && !failed) await new Promise((r) => { wake = r; });
+          if (failed) return;
+          port.postMessage({ data: FIREFOX ? chunk : base64(new Uint8Array(chunk)) });
+          sent++;
+        }
+        if (!failed) port.postMessage({ finish: true });
+      })().catch((e) => stop({ code: 'INVALID_REQUEST', message: `the file could not be read: ${e?.message ?? e}` }));
+    });
   }
 
   function base64(bytes) {
