@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark of pli decryption (issue 5): throughput and peak memory of the streaming
-# decryption, natively (formats example open_pli: the code the WASM core runs) and in the
-# browser (the extension's « Ouvrir un pli » page, real host and SoftHSM), against
-# `openssl cms -decrypt` on the same file. A benchmark, not a CI test.
+# decryption, natively (formats example open_pli: the parser and checks the WASM core runs)
+# and in the browser (the extension's « Ouvrir un pli » page: the WASM core with WebCrypto's
+# AES, real host and SoftHSM), against `openssl cms -decrypt` on the same file. A benchmark,
+# not a CI test.
 #   scripts/bench-decrypt.sh [SIZE_MB ...]          default: 100
 #   PARAPHE_BENCH_BROWSERS="chromium firefox"       browsers for the in-browser run ("" = none)
 #   PARAPHE_EXTENSION_DIST=DIR                      extension build to load (tests/browser/lib.js)

@@ -7,13 +7,20 @@
 //! `match_certificates`, consent and PIN, `decrypt_request` → host → `set_key`, then `feed`
 //! the rest and `finish`. Plaintext from `feed` is never complete before `finish` returned
 //! `Ok`: with GCM it is not even authenticated.
+//!
+//! `set_key_external_base64` instead of `set_key_base64` (the « Ouvrir un pli » page): the
+//! page runs the AES of the bulk with WebCrypto (native AES; this core's software AES in
+//! WASM is several times slower), `feed` then returns *ciphertext* in whole blocks, and the
+//! checks stay here (GCM GHASH and tag, the last CBC block and its padding): `finish`
+//! returns the plaintext of the last block, only if they pass.
 
 use crate::error::PageError;
+use crate::PliDecryptor;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use paraphe_formats::cms::envelope::{
-    find_recipient, ContentEncryption, Decryption, EnvelopeError, EnvelopeKind, Header, KeyTransport, Recipient,
-    RecipientIdentifier,
+    find_recipient, BulkCipher, ContentEncryption, Decryption, EnvelopeError, EnvelopeKind, Header, KeyTransport,
+    Recipient, RecipientIdentifier,
 };
 use paraphe_protocol::command::{DecryptArgs, DecryptScheme};
 use serde::{Deserialize, Serialize};
@@ -203,6 +210,24 @@ impl Pli {
         Ok(())
     }
 
+    /// `set_key_base64`, but the caller decrypts the bulk (see the module docs): returns how,
+    /// as JSON `{"name":"AES-CBC","iv":b64}` or `{"name":"AES-CTR","counter":b64,"length":32}`
+    /// (WebCrypto's algorithm parameters; the IV or counter of the first block `feed` hands
+    /// out), or `None` when the algorithm has no such form (3DES): `feed` then returns
+    /// plaintext as after `set_key_base64`.
+    pub fn set_key_external_base64(&mut self, key: &str) -> Result<Option<String>, PageError> {
+        let key = zeroize::Zeroizing::new(STANDARD.decode(key).map_err(|e| internal(&format!("key: {e}")))?);
+        let mut out = std::mem::take(&mut self.stash);
+        let bulk = self.decryption.set_key_external(&key, &mut out).map_err(|e| page_error(&e))?;
+        self.stash = out;
+        Ok(bulk.map(|b| match b {
+            BulkCipher::AesCbc { iv } => format!(r#"{{"name":"AES-CBC","iv":"{}"}}"#, STANDARD.encode(iv)),
+            BulkCipher::AesCtr { counter } => {
+                format!(r#"{{"name":"AES-CTR","counter":"{}","length":32}}"#, STANDARD.encode(counter))
+            }
+        }))
+    }
+
     /// End of input. `Ok` means the plaintext is complete, and authentic for GCM; on an
     /// error everything handed out so far must be discarded.
     pub fn finish(&mut self) -> Result<Vec<u8>, PageError> {
@@ -222,6 +247,16 @@ impl Pli {
     }
 }
 
+/// The page's bulk-decryption calls. Here rather than in `lib.rs` (which holds the rest of
+/// `PliDecryptor`'s surface) to keep this change to the pli files.
+#[wasm_bindgen::prelude::wasm_bindgen]
+impl PliDecryptor {
+    /// See [`Pli::set_key_external_base64`]: WebCrypto parameters as JSON, or undefined.
+    pub fn set_key_external_base64(&mut self, key: &str) -> Result<Option<String>, wasm_bindgen::JsValue> {
+        self.inner.set_key_external_base64(key).map_err(|e| crate::thrown(&e))
+    }
+}
+
 fn internal(message: &str) -> PageError {
     PageError { code: "INTERNAL", message: message.to_owned() }
 }
@@ -238,6 +273,18 @@ mod tests {
         let mut p = Pli::new();
         assert!(p.feed(&[0x30, 0x80, 0x06]).expect("needs more").is_empty());
         assert_eq!(p.finish().expect_err("truncated").code, "PLI_TRUNCATED", "the input ended in the header");
+    }
+
+    #[test]
+    fn external_key_parameters() {
+        // The smallest EnvelopedData below, AES-128-CBC with a zero IV and two content bytes.
+        let hex = "3081a506092a864886f70d010703a08197308194020100315f305d0201003014300f310d300b06035504030c0454657374020101303c06092a864886f70d010107302fa00f300d06096086480165030402010500a11c301a06092a864886f70d010108300d06096086480165030402010500040401020304302e06092a864886f70d010701301d060960864801650304010204100000000000000000000000000000000080020102";
+        let mut p = Pli::new();
+        p.feed(&hex::decode(hex).expect("hex")).expect("parses");
+        let bulk = p.set_key_external_base64(&STANDARD.encode([7u8; 16])).expect("key").expect("AES");
+        assert_eq!(bulk, r#"{"name":"AES-CBC","iv":"AAAAAAAAAAAAAAAAAAAAAA=="}"#);
+        assert!(p.feed(&[]).expect("nothing").is_empty(), "2 bytes: held back, not a block");
+        assert_eq!(p.finish().expect_err("not a block").code, "PLI_DECRYPTION_FAILED");
     }
 
     #[test]

@@ -4,11 +4,16 @@
 //! block is only known to be the last at the end, so one block is always held back and
 //! unpadded in [`ContentDecryptor::finish`]. GCM (RFC 5084) streams through
 //! [`super::gcm`], its tag checked in `finish`.
+//!
+//! [`ContentDecryptor::new_external`]: the caller runs the AES of the bulk of the content
+//! itself (in the browser, WebCrypto's native AES: software AES in WASM runs at a few tens of
+//! MB/s). This module still parses nothing of it but keeps every check: the GHASH and the tag,
+//! the last CBC block and its padding, which it decrypts itself once the end is known.
 
 use super::gcm::GcmDecryptor;
 use super::{ContentEncryption, EnvelopeError, Trailer};
 use aes::cipher::inout::InOutBuf;
-use aes::cipher::{BlockDecryptMut, KeyIvInit};
+use aes::cipher::{BlockDecrypt, BlockDecryptMut, KeyInit, KeyIvInit};
 use aes::{Aes128, Aes192, Aes256};
 use std::fmt;
 
@@ -36,11 +41,59 @@ impl Cbc {
     }
 }
 
+/// AES for the last block when the caller decrypts the rest (CBC, external).
+enum Aes {
+    Aes128(Aes128),
+    Aes192(Aes192),
+    Aes256(Aes256),
+}
+
+impl Aes {
+    fn new(key: &[u8]) -> Result<Self, EnvelopeError> {
+        let bad = |_| EnvelopeError::KeyLength { expected: 32, actual: key.len() };
+        Ok(match key.len() {
+            16 => Self::Aes128(Aes128::new_from_slice(key).map_err(bad)?),
+            24 => Self::Aes192(Aes192::new_from_slice(key).map_err(bad)?),
+            _ => Self::Aes256(Aes256::new_from_slice(key).map_err(bad)?),
+        })
+    }
+
+    fn decrypt_block(&self, block: &mut [u8; 16]) {
+        let b = block.into();
+        match self {
+            Self::Aes128(c) => c.decrypt_block(b),
+            Self::Aes192(c) => c.decrypt_block(b),
+            Self::Aes256(c) => c.decrypt_block(b),
+        }
+    }
+}
+
+/// How the caller decrypts what [`ContentDecryptor::update`] hands out in external mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BulkCipher {
+    /// AES-CBC: the first block chains on `iv`, each later one on the ciphertext block
+    /// before it (the last block of the previous piece handed out).
+    AesCbc { iv: [u8; 16] },
+    /// AES-CTR with a 32-bit big-endian counter (WebCrypto `length: 32`): block `i` of the
+    /// content (counting every block handed out, from 0) uses `counter` + `i`.
+    AesCtr { counter: [u8; 16] },
+}
+
 enum Mode {
     Cbc {
         cipher: Box<Cbc>,
         block: usize,
         /// Ciphertext not decrypted yet: 1 to `block` bytes once any arrived.
+        held: Vec<u8>,
+        seen: u64,
+    },
+    /// AES-CBC whose whole blocks but the last the caller decrypts.
+    CbcExternal {
+        aes: Box<Aes>,
+        iv: [u8; 16],
+        /// The ciphertext block the held one chains on.
+        chain: [u8; 16],
+        /// Ciphertext not handed out yet: 1 to 16 bytes once any arrived.
         held: Vec<u8>,
         seen: u64,
     },
@@ -57,6 +110,7 @@ impl fmt::Debug for ContentDecryptor {
         // No key material, not even its schedule.
         let mode = match &self.mode {
             Mode::Cbc { block, .. } => format!("CBC ({block}-byte blocks)"),
+            Mode::CbcExternal { .. } => "CBC (caller's AES)".to_owned(),
             Mode::Gcm(_) => "GCM".to_owned(),
         };
         f.debug_struct("ContentDecryptor").field("mode", &mode).finish_non_exhaustive()
@@ -94,11 +148,68 @@ impl ContentDecryptor {
         Ok(Self { mode })
     }
 
+    /// Like [`Self::new`], but the caller runs the block cipher over the bulk of the
+    /// content: [`Self::update`] hands out *ciphertext*, whole blocks only, to be decrypted
+    /// as [`Self::bulk_cipher`] says; the GCM tag, the CBC padding (the last block, held back
+    /// and decrypted here) and any last partial GCM block stay here, and [`Self::finish`]
+    /// appends their plaintext. `None` when the algorithm has no such form here (3DES: no
+    /// WebCrypto): use [`Self::new`].
+    pub fn new_external(algorithm: &ContentEncryption, key: &[u8]) -> Result<Option<Self>, EnvelopeError> {
+        let expected = algorithm.key_len();
+        if key.len() != expected {
+            return Err(EnvelopeError::KeyLength { expected, actual: key.len() });
+        }
+        let mode = match algorithm {
+            ContentEncryption::AesCbc { iv, .. } => Mode::CbcExternal {
+                aes: Box::new(Aes::new(key)?),
+                iv: *iv,
+                chain: *iv,
+                held: Vec::with_capacity(16),
+                seen: 0,
+            },
+            ContentEncryption::AesGcm { nonce, icv_len, .. } => {
+                Mode::Gcm(Box::new(GcmDecryptor::new_external(key, nonce, *icv_len)?))
+            }
+            ContentEncryption::DesEde3Cbc { .. } => return Ok(None),
+        };
+        Ok(Some(Self { mode }))
+    }
+
+    /// In external mode, how the caller decrypts what `update` hands out.
+    pub fn bulk_cipher(&self) -> Option<BulkCipher> {
+        match &self.mode {
+            Mode::CbcExternal { iv, .. } => Some(BulkCipher::AesCbc { iv: *iv }),
+            Mode::Gcm(g) if g.is_external() => Some(BulkCipher::AesCtr { counter: g.first_counter() }),
+            _ => None,
+        }
+    }
+
     /// Decrypts the next ciphertext bytes (any length) and appends the plaintext that is
     /// ready to `out`. Nothing appended is final before [`Self::finish`] returned `Ok`.
     pub fn update(&mut self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<(), EnvelopeError> {
         match &mut self.mode {
             Mode::Gcm(g) => g.update(ciphertext, out),
+            Mode::CbcExternal { chain, held, seen, .. } => {
+                if ciphertext.is_empty() {
+                    return Ok(());
+                }
+                *seen += ciphertext.len() as u64;
+                // Hand out all but the last 1..=16 bytes, in whole blocks.
+                let total = held.len() + ciphertext.len();
+                let ready = (total - 1) / 16 * 16;
+                if ready == 0 {
+                    held.extend_from_slice(ciphertext);
+                    return Ok(());
+                }
+                let start = out.len();
+                out.extend_from_slice(held);
+                out.extend_from_slice(&ciphertext[..ready - held.len()]);
+                chain.copy_from_slice(&out[start + ready - 16..start + ready]);
+                let rest = &ciphertext[ready - held.len()..];
+                held.clear();
+                held.extend_from_slice(rest);
+                Ok(())
+            }
             Mode::Cbc { cipher, block, held, seen } => {
                 if ciphertext.is_empty() {
                     return Ok(());
@@ -125,7 +236,21 @@ impl ContentDecryptor {
         match self.mode {
             Mode::Gcm(g) => {
                 let mac = trailer.mac.as_deref().ok_or(EnvelopeError::Malformed("the AuthEnvelopedData has no MAC"))?;
-                g.finish(&trailer.aad, mac)
+                g.finish(&trailer.aad, mac, out)
+            }
+            Mode::CbcExternal { aes, chain, held, seen, .. } => {
+                let Ok(mut last) = <[u8; 16]>::try_from(held.as_slice()) else { return Err(EnvelopeError::Padding) };
+                if seen == 0 {
+                    return Err(EnvelopeError::Padding);
+                }
+                aes.decrypt_block(&mut last);
+                last.iter_mut().zip(&chain).for_each(|(x, c)| *x ^= c);
+                let pad = usize::from(last[15]);
+                if pad == 0 || pad > 16 || last[16 - pad..].iter().any(|b| usize::from(*b) != pad) {
+                    return Err(EnvelopeError::Padding);
+                }
+                out.extend_from_slice(&last[..16 - pad]);
+                Ok(())
             }
             Mode::Cbc { mut cipher, block, mut held, seen } => {
                 if seen == 0 || held.len() != block {

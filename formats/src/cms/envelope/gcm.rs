@@ -17,10 +17,14 @@
 use super::EnvelopeError;
 use aes::cipher::consts::U16;
 use aes::cipher::generic_array::GenericArray;
-use aes::cipher::{BlockCipher, BlockEncrypt, BlockEncryptMut, BlockSizeUser, KeyInit, KeyIvInit, StreamCipher};
+use aes::cipher::{
+    BlockCipher, BlockEncrypt, BlockEncryptMut, BlockSizeUser, KeyInit, KeyIvInit, StreamCipher, StreamCipherSeek,
+};
 use aes::{Aes128, Aes192, Aes256};
 use ghash::universal_hash::UniversalHash;
 use ghash::GHash;
+
+use super::ghash64::Ghash64;
 
 type Block = [u8; 16];
 
@@ -41,11 +45,56 @@ impl Ctr {
             Self::Aes256(c) => c.apply_keystream(data),
         }
     }
+
+    /// Applies the keystream from byte `at` of the content.
+    fn apply_at(&mut self, at: u64, data: &mut [u8]) -> Result<(), EnvelopeError> {
+        let bad = |_| EnvelopeError::State("GCM counter out of range");
+        match self {
+            Self::Aes128(c) => c.try_seek(at).map_err(bad)?,
+            Self::Aes192(c) => c.try_seek(at).map_err(bad)?,
+            Self::Aes256(c) => c.try_seek(at).map_err(bad)?,
+        }
+        self.apply(data);
+        Ok(())
+    }
+}
+
+/// The GHASH over the streamed ciphertext: the `ghash` crate (carry-less multiply
+/// instructions where the CPU has them), or on `wasm32`, which has none, the 64-bit
+/// constant-time software one ([`super::ghash64`]: several times faster there than the
+/// crate's 32-bit fallback).
+enum StreamHash {
+    Crate(GHash),
+    Soft64(Box<Ghash64>),
+}
+
+impl StreamHash {
+    fn new(h: &Block) -> Self {
+        if cfg!(target_arch = "wasm32") {
+            Self::Soft64(Box::new(Ghash64::new(h)))
+        } else {
+            Self::Crate(GHash::new(&(*h).into()))
+        }
+    }
+
+    fn update_padded(&mut self, data: &[u8]) {
+        match self {
+            Self::Crate(g) => g.update_padded(data),
+            Self::Soft64(g) => g.update_padded(data),
+        }
+    }
+
+    fn finalize(self) -> Block {
+        match self {
+            Self::Crate(g) => g.finalize().into(),
+            Self::Soft64(g) => g.finalize(),
+        }
+    }
 }
 
 pub(super) struct GcmDecryptor {
     ctr: Ctr,
-    ghash: GHash,
+    ghash: StreamHash,
     h: Block,
     /// E_K(J0), XORed into the GHASH output to make the tag.
     tag_mask: Block,
@@ -53,10 +102,14 @@ pub(super) struct GcmDecryptor {
     partial_len: usize,
     ciphertext_len: u64,
     icv_len: usize,
+    /// inc32(J0): the counter block of the first content block.
+    first_counter: Block,
+    /// The caller applies CTR to whole blocks itself (see [`Self::new_external`]).
+    external: bool,
 }
 
 /// H, E_K(J0) and the CTR keystream starting at inc32(J0).
-fn init<C>(key: &[u8], nonce: &[u8]) -> Result<(Block, Block, ctr::Ctr32BE<C>), EnvelopeError>
+fn init<C>(key: &[u8], nonce: &[u8]) -> Result<(Block, Block, Block, ctr::Ctr32BE<C>), EnvelopeError>
 where
     C: KeyInit + BlockCipher + BlockEncrypt + BlockEncryptMut + BlockSizeUser<BlockSize = U16>,
     ctr::Ctr32BE<C>: KeyIvInit,
@@ -85,7 +138,7 @@ where
     counter[12..].copy_from_slice(&low.to_be_bytes());
     let ctr =
         ctr::Ctr32BE::<C>::new_from_slices(key, &counter).map_err(|_| EnvelopeError::State("bad AES key length"))?;
-    Ok((h, mask.into(), ctr))
+    Ok((h, mask.into(), counter, ctr))
 }
 
 /// `[len(A)]_64 ‖ [len(C)]_64` in bits.
@@ -126,22 +179,42 @@ impl GcmDecryptor {
         if nonce.is_empty() || !(12..=16).contains(&icv_len) {
             return Err(EnvelopeError::Malformed("bad GCM parameters"));
         }
-        let (h, tag_mask, ctr) = match key.len() {
-            16 => init::<Aes128>(key, nonce).map(|(h, m, c)| (h, m, Ctr::Aes128(c)))?,
-            24 => init::<Aes192>(key, nonce).map(|(h, m, c)| (h, m, Ctr::Aes192(c)))?,
-            32 => init::<Aes256>(key, nonce).map(|(h, m, c)| (h, m, Ctr::Aes256(c)))?,
+        let (h, tag_mask, first_counter, ctr) = match key.len() {
+            16 => init::<Aes128>(key, nonce).map(|(h, m, j, c)| (h, m, j, Ctr::Aes128(c)))?,
+            24 => init::<Aes192>(key, nonce).map(|(h, m, j, c)| (h, m, j, Ctr::Aes192(c)))?,
+            32 => init::<Aes256>(key, nonce).map(|(h, m, j, c)| (h, m, j, Ctr::Aes256(c)))?,
             _ => return Err(EnvelopeError::State("bad AES key length")),
         };
         Ok(Self {
             ctr,
-            ghash: GHash::new(&h.into()),
+            ghash: StreamHash::new(&h),
             h,
             tag_mask,
             partial: [0; 16],
             partial_len: 0,
             ciphertext_len: 0,
             icv_len,
+            first_counter,
+            external: false,
         })
+    }
+
+    /// Like [`Self::new`], but the caller runs CTR over the bulk of the content (AES-CTR of
+    /// WebCrypto, say: native AES where this crate has only software AES): [`Self::update`]
+    /// appends the *ciphertext* of each whole block, to be decrypted with the 32-bit counter
+    /// [`Self::first_counter`] plus the block's index; the GHASH, the tag and the last
+    /// partial block stay here.
+    pub fn new_external(key: &[u8], nonce: &[u8], icv_len: usize) -> Result<Self, EnvelopeError> {
+        Ok(Self { external: true, ..Self::new(key, nonce, icv_len)? })
+    }
+
+    pub fn is_external(&self) -> bool {
+        self.external
+    }
+
+    /// inc32(J0), the counter block of the first block of content (SP 800-38D §7.2 step 3).
+    pub fn first_counter(&self) -> Block {
+        self.first_counter
     }
 
     /// Hashes `ciphertext` and appends its decryption to `out`. The plaintext is
@@ -150,6 +223,15 @@ impl GcmDecryptor {
         self.ciphertext_len += ciphertext.len() as u64;
         if self.ciphertext_len > MAX_CIPHERTEXT {
             return Err(EnvelopeError::Malformed("more ciphertext than GCM allows"));
+        }
+        if self.external {
+            // Whole blocks out, the partial one kept (in `partial`, also GHASH's).
+            let held = self.partial_len;
+            let whole = (held + ciphertext.len()) / 16 * 16;
+            if whole > 0 {
+                out.extend_from_slice(&self.partial[..held]);
+                out.extend_from_slice(&ciphertext[..whole - held]);
+            }
         }
         let mut input = ciphertext;
         if self.partial_len > 0 {
@@ -169,21 +251,26 @@ impl GcmDecryptor {
         self.partial[..rest.len()].copy_from_slice(rest);
         self.partial_len += rest.len();
 
-        let start = out.len();
-        out.extend_from_slice(ciphertext);
-        self.ctr.apply(&mut out[start..]);
+        if !self.external {
+            let start = out.len();
+            out.extend_from_slice(ciphertext);
+            self.ctr.apply(&mut out[start..]);
+        }
         Ok(())
     }
 
     /// Checks the tag over `aad` (which the encoding placed after the content) and the
-    /// ciphertext seen; `mac` must be the `icv_len`-byte tag.
-    pub fn finish(self, aad: &[u8], mac: &[u8]) -> Result<(), EnvelopeError> {
+    /// ciphertext seen; `mac` must be the `icv_len`-byte tag. When the caller runs CTR
+    /// ([`Self::new_external`]), the plaintext of the last partial block is appended to
+    /// `out` once the tag matched.
+    pub fn finish(self, aad: &[u8], mac: &[u8], out: &mut Vec<u8>) -> Result<(), EnvelopeError> {
+        let mut ctr = self.ctr;
         let mut ghash = self.ghash;
         if self.partial_len > 0 {
             ghash.update_padded(&self.partial[..self.partial_len]);
         }
         ghash.update_padded(&lengths(aad.len() as u64, self.ciphertext_len));
-        let mut s: Block = ghash.finalize().into();
+        let mut s: Block = ghash.finalize();
         if !aad.is_empty() {
             let mut g = GHash::new(&self.h.into());
             g.update_padded(aad);
@@ -197,11 +284,15 @@ impl GcmDecryptor {
         }
         // Constant time: the comparison does not stop at the first difference.
         let diff = s[..self.icv_len].iter().zip(mac).fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        if diff == 0 {
-            Ok(())
-        } else {
-            Err(EnvelopeError::TagMismatch)
+        if diff != 0 {
+            return Err(EnvelopeError::TagMismatch);
         }
+        if self.external && self.partial_len > 0 {
+            let start = out.len();
+            out.extend_from_slice(&self.partial[..self.partial_len]);
+            ctr.apply_at(self.ciphertext_len - self.partial_len as u64, &mut out[start..])?;
+        }
+        Ok(())
     }
 }
 
@@ -290,26 +381,77 @@ mod tests {
                 rest = &rest[n..];
             }
             assert_eq!(out, plaintext, "round {round}");
-            d.finish(&aad, &tag).unwrap_or_else(|e| panic!("round {round}: {e}"));
+            d.finish(&aad, &tag, &mut out).unwrap_or_else(|e| panic!("round {round}: {e}"));
 
             // Any flipped bit in the ciphertext, the AAD or the tag fails.
             let mut bad_tag = tag.clone();
             bad_tag[rng.below(tag_len)] ^= 1 << rng.below(8);
             let mut d = GcmDecryptor::new(&key, &nonce, tag_len).unwrap();
             d.update(&ciphertext, &mut Vec::new()).unwrap();
-            assert_eq!(d.finish(&aad, &bad_tag), Err(EnvelopeError::TagMismatch));
+            assert_eq!(d.finish(&aad, &bad_tag, &mut Vec::new()), Err(EnvelopeError::TagMismatch));
             if !ciphertext.is_empty() {
                 let mut bad = ciphertext.clone();
                 let at = rng.below(bad.len());
                 bad[at] ^= 0x80;
                 let mut d = GcmDecryptor::new(&key, &nonce, tag_len).unwrap();
                 d.update(&bad, &mut Vec::new()).unwrap();
-                assert_eq!(d.finish(&aad, &tag), Err(EnvelopeError::TagMismatch));
+                assert_eq!(d.finish(&aad, &tag, &mut Vec::new()), Err(EnvelopeError::TagMismatch));
             }
             if !aad.is_empty() {
                 let mut d = GcmDecryptor::new(&key, &nonce, tag_len).unwrap();
                 d.update(&ciphertext, &mut Vec::new()).unwrap();
-                assert_eq!(d.finish(&aad[1..], &tag), Err(EnvelopeError::TagMismatch));
+                assert_eq!(d.finish(&aad[1..], &tag, &mut Vec::new()), Err(EnvelopeError::TagMismatch));
+            }
+        }
+    }
+
+    /// The `wasm32` configuration (the 64-bit software GHASH), and the external mode (the
+    /// caller's CTR, here the `ctr` crate with the counter it is given), natively.
+    #[test]
+    fn soft_ghash_and_external_ctr() {
+        use aes::cipher::{KeyIvInit, StreamCipher};
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        for round in 0..200 {
+            let key = rng.bytes(32);
+            let nonce = rng.bytes([12, 8, 16][round % 3]);
+            let aad_len = rng.below(60);
+            let aad = rng.bytes(aad_len);
+            let len = if round < 40 { round } else { rng.below(3000) };
+            let plaintext = rng.bytes(len);
+            let (ciphertext, tag) = seal(&key, &nonce, &aad, &plaintext, 16);
+            for external in [false, true] {
+                let mut d = if external {
+                    GcmDecryptor::new_external(&key, &nonce, 16).unwrap()
+                } else {
+                    GcmDecryptor::new(&key, &nonce, 16).unwrap()
+                };
+                d.ghash = StreamHash::Soft64(Box::new(Ghash64::new(&d.h)));
+                let mut out = Vec::new();
+                let mut rest = &ciphertext[..];
+                while !rest.is_empty() {
+                    let n = (1 + rng.below(70)).min(rest.len());
+                    d.update(&rest[..n], &mut out).unwrap();
+                    rest = &rest[n..];
+                }
+                if external {
+                    assert_eq!(out.len() % 16, 0);
+                    assert_eq!(out[..], ciphertext[..out.len()], "whole blocks of ciphertext");
+                    ctr::Ctr32BE::<Aes256>::new_from_slices(&key, &d.first_counter())
+                        .unwrap()
+                        .apply_keystream(&mut out);
+                }
+                d.finish(&aad, &tag, &mut out).unwrap_or_else(|e| panic!("round {round}: {e}"));
+                assert_eq!(out, plaintext, "round {round}, external {external}");
+                if !ciphertext.is_empty() {
+                    let mut bad_tag = tag.clone();
+                    bad_tag[0] ^= 1;
+                    let mut d = GcmDecryptor::new_external(&key, &nonce, 16).unwrap();
+                    d.ghash = StreamHash::Soft64(Box::new(Ghash64::new(&d.h)));
+                    d.update(&ciphertext, &mut Vec::new()).unwrap();
+                    let mut nothing = Vec::new();
+                    assert_eq!(d.finish(&aad, &bad_tag, &mut nothing), Err(EnvelopeError::TagMismatch));
+                    assert!(nothing.is_empty(), "no plaintext when the tag fails");
+                }
             }
         }
     }
@@ -329,7 +471,7 @@ mod tests {
         let mut out = Vec::new();
         d.update(&ct, &mut out).unwrap();
         assert_eq!(out, pt);
-        d.finish(&aad, &tag).unwrap();
+        d.finish(&aad, &tag, &mut out).unwrap();
     }
 
     #[test]

@@ -28,11 +28,12 @@
 
 mod decrypt;
 mod gcm;
+mod ghash64;
 mod header;
 mod parser;
 mod recipient;
 
-pub use decrypt::ContentDecryptor;
+pub use decrypt::{BulkCipher, ContentDecryptor};
 pub use parser::{EnvelopeParser, Event};
 pub use recipient::{find_recipient, RecipientMatch};
 
@@ -288,6 +289,26 @@ impl Decryption {
         }
         self.decryptor = Some(ContentDecryptor::new(&header.content_encryption, key)?);
         self.drain(out)
+    }
+
+    /// [`Self::set_key`] for a caller that runs the AES of the bulk of the content itself
+    /// ([`ContentDecryptor::new_external`]): from then on `feed` appends ciphertext in whole
+    /// blocks, to be decrypted as the returned [`BulkCipher`] says, and `finish` checks the
+    /// tag or padding and appends the plaintext of the last block. `None` (3DES): nothing
+    /// changes, `feed` appends plaintext as after `set_key`.
+    pub fn set_key_external(&mut self, key: &[u8], out: &mut Vec<u8>) -> Result<Option<BulkCipher>, EnvelopeError> {
+        let header = self.header.as_ref().ok_or(EnvelopeError::State("key before the header"))?;
+        if self.decryptor.is_some() {
+            return Err(EnvelopeError::State("key set twice"));
+        }
+        let Some(decryptor) = ContentDecryptor::new_external(&header.content_encryption, key)? else {
+            self.set_key(key, out)?;
+            return Ok(None);
+        };
+        let bulk = decryptor.bulk_cipher();
+        self.decryptor = Some(decryptor);
+        self.drain(out)?;
+        Ok(bulk)
     }
 
     /// Input bytes consumed so far.

@@ -215,3 +215,75 @@ fn oids_read_back() {
     assert_eq!(dotted_oid(&der::oid_arcs(&[2, 999, 3])[2..]), "2.999.3");
     assert_eq!(dotted_oid(&[]), "(empty OID)");
 }
+
+/// What the browser does with [`Decryption::set_key_external`]: each piece `feed` hands out
+/// is decrypted on its own, as one WebCrypto call would (CBC chaining on the last block of
+/// the previous piece, CTR from the first counter plus the blocks done), then `finish`'s
+/// plaintext is appended. CBC here is AES-128, GCM AES-256 (the keys of the builders above).
+fn decrypt_external(input: &[u8], chunk: usize, key: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+    use aes::cipher::{BlockDecryptMut, KeyIvInit, StreamCipher};
+    let mut d = Decryption::new();
+    let mut bulk: Option<BulkCipher> = None;
+    let mut blocks_done: u32 = 0;
+    let mut chain: Option<[u8; 16]> = None;
+    let mut plain = Vec::new();
+    let mut piece = Vec::new();
+    for part in input.chunks(chunk.max(1)) {
+        d.feed(part, &mut piece)?;
+        if d.header().is_some() && bulk.is_none() {
+            bulk = Some(d.set_key_external(key, &mut piece)?.expect("AES has an external form"));
+        }
+        assert_eq!(piece.len() % 16, 0, "whole blocks only");
+        match &bulk {
+            _ if piece.is_empty() => {}
+            None => panic!("ciphertext before the key"),
+            Some(BulkCipher::AesCtr { counter }) => {
+                let mut c = *counter;
+                let low = u32::from_be_bytes([c[12], c[13], c[14], c[15]]).wrapping_add(blocks_done);
+                c[12..].copy_from_slice(&low.to_be_bytes());
+                ctr::Ctr32BE::<aes::Aes256>::new_from_slices(key, &c).unwrap().apply_keystream(&mut piece);
+            }
+            Some(BulkCipher::AesCbc { iv }) => {
+                let iv = chain.unwrap_or(*iv);
+                chain = Some(piece[piece.len() - 16..].try_into().unwrap());
+                let mut dec = cbc::Decryptor::<aes::Aes128>::new_from_slices(key, &iv).unwrap();
+                piece.chunks_exact_mut(16).for_each(|b| dec.decrypt_block_mut(b.into()));
+            }
+        }
+        blocks_done += (piece.len() / 16) as u32;
+        plain.append(&mut piece);
+    }
+    d.finish(&mut plain)?;
+    Ok(plain)
+}
+
+#[test]
+fn external_bulk_cipher_gcm_and_cbc() {
+    for len in [0usize, 1, 15, 16, 17, 992, 1000, 4096] {
+        let text: Vec<u8> = (0..len as u32).map(|i| (i * 7 % 251) as u8).collect();
+        for ber in [false, true] {
+            let gcm = auth_enveloped(ber, &text, false);
+            let cbc = enveloped_cbc(ber, &text, true);
+            for chunk in [1, 5, 64, 333, 100_000] {
+                assert_eq!(decrypt_external(&gcm, chunk, &KEY).unwrap(), text, "GCM len {len} BER {ber} chunk {chunk}");
+                assert_eq!(
+                    decrypt_external(&cbc, chunk, &KEY[..16]).unwrap(),
+                    text,
+                    "CBC len {len} BER {ber} chunk {chunk}"
+                );
+            }
+            let tampered = auth_enveloped(ber, &text, true);
+            assert_eq!(decrypt_external(&tampered, 77, &KEY), Err(EnvelopeError::TagMismatch));
+            assert_eq!(decrypt_external(&gcm, 77, &[0x12; 32]), Err(EnvelopeError::TagMismatch), "wrong key");
+            assert_eq!(decrypt_external(&cbc, 77, &[0x12; 16]), Err(EnvelopeError::Padding), "wrong key");
+            // Truncated inside the content.
+            assert_eq!(decrypt_external(&gcm[..gcm.len() - 40], 77, &KEY), Err(EnvelopeError::Truncated));
+        }
+    }
+}
+
+#[test]
+fn external_falls_back_for_3des() {
+    let alg = ContentEncryption::DesEde3Cbc { iv: [0; 8] };
+    assert!(ContentDecryptor::new_external(&alg, &[1; 24]).unwrap().is_none());
+}

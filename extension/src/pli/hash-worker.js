@@ -1,0 +1,25 @@
+// SHA-256 of the plaintext for « Ouvrir un pli » (pli.js), on another thread than the
+// decryption: the page posts each piece of plaintext it wrote, this worker feeds the WASM
+// core's streaming Hasher and acknowledges each piece (the page keeps a few in flight, no
+// more), then answers {sha256} to {finish: true}.
+import init, { Hasher } from '../pkg/paraphe_wasm.js';
+
+const ready = init({ module_or_path: new URL('../pkg/paraphe_wasm_bg.wasm', import.meta.url) });
+let hasher = null;
+
+self.onmessage = async ({ data }) => {
+  try {
+    await ready; // messages wait in order: the same promise resumes them first in, first out
+    hasher ??= new Hasher('sha256');
+    if (data.bytes) {
+      hasher.update(data.bytes);
+      self.postMessage({ ack: true });
+    } else if (data.finish) {
+      const sha256 = hasher.finish();
+      hasher = null;
+      self.postMessage({ sha256 });
+    }
+  } catch (e) {
+    self.postMessage({ error: String(e?.message ?? e) });
+  }
+};
