@@ -11,8 +11,9 @@
 //      {kind:"pli-open", jobId}                   → consent + PIN + unwrap → {certificate, algorithm}
 //      {kind:"pli-finish", jobId}                 → {plaintext(b64)}: only now is it complete
 //      {kind:"pli-abort", jobId}
-//    Decryption runs here, with the key; the consent window stays open with a progress
-//    bar until the end, and says whether the pli opened.
+//    Decryption runs here, with the key (the core parses and checks, WebCrypto runs the AES:
+//    pli/bulk.js); the consent window stays open with a progress bar until the end, and
+//    says whether the pli opened.
 //  - the extension's own page « Ouvrir un pli » (pli/pli.html), for large files saved to
 //    disk: {kind:"pli-unwrap", name, size, prefix(b64)} → {key(b64), certificate, algorithm}.
 //    `prefix` is the pli up to the end of its header; the page decrypts by itself (it is
@@ -23,6 +24,7 @@ import { core } from './core.js';
 import { certificateChoices } from './choices.js';
 import * as native from './native.js';
 import * as sessions from './sessions.js';
+import { base64, bulkDecryptor, decryptPiece, fromBase64 } from '../pli/bulk.js';
 
 const MAX_OPEN_JOBS = 4;
 const jobs = new Map(); // `${tabId}:${frameId}:${jobId}` → Job
@@ -102,6 +104,8 @@ export async function fromPage(msg, origin, sender) {
       size: Number(msg.size) || 0,
       window: null,
       keyed: false,
+      opening: false,
+      bulk: null,
     });
     return {};
   }
@@ -110,7 +114,11 @@ export async function fromPage(msg, origin, sender) {
   try {
     switch (msg.kind) {
       case 'pli-chunk': {
-        const plaintext = job.pli.feed_base64(String(msg.data));
+        if (job.opening) throw new ParapheError('INVALID_REQUEST', 'a chunk while the key is being set');
+        // Once keyed, the core hands out ciphertext and WebCrypto runs the AES (pli/bulk.js).
+        const plaintext = job.bulk
+          ? base64(await decryptPiece(job.bulk, job.pli.feed(fromBase64(String(msg.data)))))
+          : job.pli.feed_base64(String(msg.data));
         job.window?.progress(job.pli.consumed(), job.size);
         return { plaintext, headerReady: !job.keyed && job.pli.header() !== undefined };
       }
@@ -118,13 +126,22 @@ export async function fromPage(msg, origin, sender) {
         if (job.keyed || job.pli.header() === undefined) throw new ParapheError('INVALID_REQUEST', 'not ready to open');
         const { key: cek, choice, header, window } = await unwrap(job.pli, { ...job, keepOpen: true });
         job.window = window;
-        job.pli.set_key_base64(cek);
+        job.opening = true; // the core is keyed before WebCrypto is: no chunk in between
+        job.bulk = await bulkDecryptor(job.pli.set_key_external_base64(cek), cek);
+        job.opening = false;
         job.keyed = true;
         window.progress(job.pli.consumed(), job.size);
         return publicResult(choice, header);
       }
       case 'pli-finish': {
-        const plaintext = job.pli.finish_base64();
+        // What the key released and no chunk took yet (ciphertext, with WebCrypto), then the
+        // core's checks and the last block's plaintext.
+        const held = job.bulk ? await decryptPiece(job.bulk, job.pli.feed(new Uint8Array(0))) : new Uint8Array(0);
+        const last = job.pli.finish();
+        const all = new Uint8Array(held.length + last.length);
+        all.set(held);
+        all.set(last, held.length);
+        const plaintext = base64(all);
         job.window?.finish(null);
         drop(key, false);
         return { plaintext };

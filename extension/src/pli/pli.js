@@ -22,6 +22,7 @@
 // the key and returns it to this page (the extension's own origin).
 import { api, localize, t } from '../common/api.js';
 import { core, ready } from '../background/core.js';
+import { base64, bulkDecryptor, decryptPiece } from './bulk.js';
 
 const CHUNK_BYTES = 4 << 20;
 const TEMP_PREFIX = 'pli-';
@@ -49,69 +50,6 @@ function sizeText(n) {
   const units = [['Gio', 2 ** 30], ['Mio', 2 ** 20], ['Kio', 2 ** 10]];
   const [unit, d] = units.find(([, x]) => n >= x) ?? ['o', 1];
   return `${(n / d).toLocaleString(api.i18n.getUILanguage(), { maximumFractionDigits: 1 })} ${unit}`;
-}
-
-function base64(bytes) {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-function fromBase64(text) {
-  const s = atob(text);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-/**
- * The WebCrypto side of the core's external mode (PliDecryptor.set_key_external_base64):
- * a function that decrypts the next piece of ciphertext the core handed out (whole AES
- * blocks), or null when the core decrypts by itself (3DES). The chaining value (CBC) or
- * counter (CTR) of each piece is taken synchronously, so pieces may be in flight together.
- */
-async function bulkDecryptor(json, keyBase64) {
-  if (!json) return null;
-  const params = JSON.parse(json);
-  const raw = fromBase64(keyBase64);
-  const usages = params.name === 'AES-CBC' ? ['encrypt', 'decrypt'] : ['decrypt'];
-  const key = await crypto.subtle.importKey('raw', raw, params.name, false, usages);
-  raw.fill(0);
-  if (params.name === 'AES-CTR') {
-    const first = fromBase64(params.counter);
-    let blocks = 0;
-    return (ciphertext) => {
-      const counter = first.slice();
-      const view = new DataView(counter.buffer);
-      view.setUint32(12, (view.getUint32(12) + blocks) >>> 0); // inc32, as GCM counts
-      blocks += ciphertext.length / 16;
-      return crypto.subtle.decrypt({ name: 'AES-CTR', counter, length: 32 }, key, ciphertext);
-    };
-  }
-  // AES-CBC: WebCrypto insists on PKCS#7 padding at the end of every call, and these pieces
-  // have none (the core keeps the real last block and checks its padding itself). So each
-  // piece gets one more block, E(16 × 0x10 ⊕ last block): it decrypts to a whole padding
-  // block, which WebCrypto checks and strips.
-  const PAD = new Uint8Array(16).fill(16);
-  let iv = fromBase64(params.iv);
-  return async (ciphertext) => {
-    const chain = iv;
-    const last = ciphertext.slice(ciphertext.length - 16);
-    iv = last;
-    const extra = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: last }, key, PAD), 0, 16);
-    const input = new Uint8Array(ciphertext.length + 16);
-    input.set(ciphertext);
-    input.set(extra, ciphertext.length);
-    return crypto.subtle.decrypt({ name: 'AES-CBC', iv: chain }, key, input);
-  };
-}
-
-/** Plaintext of a piece from the core: through WebCrypto when it handed out ciphertext. */
-function decrypt(bulk, bytes) {
-  if (!bulk || bytes.length === 0) return Promise.resolve(bytes);
-  const p = Promise.resolve(bulk(bytes)).then((b) => new Uint8Array(b));
-  p.catch(() => {}); // awaited in order by the loop
-  return p;
 }
 
 async function background(message) {
@@ -271,7 +209,7 @@ async function openPli(file, choose) {
       return p;
     };
     let reading = slice(offset);
-    let decrypting = decrypt(bulk, pli.feed(new Uint8Array(0)));
+    let decrypting = decryptPiece(bulk, pli.feed(new Uint8Array(0)));
     let writing = Promise.resolve();
     const write = async (bytes) => {
       if (bytes.length === 0) return;
@@ -284,7 +222,7 @@ async function openPli(file, choose) {
       const chunk = new Uint8Array(await reading);
       offset += chunk.length;
       reading = slice(offset);
-      const next = decrypt(bulk, pli.feed(chunk));
+      const next = decryptPiece(bulk, pli.feed(chunk));
       await write(await decrypting);
       decrypting = next;
       bar.value = offset / file.size;

@@ -1,0 +1,67 @@
+// WebCrypto's side of the WASM core's external mode (PliDecryptor.set_key_external_base64),
+// shared by the « Ouvrir un pli » page (pli.js) and the background (page API): the core
+// parses the pli and keeps every check; WebCrypto runs the AES of the bulk (native AES,
+// where the core's software AES in WASM runs at 20-40 MB/s).
+
+export function base64(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+export function fromBase64(text) {
+  const s = atob(text);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/**
+ * From the parameters `set_key_external_base64` returned (JSON) and the key: a function that
+ * decrypts the next piece of ciphertext the core handed out (whole AES
+ * blocks), or null when the core decrypts by itself (3DES). The chaining value (CBC) or
+ * counter (CTR) of each piece is taken synchronously, so pieces may be in flight together.
+ */
+export async function bulkDecryptor(json, keyBase64) {
+  if (!json) return null;
+  const params = JSON.parse(json);
+  const raw = fromBase64(keyBase64);
+  const usages = params.name === 'AES-CBC' ? ['encrypt', 'decrypt'] : ['decrypt'];
+  const key = await crypto.subtle.importKey('raw', raw, params.name, false, usages);
+  raw.fill(0);
+  if (params.name === 'AES-CTR') {
+    const first = fromBase64(params.counter);
+    let blocks = 0;
+    return (ciphertext) => {
+      const counter = first.slice();
+      const view = new DataView(counter.buffer);
+      view.setUint32(12, (view.getUint32(12) + blocks) >>> 0); // inc32, as GCM counts
+      blocks += ciphertext.length / 16;
+      return crypto.subtle.decrypt({ name: 'AES-CTR', counter, length: 32 }, key, ciphertext);
+    };
+  }
+  // AES-CBC: WebCrypto insists on PKCS#7 padding at the end of every call, and these pieces
+  // have none (the core keeps the real last block and checks its padding itself). So each
+  // piece gets one more block, E(16 × 0x10 ⊕ last block): it decrypts to a whole padding
+  // block, which WebCrypto checks and strips.
+  const PAD = new Uint8Array(16).fill(16);
+  let iv = fromBase64(params.iv);
+  return async (ciphertext) => {
+    const chain = iv;
+    const last = ciphertext.slice(ciphertext.length - 16);
+    iv = last;
+    const extra = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: last }, key, PAD), 0, 16);
+    const input = new Uint8Array(ciphertext.length + 16);
+    input.set(ciphertext);
+    input.set(extra, ciphertext.length);
+    return crypto.subtle.decrypt({ name: 'AES-CBC', iv: chain }, key, input);
+  };
+}
+
+/** Plaintext of a piece from the core: through WebCrypto when it handed out ciphertext. */
+export function decryptPiece(bulk, bytes) {
+  if (!bulk || bytes.length === 0) return Promise.resolve(bytes);
+  const p = Promise.resolve(bulk(bytes)).then((b) => new Uint8Array(b));
+  p.catch(() => {}); // awaited in order by the caller
+  return p;
+}
