@@ -294,6 +294,13 @@ impl PliDecryptor {
         self.inner.set_key_base64(key).map_err(|e| thrown(&e))
     }
 
+    /// `set_key_base64` for a page that decrypts the bulk with WebCrypto AES: the WebCrypto
+    /// parameters as JSON, or undefined when the cipher has no WebCrypto form (3DES), see
+    /// `pli::Pli::set_key_external_base64`.
+    pub fn set_key_external_base64(&mut self, key: &str) -> Result<Option<String>, JsValue> {
+        self.inner.set_key_external_base64(key).map_err(|e| thrown(&e))
+    }
+
     /// End of input: the last plaintext, or the error (integrity, padding, truncation).
     pub fn finish(&mut self) -> Result<Vec<u8>, JsValue> {
         self.inner.finish().map_err(|e| thrown(&e))

@@ -15,7 +15,6 @@
 //! returns the plaintext of the last block, only if they pass.
 
 use crate::error::PageError;
-use crate::PliDecryptor;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use paraphe_formats::cms::envelope::{
@@ -244,16 +243,6 @@ impl Pli {
     /// Key length the algorithm needs, once the header is known.
     pub fn key_len(&self) -> Option<usize> {
         self.decryption.header().map(|h| ContentEncryption::key_len(&h.content_encryption))
-    }
-}
-
-/// The page's bulk-decryption calls. Here rather than in `lib.rs` (which holds the rest of
-/// `PliDecryptor`'s surface) to keep this change to the pli files.
-#[wasm_bindgen::prelude::wasm_bindgen]
-impl PliDecryptor {
-    /// See [`Pli::set_key_external_base64`]: WebCrypto parameters as JSON, or undefined.
-    pub fn set_key_external_base64(&mut self, key: &str) -> Result<Option<String>, wasm_bindgen::JsValue> {
-        self.inner.set_key_external_base64(key).map_err(|e| crate::thrown(&e))
     }
 }
 
