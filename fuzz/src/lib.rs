@@ -55,7 +55,9 @@ pub fn request_json(data: &[u8]) {
 fn arguments_of(command: Command) -> fn(&str) {
     match command {
         Command::Hello => arguments::<HelloArgs>,
-        Command::Status | Command::ListCertificates => arguments::<NoArguments>,
+        Command::Status | Command::ListCertificates | Command::TlsStatus | Command::TlsRegister => {
+            arguments::<NoArguments>
+        }
         Command::Login => login_arguments,
         Command::Sign => arguments::<SignArgs>,
         Command::Decrypt => arguments::<DecryptArgs>,

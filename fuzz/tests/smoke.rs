@@ -278,7 +278,7 @@ fn random_request(rng: &mut XorShift) -> Vec<u8> {
 fn fields_of(command: Command) -> (&'static [&'static str], &'static [&'static str]) {
     match command {
         Command::Hello => (&[], &["extension"]),
-        Command::Status | Command::ListCertificates => (&[], &[]),
+        Command::Status | Command::ListCertificates | Command::TlsStatus | Command::TlsRegister => (&[], &[]),
         Command::Login => (&["certificate"], &["pin", "ttlSeconds"]),
         Command::Sign => (&["session", "digest", "hash", "scheme"], &["ecdsaEncoding"]),
         Command::Decrypt => (&["session", "data", "scheme"], &["oaepHash"]),
