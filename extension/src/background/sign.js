@@ -57,7 +57,8 @@ export async function signHash(request, origin, sender, progress = () => {}) {
  * Signs every item, a few requests ahead: the host works on one while the next are on their
  * way (a native-messaging round trip costs several times a software token's signature).
  * Results are reported in order. The first failure stops sending; what was already sent
- * finishes, and the error lists exactly the documents that have a signature.
+ * finishes, and the error lists exactly the documents that have a signature. The first
+ * document is signed alone, before any other is sent.
  */
 async function signAll(request, choice, session, report) {
   const total = request.items.length;
@@ -82,7 +83,11 @@ async function signAll(request, choice, session, report) {
   const lane = async () => {
     while (!failure && sent < total) await one(sent++);
   };
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, total) }, lane));
+  // The first one alone: a key with CKA_ALWAYS_AUTHENTICATE logs in again at each signature,
+  // possibly with a PIN of its own (a card's signature PIN); a wrong one must cost one try,
+  // not IN_FLIGHT of them.
+  await one(sent++);
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, total - 1) }, lane));
   if (failure) throw interrupted(failure, results);
   return { certificate: { fingerprint: choice.fingerprint, certificate: choice.certificate }, signatures: results };
 }
