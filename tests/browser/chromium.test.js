@@ -237,15 +237,48 @@ describe('Chromium', () => {
     await page.close();
   });
 
-  test('status and listCertificates', T, async () => {
+  test('status and listCertificates: holders\' names only for a site the person allowed', T, async () => {
     const page = await openPortal(context, server);
-    const { result: status } = await inPage(page, (p) => p.status());
-    assert.equal(status.host.available, true);
-    assert.ok(status.tokens.some((t) => t.label === 'Paraphe Demo'));
-    const { result: certs } = await inPage(page, (p) => p.listCertificates());
+    const { result: before } = await inPage(page, (p) => p.status());
+    assert.equal(before.host.available, true);
+    assert.ok(before.tokens.length > 0, 'a token is reported');
+    assert.ok(before.tokens.every((t) => t.label === null && t.serial === null), 'no label nor serial before the grant');
+
+    // The person refuses: USER_CANCELLED, nothing remembered.
+    let consentP = consentWindow(context);
+    let pending = inPage(page, (p) => p.listCertificates());
+    let consent = await consentP;
+    await consent.waitForSelector('#main:not([hidden])');
+    assert.equal(await consent.textContent('#origin'), server.origin);
+    assert.equal(await consent.isVisible('#pin'), false, 'no PIN to show certificates');
+    await consent.click('#cancel').catch((e) => { if (!/closed/i.test(e.message)) throw e; });
+    assert.equal((await pending).error?.code, 'USER_CANCELLED');
+
+    // Then allows: the list comes, and the site is remembered.
+    consentP = consentWindow(context);
+    pending = inPage(page, (p) => p.listCertificates());
+    consent = await consentP;
+    await consent.waitForSelector('#main:not([hidden])');
+    assert.ok(await consent.locator('.certificate').count() >= 1, 'the certificates are shown');
+    await consent.click('#confirm').catch((e) => { if (!/closed/i.test(e.message)) throw e; });
+    const { result: certs } = await pending;
     const fps = certs.map((c) => c.fingerprint);
     assert.ok(fps.includes(world.fingerprint('01')), 'RSA signing certificate listed');
     assert.ok(!fps.includes(world.fingerprint('03')), 'encryption certificate not offered for signing');
+
+    const again = await inPage(page, (p) => p.listCertificates());
+    assert.equal(again.result?.length, certs.length, 'no window the second time');
+    const { result: status } = await inPage(page, (p) => p.status());
+    assert.ok(status.tokens.some((t) => t.label === 'Paraphe Demo'));
+
+    // The options page lists the site and takes it off.
+    const options = await context.newPage();
+    await options.goto(`chrome-extension://${lib.CHROMIUM_ID}/options/options.html`);
+    await options.click('.certificate-site-remove');
+    await options.waitForFunction(() => !document.querySelector('.certificate-site-remove'));
+    await options.close();
+    const { result: after } = await inPage(page, (p) => p.status());
+    assert.ok(after.tokens.every((t) => t.label === null), 'hidden again');
     await page.close();
   });
 

@@ -22,6 +22,7 @@ import { core, ready } from './core.js';
 import * as cards from './cards.js';
 import * as consent from './consent.js';
 import * as diagnostics from './diagnostics.js';
+import * as disclosure from './disclosure.js';
 import * as libersign from './libersign.js';
 import * as native from './native.js';
 import * as pli from './pli.js';
@@ -129,11 +130,21 @@ async function pageRequest(request, origin, sender, progress) {
     case 'ping':
       return { version: VERSION, protocol: core().protocol_version() };
     case 'status': {
+      // A token's label and serial often name its holder: only for sites the person allowed.
       const s = await status('signing');
-      return { host: s.host, tokens: s.tokens.map(({ label, manufacturer, model, serial }) => ({ label, manufacturer, model, serial })) };
+      const shown = await disclosure.allowed(origin);
+      return {
+        host: s.host,
+        tokens: s.tokens.map(({ label, manufacturer, model, serial }) => (shown
+          ? { label, manufacturer, model, serial }
+          : { label: null, manufacturer, model, serial: null })),
+      };
     }
     case 'listCertificates': {
       const s = await status(request.usage);
+      if (s.certificates.length > 0 && !(await disclosure.allowed(origin))) {
+        await disclosure.ask(origin, sender.tab?.title ?? '', s.certificates);
+      }
       return { certificates: s.certificates.map(publicCertificate) };
     }
     case 'signHash':

@@ -44,7 +44,11 @@ const KINDS = {
     what: 'consentCertWhat', button: 'consentCertButton' },
   decrypt: { title: 'pliConsentTitle', heading: 'pliConsentHeading', origin: 'pliConsentOriginLabel',
     what: 'pliConsentWhat', button: 'pliConsentButton', done: 'pliUnwrapped' },
+  'certificate-list': { title: 'consentListTitle', heading: 'consentListHeading', origin: 'consentListOriginLabel',
+    what: 'consentListWhat', button: 'consentListButton', done: 'consentListDone' },
 };
+// Kinds that use no key: no PIN, and the certificates are shown, not chosen among.
+const NO_LOGIN = new Set(['certificate', 'certificate-list']);
 
 function render() {
   $('origin').textContent = view.origin;
@@ -93,6 +97,7 @@ function render() {
     radio.name = 'certificate';
     radio.value = c.fingerprint;
     radio.checked = i === 0;
+    radio.hidden = view.kind === 'certificate-list'; // every certificate is shown, none chosen
     radio.addEventListener('change', updatePinRow);
     const text = document.createElement('span');
     const lines = [
@@ -135,13 +140,14 @@ function selected() {
 function updatePinRow() {
   const choice = selected();
   const pinPad = !!choice?.pinPad;
-  // Sharing a certificate needs no login; a kept login (PIN session) needs no PIN.
+  // Sharing certificates needs no login; a kept login (PIN session) needs no PIN.
   const kept = !pinPad && !!choice?.keptUntil;
-  const noPin = view.kind === 'certificate' || kept;
+  const noLogin = NO_LOGIN.has(view.kind);
+  const noPin = noLogin || kept;
   $('pin-row').hidden = pinPad || noPin;
   $('pin').required = !pinPad && !noPin;
-  $('pinpad').hidden = !pinPad || view.kind === 'certificate';
-  $('kept').hidden = !kept || view.kind === 'certificate';
+  $('pinpad').hidden = !pinPad || noLogin;
+  $('kept').hidden = !kept || noLogin;
   if (kept) $('kept').textContent = t('consentPinKept', new Date(choice.keptUntil).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
 }
 

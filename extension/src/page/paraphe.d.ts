@@ -41,7 +41,8 @@ export interface Certificate {
 
 export interface Status {
   host: { available: true; version: string; protocol: number } | { available: false; error: { code: ErrorCode; message: string } };
-  tokens: { label: string; manufacturer: string; model: string; serial: string }[];
+  /** `label` and `serial` are null until the person allowed this site (listCertificates asks). */
+  tokens: { label: string | null; manufacturer: string; model: string; serial: string | null }[];
 }
 
 export interface SignOptions {
@@ -97,6 +98,7 @@ export interface AuthToken {
 
 export function isAvailable(): Promise<boolean>;
 export function status(): Promise<Status>;
+/** The first time on a site, the person is asked whether it may see them (USER_CANCELLED if not). */
 export function listCertificates(options?: { usage?: Usage | 'any' }): Promise<Certificate[]>;
 export function signHash(args: ({ hash: string; hashAlgorithm?: HashAlgorithm; name?: string } | { hashes: Digest[] }) & SignOptions): Promise<SignResult>;
 export function signDocument(file: Blob, options?: { hashAlgorithm?: Exclude<HashAlgorithm, 'sha1'>; name?: string } & SignOptions): Promise<SignResult>;

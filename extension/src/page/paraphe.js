@@ -91,9 +91,12 @@ export function status() {
   return send({ type: 'status' }, 60_000);
 }
 
-/** Certificates on connected tokens; usage defaults to "signing". */
+/**
+ * Certificates on connected tokens; usage defaults to "signing". The first time on a site,
+ * the person is asked whether the site may see them (USER_CANCELLED if not).
+ */
 export async function listCertificates({ usage } = {}) {
-  const r = await send({ type: 'listCertificates', ...(usage ? { usage } : {}) }, 60_000);
+  const r = await send({ type: 'listCertificates', ...(usage ? { usage } : {}) });
   return r.certificates;
 }
 
