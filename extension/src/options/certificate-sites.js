@@ -1,6 +1,7 @@
 // Options: the sites the person allowed to read their certificates and token labels
 // (background/disclosure.js). Each can be taken off the list; a site asks again next time.
-import { api, t } from '../common/api.js';
+import { api } from '../common/api.js';
+import { renderOrigins } from './origin-list.js';
 
 const KEY = 'certificateListOrigins'; // disclosure.js CERTIFICATE_ORIGINS
 const list = document.getElementById('certificate-sites');
@@ -8,25 +9,12 @@ const list = document.getElementById('certificate-sites');
 async function render() {
   const { [KEY]: stored } = await api.storage.local.get(KEY);
   const origins = Array.isArray(stored) ? stored : [];
-  list.replaceChildren();
-  for (const origin of origins) {
-    const li = document.createElement('li');
-    const code = document.createElement('code');
-    code.textContent = origin;
-    const remove = document.createElement('button');
-    remove.type = 'button';
-    remove.className = 'certificate-site-remove';
-    remove.dataset.origin = origin;
-    remove.textContent = t('optionsLibersignRemove');
-    remove.addEventListener('click', () => api.storage.local.set({ [KEY]: origins.filter((o) => o !== origin) }));
-    li.append(code, ' ', remove);
-    list.append(li);
-  }
-  if (origins.length === 0) {
-    const li = document.createElement('li');
-    li.textContent = t('optionsCertificateSitesNone');
-    list.append(li);
-  }
+  renderOrigins(list, {
+    user: origins,
+    removeClass: 'certificate-site-remove',
+    noneKey: 'optionsCertificateSitesNone',
+    remove: (origin) => api.storage.local.set({ [KEY]: origins.filter((o) => o !== origin) }),
+  });
 }
 
 api.storage.onChanged.addListener((changes, area) => {

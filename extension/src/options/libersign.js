@@ -2,38 +2,21 @@
 // The person's list is storage.local `libersignOrigins`; the administrator's (policy,
 // storage.managed) is shown read-only. The background registers the page scripts for both
 // as soon as storage changes.
-import { api, t } from '../common/api.js';
+import { api } from '../common/api.js';
 import { LIBERSIGN_ORIGINS, libersignOrigins, normalizeOrigin } from '../common/allowlist.js';
+import { renderOrigins } from './origin-list.js';
 
 const $ = (id) => document.getElementById(id);
 
 async function render() {
   const { user, managed } = await libersignOrigins();
-  const list = $('libersign-origins');
-  list.replaceChildren();
-  for (const origin of managed) {
-    const li = document.createElement('li');
-    li.textContent = `${origin} (${t('optionsLibersignManaged')})`;
-    list.append(li);
-  }
-  for (const origin of user.filter((o) => !managed.includes(o))) {
-    const li = document.createElement('li');
-    const code = document.createElement('code');
-    code.textContent = origin;
-    const remove = document.createElement('button');
-    remove.type = 'button';
-    remove.className = 'libersign-remove';
-    remove.dataset.origin = origin;
-    remove.textContent = t('optionsLibersignRemove');
-    remove.addEventListener('click', () => save(user.filter((o) => o !== origin)));
-    li.append(code, ' ', remove);
-    list.append(li);
-  }
-  if (list.childElementCount === 0) {
-    const li = document.createElement('li');
-    li.textContent = t('optionsLibersignNone');
-    list.append(li);
-  }
+  renderOrigins($('libersign-origins'), {
+    user,
+    managed,
+    removeClass: 'libersign-remove',
+    noneKey: 'optionsLibersignNone',
+    remove: (origin) => save(user.filter((o) => o !== origin)),
+  });
 }
 
 async function save(origins) {
