@@ -80,11 +80,17 @@ function onPagePort(port) {
   });
 }
 
-async function pageMessage(msg, sender, progress) {
+/** The origin of a web page that may use the page API (https, or loopback for developers). */
+async function webPageOrigin(sender) {
   await ready;
   if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
   const origin = senderOrigin(sender);
   core().check_origin(origin, (await settings()).allowLoopbackHttp);
+  return origin;
+}
+
+async function pageMessage(msg, sender, progress) {
+  const origin = await webPageOrigin(sender);
   const request = JSON.parse(core().validate_request(String(msg?.request)));
   return pageRequest(request, origin, sender, progress);
 }
@@ -99,18 +105,15 @@ async function handle(msg, sender) {
     case 'pli-chunk':
     case 'pli-open':
     case 'pli-finish':
-    case 'pli-abort': {
-      if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
-      const origin = senderOrigin(sender);
-      core().check_origin(origin, (await settings()).allowLoopbackHttp);
-      return pli.fromPage(msg, origin, sender);
-    }
+    case 'pli-abort':
+      return pli.fromPage(msg, await webPageOrigin(sender), sender);
     case 'pli-unwrap':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return pli.fromExtensionPage(msg, sender);
     case 'diagnostics': // « Tester ma carte » (diagnostics.js)
     case 'test-signature':
-      return diagnostics.handle(msg, sender, signHash);
+      if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
+      return diagnostics.handle(msg, sender);
     case 'status':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return status('any');
@@ -204,11 +207,7 @@ function onHashPort(port) {
     openHashes--;
   };
   port.onDisconnect.addListener(drop);
-  const start = (async () => {
-    await ready;
-    if (!fromPage(port.sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
-    core().check_origin(senderOrigin(port.sender), (await settings()).allowLoopbackHttp);
-  })();
+  const start = webPageOrigin(port.sender);
   // Messages are handled in order: each waits for the checks, then runs synchronously.
   let queue = start;
   port.onMessage.addListener((msg) => {

@@ -9,13 +9,11 @@ import { api, ParapheError } from '../common/api.js';
 import * as cards from './cards.js';
 import { core } from './core.js';
 import * as native from './native.js';
+import { signHash } from './sign.js';
 
-const isExtensionPage = (sender) => sender.url?.startsWith(api.runtime.getURL(''));
-
-/** `signHash(request, origin, sender)` is background.js's: the same consent and signing path as pages. */
-export async function handle(msg, sender, signHash) {
-  if (!isExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
-  if (msg.kind === 'test-signature') return testSignature(String(msg.fingerprint ?? ''), sender, signHash);
+/** From an extension page (background.js checks): the report, or a test signature. */
+export async function handle(msg, sender) {
+  if (msg.kind === 'test-signature') return testSignature(String(msg.fingerprint ?? ''), sender);
   return report();
 }
 
@@ -82,7 +80,8 @@ async function report() {
 const hex = (bytes) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
 const base64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
 
-async function testSignature(fingerprint, sender, signHash) {
+/** The same consent and signing path as pages (sign.js). */
+async function testSignature(fingerprint, sender) {
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new ParapheError('INVALID_REQUEST', 'fingerprint: 64 lowercase hex digits');
   // The SHA-256 of random bytes: nothing meaningful is signed, and the page gets the bytes
   // so that WebCrypto, which hashes what it verifies, can check the signature.
