@@ -11,7 +11,11 @@ apt_ensure() {
     return 0
   fi
   log "apt: installing ${missing[*]}"
+  # Another apt (unattended-upgrades on a fresh desktop, a second terminal) may hold the dpkg
+  # lock: wait for it rather than fail at once.
+  local wait=(-o "DPkg::Lock::Timeout=${PARAPHE_APT_LOCK_TIMEOUT:-600}")
+  log "apt: if another apt holds the dpkg lock, waiting for it up to ${PARAPHE_APT_LOCK_TIMEOUT:-600} s"
   export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $sudo apt-get "${wait[@]}" update -qq
+  $sudo apt-get "${wait[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }

@@ -171,6 +171,18 @@ fn classify(key_usage: &[String], eku: &[String]) -> Vec<Usage> {
     out
 }
 
+/// Whether a validator could accept a signature by this certificate's key as a login
+/// (`web-eid:1.0` tokens, TLS client authentication): an EKU with clientAuth (or any), or no
+/// EKU with digitalSignature or no key usage at all. Such a key must never sign a digest a
+/// page chose: `H(H(origin) ‖ H(nonce))` for another site is just a digest (SECURITY.md).
+/// Wider than [`Usage::Authentication`] on purpose: it is what lax validators accept, not
+/// what a certificate is meant for.
+pub fn can_log_in(info: &CertificateInfo) -> bool {
+    let eku_client = info.extended_key_usage.iter().any(|e| e == "clientAuth" || e == "anyExtendedKeyUsage");
+    let ku_signature = info.key_usage.is_empty() || info.key_usage.iter().any(|k| k == "digitalSignature");
+    eku_client || (info.extended_key_usage.is_empty() && ku_signature)
+}
+
 fn policy_oids(cert: &X509Certificate<'_>) -> Vec<String> {
     cert.extensions()
         .iter()
@@ -352,9 +364,31 @@ mod tests {
         assert!(summarize(&[], &[]).is_err());
     }
 
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| (*x).to_owned()).collect()
+    }
+
+    #[test]
+    fn login_capable_keys() {
+        let info = |ku: &[&str], eku: &[&str]| CertificateInfo {
+            key_usage: s(ku),
+            extended_key_usage: s(eku),
+            ..CertificateInfo::default()
+        };
+        // RGS signature certificates: nonRepudiation only, no EKU or emailProtection.
+        assert!(!can_log_in(&info(&["nonRepudiation"], &[])));
+        assert!(!can_log_in(&info(&["nonRepudiation"], &["emailProtection"])));
+        // Dual use (« authentification et signature »), authentication, and the lax cases.
+        assert!(can_log_in(&info(&["digitalSignature", "nonRepudiation"], &[])));
+        assert!(can_log_in(&info(&["digitalSignature"], &["clientAuth"])));
+        assert!(can_log_in(&info(&["nonRepudiation"], &["clientAuth", "emailProtection"])));
+        assert!(can_log_in(&info(&[], &[])));
+        assert!(can_log_in(&info(&["keyEncipherment"], &["anyExtendedKeyUsage"])));
+        assert!(!can_log_in(&info(&["digitalSignature"], &["emailProtection"])));
+    }
+
     #[test]
     fn classification() {
-        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
         assert_eq!(classify(&s(&["nonRepudiation"]), &[]), vec![Usage::Signing]);
         assert_eq!(classify(&s(&["digitalSignature"]), &s(&["clientAuth"])), vec![Usage::Authentication]);
         assert!(classify(&s(&["digitalSignature"]), &s(&["emailProtection"])).is_empty());

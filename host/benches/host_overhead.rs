@@ -434,7 +434,7 @@ fn sign_through_host(kit: &Kit, fingerprint: &str, digests: &[[u8; 32]]) -> Sign
     assert_eq!(hello["event"], "hello");
 
     let start = Instant::now();
-    port.send(&request(1, "login", &json!({"certificate": fingerprint, "pin": PIN})));
+    port.send(&request(1, "login", &json!({"certificate": fingerprint, "pin": PIN, "purpose": "sign-raw"})));
     let answer = port.read_answer_json();
     let login = start.elapsed();
     let session = answer["result"]["session"].as_str().unwrap_or_else(|| panic!("login failed: {answer}")).to_owned();

@@ -9,7 +9,7 @@ use paraphe_protocol::cert::{CertificateEntry, KeyPresence, Usage};
 use paraphe_protocol::command::{
     CertificateList, LoginArgs, LoginResult, LogoutArgs, NoArguments, SignArgs, SignResult, StatusResult,
 };
-use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, Pin, SignatureScheme};
+use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, LoginPurpose, Pin, SignatureScheme};
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -474,8 +474,10 @@ fn sign(host: &mut Host, o: &SignOptions, json: bool, out: &mut impl Write) -> R
         (_, false) => SignatureScheme::RsaPkcs1,
     };
     let pin = if o.pin_stdin { Some(read_pin_line()?) } else { None };
-    let login: LoginResult =
-        crate::commands::login::run(host, LoginArgs { certificate: fingerprint.clone(), pin, ttl_seconds: None })?;
+    let login: LoginResult = crate::commands::login::run(
+        host,
+        LoginArgs { certificate: fingerprint.clone(), pin, ttl_seconds: None, purpose: LoginPurpose::SignRaw },
+    )?;
     let args = SignArgs {
         session: login.session.clone(),
         digest: crate::commands::encode_b64(&digest),

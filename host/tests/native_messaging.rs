@@ -182,7 +182,7 @@ fn wrong_pin_is_reported_with_its_state_and_never_retried() {
     let kit = Kit::make("make-token.sh", "wrongpin");
     let mut host = Host::spawn(&kit);
     let fp = kit.fingerprint("01");
-    let (code, error) = host.err("login", json!({"certificate": fp, "pin": "0000"}));
+    let (code, error) = host.err("login", json!({"certificate": fp, "pin": "0000", "purpose": "sign-raw"}));
     assert_eq!(code, "PIN_INCORRECT");
     assert_eq!(error["function"], "C_Login");
     assert_eq!(error["retriable"], true);
@@ -211,10 +211,22 @@ fn bad_inputs_get_documented_errors_and_the_host_stays_alive() {
 
     assert_eq!(host.err("frobnicate", json!({})).0, "UNKNOWN_COMMAND");
     assert_eq!(host.err("list-certificates", json!({"verbose": true})).0, "INVALID_ARGUMENT");
-    assert_eq!(host.err("login", json!({"certificate": "abc", "pin": PIN})).0, "INVALID_ARGUMENT");
-    assert_eq!(host.err("login", json!({"certificate": "ab".repeat(32), "pin": PIN})).0, "CERTIFICATE_NOT_FOUND");
-    assert_eq!(host.err("login", json!({"certificate": kit.fingerprint("01"), "pin": ""})).0, "INVALID_ARGUMENT");
-    assert_eq!(host.err("login", json!({"certificate": kit.fingerprint("01")})).0, "PIN_REQUIRED");
+    assert_eq!(
+        host.err("login", json!({"certificate": "abc", "pin": PIN, "purpose": "sign-raw"})).0,
+        "INVALID_ARGUMENT"
+    );
+    assert_eq!(
+        host.err("login", json!({"certificate": "ab".repeat(32), "pin": PIN, "purpose": "sign-raw"})).0,
+        "CERTIFICATE_NOT_FOUND"
+    );
+    assert_eq!(
+        host.err("login", json!({"certificate": kit.fingerprint("01"), "pin": "", "purpose": "sign-raw"})).0,
+        "INVALID_ARGUMENT"
+    );
+    assert_eq!(
+        host.err("login", json!({"certificate": kit.fingerprint("01"), "purpose": "sign-raw"})).0,
+        "PIN_REQUIRED"
+    );
 
     let session = host.login(&kit.fingerprint("01"), PIN);
     let sign = |digest: Vec<u8>, hash: &str, scheme: &str| json!({"session": session, "digest": b64(&digest), "hash": hash, "scheme": scheme});

@@ -328,7 +328,7 @@ impl Host {
     }
 
     fn login(&mut self, fingerprint: &str, pin: &str) -> Value {
-        self.ok("login", json!({"certificate": fingerprint, "pin": pin}))
+        self.ok("login", json!({"certificate": fingerprint, "pin": pin, "purpose": "sign-raw"}))
     }
 
     fn sign(&mut self, session: &str, digest: &[u8], scheme: &str, encoding: Option<&str>) -> Value {
@@ -560,7 +560,7 @@ fn a_wrong_pin_costs_exactly_one_try_and_the_right_pin_resets_the_counter() {
     let (auth_fp, sign_fp) = (card.fingerprint("01"), card.fingerprint("02"));
 
     // First wrong PIN, on the RSA key: one try gone, and the card says no more.
-    let (code, error) = host.err("login", json!({"certificate": auth_fp, "pin": WRONG_PINS[0]}));
+    let (code, error) = host.err("login", json!({"certificate": auth_fp, "pin": WRONG_PINS[0], "purpose": "sign-raw"}));
     note(&format!("1st wrong PIN: {error}"));
     assert_eq!(code, "PIN_INCORRECT");
     assert_eq!(error["function"], "C_Login");
@@ -571,7 +571,7 @@ fn a_wrong_pin_costs_exactly_one_try_and_the_right_pin_resets_the_counter() {
 
     // Second, on the always-authenticate key: still one try (C_Login only, no
     // context-specific login with a PIN known to be wrong).
-    let (code, error) = host.err("login", json!({"certificate": sign_fp, "pin": WRONG_PINS[1]}));
+    let (code, error) = host.err("login", json!({"certificate": sign_fp, "pin": WRONG_PINS[1], "purpose": "sign-raw"}));
     note(&format!("2nd wrong PIN: {error}"));
     assert_eq!(code, "PIN_INCORRECT");
     assert_eq!(error["pin"], json!({"countLow": false, "finalTry": true, "locked": false, "retriesLeft": 1}));
@@ -607,7 +607,7 @@ fn three_wrong_pins_lock_the_card_and_the_host_never_retries() {
 
     let mut codes = Vec::new();
     for (i, pin) in WRONG_PINS.iter().enumerate() {
-        let (code, error) = host.err("login", json!({"certificate": fp, "pin": pin}));
+        let (code, error) = host.err("login", json!({"certificate": fp, "pin": pin, "purpose": "sign-raw"}));
         note(&format!("wrong PIN {}: {error}", i + 1));
         let left = PIN_TRIES - 1 - u32::try_from(i).unwrap();
         assert_eq!(card.pin_tries(), left, "login {} must cost exactly one try", i + 1);
@@ -625,7 +625,7 @@ fn three_wrong_pins_lock_the_card_and_the_host_never_retries() {
     assert_eq!(token["pin"]["retriesLeft"], 0, "{token}");
 
     // Locked is locked: even the right PIN is refused, and nothing more is spent.
-    let (code, _) = host.err("login", json!({"certificate": fp, "pin": PIN}));
+    let (code, _) = host.err("login", json!({"certificate": fp, "pin": PIN, "purpose": "sign-raw"}));
     assert_eq!(code, "PIN_LOCKED");
     assert_eq!(card.pin_tries(), 0);
     host.finish();
@@ -686,7 +686,7 @@ fn pull_the_card_out(card: &Card, events: bool) {
     // While it is out: no token, and a login says the certificate is not there.
     let t = Instant::now();
     assert!(host.token(card).is_none(), "a removed card is not a token");
-    let (code, _) = host.err("login", json!({"certificate": fp, "pin": PIN}));
+    let (code, _) = host.err("login", json!({"certificate": fp, "pin": PIN, "purpose": "sign-raw"}));
     assert_eq!(code, "CERTIFICATE_NOT_FOUND");
     note(&format!("[{tag}] status + login, card removed: {:.3} s", t.elapsed().as_secs_f64()));
 

@@ -162,6 +162,36 @@ pub struct LoginArgs {
     /// Ends the session by itself after this many seconds (PIN session policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_seconds: Option<u32>,
+    /// What the session may be used for; the host refuses any other use.
+    pub purpose: LoginPurpose,
+}
+
+/// What a login session is for. A session serves only the commands of its purpose, so a
+/// consent given for one kind of use cannot be spent on another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginPurpose {
+    /// `authenticate` only: a `web-eid:1.0` login token for the browser-reported origin.
+    Authenticate,
+    /// `sign` of digests of structures the extension built itself (CAdES signed
+    /// attributes, XAdES SignedInfo, the LiberSign formats).
+    SignStructured,
+    /// `sign` of digests the page chose. Refused at login (`RAW_SIGNATURE_REFUSED`) for a
+    /// certificate that can log in.
+    SignRaw,
+    /// `decrypt` only: unwrapping plis' content-encryption keys.
+    Decrypt,
+}
+
+impl LoginPurpose {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Authenticate => "authenticate",
+            Self::SignStructured => "sign-structured",
+            Self::SignRaw => "sign-raw",
+            Self::Decrypt => "decrypt",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]

@@ -86,6 +86,17 @@ error_codes! {
     ToolMissing = 22, "TOOL_MISSING", false;
     /// A program the host ran failed; the message has its output.
     ToolFailed = 23, "TOOL_FAILED", false;
+    /// A raw digest (one the extension did not build itself) may not be signed with this
+    /// key: its certificate can log in, so such a signature could stand as a login token
+    /// for another site. Structured signatures (CAdES, XAdES) are still possible.
+    RawSignatureRefused = 24, "RAW_SIGNATURE_REFUSED", false;
+    /// The login session was opened for another purpose (e.g. `sign` on a session opened
+    /// to `authenticate`).
+    SessionPurposeMismatch = 25, "SESSION_PURPOSE_MISMATCH", false;
+    /// The PKCS#11 module did not answer within its deadline (a card pulled mid-operation
+    /// can wedge a middleware). The host refuses further work with that module and asks
+    /// to be restarted; the same request works again with a new host.
+    ModuleNotResponding = 26, "MODULE_NOT_RESPONDING", true;
 }
 
 impl ErrorCode {

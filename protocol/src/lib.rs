@@ -13,7 +13,7 @@ pub mod error;
 pub mod pin;
 
 pub use algorithm::{EcdsaEncoding, HashAlgorithm, SignatureScheme};
-pub use command::Command;
+pub use command::{Command, LoginPurpose};
 pub use envelope::{Chunk, Event, Outcome, Outgoing, RawRequest, RequestId, Response};
 pub use error::{ErrorCode, PinStatus, WireError};
 pub use pin::Pin;

@@ -2,7 +2,7 @@
 //! extension cannot send something the host would not parse.
 
 use paraphe_protocol::command::{AuthenticateArgs, LoginArgs, LogoutArgs, SignArgs};
-use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, Pin, SignatureScheme};
+use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, LoginPurpose, Pin, SignatureScheme};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -17,9 +17,15 @@ fn to_json<A: Serialize>(id: u64, command: &str, arguments: A) -> Result<String,
 }
 
 /// `pin` is `None` for a protected authentication path (PIN pad).
-pub fn login(id: u64, certificate: &str, pin: Option<String>, ttl_seconds: Option<u32>) -> Result<String, String> {
+pub fn login(
+    id: u64,
+    certificate: &str,
+    pin: Option<String>,
+    ttl_seconds: Option<u32>,
+    purpose: LoginPurpose,
+) -> Result<String, String> {
     let pin = pin.map(Pin::new).transpose().map_err(str::to_owned)?;
-    to_json(id, "login", LoginArgs { certificate: certificate.to_owned(), pin, ttl_seconds })
+    to_json(id, "login", LoginArgs { certificate: certificate.to_owned(), pin, ttl_seconds, purpose })
 }
 
 pub fn sign(
@@ -80,9 +86,12 @@ mod tests {
 
     #[test]
     fn shapes_match_the_wire_contract() {
-        let l = login(1, "ab", Some("1234".into()), None).expect("valid");
-        assert_eq!(l, r#"{"id":1,"command":"login","arguments":{"certificate":"ab","pin":"1234"}}"#);
-        assert!(login(1, "ab", Some(String::new()), None).is_err());
+        let l = login(1, "ab", Some("1234".into()), None, LoginPurpose::SignStructured).expect("valid");
+        assert_eq!(
+            l,
+            r#"{"id":1,"command":"login","arguments":{"certificate":"ab","pin":"1234","purpose":"sign-structured"}}"#
+        );
+        assert!(login(1, "ab", Some(String::new()), None, LoginPurpose::SignRaw).is_err());
         let s = sign(2, "s1", "AA==", HashAlgorithm::Sha256, SignatureScheme::RsaPkcs1, Some(EcdsaEncoding::Der))
             .expect("valid");
         assert_eq!(

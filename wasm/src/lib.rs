@@ -18,7 +18,7 @@ pub mod request;
 pub mod webeid;
 
 use error::PageError;
-use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, SignatureScheme};
+use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, LoginPurpose, SignatureScheme};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 
@@ -73,15 +73,18 @@ pub fn certificate_choices(list_json: &str, usage: &str, now_ms: f64) -> Result<
 }
 
 /// `login` request text. `pin` is absent for a PIN pad; `ttl_seconds` keeps the login that
-/// long (PIN session policy), absent: until `logout`.
+/// long (PIN session policy), absent: until `logout`. `purpose`: `authenticate`,
+/// `sign-structured`, `sign-raw` or `decrypt` (the only use the host allows the session).
 #[wasm_bindgen]
 pub fn login_request(
     id: u32,
     certificate: &str,
     pin: Option<String>,
     ttl_seconds: Option<u32>,
+    purpose: &str,
 ) -> Result<String, JsValue> {
-    host::login(u64::from(id), certificate, pin, ttl_seconds).map_err(|m| thrown(&PageError::invalid(m)))
+    let purpose: LoginPurpose = wire_enum(purpose)?;
+    host::login(u64::from(id), certificate, pin, ttl_seconds, purpose).map_err(|m| thrown(&PageError::invalid(m)))
 }
 
 /// `sign` request text; `scheme` empty = the default for `key_type`.

@@ -51,7 +51,7 @@ export function logoutAll() {
  * `work` must then not have done anything yet, which holds because its first host call is
  * what fails.
  */
-export async function withLogin(choice, pin, work) {
+export async function withLogin(choice, pin, work, purpose = 'sign-raw') {
   if (pin === undefined && keptUntil(choice.fingerprint)) {
     const { session } = kept.get(choice.fingerprint);
     try {
@@ -66,7 +66,7 @@ export async function withLogin(choice, pin, work) {
   forget(choice.fingerprint);
   const minutes = (await settings()).pinSessionMinutes;
   const ttl = minutes > 0 ? minutes * 60 : undefined;
-  const login = await native.call('login', (id) => core().login_request(id, choice.fingerprint, pin, ttl));
+  const login = await native.call('login', (id) => core().login_request(id, choice.fingerprint, pin, ttl, purpose));
   let keep = false;
   try {
     const result = await work(login.session);

@@ -201,7 +201,7 @@ impl Host {
     }
 
     pub fn login(&mut self, fingerprint: &str, pin: &str) -> String {
-        let r = self.ok("login", json!({"certificate": fingerprint, "pin": pin}));
+        let r = self.ok("login", json!({"certificate": fingerprint, "pin": pin, "purpose": "sign-raw"}));
         r["session"].as_str().unwrap().to_owned()
     }
 
