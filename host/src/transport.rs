@@ -5,7 +5,6 @@
 //! Lengths are checked before anything is allocated, and frame buffers are zeroized on
 //! drop because requests may carry a PIN.
 
-use byteorder::{NativeEndian, ReadBytesExt, WriteBytesExt};
 use paraphe_protocol::envelope::split_into_chunks;
 use paraphe_protocol::limits::{CHUNK_BYTES, MAX_MESSAGE_BYTES, MAX_REQUEST_BYTES};
 use serde::Serialize;
@@ -36,7 +35,7 @@ pub fn read_frame(input: &mut impl Read) -> Result<Option<Zeroizing<Vec<u8>>>, F
             Err(e) => return Err(FrameError::Io(e)),
         }
     }
-    let len = u64::from((&len_bytes[..]).read_u32::<NativeEndian>().map_err(FrameError::Io)?);
+    let len = u64::from(u32::from_ne_bytes(len_bytes));
     if len > MAX_REQUEST_BYTES as u64 {
         let skipped = io::copy(&mut input.take(len), &mut io::sink()).map_err(FrameError::Io)?;
         return if skipped == len { Err(FrameError::TooLarge(len)) } else { Err(FrameError::Truncated) };
@@ -56,7 +55,7 @@ pub fn write_frame(output: &mut impl Write, body: &[u8]) -> io::Result<()> {
         .ok()
         .filter(|n| *n as usize <= MAX_MESSAGE_BYTES)
         .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, "frame over the 1 MiB browser limit"))?;
-    output.write_u32::<NativeEndian>(len)?;
+    output.write_all(&len.to_ne_bytes())?;
     output.write_all(body)?;
     output.flush()
 }
@@ -139,8 +138,9 @@ mod tests {
         if input.is_empty() {
             return Ok(None);
         }
-        let len = input.read_u32::<NativeEndian>().map_err(|_| ())? as usize;
-        let (body, rest) = input.split_at(len);
+        let (len, rest) = input.split_first_chunk::<4>().ok_or(())?;
+        let len = u32::from_ne_bytes(*len) as usize;
+        let (body, rest) = rest.split_at(len);
         *input = rest;
         Ok(Some(body.to_vec()))
     }
