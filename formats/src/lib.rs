@@ -4,6 +4,7 @@
 //!   qualified status).
 //! - [`pkcs1`]: the DigestInfo that RSASSA-PKCS1-v1_5 signs.
 
+pub(crate) mod asn1;
 pub mod cms;
 pub mod ecdsa;
 pub mod pkcs1;

@@ -32,12 +32,18 @@ pub fn fingerprint(der: &[u8]) -> String {
     hex::encode(Sha256::digest(der))
 }
 
-/// Decodes the facts of a DER certificate. `hints` name policies and give RGS levels.
-pub fn summarize(der: &[u8], hints: &[PolicyHint]) -> Result<CertificateInfo, ParseError> {
+/// The certificate `der` consists of, nothing after it.
+fn parse(der: &[u8]) -> Result<X509Certificate<'_>, ParseError> {
     let (rest, cert) = X509Certificate::from_der(der).map_err(|e| ParseError(e.to_string()))?;
     if !rest.is_empty() {
         return Err(ParseError(format!("{} bytes after the certificate", rest.len())));
     }
+    Ok(cert)
+}
+
+/// Decodes the facts of a DER certificate. `hints` name policies and give RGS levels.
+pub fn summarize(der: &[u8], hints: &[PolicyHint]) -> Result<CertificateInfo, ParseError> {
+    let cert = parse(der)?;
     let tbs = &cert.tbs_certificate;
     let (key_type, key_bits, curve) = key_facts(&cert);
     let key_usage = key_usage_names(&cert);
@@ -85,6 +91,12 @@ fn email(cert: &X509Certificate<'_>) -> Option<String> {
         GeneralName::RFC822Name(e) => Some((*e).to_owned()),
         _ => None,
     })
+}
+
+/// The SubjectPublicKeyInfo of a DER certificate (RFC 5280 §4.1.2.7), its bytes as they
+/// are in the certificate: what WebCrypto imports as `spki`.
+pub fn subject_public_key_info(der: &[u8]) -> Result<&[u8], ParseError> {
+    Ok(parse(der)?.tbs_certificate.subject_pki.raw)
 }
 
 fn key_facts(cert: &X509Certificate<'_>) -> (String, u32, Option<String>) {
@@ -356,6 +368,33 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn subject_public_key_info_is_openssls() {
+        // SHA-256 of `openssl x509 -inform DER -in F -noout -pubkey | openssl pkey -pubin -outform DER`.
+        let certificates: [(&[u8], &str); 3] = [
+            (
+                include_bytes!("../../fuzz/seeds/certificate/ec-p256-signing.der"),
+                "47ff19d0c1ca0ceb0080fa1b62fd8c16b5b9e00e71bdc4cf3d63144151091506",
+            ),
+            (
+                include_bytes!("../../fuzz/seeds/certificate/ed25519-ca.der"),
+                "65bf53c3a68c66deecd60634ab76e07be7f2ade5fe5401d904d9efafb126c5a3",
+            ),
+            (
+                include_bytes!("../../fuzz/seeds/certificate/rsa-2048-authentication.der"),
+                "f4a38ddd31243cd3ed39e150e66a62666fad4d954eb5d1e9f1e97805a3f93f8c",
+            ),
+        ];
+        for (der, sha256) in certificates {
+            let spki = subject_public_key_info(der).expect("a certificate");
+            assert_eq!(hex::encode(Sha256::digest(spki)), sha256);
+        }
+        let mut trailing = certificates[0].0.to_vec();
+        trailing.push(0);
+        assert!(subject_public_key_info(&trailing).is_err());
+        assert!(subject_public_key_info(b"not a certificate").is_err());
     }
 
     #[test]

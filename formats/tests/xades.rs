@@ -10,6 +10,7 @@ mod common;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
+use common::pes::{self, PesError};
 use common::{pki, run, scratch, token_sign, try_run, Mechanism};
 use paraphe_formats::xades::{
     self, PesSignatureRequest, ProductionPlace, XadesError, XadesFormat, XadesPolicy, XadesState, XmlEncoding,
@@ -165,7 +166,7 @@ fn sign_all(
             (false, XadesFormat::EnvelopedSha256) => Mechanism::RsaPkcs1("sha256"),
         };
         let signature = xades::finish(&state, &token_sign(key, &prepared.digest, mechanism)).unwrap();
-        document = xades::insert_signature(&document, id, &signature).unwrap();
+        document = pes::insert_signature(&document, id, &signature).unwrap();
         std::fs::write(&file, &document).unwrap();
 
         // Our canonical SignedInfo is libxml2's, taken from the finished document.
@@ -391,11 +392,16 @@ fn bad_inputs_are_errors() {
         Err(XadesError::SignatureLength { expected: 256, actual: 64 })
     ));
 
-    // Every truncation of a PES document is an error, never a panic.
+    // The tool that places signatures: every truncation of a PES document is an error, never
+    // a panic, and a signature made for UTF-8 does not go into an ISO-8859-1 document.
     let document = pes(XmlEncoding::Iso8859_1, false);
     for len in 0..document.len() - 2 {
-        assert!(xades::insert_signature(&document[..len], "BORD-2026-002", &xml).is_err(), "{len}");
+        assert!(pes::insert_bytes(&document[..len], "BORD-2026-002", &xml.to_bytes()).is_err(), "{len}");
     }
+    assert!(matches!(
+        pes::insert_signature(&document, "BORD-2026-002", &xml),
+        Err(PesError::EncodingMismatch { document: XmlEncoding::Iso8859_1, signature: XmlEncoding::Utf8 })
+    ));
 }
 
 /// Page values with characters C14N escapes (`&`, `<`, `>`, carriage return), quotes, tabs,
@@ -420,11 +426,66 @@ fn tricky_text_is_canonicalised_like_libxml2() {
     let bytes = signature.to_bytes();
     assert!(bytes.windows(8).any(|w| w == b"&#x152;u"), "Œ as a character reference");
     assert!(bytes.windows(5).any(|w| w == b"&#xD;"), "carriage return as a character reference");
-    std::fs::write(&file, xades::insert_signature(&document, id, &signature).unwrap()).unwrap();
+    std::fs::write(&file, pes::insert_signature(&document, id, &signature).unwrap()).unwrap();
     let (ok, out) = xmlsec_verify(&file, id, "Bordereau");
     assert!(ok, "xmlsec1 --verify: {out}");
     assert_eq!(
         xpath_string(&file, "//*[local-name()='ClaimedRole']"),
         "Ordonnateur & <adjoint>\r\n\t\"délégué\" 'Œuvre' €"
     );
+}
+
+/// The test tool that places signatures (`common/pes.rs`): it finds the right end tag past
+/// comments, CDATA, quoted `>` and lookalike Ids, and refuses what it cannot place.
+#[test]
+fn pes_insertion_tool() {
+    let doc = br#"<?xml version="1.0" encoding="ISO-8859-1"?>
+<!-- <Bordereau Id="A"> in a comment -->
+<n:PES_Aller xmlns:n="urn:x"><PES_DepenseAller>
+<Bordereau Id="A"><Bordereau2 V="x>y"/><Obj V='a>b &lt;/Bordereau>'/><![CDATA[</Bordereau>]]></Bordereau>
+<Bordereau Id='B'><X/></Bordereau>
+</PES_DepenseAller></n:PES_Aller>"#;
+    let out = pes::insert_bytes(doc, "A", b"<S>\xe9</S>").unwrap();
+    let want: &[u8] = b"]]><S>\xe9</S></Bordereau>\n<Bordereau Id='B'>";
+    assert!(out.windows(want.len()).any(|w| w == want), "{}", String::from_utf8_lossy(&out));
+    let out = pes::insert_bytes(doc, "B", b"<S/>").unwrap();
+    assert!(String::from_utf8_lossy(&out).contains("<X/><S/></Bordereau>"));
+
+    let s = b"<S/>";
+    assert!(matches!(pes::insert_bytes(b"<a Id=\"x\"></a>", "y", s), Err(PesError::IdNotFound(_))));
+    assert!(matches!(
+        pes::insert_bytes(b"<a><b Id=\"x\"></b><c Id=\"x\"></c></a>", "x", s),
+        Err(PesError::DuplicateId(_))
+    ));
+    for bad in [
+        &b"<a Id=\"x\"/>"[..],
+        b"<a Id=\"x\"><b></a>",
+        b"<a Id=\"x\">",
+        b"<a Id=\"x",
+        b"<a Id=x></a>",
+        b"<!-- <a Id=\"x\"></a>",
+    ] {
+        assert!(
+            matches!(pes::insert_bytes(bad, "x", s), Err(PesError::Document(_))),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+
+    assert_eq!(pes::document_encoding(b"<a/>").unwrap(), XmlEncoding::Utf8);
+    assert_eq!(
+        pes::document_encoding(b"<?xml version='1.0' encoding = 'iso-8859-1' ?><a/>").unwrap(),
+        XmlEncoding::Iso8859_1
+    );
+    assert_eq!(
+        pes::document_encoding(b"\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?><a/>").unwrap(),
+        XmlEncoding::Utf8
+    );
+    assert_eq!(pes::document_encoding(b"<?xml version=\"1.0\"?><a/>").unwrap(), XmlEncoding::Utf8);
+    assert!(matches!(
+        pes::document_encoding(b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><a/>"),
+        Err(PesError::UnsupportedEncoding(_))
+    ));
+    assert!(matches!(pes::document_encoding(&[0xff, 0xfe, b'<', 0]), Err(PesError::UnsupportedEncoding(_))));
+    assert!(matches!(pes::document_encoding(b"<?xml version=\"1.0\""), Err(PesError::Document(_))));
 }

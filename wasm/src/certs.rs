@@ -100,6 +100,14 @@ fn choice(entry: &CertificateEntry, now_unix: i64) -> Option<Choice> {
     })
 }
 
+/// The SubjectPublicKeyInfo (DER, base64) of a certificate (DER, base64): the key
+/// WebCrypto imports to check « Tester ma carte »'s test signature.
+pub fn subject_public_key_info(certificate_base64: &str) -> Result<String, String> {
+    let der = STANDARD.decode(certificate_base64).map_err(|e| format!("certificate: {e}"))?;
+    let spki = paraphe_formats::x509::subject_public_key_info(&der).map_err(|e| e.to_string())?;
+    Ok(STANDARD.encode(spki))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +147,15 @@ mod tests {
         assert!(!signing[0].expired);
         let any = choices(&json, UsageFilter::Any, now).expect("parses");
         assert_eq!(any.len(), 2, "the CA certificate is never offered");
+    }
+
+    #[test]
+    fn subject_public_key_info_for_webcrypto() {
+        let spki = STANDARD.decode(subject_public_key_info(&STANDARD.encode(EC_SIGNING)).expect("spki")).expect("b64");
+        let (_, cert) = X509Certificate::from_der(EC_SIGNING).expect("certificate");
+        assert_eq!(spki, cert.public_key().raw);
+        assert!(subject_public_key_info("not base64!").is_err());
+        assert!(subject_public_key_info(&STANDARD.encode(b"not a certificate")).is_err());
     }
 
     #[test]

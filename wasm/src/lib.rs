@@ -72,6 +72,12 @@ pub fn certificate_choices(list_json: &str, usage: &str, now_ms: f64) -> Result<
     serde_json::to_string(&list).map_err(|e| internal(e.to_string()))
 }
 
+/// The SubjectPublicKeyInfo (base64 DER) of a certificate (base64 DER), for WebCrypto.
+#[wasm_bindgen]
+pub fn certificate_spki(certificate_base64: &str) -> Result<String, JsValue> {
+    certs::subject_public_key_info(certificate_base64).map_err(internal)
+}
+
 /// `login` request text. `pin` is absent for a PIN pad; `ttl_seconds` keeps the login that
 /// long (PIN session policy), absent: until `logout`. `purpose`: `authenticate`,
 /// `sign-structured`, `sign-raw` or `decrypt` (the only use the host allows the session).

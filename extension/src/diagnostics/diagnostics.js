@@ -4,6 +4,7 @@
 // Data: {kind:"diagnostics"} (background/diagnostics.js); live card events through the
 // `cards` port (background/cards.js), after which the page asks again.
 import { api, localize, t } from '../common/api.js';
+import { core, ready } from '../background/core.js';
 import { eventText, watchCards } from '../common/cards.js';
 
 const $ = (id) => document.getElementById(id);
@@ -153,50 +154,24 @@ function certificateBox(c) {
 
 const fromBase64 = (s) => Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0));
 
-/** One DER element at `pos`: {tag, body (start), end}. */
-function tlv(der, pos) {
-  const tag = der[pos];
-  let len = der[pos + 1];
-  let body = pos + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + der[pos + 2 + i];
-    body += n;
+const CURVES = new Set(['P-256', 'P-384', 'P-521']);
+
+/** WebCrypto's import and verify parameters for the key of `c` (RSA PKCS#1 v1.5 or ECDSA, SHA-256), from what the WASM core decoded. */
+function algorithmsFor(c) {
+  if (c.keyType === 'RSA') return [{ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, { name: 'RSASSA-PKCS1-v1_5' }];
+  if (c.keyType === 'EC') {
+    if (!CURVES.has(c.curve)) throw new Error(`unsupported curve ${c.curve}`);
+    return [{ name: 'ECDSA', namedCurve: c.curve }, { name: 'ECDSA', hash: 'SHA-256' }];
   }
-  if (body + len > der.length) throw new Error('truncated DER');
-  return { tag, body, end: body + len };
+  throw new Error(`unsupported key type ${c.keyType}`);
 }
 
-/** The SubjectPublicKeyInfo of an X.509 certificate (RFC 5280 §4.1): the 7th field of tbsCertificate, or 6th without version. */
-export function spkiOf(der) {
-  const cert = tlv(der, 0);
-  const tbs = tlv(der, cert.body);
-  let pos = tbs.body;
-  if (der[pos] === 0xa0) pos = tlv(der, pos).end; // [0] version
-  for (let i = 0; i < 5; i++) pos = tlv(der, pos).end; // serial, signature, issuer, validity, subject
-  return der.slice(pos, tlv(der, pos).end);
-}
-
-const CURVES = { '2a8648ce3d030107': 'P-256', '2b81040022': 'P-384', '2b81040023': 'P-521' };
-
-/** WebCrypto's import and verify parameters for this SPKI (RSA PKCS#1 v1.5 or ECDSA, SHA-256). */
-function algorithmsFor(spki) {
-  const hex = [...spki].map((b) => b.toString(16).padStart(2, '0')).join('');
-  if (hex.includes('2a864886f70d010101')) {
-    return [{ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, { name: 'RSASSA-PKCS1-v1_5' }];
-  }
-  if (hex.includes('2a8648ce3d0201')) {
-    const curve = Object.entries(CURVES).find(([oid]) => hex.includes(oid))?.[1];
-    if (!curve) throw new Error('unsupported curve');
-    return [{ name: 'ECDSA', namedCurve: curve }, { name: 'ECDSA', hash: 'SHA-256' }];
-  }
-  throw new Error('unsupported key type');
-}
-
-async function verify(result) {
-  const spki = spkiOf(fromBase64(result.certificate.certificate));
-  const [importAlg, verifyAlg] = algorithmsFor(spki);
+/** Checks the test signature with the certificate's SubjectPublicKeyInfo, which the WASM core takes out of the DER. */
+async function verify(c, result) {
+  if (result.certificate.fingerprint !== c.fingerprint) throw new Error('signed with another certificate');
+  await ready;
+  const spki = fromBase64(core().certificate_spki(result.certificate.certificate));
+  const [importAlg, verifyAlg] = algorithmsFor(c);
   const key = await crypto.subtle.importKey('spki', spki, importAlg, false, ['verify']);
   const sig = result.signatures[0];
   return crypto.subtle.verify(verifyAlg, key, fromBase64(sig.signature), fromBase64(result.data));
@@ -211,7 +186,7 @@ async function testSignature(c, button) {
   const started = performance.now();
   try {
     const result = await ask({ kind: 'test-signature', fingerprint: c.fingerprint });
-    const ok = await verify(result);
+    const ok = await verify(c, result);
     const ms = Math.round(performance.now() - started);
     lastTest = { holder: c.holder, fingerprint: c.fingerprint, verified: ok, scheme: result.signatures[0].scheme, ms };
     out.textContent = ok ? t('diagSignatureVerified', result.signatures[0].scheme) : t('diagSignatureNotVerified');

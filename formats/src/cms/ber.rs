@@ -8,9 +8,7 @@
 //! was DER to begin with, or no verifier could have checked it, so its bytes stay as they are.
 
 use super::der::{push_len, tag, DerError};
-
-/// Deeper nesting than this is refused: real CMS stays under 20 levels.
-const MAX_DEPTH: usize = 48;
+use crate::asn1::{check_depth, Codec, Header, Length, Reader};
 
 /// The DER form of the single BER element `input` consists of.
 pub fn to_der(input: &[u8]) -> Result<Vec<u8>, DerError> {
@@ -22,85 +20,46 @@ pub fn to_der(input: &[u8]) -> Result<Vec<u8>, DerError> {
     Ok(out)
 }
 
-/// A parsed identifier and length (X.690 §8.1.2, §8.1.3).
-struct Header {
-    /// The identifier octets, copied to the output as they are.
-    tag_len: usize,
-    constructed: bool,
-    /// First identifier octet; for low tag numbers the whole tag.
-    first: u8,
-    /// `None` for the indefinite form.
-    len: Option<usize>,
-    /// Identifier and length octets.
-    header_len: usize,
-}
-
-fn header(input: &[u8]) -> Result<Header, DerError> {
-    let &first = input.first().ok_or(DerError("truncated: an element was expected"))?;
-    let mut tag_len = 1;
-    if first & 0x1f == 0x1f {
-        // High tag number: base-128 octets, the last with bit 8 clear. Four are plenty.
-        loop {
-            let &b = input.get(tag_len).ok_or(DerError("truncated tag"))?;
-            tag_len += 1;
-            if b & 0x80 == 0 {
-                break;
-            }
-            if tag_len > 5 {
-                return Err(DerError("tag number too large"));
-            }
-        }
-    }
-    let &len_first = input.get(tag_len).ok_or(DerError("truncated length"))?;
-    let (len, header_len) = if len_first < 0x80 {
-        (Some(usize::from(len_first)), tag_len + 1)
-    } else if len_first == 0x80 {
-        (None, tag_len + 1)
-    } else {
-        let n = usize::from(len_first & 0x7f);
-        if n > 4 {
-            return Err(DerError("length too large"));
-        }
-        let bytes = input.get(tag_len + 1..tag_len + 1 + n).ok_or(DerError("truncated length"))?;
-        (Some(bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b))), tag_len + 1 + n)
-    };
-    Ok(Header { tag_len, constructed: first & 0x20 != 0, first, len, header_len })
-}
+const TRUNCATED: DerError = DerError("truncated: the element is longer than the data");
 
 /// Writes the DER form of the element at the start of `input` to `out`; returns how many
 /// input bytes it took.
 fn element(input: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<usize, DerError> {
-    if depth > MAX_DEPTH {
-        return Err(DerError("nested too deeply"));
-    }
-    let h = header(input)?;
-    let body = &input[h.header_len..];
-    if !h.constructed {
-        let len = h.len.ok_or(DerError("indefinite length on a primitive element"))?;
-        let content = body.get(..len).ok_or(DerError("truncated: the element is longer than the data"))?;
-        out.extend_from_slice(&input[..h.tag_len]);
+    check_depth(depth)?;
+    let h = Header::read(&mut Reader::new(input))?;
+    let identifier = &input[..h.tag_octets];
+    let body = &input[h.size()..];
+    // The header reader refuses an indefinite length on a primitive element.
+    let definite = match h.length {
+        Length::Definite(len) => Some(usize::try_from(len).map_err(|_| TRUNCATED)?),
+        Length::Indefinite => None,
+    };
+    if !h.constructed() {
+        let len = definite.unwrap_or_default();
+        let content = body.get(..len).ok_or(TRUNCATED)?;
+        out.extend_from_slice(identifier);
         push_len(out, len);
         out.extend_from_slice(content);
-        return Ok(h.header_len + len);
+        return Ok(h.size() + len);
     }
 
     // Constructed: normalise the children, then write them under a definite length.
     let mut children = Vec::new();
-    let used = match h.len {
+    let used = match definite {
         Some(len) => {
-            let content = body.get(..len).ok_or(DerError("truncated: the element is longer than the data"))?;
+            let content = body.get(..len).ok_or(TRUNCATED)?;
             let mut pos = 0;
             while pos < content.len() {
                 pos += element(&content[pos..], depth + 1, &mut children)?;
             }
-            h.header_len + len
+            h.size() + len
         }
         None => {
             let mut pos = 0;
             loop {
                 let rest = &body[pos..];
                 if rest.starts_with(&[0, 0]) {
-                    break h.header_len + pos + 2;
+                    break h.size() + pos + 2;
                 }
                 if rest.is_empty() {
                     return Err(DerError("truncated: end-of-contents missing"));
@@ -110,7 +69,7 @@ fn element(input: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<usize, DerEr
         }
     };
 
-    if h.tag_len == 1 && h.first == (tag::OCTET_STRING | 0x20) {
+    if h.tag() == Some(tag::OCTET_STRING | 0x20) {
         // A chunked OCTET STRING becomes one primitive OCTET STRING (X.690 §10.2).
         let joined = octet_string_chunks(&children)?;
         out.push(tag::OCTET_STRING);
@@ -119,7 +78,7 @@ fn element(input: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<usize, DerEr
     } else if h.first & 0xc0 == 0 && is_string_type(h.first & 0x1f) {
         return Err(DerError("constructed string types other than OCTET STRING are not supported"));
     } else {
-        out.extend_from_slice(&input[..h.tag_len]);
+        out.extend_from_slice(identifier);
         push_len(out, children.len());
         out.extend_from_slice(&children);
     }
@@ -128,10 +87,10 @@ fn element(input: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<usize, DerEr
 
 /// The content of already normalised OCTET STRING chunks, joined.
 fn octet_string_chunks(children: &[u8]) -> Result<Vec<u8>, DerError> {
-    let mut reader = super::der::Reader::new(children);
+    let mut reader = Reader::new(children);
     let mut joined = Vec::with_capacity(children.len());
     while !reader.is_empty() {
-        let chunk = reader.read()?;
+        let chunk = reader.element()?;
         if chunk.tag != tag::OCTET_STRING {
             return Err(DerError("a chunk of an OCTET STRING is not an OCTET STRING"));
         }

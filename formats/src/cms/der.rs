@@ -1,12 +1,13 @@
-//! A minimal DER writer and reader (X.690 §8, §10, §11).
+//! A minimal DER writer (X.690 §8, §10, §11).
 //!
 //! CMS here is assembled from pieces, most of them copied verbatim: the certificates, the
 //! signer's issuer name and serial, and in a co-signature every byte of the signers already
 //! there. Nothing anyone signed is ever decoded into types and re-encoded, so nothing can be
 //! re-encoded differently. What remains to write is a handful of SEQUENCEs, SETs and
-//! primitives, which this module does. The reader walks DER (definite lengths only, as
+//! primitives, which this module does. Reading is [`crate::asn1`]'s: it walks DER (as
 //! [`super::ber::to_der`] leaves it) without copying.
 
+use crate::asn1::{Codec, Header, Length};
 use std::fmt;
 
 /// Universal and context-specific tags used by CMS (X.680 §8.4, RFC 5652).
@@ -43,21 +44,13 @@ impl std::error::Error for DerError {}
 
 /// Appends a definite length in its shortest form (X.690 §10.1).
 pub(crate) fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-        return;
-    }
-    let bytes = len.to_be_bytes();
-    let skip = bytes.iter().take_while(|b| **b == 0).count();
-    out.push(0x80 | (bytes.len() - skip) as u8);
-    out.extend_from_slice(&bytes[skip..]);
+    Length::Definite(len as u64).encode(out);
 }
 
-/// One element: `tag`, length, `content`.
+/// One element: `tag` (one identifier octet), length, `content`.
 pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(content.len() + 6);
-    out.push(tag);
-    push_len(&mut out, content.len());
+    let mut out = Vec::with_capacity(content.len() + 10);
+    Header::definite(tag, content.len()).encode(&mut out);
     out.extend_from_slice(content);
     out
 }
@@ -144,119 +137,6 @@ pub(crate) fn oid_arcs(arcs: &[u128]) -> Vec<u8> {
     tlv(tag::OID, &content)
 }
 
-// --- Reading -------------------------------------------------------------------------------
-
-/// One DER element inside a larger buffer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Tlv<'a> {
-    pub tag: u8,
-    /// The content octets.
-    pub content: &'a [u8],
-    /// Tag, length and content: the element exactly as encoded.
-    pub raw: &'a [u8],
-}
-
-/// Reads consecutive DER elements from a buffer. Only single-byte tags and definite lengths
-/// are accepted, which is all the CMS structures walked here use.
-#[derive(Clone, Debug)]
-pub(crate) struct Reader<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    pub fn new(bytes: &'a [u8]) -> Self {
-        Self { rest: bytes }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rest.is_empty()
-    }
-
-    pub fn peek_tag(&self) -> Option<u8> {
-        self.rest.first().copied()
-    }
-
-    pub fn read(&mut self) -> Result<Tlv<'a>, DerError> {
-        let bytes = self.rest;
-        let (&tag, after_tag) = bytes.split_first().ok_or(DerError("truncated: an element was expected"))?;
-        if tag & 0x1f == 0x1f {
-            return Err(DerError("multi-byte tags are not expected here"));
-        }
-        let (&first, after_first) = after_tag.split_first().ok_or(DerError("truncated length"))?;
-        let (len, after_len) = if first < 0x80 {
-            (usize::from(first), after_first)
-        } else if first == 0x80 {
-            return Err(DerError("indefinite length in DER"));
-        } else {
-            let n = usize::from(first & 0x7f);
-            if n > 4 || after_first.len() < n {
-                return Err(DerError("unsupported or truncated length"));
-            }
-            let (len_bytes, rest) = after_first.split_at(n);
-            if len_bytes[0] == 0 {
-                return Err(DerError("length not in its shortest form"));
-            }
-            let len = len_bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-            if len < 0x80 {
-                return Err(DerError("length not in its shortest form"));
-            }
-            (len, rest)
-        };
-        if after_len.len() < len {
-            return Err(DerError("truncated: the element is longer than the data"));
-        }
-        let header = bytes.len() - after_len.len();
-        let (raw, rest) = bytes.split_at(header + len);
-        self.rest = rest;
-        Ok(Tlv { tag, content: &raw[header..], raw })
-    }
-
-    /// Reads an element that must carry `tag`.
-    pub fn expect(&mut self, tag: u8, what: &'static str) -> Result<Tlv<'a>, DerError> {
-        let tlv = self.read()?;
-        if tlv.tag == tag {
-            Ok(tlv)
-        } else {
-            Err(DerError(what))
-        }
-    }
-
-    /// Reads the next element only if it carries `tag`.
-    pub fn optional(&mut self, tag: u8) -> Result<Option<Tlv<'a>>, DerError> {
-        if self.peek_tag() == Some(tag) {
-            self.read().map(Some)
-        } else {
-            Ok(None)
-        }
-    }
-
-    /// Fails unless everything was read.
-    pub fn finish(&self, what: &'static str) -> Result<(), DerError> {
-        if self.rest.is_empty() {
-            Ok(())
-        } else {
-            Err(DerError(what))
-        }
-    }
-
-    /// All remaining elements.
-    pub fn elements(mut self) -> Result<Vec<Tlv<'a>>, DerError> {
-        let mut out = Vec::new();
-        while !self.is_empty() {
-            out.push(self.read()?);
-        }
-        Ok(out)
-    }
-}
-
-/// The single element that `bytes` must consist of.
-pub(crate) fn single<'a>(bytes: &'a [u8], what: &'static str) -> Result<Tlv<'a>, DerError> {
-    let mut reader = Reader::new(bytes);
-    let tlv = reader.read()?;
-    reader.finish(what)?;
-    Ok(tlv)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -288,7 +168,8 @@ mod tests {
     }
 
     #[test]
-    fn reader_round_trip_and_errors() {
+    fn read_back() {
+        use crate::asn1::{single, Reader};
         let seq = sequence(&[&small_integer(1), &octet_string(&[0; 200])]);
         let top = single(&seq, "trailing").unwrap();
         assert_eq!(top.tag, tag::SEQUENCE);

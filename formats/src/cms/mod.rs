@@ -165,7 +165,7 @@ pub fn prepare(request: &CadesRequest) -> Result<Prepared, CmsError> {
         return Err(CmsError::KeyMismatch { scheme: request.scheme, key: signer.key.name() });
     }
     for (i, cert) in request.chain.iter().enumerate() {
-        match der::single(cert, "data after the certificate") {
+        match crate::asn1::single(cert, "data after the certificate") {
             Ok(t) if t.tag == der::tag::SEQUENCE => {}
             _ => return Err(CmsError::Certificate(format!("chain certificate {} is not DER", i + 1))),
         }

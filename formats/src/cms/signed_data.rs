@@ -5,7 +5,8 @@
 //! are added and the whole is written again, each existing piece byte for byte.
 
 use super::algorithm::{self as alg, ID_SIGNED_DATA};
-use super::der::{self, oid_arcs, sequence, tag, DerError, Reader, Tlv};
+use super::der::{self, oid_arcs, sequence, tag, DerError};
+use crate::asn1::{self, Reader, Tlv};
 
 /// The pieces of a SignedData.
 #[derive(Clone, Debug, Default)]
@@ -32,7 +33,7 @@ impl SignedData {
 
     /// Splits a DER `ContentInfo` holding a SignedData.
     pub fn parse(content_info: &[u8]) -> Result<Self, DerError> {
-        let ci = der::single(content_info, "data after the ContentInfo")?;
+        let ci = asn1::single(content_info, "data after the ContentInfo")?;
         if ci.tag != tag::SEQUENCE {
             return Err(DerError("not a CMS ContentInfo"));
         }
@@ -43,7 +44,7 @@ impl SignedData {
         }
         let explicit = ci.expect(tag::context(0), "ContentInfo without content")?;
         ci.finish("unexpected field after the ContentInfo content")?;
-        let sd = der::single(explicit.content, "data after the SignedData")?;
+        let sd = asn1::single(explicit.content, "data after the SignedData")?;
         if sd.tag != tag::SEQUENCE {
             return Err(DerError("SignedData is not a SEQUENCE"));
         }
@@ -77,7 +78,7 @@ impl SignedData {
 
     /// The OBJECT IDENTIFIER element of `eContentType`.
     pub fn content_type(&self) -> Result<Vec<u8>, DerError> {
-        let encap = der::single(&self.encap_content_info, "data after encapContentInfo")?;
+        let encap = asn1::single(&self.encap_content_info, "data after encapContentInfo")?;
         Ok(Reader::new(encap.content).expect(tag::OID, "encapContentInfo without eContentType")?.raw.to_vec())
     }
 
@@ -85,8 +86,8 @@ impl SignedData {
     /// parameters, RFC 5754 §2).
     pub fn add_digest_algorithm(&mut self, algorithm: Vec<u8>) {
         let oid_of = |a: &[u8]| -> Option<Vec<u8>> {
-            let seq = der::single(a, "").ok()?;
-            Some(Reader::new(seq.content).read().ok()?.raw.to_vec())
+            let seq = asn1::single(a, "").ok()?;
+            Some(Reader::new(seq.content).element().ok()?.raw.to_vec())
         };
         let wanted = oid_of(&algorithm);
         if !self.digest_algorithms.iter().any(|a| oid_of(a) == wanted) {
@@ -134,10 +135,10 @@ pub(crate) struct ExistingSigner {
 /// Reads `SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, signedAttrs [0] IMPLICIT
 /// OPTIONAL, … }` (RFC 5652 §5.3) as far as the message digest.
 pub(crate) fn existing_signer(signer_info: &[u8]) -> Result<ExistingSigner, DerError> {
-    let si = der::single(signer_info, "data after a SignerInfo")?;
+    let si = asn1::single(signer_info, "data after a SignerInfo")?;
     let mut r = Reader::new(si.content);
     r.expect(tag::INTEGER, "SignerInfo without version")?;
-    r.read()?; // sid: IssuerAndSerialNumber or [0] SubjectKeyIdentifier
+    r.element()?; // sid: IssuerAndSerialNumber or [0] SubjectKeyIdentifier
     let digest_algorithm = r.expect(tag::SEQUENCE, "SignerInfo without digestAlgorithm")?;
     let digest_oid =
         Reader::new(digest_algorithm.content).expect(tag::OID, "digestAlgorithm without OID")?.raw.to_vec();
@@ -148,7 +149,7 @@ pub(crate) fn existing_signer(signer_info: &[u8]) -> Result<ExistingSigner, DerE
             let mut a = Reader::new(attribute.content);
             if a.expect(tag::OID, "attribute without type")?.raw == md_oid.as_slice() {
                 let values = a.expect(tag::SET, "attribute without values")?;
-                let value = der::single(values.content, "message-digest with several values")?;
+                let value = asn1::single(values.content, "message-digest with several values")?;
                 if value.tag != tag::OCTET_STRING {
                     return Err(DerError("message-digest is not an OCTET STRING"));
                 }

@@ -17,8 +17,8 @@
 //! what an exc-c14n implementation (xmlsec1, libxml2) produces from the finished document.
 //!
 //! Two steps, as for CMS: [`prepare`] returns the digest of the canonical SignedInfo for the
-//! token to sign, and a [`XadesState`]; [`finish`] puts the signature value in. [`pes`]
-//! inserts the result into a PES file.
+//! token to sign, and a [`XadesState`]; [`finish`] puts the signature value in. The server
+//! (s2low, iParapheur) inserts the result into the PES file: Paraphe never sees it.
 //!
 //! Formats (LiberSign's `format`): `xades-env-1.2.2-sha256` uses SHA-256 everywhere and
 //! rsa-sha256 (ecdsa-sha256 for EC keys); legacy `XADES-env` uses SHA-1 and rsa-sha1. Both
@@ -28,7 +28,6 @@
 //! signer never sees.
 
 mod name;
-pub mod pes;
 mod xml;
 
 use crate::cms::certificate::{Key, SignerCertificate};
@@ -38,8 +37,6 @@ use paraphe_protocol::{HashAlgorithm, SignatureScheme};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use xml::Element;
-
-pub use pes::insert_signature;
 
 /// Which PES signature, by LiberSign's `format` names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -210,10 +207,6 @@ impl XadesSignature {
         self.encoding.encode(&self.xml)
     }
 
-    fn encode(&self, encoding: XmlEncoding) -> Vec<u8> {
-        encoding.encode(&self.xml)
-    }
-
     /// A standalone XML document whose root's first child is the signature, which is what
     /// LiberSign returns (base64) and s2low reads: it parses the document and takes
     /// `documentElement.firstChild`. The root's name is not read.
@@ -224,15 +217,11 @@ impl XadesSignature {
     }
 }
 
-/// Why a PES signature could not be made or placed.
+/// Why a PES signature could not be made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum XadesError {
     /// The bordereau digest does not have the length of the format's hash.
-    DigestLength {
-        format: XadesFormat,
-        expected: usize,
-        actual: usize,
-    },
+    DigestLength { format: XadesFormat, expected: usize, actual: usize },
     /// The certificate could not be read.
     Certificate(String),
     /// The key is not one XML-DSig signs with here.
@@ -244,22 +233,11 @@ pub enum XadesError {
     /// The signing time is outside 1950–9999.
     SigningTime(i64),
     /// The policy hash does not have the length of its algorithm.
-    PolicyHashLength {
-        expected: usize,
-        actual: usize,
-    },
+    PolicyHashLength { expected: usize, actual: usize },
     /// The token's signature does not have the expected length.
-    SignatureLength {
-        expected: usize,
-        actual: usize,
-    },
+    SignatureLength { expected: usize, actual: usize },
     /// The state given to [`finish`] is not one [`prepare`] made.
     State(&'static str),
-    /// The PES document could not be read.
-    Document(&'static str),
-    UnsupportedEncoding(String),
-    IdNotFound(String),
-    DuplicateId(String),
 }
 
 impl fmt::Display for XadesError {
@@ -280,10 +258,6 @@ impl fmt::Display for XadesError {
                 write!(f, "the token returned a {actual}-byte signature, {expected} bytes were expected")
             }
             Self::State(why) => write!(f, "invalid signing state: {why}"),
-            Self::Document(why) => write!(f, "the PES document is not well-formed XML: {why}"),
-            Self::UnsupportedEncoding(label) => write!(f, "unsupported document encoding {label}"),
-            Self::IdNotFound(id) => write!(f, "no element with Id {id:?} in the document"),
-            Self::DuplicateId(id) => write!(f, "several elements have Id {id:?}"),
         }
     }
 }

@@ -6,7 +6,8 @@
 //! hex of its BER encoding (§2.4), which is also what Java's `X500Principal.getName(RFC2253)`
 //! writes, and what verifiers parse back.
 
-use crate::cms::der::{self, tag, DerError, Reader};
+use crate::asn1::{self, Reader};
+use crate::cms::der::{self, tag, DerError};
 
 /// RFC 2253 §2.3 keywords.
 const KEYWORDS: &[(&[u128], &str)] = &[
@@ -23,7 +24,7 @@ const KEYWORDS: &[(&[u128], &str)] = &[
 
 /// The RFC 2253 string of a DER `Name`.
 pub(crate) fn rfc2253(name: &[u8]) -> Result<String, DerError> {
-    let seq = der::single(name, "data after the name")?;
+    let seq = asn1::single(name, "data after the name")?;
     if seq.tag != tag::SEQUENCE {
         return Err(DerError("a Name is a SEQUENCE"));
     }
@@ -36,7 +37,7 @@ pub(crate) fn rfc2253(name: &[u8]) -> Result<String, DerError> {
         for ava in Reader::new(rdn.content).elements()? {
             let mut r = Reader::new(ava.content);
             let oid = r.expect(tag::OID, "attribute without type")?;
-            let value = r.read()?;
+            let value = r.element()?;
             r.finish("attribute with more than a type and a value")?;
             values.push(type_and_value(oid.raw, oid.content, value.tag, value.content, value.raw)?);
         }

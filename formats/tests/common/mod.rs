@@ -1,7 +1,10 @@
 //! Test PKI and tools shared by the CMS and XAdES tests: keys and certificates made with
 //! openssl at test time (throwaway, never committed), signing as a token would (openssl
-//! pkeyutl over a digest), and a small DER walker to check what openssl does not.
+//! pkeyutl over a digest), a small DER walker to check what openssl does not, and (`pes`)
+//! a PES document's signature placed where the server would put it.
 #![allow(dead_code, clippy::unwrap_used)]
+
+pub mod pes;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -7,7 +7,8 @@ use super::{
     dotted_oid, ContentEncryption, EnvelopeError, EnvelopeKind, KeyTransRecipient, KeyTransport, Recipient,
     RecipientIdentifier,
 };
-use crate::cms::der::{self, tag, Reader, Tlv};
+use crate::asn1::{self, Reader, Tlv};
+use crate::cms::der::{self, tag};
 use paraphe_protocol::HashAlgorithm;
 
 pub(super) const ID_ENVELOPED_DATA: &[u128] = &[1, 2, 840, 113_549, 1, 7, 3];
@@ -32,14 +33,14 @@ fn algorithm<'a>(tlv: &Tlv<'a>) -> Result<(Tlv<'a>, Option<Tlv<'a>>), EnvelopeEr
     }
     let mut r = Reader::new(tlv.content);
     let oid = r.expect(tag::OID, "an algorithm OID was expected")?;
-    let params = if r.is_empty() { None } else { Some(r.read()?) };
+    let params = if r.is_empty() { None } else { Some(r.element()?) };
     r.finish("data after the algorithm parameters")?;
     Ok((oid, params))
 }
 
 /// The RecipientInfos SET (DER, tag included).
 pub(super) fn recipients(der: &[u8]) -> Result<Vec<Recipient>, EnvelopeError> {
-    let set = der::single(der, "data after the recipient infos")?;
+    let set = asn1::single(der, "data after the recipient infos")?;
     if set.tag != tag::SET {
         return Err(EnvelopeError::Malformed("the recipientInfos SET was expected"));
     }
@@ -64,7 +65,7 @@ pub(super) fn recipients(der: &[u8]) -> Result<Vec<Recipient>, EnvelopeError> {
 fn key_trans(ri: &Tlv<'_>) -> Result<KeyTransRecipient, EnvelopeError> {
     let mut r = Reader::new(ri.content);
     r.expect(tag::INTEGER, "the KeyTransRecipientInfo version was expected")?;
-    let rid_tlv = r.read()?;
+    let rid_tlv = r.element()?;
     let rid = match rid_tlv.tag {
         tag::SEQUENCE => {
             let mut ias = Reader::new(rid_tlv.content);
@@ -76,7 +77,7 @@ fn key_trans(ri: &Tlv<'_>) -> Result<KeyTransRecipient, EnvelopeError> {
         0x80 => RecipientIdentifier::SubjectKeyIdentifier(rid_tlv.content.to_vec()),
         _ => return Err(EnvelopeError::Malformed("unknown RecipientIdentifier")),
     };
-    let alg = r.read()?;
+    let alg = r.element()?;
     let encrypted_key = r.expect(tag::OCTET_STRING, "the encryptedKey OCTET STRING was expected")?;
     r.finish("data after the encrypted key")?;
     Ok(KeyTransRecipient { rid, key_transport: key_transport(&alg)?, encrypted_key: encrypted_key.content.to_vec() })
@@ -101,10 +102,10 @@ fn key_transport(alg: &Tlv<'_>) -> Result<KeyTransport, EnvelopeError> {
         }
         let mut r = Reader::new(p.content);
         if let Some(h) = r.optional(tag::context(0))? {
-            hash = hash_algorithm(&der::single(h.content, "hashFunc")?)?;
+            hash = hash_algorithm(&asn1::single(h.content, "hashFunc")?)?;
         }
         if let Some(m) = r.optional(tag::context(1))? {
-            let (mgf, mgf_params) = algorithm(&der::single(m.content, "maskGenFunc")?)?;
+            let (mgf, mgf_params) = algorithm(&asn1::single(m.content, "maskGenFunc")?)?;
             if !is(&mgf, MGF1) {
                 return Ok(unsupported("mask generation other than MGF1"));
             }
@@ -112,7 +113,7 @@ fn key_transport(alg: &Tlv<'_>) -> Result<KeyTransport, EnvelopeError> {
             mgf_hash = hash_algorithm(&mgf_params)?;
         }
         if let Some(s) = r.optional(tag::context(2))? {
-            let (source, label) = algorithm(&der::single(s.content, "pSourceFunc")?)?;
+            let (source, label) = algorithm(&asn1::single(s.content, "pSourceFunc")?)?;
             let empty = label.is_some_and(|l| l.tag == tag::OCTET_STRING && l.content.is_empty());
             if !is(&source, P_SPECIFIED) || !empty {
                 return Ok(unsupported("OAEP with a label"));
@@ -142,7 +143,7 @@ fn hash_algorithm(alg: &Tlv<'_>) -> Result<Option<HashAlgorithm>, EnvelopeError>
 /// The contentEncryptionAlgorithm (DER), checked against the envelope: GCM needs
 /// AuthEnvelopedData, CBC needs EnvelopedData.
 pub(super) fn content_encryption(der: &[u8], kind: EnvelopeKind) -> Result<ContentEncryption, EnvelopeError> {
-    let tlv = der::single(der, "data after the content-encryption algorithm")?;
+    let tlv = asn1::single(der, "data after the content-encryption algorithm")?;
     let (oid, params) = algorithm(&tlv)?;
     let unsupported = |what| EnvelopeError::UnsupportedAlgorithm { what, oid: dotted_oid(oid.content) };
     let octets = |len: usize| -> Result<&[u8], EnvelopeError> {
@@ -250,7 +251,7 @@ mod tests {
             parts.extend(params);
             let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
             let seq = der::sequence(&refs);
-            key_transport(&der::single(&seq, "x").unwrap()).unwrap()
+            key_transport(&asn1::single(&seq, "x").unwrap()).unwrap()
         };
         assert_eq!(oaep(None), KeyTransport::RsaOaep { hash: HashAlgorithm::Sha1 });
         assert_eq!(oaep(Some(der::sequence(&[]))), KeyTransport::RsaOaep { hash: HashAlgorithm::Sha1 });

@@ -17,15 +17,13 @@
 //! [`MAX_HEADER_ELEMENT`], rewritten as DER by [`ber::to_der`] and read with the DER reader.
 //! The encrypted content is passed through as it arrives: a primitive `[0]`, or the
 //! OCTET STRING chunks of a constructed one (nested constructed chunks too, X.690 §8.7.3).
+//! Every identifier and length is read by [`crate::asn1`], whose "incomplete" means "wait
+//! for more input" here, under its limits (nesting depth counted from the ContentInfo).
 
 use super::{dotted_oid, header, EnvelopeError, EnvelopeKind, Header, Trailer, MAX_HEADER_ELEMENT};
+use crate::asn1::{self, check_depth, Asn1Error, Codec, Length, Reader};
 use crate::cms::ber;
 use crate::cms::der::{self, tag};
-
-/// Nested constructed OCTET STRINGs inside the encrypted content.
-const MAX_CHUNK_NESTING: usize = 8;
-/// Indefinite-length nesting inside a buffered element.
-const MAX_SKIM_DEPTH: usize = 48;
 
 /// What the parser yields, in this order: one `Header`, any number of `Content`, one `End`.
 #[derive(Debug, PartialEq, Eq)]
@@ -82,51 +80,13 @@ struct Skim {
     started: bool,
 }
 
-/// An identifier and length (X.690 §8.1.2, §8.1.3).
-#[derive(Clone, Copy, Debug)]
-struct BerHeader {
-    first: u8,
-    high_tag: bool,
-    len: Option<u64>,
-    size: usize,
-}
-
-/// `None` when `b` does not yet hold the whole header.
-fn ber_header(b: &[u8]) -> Result<Option<BerHeader>, EnvelopeError> {
-    let Some(&first) = b.first() else { return Ok(None) };
-    let mut i = 1;
-    let high_tag = first & 0x1f == 0x1f;
-    if high_tag {
-        loop {
-            let Some(&x) = b.get(i) else { return Ok(None) };
-            i += 1;
-            if x & 0x80 == 0 {
-                break;
-            }
-            if i > 5 {
-                return Err(EnvelopeError::Malformed("tag number too large"));
-            }
-        }
+/// The identifier and length at the start of `bytes`, or `None` until all of them arrived.
+fn next_header(bytes: &[u8]) -> Result<Option<asn1::Header>, EnvelopeError> {
+    match asn1::Header::read(&mut Reader::new(bytes)) {
+        Ok(h) => Ok(Some(h)),
+        Err(Asn1Error::Incomplete(_)) => Ok(None),
+        Err(Asn1Error::Invalid(why)) => Err(EnvelopeError::Malformed(why)),
     }
-    let Some(&l) = b.get(i) else { return Ok(None) };
-    i += 1;
-    let len = if l < 0x80 {
-        Some(u64::from(l))
-    } else if l == 0x80 {
-        None
-    } else {
-        let n = usize::from(l & 0x7f);
-        if n > 8 {
-            return Err(EnvelopeError::Malformed("length too large"));
-        }
-        let Some(bytes) = b.get(i..i + n) else { return Ok(None) };
-        i += n;
-        Some(bytes.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x)))
-    };
-    if len.is_none() && first & 0x20 == 0 {
-        return Err(EnvelopeError::Malformed("indefinite length on a primitive element"));
-    }
-    Ok(Some(BerHeader { first, high_tag, len, size: i }))
 }
 
 /// What one step produced, without borrowing the parser.
@@ -277,26 +237,27 @@ impl EnvelopeParser {
 
     /// Enters a constructed element with identifier `expected`.
     fn enter(&mut self, expected: u8, level: Level, what: &'static str) -> Result<Option<()>, EnvelopeError> {
-        let Some(h) = ber_header(self.avail())? else { return Ok(None) };
-        if h.high_tag || h.first != expected {
+        let Some(h) = next_header(self.avail())? else { return Ok(None) };
+        if h.tag() != Some(expected) {
             return Err(EnvelopeError::Malformed(what));
         }
         self.open_container(h, level)?;
         Ok(Some(()))
     }
 
-    fn open_container(&mut self, h: BerHeader, level: Level) -> Result<(), EnvelopeError> {
-        let content_start = self.offset + h.size as u64;
+    fn open_container(&mut self, h: asn1::Header, level: Level) -> Result<(), EnvelopeError> {
+        check_depth(self.open.len())?;
+        let content_start = self.offset + h.size() as u64;
         self.check_within(content_start)?;
-        let end = match h.len {
-            Some(len) => {
+        let end = match h.length {
+            Length::Definite(len) => {
                 let end = content_start.checked_add(len).ok_or(EnvelopeError::Malformed("length too large"))?;
                 self.check_within(end)?;
                 Some(end)
             }
-            None => None,
+            Length::Indefinite => None,
         };
-        self.advance(h.size);
+        self.advance(h.size());
         self.open.push(Open { level, end });
         Ok(())
     }
@@ -352,19 +313,17 @@ impl EnvelopeParser {
                     _ => {}
                 }
             }
-            let Some(h) = ber_header(avail.get(s.at..).unwrap_or_default())? else { return Ok(None) };
+            let Some(h) = next_header(avail.get(s.at..).unwrap_or_default())? else { return Ok(None) };
             s.started = true;
-            match h.len {
-                Some(len) => {
+            match h.length {
+                Length::Definite(len) => {
                     let len = usize::try_from(len).map_err(|_| EnvelopeError::TooLarge(what))?;
-                    s.at = s.at.saturating_add(h.size).saturating_add(len);
+                    s.at = s.at.saturating_add(h.size()).saturating_add(len);
                 }
-                None => {
+                Length::Indefinite => {
                     s.depth += 1;
-                    s.at += h.size;
-                    if s.depth > MAX_SKIM_DEPTH {
-                        return Err(EnvelopeError::Malformed("nested too deeply"));
-                    }
+                    s.at += h.size();
+                    check_depth(s.depth)?;
                 }
             }
             if s.at > MAX_HEADER_ELEMENT {
@@ -409,7 +368,7 @@ impl EnvelopeParser {
                 }
                 State::ContentType => {
                     let der = need!(self, self.take_der("the content type")?);
-                    let oid = der::single(&der, "a content type OID was expected")?;
+                    let oid = asn1::single(&der, "a content type OID was expected")?;
                     if oid.tag != tag::OID {
                         return Err(EnvelopeError::Malformed("a content type OID was expected"));
                     }
@@ -435,7 +394,7 @@ impl EnvelopeParser {
                 }
                 State::Version => {
                     let der = need!(self, self.take_der("the version")?);
-                    if der::single(&der, "version")?.tag != tag::INTEGER {
+                    if asn1::single(&der, "version")?.tag != tag::INTEGER {
                         return Err(EnvelopeError::Malformed("the version INTEGER was expected"));
                     }
                     self.state = State::Recipients;
@@ -466,7 +425,7 @@ impl EnvelopeParser {
                 }
                 State::ContentTypeInner => {
                     let der = need!(self, self.take_der("the content type")?);
-                    let oid = der::single(&der, "content type")?;
+                    let oid = asn1::single(&der, "content type")?;
                     if oid.tag != tag::OID {
                         return Err(EnvelopeError::Malformed("the encrypted content type OID was expected"));
                     }
@@ -489,17 +448,17 @@ impl EnvelopeParser {
                     if need!(self, self.at_end()?) {
                         return Err(EnvelopeError::DetachedContent);
                     }
-                    let h = need!(self, ber_header(self.avail())?);
-                    match (h.first, h.len) {
-                        (0x80, Some(len)) => {
-                            let end = (self.offset + h.size as u64)
+                    let h = need!(self, next_header(self.avail())?);
+                    match (h.tag(), h.length) {
+                        (Some(0x80), Length::Definite(len)) => {
+                            let end = (self.offset + h.size() as u64)
                                 .checked_add(len)
                                 .ok_or(EnvelopeError::Malformed("length too large"))?;
                             self.check_within(end)?;
-                            self.advance(h.size);
+                            self.advance(h.size());
                             self.state = State::Content { remaining: len };
                         }
-                        (0xa0, _) => {
+                        (Some(0xa0), _) => {
                             self.open_container(h, Level::Chunks)?;
                             self.state = State::Chunks;
                         }
@@ -514,22 +473,17 @@ impl EnvelopeParser {
                         }
                         continue;
                     }
-                    let h = need!(self, ber_header(self.avail())?);
-                    match (h.first, h.len) {
-                        (tag::OCTET_STRING, Some(len)) => {
-                            let end = (self.offset + h.size as u64)
+                    let h = need!(self, next_header(self.avail())?);
+                    match (h.tag(), h.length) {
+                        (Some(tag::OCTET_STRING), Length::Definite(len)) => {
+                            let end = (self.offset + h.size() as u64)
                                 .checked_add(len)
                                 .ok_or(EnvelopeError::Malformed("length too large"))?;
                             self.check_within(end)?;
-                            self.advance(h.size);
+                            self.advance(h.size());
                             self.state = State::Content { remaining: len };
                         }
-                        (0x24, _) => {
-                            if self.open.iter().filter(|o| o.level == Level::Chunks).count() >= MAX_CHUNK_NESTING {
-                                return Err(EnvelopeError::Malformed("encrypted content chunks nested too deeply"));
-                            }
-                            self.open_container(h, Level::Chunks)?;
-                        }
+                        (Some(0x24), _) => self.open_container(h, Level::Chunks)?,
                         _ => {
                             return Err(EnvelopeError::Malformed(
                                 "a chunk of the encrypted content is not an OCTET STRING",
@@ -587,7 +541,7 @@ impl EnvelopeParser {
                         }
                         tag::OCTET_STRING | 0x24 if auth && !mac_seen => {
                             let der = need!(self, self.take_der("the MAC")?);
-                            let mac = der::single(&der, "MAC")?;
+                            let mac = asn1::single(&der, "MAC")?;
                             self.trailer.mac = Some(mac.content.to_vec());
                         }
                         0xa2 if auth && mac_seen && !self.unauthenticated_seen => {
@@ -622,5 +576,14 @@ impl From<der::DerError> for EnvelopeError {
     /// Inside an element that arrived whole, even "truncated" means inconsistent lengths.
     fn from(e: der::DerError) -> Self {
         EnvelopeError::Malformed(e.0)
+    }
+}
+
+impl From<Asn1Error> for EnvelopeError {
+    /// As for [`der::DerError`]: what is read this way arrived whole.
+    fn from(e: Asn1Error) -> Self {
+        match e {
+            Asn1Error::Incomplete(why) | Asn1Error::Invalid(why) => EnvelopeError::Malformed(why),
+        }
     }
 }

@@ -78,6 +78,11 @@ fn auth_enveloped(ber: bool, plaintext: &[u8], tamper_aad: bool) -> Vec<u8> {
 
 /// EnvelopedData, AES-128-CBC, with unprotectedAttrs; `with_content` false leaves the content out.
 fn enveloped_cbc(ber: bool, plaintext: &[u8], with_content: bool) -> Vec<u8> {
+    enveloped_cbc_with(ber, plaintext, |ciphertext| with_content.then(|| content(ber, ciphertext, 48)))
+}
+
+/// The same, with the encrypted content `[0]` that `content` makes of the ciphertext.
+fn enveloped_cbc_with(ber: bool, plaintext: &[u8], content: impl Fn(&[u8]) -> Option<Vec<u8>>) -> Vec<u8> {
     use aes::cipher::block_padding::Pkcs7;
     use aes::cipher::{BlockEncryptMut, KeyIvInit};
     let iv = [0x33u8; 16];
@@ -89,11 +94,11 @@ fn enveloped_cbc(ber: bool, plaintext: &[u8], with_content: bool) -> Vec<u8> {
         .unwrap()
         .to_vec();
     let alg = sequence(&[&der::oid_arcs(&[2, 16, 840, 1, 101, 3, 4, 1, 2]), &octet_string(&iv)]);
-    let enc = content(ber, &ciphertext, 48);
+    let enc = content(&ciphertext);
     let id_data = der::oid_arcs(ID_DATA);
     let mut eci_parts: Vec<&[u8]> = vec![&id_data, &alg];
-    if with_content {
-        eci_parts.push(&enc);
+    if let Some(enc) = &enc {
+        eci_parts.push(enc);
     }
     let eci = cons(ber, tag::SEQUENCE, &eci_parts);
     let mut unprotected = auth_attrs_set();
@@ -149,6 +154,46 @@ fn detached_content_and_trailing_data() {
         let mut trailing = enveloped_cbc(ber, b"x", true);
         trailing.push(0);
         assert_eq!(decrypt(&trailing, 64, |_| Some(KEY[..16].to_vec())), Err(EnvelopeError::TrailingData));
+    }
+}
+
+#[test]
+fn one_header_reader_one_set_of_limits_whatever_the_chunk_size() {
+    use crate::asn1::MAX_DEPTH;
+    // The ciphertext in one OCTET STRING, inside `depth` constructed ones, inside `[0]`.
+    let nested = |depth: usize| {
+        move |ciphertext: &[u8]| {
+            let mut c = octet_string(ciphertext);
+            for _ in 0..depth {
+                c = cons(true, 0x24, &[&c]);
+            }
+            Some(cons(true, 0xa0, &[&c]))
+        }
+    };
+    // ContentInfo, [0], EnvelopedData, EncryptedContentInfo and [0] are open around the
+    // chunks: the deepest chunk is at depth 4 + `depth` (0 for the ContentInfo).
+    let deepest = MAX_DEPTH - 4;
+    let key = |_: &Header| Some(KEY[..16].to_vec());
+    for chunk in [1, 5, 4096] {
+        let pli = enveloped_cbc_with(true, &plaintext(), nested(deepest));
+        assert_eq!(decrypt(&pli, chunk, key).unwrap(), plaintext(), "chunk {chunk}");
+        let pli = enveloped_cbc_with(true, &plaintext(), nested(deepest + 1));
+        assert_eq!(decrypt(&pli, chunk, key), Err(EnvelopeError::Malformed("nested too deeply")), "chunk {chunk}");
+
+        // A length over the limit is refused as soon as its octets are in, not waited for.
+        let mut huge = vec![0x30, 0x86, 0x01, 0, 0, 0, 0, 1];
+        huge.extend(enveloped_cbc(false, b"x", true));
+        assert_eq!(decrypt(&huge, chunk, key), Err(EnvelopeError::Malformed("length too large")), "chunk {chunk}");
+        // A high tag number where `[0]` is expected.
+        let mut pli = enveloped_cbc(true, b"x", true);
+        let at = 2 + der::oid_arcs(&[1, 2, 840, 113_549, 1, 7, 3]).len();
+        assert_eq!(pli[at], 0xa0);
+        pli.splice(at..=at, [0xbf, 0x80, 0x00]);
+        assert_eq!(
+            decrypt(&pli, chunk, key),
+            Err(EnvelopeError::Malformed("the ContentInfo content [0] was expected")),
+            "chunk {chunk}"
+        );
     }
 }
 

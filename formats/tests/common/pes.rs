@@ -1,6 +1,8 @@
-//! Putting a signature into a PES V2 document: as the last child of the element whose `Id`
-//! is the one signed (`PES_DepenseAller/Bordereau`, `PES_RecetteAller/Bordereau`, or
-//! `PES_Aller` when bordereaux have no Id).
+//! Test tool: putting a signature into a PES V2 document, as the server does (s2low,
+//! iParapheur: Paraphe hands the signature to the page and never sees the document), as the
+//! last child of the element whose `Id` is the one signed (`PES_DepenseAller/Bordereau`,
+//! `PES_RecetteAller/Bordereau`, or `PES_Aller` when bordereaux have no Id), so that
+//! xmlsec1 can verify the result.
 //!
 //! The document is not parsed into a tree and written again (that would change bytes that
 //! other signatures, or the server's digest, cover): the signature's bytes are inserted
@@ -8,29 +10,53 @@
 //! comments, CDATA sections, processing instructions, the DOCTYPE and quoted attribute
 //! values finds that end tag; it also checks that tags nest, and refuses an Id found twice.
 
-use super::{XadesError, XadesSignature, XmlEncoding};
+use paraphe_formats::xades::{XadesSignature, XmlEncoding};
 
-/// `document` with `signature` as the last child of the element carrying `Id="<id>"`, in
-/// the document's own encoding (from its XML declaration).
-pub fn insert_signature(document: &[u8], id: &str, signature: &XadesSignature) -> Result<Vec<u8>, XadesError> {
+/// Why a signature could not be placed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PesError {
+    /// The document is not well-formed XML.
+    Document(&'static str),
+    UnsupportedEncoding(String),
+    /// The signature was made for another encoding than the document's.
+    EncodingMismatch {
+        document: XmlEncoding,
+        signature: XmlEncoding,
+    },
+    IdNotFound(String),
+    DuplicateId(String),
+}
+
+/// `document` with `signature` as the last child of the element carrying `Id="<id>"`. The
+/// signature must have been made in the document's encoding (from its XML declaration).
+pub fn insert_signature(document: &[u8], id: &str, signature: &XadesSignature) -> Result<Vec<u8>, PesError> {
     let encoding = document_encoding(document)?;
+    // The signature's encoding, from the XML declaration of its LiberSign form.
+    let signed_in = document_encoding(&signature.libersign_document())?;
+    if signed_in != encoding {
+        return Err(PesError::EncodingMismatch { document: encoding, signature: signed_in });
+    }
+    insert_bytes(document, id, &signature.to_bytes())
+}
+
+/// `document` with `bytes` inserted before the end tag of the element with `Id="<id>"`.
+pub fn insert_bytes(document: &[u8], id: &str, bytes: &[u8]) -> Result<Vec<u8>, PesError> {
     let at = end_tag_of_element_with_id(document, id.as_bytes())?;
-    let bytes = signature.encode(encoding);
     let mut out = Vec::with_capacity(document.len() + bytes.len());
     out.extend_from_slice(&document[..at]);
-    out.extend_from_slice(&bytes);
+    out.extend_from_slice(bytes);
     out.extend_from_slice(&document[at..]);
     Ok(out)
 }
 
 /// The encoding named by the XML declaration (XML 1.0 §4.3.3); UTF-8 when there is none.
-pub fn document_encoding(document: &[u8]) -> Result<XmlEncoding, XadesError> {
+pub fn document_encoding(document: &[u8]) -> Result<XmlEncoding, PesError> {
     if document.starts_with(&[0xfe, 0xff])
         || document.starts_with(&[0xff, 0xfe])
         || document.starts_with(&[0, b'<'])
         || document.starts_with(&[b'<', 0])
     {
-        return Err(XadesError::UnsupportedEncoding("UTF-16".into()));
+        return Err(PesError::UnsupportedEncoding("UTF-16".into()));
     }
     let doc = document.strip_prefix(&[0xef, 0xbb, 0xbf][..]).unwrap_or(document);
     let Some(decl) = doc.strip_prefix(b"<?xml") else { return Ok(XmlEncoding::Utf8) };
@@ -45,11 +71,11 @@ pub fn document_encoding(document: &[u8]) -> Result<XmlEncoding, XadesError> {
     }
     let close = rest.iter().position(|b| *b == quote).ok_or_else(|| malformed("bad encoding declaration"))?;
     let label = String::from_utf8_lossy(&rest[..close]);
-    XmlEncoding::from_label(&label).ok_or_else(|| XadesError::UnsupportedEncoding(label.into_owned()))
+    XmlEncoding::from_label(&label).ok_or_else(|| PesError::UnsupportedEncoding(label.into_owned()))
 }
 
-fn malformed(why: &'static str) -> XadesError {
-    XadesError::Document(why)
+fn malformed(why: &'static str) -> PesError {
+    PesError::Document(why)
 }
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
@@ -57,7 +83,7 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 }
 
 /// Offset of the end tag of the one element with `Id="<id>"`.
-fn end_tag_of_element_with_id(doc: &[u8], id: &[u8]) -> Result<usize, XadesError> {
+fn end_tag_of_element_with_id(doc: &[u8], id: &[u8]) -> Result<usize, PesError> {
     let mut open: Vec<&[u8]> = Vec::new();
     // Depth of the matching element once seen, and where its end tag starts.
     let mut target: Option<usize> = None;
@@ -91,7 +117,7 @@ fn end_tag_of_element_with_id(doc: &[u8], id: &[u8]) -> Result<usize, XadesError
             let tag = start_tag(doc, i, id)?;
             if tag.has_id {
                 if target.is_some() {
-                    return Err(XadesError::DuplicateId(String::from_utf8_lossy(id).into_owned()));
+                    return Err(PesError::DuplicateId(String::from_utf8_lossy(id).into_owned()));
                 }
                 if tag.empty {
                     return Err(malformed("the element to sign is empty (<…/>)"));
@@ -107,7 +133,7 @@ fn end_tag_of_element_with_id(doc: &[u8], id: &[u8]) -> Result<usize, XadesError
     if !open.is_empty() {
         return Err(malformed("the document ends inside an element"));
     }
-    end_tag.ok_or_else(|| XadesError::IdNotFound(String::from_utf8_lossy(id).into_owned()))
+    end_tag.ok_or_else(|| PesError::IdNotFound(String::from_utf8_lossy(id).into_owned()))
 }
 
 /// An element name (QName) starting at `at`.
@@ -128,7 +154,7 @@ struct StartTag<'a> {
 }
 
 /// Reads the start tag at `at`, noting whether it carries `Id="<id>"`.
-fn start_tag<'a>(doc: &'a [u8], at: usize, id: &[u8]) -> Result<StartTag<'a>, XadesError> {
+fn start_tag<'a>(doc: &'a [u8], at: usize, id: &[u8]) -> Result<StartTag<'a>, PesError> {
     let name = name_at(doc, at + 1);
     if name.is_empty() {
         return Err(malformed("'<' not followed by a name"));
@@ -184,7 +210,7 @@ fn start_tag<'a>(doc: &'a [u8], at: usize, id: &[u8]) -> Result<StartTag<'a>, Xa
 }
 
 /// Skips `<!DOCTYPE …>` (with its internal subset) or another `<!…>` declaration.
-fn skip_declaration(doc: &[u8], at: usize) -> Result<usize, XadesError> {
+fn skip_declaration(doc: &[u8], at: usize) -> Result<usize, PesError> {
     let mut depth = 0usize;
     let mut quote: Option<u8> = None;
     for (offset, &b) in doc[at..].iter().enumerate() {
@@ -199,66 +225,4 @@ fn skip_declaration(doc: &[u8], at: usize) -> Result<usize, XadesError> {
         }
     }
     Err(malformed("unterminated declaration"))
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    fn sig(text: &str) -> XadesSignature {
-        XadesSignature { xml: text.into(), encoding: XmlEncoding::Utf8 }
-    }
-
-    #[test]
-    fn inserts_before_the_matching_end_tag() {
-        let doc = br#"<?xml version="1.0" encoding="ISO-8859-1"?>
-<!-- <Bordereau Id="A"> in a comment -->
-<n:PES_Aller xmlns:n="urn:x"><PES_DepenseAller>
-<Bordereau Id="A"><Bordereau2 V="x>y"/><Obj V='a>b &lt;/Bordereau>'/><![CDATA[</Bordereau>]]></Bordereau>
-<Bordereau Id='B'><X/></Bordereau>
-</PES_DepenseAller></n:PES_Aller>"#;
-        let out = insert_signature(doc, "A", &sig("<S>é</S>")).unwrap();
-        let text = String::from_utf8_lossy(&out);
-        assert!(text.contains("]]><S>\u{fffd}</S></Bordereau>\n<Bordereau Id='B'>"), "{text}");
-        // The document is ISO-8859-1: é is one byte.
-        assert!(out.windows(3).any(|w| w == [b'>', 0xe9, b'<']));
-        let out = insert_signature(doc, "B", &sig("<S/>")).unwrap();
-        assert!(String::from_utf8_lossy(&out).contains("<X/><S/></Bordereau>"));
-    }
-
-    #[test]
-    fn errors() {
-        let s = sig("<S/>");
-        assert!(matches!(insert_signature(b"<a Id=\"x\"></a>", "y", &s), Err(XadesError::IdNotFound(_))));
-        assert!(matches!(
-            insert_signature(b"<a><b Id=\"x\"></b><c Id=\"x\"></c></a>", "x", &s),
-            Err(XadesError::DuplicateId(_))
-        ));
-        assert!(matches!(insert_signature(b"<a Id=\"x\"/>", "x", &s), Err(XadesError::Document(_))));
-        assert!(matches!(insert_signature(b"<a Id=\"x\"><b></a>", "x", &s), Err(XadesError::Document(_))));
-        assert!(matches!(insert_signature(b"<a Id=\"x\">", "x", &s), Err(XadesError::Document(_))));
-        assert!(matches!(insert_signature(b"<a Id=\"x", "x", &s), Err(XadesError::Document(_))));
-        assert!(matches!(insert_signature(b"<a Id=x></a>", "x", &s), Err(XadesError::Document(_))));
-        assert!(matches!(insert_signature(b"<!-- <a Id=\"x\"></a>", "x", &s), Err(XadesError::Document(_))));
-        assert!(matches!(
-            insert_signature(b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><a Id=\"x\"></a>", "x", &s),
-            Err(XadesError::UnsupportedEncoding(_))
-        ));
-        assert!(matches!(insert_signature(&[0xff, 0xfe, b'<', 0], "x", &s), Err(XadesError::UnsupportedEncoding(_))));
-    }
-
-    #[test]
-    fn encodings() {
-        assert_eq!(document_encoding(b"<a/>").unwrap(), XmlEncoding::Utf8);
-        assert_eq!(
-            document_encoding(b"<?xml version='1.0' encoding = 'iso-8859-1' ?><a/>").unwrap(),
-            XmlEncoding::Iso8859_1
-        );
-        assert_eq!(
-            document_encoding(b"\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?><a/>").unwrap(),
-            XmlEncoding::Utf8
-        );
-        assert_eq!(document_encoding(b"<?xml version=\"1.0\"?><a/>").unwrap(), XmlEncoding::Utf8);
-    }
 }
