@@ -331,7 +331,9 @@ fn random_page_request(rng: &mut XorShift) -> Vec<u8> {
         }
         2 => format!(r#"{{"type":"authenticate","challengeNonce":"{}"}}"#, nonce(rng)),
         3 => format!(r#"{{"type":"{}"}}"#, rng.pick(&["ping", "status", "listCertificates", "login", "decrypt"])),
-        4 => format!(r#"{{"action":"web-eid:authenticate","libraryVersion":"2.1.0","challengeNonce":"{}"}}"#, nonce(rng)),
+        4 => {
+            format!(r#"{{"action":"web-eid:authenticate","libraryVersion":"2.1.0","challengeNonce":"{}"}}"#, nonce(rng))
+        }
         5 => {
             let version = rng.pick(&["2.1.0", "1.0.0", "3.0.0", "x"]);
             let len = rng.below(64);

@@ -41,7 +41,17 @@ fn foreign_token_lists_and_signs_with_p384_and_rsa3072() {
     let digest = hex::encode(common::openssl_digest("sha384", &data));
     let out = run(
         kit,
-        &["sign", "--cert", &kit.fingerprint("a1"), "--hash-alg", "sha384", "--digest", &digest, "--pin-stdin", "--json"],
+        &[
+            "sign",
+            "--cert",
+            &kit.fingerprint("a1"),
+            "--hash-alg",
+            "sha384",
+            "--digest",
+            &digest,
+            "--pin-stdin",
+            "--json",
+        ],
         Some("000000\n"),
     );
     assert!(!out.status.success());
@@ -136,7 +146,17 @@ fn cli_errors_are_clear_and_json_is_stable() {
     // No raw SHA-1 signatures, even from the terminal.
     let out = run(
         kit,
-        &["sign", "--cert", &kit.fingerprint("01"), "--hash-alg", "sha1", "--digest", &"00".repeat(20), "--pin-stdin", "--json"],
+        &[
+            "sign",
+            "--cert",
+            &kit.fingerprint("01"),
+            "--hash-alg",
+            "sha1",
+            "--digest",
+            &"00".repeat(20),
+            "--pin-stdin",
+            "--json",
+        ],
         Some("1234\n"),
     );
     assert_eq!(json(&out)["error"]["code"], "UNSUPPORTED_ALGORITHM");

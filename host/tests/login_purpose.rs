@@ -50,10 +50,8 @@ fn a_raw_signature_cannot_become_another_sites_login_token() {
 
     // 2. An authenticate session (the person consented to log in to site A) cannot sign.
     let auth = host.login(&dual, FOREIGN_PIN, "authenticate");
-    let (code, error) = host.err(
-        "sign",
-        json!({"session": auth, "digest": b64(&digest), "hash": "sha384", "scheme": "ecdsa"}),
-    );
+    let (code, error) =
+        host.err("sign", json!({"session": auth, "digest": b64(&digest), "hash": "sha384", "scheme": "ecdsa"}));
     assert_eq!(code, "SESSION_PURPOSE_MISMATCH", "{error}");
     // It makes tokens bound to the origin it is given: site A's token fails at site B.
     let token: AuthToken = serde_json::from_value(
@@ -267,7 +265,8 @@ fn every_unwrap_failure_looks_the_same() {
     }
     // The right input still works, and a mechanism the token lacks is told apart (it does
     // not depend on the data).
-    let ok = host.ok("decrypt", json!({"session": session, "data": b64(&wrapped_for("03", &[])), "scheme": "rsa-pkcs1"}));
+    let ok =
+        host.ok("decrypt", json!({"session": session, "data": b64(&wrapped_for("03", &[])), "scheme": "rsa-pkcs1"}));
     assert_eq!(unb64(ok["plaintext"].as_str().unwrap()), [9u8; 16]);
     let (code, _) = host.err(
         "decrypt",

@@ -243,8 +243,10 @@ fn bad_inputs_get_documented_errors_and_the_host_stays_alive() {
     );
     // The PIN session policy is bounded: 1 s to 12 h.
     for ttl in [json!(0), json!(43_201), json!(4_294_967_295_u64), json!(-1), json!("3600")] {
-        let (code, error) = host
-            .err("login", json!({"certificate": kit.fingerprint("01"), "pin": PIN, "ttlSeconds": ttl, "purpose": "sign-raw"}));
+        let (code, error) = host.err(
+            "login",
+            json!({"certificate": kit.fingerprint("01"), "pin": PIN, "ttlSeconds": ttl, "purpose": "sign-raw"}),
+        );
         assert_eq!(code, "INVALID_ARGUMENT", "{ttl}: {error}");
     }
     let r = host.ok(

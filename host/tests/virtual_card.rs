@@ -562,7 +562,8 @@ fn a_wrong_pin_costs_exactly_one_try_and_the_right_pin_resets_the_counter() {
     let (auth_fp, sign_fp) = (card.fingerprint("01"), card.fingerprint("02"));
 
     // First wrong PIN, on the RSA key: one try gone, and the card says no more.
-    let (code, error) = host.err("login", json!({"certificate": auth_fp, "pin": WRONG_PINS[0], "purpose": "authenticate"}));
+    let (code, error) =
+        host.err("login", json!({"certificate": auth_fp, "pin": WRONG_PINS[0], "purpose": "authenticate"}));
     note(&format!("1st wrong PIN: {error}"));
     assert_eq!(code, "PIN_INCORRECT");
     assert_eq!(error["function"], "C_Login");
@@ -749,7 +750,8 @@ fn a_wrong_pin_is_refused_even_while_the_card_is_logged_in() {
     let (_, digest) = document(card, "live-login.txt", "session PIN en cours");
     signature_of(&host.sign(&signing, &digest, "ecdsa", None));
 
-    let (code, error) = host.err("login", json!({"certificate": auth_fp, "pin": WRONG_PINS[0], "purpose": "authenticate"}));
+    let (code, error) =
+        host.err("login", json!({"certificate": auth_fp, "pin": WRONG_PINS[0], "purpose": "authenticate"}));
     note(&format!("wrong PIN while logged in: {error}"));
     assert_eq!(code, "PIN_INCORRECT", "{error}");
     // The live login ended with the check: its session is gone.

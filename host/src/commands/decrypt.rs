@@ -6,9 +6,9 @@ use super::{decode_b64, encode_b64, may_decrypt, session};
 use crate::dispatch::Host;
 use crate::error::{Error, Result};
 use crate::token::DecryptMechanism;
-use paraphe_protocol::command::{DecryptArgs, DecryptResult, DecryptScheme};
 use cryptoki::context::Function;
 use cryptoki::error::RvError;
+use paraphe_protocol::command::{DecryptArgs, DecryptResult, DecryptScheme};
 use paraphe_protocol::{HashAlgorithm, LoginPurpose};
 
 pub fn run(host: &mut Host, args: &DecryptArgs) -> Result<DecryptResult> {

@@ -209,7 +209,7 @@ mod tests {
             (format!(r#"{{"certificate":"{fp}","pin":"","purpose":"sign-raw"}}"#), "pin: the PIN is empty"),
             (format!(r#"{{"certificate":"{fp}","pim":"918273","purpose":"sign-raw"}}"#), "unknown argument"),
             (format!(r#"{{"certificate":"{fp}","918273":"x","purpose":"sign-raw"}}"#), "unknown argument"),
-            (format!(r#"{{"certificate":918273,"purpose":"sign-raw"}}"#), "certificate must be a string"),
+            (r#"{"certificate":918273,"purpose":"sign-raw"}"#.to_owned(), "certificate must be a string"),
             (format!(r#"{{"certificate":"{fp}","pin":"1","purpose":"918273"}}"#), "purpose must be"),
             (format!(r#"{{"certificate":"{fp}","pin":"1","ttlSeconds":-918273,"purpose":"sign-raw"}}"#), "ttlSeconds"),
             (format!(r#"{{"certificate":"{fp}","pin":"918273"}}"#), "purpose is missing"),

@@ -536,9 +536,8 @@ impl TokenBackend for Pkcs11Backend {
                 return Err(Error::PinRequired);
             }
             self.user_login(&ctx, loc.module, loc.slot, pin)?;
-        } else if !self.sessions.contains_key(&slot_key) {
-            let s = ctx.open_ro_session(loc.slot)?;
-            self.sessions.insert(slot_key, s);
+        } else if let std::collections::hash_map::Entry::Vacant(e) = self.sessions.entry(slot_key) {
+            e.insert(ctx.open_ro_session(loc.slot)?);
         }
         let session = self.sessions.get(&slot_key).ok_or_else(|| Error::Internal("session vanished".into()))?;
         let found = Self::find_private_key(session, &loc.cka_id)?;
@@ -683,6 +682,14 @@ impl Pkcs11Backend {
     }
 }
 
+impl Drop for Pkcs11Backend {
+    fn drop(&mut self) {
+        for (_, s) in self.sessions.drain() {
+            let _ = s.logout();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -696,13 +703,5 @@ mod tests {
         assert!(!same_pin(&p("1234"), &p("123")));
         assert!(same_pin(&p(&"9".repeat(64)), &p(&"9".repeat(64))));
         assert!(!same_pin(&p(&"9".repeat(64)), &p(&"9".repeat(63))));
-    }
-}
-
-impl Drop for Pkcs11Backend {
-    fn drop(&mut self) {
-        for (_, s) in self.sessions.drain() {
-            let _ = s.logout();
-        }
     }
 }
