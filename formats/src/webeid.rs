@@ -103,21 +103,49 @@ pub fn check_origin(origin: &str) -> Result<(), &'static str> {
     if origin.len() > 255 {
         return Err("the origin is longer than 255 characters");
     }
-    let rest = if let Some(r) = origin.strip_prefix("https://") {
-        r
+    let (rest, https) = if let Some(r) = origin.strip_prefix("https://") {
+        (r, true)
     } else if let Some(r) = origin.strip_prefix("http://") {
-        let host = r.rsplit_once(':').map_or(r, |(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { r });
-        if !(host == "localhost" || host == "[::1]" || host.starts_with("127.")) {
-            return Err("only https origins are allowed (http only on loopback)");
-        }
-        r
+        (r, false)
     } else {
         return Err("only https origins are allowed");
     };
-    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ', '\\']) || rest.chars().any(char::is_control) {
         return Err("an origin is scheme://host[:port], nothing more");
     }
+    let host = host_of(rest).ok_or("an origin is scheme://host[:port], nothing more")?;
+    if !https && !is_loopback(host) {
+        return Err("only https origins are allowed (http only on loopback)");
+    }
     Ok(())
+}
+
+/// The host of `host[:port]` (an IPv6 literal keeps its brackets); `None` when the port is
+/// not 1–5 digits or the host is empty.
+fn host_of(authority: &str) -> Option<&str> {
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']')? + 1;
+        let (host, rest) = authority.split_at(end);
+        (host, if rest.is_empty() { None } else { Some(rest.strip_prefix(':')?) })
+    } else {
+        // A second ':' ends up in the port, which then is not digits.
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if port.is_some_and(|p| !(1..=5).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    (!host.is_empty()).then_some(host)
+}
+
+/// Loopback, exactly: `localhost`, an IPv4 literal in 127.0.0.0/8, or `[::1]`. Not
+/// `127.attacker.example` nor `localhost.attacker.example`, which anyone can point anywhere.
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host == "[::1]"
+        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.octets()[0] == 127)
 }
 
 #[cfg(test)]
@@ -150,6 +178,33 @@ mod tests {
         assert!(check_origin("https://a@b").is_err());
         assert!(check_origin("ftp://x").is_err());
         assert!(check_origin("https://").is_err());
+        assert!(check_origin("http://[::1]:8080").is_ok());
+        assert!(check_origin("http://[::1]").is_ok());
+        assert!(check_origin("http://127.255.0.1").is_ok());
+        assert!(check_origin("http://LOCALHOST:3000").is_ok());
+        assert!(check_origin("https://[2001:db8::1]:443").is_ok());
+    }
+
+    #[test]
+    fn loopback_is_exactly_loopback() {
+        for origin in [
+            "http://127.attacker.example",
+            "http://127.0.0.1.attacker.example",
+            "http://localhost.attacker.example",
+            "http://127.0.0.1.nip.io:8080",
+            "http://[::1].example",
+            "http://[::2]",
+            "http://128.0.0.1",
+            "http://127.0.0.01",
+            "http://127.1",
+            "http://0x7f.0.0.1",
+            "http://127.0.0.1:",
+            "http://127.0.0.1:80a",
+            "http://127.0.0.1:123456",
+            "http://:8080",
+        ] {
+            assert!(check_origin(origin).is_err(), "{origin} accepted");
+        }
         assert_eq!(Algorithm::for_key("EC", Some("P-384")), Some(Algorithm::ES384));
         assert_eq!(Algorithm::for_key("RSA", None), Some(Algorithm::RS256));
     }

@@ -199,6 +199,131 @@ fn trim_zeros(b: &[u8]) -> &[u8] {
     &b[start..]
 }
 
+/// Signing time for the formats (2026-05-28): the certificates' validity is not checked.
+const SIGNING_TIME: i64 = 1_780_000_000;
+const RSA_CERTIFICATE: &[u8] = include_bytes!("../seeds/certificate/rsa-2048-authentication.der");
+const EC_CERTIFICATE: &[u8] = include_bytes!("../seeds/certificate/ec-p256-signing.der");
+
+/// What a LiberSign page (iParapheur 4, s2low, Pastell) hands the extension as
+/// `signatureInformations`: `paraphe_wasm::libersign::plan` turns it into format jobs, and
+/// `formats::prepare` builds what the card signs (parsing the `.p7s` to co-sign with
+/// `formats::cms`), then `finish` the signed object. The same bytes are also taken whole as
+/// a `.p7s` to co-sign, so that binary mutations reach the CMS co-signature parser.
+/// Invariants: no panic; a plan has 1 to `MAX_DIGESTS` entries in the page's order, each
+/// digest of its algorithm's length and encodable; what `prepare` accepts is a digest of its
+/// algorithm's length.
+pub fn libersign_plan(data: &[u8]) {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use paraphe_protocol::HashAlgorithm;
+    use paraphe_wasm::formats::{self, Job};
+    use paraphe_wasm::libersign;
+
+    let prepared = |job: &Job, rsa: bool| {
+        let certificate = if rsa { RSA_CERTIFICATE } else { EC_CERTIFICATE };
+        let Ok(p) = formats::prepare(job, certificate, SIGNING_TIME) else { return };
+        let digest = STANDARD.decode(&p.digest).expect("prepare gives base64");
+        assert_eq!(digest.len(), p.hash_algorithm.digest_len(), "digest of the wrong length to sign");
+        serde_json::to_string(&p.state).expect("a format state encodes");
+        // RSA-2048 signs 256 bytes, P-256 raw r‖s 64.
+        let _ = formats::finish(&p.state, &vec![0x5a; if rsa { 256 } else { 64 }]);
+    };
+    // A `.p7s` is a SEQUENCE: anything else stops at its first byte (and would only slow
+    // the smoke run down, at the cost of a certificate parse per input).
+    if data.first() == Some(&0x30) {
+        let cosign = Job::Cades {
+            digest: STANDARD.encode([0x11; 32]),
+            hash_algorithm: HashAlgorithm::Sha256,
+            cosign: Some(STANDARD.encode(data)),
+            scheme: None,
+            policy: None,
+        };
+        prepared(&cosign, true);
+    }
+
+    let Ok(json) = std::str::from_utf8(data) else { return };
+    let Ok(plan) = libersign::plan(json) else { return };
+    assert!(!plan.is_empty() && plan.len() <= libersign::MAX_DIGESTS, "{} entries", plan.len());
+    let mut info = 0;
+    for (i, entry) in plan.iter().enumerate() {
+        assert!(entry.info >= info, "entries out of the page's order");
+        info = entry.info;
+        let digest = hex::decode(&entry.hex).expect("plan gives hex");
+        assert_eq!(digest.len(), entry.hash_algorithm.digest_len(), "digest of the wrong length");
+        serde_json::to_string(entry).expect("a plan entry encodes");
+        // The first few through the formats (a plan can hold 500).
+        if i < 4 {
+            prepared(&entry.job, i % 2 == 0);
+        }
+    }
+}
+
+/// What a web page sends the extension, checked by the WASM core before anything reaches
+/// the host: Paraphe's page API (`paraphe_wasm::request::validate`), Web eID messages
+/// (`paraphe_wasm::webeid::validate`), and the page's origin (`origin::check`, and the
+/// host's `webeid::check_origin`). Invariants: no panic; what is accepted is what the
+/// protocol allows (digests of their algorithm's length, at most `MAX_DIGESTS`, nonces of
+/// 44–128 characters, fingerprints of 64 hex digits, http origins only on loopback).
+pub fn page_request(data: &[u8]) {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use paraphe_wasm::{request, webeid as page_webeid};
+
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let fingerprint_ok = |f: &str| f.len() == 64 && f.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    match request::validate(text) {
+        Ok(request::Validated::SignHash { items, certificate, .. }) => {
+            assert!(!items.is_empty() && items.len() <= request::MAX_DIGESTS);
+            for d in &items {
+                let bytes = STANDARD.decode(&d.base64).expect("validated digests are base64");
+                assert_eq!(bytes.len(), d.hash_algorithm.digest_len());
+                assert_eq!(d.hex, hex::encode(&bytes));
+            }
+            assert!(certificate.as_deref().is_none_or(fingerprint_ok));
+        }
+        Ok(request::Validated::Authenticate { challenge_nonce }) => {
+            assert!(webeid::check_nonce(&challenge_nonce).is_ok());
+        }
+        Ok(other) => {
+            serde_json::to_string(&other).expect("a validated request encodes");
+        }
+        Err(e) => assert!(!e.code.is_empty()),
+    }
+    match page_webeid::validate(text, "0.1.0") {
+        Ok(page_webeid::Validated::Sign { fingerprint, hex: h, base64, hash_algorithm, .. }) => {
+            let bytes = STANDARD.decode(&base64).expect("validated digests are base64");
+            assert_eq!(bytes.len(), hash_algorithm.digest_len());
+            assert_eq!(h, hex::encode(&bytes));
+            assert!(fingerprint_ok(&fingerprint));
+        }
+        Ok(page_webeid::Validated::Authenticate { challenge_nonce, .. }) => {
+            assert!(webeid::check_nonce(&challenge_nonce).is_ok());
+        }
+        Ok(other) => {
+            serde_json::to_string(&other).expect("a validated request encodes");
+        }
+        Err(e) => {
+            e.to_json();
+        }
+    }
+    // The same text as an origin (a page's own, or what the host is asked to sign for).
+    let strict = paraphe_wasm::origin::check(text, false).is_ok();
+    let _ = paraphe_wasm::origin::check(text, true);
+    if strict {
+        assert!(text.starts_with("https://"), "http accepted without the loopback option: {text}");
+    }
+    if webeid::check_origin(text).is_ok() {
+        if let Some(rest) = text.strip_prefix("http://") {
+            let host = if rest.starts_with('[') {
+                rest.split_inclusive(']').next().unwrap_or(rest)
+            } else {
+                rest.split(':').next().unwrap_or(rest)
+            };
+            assert!(webeid::is_loopback(host), "http origin on a host that is not loopback: {text}");
+        }
+    }
+}
+
 /// Output sink shared with the host's writer.
 #[derive(Clone, Default)]
 struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);

@@ -44,6 +44,25 @@ fn ecdsa_signature() {
 }
 
 #[test]
+fn libersign_plan() {
+    let seeds = seeds("libersign_plan");
+    // The seeds must get past the parser, or mutations never reach the formats.
+    let json: Vec<_> = seeds.iter().filter(|(n, _)| n.ends_with(".json") && !n.starts_with("bad-")).collect();
+    assert!(json.len() >= 4);
+    for (name, data) in json {
+        let text = std::str::from_utf8(data).expect("UTF-8 seed");
+        assert!(paraphe_wasm::libersign::plan(text).is_ok(), "seed {name} is not a plan");
+    }
+    smoke(&seeds, paraphe_fuzz::libersign_plan, None);
+}
+
+#[test]
+fn page_request() {
+    let seeds = seeds("page_request");
+    smoke(&seeds, paraphe_fuzz::page_request, Some(random_page_request));
+}
+
+#[test]
 fn cms_envelope() {
     let seeds = seeds("cms_envelope");
     smoke(&seeds, paraphe_fuzz::cms_envelope, None);
@@ -275,6 +294,100 @@ fn random_request(rng: &mut XorShift) -> Vec<u8> {
 
 /// Required and optional argument names of each command (protocol/src/command.rs). No
 /// wildcard arm: a new command gets its fields here.
+/// A page API or Web eID request from the real names and plausible or odd values.
+fn random_page_request(rng: &mut XorShift) -> Vec<u8> {
+    let nonce = |rng: &mut XorShift| {
+        let len = rng.pick(&[43usize, 44, 60, 128, 129]);
+        (0..len).map(|_| rng.pick(&['A', 'b', '9', '+', '/', '=', '-', '_', '!'])).collect::<String>()
+    };
+    let digest = |rng: &mut XorShift| {
+        let len = rng.pick(&[0usize, 20, 32, 48, 64, 65]);
+        let bytes = rng.bytes(len);
+        if rng.below(2) == 0 {
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        } else {
+            base64_of(&bytes)
+        }
+    };
+    let hash = |rng: &mut XorShift| {
+        rng.pick(&["sha1", "sha256", "SHA-256", "sha384", "SHA-512", "sha512", "md5", "", "SHA-224"]).to_owned()
+    };
+    let text = match rng.below(8) {
+        0 => {
+            let n = rng.pick(&[0usize, 1, 2, 3]);
+            let items: Vec<String> = (0..n)
+                .map(|_| {
+                    let name = json_string(&random_text(rng));
+                    format!(r#"{{"digest":"{}","hashAlgorithm":"{}","name":{name}}}"#, digest(rng), hash(rng))
+                })
+                .collect();
+            let format = rng.pick(&["raw", "cades", "pades", ""]);
+            format!(r#"{{"type":"signHash","hashes":[{}],"format":"{format}"}}"#, items.join(","))
+        }
+        1 => {
+            let len = rng.below(40);
+            let data = base64_of(&rng.bytes(len));
+            format!(r#"{{"type":"signData","data":"{data}","hashAlgorithm":"{}"}}"#, hash(rng))
+        }
+        2 => format!(r#"{{"type":"authenticate","challengeNonce":"{}"}}"#, nonce(rng)),
+        3 => format!(r#"{{"type":"{}"}}"#, rng.pick(&["ping", "status", "listCertificates", "login", "decrypt"])),
+        4 => {
+            format!(r#"{{"action":"web-eid:authenticate","libraryVersion":"2.1.0","challengeNonce":"{}"}}"#, nonce(rng))
+        }
+        5 => {
+            let version = rng.pick(&["2.1.0", "1.0.0", "3.0.0", "x"]);
+            let len = rng.below(64);
+            let certificate = base64_of(&rng.bytes(len));
+            let len = rng.pick(&[20usize, 32, 48, 64, 33]);
+            let hash = base64_of(&rng.bytes(len));
+            let function = rng.pick(&["SHA-256", "SHA-384", "SHA-512", "SHA-1", "SHA3-256"]);
+            format!(
+                r#"{{"action":"web-eid:sign","libraryVersion":"{version}","certificate":"{certificate}","hash":"{hash}","hashFunction":"{function}"}}"#
+            )
+        }
+        6 => format!(
+            r#"{{"action":"{}","libraryVersion":"2.1.0","options":{{"userInteractionTimeout":{}}}}}"#,
+            rng.pick(&["web-eid:status", "web-eid:get-signing-certificate", "web-eid:nope"]),
+            rng.pick(&["1", "-1", "0", "1e99", "\"x\"", "99999999999999999999"])
+        ),
+        _ => {
+            let scheme = rng.pick(&["https://", "http://", "ftp://", ""]);
+            let host = rng.pick(&[
+                "localhost",
+                "127.0.0.1",
+                "127.attacker.example",
+                "[::1]",
+                "[::1].example",
+                "portail.example.fr",
+                "127.0.0.01",
+                "localhost.evil",
+                "",
+            ]);
+            let port = rng.pick(&["", ":8080", ":", ":99999", ":80a"]);
+            let tail = rng.pick(&["", "/", "/path", "?q", "#f", "@x"]);
+            format!("{scheme}{host}{port}{tail}")
+        }
+    };
+    text.into_bytes()
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(T[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 fn fields_of(command: Command) -> (&'static [&'static str], &'static [&'static str]) {
     match command {
         Command::Hello => (&[], &["extension"]),

@@ -2,6 +2,7 @@
 //! native messaging, through the same dispatcher. Human output is French or English (from
 //! `LC_ALL` / `LC_MESSAGES` / `LANG`); `--json` output is stable.
 
+use crate::commands::login::LoginKeys;
 use crate::dispatch::{to_wire, Host};
 use crate::error::{Error, Result};
 use crate::{config, token};
@@ -45,6 +46,8 @@ struct SignOptions {
     pss: bool,
     ecdsa_der: bool,
     pin_stdin: bool,
+    /// Sign with a key whose certificate can log in (see `sign`).
+    allow_login_key: bool,
     out: Option<PathBuf>,
 }
 
@@ -72,7 +75,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Invocation, String> {
             "--json" => json = true,
             "--module" => modules.push(PathBuf::from(it.next().ok_or("--module needs a path")?)),
             _ if takes_value => opts.push((a.clone(), Some(it.next().ok_or(format!("{a} needs a value"))?.clone()))),
-            "--pss" | "--ecdsa-der" | "--pin-stdin" => opts.push((a.clone(), None)),
+            "--pss" | "--ecdsa-der" | "--pin-stdin" | "--allow-login-key" => opts.push((a.clone(), None)),
             "-h" | "--help" => words.push("help".to_owned()),
             "-V" | "--version" => words.push("version".to_owned()),
             _ if a.starts_with('-') => return Err(format!("unknown option {a}")),
@@ -98,6 +101,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Invocation, String> {
                 pss: flag("--pss"),
                 ecdsa_der: flag("--ecdsa-der"),
                 pin_stdin: flag("--pin-stdin"),
+                allow_login_key: flag("--allow-login-key"),
                 out: opt("--out").map(PathBuf::from),
             })
         }
@@ -131,8 +135,12 @@ paraphe-host: Paraphe's smart-card host (native messaging + command line)
 Usage:
   paraphe-host list [--json]                  certificates on every token
   paraphe-host sign --cert <sha256 fingerprint> --digest <hex>
-               [--hash-alg sha256|sha384|sha512|sha1] [--pss] [--ecdsa-der]
-               [--pin-stdin] [--out FILE] [--json]
+               [--hash-alg sha256|sha384|sha512] [--pss] [--ecdsa-der]
+               [--pin-stdin] [--allow-login-key] [--out FILE] [--json]
+                                              sign a digest; a key whose certificate can
+                                              log in (authentication, dual use) only with
+                                              --allow-login-key: such a signature over the
+                                              right digest is a login to a web site
   paraphe-host diagnose [--json]              modules, tokens, PIN state, certificates
   paraphe-host tls-status|tls-register [--json]
                                               modules in Chromium's NSS database (Linux,
@@ -150,8 +158,13 @@ paraphe-host : l'hôte carte à puce de Paraphe (native messaging + ligne de com
 Usage :
   paraphe-host list [--json]                  certificats de tous les jetons
   paraphe-host sign --cert <empreinte sha256> --digest <hex>
-               [--hash-alg sha256|sha384|sha512|sha1] [--pss] [--ecdsa-der]
-               [--pin-stdin] [--out FICHIER] [--json]
+               [--hash-alg sha256|sha384|sha512] [--pss] [--ecdsa-der]
+               [--pin-stdin] [--allow-login-key] [--out FICHIER] [--json]
+                                              signer une empreinte ; avec une clé dont le
+                                              certificat permet de se connecter
+                                              (authentification, double usage), seulement
+                                              avec --allow-login-key : une telle signature
+                                              de la bonne empreinte vaut connexion à un site
   paraphe-host diagnose [--json]              modules, jetons, état du PIN, certificats
   paraphe-host tls-status|tls-register [--json]
                                               modules dans la base NSS de Chromium (Linux,
@@ -191,6 +204,16 @@ pub fn run(cli: Cli) -> ExitCode {
                 let _ = writeln!(out, "{}", serde_json::json!({ "error": wire }));
             }
             let _ = writeln!(io::stderr(), "paraphe-host: {} ({})", wire.message, wire.code.name());
+            if let Error::RawSignatureRefused = e {
+                let _ = writeln!(
+                    io::stderr(),
+                    "{}",
+                    t(
+                        "Si vous avez vous-même choisi cette empreinte, --allow-login-key la fait signer.",
+                        "If you chose this digest yourself, --allow-login-key signs it."
+                    )
+                );
+            }
             ExitCode::FAILURE
         }
     }
@@ -307,7 +330,7 @@ fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
             &serde_json::json!({
                 "host": host.hello(),
                 "readers": readers,
-                "config": { "path": loaded.path, "error": loaded.error },
+                "config": loaded.files,
                 "knownMiddleware": known,
                 "modules": status.modules,
                 "tokens": status.tokens,
@@ -317,12 +340,22 @@ fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
     }
     let w = |out: &mut dyn Write, s: String| writeln!(out, "{s}").map_err(io_err);
     w(out, format!("paraphe-host {} ({})", env!("CARGO_PKG_VERSION"), std::env::consts::OS))?;
-    let cfg = match (&loaded.path, &loaded.error) {
-        (Some(p), None) => p.display().to_string(),
-        (Some(p), Some(e)) => format!("{} — {} : {e}", p.display(), t("ignoré", "ignored")),
-        (None, _) => t("aucun", "none").to_owned(),
-    };
-    w(out, format!("{} : {cfg}", t("Fichier de configuration", "Config file")))?;
+    let cfg: Vec<String> = loaded
+        .files
+        .iter()
+        .map(|f| {
+            let whose = match f.layer {
+                config::Layer::System => t("administrateur", "administrator"),
+                config::Layer::User => t("utilisateur", "user"),
+            };
+            match &f.error {
+                None => format!("{} ({whose})", f.path.display()),
+                Some(e) => format!("{} ({whose}) — {} : {e}", f.path.display(), t("ignoré", "ignored")),
+            }
+        })
+        .collect();
+    let cfg = if cfg.is_empty() { t("aucun", "none").to_owned() } else { cfg.join(" ; ") };
+    w(out, format!("{} : {cfg}", t("Configuration", "Config files")))?;
     w(out, t("Middleware connus :", "Known middleware:").to_owned())?;
     for (name, path) in token::middleware::known_modules() {
         let installed = std::path::Path::new(path).exists();
@@ -474,9 +507,14 @@ fn sign(host: &mut Host, o: &SignOptions, json: bool, out: &mut impl Write) -> R
         (_, false) => SignatureScheme::RsaPkcs1,
     };
     let pin = if o.pin_stdin { Some(read_pin_line()?) } else { None };
-    let login: LoginResult = crate::commands::login::run(
+    // The person at the terminal chose this digest, but it could be `H(H(origin) ‖ H(nonce))`
+    // of a site's login challenge pasted from elsewhere: a login-capable key signs it only
+    // when they say so.
+    let login_keys = if o.allow_login_key { LoginKeys::Allow } else { LoginKeys::Refuse };
+    let login: LoginResult = crate::commands::login::open(
         host,
         LoginArgs { certificate: fingerprint.clone(), pin, ttl_seconds: None, purpose: LoginPurpose::SignRaw },
+        login_keys,
     )?;
     let args = SignArgs {
         session: login.session.clone(),

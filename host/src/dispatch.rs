@@ -10,7 +10,7 @@ use cryptoki::context::Function;
 use cryptoki::error::RvError;
 use paraphe_protocol::cert::CertificateInfo;
 use paraphe_protocol::command::{Command, HelloInfo};
-use paraphe_protocol::{ErrorCode, Pin, RawRequest, RequestId, Response, WireError};
+use paraphe_protocol::{ErrorCode, LoginPurpose, Pin, RawRequest, RequestId, Response, WireError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -25,6 +25,8 @@ pub struct LoginSession {
     pub expires: Option<Instant>,
     /// The certificate's facts, decoded once at login (key usage, usages, curve).
     pub certificate: CertificateInfo,
+    /// What the session may be used for: the only commands it serves.
+    pub purpose: LoginPurpose,
 }
 
 /// The host's state for one native-messaging conversation (one browser port).
@@ -114,13 +116,22 @@ impl Host {
             Command::Hello => reply(commands::hello::run(self, &args(raw)?)),
             Command::Status => reply(commands::status::run(self, &args(raw)?)),
             Command::ListCertificates => reply(commands::list_certificates::run(self, &args(raw)?)),
-            Command::Login => reply(commands::login::run(self, args(raw)?)),
+            Command::Login => reply(commands::login::run(self, commands::login::arguments(raw)?)),
             Command::Sign => reply(commands::sign::run(self, &args(raw)?)),
             Command::Decrypt => reply(commands::decrypt::run(self, &args(raw)?)),
             Command::Logout => reply(commands::logout::run(self, &args(raw)?)),
             Command::Authenticate => reply(commands::authenticate::run(self, &args(raw)?)),
             Command::TlsStatus => reply(commands::tls_status::run(self, &args(raw)?)),
             Command::TlsRegister => reply(commands::tls_register::run(self, &args(raw)?)),
+        }
+    }
+
+    /// Drops the sessions whose key the backend logged out by itself (to have another PIN
+    /// checked by the token, which ends every login on that token).
+    pub fn forget_ended(&mut self) {
+        let gone = self.backend.ended();
+        if !gone.is_empty() {
+            self.sessions.retain(|_, s| !gone.contains(&s.key.handle));
         }
     }
 
@@ -169,6 +180,10 @@ pub fn to_wire(e: &Error) -> WireError {
         Error::PinRequired => ErrorCode::PinRequired,
         Error::SessionNotFound(_) | Error::TokenSessionEnded => ErrorCode::SessionNotFound,
         Error::KeyUsageNotAllowed(_) => ErrorCode::KeyUsageNotAllowed,
+        Error::RawSignatureRefused => ErrorCode::RawSignatureRefused,
+        Error::SessionPurposeMismatch { .. } => ErrorCode::SessionPurposeMismatch,
+        // Not INVALID_ARGUMENT for some token answers and TOKEN_ERROR for others: one code.
+        Error::UnwrapFailed => ErrorCode::TokenError,
         Error::ModuleUnavailable(_) => ErrorCode::ModuleUnavailable,
         // SoftHSM 2.6 answers an OAEP hash it does not do with CKR_ARGUMENTS_BAD at init.
         Error::Pkcs11 { rv: RvError::ArgumentsBad, function: Function::DecryptInit | Function::SignInit, .. } => {
@@ -184,6 +199,9 @@ pub fn to_wire(e: &Error) -> WireError {
     if let Error::Pkcs11 { function, pin, .. } = e {
         wire.function = Some(crate::error::c_name(*function));
         wire.pin = *pin;
+    }
+    if let Error::UnwrapFailed = e {
+        wire.function = Some(crate::error::c_name(Function::Decrypt));
     }
     wire
 }

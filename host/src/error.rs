@@ -3,7 +3,7 @@
 
 use cryptoki::context::Function;
 use cryptoki::error::{Error as CkError, RvError};
-use paraphe_protocol::PinStatus;
+use paraphe_protocol::{LoginPurpose, PinStatus};
 use std::fmt;
 
 #[derive(Debug)]
@@ -24,6 +24,18 @@ pub enum Error {
     /// maybe put back): log in again.
     TokenSessionEnded,
     KeyUsageNotAllowed(String),
+    /// `login` for `sign-raw` with a certificate that can log in (`x509::can_log_in`): a
+    /// page-chosen digest signed by such a key could stand as another site's login token.
+    RawSignatureRefused,
+    /// The session was opened for another purpose than this command's.
+    SessionPurposeMismatch {
+        purpose: LoginPurpose,
+        command: &'static str,
+    },
+    /// The token could not unwrap a wrapped key (`C_Decrypt` failed for a reason that
+    /// depends on the data). One error whatever the token's reason, so that the answer
+    /// never tells a padding failure from another: no padding oracle.
+    UnwrapFailed,
     /// No module is loaded at all, or the one needed failed.
     ModuleUnavailable(String),
     /// A PKCS#11 call failed. `pin` is the token's PIN state read right after a PIN error.
@@ -71,6 +83,16 @@ impl fmt::Display for Error {
             Error::SessionNotFound(s) => write!(f, "login session {s:?} is unknown, ended or expired"),
             Error::TokenSessionEnded => f.write_str("the token's session ended (card removed or reset): log in again"),
             Error::KeyUsageNotAllowed(m) => write!(f, "key usage does not allow this: {m}"),
+            Error::RawSignatureRefused => f.write_str(
+                "this certificate can log in to sites, so its key signs only structured signatures (CAdES, XAdES), \
+                 never a raw digest: such a signature could stand as a login token for another site",
+            ),
+            Error::SessionPurposeMismatch { purpose, command } => {
+                write!(f, "this login session was opened for {}, not for {command}", purpose.name())
+            }
+            Error::UnwrapFailed => f.write_str(
+                "the token could not unwrap the key (not addressed to this key, or damaged or altered data)",
+            ),
             Error::ModuleUnavailable(m) => write!(f, "PKCS#11 module unavailable: {m}"),
             Error::Pkcs11 { rv, function, .. } => {
                 write!(f, "{} failed: {rv:?} ({rv})", c_name(*function))

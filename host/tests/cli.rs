@@ -35,6 +35,31 @@ fn foreign_token_lists_and_signs_with_p384_and_rsa3072() {
 
     let data = tmp("foreign.txt");
     std::fs::write(&data, b"marche public 2026-042, acte d'engagement").unwrap();
+
+    // Both keys can log in (a1 is dual use, a2 authentication): a raw digest is signed only
+    // with --allow-login-key. Refused before C_Login: a wrong PIN is not even tried.
+    let digest = hex::encode(common::openssl_digest("sha384", &data));
+    let out = run(
+        kit,
+        &[
+            "sign",
+            "--cert",
+            &kit.fingerprint("a1"),
+            "--hash-alg",
+            "sha384",
+            "--digest",
+            &digest,
+            "--pin-stdin",
+            "--json",
+        ],
+        Some("000000\n"),
+    );
+    assert!(!out.status.success());
+    assert_eq!(json(&out)["error"]["code"], "RAW_SIGNATURE_REFUSED");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-login-key"));
+    let status = json(&run(kit, &["diagnose", "--json"], None));
+    assert_eq!(status["tokens"][0]["pin"]["countLow"], false, "no PIN try spent: {status}");
+
     for (id, hash, bits) in [("a1", "sha384", 384), ("a2", "sha256", 3072), ("a2", "sha512", 3072)] {
         let fp = kit.fingerprint(id);
         let entry = certs.iter().find(|c| c["fingerprint"] == fp.as_str()).unwrap();
@@ -51,6 +76,7 @@ fn foreign_token_lists_and_signs_with_p384_and_rsa3072() {
             "--digest",
             &digest,
             "--pin-stdin",
+            "--allow-login-key",
             "--json",
             "--out",
             sig_arg,
@@ -71,7 +97,18 @@ fn foreign_token_lists_and_signs_with_p384_and_rsa3072() {
     let sig_path = tmp("foreign-pss.sig");
     let out = run(
         kit,
-        &["sign", "--cert", &fp, "--digest", &digest, "--pss", "--pin-stdin", "--out", sig_path.to_str().unwrap()],
+        &[
+            "sign",
+            "--cert",
+            &fp,
+            "--digest",
+            &digest,
+            "--pss",
+            "--pin-stdin",
+            "--allow-login-key",
+            "--out",
+            sig_path.to_str().unwrap(),
+        ],
         Some("987654\n"),
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -106,6 +143,23 @@ fn cli_errors_are_clear_and_json_is_stable() {
         Some("1234\n"),
     );
     assert_eq!(json(&out)["error"]["code"], "DIGEST_LENGTH_MISMATCH");
+    // No raw SHA-1 signatures, even from the terminal.
+    let out = run(
+        kit,
+        &[
+            "sign",
+            "--cert",
+            &kit.fingerprint("01"),
+            "--hash-alg",
+            "sha1",
+            "--digest",
+            &"00".repeat(20),
+            "--pin-stdin",
+            "--json",
+        ],
+        Some("1234\n"),
+    );
+    assert_eq!(json(&out)["error"]["code"], "UNSUPPORTED_ALGORITHM");
     let out = run(kit, &["frobnicate"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown command frobnicate"));

@@ -57,7 +57,7 @@ fn lists_certificates_with_the_facts_users_choose_by() {
     assert_eq!(ec["info"]["curve"], "P-256");
 
     // Once logged in, the key shows, with its always-authenticate flag.
-    let session = host.login(&kit.fingerprint("04"), PIN);
+    let session = host.login(&kit.fingerprint("04"), PIN, "sign-raw");
     let list = host.ok("list-certificates", json!({}));
     let ec = list["certificates"].as_array().unwrap().iter().find(|c| c["ckaId"] == "04").unwrap().clone();
     assert_eq!(ec["privateKey"], "present");
@@ -77,7 +77,8 @@ fn signs_with_every_algorithm_and_openssl_verifies() {
     let data = tmp("document.pdf");
     std::fs::write(&data, b"%PDF-1.7 deliberation n 2026-118 du conseil municipal").unwrap();
 
-    let rsa = host.login(&kit.fingerprint("01"), PIN);
+    // SHA-1 only for structured signatures (legacy CMS, PES): a sign-structured session.
+    let rsa = host.login(&kit.fingerprint("01"), PIN, "sign-structured");
     let rsa_pub = kit.pki("01.pub.pem");
     for hash in ["sha1", "sha256", "sha384", "sha512"] {
         let digest = openssl_digest(hash, &data);
@@ -94,9 +95,17 @@ fn signs_with_every_algorithm_and_openssl_verifies() {
         assert!(openssl_verify(hash, &rsa_pub, &data, &sig, &pss), "rsa-pss {hash}");
     }
     host.ok("logout", json!({"session": rsa}));
+    // A raw SHA-1 digest, which a page chose, is refused.
+    let raw = host.login(&kit.fingerprint("01"), PIN, "sign-raw");
+    let sha1 = openssl_digest("sha1", &data);
+    let (code, error) =
+        host.err("sign", json!({"session": raw, "digest": b64(&sha1), "hash": "sha1", "scheme": "rsa-pkcs1"}));
+    assert_eq!(code, "UNSUPPORTED_ALGORITHM", "{error}");
+    assert!(error["message"].as_str().unwrap().contains("SHA-1"), "{error}");
+    host.ok("logout", json!({"session": raw}));
 
     // Key 04 has CKA_ALWAYS_AUTHENTICATE: each signature needs the context-specific login.
-    let ec = host.login(&kit.fingerprint("04"), PIN);
+    let ec = host.login(&kit.fingerprint("04"), PIN, "sign-raw");
     let ec_pub = kit.pki("04.pub.pem");
     for hash in ["sha256", "sha384", "sha512"] {
         let digest = openssl_digest(hash, &data);
@@ -121,7 +130,7 @@ fn signs_with_every_algorithm_and_openssl_verifies() {
 fn a_batch_is_one_login_then_many_signatures() {
     let kit = &demo();
     let mut host = Host::spawn(kit);
-    let session = host.login(&kit.fingerprint("01"), PIN);
+    let session = host.login(&kit.fingerprint("01"), PIN, "sign-raw");
     let data = tmp("batch.txt");
     for i in 0..25 {
         std::fs::write(&data, format!("document {i}")).unwrap();
@@ -143,7 +152,7 @@ fn decrypts_a_wrapped_key_with_the_encryption_certificate() {
     let mut host = Host::spawn(kit);
     let cek = tmp("cek.bin");
     std::fs::write(&cek, [7u8; 32]).unwrap();
-    let session = host.login(&kit.fingerprint("03"), PIN);
+    let session = host.login(&kit.fingerprint("03"), PIN, "decrypt");
     for (opts, args) in [
         (vec![], json!({"scheme": "rsa-pkcs1"})),
         (vec!["-pkeyopt", "rsa_padding_mode:oaep"], json!({"scheme": "rsa-oaep", "oaepHash": "sha1"})),
@@ -169,11 +178,16 @@ fn decrypts_a_wrapped_key_with_the_encryption_certificate() {
         json!({"session": session, "data": b64(&[1; 256]), "scheme": "rsa-oaep", "oaepHash": "sha256"}),
     );
     assert_eq!(code, "MECHANISM_NOT_SUPPORTED");
-    // The encryption key does not sign.
+    // A decrypt session does not sign, and the encryption key does not sign at all.
     let (code, _) =
         host.err("sign", json!({"session": session, "digest": b64(&[0; 32]), "hash": "sha256", "scheme": "rsa-pkcs1"}));
-    assert_eq!(code, "KEY_USAGE_NOT_ALLOWED");
+    assert_eq!(code, "SESSION_PURPOSE_MISMATCH");
     host.ok("logout", json!({"session": session}));
+    for purpose in ["sign-raw", "sign-structured", "authenticate"] {
+        let (code, _) =
+            host.err("login", json!({"certificate": kit.fingerprint("03"), "pin": PIN, "purpose": purpose}));
+        assert_eq!(code, "KEY_USAGE_NOT_ALLOWED", "{purpose}");
+    }
     assert!(host.finish().success());
 }
 
@@ -188,7 +202,7 @@ fn wrong_pin_is_reported_with_its_state_and_never_retried() {
     assert_eq!(error["retriable"], true);
     assert_eq!(error["pin"]["countLow"], true);
     // The host is alive and the right PIN works (and resets the counter).
-    let session = host.login(&fp, PIN);
+    let session = host.login(&fp, PIN, "sign-raw");
     host.ok("logout", json!({"session": session}));
     let status = host.ok("status", json!({}));
     assert_eq!(status["tokens"][0]["pin"]["countLow"], false);
@@ -227,8 +241,26 @@ fn bad_inputs_get_documented_errors_and_the_host_stays_alive() {
         host.err("login", json!({"certificate": kit.fingerprint("01"), "purpose": "sign-raw"})).0,
         "PIN_REQUIRED"
     );
+    // The PIN session policy is bounded: 1 s to 12 h.
+    for ttl in [json!(0), json!(43_201), json!(4_294_967_295_u64), json!(-1), json!("3600")] {
+        let (code, error) = host.err(
+            "login",
+            json!({"certificate": kit.fingerprint("01"), "pin": PIN, "ttlSeconds": ttl, "purpose": "sign-raw"}),
+        );
+        assert_eq!(code, "INVALID_ARGUMENT", "{ttl}: {error}");
+    }
+    let r = host.ok(
+        "login",
+        json!({"certificate": kit.fingerprint("01"), "pin": PIN, "ttlSeconds": 43_200, "purpose": "sign-raw"}),
+    );
+    host.ok("logout", json!({"session": r["session"]}));
+    assert_eq!(
+        host.err("login", json!({"certificate": kit.fingerprint("01"), "pin": PIN, "purpose": "sign-everything"})).0,
+        "INVALID_ARGUMENT"
+    );
+    assert_eq!(host.err("login", json!({"certificate": kit.fingerprint("01"), "pin": PIN})).0, "INVALID_ARGUMENT");
 
-    let session = host.login(&kit.fingerprint("01"), PIN);
+    let session = host.login(&kit.fingerprint("01"), PIN, "sign-raw");
     let sign = |digest: Vec<u8>, hash: &str, scheme: &str| json!({"session": session, "digest": b64(&digest), "hash": hash, "scheme": scheme});
     assert_eq!(host.err("sign", sign(vec![0; 31], "sha256", "rsa-pkcs1")).0, "DIGEST_LENGTH_MISMATCH");
     assert_eq!(host.err("sign", sign(vec![0; 32], "sha384", "rsa-pkcs1")).0, "DIGEST_LENGTH_MISMATCH");
@@ -306,7 +338,7 @@ fn authenticate_makes_an_origin_bound_web_eid_token() {
     let mut host = Host::spawn(kit);
     let origin = "https://portail.testville.example";
     let nonce = b64(&[42u8; 33]);
-    let session = host.login(&kit.fingerprint("02"), PIN);
+    let session = host.login(&kit.fingerprint("02"), PIN, "authenticate");
     let token = host.ok("authenticate", json!({"session": session, "origin": origin, "challengeNonce": nonce}));
     assert_eq!(token["format"], "web-eid:1.0");
     assert_eq!(token["algorithm"], "RS256");
@@ -328,10 +360,14 @@ fn authenticate_makes_an_origin_bound_web_eid_token() {
     assert_eq!(code, "INVALID_ARGUMENT");
     host.ok("logout", json!({"session": session}));
 
-    // Never with the signing key.
-    let signing = host.login(&kit.fingerprint("01"), PIN);
-    let (code, _) = host.err("authenticate", json!({"session": signing, "origin": origin, "challengeNonce": nonce}));
+    // Never with the signing key: refused at login, before any PIN reaches the token.
+    let (code, _) =
+        host.err("login", json!({"certificate": kit.fingerprint("01"), "pin": PIN, "purpose": "authenticate"}));
     assert_eq!(code, "KEY_USAGE_NOT_ALLOWED");
+    // A signing session does not authenticate.
+    let signing = host.login(&kit.fingerprint("01"), PIN, "sign-structured");
+    let (code, _) = host.err("authenticate", json!({"session": signing, "origin": origin, "challengeNonce": nonce}));
+    assert_eq!(code, "SESSION_PURPOSE_MISMATCH");
     host.ok("logout", json!({"session": signing}));
     assert!(host.finish().success());
 }

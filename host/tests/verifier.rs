@@ -26,7 +26,7 @@ fn tokens_from_the_host_verify_and_tampered_ones_do_not() {
     let verifier = Verifier::new(PORTAL, vec![der_of(&kit.pki("ca.crt"))]);
     let nonces = NonceStore::default();
     let mut host = Host::spawn(kit);
-    let session = host.login(&kit.fingerprint("02"), PIN);
+    let session = host.login(&kit.fingerprint("02"), PIN, "authenticate");
     let mut token_for = |origin: &str, nonce: &str| -> AuthToken {
         let t = host.ok("authenticate", json!({"session": session, "origin": origin, "challengeNonce": nonce}));
         serde_json::from_value(t).unwrap()

@@ -327,8 +327,10 @@ impl Host {
         (error["code"].as_str().unwrap().to_owned(), error)
     }
 
-    fn login(&mut self, fingerprint: &str, pin: &str) -> Value {
-        self.ok("login", json!({"certificate": fingerprint, "pin": pin, "purpose": "sign-raw"}))
+    /// Logs in for `purpose`. The 9A key (01) can log in, so it signs only structured
+    /// signatures (`sign-structured`); the 9C key (02, nonRepudiation) signs raw digests too.
+    fn login(&mut self, fingerprint: &str, pin: &str, purpose: &str) -> Value {
+        self.ok("login", json!({"certificate": fingerprint, "pin": pin, "purpose": purpose}))
     }
 
     fn sign(&mut self, session: &str, digest: &[u8], scheme: &str, encoding: Option<&str>) -> Value {
@@ -473,7 +475,7 @@ fn lists_both_certificates_with_their_usages() {
     note(&format!("token: {token}"));
 
     // Logged in, the keys show, with the 9C key's always-authenticate flag.
-    let session = host.login(&sign_fp, PIN);
+    let session = host.login(&sign_fp, PIN, "sign-raw");
     assert_eq!(session["alwaysAuthenticate"], true);
     let list = host.ok("list-certificates", json!({}));
     let (auth, sign) = (find(&list, &auth_fp), find(&list, &sign_fp));
@@ -491,7 +493,7 @@ fn signs_with_the_rsa_key_and_the_always_authenticate_ec_key() {
     let mut host = Host::spawn(card);
 
     // 9A, RSA-2048, PKCS#1 v1.5 over SHA-256.
-    let login = host.login(&card.fingerprint("01"), PIN);
+    let login = host.login(&card.fingerprint("01"), PIN, "sign-structured");
     assert_eq!(login["alwaysAuthenticate"], false);
     let rsa = login["session"].as_str().unwrap().to_owned();
     let (doc, digest) = document(card, "deliberation.pdf", "%PDF-1.7 deliberation 2026-118 du conseil municipal");
@@ -503,7 +505,7 @@ fn signs_with_the_rsa_key_and_the_always_authenticate_ec_key() {
 
     // 9C, EC P-256 with CKA_ALWAYS_AUTHENTICATE: the PIN again for each signature, which
     // the host does by itself (context-specific login). Two signatures in one session.
-    let login = host.login(&card.fingerprint("02"), PIN);
+    let login = host.login(&card.fingerprint("02"), PIN, "sign-raw");
     assert_eq!(login["alwaysAuthenticate"], true);
     let ec = login["session"].as_str().unwrap().to_owned();
     for i in 0..2 {
@@ -543,7 +545,7 @@ fn decrypts_a_key_wrapped_for_the_authentication_certificate() {
     assert_eq!(wrapped.stdout.len(), 256);
 
     let mut host = Host::spawn(card);
-    let login = host.login(&card.fingerprint("01"), PIN);
+    let login = host.login(&card.fingerprint("01"), PIN, "decrypt");
     let session = login["session"].as_str().unwrap();
     let t = Instant::now();
     let r = host.ok("decrypt", json!({"session": session, "data": b64(&wrapped.stdout), "scheme": "rsa-pkcs1"}));
@@ -560,7 +562,8 @@ fn a_wrong_pin_costs_exactly_one_try_and_the_right_pin_resets_the_counter() {
     let (auth_fp, sign_fp) = (card.fingerprint("01"), card.fingerprint("02"));
 
     // First wrong PIN, on the RSA key: one try gone, and the card says no more.
-    let (code, error) = host.err("login", json!({"certificate": auth_fp, "pin": WRONG_PINS[0], "purpose": "sign-raw"}));
+    let (code, error) =
+        host.err("login", json!({"certificate": auth_fp, "pin": WRONG_PINS[0], "purpose": "authenticate"}));
     note(&format!("1st wrong PIN: {error}"));
     assert_eq!(code, "PIN_INCORRECT");
     assert_eq!(error["function"], "C_Login");
@@ -580,7 +583,7 @@ fn a_wrong_pin_costs_exactly_one_try_and_the_right_pin_resets_the_counter() {
     assert_eq!(token["pin"]["finalTry"], true, "{token}");
 
     // The right PIN works and resets the counter.
-    let login = host.login(&sign_fp, PIN);
+    let login = host.login(&sign_fp, PIN, "sign-raw");
     let session = login["session"].as_str().unwrap().to_owned();
     let (doc, digest) = document(card, "after-wrong-pins.txt", "signé après deux erreurs");
     let sig = signature_of(&host.sign(&session, &digest, "ecdsa", Some("der")));
@@ -607,7 +610,7 @@ fn three_wrong_pins_lock_the_card_and_the_host_never_retries() {
 
     let mut codes = Vec::new();
     for (i, pin) in WRONG_PINS.iter().enumerate() {
-        let (code, error) = host.err("login", json!({"certificate": fp, "pin": pin, "purpose": "sign-raw"}));
+        let (code, error) = host.err("login", json!({"certificate": fp, "pin": pin, "purpose": "sign-structured"}));
         note(&format!("wrong PIN {}: {error}", i + 1));
         let left = PIN_TRIES - 1 - u32::try_from(i).unwrap();
         assert_eq!(card.pin_tries(), left, "login {} must cost exactly one try", i + 1);
@@ -625,7 +628,7 @@ fn three_wrong_pins_lock_the_card_and_the_host_never_retries() {
     assert_eq!(token["pin"]["retriesLeft"], 0, "{token}");
 
     // Locked is locked: even the right PIN is refused, and nothing more is spent.
-    let (code, _) = host.err("login", json!({"certificate": fp, "pin": PIN, "purpose": "sign-raw"}));
+    let (code, _) = host.err("login", json!({"certificate": fp, "pin": PIN, "purpose": "sign-structured"}));
     assert_eq!(code, "PIN_LOCKED");
     assert_eq!(card.pin_tries(), 0);
     host.finish();
@@ -633,7 +636,7 @@ fn three_wrong_pins_lock_the_card_and_the_host_never_retries() {
     // The PUK unblocks it (what an issuer's unblocking tool does), and the PIN works again.
     card.sh("unblock");
     let mut host = Host::spawn(card);
-    let session = host.login(&fp, PIN)["session"].as_str().unwrap().to_owned();
+    let session = host.login(&fp, PIN, "sign-structured")["session"].as_str().unwrap().to_owned();
     let (doc, digest) = document(card, "after-unblock.txt", "après déblocage");
     let sig = signature_of(&host.sign(&session, &digest, "rsa-pkcs1", None));
     assert!(openssl_verifies(card, &card.pki("01.pub.pem"), &doc, &sig));
@@ -660,7 +663,7 @@ fn pull_the_card_out(card: &Card, events: bool) {
         |session: &str| json!({"session": session, "digest": b64(&digest), "hash": "sha256", "scheme": "rsa-pkcs1"});
     let tag = if events { "card events" } else { "PARAPHE_PCSC=off" };
 
-    let session = host.login(&fp, PIN)["session"].as_str().unwrap().to_owned();
+    let session = host.login(&fp, PIN, "sign-structured")["session"].as_str().unwrap().to_owned();
     assert!(openssl_verifies(card, &pubkey, &doc, &signature_of(&host.sign(&session, &digest, "rsa-pkcs1", None))));
 
     // Out. card.sh returns once pcscd shows the reader empty.
@@ -686,7 +689,7 @@ fn pull_the_card_out(card: &Card, events: bool) {
     // While it is out: no token, and a login says the certificate is not there.
     let t = Instant::now();
     assert!(host.token(card).is_none(), "a removed card is not a token");
-    let (code, _) = host.err("login", json!({"certificate": fp, "pin": PIN, "purpose": "sign-raw"}));
+    let (code, _) = host.err("login", json!({"certificate": fp, "pin": PIN, "purpose": "sign-structured"}));
     assert_eq!(code, "CERTIFICATE_NOT_FOUND");
     note(&format!("[{tag}] status + login, card removed: {:.3} s", t.elapsed().as_secs_f64()));
 
@@ -699,7 +702,7 @@ fn pull_the_card_out(card: &Card, events: bool) {
         assert_eq!(e["data"]["middleware"]["id"], "opensc", "{e}");
         assert_eq!(e["data"]["middleware"]["installed"], true, "{e}");
     }
-    let session = host.login(&fp, PIN)["session"].as_str().unwrap().to_owned();
+    let session = host.login(&fp, PIN, "sign-structured")["session"].as_str().unwrap().to_owned();
     let sig = signature_of(&host.sign(&session, &digest, "rsa-pkcs1", None));
     assert!(openssl_verifies(card, &pubkey, &doc, &sig));
 
@@ -716,7 +719,7 @@ fn pull_the_card_out(card: &Card, events: bool) {
         resp["error"]["code"].as_str().unwrap_or_else(|| panic!("signed with a session the card forgot: {resp}"));
     assert!(matches!(code, "TOKEN_NOT_PRESENT" | "SESSION_NOT_FOUND"), "{resp}");
     assert!(took < Duration::from_secs(2));
-    let session = host.login(&fp, PIN)["session"].as_str().unwrap().to_owned();
+    let session = host.login(&fp, PIN, "sign-structured")["session"].as_str().unwrap().to_owned();
     let sig = signature_of(&host.sign(&session, &digest, "rsa-pkcs1", None));
     assert!(openssl_verifies(card, &pubkey, &doc, &sig));
     host.ok("logout", json!({"session": session}));
@@ -733,4 +736,37 @@ fn a_card_pulled_out_mid_session_fails_fast_and_works_again_once_back() {
 fn without_card_events_a_pulled_card_fails_fast_too() {
     let (_turn, card) = card_or_skip!("without_card_events_a_pulled_card_fails_fast_too");
     pull_the_card_out(card, false);
+}
+
+/// A login on a card that is logged in already (a PIN session kept for another key) still
+/// has its PIN judged by the card: a wrong one costs a try and ends the live login, never
+/// "already logged in, welcome".
+#[test]
+fn a_wrong_pin_is_refused_even_while_the_card_is_logged_in() {
+    let (_turn, card) = card_or_skip!("a_wrong_pin_is_refused_even_while_the_card_is_logged_in");
+    let mut host = Host::spawn(card);
+    let (auth_fp, sign_fp) = (card.fingerprint("01"), card.fingerprint("02"));
+    let signing = host.login(&sign_fp, PIN, "sign-raw")["session"].as_str().unwrap().to_owned();
+    let (_, digest) = document(card, "live-login.txt", "session PIN en cours");
+    signature_of(&host.sign(&signing, &digest, "ecdsa", None));
+
+    let (code, error) =
+        host.err("login", json!({"certificate": auth_fp, "pin": WRONG_PINS[0], "purpose": "authenticate"}));
+    note(&format!("wrong PIN while logged in: {error}"));
+    assert_eq!(code, "PIN_INCORRECT", "{error}");
+    // The live login ended with the check: its session is gone.
+    let resp = host.sign(&signing, &digest, "ecdsa", None);
+    assert_eq!(resp["error"]["code"], "SESSION_NOT_FOUND", "{resp}");
+    assert_eq!(card.pin_tries(), PIN_TRIES - 1, "the card judged the wrong PIN");
+
+    // The right PIN, twice on one card: one login for both keys.
+    let auth = host.login(&auth_fp, PIN, "authenticate")["session"].as_str().unwrap().to_owned();
+    let signing = host.login(&sign_fp, PIN, "sign-raw")["session"].as_str().unwrap().to_owned();
+    let nonce = b64(&[7u8; 33]);
+    host.ok("authenticate", json!({"session": auth, "origin": "https://portail.example", "challengeNonce": nonce}));
+    signature_of(&host.sign(&signing, &digest, "ecdsa", None));
+    host.ok("logout", json!({"session": auth}));
+    host.ok("logout", json!({"session": signing}));
+    host.finish();
+    assert_eq!(card.pin_tries(), PIN_TRIES, "the right PIN reset the counter");
 }

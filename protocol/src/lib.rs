@@ -35,4 +35,8 @@ pub mod limits {
     /// Payload carried by one `chunk` frame when a response is larger than
     /// [`MAX_MESSAGE_BYTES`]; leaves room for the chunk envelope and JSON escaping.
     pub const CHUNK_BYTES: usize = 256 * 1024;
+    /// Longest `login` `ttlSeconds`: 12 hours. The extension's PIN session policy goes up to
+    /// 8 hours (`pinSessionMinutes` ≤ 480); a token is never left unlocked for longer than a
+    /// working day by the host's own clock.
+    pub const MAX_SESSION_TTL_SECONDS: u32 = 12 * 3600;
 }

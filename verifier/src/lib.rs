@@ -9,7 +9,9 @@
 //! 2. nonce: issued by this server, not used before, not expired (single use: taken from
 //!    the store whatever the outcome);
 //! 3. certificate: parses, valid now, an authentication certificate (digitalSignature; EKU
-//!    absent or with clientAuth), issued by a configured trusted CA (signature checked);
+//!    absent or with clientAuth; optionally without nonRepudiation,
+//!    [`Verifier::refuse_non_repudiation`]), issued by a configured trusted CA (signature
+//!    checked);
 //! 4. signature over `H(origin) || H(nonce)` with the portal's own origin: a token made for
 //!    another site (a phishing relay) fails here.
 
@@ -126,13 +128,25 @@ pub struct Identity {
 pub struct Verifier {
     origin: String,
     trusted: Vec<Vec<u8>>,
+    refuse_non_repudiation: bool,
 }
 
 impl Verifier {
     /// `origin` is the portal's own (`https://host[:port]`); `trusted_cas` are DER CA
     /// certificates that issue its users' authentication certificates.
     pub fn new(origin: impl Into<String>, trusted_cas: Vec<Vec<u8>>) -> Self {
-        Self { origin: origin.into(), trusted: trusted_cas }
+        Self { origin: origin.into(), trusted: trusted_cas, refuse_non_repudiation: false }
+    }
+
+    /// Refuse login tokens whose certificate has nonRepudiation (dual-use « authentification
+    /// et signature » certificates). Such a key also makes signatures, and whatever signs
+    /// digests with it for other purposes (software other than Paraphe, which refuses raw
+    /// digests with login-capable keys) could be made to sign `H(H(origin) ‖ H(nonce))` for
+    /// this portal. Portals whose users all have a separate authentication certificate
+    /// should turn it on. Off by default: many RGS cards carry one dual-use certificate.
+    pub fn refuse_non_repudiation(mut self, refuse: bool) -> Self {
+        self.refuse_non_repudiation = refuse;
+        self
     }
 
     /// Checks `token` against the nonce the server issued for this login, at unix time
@@ -166,6 +180,14 @@ impl Verifier {
             return Err(VerifyError::CertificateNotValidNow { not_before, not_after, now });
         }
         check_authentication_usage(&cert)?;
+        if self.refuse_non_repudiation {
+            let ku = cert.key_usage().map_err(|e| VerifyError::CertificateInvalid(e.to_string()))?;
+            if ku.is_some_and(|k| k.value.non_repudiation()) {
+                return Err(VerifyError::WrongKeyUsage(
+                    "nonRepudiation is set (a signature certificate), and this portal refuses those for login".into(),
+                ));
+            }
+        }
         self.check_issuer(&cert, now)?;
 
         let message = webeid::signed_message(alg, &self.origin, nonce);

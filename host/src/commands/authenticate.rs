@@ -11,11 +11,12 @@ use paraphe_formats::pkcs1;
 use paraphe_formats::webeid::{self, Algorithm};
 use paraphe_protocol::cert::Usage;
 use paraphe_protocol::command::{AuthToken, AuthenticateArgs};
+use paraphe_protocol::LoginPurpose;
 
 pub fn run(host: &mut Host, args: &AuthenticateArgs) -> Result<AuthToken> {
     webeid::check_origin(&args.origin).map_err(|e| Error::InvalidArgument(e.into()))?;
     webeid::check_nonce(&args.challenge_nonce).map_err(|e| Error::InvalidArgument(e.into()))?;
-    let s = session(host, &args.session)?;
+    let s = session(host, &args.session, "authenticate", &[LoginPurpose::Authenticate])?;
     let key = s.key.clone();
     let pin = s.pin.clone();
     let info = &s.certificate;

@@ -2,26 +2,27 @@
 //! with the session's RSA key. Only the wrapped key crosses native messaging; the content
 //! is decrypted in the extension.
 
-use super::{decode_b64, encode_b64, session};
+use super::{decode_b64, encode_b64, may_decrypt, session};
 use crate::dispatch::Host;
 use crate::error::{Error, Result};
 use crate::token::DecryptMechanism;
+use cryptoki::context::Function;
+use cryptoki::error::RvError;
 use paraphe_protocol::command::{DecryptArgs, DecryptResult, DecryptScheme};
-use paraphe_protocol::HashAlgorithm;
+use paraphe_protocol::{HashAlgorithm, LoginPurpose};
 
 pub fn run(host: &mut Host, args: &DecryptArgs) -> Result<DecryptResult> {
     let data = decode_b64("data", &args.data, 1024)?;
     if data.is_empty() {
         return Err(Error::InvalidArgument("data is empty".into()));
     }
-    let s = session(host, &args.session)?;
+    let s = session(host, &args.session, "decrypt", &[LoginPurpose::Decrypt])?;
     let key = s.key.clone();
     let pin = s.pin.clone();
     if key.key_type != "RSA" {
         return Err(Error::UnsupportedAlgorithm(format!("RSA key transport with a {} key", key.key_type)));
     }
-    let key_usage = &s.certificate.key_usage;
-    if !key_usage.is_empty() && !key_usage.iter().any(|k| k == "keyEncipherment" || k == "dataEncipherment") {
+    if !may_decrypt(&s.certificate) {
         return Err(Error::KeyUsageNotAllowed("the certificate is not for encryption".into()));
     }
     let mechanism = match (args.scheme, args.oaep_hash) {
@@ -31,6 +32,35 @@ pub fn run(host: &mut Host, args: &DecryptArgs) -> Result<DecryptResult> {
         }
         (DecryptScheme::RsaOaep, hash) => DecryptMechanism::RsaOaep(hash.unwrap_or(HashAlgorithm::Sha1)),
     };
-    let plaintext = host.backend.decrypt(&key, pin.as_ref(), mechanism, &data)?;
+    let plaintext = host.backend.decrypt(&key, pin.as_ref(), mechanism, &data).map_err(uniform)?;
     Ok(DecryptResult { plaintext: encode_b64(&plaintext) })
+}
+
+/// Every failure of `C_Decrypt` that can depend on the data (bad padding, wrong length, a
+/// token's general error…) becomes one error, [`Error::UnwrapFailed`], with one message:
+/// telling them apart would let whoever sends wrapped keys learn about the plaintext
+/// (Bleichenbacher's padding oracle). What does not depend on the data stays distinct: the
+/// token gone, the login gone, PIN errors (context-specific login), cancellation, and
+/// failures of `C_DecryptInit` (mechanism, key). The token's own answer goes to the log.
+fn uniform(e: Error) -> Error {
+    match e {
+        Error::Pkcs11 { rv, function: Function::Decrypt, .. }
+            if !matches!(
+                rv,
+                RvError::DeviceRemoved
+                    | RvError::TokenNotPresent
+                    | RvError::SessionHandleInvalid
+                    | RvError::SessionClosed
+                    | RvError::UserNotLoggedIn
+                    | RvError::PinIncorrect
+                    | RvError::PinLocked
+                    | RvError::PinExpired
+                    | RvError::FunctionCanceled
+            ) =>
+        {
+            crate::log::info(&format!("C_Decrypt failed: {rv:?}"));
+            Error::UnwrapFailed
+        }
+        other => other,
+    }
 }

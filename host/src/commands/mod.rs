@@ -15,10 +15,35 @@ pub mod tls_status;
 use crate::dispatch::{Host, LoginSession};
 use crate::error::{Error, Result};
 use base64::Engine as _;
+use paraphe_protocol::cert::CertificateInfo;
+use paraphe_protocol::LoginPurpose;
 
-/// The live session named `id`, or `SESSION_NOT_FOUND`.
-pub(crate) fn session<'h>(host: &'h Host, id: &str) -> Result<&'h LoginSession> {
-    host.sessions.get(id).ok_or_else(|| Error::SessionNotFound(id.to_owned()))
+/// The live session named `id` if it was opened for one of `purposes`; else
+/// `SESSION_NOT_FOUND` or `SESSION_PURPOSE_MISMATCH`.
+pub(crate) fn session<'h>(
+    host: &'h Host,
+    id: &str,
+    command: &'static str,
+    purposes: &[LoginPurpose],
+) -> Result<&'h LoginSession> {
+    let s = host.sessions.get(id).ok_or_else(|| Error::SessionNotFound(id.to_owned()))?;
+    if !purposes.contains(&s.purpose) {
+        return Err(Error::SessionPurposeMismatch { purpose: s.purpose, command });
+    }
+    Ok(s)
+}
+
+/// The certificate's key usage allows signatures (digitalSignature or nonRepudiation; no
+/// keyUsage extension at all allows everything, RFC 5280 §4.2.1.3).
+pub(crate) fn may_sign(info: &CertificateInfo) -> bool {
+    let ku = &info.key_usage;
+    ku.is_empty() || ku.iter().any(|k| k == "digitalSignature" || k == "nonRepudiation")
+}
+
+/// The certificate's key usage allows key transport (keyEncipherment or dataEncipherment).
+pub(crate) fn may_decrypt(info: &CertificateInfo) -> bool {
+    let ku = &info.key_usage;
+    ku.is_empty() || ku.iter().any(|k| k == "keyEncipherment" || k == "dataEncipherment")
 }
 
 /// Standard base64 (RFC 4648 §4) with padding, as every binary field of the protocol.

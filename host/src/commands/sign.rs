@@ -1,15 +1,16 @@
 //! `sign`: sign one digest with the session's key.
 //!
-//! The host checks what it can before the token is touched: digest length against the
-//! hash, scheme against the key type, and the certificate's key usage.
+//! The host checks what it can before the token is touched: the session's purpose
+//! (`sign-structured` or `sign-raw`), digest length against the hash, no raw SHA-1, scheme
+//! against the key type, and the certificate's key usage.
 
-use super::{decode_b64, encode_b64, session};
+use super::{decode_b64, encode_b64, may_sign, session};
 use crate::dispatch::Host;
 use crate::error::{Error, Result};
 use crate::token::SignMechanism;
 use paraphe_formats::{ecdsa, pkcs1};
 use paraphe_protocol::command::{SignArgs, SignResult};
-use paraphe_protocol::{EcdsaEncoding, SignatureScheme};
+use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, LoginPurpose, SignatureScheme};
 
 pub fn run(host: &mut Host, args: &SignArgs) -> Result<SignResult> {
     let digest = decode_b64("digest", &args.digest, 64)?;
@@ -17,12 +18,18 @@ pub fn run(host: &mut Host, args: &SignArgs) -> Result<SignResult> {
     if digest.len() != expected {
         return Err(Error::DigestLength { expected, got: digest.len() });
     }
-    let s = session(host, &args.session)?;
+    let s = session(host, &args.session, "sign", &[LoginPurpose::SignStructured, LoginPurpose::SignRaw])?;
     let key = s.key.clone();
     let pin = s.pin.clone();
-
-    let key_usage = &s.certificate.key_usage;
-    if !key_usage.is_empty() && !key_usage.iter().any(|k| k == "digitalSignature" || k == "nonRepudiation") {
+    // SHA-1 collisions are practical: a page-chosen SHA-1 digest could be the hash of another
+    // document. Legacy structures (s2low's CMS acts, PES `XADES-env`) still need it; there the
+    // extension built what is hashed.
+    if s.purpose == LoginPurpose::SignRaw && args.hash == HashAlgorithm::Sha1 {
+        return Err(Error::UnsupportedAlgorithm(
+            "SHA-1 is signed only inside structured signatures (legacy CMS and PES), never as a raw digest".into(),
+        ));
+    }
+    if !may_sign(&s.certificate) {
         return Err(Error::KeyUsageNotAllowed("the certificate is not for signatures".into()));
     }
     let (mechanism, input) = match (args.scheme, key.key_type.as_str()) {

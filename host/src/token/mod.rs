@@ -56,7 +56,24 @@ pub trait TokenBackend {
     fn certificates(&mut self) -> Result<Vec<CertificateEntry>>;
     /// Logs in to the token holding `fingerprint`'s key (user PIN, or the protected
     /// authentication path when `pin` is `None`) and finds the key. Never retries.
-    fn login(&mut self, fingerprint: &str, pin: Option<&Pin>) -> Result<KeyRef>;
+    ///
+    /// `admit` sees the certificate (DER) once it is found and before any PIN reaches the
+    /// token: its error ends the login with no PIN try spent.
+    ///
+    /// A PIN is always judged by the token: when the token is logged in already with another
+    /// PIN (or through its PIN pad), the backend logs out first, which ends the other keys'
+    /// logins on that token (see [`TokenBackend::ended`]).
+    fn login(
+        &mut self,
+        fingerprint: &str,
+        pin: Option<&Pin>,
+        admit: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<KeyRef>;
+    /// The handles of keys whose login the backend ended by itself since the last call
+    /// (a login with another PIN logged the token out).
+    fn ended(&mut self) -> Vec<u64> {
+        Vec::new()
+    }
     /// Signs `input` with the key. `pin` is the context-specific PIN for keys with
     /// CKA_ALWAYS_AUTHENTICATE.
     fn sign(&mut self, key: &KeyRef, pin: Option<&Pin>, mechanism: SignMechanism, input: &[u8]) -> Result<Vec<u8>>;
@@ -85,9 +102,10 @@ pub fn from_environment(
     cli_modules: &[std::path::PathBuf],
 ) -> (pkcs11::Pkcs11Backend, Vec<middleware::Middleware>, bool) {
     let loaded = crate::config::load();
-    if let Some(e) = &loaded.error {
-        let path = loaded.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
-        crate::log::warn(&format!("config file {path} ignored: {e}"));
+    for f in &loaded.files {
+        if let Some(e) = &f.error {
+            crate::log::warn(&format!("config file {} ignored: {e}", f.path.display()));
+        }
     }
     let env = std::env::var("PARAPHE_PKCS11_MODULES").ok();
     let specs = registry::resolve(cli_modules, env.as_deref(), &loaded.config.modules, loaded.config.builtin_modules);
@@ -110,7 +128,7 @@ impl TokenBackend for NoToken {
     fn certificates(&mut self) -> Result<Vec<CertificateEntry>> {
         Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
     }
-    fn login(&mut self, _: &str, _: Option<&Pin>) -> Result<KeyRef> {
+    fn login(&mut self, _: &str, _: Option<&Pin>, _: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<KeyRef> {
         Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
     }
     fn sign(&mut self, _: &KeyRef, _: Option<&Pin>, _: SignMechanism, _: &[u8]) -> Result<Vec<u8>> {

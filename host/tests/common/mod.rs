@@ -200,8 +200,9 @@ impl Host {
         (error["code"].as_str().unwrap().to_owned(), error)
     }
 
-    pub fn login(&mut self, fingerprint: &str, pin: &str) -> String {
-        let r = self.ok("login", json!({"certificate": fingerprint, "pin": pin, "purpose": "sign-raw"}));
+    /// Logs in for `purpose` (`authenticate`, `sign-structured`, `sign-raw`, `decrypt`).
+    pub fn login(&mut self, fingerprint: &str, pin: &str, purpose: &str) -> String {
+        let r = self.ok("login", json!({"certificate": fingerprint, "pin": pin, "purpose": purpose}));
         r["session"].as_str().unwrap().to_owned()
     }
 

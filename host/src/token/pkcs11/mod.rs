@@ -66,6 +66,13 @@ pub struct Pkcs11Backend {
     /// last failure's "final try" flags for the life of the process; a success resets the
     /// card's counter, so we clear those flags until the next failure.
     pin_ok: std::collections::HashSet<(usize, u64)>,
+    /// The PIN the token accepted for its live login, per (module, slot); `None` when it
+    /// was entered on the PIN pad. A later login with the same PIN needs no `C_Login`; any
+    /// other PIN is given to the token (after `C_Logout`), never taken on trust because the
+    /// token answers `CKR_USER_ALREADY_LOGGED_IN`. Zeroized when the login ends.
+    live_pins: HashMap<(usize, u64), Option<Pin>>,
+    /// Keys whose login ended by a logout this backend made (see `TokenBackend::ended`).
+    ended: Vec<u64>,
 }
 
 impl Pkcs11Backend {
@@ -78,6 +85,8 @@ impl Pkcs11Backend {
             keys: HashMap::new(),
             next_key: 1,
             pin_ok: Default::default(),
+            live_pins: HashMap::new(),
+            ended: Vec::new(),
         }
     }
 
@@ -291,12 +300,86 @@ impl Pkcs11Backend {
         ) {
             return e;
         }
-        self.sessions.remove(&(module, slot.id()));
-        self.keys.retain(|_, k| !(k.module == module && k.slot == slot));
+        self.drop_slot((module, slot.id()));
         if self.slot_has_token(module, slot) {
             Error::TokenSessionEnded
         } else {
             e
+        }
+    }
+
+    /// Forgets a slot's session, its live PIN and its keys; returns the keys' handles.
+    fn drop_slot(&mut self, slot_key: (usize, u64)) -> Vec<u64> {
+        self.sessions.remove(&slot_key);
+        self.live_pins.remove(&slot_key);
+        let mut handles = Vec::new();
+        self.keys.retain(|h, k| {
+            let keep = (k.module, k.slot.id()) != slot_key;
+            if !keep {
+                handles.push(*h);
+            }
+            keep
+        });
+        handles
+    }
+
+    /// `C_Logout` and forget the slot: every key logged in on it is done (`ended`).
+    fn end_login(&mut self, slot_key: (usize, u64)) {
+        if let Some(session) = self.sessions.get(&slot_key) {
+            match session.logout() {
+                Ok(()) | Err(CkError::Pkcs11(RvError::UserNotLoggedIn, _)) => {}
+                Err(e) => log::warn(&format!("C_Logout: {e}")),
+            }
+        }
+        let handles = self.drop_slot(slot_key);
+        self.ended.extend(handles);
+    }
+
+    /// Logs the user in on `slot` with `pin` (or the PIN pad), so that the token itself
+    /// judges the PIN the person typed for this consent. The one exception: the token's
+    /// live login was made with this very PIN (compared in constant time).
+    fn user_login(&mut self, ctx: &Pkcs11, module: usize, slot: Slot, pin: Option<&Pin>) -> Result<()> {
+        let slot_key = (module, slot.id());
+        if let (Some(typed), Some(Some(live))) = (pin, self.live_pins.get(&slot_key)) {
+            if same_pin(typed, live) {
+                return Ok(());
+            }
+        }
+        if self.live_pins.contains_key(&slot_key) {
+            // Logged in with another PIN, or on the PIN pad: that login says nothing of this
+            // PIN. Log out (ending the other keys' sessions on this token) and ask the token.
+            self.end_login(slot_key);
+        }
+        let fresh = !self.sessions.contains_key(&slot_key);
+        if fresh {
+            let s = ctx.open_ro_session(slot)?;
+            self.sessions.insert(slot_key, s);
+        }
+        let session = self.sessions.get(&slot_key).ok_or_else(|| Error::Internal("session vanished".into()))?;
+        let auth = pin.map(|p| AuthPin::from(p.expose().to_owned()));
+        let result = match session.login(UserType::User, auth.as_ref()) {
+            // Logged in by a session this backend did not open: the PIN was not checked.
+            Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
+                log::info("token already logged in: logging out to check the PIN");
+                let _ = session.logout();
+                session.login(UserType::User, auth.as_ref())
+            }
+            other => other,
+        };
+        match result {
+            Ok(()) => {
+                self.pin_ok.insert(slot_key);
+                self.live_pins.insert(slot_key, pin.cloned());
+                Ok(())
+            }
+            Err(e) => {
+                self.pin_ok.remove(&slot_key);
+                let e = self.with_pin_state(Error::from(e), module, slot);
+                if fresh {
+                    self.sessions.remove(&slot_key);
+                }
+                Err(e)
+            }
         }
     }
 
@@ -314,6 +397,22 @@ fn initialized_slots(ctx: &Pkcs11) -> Result<Vec<Slot>> {
         .into_iter()
         .filter(|s| ctx.get_token_info(*s).map(|t| t.token_initialized()).unwrap_or(true))
         .collect())
+}
+
+/// Whether two PINs are the same, in a time that depends on neither (both are padded to
+/// `Pin::MAX_LEN` bytes plus their length, and every byte is compared).
+fn same_pin(a: &Pin, b: &Pin) -> bool {
+    let padded = |p: &Pin| {
+        let mut buf = Zeroizing::new([0u8; Pin::MAX_LEN + 1]);
+        let bytes = p.expose().as_bytes();
+        let n = bytes.len().min(Pin::MAX_LEN);
+        buf[..n].copy_from_slice(&bytes[..n]);
+        buf[Pin::MAX_LEN] = u8::try_from(bytes.len()).unwrap_or(u8::MAX);
+        buf
+    };
+    let (x, y) = (padded(a), padded(b));
+    let diff = x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q));
+    std::hint::black_box(diff) == 0
 }
 
 fn mgf(hash: HashAlgorithm) -> (MechanismType, PkcsMgfType) {
@@ -420,43 +519,33 @@ impl TokenBackend for Pkcs11Backend {
         Ok(out)
     }
 
-    fn login(&mut self, fingerprint: &str, pin: Option<&Pin>) -> Result<KeyRef> {
+    fn login(
+        &mut self,
+        fingerprint: &str,
+        pin: Option<&Pin>,
+        admit: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<KeyRef> {
         let loc = self.locate(fingerprint)?;
+        admit(&loc.der)?;
         let ctx = self.context_of(loc.module)?;
         let ti = ctx.get_token_info(loc.slot)?;
         let protected = ti.protected_authentication_path();
         let slot_key = (loc.module, loc.slot.id());
-        let fresh = !self.sessions.contains_key(&slot_key);
-        if fresh {
-            let s = ctx.open_ro_session(loc.slot)?;
-            self.sessions.insert(slot_key, s);
-        }
-        let session = self.sessions.get(&slot_key).ok_or_else(|| Error::Internal("session vanished".into()))?;
         if ti.login_required() {
             if pin.is_none() && !protected {
-                if fresh {
-                    self.sessions.remove(&slot_key);
-                }
                 return Err(Error::PinRequired);
             }
-            let auth = pin.map(|p| AuthPin::from(p.expose().to_owned()));
-            match session.login(UserType::User, auth.as_ref()) {
-                // Login state belongs to the token: a second login is not an error.
-                Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
-                    self.pin_ok.insert(slot_key);
-                }
-                Err(e) => {
-                    self.pin_ok.remove(&slot_key);
-                    let e = self.with_pin_state(Error::from(e), loc.module, loc.slot);
-                    if fresh {
-                        self.sessions.remove(&slot_key);
-                    }
-                    return Err(e);
-                }
-            }
+            self.user_login(&ctx, loc.module, loc.slot, pin)?;
+        } else if let std::collections::hash_map::Entry::Vacant(e) = self.sessions.entry(slot_key) {
+            e.insert(ctx.open_ro_session(loc.slot)?);
         }
         let session = self.sessions.get(&slot_key).ok_or_else(|| Error::Internal("session vanished".into()))?;
-        let Some((handle, always_authenticate, key_type)) = Self::find_private_key(session, &loc.cka_id)? else {
+        let found = Self::find_private_key(session, &loc.cka_id)?;
+        let Some((handle, always_authenticate, key_type)) = found else {
+            // No token login left behind for nothing.
+            if !self.keys.values().any(|k| (k.module, k.slot.id()) == slot_key) {
+                self.end_login(slot_key);
+            }
             return Err(Error::PrivateKeyNotFound(fingerprint.to_owned()));
         };
         let id = self.next_key;
@@ -538,16 +627,13 @@ impl TokenBackend for Pkcs11Backend {
         let mut handles = Vec::new();
         for key in gone {
             // The card is gone: its sessions are already invalid; closing them is cleanup.
-            self.sessions.remove(&key);
-            self.keys.retain(|h, k| {
-                let keep = !(k.module == key.0 && k.slot.id() == key.1);
-                if !keep {
-                    handles.push(*h);
-                }
-                keep
-            });
+            handles.extend(self.drop_slot(key));
         }
         handles
+    }
+
+    fn ended(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.ended)
     }
 
     fn add_module(&mut self, path: &std::path::Path) {
@@ -578,6 +664,7 @@ impl TokenBackend for Pkcs11Backend {
         if still_used {
             return Ok(());
         }
+        self.live_pins.remove(&(k.module, k.slot.id()));
         if let Some(session) = self.sessions.remove(&(k.module, k.slot.id())) {
             match session.logout() {
                 Ok(()) | Err(CkError::Pkcs11(RvError::UserNotLoggedIn, _)) => {}
@@ -600,5 +687,21 @@ impl Drop for Pkcs11Backend {
         for (_, s) in self.sessions.drain() {
             let _ = s.logout();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_pin_compares_whole_pins() {
+        let p = |s: &str| Pin::new(s.to_owned()).expect("pin");
+        assert!(same_pin(&p("1234"), &p("1234")));
+        assert!(!same_pin(&p("1234"), &p("0000")));
+        assert!(!same_pin(&p("1234"), &p("12345")));
+        assert!(!same_pin(&p("1234"), &p("123")));
+        assert!(same_pin(&p(&"9".repeat(64)), &p(&"9".repeat(64))));
+        assert!(!same_pin(&p(&"9".repeat(64)), &p(&"9".repeat(63))));
     }
 }
