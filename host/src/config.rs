@@ -74,8 +74,10 @@ pub fn candidates() -> Vec<PathBuf> {
     let env = |k: &str| std::env::var_os(k).map(PathBuf::from);
     let mut out = Vec::new();
     if cfg!(windows) {
-        out.extend(env("APPDATA").map(|d| d.join("Paraphe").join("config.json")));
+        // The administrator's file (%ProgramData%, writable by administrators only) wins over
+        // the user's (%APPDATA%).
         out.extend(env("PROGRAMDATA").map(|d| d.join("Paraphe").join("config.json")));
+        out.extend(env("APPDATA").map(|d| d.join("Paraphe").join("config.json")));
     } else if cfg!(target_os = "macos") {
         out.extend(env("HOME").map(|h| h.join("Library/Application Support/Paraphe/config.json")));
         out.push(PathBuf::from("/Library/Application Support/Paraphe/config.json"));

@@ -118,7 +118,7 @@ fn with_token(f: impl FnOnce(&mut Token) -> CK_RV) -> CK_RV {
     }
 }
 
-fn with_session(h: CK_SESSION_HANDLE, f: impl FnOnce(&mut Token, h: CK_SESSION_HANDLE) -> CK_RV) -> CK_RV {
+fn with_session(h: CK_SESSION_HANDLE, f: impl FnOnce(&mut Token, CK_SESSION_HANDLE) -> CK_RV) -> CK_RV {
     with_token(|t| if t.sessions.contains_key(&h) { f(t, h) } else { CKR_SESSION_HANDLE_INVALID })
 }
 
@@ -566,8 +566,12 @@ unsafe extern "C" fn c_sign(
     if sig_len.is_null() || (data.is_null() && len > 0) {
         return CKR_ARGUMENTS_BAD;
     }
-    let input =
-        if data.is_null() { Vec::new() } else { unsafe { std::slice::from_raw_parts(data, len as usize) }.to_vec() };
+    let input = if data.is_null() {
+        Vec::new()
+    } else {
+        // SAFETY: `data` points to `len` bytes (PKCS#11 C_Sign).
+        unsafe { std::slice::from_raw_parts(data, len as usize) }.to_vec()
+    };
     with_session(h, |t, h| {
         let bytes = t.key.bytes;
         let Some(s) = t.sessions.get_mut(&h) else { return CKR_SESSION_HANDLE_INVALID };
@@ -656,10 +660,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pkcs1_padding_round_trips_with_the_public_key() {
-        // A toy key (p = 61, q = 53 is too small for padding), so: a 512-bit key made once with
-        // openssl would be data; instead check the padding layout on a key of the right size
-        // with e = d = 1 (the identity), which makes the signature the encoded message.
+    fn pkcs1_padding_layout() {
+        // With d = 1 the private-key operation is the identity, so the signature is the
+        // encoded message itself: 00 01 FF…FF 00 input.
         let n = BigUint::from_bytes_be(&[0xFF; 64]);
         let key = Key { n, d: BigUint::from(1u8), bytes: 64 };
         let sig = rsa_pkcs1_sign(&key, b"digest-info").expect("fits");
