@@ -63,7 +63,7 @@ for scope in machine user; do
   if [ "$scope" = machine ]; then
     queries=()
     for c in "${conditions[@]}"; do
-      queries+=(-q "UPDATE Component SET Condition = '${c#*=}' WHERE Component = '${c%%=*}'")
+      queries+=(-q "UPDATE Component SET Condition = '${c#*=} OR REMOVE' WHERE Component = '${c%%=*}'")
     done
     # The managed values live in keys of Paraphe's extension alone: delete those keys with the
     # component (Registry row named "-"), whatever the property was at install time. (Wine 8's
