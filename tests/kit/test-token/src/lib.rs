@@ -257,7 +257,11 @@ unsafe extern "C" fn c_get_token_info(slot: CK_SLOT_ID, info: *mut CK_TOKEN_INFO
     })
 }
 
-unsafe extern "C" fn c_get_mechanism_list(slot: CK_SLOT_ID, list: *mut CK_MECHANISM_TYPE, count: *mut CK_ULONG) -> CK_RV {
+unsafe extern "C" fn c_get_mechanism_list(
+    slot: CK_SLOT_ID,
+    list: *mut CK_MECHANISM_TYPE,
+    count: *mut CK_ULONG,
+) -> CK_RV {
     if count.is_null() {
         return CKR_ARGUMENTS_BAD;
     }
@@ -280,7 +284,11 @@ unsafe extern "C" fn c_get_mechanism_list(slot: CK_SLOT_ID, list: *mut CK_MECHAN
     })
 }
 
-unsafe extern "C" fn c_get_mechanism_info(slot: CK_SLOT_ID, mech: CK_MECHANISM_TYPE, info: *mut CK_MECHANISM_INFO) -> CK_RV {
+unsafe extern "C" fn c_get_mechanism_info(
+    slot: CK_SLOT_ID,
+    mech: CK_MECHANISM_TYPE,
+    info: *mut CK_MECHANISM_INFO,
+) -> CK_RV {
     if info.is_null() {
         return CKR_ARGUMENTS_BAD;
     }
