@@ -3,14 +3,22 @@
 # when its result is already there. Called by scripts/setup.sh; safe to run alone.
 #   apt: lintian (checks the .deb), rpmlint + rpm (check the .rpm), shellcheck, libxml2-utils
 #        (xmllint for the WiX source), dpkg-dev (dpkg-shlibdeps: the .deb's Depends), zip, jq
+#   apt, Windows (installers/windows/build-msi.sh and test.sh): gcc-mingw-w64-x86-64 (linker,
+#        winscard import library), wixl + msitools (MSI from WiX sources, and to inspect one),
+#        wine + wine64 (runs the host and msiexec); rustup: the x86_64-pc-windows-gnu target
 #   cargo: cargo-deb, cargo-generate-rpm (a few minutes each, once)
 set -euo pipefail
 log() { printf '[installers/setup] %s\n' "$*" >&2; }
 # shellcheck source=scripts/apt.sh
 . "$(dirname "$0")/../scripts/apt.sh"
 
-pkgs=(lintian rpmlint rpm dpkg-dev shellcheck libxml2-utils zip jq)
+pkgs=(lintian rpmlint rpm dpkg-dev shellcheck libxml2-utils zip jq
+  gcc-mingw-w64-x86-64 wixl msitools wine wine64)
 apt_ensure "${pkgs[@]}"
+if ! rustup target list --installed | grep -qx x86_64-pc-windows-gnu; then
+  log "rustup: adding x86_64-pc-windows-gnu (paraphe-host.exe)"
+  rustup target add x86_64-pc-windows-gnu
+fi
 
 # Versions pinned so that a release is reproducible; bump deliberately.
 CARGO_DEB_VERSION=${CARGO_DEB_VERSION:-3.8.0}

@@ -48,7 +48,8 @@ fi
 # --- 1. lints ------------------------------------------------------------------------------
 step "lints"
 bash_scripts=(installers/setup.sh installers/test.sh installers/linux/install.sh installers/linux/uninstall.sh
-  installers/linux/build-packages.sh installers/macos/build-pkg.sh scripts/release.sh)
+  installers/linux/build-packages.sh installers/macos/build-pkg.sh scripts/release.sh
+  installers/windows/build-msi.sh installers/windows/test.sh)
 sh_scripts=(manifests/generate.sh installers/linux/paraphe-deploy installers/linux/debian/postinst
   installers/linux/debian/prerm installers/linux/debian/postrm installers/linux/rpm/post_install.sh
   installers/linux/rpm/pre_uninstall.sh installers/linux/rpm/post_uninstall.sh

@@ -7,9 +7,11 @@
 #   paraphe-extension-<v>-chromium.zip            unpacked Chromium build, zipped (store upload or
 #                                                 self-hosting: see docs/ENTERPRISE.md)
 #   paraphe-extension-<v>-firefox.zip             Firefox build, zipped (to be signed by AMO)
-#   paraphe-<v>-windows-kit.zip                   paraphe.wxs, install-user.ps1, uninstall-user.ps1,
-#                                                 templates and the two Windows manifests: add
-#                                                 paraphe-host.exe and build the MSI on Windows
+#   paraphe-<v>-x64.msi, paraphe-<v>-x64-user.msi  Windows installers, per machine and per user
+#                                                 (installers/windows/build-msi.sh: paraphe-host.exe
+#                                                 cross-compiled with mingw-w64, MSI made by wixl)
+#   paraphe-<v>-windows-kit.zip                   paraphe-host.exe, install-user.ps1, uninstall-user.ps1,
+#                                                 paraphe.wxs, templates and the two Windows manifests
 # macOS: installers/macos/build-pkg.sh on a Mac. See installers/README.md.
 #   PARAPHE_NO_BUILD=1   package what is already built (target/release, extension/dist)
 # Timestamps come from the last commit (SOURCE_DATE_EPOCH), so that the archives are
@@ -20,7 +22,7 @@ log() { printf '[release] %s\n' "$*" >&2; }
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 version=$(awk -F'"' '/^\[workspace.package\]/{p=1} p && /^version/{print $2; exit}' Cargo.toml)
 target_dir=$(cargo metadata --no-deps --format-version 1 | jq -r .target_directory)
-for tool in cargo-deb cargo-generate-rpm zip jq; do
+for tool in cargo-deb cargo-generate-rpm zip jq wixl msibuild x86_64-w64-mingw32-strip; do
   command -v "$tool" >/dev/null || { log "$tool is missing: run installers/setup.sh"; exit 1; }
 done
 t0=$SECONDS
@@ -34,6 +36,8 @@ mkdir -p "$stage"
 if [ -z "${PARAPHE_NO_BUILD:-}" ]; then
   log "cargo build --release -p paraphe-host"
   cargo build -q --release -p paraphe-host
+  log "cargo build --release --target x86_64-pc-windows-gnu -p paraphe-host"
+  cargo build -q --release --target x86_64-pc-windows-gnu -p paraphe-host
   log "extension (scripts/build-extension.sh)"
   scripts/build-extension.sh
 fi
@@ -81,18 +85,23 @@ for b in chromium firefox; do
   zipdir "$stage/ext-$b" "dist/paraphe-extension-$version-$b.zip"
 done
 
-# Windows kit: everything the MSI and the per-user script need but the .exe.
+# Windows: the two MSIs, and a kit for the per-user PowerShell install (and for rebuilding
+# the MSI with WiX on Windows).
+exe=$target_dir/x86_64-pc-windows-gnu/release/paraphe-host.exe
+[ -f "$exe" ] || { log "no $exe"; exit 1; }
+PARAPHE_HOST_EXE=$exe installers/windows/build-msi.sh dist
 kit=$stage/paraphe-$version-windows-kit
 mkdir -p "$kit/manifests" "$kit/windows"
+x86_64-w64-mingw32-strip -o "$kit/paraphe-host.exe" "$exe"
 install -m 644 installers/windows/paraphe.wxs installers/windows/install-user.ps1 installers/windows/uninstall-user.ps1 "$kit/"
 install -m 644 manifests/*.json.in "$kit/manifests/"
 for family in chromium firefox; do
   sh manifests/generate.sh manifest "$family" paraphe-host.exe > "$kit/windows/fr.paraphe.host.$family.json"
 done
 cat > "$kit/README.txt" <<TXT
-Paraphe $version, Windows. Put paraphe-host.exe (cargo build --release, x86_64-pc-windows-msvc) here, then:
-  per-machine MSI: wix build paraphe.wxs -arch x64 -d Version=$version -d HostExe=paraphe-host.exe -d ManifestDir=windows -o paraphe-$version-x64.msi
-  per user:        powershell -ExecutionPolicy Bypass -File install-user.ps1
+Paraphe $version, Windows. The installers are paraphe-$version-x64.msi (per machine) and
+paraphe-$version-x64-user.msi (per user). This kit is for a per-user install without MSI:
+  powershell -ExecutionPolicy Bypass -File install-user.ps1
 See installers/README.md in the source tree.
 TXT
 zipdir "$kit" "dist/paraphe-$version-windows-kit.zip"

@@ -38,4 +38,8 @@ tests/browser/run.sh
 step "installers: .deb/.rpm + lintian/rpmlint, installed host in Chromium and Firefox, per-user install"
 installers/test.sh
 
+# Wine, no browser: may run alongside anything. Skipped with a message where Wine is missing.
+step "Windows: paraphe-host.exe and the MSIs under Wine (msiexec, registry, native messaging, PKCS#11)"
+installers/windows/test.sh
+
 step "all tests passed"

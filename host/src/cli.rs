@@ -53,16 +53,8 @@ struct SignOptions {
 
 /// Tells a browser launch from a person's, and parses the latter.
 pub fn parse(args: &[String]) -> std::result::Result<Invocation, String> {
-    match args {
-        // Chromium: argv[1] = chrome-extension://ID/ (and --parent-window=N on Windows).
-        [first, ..] if first.starts_with("chrome-extension://") => {
-            return Ok(Invocation::Native { caller: "chromium", modules: Vec::new() })
-        }
-        // Firefox: argv[1] = path of the host manifest, argv[2] = the extension id.
-        [manifest, id, ..] if manifest.ends_with(".json") && (id.contains('@') || id.starts_with('{')) => {
-            return Ok(Invocation::Native { caller: "firefox", modules: Vec::new() })
-        }
-        _ => {}
+    if let Some(caller) = browser_caller(args) {
+        return Ok(Invocation::Native { caller, modules: Vec::new() });
     }
     let mut modules = Vec::new();
     let mut json = false;
@@ -111,6 +103,24 @@ pub fn parse(args: &[String]) -> std::result::Result<Invocation, String> {
         return Err(format!("unexpected argument {}", words[1]));
     }
     Ok(Invocation::Cli(Cli { modules, json, action }))
+}
+
+/// Which browser started the host, from its arguments, or `None` for a person's command line.
+/// - Chromium, Chrome, Edge, Brave: `chrome-extension://ID/`; on Windows followed by
+///   `--parent-window=N` (the browser window's handle, for dialogs; the host opens none).
+/// - Firefox: the path of the host manifest, then the extension id (`paraphe@paraphe.fr` or a
+///   `{uuid}`); on Windows the path is the manifest the registry key names, `C:\...\x.json`.
+fn browser_caller(args: &[String]) -> Option<&'static str> {
+    match args {
+        // Later arguments are the browser's (a person never types an origin first).
+        [origin, ..] if origin.starts_with("chrome-extension://") => Some("chromium"),
+        [manifest, id]
+            if manifest.to_ascii_lowercase().ends_with(".json") && (id.contains('@') || id.starts_with('{')) =>
+        {
+            Some("firefox")
+        }
+        _ => None,
+    }
 }
 
 fn french() -> bool {
@@ -546,5 +556,36 @@ fn sign(host: &mut Host, o: &SignOptions, json: bool, out: &mut impl Write) -> R
         )
     } else {
         writeln!(out, "{}", signed.signature).map_err(io_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(args: &[&str]) -> Option<&'static str> {
+        browser_caller(&args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn browsers_are_told_from_people() {
+        let origin = "chrome-extension://debnnagefdjgplndcngcmjleglejidaj/";
+        assert_eq!(caller(&[origin]), Some("chromium"));
+        // Chrome and Edge on Windows.
+        assert_eq!(caller(&[origin, "--parent-window=0"]), Some("chromium"));
+        assert_eq!(caller(&[origin, "--parent-window=1379"]), Some("chromium"));
+        // Firefox on Linux and on Windows.
+        assert_eq!(
+            caller(&["/usr/lib/mozilla/native-messaging-hosts/fr.paraphe.host.json", "paraphe@paraphe.fr"]),
+            Some("firefox")
+        );
+        assert_eq!(
+            caller(&[r"C:\Program Files\Paraphe\fr.paraphe.host.firefox.JSON", "paraphe@paraphe.fr"]),
+            Some("firefox")
+        );
+        assert_eq!(caller(&["x.json", "{ec8030f7-c20a-464f-9b0e-13a3a9e97384}"]), Some("firefox"));
+        // A person's command line.
+        assert_eq!(caller(&["list", "--json"]), None);
+        assert_eq!(caller(&["config.json", "list"]), None);
     }
 }

@@ -429,7 +429,8 @@ fn sign_mechanism(m: SignMechanism) -> Mechanism<'static> {
         SignMechanism::RsaPkcs => Mechanism::RsaPkcs,
         SignMechanism::RsaPss(hash) => {
             let (hash_alg, mgf) = mgf(hash);
-            let s_len = (hash.digest_len() as u64).into();
+            // CK_ULONG: 32 bits on Windows (LLP64), 64 on Linux and macOS.
+            let s_len = (hash.digest_len() as cryptoki_sys::CK_ULONG).into();
             Mechanism::RsaPkcsPss(PkcsPssParams { hash_alg, mgf, s_len })
         }
         SignMechanism::Ecdsa => Mechanism::Ecdsa,
