@@ -98,8 +98,12 @@ for (const kind of driver.browsers()) {
      * The consent window closes itself 1.5 s after a pli opened: wait until it has (a known
      * state, not a delay), before going on. The deadline only guards against a hang.
      */
+    const isClosed = async (consent) => consent.raw.isClosed()
+      // puppeteer over WebDriver BiDi does not mark an extension window that closed itself:
+      // its browsing context is gone ("no such frame").
+      || consent.raw.evaluate(() => false).catch((e) => /no such frame|not found|closed|detached|target/i.test(e.message));
     const closed = async (consent) => {
-      for (const deadline = Date.now() + 30_000; !consent.raw.isClosed();) {
+      for (const deadline = Date.now() + 30_000; !(await isClosed(consent));) {
         if (Date.now() > deadline) throw new Error('the consent window did not close itself after the pli opened');
         await new Promise((r) => setTimeout(r, 100));
       }
