@@ -262,7 +262,7 @@ describe('Chromium with the virtual PIV card', { skip: skip ? `no virtual PIV ca
     for (const [cmd, present] of [['remove', 'false'], ['insert', 'true']]) {
       const t0 = Date.now();
       const r = card(cmd, cardDir);
-      await popup.waitFor(sel(present), 10_000);
+      await popup.waitFor(sel(present), 60_000); // a hang guard: the wait ends on the change
       const change = await popup.evaluate((p) => window.changes.find((c) => c.present === p), present);
       delays[cmd] = { fromCommand: change.at - t0, fromPcscd: change.at - (t0 + r.ms), cardSh: r.ms };
       await popup.evaluate(() => { window.changes = []; });

@@ -116,9 +116,10 @@ async function launchChromium(world, { withHost, headless, allowLoopbackHttp, se
       `--disable-extensions-except=${lib.EXT.chromium}`, `--load-extension=${lib.EXT.chromium}`,
     ],
   });
+  context.setDefaultTimeout(90_000); // hang guards, long enough for a loaded machine
   const isOurs = (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`);
   const worker = context.serviceWorkers().find(isOurs)
-    ?? await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 15_000 });
+    ?? await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 60_000 });
   if (allowLoopbackHttp) await worker.evaluate(() => chrome.storage.local.set({ allowLoopbackHttp: true }));
   if (settings) await worker.evaluate((values) => chrome.storage.local.set(values), settings);
   const consentPrefix = `chrome-extension://${lib.CHROMIUM_ID}/consent/`;
