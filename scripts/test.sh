@@ -31,7 +31,7 @@ CARGO_TARGET_DIR=target/wasm CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bin
 step "extension build"
 scripts/build-extension.sh
 step "browser end-to-end tests (Chromium, Firefox ESR)"
-cargo build --quiet -p paraphe-host -p paraphe-demo-portal
+cargo build --quiet -p paraphe-host -p paraphe-demo-portal -p paraphe-pkcs11-gate
 tests/browser/run.sh
 
 # After the browser suite, never alongside it: for a minute a system-wide host manifest exists.

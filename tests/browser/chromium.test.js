@@ -27,9 +27,10 @@ async function launch(world, { withHost = true } = {}) {
     ],
   });
   let worker = context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`));
-  worker ??= await context.waitForEvent('serviceworker', { predicate: (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`), timeout: 10_000 });
+  worker ??= await context.waitForEvent('serviceworker', { predicate: (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`), timeout: 60_000 });
   // The developer option that lets the test server on 127.0.0.1 (plain http) use Paraphe.
   await worker.evaluate(() => chrome.storage.local.set({ allowLoopbackHttp: true }));
+  context.setDefaultTimeout(90_000); // waits are hang guards, long enough for a loaded machine
   return context;
 }
 
@@ -55,7 +56,7 @@ async function openPortal(context, server, host = '127.0.0.1', file = 'sign.html
 
 const consentWindow = (context) => context.waitForEvent('page', {
   predicate: (p) => p.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/consent/`),
-  timeout: 20_000,
+  timeout: 90_000,
 });
 
 async function confirm(consent, fingerprint, pin) {

@@ -30,9 +30,11 @@ class Page {
   /** Runs `fn(arg)` in the page; `fn` must be self-contained. */
   evaluate(fn, arg) { return this.raw.evaluate(fn, arg); }
 
-  waitFor(selector, timeout = 20_000) { return this.raw.waitForSelector(selector, { timeout }); }
+  // Default waits are hang guards, long enough for a loaded machine (scripts/stress-suite.sh):
+  // each ends on the awaited state, never on the clock.
+  waitFor(selector, timeout = 60_000) { return this.raw.waitForSelector(selector, { timeout }); }
 
-  waitForFunction(fn, timeout = 30_000) {
+  waitForFunction(fn, timeout = 90_000) {
     return this.kind === 'chromium'
       ? this.raw.waitForFunction(fn, undefined, { timeout })
       : this.raw.waitForFunction(fn, { timeout });
@@ -114,9 +116,10 @@ async function launchChromium(world, { withHost, headless, allowLoopbackHttp, se
       `--disable-extensions-except=${lib.EXT.chromium}`, `--load-extension=${lib.EXT.chromium}`,
     ],
   });
+  context.setDefaultTimeout(90_000); // hang guards, long enough for a loaded machine
   const isOurs = (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`);
   const worker = context.serviceWorkers().find(isOurs)
-    ?? await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 15_000 });
+    ?? await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 60_000 });
   if (allowLoopbackHttp) await worker.evaluate(() => chrome.storage.local.set({ allowLoopbackHttp: true }));
   if (settings) await worker.evaluate((values) => chrome.storage.local.set(values), settings);
   const consentPrefix = `chrome-extension://${lib.CHROMIUM_ID}/consent/`;
@@ -128,7 +131,7 @@ async function launchChromium(world, { withHost, headless, allowLoopbackHttp, se
       return page;
     },
     /** Call before the action that opens the consent window; await the result after. */
-    expectConsent(timeout = 30_000) {
+    expectConsent(timeout = 90_000) {
       const p = context.waitForEvent('page', { predicate: (pg) => pg.url().startsWith(consentPrefix), timeout });
       return p.then(async (raw) => {
         const c = new Consent(raw, 'chromium');
@@ -173,7 +176,7 @@ async function launchFirefox(world, { withHost, headless, settings }) {
      * WebDriver BiDi reports extension windows as about:blank, so new pages are asked for
      * their location until the consent window shows up.
      */
-    async expectConsent(timeout = 30_000) {
+    async expectConsent(timeout = 90_000) {
       const deadline = Date.now() + timeout;
       while (Date.now() < deadline) {
         for (const p of await browser.pages()) {

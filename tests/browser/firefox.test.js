@@ -54,7 +54,7 @@ async function openPortal(browser, origin, file = 'sign.html', query = '') {
 }
 
 async function consentWindow(browser, known) {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 90_000; // a hang guard: the loop ends when the window shows
   while (Date.now() < deadline) {
     for (const p of await browser.pages()) {
       if (known.has(p)) continue;

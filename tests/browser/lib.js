@@ -22,6 +22,8 @@ export const CHROMIUM_ID = 'debnnagefdjgplndcngcmjleglejidaj';
 export const GECKO_ID = 'paraphe@paraphe.fr';
 export const PIN = '1234';
 const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
+// tests/kit/pkcs11-gate, built by `cargo build` (a workspace member).
+export const GATE_MODULE = process.env.PARAPHE_PKCS11_GATE ?? path.join(ROOT, 'target/debug/libparaphe_pkcs11_gate.so');
 
 export function checkPrerequisites() {
   for (const [what, p] of [['host binary (cargo build -p paraphe-host)', HOST_BIN],
@@ -31,16 +33,22 @@ export function checkPrerequisites() {
   }
 }
 
-/** A throw-away directory with a fresh token; removed by `cleanup()`. */
-export function makeWorld(prefix) {
+/**
+ * A throw-away directory with a fresh token; removed by `cleanup()`. With `{gated: true}`
+ * the host reaches SoftHSM through tests/kit/pkcs11-gate, and `world.gate` (see `gate`)
+ * holds its operations where the test says.
+ */
+export function makeWorld(prefix, { gated = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `paraphe-${prefix}-`));
   const kit = path.join(dir, 'kit');
   execFileSync(path.join(ROOT, 'tests/kit/make-token.sh'), [kit], { stdio: ['ignore', 'ignore', 'inherit'] });
   const config = path.join(dir, 'paraphe-config.json');
-  fs.writeFileSync(config, JSON.stringify({ builtinModules: false, modules: [SOFTHSM] }));
+  const g = gated ? gate(path.join(dir, 'gate'), SOFTHSM) : null;
+  fs.writeFileSync(config, JSON.stringify({ builtinModules: false, modules: [g ? GATE_MODULE : SOFTHSM] }));
   const logFile = path.join(dir, 'host.log');
   const env = {
     ...process.env,
+    ...(g ? g.env : {}),
     SOFTHSM2_CONF: path.join(kit, 'softhsm2.conf'),
     PARAPHE_CONFIG: config,
     PARAPHE_LOG: 'info',
@@ -56,7 +64,65 @@ export function makeWorld(prefix) {
     env,
     logFile,
     fingerprint,
+    gate: g,
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * The test's side of tests/kit/pkcs11-gate (its src/gate.rs says how the control directory
+ * works), for a host whose module is GATE_MODULE with `env` in its environment, forwarding to
+ * `realModule`. Functions: C_Sign, C_SignFinal, C_Decrypt, C_Login. A fault is then injected
+ * at a known point: `const t = gate.holdAfter('C_Sign', 20)` lets 20 more signatures through,
+ * `await gate.held('C_Sign', t)` returns once the 21st waits at the gate (the token never saw
+ * it), then the test kills the host, pulls the card…, and `gate.release` / `releaseAll`.
+ */
+export function gate(dir, realModule) {
+  if (!fs.existsSync(GATE_MODULE)) throw new Error(`missing the gated test token (cargo build): ${GATE_MODULE}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const read = (name) => {
+    try {
+      return fs.readFileSync(path.join(dir, name), 'utf8').trim();
+    } catch (e) {
+      if (e.code === 'ENOENT') return null;
+      throw e;
+    }
+  };
+  const write = (name, text) => {
+    const tmp = path.join(dir, `${name}.tmp-test`);
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, path.join(dir, name));
+  };
+  const arrived = (fn) => Number(read(`${fn}.arrived`) ?? 0);
+  const open = (fn) => { const v = read(`${fn}.open`); return v === null || v === 'all' ? Infinity : Number(v); };
+  return {
+    dir,
+    env: { PARAPHE_GATE_MODULE: realModule, PARAPHE_GATE_DIR: dir },
+    /** Calls of `fn` that reached the gate so far (tickets are numbered from 1, across hosts). */
+    arrived,
+    /** Calls of `fn` that came back from the real module. */
+    done: (fn) => Number(read(`${fn}.done`) ?? 0),
+    /** Lets `n` more calls of `fn` through and holds the next; returns that next call's ticket. */
+    holdAfter(fn, n) {
+      const upTo = arrived(fn) + n;
+      write(`${fn}.open`, String(upTo));
+      return upTo + 1;
+    },
+    /** Resolves once call `ticket` of `fn` waits at the gate (it has not reached the token). */
+    async held(fn, ticket, timeout = 60_000) {
+      const deadline = Date.now() + timeout; // a hang guard: the wait ends on the event itself
+      while (arrived(fn) < ticket) {
+        if (Date.now() > deadline) throw new Error(`${fn} call ${ticket} never reached the gate (arrived: ${arrived(fn)})`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    /** Lets `n` more held calls of `fn` go on. */
+    release(fn, n = 1) {
+      const current = open(fn);
+      if (current !== Infinity) write(`${fn}.open`, String(current + n));
+    },
+    /** Lets every call of `fn` go on, now and later. */
+    releaseAll(fn) { write(`${fn}.open`, 'all'); },
   };
 }
 

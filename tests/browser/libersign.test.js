@@ -202,7 +202,11 @@ function checkPesSignature(world, file, id, digestHex) {
   assert.match(keyUsage, /Non Repudiation/);
 }
 
-/** Posts a raw LiberSign protocol message and returns the answer with its nonce (or null). */
+/**
+ * Posts a raw LiberSign protocol message and returns the answer with its nonce, or null after
+ * `waitMs`: short where nobody may answer, a hang guard (30 s) where an answer is expected.
+ */
+const ANSWER_MS = 30_000;
 const RAW = async (message, waitMs) => {
   const nonce = `raw-${Math.random()}`;
   return new Promise((resolve) => {
@@ -322,19 +326,19 @@ function scenarios(name, h) {
 
     test('UPDATE is answered « up to date »; the update URL is never fetched; the other actions', T, async () => {
       const page = await wrapperPage([]);
-      const update = await h.eval(page, RAW, { action: 'UPDATE', file: 'libersign.jar', base64file: Buffer.from('PK evil').toString('base64') }, 5000);
+      const update = await h.eval(page, RAW, { action: 'UPDATE', file: 'libersign.jar', base64file: Buffer.from('PK evil').toString('base64') }, ANSWER_MS);
       assert.deepEqual([update?.result, update?.updated, update?.uptodate], ['ok', false, true], JSON.stringify(update));
       assert.ok(!server.requests.some((p) => p.startsWith('/libersign/')), `fetched: ${server.requests}`);
-      const echo = await h.eval(page, RAW, { action: 'ECHO' }, 10_000);
+      const echo = await h.eval(page, RAW, { action: 'ECHO' }, ANSWER_MS);
       assert.deepEqual([echo?.result, echo?.libersign], ['ok', 'ECHO']);
-      assert.equal((await h.eval(page, RAW, { action: 'GETHASH', file: 'libersign.jar' }, 10_000))?.hash, null);
-      assert.match((await h.eval(page, RAW, { action: 'FULLVERSION' }, 10_000))?.version, /^Paraphe .*paraphe-host/);
+      assert.equal((await h.eval(page, RAW, { action: 'GETHASH', file: 'libersign.jar' }, ANSWER_MS))?.hash, null);
+      assert.match((await h.eval(page, RAW, { action: 'FULLVERSION' }, ANSWER_MS))?.version, /^Paraphe .*paraphe-host/);
       assert.equal(await h.eval(page, () => LiberSign.getVersion()), await h.eval(page, () => document.documentElement.dataset.parapheExtension));
-      const bad = await h.eval(page, RAW, { action: 'SIGN', cert: world.fingerprint('01'), sign: [{ hash: 'ab', format: 'PADES' }] }, 10_000);
+      const bad = await h.eval(page, RAW, { action: 'SIGN', cert: world.fingerprint('01'), sign: [{ hash: 'ab', format: 'PADES' }] }, ANSWER_MS);
       assert.equal(bad?.result, 'error');
       assert.equal(bad?.code, 'UNSUPPORTED_FORMAT');
       assert.ok(bad?.exception.length > 0);
-      assert.equal((await h.eval(page, RAW, { action: 'NOPE' }, 5000))?.result, 'error');
+      assert.equal((await h.eval(page, RAW, { action: 'NOPE' }, ANSWER_MS))?.result, 'error');
       await page.close();
     });
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests: headless Chromium and Firefox ESR, real paraphe-host, SoftHSM.
-# Builds nothing: run `cargo build -p paraphe-host -p paraphe-demo-portal` and
+# Builds nothing: run `cargo build -p paraphe-host -p paraphe-demo-portal -p paraphe-pkcs11-gate`
+# (the gated test token, tests/kit/pkcs11-gate; a plain `cargo build` builds all three) and
 # `scripts/build-extension.sh` first.
 #   tests/browser/run.sh                  both browsers
 #   tests/browser/run.sh chromium         one browser (chromium | firefox)
