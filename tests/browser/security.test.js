@@ -245,7 +245,7 @@ for (const kind of driver.browsers()) {
         await page.waitForFunction(() => window.parapheLoaded);
         assert.equal(await page.evaluate(() => document.documentElement.dataset.parapheExtension), '1', 'present, no version');
         const ping = await page.evaluate(() => new Promise((resolve) => {
-          addEventListener('message', (ev) => { if (ev.data?.id === 'p1') resolve(ev.data.result); });
+          addEventListener('message', (ev) => { if (ev.data?.paraphe === 'response' && ev.data.id === 'p1') resolve(ev.data.result); });
           postMessage({ paraphe: 'request', id: 'p1', request: { type: 'ping' } }, location.origin);
         }));
         assert.equal(ping.version, null, 'no extension version');

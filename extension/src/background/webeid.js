@@ -57,7 +57,7 @@ export async function handle(text, pageOrigin, sender) {
   } catch (e) {
     const error = serialized(e);
     // As the Web eID extension does for status failures: which extension answered.
-    if (action === 'web-eid:status') error.extension = JSON.parse(core().webeid_versions('', allowed ? VERSION : '', '')).extension;
+    if (action === 'web-eid:status') error.extension = JSON.parse(core().webeid_versions('', allowed ? VERSION : '', undefined)).extension;
     return { action: `${action}-failure`, error };
   }
 }
