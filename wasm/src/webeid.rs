@@ -540,7 +540,10 @@ mod tests {
         assert_eq!(v["nativeApp"], "2.0.0+paraphe-host.0.1.0.debug");
         // Sites not allowed get no version of Paraphe's (background/webeid.js passes "").
         let hidden = versions("2.1.0", "", Some(""));
-        assert_eq!((hidden["extension"].as_str(), hidden["nativeApp"].as_str()), (Some("2.0.0+paraphe"), Some("2.0.0+paraphe-host")));
+        assert_eq!(
+            (hidden["extension"].as_str(), hidden["nativeApp"].as_str()),
+            (Some("2.0.0+paraphe"), Some("2.0.0+paraphe-host"))
+        );
         assert_eq!(parse_semver("2.0.0+paraphe").map(|v| v.0), Some(COMPAT_MAJOR));
         for s in [v["extension"].as_str(), v["nativeApp"].as_str()] {
             assert_eq!(parse_semver(s.unwrap_or_default()).map(|v| v.0), Some(COMPAT_MAJOR));

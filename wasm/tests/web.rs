@@ -89,7 +89,8 @@ fn certificate_choices_say_which_can_log_in() {
     let json = serde_json::to_string(&list).expect("JSON");
     let out = paraphe_wasm::certificate_choices(&json, "any", 1_700_000_000_000.0).expect("choices");
     let out: serde_json::Value = serde_json::from_str(&out).expect("JSON");
-    let by_key = |k: &str| out.as_array().and_then(|a| a.iter().find(|c| c["keyType"] == k)).map(|c| c["loginCapable"].clone());
+    let by_key =
+        |k: &str| out.as_array().and_then(|a| a.iter().find(|c| c["keyType"] == k)).map(|c| c["loginCapable"].clone());
     assert_eq!(by_key("EC"), Some(serde_json::Value::Bool(false)), "nonRepudiation only: {out}");
     assert_eq!(by_key("RSA"), Some(serde_json::Value::Bool(true)), "digitalSignature + clientAuth: {out}");
 }
