@@ -273,5 +273,25 @@ for (const kind of driver.browsers()) {
       // That PIN started a new session.
       assert.deepEqual(await sign(confirmAsAsked), { pin: false, kept: true });
     });
+
+    test('a kept login serves only its purpose: CAdES after raw signatures asks the PIN', T, async () => {
+      /** One CAdES signature with 01; resolves to what the window asked. */
+      async function cades() {
+        const consentP = browser.expectConsent();
+        const pending = inPage(page, (paraphe, a) => paraphe.signHash({ hash: a.hash, certificate: a.certificate, format: 'cades' }),
+          { hash: randomBytes(32).toString('hex'), certificate: world.fingerprint('01') });
+        const consent = await consentP;
+        const asked = { pin: await consent.visible('#pin'), kept: await consent.visible('#kept') };
+        await confirmAsAsked(consent, asked);
+        const r = await pending;
+        assert.equal(r.error, undefined, JSON.stringify(r.error));
+        return asked;
+      }
+      await sign(confirmAsAsked); // a kept `sign-raw` login
+      assert.deepEqual(await sign(confirmAsAsked), { pin: false, kept: true }, 'raw: the kept login');
+      assert.deepEqual(await cades(), { pin: true, kept: false }, 'CAdES (sign-structured): its own login, PIN asked');
+      assert.deepEqual(await cades(), { pin: false, kept: true }, 'CAdES: now kept too');
+      assert.deepEqual(await sign(confirmAsAsked), { pin: false, kept: true }, 'raw: still its own kept login');
+    });
   });
 }

@@ -13,6 +13,10 @@ const FIREFOX = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
 // Fixed moz-extension:// UUID, so the consent page's URL is known.
 const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
 
+const READY = '#main:not([hidden])';
+/** A consent window that only says that no certificate fits (background/choices.js). */
+export const NO_SUITABLE = '#status.error:not([hidden])';
+
 /** The browsers this run asks for (run.sh sets PARAPHE_BROWSERS), in order. */
 export function browsers() {
   return (process.env.PARAPHE_BROWSERS ?? 'chromium firefox').split(/\s+/).filter((b) => ['chromium', 'firefox'].includes(b));
@@ -130,12 +134,16 @@ async function launchChromium(world, { withHost, headless, allowLoopbackHttp, se
       if (url) await page.goto(url);
       return page;
     },
-    /** Call before the action that opens the consent window; await the result after. */
-    expectConsent(timeout = 90_000) {
+    /**
+     * Call before the action that opens the consent window; await the result after. `ready`:
+     * what shows the window is drawn (`NO_SUITABLE` for a window that only says no
+     * certificate fits).
+     */
+    expectConsent(timeout = 90_000, ready = READY) {
       const p = context.waitForEvent('page', { predicate: (pg) => pg.url().startsWith(consentPrefix), timeout });
       return p.then(async (raw) => {
         const c = new Consent(raw, 'chromium');
-        await c.waitFor('#main:not([hidden])');
+        await c.waitFor(ready);
         return c;
       });
     },
@@ -176,7 +184,7 @@ async function launchFirefox(world, { withHost, headless, settings }) {
      * WebDriver BiDi reports extension windows as about:blank, so new pages are asked for
      * their location until the consent window shows up.
      */
-    async expectConsent(timeout = 90_000) {
+    async expectConsent(timeout = 90_000, ready = READY) {
       const deadline = Date.now() + timeout;
       while (Date.now() < deadline) {
         for (const p of await browser.pages()) {
@@ -185,7 +193,7 @@ async function launchFirefox(world, { withHost, headless, settings }) {
           if (href.startsWith(prefix)) {
             seen.add(p);
             const c = new Consent(p, 'firefox');
-            await c.waitFor('#main:not([hidden])');
+            await c.waitFor(ready);
             return c;
           }
         }

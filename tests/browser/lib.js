@@ -145,7 +145,8 @@ export function tlsFor(dir) {
 
 /**
  * Serves tests/browser/pages and the client library at /paraphe.js on 127.0.0.1, over http,
- * or over https when `tlsDir` is given. Resolves to {port, origin, close}.
+ * or over https when `tlsDir` is given; `?csp-sandbox` adds `Content-Security-Policy: sandbox
+ * allow-scripts`. Resolves to {port, origin, close}.
  */
 export async function startServer(tlsDir) {
   const pages = path.join(ROOT, 'tests/browser/pages');
@@ -160,7 +161,9 @@ export async function startServer(tlsDir) {
       return;
     }
     const type = file.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8';
-    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
+    // ?csp-sandbox: served as a portal serves uploaded files, in a sandbox (opaque origin).
+    const sandbox = url.searchParams.has('csp-sandbox') ? { 'content-security-policy': 'sandbox allow-scripts' } : {};
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store', ...sandbox });
     // Pages take the digest to sign from ?hash= (hex only), so they need no script.
     const hash = (url.searchParams.get('hash') ?? '').replace(/[^0-9a-f]/gi, '');
     res.end(fs.readFileSync(file, 'utf8').replaceAll('{{hash}}', hash));

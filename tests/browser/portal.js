@@ -21,11 +21,12 @@ export function checkPortal() {
 }
 
 /**
- * Starts the portal trusting the kit's CA. `origin`: the origin browsers will report for it
- * (default: its own http address). Resolves to {url (direct http), origin, close}.
+ * Starts the portal trusting the kit's CA (and the CA files in `trust`). `origin`: the origin
+ * browsers will report for it (default: its own http address). Resolves to {url (direct http), origin, close}.
  */
-export function startPortal(kit, { origin, listen = '127.0.0.1:0', bin = PORTAL_BIN } = {}) {
+export function startPortal(kit, { origin, listen = '127.0.0.1:0', bin = PORTAL_BIN, trust = [] } = {}) {
   const args = ['--listen', listen, '--trust-ca', path.join(kit, 'pki/ca.crt')];
+  for (const ca of trust) args.push('--trust-ca', ca);
   if (origin) args.push('--origin', origin);
   const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -80,9 +81,9 @@ export async function startHttpsFront(tlsDir) {
 }
 
 /** The real portal behind an https front. Resolves to {origin (https), url (direct http), close}. */
-export async function startHttpsPortal(world) {
+export async function startHttpsPortal(world, { trust = [] } = {}) {
   const front = await startHttpsFront(world.dir);
-  const portal = await startPortal(world.kit, { origin: front.origin });
+  const portal = await startPortal(world.kit, { origin: front.origin, trust });
   front.setTarget(portal.url);
   return {
     origin: front.origin,

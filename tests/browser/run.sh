@@ -25,6 +25,10 @@ files+=(decrypt.test.js)
 files+=(libersign.test.js)
 # CAdES through the page API, batches of 100 with an interruption, the PIN session.
 files+=(batch.test.js)
+# Attacks shown defended (docs/SECURITY.md, « Extension »): a dual-use key never signs a
+# page's login digest, sandboxed documents are refused, nothing identifying before a site is
+# allowed. Same browsers; needs the demo portal.
+files+=(security.test.js)
 # Real readers and cards (virtual PIV card of tests/kit/virtual-card, pcscd, OpenSC), Chromium
 # only; skips itself where pcscd / vpcd are missing or PARAPHE_SKIP_VCARD=1.
 [[ " ${browsers[*]} " == *" chromium "* ]] && files+=(cards.test.js)

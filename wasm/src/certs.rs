@@ -38,6 +38,10 @@ pub struct Choice {
     pub usages: Vec<Usage>,
     pub has_private_key: bool,
     pub always_authenticate: bool,
+    /// The certificate can log in (`formats::x509::can_log_in`: clientAuth, or a dual-use key
+    /// with no EKU): a `web-eid:1.0` token is only a signature over a digest, so such a key
+    /// never signs a digest or data the page chose (`docs/SECURITY.md`, « Dual-use keys »).
+    pub login_capable: bool,
     /// DER, base64: what the page receives with the signature.
     pub certificate: String,
 }
@@ -96,6 +100,7 @@ fn choice(entry: &CertificateEntry, now_unix: i64) -> Option<Choice> {
         usages: info.usages.clone(),
         has_private_key: entry.private_key != KeyPresence::Absent,
         always_authenticate: entry.always_authenticate.unwrap_or(false),
+        login_capable: paraphe_formats::x509::can_log_in(&info),
         certificate: entry.certificate.clone(),
     })
 }
@@ -145,8 +150,11 @@ mod tests {
         assert_eq!(signing[0].holder, "Camille Martin (ECC)");
         assert_eq!(signing[0].key_type, "EC");
         assert!(!signing[0].expired);
+        assert!(!signing[0].login_capable, "a nonRepudiation-only key cannot log in");
         let any = choices(&json, UsageFilter::Any, now).expect("parses");
         assert_eq!(any.len(), 2, "the CA certificate is never offered");
+        let auth = choices(&json, UsageFilter::Authentication, now).expect("parses");
+        assert!(auth[0].login_capable, "an authentication key can log in");
     }
 
     #[test]

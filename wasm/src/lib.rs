@@ -149,10 +149,12 @@ pub fn webeid_error(code: &str, message: &str) -> String {
     }
 }
 
-/// `{library, extension, nativeApp}` for `status` (JSON text); `host` empty when unknown.
+/// `{library, extension, nativeApp}` for `status` (JSON text). `host`: undefined when the
+/// host is unknown (no `nativeApp`); `extension` and `host` empty for a site that may not
+/// learn Paraphe's versions (`2.0.0+paraphe`, `2.0.0+paraphe-host`).
 #[wasm_bindgen]
-pub fn webeid_versions(library: &str, extension: &str, host: &str) -> String {
-    webeid::versions(library, extension, (!host.is_empty()).then_some(host)).to_string()
+pub fn webeid_versions(library: &str, extension: &str, host: Option<String>) -> String {
+    webeid::versions(library, extension, host.as_deref()).to_string()
 }
 
 /// `supportedSignatureAlgorithms` for a key type (`RSA`, `EC`), as JSON text.

@@ -102,7 +102,8 @@ impl Code {
                 Self::NativeInvalidArgument
             }
             "INTERNAL" => Self::UnknownError,
-            // The card, the PIN, the token, the middleware: nothing the site can fix.
+            // The card, the PIN, the token, the middleware, a certificate that can log in
+            // asked for a raw signature (RAW_SIGNATURE_REFUSED): nothing the site can fix.
             _ => Self::NativeFatal,
         }
     }
@@ -521,6 +522,7 @@ mod tests {
             ("ORIGIN_NOT_ALLOWED", "ERR_WEBEID_CONTEXT_INSECURE"),
             ("INVALID_REQUEST", "ERR_WEBEID_NATIVE_INVALID_ARGUMENT"),
             ("NO_CERTIFICATE", "ERR_WEBEID_NATIVE_FATAL"),
+            ("RAW_SIGNATURE_REFUSED", "ERR_WEBEID_NATIVE_FATAL"),
             ("PIN_LOCKED", "ERR_WEBEID_NATIVE_FATAL"),
             ("INTERNAL", "ERR_WEBEID_UNKNOWN_ERROR"),
         ] {
@@ -536,6 +538,13 @@ mod tests {
         let v = versions("2.1.0", "0.1.0", Some("0.1.0 (debug)"));
         assert_eq!(v["extension"], "2.0.0+paraphe.0.1.0");
         assert_eq!(v["nativeApp"], "2.0.0+paraphe-host.0.1.0.debug");
+        // Sites not allowed get no version of Paraphe's (background/webeid.js passes "").
+        let hidden = versions("2.1.0", "", Some(""));
+        assert_eq!(
+            (hidden["extension"].as_str(), hidden["nativeApp"].as_str()),
+            (Some("2.0.0+paraphe"), Some("2.0.0+paraphe-host"))
+        );
+        assert_eq!(parse_semver("2.0.0+paraphe").map(|v| v.0), Some(COMPAT_MAJOR));
         for s in [v["extension"].as_str(), v["nativeApp"].as_str()] {
             assert_eq!(parse_semver(s.unwrap_or_default()).map(|v| v.0), Some(COMPAT_MAJOR));
         }

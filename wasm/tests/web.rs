@@ -61,3 +61,36 @@ fn web_eid_errors_are_serialized_web_eid_js_errors() {
     assert!(e.contains(r#""code":"ERR_WEBEID_NATIVE_FATAL""#) && e.contains(r#""paraphe":"PIN_LOCKED""#), "{e}");
     assert!(webeid_error("ERR_WEBEID_USER_TIMEOUT", "late").contains("UserTimeoutError"));
 }
+
+#[wasm_bindgen_test]
+fn certificate_choices_say_which_can_log_in() {
+    use base64::Engine;
+    use paraphe_protocol::cert::{CertificateEntry, CertificateInfo, KeyPresence};
+    use paraphe_protocol::command::CertificateList;
+    let entry = |der: &[u8]| CertificateEntry {
+        fingerprint: paraphe_formats::x509::fingerprint(der),
+        token: "t1".into(),
+        token_label: "Paraphe Demo".into(),
+        cka_id: "01".into(),
+        label: "x".into(),
+        certificate: base64::engine::general_purpose::STANDARD.encode(der),
+        private_key: KeyPresence::Present,
+        always_authenticate: None,
+        info: CertificateInfo::default(),
+    };
+    let list = CertificateList {
+        certificates: vec![
+            entry(include_bytes!("../../fuzz/seeds/certificate/ec-p256-signing.der")),
+            entry(include_bytes!("../../fuzz/seeds/certificate/rsa-2048-authentication.der")),
+        ],
+        tokens: vec![],
+        modules: vec![],
+    };
+    let json = serde_json::to_string(&list).expect("JSON");
+    let out = paraphe_wasm::certificate_choices(&json, "any", 1_700_000_000_000.0).expect("choices");
+    let out: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let by_key =
+        |k: &str| out.as_array().and_then(|a| a.iter().find(|c| c["keyType"] == k)).map(|c| c["loginCapable"].clone());
+    assert_eq!(by_key("EC"), Some(serde_json::Value::Bool(false)), "nonRepudiation only: {out}");
+    assert_eq!(by_key("RSA"), Some(serde_json::Value::Bool(true)), "digitalSignature + clientAuth: {out}");
+}

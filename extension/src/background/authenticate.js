@@ -6,7 +6,7 @@
 import { ParapheError } from '../common/api.js';
 import { core } from './core.js';
 import * as consent from './consent.js';
-import { certificateChoices } from './choices.js';
+import { certificateChoices, noSuitableCertificate } from './choices.js';
 import * as native from './native.js';
 import * as sessions from './sessions.js';
 
@@ -37,14 +37,15 @@ export async function authenticate({ origin, challengeNonce, tabTitle = '', time
   try {
     const choices = await validChoices('authentication');
     if (choices.length === 0) {
-      throw new ParapheError('NO_CERTIFICATE', 'no valid authentication certificate on a connected token');
+      return await noSuitableCertificate({ kind: 'authenticate', origin, tabTitle },
+        new ParapheError('NO_CERTIFICATE', 'no valid authentication certificate on a connected token'), { timeoutMs });
     }
-    const view = { kind: 'authenticate', origin, tabTitle, items: [], choices };
+    const view = { kind: 'authenticate', origin, tabTitle, items: [], choices, purpose: 'authenticate' };
     return await consent.ask(view, (choice, pin) => sessions.withLogin(choice, pin, async (session) => {
       const result = await native.call('authenticate',
         (id) => core().authenticate_request(id, session, origin, challengeNonce));
       return tokenOf(result, choice);
-    }), { timeoutMs });
+    }, 'authenticate'), { timeoutMs });
   } finally {
     release();
   }

@@ -17,7 +17,7 @@
 //   LiberSign relay         → runtime port "libersign", one request each (libersign.js)
 import { api, ParapheError } from '../common/api.js';
 import { authenticate } from './authenticate.js';
-import { certificateChoices } from './choices.js';
+import { certificateChoices, noSuitableCertificate } from './choices.js';
 import { core, ready } from './core.js';
 import * as cards from './cards.js';
 import * as consent from './consent.js';
@@ -27,7 +27,7 @@ import * as libersign from './libersign.js';
 import * as native from './native.js';
 import * as pli from './pli.js';
 import * as sessions from './sessions.js';
-import { settings } from './settings.js';
+import { fromExtensionPage, fromPage, webPageOrigin } from './origin.js';
 import { signHash } from './sign.js';
 import { tls } from './tls.js';
 import * as webeid from './webeid.js';
@@ -53,19 +53,6 @@ api.runtime.onConnect.addListener((port) => {
 
 api.windows.onRemoved.addListener((windowId) => consent.onWindowRemoved(windowId));
 
-/** The origin of the frame that sent a message, as the browser knows it. */
-function senderOrigin(sender) {
-  if (sender.origin && sender.origin !== 'null') return sender.origin;
-  try {
-    return new URL(sender.url).origin;
-  } catch {
-    return 'null';
-  }
-}
-
-const fromPage = (sender) => sender.tab && sender.url && !sender.url.startsWith(api.runtime.getURL(''));
-const fromExtensionPage = (sender) => sender.url?.startsWith(api.runtime.getURL(''));
-
 /** One page API request per port, so that long work can report progress before its answer. */
 function onPagePort(port) {
   const post = (m) => {
@@ -80,17 +67,8 @@ function onPagePort(port) {
   });
 }
 
-/** The origin of a web page that may use the page API (https, or loopback for developers). */
-async function webPageOrigin(sender) {
-  await ready;
-  if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
-  const origin = senderOrigin(sender);
-  core().check_origin(origin, (await settings()).allowLoopbackHttp);
-  return origin;
-}
-
 async function pageMessage(msg, sender, progress) {
-  const origin = await webPageOrigin(sender);
+  const origin = await webPageOrigin(sender, msg?.frameOrigin);
   const request = JSON.parse(core().validate_request(String(msg?.request)));
   return pageRequest(request, origin, sender, progress);
 }
@@ -99,14 +77,15 @@ async function handle(msg, sender) {
   await ready;
   switch (msg?.kind) {
     case 'webeid':
+      // The origin is checked in webeid.handle, so that a refusal is a Web eID answer.
       if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
-      return webeid.handle(String(msg.request), senderOrigin(sender), sender);
+      return webeid.handle(String(msg.request), () => webPageOrigin(sender, msg.frameOrigin), sender);
     case 'pli-start':
     case 'pli-chunk':
     case 'pli-open':
     case 'pli-finish':
     case 'pli-abort':
-      return pli.fromPage(msg, await webPageOrigin(sender), sender);
+      return pli.fromPage(msg, await webPageOrigin(sender, msg.frameOrigin), sender);
     case 'pli-unwrap':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return pli.fromExtensionPage(msg, sender);
@@ -131,21 +110,32 @@ async function handle(msg, sender) {
 async function pageRequest(request, origin, sender, progress) {
   switch (request.type) {
     case 'ping':
-      return { version: VERSION, protocol: core().protocol_version() };
+      // The extension's version is for sites the person allowed (docs/SECURITY.md).
+      return { version: (await disclosure.allowed(origin)) ? VERSION : null, protocol: core().protocol_version() };
     case 'status': {
-      // A token's label and serial often name its holder: only for sites the person allowed.
+      // Token maker, model, label and serial, and the host's version, identify the person's
+      // card and set-up: only for sites the person allowed. Others learn whether the host
+      // answers, and nothing about tokens.
       const s = await status('signing');
-      const shown = await disclosure.allowed(origin);
+      if (!(await disclosure.allowed(origin))) {
+        const host = s.host.available ? { available: true, protocol: s.host.protocol } : s.host;
+        return { host, tokens: null };
+      }
       return {
         host: s.host,
-        tokens: s.tokens.map(({ label, manufacturer, model, serial }) => (shown
-          ? { label, manufacturer, model, serial }
-          : { label: null, manufacturer, model, serial: null })),
+        tokens: s.tokens.map(({ label, manufacturer, model, serial }) => ({ label, manufacturer, model, serial })),
       };
     }
     case 'listCertificates': {
       const s = await status(request.usage);
-      if (s.certificates.length > 0 && !(await disclosure.allowed(origin))) {
+      if (!(await disclosure.allowed(origin))) {
+        // With no certificate to show, the window says so and the answer waits for the
+        // person as it would with certificates: a site cannot tell the two apart.
+        if (s.certificates.length === 0) {
+          await noSuitableCertificate({ origin, tabTitle: sender.tab?.title ?? '', kind: 'certificate-list' },
+            new ParapheError('NO_CERTIFICATE', 'no certificate on a connected token')).catch(() => {});
+          return { certificates: [] };
+        }
         await disclosure.ask(origin, sender.tab?.title ?? '', s.certificates);
       }
       return { certificates: s.certificates.map(publicCertificate) };
@@ -207,11 +197,13 @@ function onHashPort(port) {
     openHashes--;
   };
   port.onDisconnect.addListener(drop);
-  const start = webPageOrigin(port.sender);
-  // Messages are handled in order: each waits for the checks, then runs synchronously.
-  let queue = start;
+  // The first message (`{algorithm, frameOrigin}`) carries the content script's report of
+  // its frame's origin; every message waits for the check.
+  let start = null;
+  let queue = Promise.resolve();
   port.onMessage.addListener((msg) => {
-    queue = queue.then(() => {
+    start ??= webPageOrigin(port.sender, msg?.frameOrigin);
+    queue = queue.then(() => start).then(() => {
       if (msg?.algorithm !== undefined) {
         if (hasher) throw new ParapheError('INVALID_REQUEST', 'one hash per port');
         if (openHashes >= MAX_OPEN_HASHES) throw new ParapheError('INVALID_REQUEST', 'too many documents hashed at once');

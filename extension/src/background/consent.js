@@ -59,7 +59,7 @@ class Consent {
  * `{result, window}`, `window` being {progress(done, total), finish(error|null), close()}.
  */
 export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen = false } = {}) {
-  const choices = view.choices.map((choice) => ({ ...choice, keptUntil: keptUntil(choice.fingerprint) }));
+  const choices = view.choices.map((choice) => ({ ...choice, keptUntil: keptUntil(choice.fingerprint, view.purpose) }));
   const c = new Consent({ ...view, choices }, work);
   c.keepOpen = keepOpen;
   open.set(c.id, c);

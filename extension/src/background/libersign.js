@@ -6,7 +6,9 @@
 //   (common/allowlist.js). This module registers content/libersign-page.js (MAIN world) and
 //   content/libersign-relay.js for exactly those, and again whenever a list changes.
 // - Each request arrives on a runtime port named "libersign" from the relay; the origin is
-//   the sender frame's, as the browser reports it, checked against the lists every time.
+//   the sender frame's, as the browser reports it (origin.js: an opaque origin is refused),
+//   checked against the lists every time. Every format is built by the WASM core (CMS, PES
+//   XAdES): logins are `sign-structured`, so dual-use keys may sign here.
 //   The port carries `{progress}` messages, then one `{reply}`: LiberSign's answer fields
 //   (`result: "ok"` and `certs|sign|version|hash|libersign`, or `result: "error"`,
 //   `exception`, `code`).
@@ -16,6 +18,7 @@ import { certificateChoices } from './choices.js';
 import { core, ready } from './core.js';
 import * as consent from './consent.js';
 import * as native from './native.js';
+import { webPageOrigin } from './origin.js';
 import * as sessions from './sessions.js';
 import { settings } from './settings.js';
 
@@ -110,20 +113,8 @@ function errorReply(err) {
   };
 }
 
-function senderOrigin(sender) {
-  if (sender?.origin && sender.origin !== 'null') return sender.origin;
-  try {
-    return new URL(sender?.url).origin;
-  } catch {
-    return 'null';
-  }
-}
-
 async function request(msg, sender, progress) {
-  if (!sender?.tab || !sender.url || sender.url.startsWith(api.runtime.getURL(''))) {
-    throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
-  }
-  const origin = senderOrigin(sender);
+  const origin = await webPageOrigin(sender, msg?.frameOrigin); // opaque origins refused
   if (!(await enabledOrigins()).includes(origin)) {
     throw new ParapheError('ORIGIN_NOT_ALLOWED', `${origin} is not allowed to use the LiberSign interface`);
   }
@@ -175,6 +166,7 @@ async function sign(msg, origin, sender, progress) {
     progress(t('libersignProgressConsent'));
     const view = {
       origin,
+      purpose: 'sign-structured',
       tabTitle: sender.tab?.title ?? '',
       items: plan.map((entry) => ({ hex: entry.hex, hashAlgorithm: entry.hashAlgorithm, name: itemName(entry) })),
       choices: [chosen],
@@ -183,7 +175,7 @@ async function sign(msg, origin, sender, progress) {
       (session) => signPlan(c, session, plan, (i) => {
         window.progress(i, plan.length);
         progress(t('libersignProgressSigning', i + 1, plan.length));
-      })));
+      }), 'sign-structured'));
     progress(t('libersignProgressDone'));
     const answer = infos.map(() => []);
     plan.forEach((entry, i) => answer[entry.info].push(signed[i]));

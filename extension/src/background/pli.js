@@ -67,11 +67,12 @@ async function unwrap(pli, { origin, tabTitle, name, size, keepOpen }) {
       tabTitle,
       items: [{ name: name || api.i18n.getMessage('consentUnnamed'), hashAlgorithm: header.contentEncryption, hex: sizeText(size) }],
       choices,
+      purpose: 'decrypt',
     };
     const work = (choice, pin) => sessions.withLogin(choice, pin, async (session) => {
       const r = await native.call('decrypt', (id) => pli.decrypt_request(id, session, choice.fingerprint));
       return { key: r.plaintext, choice };
-    });
+    }, 'decrypt');
     const answer = await consent.ask(view, work, { keepOpen });
     const { result, window } = keepOpen ? answer : { result: answer, window: null };
     return { ...result, header, window };

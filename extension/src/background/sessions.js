@@ -12,6 +12,11 @@
 // session is locked
 // (`idle` state "locked"), the person clicks « Oublier le code PIN » (`logoutAll`), or the
 // native host goes away. The PIN itself is never kept: only the host's session id.
+//
+// Every login declares its purpose (`authenticate`, `sign-structured`, `sign-raw`, `decrypt`;
+// docs/PROTOCOL.md, `login`), and a kept login is kept for (certificate, purpose): a PIN
+// session opened to sign a CAdES document is never reused to make a login token or to sign a
+// page's raw digest. The host checks the purpose of every use of a session as well.
 import { api, ParapheError } from '../common/api.js';
 import { core } from './core.js';
 import * as native from './native.js';
@@ -20,18 +25,21 @@ import { settings } from './settings.js';
 /** A kept login closer than this to its end is not reused: a batch must not run out mid-way. */
 const MARGIN_MS = 60_000;
 
-const kept = new Map(); // fingerprint → {session, until, release, timer}
+export const PURPOSES = ['authenticate', 'sign-structured', 'sign-raw', 'decrypt'];
 
-/** When the kept login for this certificate ends (ms since epoch), or null. */
-export function keptUntil(fingerprint) {
-  const k = kept.get(fingerprint);
+const kept = new Map(); // `${fingerprint} ${purpose}` → {session, until, release, timer}
+const keyOf = (fingerprint, purpose) => `${fingerprint} ${purpose}`;
+
+/** When the kept login for this certificate and purpose ends (ms since epoch), or null. */
+export function keptUntil(fingerprint, purpose) {
+  const k = kept.get(keyOf(fingerprint, purpose));
   return k && k.until - MARGIN_MS > Date.now() ? k.until : null;
 }
 
-function forget(fingerprint, { logout = true } = {}) {
-  const k = kept.get(fingerprint);
+function forget(key, { logout = true } = {}) {
+  const k = kept.get(key);
   if (!k) return;
-  kept.delete(fingerprint);
+  kept.delete(key);
   clearTimeout(k.timer);
   if (logout) native.call('logout', (id) => core().logout_request(id, k.session)).catch(() => {});
   k.release();
@@ -40,30 +48,33 @@ function forget(fingerprint, { logout = true } = {}) {
 /** Ends every kept login (« Oublier le code PIN », screen locked). Returns how many ended. */
 export function logoutAll() {
   const n = kept.size;
-  for (const fingerprint of [...kept.keys()]) forget(fingerprint);
+  for (const key of [...kept.keys()]) forget(key);
   return n;
 }
 
 /**
- * Runs `work(session)` logged in with `choice`'s key. `pin` is what the consent window sent:
+ * Runs `work(session)` logged in with `choice`'s key for `purpose` (one of PURPOSES, always
+ * given: what the login may be used for). `pin` is what the consent window sent:
  * undefined for a PIN pad, or when the window showed a kept login (no PIN asked). A kept
  * login the host no longer knows becomes PIN_REQUIRED, so the window asks for the PIN;
  * `work` must then not have done anything yet, which holds because its first host call is
  * what fails.
  */
-export async function withLogin(choice, pin, work, purpose = 'sign-raw') {
-  if (pin === undefined && keptUntil(choice.fingerprint)) {
-    const { session } = kept.get(choice.fingerprint);
+export async function withLogin(choice, pin, work, purpose) {
+  if (!PURPOSES.includes(purpose)) throw new ParapheError('INTERNAL', `withLogin: unknown purpose ${purpose}`);
+  const key = keyOf(choice.fingerprint, purpose);
+  if (pin === undefined && keptUntil(choice.fingerprint, purpose)) {
+    const { session } = kept.get(key);
     try {
       return await work(session);
     } catch (e) {
       const err = ParapheError.from(e);
       if (err.code !== 'SESSION_NOT_FOUND' || err.details?.signed?.length) throw e;
-      forget(choice.fingerprint, { logout: false });
+      forget(key, { logout: false });
       throw new ParapheError(choice.pinPad ? 'SESSION_NOT_FOUND' : 'PIN_REQUIRED', 'the PIN session ended: type the PIN again');
     }
   }
-  forget(choice.fingerprint);
+  forget(key);
   const minutes = (await settings()).pinSessionMinutes;
   const ttl = minutes > 0 ? minutes * 60 : undefined;
   const login = await native.call('login', (id) => core().login_request(id, choice.fingerprint, pin, ttl, purpose));
@@ -73,17 +84,17 @@ export async function withLogin(choice, pin, work, purpose = 'sign-raw') {
     keep = ttl !== undefined;
     return result;
   } finally {
-    if (keep) remember(choice.fingerprint, login.session, ttl * 1000);
+    if (keep) remember(key, login.session, ttl * 1000);
     else native.call('logout', (id) => core().logout_request(id, login.session)).catch(() => {});
   }
 }
 
-function remember(fingerprint, session, ttlMs) {
+function remember(key, session, ttlMs) {
   const until = Date.now() + ttlMs;
   // The host process holds the login: the native port stays open while it is kept.
   const release = native.hold();
-  const timer = setTimeout(() => forget(fingerprint, { logout: false }), ttlMs);
-  kept.set(fingerprint, { session, until, release, timer });
+  const timer = setTimeout(() => forget(key, { logout: false }), ttlMs);
+  kept.set(key, { session, until, release, timer });
 }
 
 // A locked screen ends kept logins (Chromium and Firefox report "locked" where the OS tells).
@@ -97,5 +108,5 @@ native.onEvent((name) => {
 });
 // The host went away: its logins with it.
 native.onClose(() => {
-  for (const fingerprint of [...kept.keys()]) forget(fingerprint, { logout: false });
+  for (const key of [...kept.keys()]) forget(key, { logout: false });
 });

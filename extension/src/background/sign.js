@@ -8,9 +8,16 @@
 //
 // `format: "cades"`: each signature is a detached CAdES `.p7s` built by the WASM core
 // (formats.rs) around the card's signature of the signed attributes' digest.
+//
+// Dual-use keys: a `web-eid:1.0` login token is nothing but a signature over
+// H(H(origin) ‖ H(nonce)), so a key whose certificate can log in (`loginCapable`) never signs
+// a digest the page chose (`format: "raw"`, login purpose `sign-raw`): it would hand the page
+// a login token for another site. Such keys sign only what the WASM core builds (CAdES signed
+// attributes, `sign-structured`). Raw requests are offered the other certificates only, and
+// get RAW_SIGNATURE_REFUSED when none is left (docs/SECURITY.md, « Dual-use keys »).
 import { ParapheError } from '../common/api.js';
 import { core } from './core.js';
-import { certificateChoices } from './choices.js';
+import { certificateChoices, noSuitableCertificate } from './choices.js';
 import * as consent from './consent.js';
 import * as native from './native.js';
 import * as sessions from './sessions.js';
@@ -25,29 +32,34 @@ const IN_FLIGHT = 4;
 export async function signHash(request, origin, sender, progress = () => {}) {
   const release = native.hold();
   try {
+    const raw = request.format !== 'cades';
+    const purpose = raw ? 'sign-raw' : 'sign-structured';
+    const tabTitle = sender.tab?.title ?? '';
+    const items = request.items.map(({ hex, hashAlgorithm, name, size }) => ({ hex, hashAlgorithm, name, size }));
     let { choices } = await certificateChoices('signing');
     if (request.certificate) choices = choices.filter((c) => c.fingerprint === request.certificate);
     choices = choices.filter((c) => !c.expired);
+    const refused = raw && choices.some((c) => c.loginCapable);
+    if (raw) choices = choices.filter((c) => !c.loginCapable);
     if (choices.length === 0) {
-      throw new ParapheError('NO_CERTIFICATE', request.certificate
-        ? 'the requested certificate is not on a connected token, or has expired'
-        : 'no valid signing certificate on a connected token');
+      const err = refused
+        ? new ParapheError('RAW_SIGNATURE_REFUSED', request.certificate
+          ? 'this certificate can also log in to web sites: it signs CAdES (format "cades"), never a digest chosen by the page'
+          : 'the signing certificates on the connected tokens can also log in to web sites: they sign CAdES (format "cades"), never a digest chosen by the page')
+        : new ParapheError('NO_CERTIFICATE', request.certificate
+          ? 'the requested certificate is not on a connected token, or has expired'
+          : 'no valid signing certificate on a connected token');
+      return await noSuitableCertificate({ origin, tabTitle, kind: 'sign', items }, err);
     }
     // What the format refuses (a PSS request with an EC key, a bad policy) fails here,
     // before any window opens.
     if (request.format === 'cades') for (const c of choices) prepareCades(request, request.items[0], c);
-    const view = {
-      origin,
-      tabTitle: sender.tab?.title ?? '',
-      format: request.format,
-      items: request.items.map(({ hex, hashAlgorithm, name, size }) => ({ hex, hashAlgorithm, name, size })),
-      choices,
-    };
+    const view = { origin, tabTitle, format: request.format, purpose, items, choices };
     return await consent.ask(view, (choice, pin, window) => sessions.withLogin(choice, pin,
       (session) => signAll(request, choice, session, (done, signature) => {
         window.progress(done, request.items.length);
         progress({ done, total: request.items.length, signature });
-      })));
+      }), purpose));
   } finally {
     release();
   }
@@ -105,6 +117,7 @@ function interrupted(e, results) {
 }
 
 async function signRaw(request, item, choice, session) {
+  if (choice.loginCapable) throw new ParapheError('RAW_SIGNATURE_REFUSED', 'this certificate can log in: no raw signature');
   let scheme;
   const result = await native.call('sign', (id) => {
     const text = core().sign_request(id, session, item.base64, item.hashAlgorithm,

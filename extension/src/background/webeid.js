@@ -10,13 +10,18 @@
 //
 // The answer is always a complete response message (`<action>-success` or `-failure`): this
 // module never throws, so the content script decides nothing.
+//
+// `web-eid:sign` signs a hash the page chose: only with a certificate that cannot log in
+// (docs/SECURITY.md, « Dual-use keys »); `get-signing-certificate` offers only those. The
+// versions in `status` carry Paraphe's own versions only for sites the person allowed.
 import { api, ParapheError } from '../common/api.js';
 import { authenticate, validChoices } from './authenticate.js';
+import { noSuitableCertificate } from './choices.js';
 import { core } from './core.js';
 import * as consent from './consent.js';
+import * as disclosure from './disclosure.js';
 import * as native from './native.js';
 import * as sessions from './sessions.js';
-import { settings } from './settings.js';
 
 const VERSION = api.runtime.getManifest().version;
 const ACTIONS = ['web-eid:status', 'web-eid:authenticate', 'web-eid:get-signing-certificate', 'web-eid:sign'];
@@ -34,33 +39,37 @@ function serialized(e) {
 }
 
 /**
- * Answers one request. `text` is the page's message as JSON text; `origin` the sender frame's
- * origin as the browser reported it.
+ * Answers one request. `text` is the page's message as JSON text; `pageOrigin()` resolves
+ * to the sender frame's origin as the browser reported it (origin.js), or rejects.
  */
-export async function handle(text, origin, sender) {
+export async function handle(text, pageOrigin, sender) {
   let action = 'web-eid:status';
+  let allowed = false;
   try {
     action = ACTIONS.find((a) => a === JSON.parse(text)?.action) ?? action;
   } catch { /* validation below says why */ }
   try {
+    const origin = await pageOrigin();
+    allowed = await disclosure.allowed(origin);
     const request = JSON.parse(core().webeid_validate(String(text), VERSION));
-    core().check_origin(origin, (await settings()).allowLoopbackHttp);
-    const result = await run(request, origin, sender);
+    const result = await run(request, origin, sender, allowed);
     return { action: `${action}-success`, ...result };
   } catch (e) {
     const error = serialized(e);
     // As the Web eID extension does for status failures: which extension answered.
-    if (action === 'web-eid:status') error.extension = JSON.parse(core().webeid_versions('', VERSION, '')).extension;
+    if (action === 'web-eid:status') error.extension = JSON.parse(core().webeid_versions('', allowed ? VERSION : '', undefined)).extension;
     return { action: `${action}-failure`, error };
   }
 }
 
-async function run(request, origin, sender) {
+async function run(request, origin, sender, allowed) {
   const tabTitle = sender.tab?.title ?? '';
   switch (request.action) {
     case 'status': {
       const hello = await native.helloInfo();
-      const { library, extension, nativeApp } = JSON.parse(core().webeid_versions(request.libraryVersion, VERSION, hello.version));
+      // Paraphe's versions ride as SemVer build metadata, for allowed sites only.
+      const { library, extension, nativeApp } = JSON.parse(core().webeid_versions(request.libraryVersion,
+        allowed ? VERSION : '', allowed ? hello.version : ''));
       return { library, extension, nativeApp };
     }
     case 'authenticate': {
@@ -77,12 +86,26 @@ async function run(request, origin, sender) {
   }
 }
 
+/** What `web-eid:sign` may use: valid signing certificates that cannot log in. */
+async function rawSigningChoices(request, origin, tabTitle, fingerprint) {
+  let choices = await validChoices('signing');
+  if (fingerprint) choices = choices.filter((c) => c.fingerprint === fingerprint);
+  const usable = choices.filter((c) => !c.loginCapable);
+  if (usable.length > 0) return usable;
+  const err = choices.length > 0
+    ? new ParapheError('RAW_SIGNATURE_REFUSED', 'the signing certificate can also log in to web sites: it never signs a hash chosen by a page')
+    : new ParapheError('NO_CERTIFICATE', fingerprint
+      ? 'the certificate to sign with is not a valid signing certificate on a connected token'
+      : 'no valid signing certificate on a connected token');
+  return noSuitableCertificate({ kind: fingerprint ? 'sign' : 'certificate', origin, tabTitle }, err,
+    { timeoutMs: request.timeoutMs });
+}
+
 /** The person picks a signing (nonRepudiation) certificate; Web eID asks even for one. */
 async function signingCertificate(request, origin, tabTitle) {
   const release = native.hold();
   try {
-    const choices = await validChoices('signing');
-    if (choices.length === 0) throw new ParapheError('NO_CERTIFICATE', 'no valid signing certificate on a connected token');
+    const choices = await rawSigningChoices(request, origin, tabTitle);
     const view = { kind: 'certificate', origin, tabTitle, items: [], choices };
     return await consent.ask(view, async (choice) => ({
       certificate: choice.certificate,
@@ -97,12 +120,9 @@ async function signingCertificate(request, origin, tabTitle) {
 async function sign(request, origin, tabTitle) {
   const release = native.hold();
   try {
-    const choices = (await validChoices('signing')).filter((c) => c.fingerprint === request.fingerprint);
-    if (choices.length === 0) {
-      throw new ParapheError('NO_CERTIFICATE', 'the certificate to sign with is not a valid signing certificate on a connected token');
-    }
+    const choices = await rawSigningChoices(request, origin, tabTitle, request.fingerprint);
     const item = { hex: request.hex, hashAlgorithm: request.hashAlgorithm, name: '' };
-    const view = { kind: 'sign', origin, tabTitle, items: [item], choices };
+    const view = { kind: 'sign', origin, tabTitle, items: [item], choices, purpose: 'sign-raw' };
     return await consent.ask(view, async (choice, pin) => {
       const signatureAlgorithm = JSON.parse(core().webeid_signature_algorithm(choice.keyType, request.hashAlgorithm));
       return sessions.withLogin(choice, pin, async (session) => {
@@ -110,7 +130,7 @@ async function sign(request, origin, tabTitle) {
         const result = await native.call('sign', (id) => core().sign_request(id, session, request.base64,
           request.hashAlgorithm, '', choice.keyType, ''));
         return { signature: result.signature, signatureAlgorithm };
-      });
+      }, 'sign-raw');
     }, { timeoutMs: request.timeoutMs });
   } finally {
     release();

@@ -16,6 +16,7 @@ port.onMessage.addListener((msg) => {
     case 'show':
       view = msg.view;
       render();
+      if (view.failure) showFailure(view.failure); // no certificate fits (choices.js noSuitableCertificate)
       break;
     case 'pin-error':
       showPinError(msg.error);

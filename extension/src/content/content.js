@@ -1,7 +1,10 @@
 // Content script (isolated world). It relays the page API of docs/PAGE-API.md to the
 // background and turns `data-paraphe-*` markup into a sign button. It decides nothing:
 // validation, origin checks and consent all happen in the background, which learns the
-// page's origin from the browser, not from this script or the page.
+// page's origin from the browser, not from this script or the page. Each request carries
+// this frame's own origin as the isolated world sees it (`frameOrigin`): the background
+// refuses an opaque one, and needs it where the browser does not say (background/origin.js).
+// The extension's version is not announced to pages (docs/SECURITY.md).
 (() => {
   'use strict';
   const api = globalThis.browser ?? globalThis.chrome;
@@ -13,7 +16,7 @@
   // page objects are seen through Xrays (reading a page's Blob through them is slow).
   const FIREFOX = typeof cloneInto === 'function';
   const toPage = (value) => (FIREFOX ? cloneInto(value, window) : value);
-  const pageOrigin = () => (window.location.origin === 'null' ? '*' : window.location.origin);
+  const pageOrigin = () => (window.origin === 'null' ? '*' : window.origin); // a sandboxed document: opaque
 
   /**
    * One page API request on its own runtime port: the background may send `{progress}`
@@ -41,7 +44,7 @@
         // Only when the background went away first (the extension was reloaded or updated).
         reject({ code: 'EXTENSION_UNAVAILABLE', message: 'the extension went away' });
       });
-      port.postMessage({ request: JSON.stringify(request) });
+      port.postMessage({ request: JSON.stringify(request), frameOrigin: window.origin });
     });
   }
 
@@ -76,7 +79,7 @@
         }
       });
       port.onDisconnect.addListener(() => stop({ code: 'EXTENSION_UNAVAILABLE', message: 'the extension went away' }));
-      port.postMessage({ algorithm });
+      port.postMessage({ algorithm, frameOrigin: window.origin });
       (async () => {
         let sent = 0;
         for (let offset = 0; offset < source.size && !failed; offset += CHUNK_BYTES) {
@@ -166,9 +169,10 @@
     return { code: 'INTERNAL', message: String(e?.message ?? e) };
   }
 
-  // Lets a page (or the client library) know the extension is there without waiting.
-  if (document.documentElement) document.documentElement.dataset.parapheExtension = api.runtime.getManifest().version;
-  window.postMessage(toPage({ paraphe: 'ready', version: api.runtime.getManifest().version }), pageOrigin());
+  // Lets a page (or the client library) know the extension is there without waiting; not
+  // which version it is (`ping` tells sites the person allowed).
+  if (document.documentElement) document.documentElement.dataset.parapheExtension = '1';
+  window.postMessage(toPage({ paraphe: 'ready' }), pageOrigin());
 
   // ---- data-paraphe-* markup --------------------------------------------------------------
   //   <form data-paraphe-sign data-paraphe-hash="<hex|base64>" data-paraphe-hash-alg="sha256"

@@ -14,12 +14,12 @@
   const KEYS = ['type', 'file', 'name'];
 
   const toPage = (value) => (typeof cloneInto === 'function' ? cloneInto(value, window) : value);
-  const pageOrigin = () => (window.location.origin === 'null' ? '*' : window.location.origin);
+  const pageOrigin = () => (window.origin === 'null' ? '*' : window.origin); // a sandboxed document: opaque
 
   async function background(message) {
     let reply;
     try {
-      reply = await api.runtime.sendMessage(message);
+      reply = await api.runtime.sendMessage({ ...message, frameOrigin: window.origin }); // background/origin.js
     } catch (e) {
       throw { code: 'EXTENSION_UNAVAILABLE', message: String(e?.message ?? e) };
     }

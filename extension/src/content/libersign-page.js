@@ -23,7 +23,7 @@
   const dispatch = window.dispatchEvent.bind(window);
   const stringify = JSON.stringify;
   const parse = JSON.parse;
-  const target = window.location.origin === 'null' ? '*' : window.location.origin;
+  const target = window.origin === 'null' ? '*' : window.origin;
   // The background gives up after 5 minutes in the consent window; this only catches a relay
   // that went away (extension reloaded under the page).
   const TIMEOUT_MS = 6 * 60_000;

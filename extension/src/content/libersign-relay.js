@@ -12,7 +12,7 @@
   const MAX_NONCE_LENGTH = 128;
   // Firefox: objects handed to the page must be cloned into its compartment.
   const toPage = (value) => (typeof cloneInto === 'function' ? cloneInto(value, window) : value);
-  const target = window.location.origin === 'null' ? '*' : window.location.origin;
+  const target = window.origin === 'null' ? '*' : window.origin;
   const toWindow = (body) => window.postMessage(toPage({ ...body, src: 'service_worker.js' }), target);
 
   window.addEventListener('message', (event) => {
@@ -62,6 +62,6 @@
         answer({ result: 'error', code: 'EXTENSION_UNAVAILABLE', exception: 'Paraphe stopped answering' });
       }
     });
-    port.postMessage(request);
+    port.postMessage({ ...request, frameOrigin: window.origin }); // checked by background/origin.js
   });
 })();

@@ -34,7 +34,7 @@
     }
     const unavailable = (why) => failure(action, 'ExtensionUnavailableError', 'ERR_WEBEID_EXTENSION_UNAVAILABLE',
       `the Paraphe extension did not answer: ${why}`);
-    api.runtime.sendMessage({ kind: 'webeid', request: text }).then(
+    api.runtime.sendMessage({ kind: 'webeid', request: text, frameOrigin: window.origin }).then(
       (answer) => {
         const response = answer?.result;
         if (typeof response?.action === 'string' && response.action.startsWith(`${action}-`)) reply(response);

@@ -8,6 +8,8 @@ export type Usage = 'signing' | 'authentication' | 'encryption';
 export type ErrorCode =
   | 'EXTENSION_UNAVAILABLE' | 'HOST_UNAVAILABLE' | 'HOST_INCOMPATIBLE' | 'USER_CANCELLED' | 'TIMEOUT'
   | 'PIN_LOCKED' | 'NO_CERTIFICATE' | 'ORIGIN_NOT_ALLOWED' | 'INVALID_REQUEST' | 'INTERNAL'
+  /** A raw signature (a digest or data the page chose) asked of a certificate that can log in. */
+  | 'RAW_SIGNATURE_REFUSED'
   | 'PLI_MALFORMED' | 'PLI_TRUNCATED' | 'PLI_DECRYPTION_FAILED' | 'PLI_INTEGRITY_FAILURE'
   // passed through from the host (docs/PROTOCOL.md)
   | 'UNSUPPORTED_ALGORITHM' | 'DIGEST_LENGTH_MISMATCH' | 'CERTIFICATE_NOT_FOUND' | 'PRIVATE_KEY_NOT_FOUND'
@@ -40,9 +42,10 @@ export interface Certificate {
 }
 
 export interface Status {
-  host: { available: true; version: string; protocol: number } | { available: false; error: { code: ErrorCode; message: string } };
-  /** `label` and `serial` are null until the person allowed this site (listCertificates asks). */
-  tokens: { label: string | null; manufacturer: string; model: string; serial: string | null }[];
+  /** `version` (the host's) only once the person allowed this site (listCertificates asks). */
+  host: { available: true; version?: string; protocol: number } | { available: false; error: { code: ErrorCode; message: string } };
+  /** null until the person allowed this site (listCertificates asks). */
+  tokens: { label: string | null; manufacturer: string; model: string; serial: string | null }[] | null;
 }
 
 export interface SignOptions {

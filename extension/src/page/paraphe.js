@@ -42,6 +42,10 @@ function waitForExtension(timeoutMs) {
 }
 
 async function send(request, timeoutMs = REQUEST_TIMEOUT_MS, onProgress = null) {
+  if (window.origin === 'null') {
+    // A sandboxed document (CSP sandbox, <iframe sandbox>): the extension refuses it anyway.
+    throw new ParapheError('ORIGIN_NOT_ALLOWED', 'a sandboxed document (opaque origin) cannot use Paraphe');
+  }
   if (!(await waitForExtension(DETECT_TIMEOUT_MS))) {
     throw new ParapheError('EXTENSION_UNAVAILABLE', 'the Paraphe extension is not installed or not enabled on this page');
   }
