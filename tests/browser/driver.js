@@ -48,6 +48,9 @@ class Page {
 
   click(selector) { return this.raw.click(selector); }
 
+  /** Makes this tab the active one of its window (the others are then hidden). */
+  bringToFront() { return this.raw.bringToFront(); }
+
   async type(selector, text) {
     if (this.kind === 'chromium') {
       await this.raw.fill(selector, text);
@@ -69,14 +72,22 @@ export class Consent extends Page {
   /** Fingerprints of the certificates offered. */
   choices() { return this.raw.$$eval('input[name=certificate]', (els) => els.map((e) => e.value)); }
 
+  /**
+   * The buttons answer 750 ms after the window shows and after each focus loss
+   * (consent/consent.js): wait for them (puppeteer clicks a disabled button to no effect).
+   */
+  waitArmed() { return this.waitFor('#confirm:not([disabled])'); }
+
   /** Chooses a certificate, types the PIN when asked for one, and confirms. */
   async confirm(fingerprint, pin) {
     await this.click(`input[name=certificate][value="${fingerprint}"]`);
     if (pin !== undefined) await this.type('#pin', pin);
+    await this.waitArmed();
     await this.clickClosing('#confirm');
   }
 
   async cancel() {
+    await this.waitArmed();
     await this.clickClosing('#cancel');
   }
 
@@ -91,7 +102,8 @@ export class Consent extends Page {
  * `world` is lib.makeWorld's. Self-signed https test servers are accepted.
  * `allowLoopbackHttp` (Chromium only) turns the developer option on (scripts/demo.sh).
  * `settings` (e.g. {pinSessionMinutes: 5}): in Chromium the person's options
- * (storage.local), in Firefox the administrator's policy (managed storage, as deployed).
+ * (common/store.js, set as the options page does), in Firefox the administrator's policy
+ * (managed storage, as deployed).
  */
 export async function launch(kind, world, { withHost = true, headless = true, allowLoopbackHttp = false, settings = null } = {}) {
   return kind === 'chromium'
@@ -117,8 +129,7 @@ async function launchChromium(world, { withHost, headless, allowLoopbackHttp, se
   const isOurs = (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`);
   const worker = context.serviceWorkers().find(isOurs)
     ?? await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 15_000 });
-  if (allowLoopbackHttp) await worker.evaluate(() => chrome.storage.local.set({ allowLoopbackHttp: true }));
-  if (settings) await worker.evaluate((values) => chrome.storage.local.set(values), settings);
+  if (allowLoopbackHttp || settings) await lib.storeChromium(context, { ...(allowLoopbackHttp ? { allowLoopbackHttp } : {}), ...settings });
   const consentPrefix = `chrome-extension://${lib.CHROMIUM_ID}/consent/`;
   return {
     kind: 'chromium',
@@ -136,6 +147,9 @@ async function launchChromium(world, { withHost, headless, allowLoopbackHttp, se
         return c;
       });
     },
+    /** How many consent windows are open. */
+    consentCount: () => context.pages().filter((pg) => pg.url().startsWith(consentPrefix)).length,
+    context,
     onClose: (fn) => context.on('close', fn),
     close: () => context.close(),
   };
@@ -189,6 +203,14 @@ async function launchFirefox(world, { withHost, headless, settings }) {
         await new Promise((r) => setTimeout(r, 150));
       }
       throw new Error('no consent window');
+    },
+    /** How many consent windows are open. */
+    async consentCount() {
+      let n = 0;
+      for (const p of await browser.pages()) {
+        if ((await p.evaluate(() => location.href).catch(() => '')).startsWith(prefix)) n++;
+      }
+      return n;
     },
     /** Every open page, raw, and a raw page wrapped (decrypt.test.js: extension pages). */
     rawPages: () => browser.pages(),

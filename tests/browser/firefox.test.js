@@ -61,6 +61,8 @@ async function consentWindow(browser, known) {
       const href = await p.evaluate(() => location.href).catch(() => '');
       if (href.startsWith(`moz-extension://${UUID}/consent/`)) {
         await p.waitForSelector('#main:not([hidden])');
+        // The buttons answer 750 ms after the window shows (consent/consent.js).
+        await p.waitForSelector('#confirm:not([disabled])');
         return p;
       }
     }

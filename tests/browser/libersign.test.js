@@ -408,7 +408,7 @@ scenarios('Chromium', {
     });
     const isOurs = (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`);
     const worker = browser.serviceWorkers().find(isOurs) ?? await browser.waitForEvent('serviceworker', { predicate: isOurs, timeout: 10_000 });
-    await worker.evaluate(() => chrome.storage.local.set({ allowLoopbackHttp: true }));
+    await lib.storeChromium(browser, { allowLoopbackHttp: true });
     // The person adds the portal in the options page.
     const options = await browser.newPage();
     await options.goto(`chrome-extension://${lib.CHROMIUM_ID}/options/options.html`);
@@ -524,6 +524,8 @@ scenarios('Firefox', {
         const href = await p.evaluate(() => location.href).catch(() => '');
         if (href.startsWith(`moz-extension://${UUID}/consent/`)) {
           await p.waitForSelector('#main:not([hidden])');
+          // The buttons answer 750 ms after the window shows (consent/consent.js).
+          await p.waitForSelector('#confirm:not([disabled])');
           return p;
         }
       }

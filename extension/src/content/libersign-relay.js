@@ -62,6 +62,8 @@
         answer({ result: 'error', code: 'EXTENSION_UNAVAILABLE', exception: 'Paraphe stopped answering' });
       }
     });
-    port.postMessage(request);
+    // With whether the person is using the page (content/activation.js): a consent window
+    // opens only then (background/consent.js).
+    port.postMessage({ ...request, activation: globalThis.parapheUserActivation?.() === true });
   });
 })();
