@@ -27,8 +27,16 @@ class Page {
 
   goto(url) { return this.raw.goto(url); }
 
-  /** Runs `fn(arg)` in the page; `fn` must be self-contained. */
-  evaluate(fn, arg) { return this.raw.evaluate(fn, arg); }
+  /**
+   * Runs `fn(arg)` in the page; `fn` must be self-contained. A key press first (Shift, which
+   * does nothing): consent windows open only for a page the person is using
+   * (content/activation.js), and Firefox stops giving WebDriver BiDi's evaluations a user
+   * activation once an extension window has opened.
+   */
+  async evaluate(fn, arg) {
+    await gesture(this.raw);
+    return this.raw.evaluate(fn, arg);
+  }
 
   waitFor(selector, timeout = 20_000) { return this.raw.waitForSelector(selector, { timeout }); }
 
@@ -65,8 +73,13 @@ class Page {
   close() { return this.raw.close().catch(() => {}); }
 }
 
+/** A trusted key press of Shift in `raw` (a playwright or puppeteer page): a user activation. */
+export const gesture = (raw) => raw.keyboard.press('Shift');
+
 /** The extension's consent window. */
 export class Consent extends Page {
+  evaluate(fn, arg) { return this.raw.evaluate(fn, arg); }
+
   origin() { return this.text('#origin'); }
 
   /** Fingerprints of the certificates offered. */

@@ -512,7 +512,12 @@ scenarios('Firefox', {
     return page;
   },
   waitFor: (page, fn) => page.waitForFunction(fn, { timeout: 20_000 }),
-  eval: (page, fn, ...args) => page.evaluate(fn, ...args),
+  // A key press first (Shift): consent windows open only for a page the person is using, and
+  // Firefox stops giving BiDi evaluations a user activation once an extension window opened.
+  eval: async (page, fn, ...args) => {
+    await page.keyboard.press('Shift');
+    return page.evaluate(fn, ...args);
+  },
   text: (page, selector) => page.$eval(selector, (e) => e.textContent),
   click: (page, selector) => page.click(selector),
   known: async (browser) => new Set(await browser.pages()),

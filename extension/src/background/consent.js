@@ -176,6 +176,7 @@ async function onWindowMessage(c, msg) {
 // (consent/consent.js), as the browsers' own permission prompts do.
 
 const busyTabs = new Set(); // tab ids with an admitted request
+const POLL_MS = 500;
 
 /**
  * Admits a request of the web page `sender` (a runtime message sender) that will open a
@@ -251,8 +252,10 @@ async function untilVisible(tabId) {
       if (await visible(tabId)) return;
       const left = deadline - Date.now();
       if (left <= 0) throw new ParapheError('TIMEOUT', 'the tab was not shown');
+      // Events wake it; a short poll too, as not every focus change is reported (Firefox
+      // headless gives the focus back to a window without windows.onFocusChanged).
       let timer;
-      await Promise.race([changed, new Promise((resolve) => { timer = setTimeout(resolve, left); })]);
+      await Promise.race([changed, new Promise((resolve) => { timer = setTimeout(resolve, Math.min(left, POLL_MS)); })]);
       clearTimeout(timer);
     } finally {
       wakers.delete(wake);
