@@ -5,8 +5,11 @@
 // process could grant itself the certificates, the LiberSign interface or a longer PIN
 // session. So these values live in IndexedDB of the extension's own origin
 // (chrome-extension:// / moz-extension://), which only the background and the extension's
-// pages reach; a content script's `indexedDB` is the web page's. Chromium's storage.local
-// is narrowed to trusted contexts as well (background.js), for anything else kept there.
+// pages reach; a content script's `indexedDB` is the web page's. (storage.session is closed
+// to content scripts too, but it is forgotten when the browser stops; Chromium can close
+// storage.local with setAccessLevel, Firefox cannot: one mechanism for both.) Chromium's
+// storage.local is narrowed to trusted contexts as well (background.js), for anything else
+// kept there.
 //
 // Every value is checked on the way in and on the way out (types, ranges, well-formed
 // origins), so a damaged database reads as the defaults. Values kept in storage.local by
