@@ -265,6 +265,7 @@ for (const kind of driver.browsers()) {
       assert.deepEqual(await sign(async (consent) => {
         const ended = await consent.evaluate(() => (globalThis.browser ?? globalThis.chrome).runtime.sendMessage({ kind: 'logout-all' }));
         assert.deepEqual(ended, { result: { ended: 1 } });
+        await consent.waitArmed();
         await consent.click('#confirm');
         await consent.waitFor('#pin-row:not([hidden])');
         assert.match(await consent.text('#message'), /PIN/);

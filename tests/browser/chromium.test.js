@@ -29,7 +29,7 @@ async function launch(world, { withHost = true } = {}) {
   let worker = context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`));
   worker ??= await context.waitForEvent('serviceworker', { predicate: (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`), timeout: 60_000 });
   // The developer option that lets the test server on 127.0.0.1 (plain http) use Paraphe.
-  await worker.evaluate(() => chrome.storage.local.set({ allowLoopbackHttp: true }));
+  await lib.storeChromium(context, { allowLoopbackHttp: true });
   context.setDefaultTimeout(90_000); // waits are hang guards, long enough for a loaded machine
   return context;
 }

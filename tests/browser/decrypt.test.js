@@ -92,6 +92,9 @@ for (const kind of driver.browsers()) {
         portalPage = await browser.newPage(`${server.origin}/sign.html`);
         await portalPage.waitForFunction(() => window.parapheLoaded);
       }
+      // The person looks at the portal (a request from a hidden tab waits for it: the
+      // Firefox OAEP test opens « Ouvrir un pli » in a tab in front of it).
+      await portalPage.bringToFront();
       return { evaluate: (f, a) => portalPage.evaluate(f, a), close: async () => {} };
     };
     /**

@@ -31,8 +31,16 @@ class Page {
 
   goto(url) { return this.raw.goto(url); }
 
-  /** Runs `fn(arg)` in the page; `fn` must be self-contained. */
-  evaluate(fn, arg) { return this.raw.evaluate(fn, arg); }
+  /**
+   * Runs `fn(arg)` in the page; `fn` must be self-contained. A key press first (Shift, which
+   * does nothing): consent windows open only for a page the person is using
+   * (content/activation.js), and Firefox stops giving WebDriver BiDi's evaluations a user
+   * activation once an extension window has opened.
+   */
+  async evaluate(fn, arg) {
+    await gesture(this.raw);
+    return this.raw.evaluate(fn, arg);
+  }
 
   // Default waits are hang guards, long enough for a loaded machine (scripts/stress-suite.sh):
   // each ends on the awaited state, never on the clock.
@@ -54,6 +62,9 @@ class Page {
 
   click(selector) { return this.raw.click(selector); }
 
+  /** Makes this tab the active one of its window (the others are then hidden). */
+  bringToFront() { return this.raw.bringToFront(); }
+
   async type(selector, text) {
     if (this.kind === 'chromium') {
       await this.raw.fill(selector, text);
@@ -68,21 +79,34 @@ class Page {
   close() { return this.raw.close().catch(() => {}); }
 }
 
+/** A trusted key press of Shift in `raw` (a playwright or puppeteer page): a user activation. */
+export const gesture = (raw) => raw.keyboard.press('Shift');
+
 /** The extension's consent window. */
 export class Consent extends Page {
+  evaluate(fn, arg) { return this.raw.evaluate(fn, arg); }
+
   origin() { return this.text('#origin'); }
 
   /** Fingerprints of the certificates offered. */
   choices() { return this.raw.$$eval('input[name=certificate]', (els) => els.map((e) => e.value)); }
 
+  /**
+   * The buttons answer 750 ms after the window shows and after each focus loss
+   * (consent/consent.js): wait for them (puppeteer clicks a disabled button to no effect).
+   */
+  waitArmed() { return this.waitFor('#confirm:not([disabled])'); }
+
   /** Chooses a certificate, types the PIN when asked for one, and confirms. */
   async confirm(fingerprint, pin) {
     await this.click(`input[name=certificate][value="${fingerprint}"]`);
     if (pin !== undefined) await this.type('#pin', pin);
+    await this.waitArmed();
     await this.clickClosing('#confirm');
   }
 
   async cancel() {
+    await this.waitArmed();
     await this.clickClosing('#cancel');
   }
 
@@ -97,7 +121,8 @@ export class Consent extends Page {
  * `world` is lib.makeWorld's. Self-signed https test servers are accepted.
  * `allowLoopbackHttp` (Chromium only) turns the developer option on (scripts/demo.sh).
  * `settings` (e.g. {pinSessionMinutes: 5}): in Chromium the person's options
- * (storage.local), in Firefox the administrator's policy (managed storage, as deployed).
+ * (common/store.js, set as the options page does), in Firefox the administrator's policy
+ * (managed storage, as deployed).
  */
 export async function launch(kind, world, { withHost = true, headless = true, allowLoopbackHttp = false, settings = null } = {}) {
   return kind === 'chromium'
@@ -124,8 +149,7 @@ async function launchChromium(world, { withHost, headless, allowLoopbackHttp, se
   const isOurs = (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`);
   const worker = context.serviceWorkers().find(isOurs)
     ?? await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 60_000 });
-  if (allowLoopbackHttp) await worker.evaluate(() => chrome.storage.local.set({ allowLoopbackHttp: true }));
-  if (settings) await worker.evaluate((values) => chrome.storage.local.set(values), settings);
+  if (allowLoopbackHttp || settings) await lib.storeChromium(context, { ...(allowLoopbackHttp ? { allowLoopbackHttp } : {}), ...settings });
   const consentPrefix = `chrome-extension://${lib.CHROMIUM_ID}/consent/`;
   return {
     kind: 'chromium',
@@ -147,6 +171,9 @@ async function launchChromium(world, { withHost, headless, allowLoopbackHttp, se
         return c;
       });
     },
+    /** How many consent windows are open. */
+    consentCount: () => context.pages().filter((pg) => pg.url().startsWith(consentPrefix)).length,
+    context,
     onClose: (fn) => context.on('close', fn),
     close: () => context.close(),
   };
@@ -200,6 +227,14 @@ async function launchFirefox(world, { withHost, headless, settings }) {
         await new Promise((r) => setTimeout(r, 150));
       }
       throw new Error('no consent window');
+    },
+    /** How many consent windows are open. */
+    async consentCount() {
+      let n = 0;
+      for (const p of await browser.pages()) {
+        if ((await p.evaluate(() => location.href).catch(() => '')).startsWith(prefix)) n++;
+      }
+      return n;
     },
     /** Every open page, raw, and a raw page wrapped (decrypt.test.js: extension pages). */
     rawPages: () => browser.pages(),

@@ -34,7 +34,10 @@ async function launch(world, { withHost = true } = {}) {
   return browser;
 }
 
-function inPage(page, call, arg) {
+async function inPage(page, call, arg) {
+  // A key press (Shift): consent windows open only for a page the person is using, and
+  // Firefox stops giving BiDi evaluations a user activation once an extension window opened.
+  await page.keyboard.press('Shift');
   return page.evaluate(async (callText, a) => {
     // eslint-disable-next-line no-new-func
     const fn = new Function('paraphe', 'arg', `return (${callText})(paraphe, arg)`);
@@ -61,6 +64,8 @@ async function consentWindow(browser, known) {
       const href = await p.evaluate(() => location.href).catch(() => '');
       if (href.startsWith(`moz-extension://${UUID}/consent/`)) {
         await p.waitForSelector('#main:not([hidden])');
+        // The buttons answer 750 ms after the window shows (consent/consent.js).
+        await p.waitForSelector('#confirm:not([disabled])');
         return p;
       }
     }

@@ -111,8 +111,8 @@ describe(`installed host (${MODE ?? 'PARAPHE_INSTALLED unset'})`, { skip: MODE ?
   });
 
   test('signs a digest through the installed host; openssl verifies; the installed binary ran', T, async () => {
-    const sw = await worker();
-    await sw.evaluate(() => chrome.storage.local.set({ allowLoopbackHttp: true }));
+    await worker(); // the extension is up
+    await lib.storeChromium(context, { allowLoopbackHttp: true });
     const doc = lib.document(world.dir);
     const page = await context.newPage();
     await page.goto(`http://127.0.0.1:${server.port}/sign.html`);
@@ -220,6 +220,7 @@ describe(`installed host, Firefox (${MODE ?? 'PARAPHE_INSTALLED unset'})`, { ski
     }
     await consent.click(`input[name=certificate][value="${world.fingerprint('01')}"]`);
     await consent.type('#pin', lib.PIN);
+    await consent.waitForSelector('#confirm:not([disabled])'); // 750 ms after it shows
     await consent.click('#confirm');
     const { result, error } = await answer;
     assert.equal(error, undefined, `${JSON.stringify(error)}\nhost log:\n${lib.hostLog(world)}`);

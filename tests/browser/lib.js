@@ -146,15 +146,20 @@ export function tlsFor(dir) {
 /**
  * Serves tests/browser/pages and the client library at /paraphe.js on 127.0.0.1, over http,
  * or over https when `tlsDir` is given; `?csp-sandbox` adds `Content-Security-Policy: sandbox
- * allow-scripts`. Resolves to {port, origin, close}.
+ * allow-scripts`. `routes`: {pathname: (req, res, url) => …} answered by the test itself.
+ * Resolves to {port, origin, close}.
  */
-export async function startServer(tlsDir) {
+export async function startServer(tlsDir, routes = {}) {
   const pages = path.join(ROOT, 'tests/browser/pages');
   const files = {
     '/paraphe.js': path.join(ROOT, 'extension/src/page/paraphe.js'),
   };
   const handler = (req, res) => {
     const url = new URL(req.url, 'http://x');
+    if (routes[url.pathname]) {
+      routes[url.pathname](req, res, url);
+      return;
+    }
     const file = files[url.pathname] ?? path.join(pages, path.basename(url.pathname));
     if (!fs.existsSync(file)) {
       res.writeHead(404).end();
@@ -200,5 +205,19 @@ export function hostLog(world) {
     return fs.readFileSync(world.logFile, 'utf8');
   } catch {
     return '';
+  }
+}
+
+/**
+ * Chromium (a playwright BrowserContext with the extension): stores `values` as the options
+ * page does (extension/src/common/store.js, IndexedDB of the extension's origin).
+ */
+export async function storeChromium(context, values) {
+  const page = await context.newPage();
+  try {
+    await page.goto(`chrome-extension://${CHROMIUM_ID}/options/options.html`);
+    await page.evaluate(async (v) => (await import(new URL('/common/store.js', location.href).href)).set(v), values);
+  } finally {
+    await page.close();
   }
 }

@@ -413,7 +413,7 @@ scenarios('Chromium', {
     });
     const isOurs = (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`);
     const worker = browser.serviceWorkers().find(isOurs) ?? await browser.waitForEvent('serviceworker', { predicate: isOurs, timeout: 10_000 });
-    await worker.evaluate(() => chrome.storage.local.set({ allowLoopbackHttp: true }));
+    await lib.storeChromium(browser, { allowLoopbackHttp: true });
     // The person adds the portal in the options page.
     const options = await browser.newPage();
     await options.goto(`chrome-extension://${lib.CHROMIUM_ID}/options/options.html`);
@@ -517,7 +517,12 @@ scenarios('Firefox', {
     return page;
   },
   waitFor: (page, fn) => page.waitForFunction(fn, { timeout: 20_000 }),
-  eval: (page, fn, ...args) => page.evaluate(fn, ...args),
+  // A key press first (Shift): consent windows open only for a page the person is using, and
+  // Firefox stops giving BiDi evaluations a user activation once an extension window opened.
+  eval: async (page, fn, ...args) => {
+    await page.keyboard.press('Shift');
+    return page.evaluate(fn, ...args);
+  },
   text: (page, selector) => page.$eval(selector, (e) => e.textContent),
   click: (page, selector) => page.click(selector),
   known: async (browser) => new Set(await browser.pages()),
@@ -529,6 +534,8 @@ scenarios('Firefox', {
         const href = await p.evaluate(() => location.href).catch(() => '');
         if (href.startsWith(`moz-extension://${UUID}/consent/`)) {
           await p.waitForSelector('#main:not([hidden])');
+          // The buttons answer 750 ms after the window shows (consent/consent.js).
+          await p.waitForSelector('#confirm:not([disabled])');
           return p;
         }
       }

@@ -29,6 +29,9 @@ files+=(batch.test.js)
 # page's login digest, sandboxed documents are refused, nothing identifying before a site is
 # allowed. Same browsers; needs the demo portal.
 files+=(security.test.js)
+# A hostile page against the consent window (activation, hidden tabs, one window per tab, the
+# buttons' delay), the stored grants and the pli / hashing limits (issue #19), same browsers.
+files+=(consent-security.test.js)
 # Real readers and cards (virtual PIV card of tests/kit/virtual-card, pcscd, OpenSC), Chromium
 # only; skips itself where pcscd / vpcd are missing or PARAPHE_SKIP_VCARD=1.
 [[ " ${browsers[*]} " == *" chromium "* ]] && files+=(cards.test.js)

@@ -93,6 +93,8 @@ impl Code {
     pub fn from_paraphe(code: &str) -> Self {
         match code {
             "USER_CANCELLED" => Self::UserCancelled,
+            // Another request of the tab has its consent window open or waiting.
+            "CONSENT_PENDING" => Self::ActionPending,
             "TIMEOUT" => Self::UserTimeout,
             "HOST_UNAVAILABLE" => Self::NativeUnavailable,
             "HOST_INCOMPATIBLE" => Self::VersionMismatch,
@@ -525,6 +527,8 @@ mod tests {
             ("RAW_SIGNATURE_REFUSED", "ERR_WEBEID_NATIVE_FATAL"),
             ("PIN_LOCKED", "ERR_WEBEID_NATIVE_FATAL"),
             ("INTERNAL", "ERR_WEBEID_UNKNOWN_ERROR"),
+            ("CONSENT_PENDING", "ERR_WEBEID_ACTION_PENDING"),
+            ("USER_ACTIVATION_REQUIRED", "ERR_WEBEID_NATIVE_FATAL"),
         ] {
             assert_eq!(Code::from_paraphe(ours).name(), theirs);
         }

@@ -7,7 +7,7 @@
 //                              answers {progress}…, then {result} | {error}
 //                              {kind:"webeid", request}         Web eID messages (webeid.js)
 //                              runtime port "hash": document digests (onHashPort)
-//                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-abort"}  plis (pli.js)
+//                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-read"|"pli-abort"}  plis (pli.js)
 //   « Ouvrir un pli » page  → {kind:"pli-unwrap"}
 //   popup                   → {kind:"status"}, {kind:"logout-all"} (« Oublier le code PIN »)
 //   options page            → {kind:"status"}, {kind:"tls", register} (tls.js: Chromium's NSS database)
@@ -15,6 +15,10 @@
 //   popup, diagnostics, consent window → runtime port "cards" (cards.js); diagnostics page →
 //                              {kind:"diagnostics"|"test-signature"} (diagnostics.js)
 //   LiberSign relay         → runtime port "libersign", one request each (libersign.js)
+//   options page            → {kind:"store-changed"} after it changed a setting (common/store.js)
+//
+// Requests that open a consent window pass consent.admit first (user activation, a visible
+// tab, one window per tab: docs/SECURITY.md « Consent windows »).
 import { api, ParapheError } from '../common/api.js';
 import { authenticate } from './authenticate.js';
 import { certificateChoices, noSuitableCertificate } from './choices.js';
@@ -33,6 +37,12 @@ import { tls } from './tls.js';
 import * as webeid from './webeid.js';
 
 const VERSION = api.runtime.getManifest().version;
+
+// Chromium: storage.local for the extension's own pages and this background only, never
+// content scripts (Firefox has no such switch; the settings live in common/store.js anyway).
+try {
+  api.storage.local.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })?.catch?.(() => {});
+} catch { /* Firefox: only storage.session has access levels */ }
 
 api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   if (sender.id !== api.runtime.id) return false;
@@ -70,7 +80,39 @@ function onPagePort(port) {
 async function pageMessage(msg, sender, progress) {
   const origin = await webPageOrigin(sender, msg?.frameOrigin);
   const request = JSON.parse(core().validate_request(String(msg?.request)));
-  return pageRequest(request, origin, sender, progress);
+  const activation = msg?.activation === true; // content/activation.js
+  // Requests that always open a consent window (listCertificates opens one only the first time).
+  if (WINDOWED.has(request.type)) {
+    return consent.fromTab(sender, activation, () => pageRequest(request, origin, sender, progress, activation));
+  }
+  return pageRequest(request, origin, sender, progress, activation);
+}
+const WINDOWED = new Set(['signHash', 'authenticate']);
+
+/** Web eID requests that open a window pass consent.admit; a refusal is a Web eID failure. */
+async function webeidRequest(msg, sender) {
+  const text = String(msg.request);
+  // Checked in webeid.handle, so that a refusal is a Web eID answer.
+  const origin = () => webPageOrigin(sender, msg.frameOrigin);
+  let action = null;
+  try {
+    action = JSON.parse(text)?.action;
+  } catch { /* webeid.handle says why */ }
+  if (!['web-eid:authenticate', 'web-eid:get-signing-certificate', 'web-eid:sign'].includes(action)) {
+    return webeid.handle(text, origin, sender);
+  }
+  let end;
+  try {
+    end = await consent.admit(sender, msg.activation === true);
+  } catch (e) {
+    const err = ParapheError.from(e);
+    return { action: `${action}-failure`, error: JSON.parse(core().webeid_error(err.code, err.message)) };
+  }
+  try {
+    return await webeid.handle(text, origin, sender);
+  } finally {
+    end();
+  }
 }
 
 async function handle(msg, sender) {
@@ -79,11 +121,12 @@ async function handle(msg, sender) {
     case 'webeid':
       // The origin is checked in webeid.handle, so that a refusal is a Web eID answer.
       if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
-      return webeid.handle(String(msg.request), () => webPageOrigin(sender, msg.frameOrigin), sender);
+      return webeidRequest(msg, sender);
     case 'pli-start':
     case 'pli-chunk':
     case 'pli-open':
     case 'pli-finish':
+    case 'pli-read':
     case 'pli-abort':
       return pli.fromPage(msg, await webPageOrigin(sender, msg.frameOrigin), sender);
     case 'pli-unwrap':
@@ -102,12 +145,14 @@ async function handle(msg, sender) {
     case 'logout-all':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return { ended: sessions.logoutAll() };
+    case 'store-changed': // common/store.js's own listener acts on it
+      return {};
     default:
       throw new ParapheError('INVALID_REQUEST', 'unknown message');
   }
 }
 
-async function pageRequest(request, origin, sender, progress) {
+async function pageRequest(request, origin, sender, progress, activation) {
   switch (request.type) {
     case 'ping':
       // The extension's version is for sites the person allowed (docs/SECURITY.md).
@@ -132,11 +177,13 @@ async function pageRequest(request, origin, sender, progress) {
         // With no certificate to show, the window says so and the answer waits for the
         // person as it would with certificates: a site cannot tell the two apart.
         if (s.certificates.length === 0) {
-          await noSuitableCertificate({ origin, tabTitle: sender.tab?.title ?? '', kind: 'certificate-list' },
-            new ParapheError('NO_CERTIFICATE', 'no certificate on a connected token')).catch(() => {});
+          await consent.fromTab(sender, activation, () => noSuitableCertificate(
+            { origin, tabTitle: sender.tab?.title ?? '', kind: 'certificate-list' },
+            new ParapheError('NO_CERTIFICATE', 'no certificate on a connected token'),
+          ).catch(() => {}));
           return { certificates: [] };
         }
-        await disclosure.ask(origin, sender.tab?.title ?? '', s.certificates);
+        await consent.fromTab(sender, activation, () => disclosure.ask(origin, sender.tab?.title ?? '', s.certificates));
       }
       return { certificates: s.certificates.map(publicCertificate) };
     }
@@ -174,8 +221,11 @@ async function status(usage) {
 
 // ---- document digests, fed chunk by chunk by the content script ---------------------------
 
-const MAX_OPEN_HASHES = 8;
-let openHashes = 0;
+// Per tab, so that one page cannot take every hasher; and in all.
+const MAX_HASHES_PER_TAB = 4;
+const MAX_HASHES = 16;
+const openHashes = new Map(); // tab id → documents being hashed
+const hashesOpen = () => [...openHashes.values()].reduce((a, b) => a + b, 0);
 
 /**
  * Runtime port "hash": `{algorithm}`, then `{data}` chunks (base64 text in Chromium, whose
@@ -190,11 +240,14 @@ function onHashPort(port) {
       port.postMessage({ error: ParapheError.from(e).toJSON() });
     } catch { /* gone */ }
   };
+  const tabId = port.sender?.tab?.id ?? -1;
   const drop = () => {
     if (!hasher) return;
     hasher.free();
     hasher = null;
-    openHashes--;
+    const n = (openHashes.get(tabId) ?? 1) - 1;
+    if (n > 0) openHashes.set(tabId, n);
+    else openHashes.delete(tabId);
   };
   port.onDisconnect.addListener(drop);
   // The first message (`{algorithm, frameOrigin}`) carries the content script's report of
@@ -206,9 +259,11 @@ function onHashPort(port) {
     queue = queue.then(() => start).then(() => {
       if (msg?.algorithm !== undefined) {
         if (hasher) throw new ParapheError('INVALID_REQUEST', 'one hash per port');
-        if (openHashes >= MAX_OPEN_HASHES) throw new ParapheError('INVALID_REQUEST', 'too many documents hashed at once');
+        if ((openHashes.get(tabId) ?? 0) >= MAX_HASHES_PER_TAB || hashesOpen() >= MAX_HASHES) {
+          throw new ParapheError('INVALID_REQUEST', 'too many documents hashed at once');
+        }
         hasher = new (core().Hasher)(String(msg.algorithm));
-        openHashes++;
+        openHashes.set(tabId, (openHashes.get(tabId) ?? 0) + 1);
       } else if (!hasher) {
         throw new ParapheError('INVALID_REQUEST', 'no hash started');
       } else if (msg?.finish) {

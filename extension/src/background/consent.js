@@ -160,4 +160,107 @@ async function onWindowMessage(c, msg) {
   }
 }
 
+// ---- which requests may open a window (docs/SECURITY.md, « Consent windows ») ------------
+//
+// A page must not be able to put a consent window in front of the person when they are not
+// using it (a background tab, a page never touched) or bury them in windows. So a request
+// from a web page that opens one is admitted only:
+//  - with a user activation in its frame: the content script reports whether the frame has
+//    the browser's transient activation or a trusted pointer or key press in the last
+//    ACTIVATION_GRACE (content/activation.js); else USER_ACTIVATION_REQUIRED;
+//  - one at a time per tab: while one waits or is shown, the tab's next gets CONSENT_PENDING;
+//  - once the tab is visible: active in its window, that window focused and not minimized.
+//    Until then the request waits (up to CONSENT_TIMEOUT_MS, then TIMEOUT), and the window
+//    opens when the person comes back to the tab.
+// The window's buttons then wait 750 ms after it shows and after each focus loss
+// (consent/consent.js), as the browsers' own permission prompts do.
+
+const busyTabs = new Set(); // tab ids with an admitted request
+const POLL_MS = 500;
+
+/**
+ * Admits a request of the web page `sender` (a runtime message sender) that will open a
+ * consent window, or throws USER_ACTIVATION_REQUIRED / CONSENT_PENDING / TIMEOUT /
+ * USER_CANCELLED (the tab was closed). Resolves, once the tab is visible, with the function
+ * that ends the admission. Extension pages are admitted at once.
+ */
+export async function admit(sender, activation) {
+  const tabId = sender?.tab?.id;
+  if (!Number.isInteger(tabId) || tabId < 0 || String(sender.url ?? '').startsWith(api.runtime.getURL(''))) {
+    return () => {};
+  }
+  if (activation !== true) {
+    throw new ParapheError('USER_ACTIVATION_REQUIRED',
+      'ask for a signature or a certificate from a click or a key press of the person on the page');
+  }
+  if (busyTabs.has(tabId)) {
+    throw new ParapheError('CONSENT_PENDING', 'a consent window of this tab is open or waiting: one at a time');
+  }
+  busyTabs.add(tabId);
+  let admitted = true;
+  const end = () => {
+    if (admitted) busyTabs.delete(tabId);
+    admitted = false;
+  };
+  try {
+    await untilVisible(tabId);
+  } catch (e) {
+    end();
+    throw e;
+  }
+  return end;
+}
+
+/** `work()` under an admission (see admit). */
+export async function fromTab(sender, activation, work) {
+  const end = await admit(sender, activation);
+  try {
+    return await work();
+  } finally {
+    end();
+  }
+}
+
+async function visible(tabId) {
+  let tab;
+  try {
+    tab = await api.tabs.get(tabId);
+  } catch {
+    throw new ParapheError('USER_CANCELLED', 'the tab was closed');
+  }
+  if (!tab.active) return false;
+  const win = await api.windows.get(tab.windowId);
+  return win.focused && win.state !== 'minimized';
+}
+
+const wakers = new Set();
+const wakeAll = () => {
+  for (const wake of wakers) wake();
+};
+api.tabs.onActivated.addListener(wakeAll);
+api.tabs.onRemoved.addListener(wakeAll);
+api.tabs.onAttached.addListener(wakeAll);
+api.windows.onFocusChanged.addListener(wakeAll);
+
+async function untilVisible(tabId) {
+  const deadline = Date.now() + CONSENT_TIMEOUT_MS;
+  for (;;) {
+    let wake;
+    const changed = new Promise((resolve) => { wake = resolve; });
+    wakers.add(wake);
+    try {
+      if (await visible(tabId)) return;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new ParapheError('TIMEOUT', 'the tab was not shown');
+      // Events wake it; a short poll too, as not every focus change is reported (Firefox
+      // headless gives the focus back to a window without windows.onFocusChanged).
+      let timer;
+      await Promise.race([changed, new Promise((resolve) => { timer = setTimeout(resolve, Math.min(left, POLL_MS)); })]);
+      clearTimeout(timer);
+    } finally {
+      wakers.delete(wake);
+    }
+  }
+}
+
 export { core };

@@ -1,17 +1,18 @@
 // Which sites may read the certificates on the person's tokens. A certificate names its
 // holder (and often their employer), and so does a token's label: a page learns them only
 // after the person agreed, once per site, in a window the page cannot touch (« Autoriser ce
-// site »). The list is storage.local `certificateListOrigins`; the options page shows it and
-// takes sites off it. Signing, logging in and opening plis need no such grant: their own
-// consent window shows the certificate to the person, and only the one used reaches the page.
-import { api } from '../common/api.js';
+// site »). The list is `certificateListOrigins` in common/store.js (where content scripts
+// cannot write); the options page shows it and takes sites off it. Signing, logging in and
+// opening plis need no such grant: their own consent window shows the certificate to the
+// person, and only the one used reaches the page.
+import * as store from '../common/store.js';
 import * as consent from './consent.js';
 
 export const CERTIFICATE_ORIGINS = 'certificateListOrigins';
 
+/** The sites allowed, as the store checked them (well-formed origins). */
 async function origins() {
-  const { [CERTIFICATE_ORIGINS]: list } = await api.storage.local.get(CERTIFICATE_ORIGINS);
-  return Array.isArray(list) ? list : [];
+  return (await store.get([CERTIFICATE_ORIGINS]))[CERTIFICATE_ORIGINS] ?? [];
 }
 
 /** Whether `origin` (the browser's, never the page's word) may read certificates and token labels. */
@@ -25,8 +26,5 @@ export async function allowed(origin) {
  */
 export function ask(origin, tabTitle, choices) {
   const view = { kind: 'certificate-list', origin, tabTitle, items: [], choices };
-  return consent.ask(view, async () => {
-    const list = await origins();
-    if (!list.includes(origin)) await api.storage.local.set({ [CERTIFICATE_ORIGINS]: [...list, origin] });
-  });
+  return consent.ask(view, () => store.updateList(CERTIFICATE_ORIGINS, origin, true));
 }

@@ -14,6 +14,7 @@
 //   `exception`, `code`).
 import { api, ParapheError, t } from '../common/api.js';
 import { libersignOrigins, LIBERSIGN_ORIGINS } from '../common/allowlist.js';
+import * as store from '../common/store.js';
 import { certificateChoices } from './choices.js';
 import { core, ready } from './core.js';
 import * as consent from './consent.js';
@@ -26,7 +27,7 @@ export const PORT_NAME = 'libersign';
 const VERSION = api.runtime.getManifest().version;
 const SCRIPTS = {
   page: { id: 'libersign-page', js: ['content/libersign-page.js'], world: 'MAIN' },
-  relay: { id: 'libersign-relay', js: ['content/libersign-relay.js'] },
+  relay: { id: 'libersign-relay', js: ['content/activation.js', 'content/libersign-relay.js'] },
 };
 // Firefox match patterns cannot name a port: there the scripts go to every port of an
 // allowed host, and the background still answers only the exact origins listed.
@@ -59,7 +60,9 @@ async function registerScripts() {
   const ids = Object.values(SCRIPTS).map((s) => s.id);
   const registered = await api.scripting.getRegisteredContentScripts({ ids });
   const current = (s) => [...(s?.matches ?? [])].sort().join(' ');
-  if (registered.length === ids.length && registered.every((s) => current(s) === matches.join(' '))) return;
+  // The same sites and the same files (an update may have changed the files).
+  const sameFiles = (s) => (s.js ?? []).join(' ') === Object.values(SCRIPTS).find((x) => x.id === s.id)?.js.join(' ');
+  if (registered.length === ids.length && registered.every((s) => current(s) === matches.join(' ') && sameFiles(s))) return;
   if (registered.length > 0) await api.scripting.unregisterContentScripts({ ids: registered.map((s) => s.id) });
   if (matches.length === 0) return;
   await api.scripting.registerContentScripts(Object.values(SCRIPTS).map((s) => ({
@@ -74,8 +77,12 @@ export function syncScripts() {
   return registering;
 }
 
+// The person's list or the loopback option changed (common/store.js), or the policy did.
+store.onChanged((keys) => {
+  if (keys.includes(LIBERSIGN_ORIGINS) || keys.includes('allowLoopbackHttp')) syncScripts();
+});
 api.storage.onChanged.addListener((changes, area) => {
-  if (LIBERSIGN_ORIGINS in changes || (area === 'local' && 'allowLoopbackHttp' in changes)) syncScripts();
+  if (area === 'managed' && (LIBERSIGN_ORIGINS in changes || 'allowLoopbackHttp' in changes)) syncScripts();
 });
 // Every time the background starts: a policy may have changed while it was stopped.
 syncScripts();
@@ -136,7 +143,8 @@ async function request(msg, sender, progress) {
       return { certs: JSON.parse(core().libersign_certificates(JSON.stringify(list), Date.now())) };
     }
     case 'SIGN':
-      return { sign: await sign(msg, origin, sender, progress) };
+      // The consent window rules (consent.js): activation, a visible tab, one at a time.
+      return { sign: await consent.fromTab(sender, msg.activation === true, () => sign(msg, origin, sender, progress)) };
     default:
       throw new ParapheError('INVALID_REQUEST', 'unknown action');
   }

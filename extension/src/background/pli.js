@@ -6,14 +6,21 @@
 //
 // Two callers:
 //  - a web page, through the content script (content/decrypt.js):
-//      {kind:"pli-start", jobId, name, size}      → {}
-//      {kind:"pli-chunk", jobId, data(b64)}       → {plaintext(b64), headerReady}
+//      {kind:"pli-start", jobId, name, size, activation} → {}
+//      {kind:"pli-chunk", jobId, data(b64)}       → {headerReady}
 //      {kind:"pli-open", jobId}                   → consent + PIN + unwrap → {certificate, algorithm}
-//      {kind:"pli-finish", jobId}                 → {plaintext(b64)}: only now is it complete
+//      {kind:"pli-finish", jobId}                 → {size}: the end is checked (padding, GCM tag)
+//      {kind:"pli-read", jobId, offset}           → {plaintext(b64), done}: only after pli-finish
 //      {kind:"pli-abort", jobId}
 //    Decryption runs here, with the key (the core parses and checks, WebCrypto runs the AES:
 //    pli/bulk.js); the consent window stays open with a progress bar until the end, and
 //    says whether the pli opened.
+//    Release rule: the plaintext stays here (Blob parts) until the core checked the end of
+//    the pli; no byte of it reaches the content script, which runs in the page's process,
+//    before the padding or the GCM tag is verified. A failure drops it all.
+//    Limits: MAX_JOBS_PER_TAB open jobs per tab (a new one ends that tab's oldest), at most
+//    MAX_JOBS in all (then refused): a page can neither crowd out nor end another tab's job,
+//    nor close its window. A tab that closes ends its jobs.
 //  - the extension's own page « Ouvrir un pli » (pli/pli.html), for large files saved to
 //    disk: {kind:"pli-unwrap", name, size, prefix(b64)} → {key(b64), certificate, algorithm}.
 //    `prefix` is the pli up to the end of its header; the page decrypts by itself (it is
@@ -26,8 +33,14 @@ import * as native from './native.js';
 import * as sessions from './sessions.js';
 import { base64, bulkDecryptor, decryptPiece, fromBase64 } from '../pli/bulk.js';
 
-const MAX_OPEN_JOBS = 4;
-const jobs = new Map(); // `${tabId}:${frameId}:${jobId}` → Job
+const MAX_JOBS_PER_TAB = 2;
+const MAX_JOBS = 8;
+const READ_BYTES = 2 << 20; // plaintext per pli-read answer
+const jobs = new Map(); // `${tabId}:${frameId}:${jobId}` → Job (insertion order: oldest first)
+
+api.tabs.onRemoved.addListener((tabId) => {
+  for (const [key, job] of jobs) if (job.tabId === tabId) drop(key);
+});
 
 /** A file name fit for display: no control or bidi-override characters, bounded. */
 function cleanName(name) {
@@ -90,14 +103,22 @@ const publicResult = (choice, header) => ({
 // ---- web pages (through content/decrypt.js) -------------------------------------------------
 
 export async function fromPage(msg, origin, sender) {
-  const key = `${sender.tab.id}:${sender.frameId}:${String(msg.jobId)}`;
+  const tabId = sender.tab.id;
+  const key = `${tabId}:${sender.frameId}:${String(msg.jobId)}`;
   if (msg.kind === 'pli-start') {
-    if (jobs.size >= MAX_OPEN_JOBS) {
-      // A page that never finishes must not pin memory: the oldest unfinished job goes.
-      const [oldest] = jobs.keys();
-      drop(oldest);
-    }
+    if (jobs.has(key)) throw new ParapheError('INVALID_REQUEST', 'this decryption is already started');
+    // A page that never finishes must not pin memory: its own oldest job goes, never
+    // another tab's.
+    const mine = [...jobs].filter(([, j]) => j.tabId === tabId);
+    if (mine.length >= MAX_JOBS_PER_TAB) drop(mine[0][0]);
+    if (jobs.size >= MAX_JOBS) throw new ParapheError('INVALID_REQUEST', 'too many plis being opened at once: try again later');
     jobs.set(key, {
+      tabId,
+      sender,
+      activation: msg.activation === true,
+      admission: null, // ends the tab's consent admission (consent.admit) when the job ends
+      parts: [], // checked plaintext is released only after pli-finish
+      plaintext: null,
       pli: new (core().PliDecryptor)(),
       origin,
       tabTitle: sender.tab?.title ?? '',
@@ -115,19 +136,24 @@ export async function fromPage(msg, origin, sender) {
   try {
     switch (msg.kind) {
       case 'pli-chunk': {
-        if (job.opening) throw new ParapheError('INVALID_REQUEST', 'a chunk while the key is being set');
+        if (job.opening || job.plaintext) throw new ParapheError('INVALID_REQUEST', 'a chunk while the key is being set');
         // Once keyed, the core hands out ciphertext and WebCrypto runs the AES (pli/bulk.js).
-        const plaintext = job.bulk
-          ? base64(await decryptPiece(job.bulk, job.pli.feed(fromBase64(String(msg.data)))))
-          : job.pli.feed_base64(String(msg.data));
+        const piece = job.bulk
+          ? await decryptPiece(job.bulk, job.pli.feed(fromBase64(String(msg.data))))
+          : job.pli.feed(fromBase64(String(msg.data)));
+        hold(job, piece);
         job.window?.progress(job.pli.consumed(), job.size);
-        return { plaintext, headerReady: !job.keyed && job.pli.header() !== undefined };
+        return { headerReady: !job.keyed && job.pli.header() !== undefined };
       }
       case 'pli-open': {
-        if (job.keyed || job.pli.header() === undefined) throw new ParapheError('INVALID_REQUEST', 'not ready to open');
+        if (job.keyed || job.opening || job.pli.header() === undefined) throw new ParapheError('INVALID_REQUEST', 'not ready to open');
+        job.opening = true;
+        // The consent window rules (consent.js): the person is using the page, its tab is
+        // shown, one window per tab; the admission lasts as long as the job.
+        job.admission = await consent.admit(job.sender, job.activation);
         const { key: cek, choice, header, window } = await unwrap(job.pli, { ...job, keepOpen: true });
         job.window = window;
-        job.opening = true; // the core is keyed before WebCrypto is: no chunk in between
+        // job.opening stays true: the core is keyed before WebCrypto is, no chunk in between.
         job.bulk = await bulkDecryptor(job.pli.set_key_external_base64(cek), cek);
         job.opening = false;
         job.keyed = true;
@@ -135,17 +161,32 @@ export async function fromPage(msg, origin, sender) {
         return publicResult(choice, header);
       }
       case 'pli-finish': {
+        if (job.plaintext) throw new ParapheError('INVALID_REQUEST', 'already finished');
+        if (!job.keyed) {
+          job.pli.finish(); // a truncated or malformed pli says so here
+          throw new ParapheError('INVALID_REQUEST', 'the pli was not opened');
+        }
         // What the key released and no chunk took yet (ciphertext, with WebCrypto), then the
-        // core's checks and the last block's plaintext.
-        const held = job.bulk ? await decryptPiece(job.bulk, job.pli.feed(new Uint8Array(0))) : new Uint8Array(0);
-        const last = job.pli.finish();
-        const all = new Uint8Array(held.length + last.length);
-        all.set(held);
-        all.set(last, held.length);
-        const plaintext = base64(all);
+        // core's checks (padding, GCM tag: throws) and the last block's plaintext.
+        if (job.bulk) hold(job, await decryptPiece(job.bulk, job.pli.feed(new Uint8Array(0))));
+        hold(job, job.pli.finish());
+        // Checked: from here on the plaintext may go to the page (pli-read).
+        job.plaintext = new Blob(job.parts);
+        job.parts = [];
         job.window?.finish(null);
-        drop(key, false);
-        return { plaintext };
+        job.window = null; // closes by itself; no longer this job's to close
+        return { size: job.plaintext.size };
+      }
+      case 'pli-read': {
+        if (!job.plaintext) throw new ParapheError('INVALID_REQUEST', 'the pli is not checked yet');
+        const offset = Number(msg.offset);
+        if (!Number.isSafeInteger(offset) || offset < 0 || offset > job.plaintext.size) {
+          throw new ParapheError('INVALID_REQUEST', 'offset out of range');
+        }
+        const bytes = new Uint8Array(await job.plaintext.slice(offset, offset + READ_BYTES).arrayBuffer());
+        const done = offset + bytes.length >= job.plaintext.size;
+        if (done) drop(key, false);
+        return { plaintext: base64(bytes), done };
       }
       case 'pli-abort':
         drop(key);
@@ -161,10 +202,18 @@ export async function fromPage(msg, origin, sender) {
   }
 }
 
+/** Keeps a piece of plaintext until the end of the pli is checked (release rule above). */
+function hold(job, bytes) {
+  if (bytes.length > 0) job.parts.push(new Blob([bytes]));
+}
+
 function drop(key, closeWindow = true) {
   const job = jobs.get(key);
   if (!job) return;
   jobs.delete(key);
+  job.parts = [];
+  job.plaintext = null;
+  job.admission?.();
   if (closeWindow) job.window?.close();
   try {
     job.pli.free();

@@ -1,13 +1,23 @@
 // The consent window's page. It only displays what the background sends and returns the
 // person's answer; the PIN leaves this page once, in the `confirm` message, and is cleared
 // from the field right after.
+//
+// The buttons wait ARM_MS after the window shows its question, and again after every loss
+// of focus or visibility (they stay off until the window is back, then ARM_MS more), as the
+// browsers' permission prompts do: a click or a key press meant for the page, landing just
+// as the window appears or comes to the front, must not answer it (nor Enter in the PIN
+// field: the form is checked too).
 import { api, localize, t } from '../common/api.js';
 import { showProgress } from './progress.js';
 
 const $ = (id) => document.getElementById(id);
 const id = location.hash.slice(1);
 const port = api.runtime.connect({ name: `consent:${id}` });
+const ARM_MS = 750;
 let view = null;
+let busy = false;
+let armed = false;
+let armTimer = null;
 
 localize();
 
@@ -120,7 +130,36 @@ function render() {
   updatePinRow();
   $('main').hidden = false;
   $('pin').focus();
+  arm();
 }
+
+// ---- the delay before the buttons answer ---------------------------------------------------
+
+function updateButtons() {
+  for (const b of [$('confirm'), $('cancel')]) b.disabled = busy || !armed;
+}
+
+/** The buttons answer ARM_MS from now, if the window keeps its focus and stays visible. */
+function arm() {
+  disarm();
+  if (document.visibilityState !== 'visible' || !view) return;
+  armTimer = setTimeout(() => {
+    armed = true;
+    updateButtons();
+  }, ARM_MS);
+}
+
+function disarm() {
+  clearTimeout(armTimer);
+  armTimer = null;
+  armed = false;
+  updateButtons();
+}
+
+window.addEventListener('blur', disarm);
+window.addEventListener('focus', arm);
+document.addEventListener('visibilitychange', () => (document.visibilityState === 'visible' ? arm() : disarm()));
+
 
 function sizeText(bytes) {
   const units = ['o', 'Ko', 'Mo', 'Go'];
@@ -152,12 +191,15 @@ function updatePinRow() {
   if (kept) $('kept').textContent = t('consentPinKept', new Date(choice.keptUntil).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
 }
 
-function setBusy(busy) {
-  for (const el of document.querySelectorAll('input, button')) el.disabled = busy;
+function setBusy(value) {
+  busy = value;
+  for (const el of document.querySelectorAll('input')) el.disabled = busy;
+  updateButtons();
 }
 
 $('form').addEventListener('submit', (ev) => {
   ev.preventDefault();
+  if (!armed || busy) return; // Enter in the PIN field too waits for the delay
   const choice = selected();
   if (!choice) return;
   const pin = $('pin').value;
@@ -169,6 +211,7 @@ $('form').addEventListener('submit', (ev) => {
 });
 
 $('cancel').addEventListener('click', () => {
+  if (!armed) return;
   port.postMessage({ type: 'cancel' });
   window.close();
 });

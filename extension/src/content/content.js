@@ -18,11 +18,16 @@
   const toPage = (value) => (FIREFOX ? cloneInto(value, window) : value);
   const pageOrigin = () => (window.origin === 'null' ? '*' : window.origin); // a sandboxed document: opaque
 
+  /** Whether the person is using this frame (content/activation.js). */
+  const activated = () => globalThis.parapheUserActivation?.() === true;
+
   /**
    * One page API request on its own runtime port: the background may send `{progress}`
    * messages (one per signed document of a batch) before `{result}` or `{error}`.
+   * `activation`: whether the person was using the page when it asked (consent windows open
+   * only then, background/consent.js).
    */
-  function pageRequest(request, onProgress = () => {}) {
+  function pageRequest(request, onProgress = () => {}, activation = activated()) {
     return new Promise((resolve, reject) => {
       let port;
       try {
@@ -44,7 +49,7 @@
         // Only when the background went away first (the extension was reloaded or updated).
         reject({ code: 'EXTENSION_UNAVAILABLE', message: 'the extension went away' });
       });
-      port.postMessage({ request: JSON.stringify(request), frameOrigin: window.origin });
+      port.postMessage({ request: JSON.stringify(request), frameOrigin: window.origin, activation });
     });
   }
 
@@ -106,7 +111,7 @@
    * `signDocument` and `signDocuments` are handled here: each file is hashed in chunks (it
    * never leaves the tab's process whole), then the digests are signed as one `signHash`.
    */
-  async function signDocuments(request, onProgress) {
+  async function signDocuments(request, onProgress, activation = activated()) {
     const { type, file, documents, name, hashAlgorithm = 'sha256', ...rest } = request;
     const list = type === 'signDocument' ? [{ file, name }] : documents;
     if (!Array.isArray(list) || list.length === 0 || list.length > MAX_DOCUMENTS) {
@@ -120,7 +125,7 @@
       const docName = typeof doc.name === 'string' ? doc.name : (doc.file.name ?? '');
       hashes.push({ digest, hashAlgorithm, name: docName, size: doc.file.size });
     }
-    return pageRequest({ ...rest, type: 'signHash', hashes }, onProgress);
+    return pageRequest({ ...rest, type: 'signHash', hashes }, onProgress, activation);
   }
 
   /** Plain data (a JSON round trip), except the Blobs of signDocument(s). */
@@ -144,6 +149,7 @@
     if (data.request?.type === 'decrypt') return; // content/decrypt.js
     const { id } = data;
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return;
+    const activation = activated(); // now, before hashing documents takes its time
     let request;
     try {
       request = plainRequest(data.request);
@@ -157,9 +163,9 @@
     if (!request || typeof request !== 'object') {
       work = Promise.reject({ code: 'INVALID_REQUEST', message: 'request must be an object' });
     } else if (request.type === 'signDocument' || request.type === 'signDocuments') {
-      work = signDocuments(request, progress);
+      work = signDocuments(request, progress, activation);
     } else {
-      work = pageRequest(request, progress);
+      work = pageRequest(request, progress, activation);
     }
     work.then((result) => reply({ result }), (error) => reply({ error: plainError(error) }));
   });

@@ -1,10 +1,11 @@
 // Opening a pli for a web page, content side (isolated world): the page API request
 // `{type: 'decrypt', file: Blob, name?}` (docs/PAGE-API.md). This script reads the Blob in
 // 512 KiB slices and relays them to the background (background/pli.js), where the WASM
-// core decrypts them with the key the card unwrapped; it never sees the key. Plaintext
-// comes back in pieces that are kept as Blob parts (the browser's blob storage, not this
-// script's heap) and the page receives one Blob only after the background checked the end
-// (padding, or the GCM tag): never partial plaintext as if it were complete. Progress is
+// core decrypts them with the key the card unwrapped; it never sees the key. The background
+// keeps the plaintext until it checked the end of the pli (padding, or the GCM tag): only
+// then does this script read it back (pli-read), in pieces kept as Blob parts (the browser's
+// blob storage, not this script's heap), and the page receives one Blob. No plaintext
+// reaches this script, which runs in the page's process, before that check. Progress is
 // posted to the page as {paraphe: 'progress', id, done, total}.
 (() => {
   'use strict';
@@ -58,7 +59,10 @@
     // over the same data (no copy) keeps what it returns on this side.
     const source = new Blob([file]);
     const jobId = crypto.randomUUID();
-    await background({ kind: 'pli-start', jobId, name: displayName, size: source.size });
+    // Whether the person is using the page (content/activation.js): the consent window
+    // opens only then (background/consent.js).
+    const activation = globalThis.parapheUserActivation?.() === true;
+    await background({ kind: 'pli-start', jobId, name: displayName, size: source.size, activation });
     const parts = [];
     let opened = null;
     const progress = (done) => window.postMessage(toPage({ paraphe: 'progress', id, done, total: source.size }), pageOrigin());
@@ -68,13 +72,19 @@
         // where this script may not call methods on it; the clone is this script's own.
         const chunk = new Uint8Array(structuredClone(await source.slice(offset, offset + CHUNK_BYTES).arrayBuffer()));
         const r = await background({ kind: 'pli-chunk', jobId, data: base64(chunk) });
-        if (r.plaintext) parts.push(new Blob([fromBase64(r.plaintext)]));
         progress(Math.min(source.size, offset + chunk.length));
         // The header is known: ask for the key before sending more (consent, PIN, card).
         if (r.headerReady && !opened) opened = await background({ kind: 'pli-open', jobId });
       }
-      const f = await background({ kind: 'pli-finish', jobId });
-      if (f.plaintext) parts.push(new Blob([fromBase64(f.plaintext)]));
+      // The background checks the end of the pli, then hands the plaintext out.
+      await background({ kind: 'pli-finish', jobId });
+      for (let offset = 0, done = false; !done;) {
+        const r = await background({ kind: 'pli-read', jobId, offset });
+        const bytes = fromBase64(r.plaintext);
+        parts.push(new Blob([bytes]));
+        offset += bytes.length;
+        done = r.done === true || bytes.length === 0;
+      }
       const plaintext = new Blob(parts, { type: 'application/octet-stream' });
       return { plaintext, name: plainName(displayName), size: plaintext.size, ...opened };
     } catch (e) {

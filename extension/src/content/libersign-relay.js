@@ -62,6 +62,8 @@
         answer({ result: 'error', code: 'EXTENSION_UNAVAILABLE', exception: 'Paraphe stopped answering' });
       }
     });
-    port.postMessage({ ...request, frameOrigin: window.origin }); // checked by background/origin.js
+    // The frame's origin is checked by background/origin.js; with whether the person is using
+    // the page (content/activation.js): a consent window opens only then (background/consent.js).
+    port.postMessage({ ...request, frameOrigin: window.origin, activation: globalThis.parapheUserActivation?.() === true });
   });
 })();

@@ -34,7 +34,9 @@
     }
     const unavailable = (why) => failure(action, 'ExtensionUnavailableError', 'ERR_WEBEID_EXTENSION_UNAVAILABLE',
       `the Paraphe extension did not answer: ${why}`);
-    api.runtime.sendMessage({ kind: 'webeid', request: text, frameOrigin: window.origin }).then(
+    // Whether the person is using the page (content/activation.js): consent windows open only then.
+    const activation = globalThis.parapheUserActivation?.() === true;
+    api.runtime.sendMessage({ kind: 'webeid', request: text, frameOrigin: window.origin, activation }).then(
       (answer) => {
         const response = answer?.result;
         if (typeof response?.action === 'string' && response.action.startsWith(`${action}-`)) reply(response);

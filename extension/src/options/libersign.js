@@ -1,9 +1,9 @@
 // Options: the sites allowed to use the LiberSign-compatible interface (docs/LIBERSIGN.md).
-// The person's list is storage.local `libersignOrigins`; the administrator's (policy,
+// The person's list is `libersignOrigins` in common/store.js; the administrator's (policy,
 // storage.managed) is shown read-only. The background registers the page scripts for both
-// as soon as storage changes.
-import { api } from '../common/api.js';
-import { LIBERSIGN_ORIGINS, libersignOrigins, normalizeOrigin } from '../common/allowlist.js';
+// as soon as the list changes.
+import * as store from '../common/store.js';
+import { LIBERSIGN_ORIGINS, libersignOrigins, normalizeOrigin, setLibersignOrigin } from '../common/allowlist.js';
 import { renderOrigins } from './origin-list.js';
 
 const $ = (id) => document.getElementById(id);
@@ -15,13 +15,8 @@ async function render() {
     managed,
     removeClass: 'libersign-remove',
     noneKey: 'optionsLibersignNone',
-    remove: (origin) => save(user.filter((o) => o !== origin)),
+    remove: (origin) => setLibersignOrigin(origin, false),
   });
-}
-
-async function save(origins) {
-  await api.storage.local.set({ [LIBERSIGN_ORIGINS]: origins });
-  await render();
 }
 
 $('libersign-form').addEventListener('submit', async (event) => {
@@ -30,12 +25,11 @@ $('libersign-form').addEventListener('submit', async (event) => {
   const origin = normalizeOrigin(input.value);
   $('libersign-invalid').hidden = origin !== null;
   if (!origin) return;
-  const { user } = await libersignOrigins();
   input.value = '';
-  await save([...new Set([...user, origin])]);
+  await setLibersignOrigin(origin, true);
 });
 
-api.storage.onChanged.addListener((changes) => {
-  if (LIBERSIGN_ORIGINS in changes) render();
+store.onChanged((keys) => {
+  if (keys.includes(LIBERSIGN_ORIGINS)) render();
 });
 render();

@@ -1,8 +1,10 @@
 // Options page: the PIN session (how long the card stays unlocked after a consent, see
 // background/sessions.js) and, for portal developers, allowLoopbackHttp: pages served over
 // plain http from 127.0.0.1, localhost or [::1] may use Paraphe (docs/PAGE-API.md). A value
-// the administrator set in policy (storage.managed) is shown and cannot be changed here.
+// the administrator set in policy (storage.managed) is shown and cannot be changed here. The
+// person's values are in common/store.js (where content scripts cannot write them).
 import { api, localize } from '../common/api.js';
+import * as store from '../common/store.js';
 
 localize();
 
@@ -21,17 +23,16 @@ const saved = () => {
 
 const box = document.getElementById('allowLoopbackHttp');
 const forcedLoopback = await managed('allowLoopbackHttp');
-const { allowLoopbackHttp = false } = await api.storage.local.get('allowLoopbackHttp');
+const { allowLoopbackHttp = false, pinSessionMinutes = 0 } = await store.get(['allowLoopbackHttp', 'pinSessionMinutes']);
 box.checked = typeof forcedLoopback === 'boolean' ? forcedLoopback : allowLoopbackHttp;
 box.disabled = typeof forcedLoopback === 'boolean';
 box.addEventListener('change', async () => {
-  await api.storage.local.set({ allowLoopbackHttp: box.checked });
+  await store.set({ allowLoopbackHttp: box.checked });
   saved();
 });
 
 const minutes = document.getElementById('pinSessionMinutes');
 const forcedMinutes = await managed('pinSessionMinutes');
-const { pinSessionMinutes = 0 } = await api.storage.local.get('pinSessionMinutes');
 minutes.value = String(Number.isInteger(forcedMinutes) ? forcedMinutes : pinSessionMinutes);
 minutes.disabled = Number.isInteger(forcedMinutes);
 document.getElementById('pinSessionManaged').hidden = !minutes.disabled;
@@ -41,6 +42,6 @@ minutes.addEventListener('change', async () => {
     minutes.value = String(pinSessionMinutes);
     return;
   }
-  await api.storage.local.set({ pinSessionMinutes: value });
+  await store.set({ pinSessionMinutes: value });
   saved();
 });

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'PIN_LOCKED' | 'NO_CERTIFICATE' | 'ORIGIN_NOT_ALLOWED' | 'INVALID_REQUEST' | 'INTERNAL'
   /** A raw signature (a digest or data the page chose) asked of a certificate that can log in. */
   | 'RAW_SIGNATURE_REFUSED'
+  | 'USER_ACTIVATION_REQUIRED' | 'CONSENT_PENDING'
   | 'PLI_MALFORMED' | 'PLI_TRUNCATED' | 'PLI_DECRYPTION_FAILED' | 'PLI_INTEGRITY_FAILURE'
   // passed through from the host (docs/PROTOCOL.md)
   | 'UNSUPPORTED_ALGORITHM' | 'DIGEST_LENGTH_MISMATCH' | 'CERTIFICATE_NOT_FOUND' | 'PRIVATE_KEY_NOT_FOUND'
