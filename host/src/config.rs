@@ -8,6 +8,7 @@
 //! `/Library/Application Support/Paraphe/config.json`). The first one found is used.
 
 use crate::token::middleware::Middleware;
+use crate::token::worker::Deadlines;
 use paraphe_formats::policies::PolicyHint;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -27,6 +28,10 @@ pub struct Config {
     /// before the built-in ones.
     #[serde(default)]
     pub middleware: Vec<Middleware>,
+    /// How long module calls may take, in milliseconds (`callMs`, `pinPadMs`, `removedMs`;
+    /// `token::worker::Deadlines`).
+    #[serde(default)]
+    pub deadlines: Deadlines,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,7 +51,13 @@ fn yes() -> bool {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { modules: Vec::new(), builtin_modules: true, policies: Vec::new(), middleware: Vec::new() }
+        Self {
+            modules: Vec::new(),
+            builtin_modules: true,
+            policies: Vec::new(),
+            middleware: Vec::new(),
+            deadlines: Deadlines::default(),
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use crate::commands;
 use crate::error::{Error, Result};
 use crate::token::middleware::{self, Middleware};
 use crate::token::monitor::{self, CardEvent};
+use crate::token::worker::Signals;
 use crate::token::{KeyRef, TokenBackend};
 use cryptoki::context::Function;
 use cryptoki::error::RvError;
@@ -15,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A login session: the consent token the extension got for one batch.
@@ -41,6 +43,9 @@ pub struct Host {
     /// Readers and cards from the card monitor's events; `None` until it reports (or
     /// without a monitor), when `status` asks PC/SC directly.
     pub pcsc_view: Option<monitor::View>,
+    /// Shared with the module worker: removed cards and the end of the input shorten the
+    /// deadline of the call in progress (token/worker.rs).
+    pub signals: Arc<Signals>,
 }
 
 impl Host {
@@ -53,6 +58,7 @@ impl Host {
             middleware,
             auto_modules: true,
             pcsc_view: None,
+            signals: Arc::default(),
         }
     }
 
@@ -176,6 +182,8 @@ pub fn to_wire(e: &Error) -> WireError {
         }
         Error::Pkcs11 { rv, .. } => pkcs11_code(*rv),
         Error::Cryptoki(_) => ErrorCode::TokenError,
+        Error::ModuleNotResponding(_) => ErrorCode::ModuleNotResponding,
+        Error::TokenRemoved { .. } => ErrorCode::TokenNotPresent,
         Error::ToolMissing(_) => ErrorCode::ToolMissing,
         Error::ToolFailed(_) => ErrorCode::ToolFailed,
         Error::Internal(_) => ErrorCode::Internal,

@@ -7,6 +7,7 @@ pub mod middleware;
 pub mod monitor;
 pub mod pkcs11;
 pub mod registry;
+pub mod worker;
 
 use crate::error::Result;
 use paraphe_protocol::cert::{CertificateEntry, ModuleInfo, TokenInfo};
@@ -75,15 +76,25 @@ pub trait TokenBackend {
     fn forget_removed(&mut self) -> Vec<u64>;
     /// Loads one more module (a card was inserted that needs it), unless already there.
     fn add_module(&mut self, path: &std::path::Path);
+    /// The PC/SC reader of the slot the last `login`, `sign` or `decrypt` used (its slot
+    /// description), when the module names one: where to ask whether the card is still there.
+    fn reader_in_use(&mut self) -> Option<String> {
+        None
+    }
+    /// Why the backend can take no more calls (a module call outlived its deadline), if so.
+    fn wedged(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The PKCS#11 backend with modules from every source: `--module` paths, the
 /// `PARAPHE_PKCS11_MODULES` list, the config file and the built-in list.
-/// Also returns the administrators' extra middleware entries, and whether modules may be
-/// added as cards come (not when the configuration pins the list).
+/// Also returns the administrators' extra middleware entries, whether modules may be
+/// added as cards come (not when the configuration pins the list), and the deadlines of
+/// module calls (config file, then environment).
 pub fn from_environment(
     cli_modules: &[std::path::PathBuf],
-) -> (pkcs11::Pkcs11Backend, Vec<middleware::Middleware>, bool) {
+) -> (pkcs11::Pkcs11Backend, Vec<middleware::Middleware>, bool, worker::Deadlines) {
     let loaded = crate::config::load();
     if let Some(e) = &loaded.error {
         let path = loaded.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
@@ -92,7 +103,8 @@ pub fn from_environment(
     let env = std::env::var("PARAPHE_PKCS11_MODULES").ok();
     let specs = registry::resolve(cli_modules, env.as_deref(), &loaded.config.modules, loaded.config.builtin_modules);
     let auto = loaded.config.builtin_modules;
-    (pkcs11::Pkcs11Backend::new(specs, loaded.config.policy_hints()), loaded.config.middleware, auto)
+    let deadlines = loaded.config.deadlines.with_environment();
+    (pkcs11::Pkcs11Backend::new(specs, loaded.config.policy_hints()), loaded.config.middleware, auto, deadlines)
 }
 
 /// A backend with no token at all: every operation fails with `MODULE_UNAVAILABLE`. For

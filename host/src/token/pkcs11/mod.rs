@@ -66,6 +66,9 @@ pub struct Pkcs11Backend {
     /// last failure's "final try" flags for the life of the process; a success resets the
     /// card's counter, so we clear those flags until the next failure.
     pin_ok: std::collections::HashSet<(usize, u64)>,
+    /// The slot description (for OpenSC and most middleware, the PC/SC reader's name) of the
+    /// slot the last `locate` found, for `reader_in_use`.
+    located_reader: Option<String>,
 }
 
 impl Pkcs11Backend {
@@ -78,6 +81,7 @@ impl Pkcs11Backend {
             keys: HashMap::new(),
             next_key: 1,
             pin_ok: Default::default(),
+            located_reader: None,
         }
     }
 
@@ -232,13 +236,18 @@ impl Pkcs11Backend {
     }
 
     fn locate(&mut self, fingerprint: &str) -> Result<Located> {
+        self.located_reader = None;
         for (m, ctx) in self.loaded_contexts()? {
             for slot in initialized_slots(&ctx)? {
                 let found = self.with_session(m, &ctx, slot, |s| {
                     Ok(Self::read_certificates(s)?.into_iter().find(|c| x509::fingerprint(&c.der) == fingerprint))
                 });
                 match found {
-                    Ok(Some(c)) => return Ok(Located { module: m, slot, cka_id: c.cka_id, der: c.der }),
+                    Ok(Some(c)) => {
+                        self.located_reader =
+                            ctx.get_slot_info(slot).ok().map(|i| i.slot_description().trim().to_owned());
+                        return Ok(Located { module: m, slot, cka_id: c.cka_id, der: c.der });
+                    }
                     Ok(None) => {}
                     // A token that fails (removed meanwhile, not recognised) must not hide
                     // the others.
@@ -568,6 +577,10 @@ impl TokenBackend for Pkcs11Backend {
                 ctx.as_ref().ok().and_then(|c| c.get_library_info().ok()).map(|i| i.library_description().to_owned());
             modules.push(Module { spec, ctx, library });
         }
+    }
+
+    fn reader_in_use(&mut self) -> Option<String> {
+        self.located_reader.clone()
     }
 
     fn logout(&mut self, key: &KeyRef) -> Result<()> {
