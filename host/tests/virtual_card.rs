@@ -942,8 +942,14 @@ fn card_pulls_at_random_points_never_hang_and_errors_say_the_truth() {
         } else {
             let session = host.login(fp, PIN)["session"].as_str().unwrap().to_owned();
             match op {
-                "sign-rsa" => ("sign", json!({"session": session, "digest": b64(&digest), "hash": "sha256", "scheme": "rsa-pkcs1"})),
-                "sign-ec" => ("sign", json!({"session": session, "digest": b64(&digest), "hash": "sha256", "scheme": "ecdsa", "ecdsaEncoding": "der"})),
+                "sign-rsa" => (
+                    "sign",
+                    json!({"session": session, "digest": b64(&digest), "hash": "sha256", "scheme": "rsa-pkcs1"}),
+                ),
+                "sign-ec" => (
+                    "sign",
+                    json!({"session": session, "digest": b64(&digest), "hash": "sha256", "scheme": "ecdsa", "ecdsaEncoding": "der"}),
+                ),
                 _ => ("decrypt", json!({"session": session, "data": b64(&wrapped.stdout), "scheme": "rsa-pkcs1"})),
             }
         };
@@ -1043,6 +1049,9 @@ fn card_pulls_at_random_points_never_hang_and_errors_say_the_truth() {
         ));
     }
     let early = results.iter().filter(|r| r.answer_ms < 0.0).count();
-    say(&format!("  answered before the pull: {early}; pull delays {:?} ms", results.iter().map(|r| r.delay_ms).collect::<Vec<_>>()));
+    say(&format!(
+        "  answered before the pull: {early}; pull delays {:?} ms",
+        results.iter().map(|r| r.delay_ms).collect::<Vec<_>>()
+    ));
     assert!(wrong.is_empty(), "answers that are not allowed:\n{}", wrong.join("\n"));
 }

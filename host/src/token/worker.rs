@@ -210,12 +210,15 @@ impl ModuleWorker {
             if now >= limit {
                 let waited = now - start;
                 let why = if self.signals.has_input_ended() {
-                    format!("{operation}: the input ended while the PKCS#11 module was still busy ({} ms)", waited.as_millis())
+                    format!(
+                        "{operation}: the input ended while the PKCS#11 module was still busy ({} ms)",
+                        waited.as_millis()
+                    )
                 } else {
                     format!(
                         "{operation}: the PKCS#11 module did not answer within {:.1} s{}; the host must be restarted",
                         waited.as_secs_f64(),
-                        if waited < deadline { " of its card's removal" } else { "" }
+                        if waited < deadline { ", after its card was removed" } else { "" }
                     )
                 };
                 log::error(&why);
@@ -403,7 +406,13 @@ mod tests {
         fn sign(&mut self, _: &KeyRef, _: Option<&Pin>, _: SignMechanism, _: &[u8]) -> Result<Vec<u8>> {
             Ok(Vec::new())
         }
-        fn decrypt(&mut self, _: &KeyRef, _: Option<&Pin>, _: DecryptMechanism, _: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        fn decrypt(
+            &mut self,
+            _: &KeyRef,
+            _: Option<&Pin>,
+            _: DecryptMechanism,
+            _: &[u8],
+        ) -> Result<Zeroizing<Vec<u8>>> {
             Ok(Zeroizing::new(Vec::new()))
         }
         fn logout(&mut self, _: &KeyRef) -> Result<()> {
