@@ -223,8 +223,8 @@ impl Card {
 struct Host {
     child: Child,
     stdin: Option<ChildStdin>,
-    /// Responses (frames with an `id`).
-    responses: Receiver<Value>,
+    /// Responses (frames with an `id`), with the time they arrived.
+    responses: Receiver<(Instant, Value)>,
     /// Unprompted events (`card-removed`…), with the time they arrived.
     events: Receiver<(Instant, Value)>,
     next_id: u64,
@@ -270,7 +270,7 @@ impl Host {
             let sent = if frame.get("event").is_some() {
                 to_events.send((Instant::now(), frame)).is_ok()
             } else {
-                to_responses.send(frame).is_ok()
+                to_responses.send((Instant::now(), frame)).is_ok()
             };
             if !sent {
                 return;
@@ -283,6 +283,11 @@ impl Host {
     }
 
     fn read(&mut self, timeout: Duration) -> Value {
+        self.read_timed(timeout).1
+    }
+
+    /// The next response and when it arrived.
+    fn read_timed(&mut self, timeout: Duration) -> (Instant, Value) {
         self.responses
             .recv_timeout(timeout)
             .unwrap_or_else(|e| panic!("no answer from the host within {timeout:?} ({e}): hung or dead"))
@@ -344,8 +349,7 @@ impl Host {
 
     /// The answer to request `id` (the next response), and when it came.
     fn answer(&mut self, id: u64, timeout: Duration) -> (Value, Instant) {
-        let resp = self.read(timeout);
-        let at = Instant::now();
+        let (at, resp) = self.read_timed(timeout);
         assert_eq!(resp["id"], json!(id), "response to another request: {resp}");
         (resp, at)
     }
@@ -870,6 +874,9 @@ struct Pull {
     answer_ms: f64,
     removed_event_ms: f64,
     inserted_event_ms: f64,
+    /// From `restart-required` to the exit (restarted hosts only).
+    restart_exit_ms: f64,
+    /// From the end of input to the exit.
     exit_ms: f64,
 }
 
@@ -988,14 +995,13 @@ fn card_pulls_at_random_points_never_hang_and_errors_say_the_truth() {
         note(&format!("pull {i}: {op} +{delay_ms} ms -> {outcome} ({answer_ms:.0} ms after the pull)"));
         let restarted = outcome == "MODULE_NOT_RESPONDING";
         let mut removed_event_ms = f64::NAN;
-        let exit_ms;
+        let mut restart_exit_ms = f64::NAN;
         if restarted {
             host.event(|e| e["event"] == "restart-required", WATCHDOG);
-            exit_ms = host.exits_within(Duration::from_secs(10)).as_secs_f64() * 1e3;
+            restart_exit_ms = host.exits_within(Duration::from_secs(10)).as_secs_f64() * 1e3;
         } else {
             let (at, _) = host.event(on_reader(card, "card-removed"), WATCHDOG);
             removed_event_ms = (at - pulled).as_secs_f64() * 1e3;
-            exit_ms = f64::NAN;
         }
         // Back in (card.sh returns once pcscd sees it).
         let inserting = Instant::now();
@@ -1012,13 +1018,17 @@ fn card_pulls_at_random_points_never_hang_and_errors_say_the_truth() {
         let session = host.login(&rsa_fp, PIN)["session"].as_str().unwrap().to_owned();
         let sig = signature_of(&host.sign(&session, &digest, "rsa-pkcs1", None));
         assert!(openssl_verifies(card, &card.pki("01.pub.pem"), &doc, &sig), "pull {i}: signature after re-insertion");
-        let exit_ms = if restarted {
-            host.finish();
-            exit_ms
-        } else {
-            host.close_and_time_exit(Duration::from_secs(10)).as_secs_f64() * 1e3
-        };
-        results.push(Pull { op, delay_ms, outcome, answer_ms, removed_event_ms, inserted_event_ms, exit_ms });
+        let exit_ms = host.close_and_time_exit(Duration::from_secs(10)).as_secs_f64() * 1e3;
+        results.push(Pull {
+            op,
+            delay_ms,
+            outcome,
+            answer_ms,
+            removed_event_ms,
+            inserted_event_ms,
+            restart_exit_ms,
+            exit_ms,
+        });
     }
 
     // The figures (docs/BENCHMARKS.md, "Card pulls").
@@ -1033,12 +1043,23 @@ fn card_pulls_at_random_points_never_hang_and_errors_say_the_truth() {
     let mut after: Vec<f64> = results.iter().map(|r| r.answer_ms).filter(|ms| *ms >= 0.0).collect();
     let mut removed: Vec<f64> = results.iter().map(|r| r.removed_event_ms).filter(|v| !v.is_nan()).collect();
     let mut inserted: Vec<f64> = results.iter().map(|r| r.inserted_event_ms).filter(|v| !v.is_nan()).collect();
-    let mut exits: Vec<f64> = results.iter().map(|r| r.exit_ms).filter(|v| !v.is_nan()).collect();
+    let mut restart_exits: Vec<f64> = results.iter().map(|r| r.restart_exit_ms).filter(|v| !v.is_nan()).collect();
+    let mut exits: Vec<f64> = results.iter().map(|r| r.exit_ms).collect();
+    let mut not_responding: Vec<f64> =
+        results.iter().filter(|r| r.outcome == "MODULE_NOT_RESPONDING").map(|r| r.answer_ms).collect();
+    let mut not_present: Vec<f64> = results
+        .iter()
+        .filter(|r| r.outcome != "MODULE_NOT_RESPONDING" && r.answer_ms >= 0.0 && r.outcome != "completed")
+        .map(|r| r.answer_ms)
+        .collect();
     for (name, v) in [
         ("answer after the pull (answered after it)", &mut after),
+        ("  of which errors other than MODULE_NOT_RESPONDING", &mut not_present),
+        ("  of which MODULE_NOT_RESPONDING", &mut not_responding),
         ("card-removed event after the pull", &mut removed),
         ("card-inserted event after card.sh insert began", &mut inserted),
-        ("exit after end of input / restart event", &mut exits),
+        ("exit after restart-required", &mut restart_exits),
+        ("exit after end of input", &mut exits),
     ] {
         let n = v.len();
         say(&format!(

@@ -210,7 +210,10 @@ describe('Chromium with the virtual PIV card', { skip: skip ? `no virtual PIV ca
       card('insert', cardDir);
     }
     assert.ok(outcome.error, 'the card was never pulled out in time: it signed three times');
-    assert.ok(['TOKEN_NOT_PRESENT', 'SESSION_NOT_FOUND', 'CERTIFICATE_NOT_FOUND'].includes(outcome.error.code), JSON.stringify(outcome.error));
+    // MODULE_NOT_RESPONDING: OpenSC stuck on its card lock after the pull; the host answered
+    // within its removed-card deadline and restarts (docs/PROTOCOL.md, restart-required).
+    assert.ok(['TOKEN_NOT_PRESENT', 'SESSION_NOT_FOUND', 'CERTIFICATE_NOT_FOUND', 'MODULE_NOT_RESPONDING'].includes(outcome.error.code),
+      JSON.stringify(outcome.error));
     const delay = outcome.at - pulledAt;
     assert.ok(delay < 2000, `the error took ${delay} ms after the card was out`);
     // The consent window says what happened, live.
