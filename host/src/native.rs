@@ -26,6 +26,14 @@ impl Output {
         let mut w = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         transport::send(&mut *w, id, message)
     }
+
+    /// Sends the last message and ends the process with the output still locked, so that no
+    /// other thread starts a frame that the exit would cut.
+    fn send_last_and_exit<T: Serialize>(&self, message: &T) -> ! {
+        let mut w = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = transport::send(&mut *w, None, message);
+        exit(0)
+    }
 }
 
 /// What the reading thread hands the conversation.
@@ -155,8 +163,7 @@ fn restart(requests: &mpsc::Receiver<Incoming>, h: &mut Host, output: &Output, w
 fn say_restart(output: &Output, why: &str) -> ! {
     log::warn(&format!("exiting, restart required: {why}"));
     let data = serde_json::json!({ "code": ErrorCode::ModuleNotResponding.name(), "message": why });
-    let _ = output.send(None, &Event { event: "restart-required".into(), data });
-    exit(0)
+    output.send_last_and_exit(&Event { event: "restart-required".into(), data })
 }
 
 /// Ends the process now, without running exit handlers: a PKCS#11 module stuck on one of
