@@ -103,7 +103,13 @@ impl Host {
             }
         };
         let id = request.id;
-        match self.run(&request) {
+        let mut result = self.run(&request);
+        // A module call outlived its deadline where the backend could not say so (`modules()`
+        // has no error): the answer must not look complete.
+        if let (Ok(_), Some(why)) = (&result, self.backend.wedged()) {
+            result = Err(Error::ModuleNotResponding(why));
+        }
+        match result {
             Ok(value) => Response::ok(id, value),
             Err(e) => {
                 crate::log::info(&format!("request {id} ({}) failed: {e}", request.command));

@@ -157,6 +157,8 @@ fn restart(requests: &mpsc::Receiver<Incoming>, h: &mut Host, output: &Output, w
         let response = h.handle(&frame);
         let _ = output.send(response.id, &response);
     }
+    // Fails at once on the wedged worker, but drops (zeroizes) the PINs the sessions kept.
+    h.end_all_sessions();
     say_restart(output, why)
 }
 
@@ -211,16 +213,17 @@ fn start_monitor(host: Arc<Mutex<Host>>, pending: Pending, output: Output) {
             // Session bookkeeping first, so a request racing the event sees the card gone. A
             // request in progress (maybe stuck in a module) must not stop events: then the
             // request loop applies the event when it is done.
+            let apply = |h: &mut Host| {
+                h.on_card_event(&event);
+                let wedged = h.backend.wedged();
+                if wedged.is_some() {
+                    h.end_all_sessions(); // see restart()
+                }
+                wedged
+            };
             let wedged = match host.try_lock() {
-                Ok(mut h) => {
-                    h.on_card_event(&event);
-                    h.backend.wedged()
-                }
-                Err(TryLockError::Poisoned(p)) => {
-                    let mut h = p.into_inner();
-                    h.on_card_event(&event);
-                    h.backend.wedged()
-                }
+                Ok(mut h) => apply(&mut h),
+                Err(TryLockError::Poisoned(p)) => apply(&mut p.into_inner()),
                 Err(TryLockError::WouldBlock) => {
                     pending.lock().unwrap_or_else(PoisonError::into_inner).push(event.clone());
                     None
