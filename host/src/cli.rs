@@ -193,8 +193,9 @@ pub fn usage_error(message: &str) {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
-    let (backend, middleware, auto_modules) = token::from_environment(&cli.modules);
-    let mut host = Host::new(Box::new(backend), "cli", middleware);
+    let (backend, middleware, auto_modules, deadlines) = token::from_environment(&cli.modules);
+    let worker = token::worker::ModuleWorker::start(Box::new(backend), deadlines, Default::default());
+    let mut host = Host::new(Box::new(worker), "cli", middleware);
     host.auto_modules = auto_modules;
     let out = &mut io::stdout().lock();
     let result = match cli.action {

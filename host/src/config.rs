@@ -16,6 +16,7 @@
 //! is ignored; middleware entries are the administrator's first (the first match wins).
 
 use crate::token::middleware::Middleware;
+use crate::token::worker::Deadlines;
 use paraphe_formats::policies::PolicyHint;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,10 @@ pub struct Config {
     /// before the built-in ones.
     #[serde(default)]
     pub middleware: Vec<Middleware>,
+    /// How long module calls may take, in milliseconds (`callMs`, `pinPadMs`, `removedMs`;
+    /// `token::worker::Deadlines`).
+    #[serde(default)]
+    pub deadlines: Deadlines,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -54,7 +59,13 @@ fn yes() -> bool {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { modules: Vec::new(), builtin_modules: true, policies: Vec::new(), middleware: Vec::new() }
+        Self {
+            modules: Vec::new(),
+            builtin_modules: true,
+            policies: Vec::new(),
+            middleware: Vec::new(),
+            deadlines: Deadlines::default(),
+        }
     }
 }
 
@@ -176,6 +187,8 @@ pub fn merge(system: Config, user: Config) -> Config {
         builtin_modules: system.builtin_modules && user.builtin_modules,
         policies: system.policies.into_iter().chain(user_policies).collect(),
         middleware: system.middleware.into_iter().chain(user.middleware).collect(),
+        // The administrator's deadlines when their file sets any, else the user's.
+        deadlines: if system.deadlines == Deadlines::default() { user.deadlines } else { system.deadlines },
     }
 }
 

@@ -5,6 +5,7 @@ use crate::commands;
 use crate::error::{Error, Result};
 use crate::token::middleware::{self, Middleware};
 use crate::token::monitor::{self, CardEvent};
+use crate::token::worker::Signals;
 use crate::token::{KeyRef, TokenBackend};
 use cryptoki::context::Function;
 use cryptoki::error::RvError;
@@ -15,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A login session: the consent token the extension got for one batch.
@@ -43,6 +45,9 @@ pub struct Host {
     /// Readers and cards from the card monitor's events; `None` until it reports (or
     /// without a monitor), when `status` asks PC/SC directly.
     pub pcsc_view: Option<monitor::View>,
+    /// Shared with the module worker: removed cards and the end of the input shorten the
+    /// deadline of the call in progress (token/worker.rs).
+    pub signals: Arc<Signals>,
 }
 
 impl Host {
@@ -55,6 +60,7 @@ impl Host {
             middleware,
             auto_modules: true,
             pcsc_view: None,
+            signals: Arc::default(),
         }
     }
 
@@ -99,7 +105,13 @@ impl Host {
             }
         };
         let id = request.id;
-        match self.run(&request) {
+        let mut result = self.run(&request);
+        // A module call outlived its deadline where the backend could not say so (`modules()`
+        // has no error): the answer must not look complete.
+        if let (Ok(_), Some(why)) = (&result, self.backend.wedged()) {
+            result = Err(Error::ModuleNotResponding(why));
+        }
+        match result {
             Ok(value) => Response::ok(id, value),
             Err(e) => {
                 crate::log::info(&format!("request {id} ({}) failed: {e}", request.command));
@@ -191,6 +203,8 @@ pub fn to_wire(e: &Error) -> WireError {
         }
         Error::Pkcs11 { rv, .. } => pkcs11_code(*rv),
         Error::Cryptoki(_) => ErrorCode::TokenError,
+        Error::ModuleNotResponding(_) => ErrorCode::ModuleNotResponding,
+        Error::TokenRemoved { .. } => ErrorCode::TokenNotPresent,
         Error::ToolMissing(_) => ErrorCode::ToolMissing,
         Error::ToolFailed(_) => ErrorCode::ToolFailed,
         Error::Internal(_) => ErrorCode::Internal,

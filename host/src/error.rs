@@ -44,6 +44,16 @@ pub enum Error {
         function: Function,
         pin: Option<PinStatus>,
     },
+    /// A module call outlived its deadline; the module worker is stuck in it (message: which
+    /// call, how long).
+    ModuleNotResponding(String),
+    /// The token failed while its card was leaving the reader (`CKR_GENERAL_ERROR` from
+    /// OpenSC during a removal…): PC/SC says the card is gone.
+    TokenRemoved {
+        reader: String,
+        /// The token's own error, for the message.
+        error: String,
+    },
     /// Any other cryptoki failure (library loading, bad attribute conversion…).
     Cryptoki(String),
     /// A program the host runs (NSS `modutil`) is not installed.
@@ -97,6 +107,8 @@ impl fmt::Display for Error {
             Error::Pkcs11 { rv, function, .. } => {
                 write!(f, "{} failed: {rv:?} ({rv})", c_name(*function))
             }
+            Error::ModuleNotResponding(m) => f.write_str(m),
+            Error::TokenRemoved { reader, error } => write!(f, "{error}: the card was removed from {reader}"),
             Error::Cryptoki(m) => write!(f, "PKCS#11 error: {m}"),
             Error::ToolMissing(m) | Error::ToolFailed(m) => f.write_str(m),
             Error::Internal(m) => write!(f, "internal error: {m}"),

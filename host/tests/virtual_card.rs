@@ -37,6 +37,9 @@ struct Card {
     config: PathBuf,
     /// "Virtual PCD 00 00" (or 00 01 when another virtual card holds the first reader).
     reader: String,
+    /// The bridge process: SIGUSR1 pulls the card out at once (card.sh remove does the same,
+    /// then waits for pcscd to see it).
+    bridge_pid: String,
 }
 
 static CARD: OnceLock<Card> = OnceLock::new();
@@ -122,7 +125,7 @@ impl Card {
         let config = dir.join("paraphe-config.json");
         let cfg = json!({"builtinModules": false, "modules": [module]});
         std::fs::write(&config, cfg.to_string()).unwrap();
-        Card { reader: var("PARAPHE_VCARD_READER"), dir, config }
+        Card { reader: var("PARAPHE_VCARD_READER"), bridge_pid: var("PARAPHE_VCARD_BRIDGE_PID"), dir, config }
     }
 
     /// Directories of earlier runs whose process is gone. Their card stops by itself (its
@@ -174,8 +177,20 @@ impl Card {
         out.trim().parse().unwrap_or_else(|_| panic!("card.sh pin-tries said {out:?}"))
     }
 
-    /// Inserted, PIN counter full: what every test starts from.
+    /// Pulls the card out now, without waiting for pcscd to notice (a person's hand).
+    fn pull(&self) -> Instant {
+        let at = Instant::now();
+        let status = Command::new("kill").args(["-USR1", &self.bridge_pid]).status().unwrap();
+        assert!(status.success(), "kill -USR1 {} failed", self.bridge_pid);
+        at
+    }
+
+    /// Inserted, PIN counter full, not stalled: what every test starts from.
     fn heal(&self) {
+        if self.dir.join("stall").exists() {
+            self.sh("unstall");
+            self.remove();
+        }
         self.insert();
         if self.pin_tries() != PIN_TRIES {
             self.sh("unblock");
@@ -210,8 +225,8 @@ impl Card {
 struct Host {
     child: Child,
     stdin: Option<ChildStdin>,
-    /// Responses (frames with an `id`).
-    responses: Receiver<Value>,
+    /// Responses (frames with an `id`), with the time they arrived.
+    responses: Receiver<(Instant, Value)>,
     /// Unprompted events (`card-removed`…), with the time they arrived.
     events: Receiver<(Instant, Value)>,
     next_id: u64,
@@ -257,7 +272,7 @@ impl Host {
             let sent = if frame.get("event").is_some() {
                 to_events.send((Instant::now(), frame)).is_ok()
             } else {
-                to_responses.send(frame).is_ok()
+                to_responses.send((Instant::now(), frame)).is_ok()
             };
             if !sent {
                 return;
@@ -270,6 +285,11 @@ impl Host {
     }
 
     fn read(&mut self, timeout: Duration) -> Value {
+        self.read_timed(timeout).1
+    }
+
+    /// The next response and when it arrived.
+    fn read_timed(&mut self, timeout: Duration) -> (Instant, Value) {
         self.responses
             .recv_timeout(timeout)
             .unwrap_or_else(|e| panic!("no answer from the host within {timeout:?} ({e}): hung or dead"))
@@ -314,6 +334,45 @@ impl Host {
 
     fn call(&mut self, command: &str, arguments: Value) -> Value {
         self.call_within(command, arguments, CALL_TIMEOUT).0
+    }
+
+    /// Sends a request without waiting for its answer; returns its id.
+    fn send(&mut self, command: &str, arguments: Value) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let body = json!({"id": id, "command": command, "arguments": arguments}).to_string();
+        let mut frame = u32::try_from(body.len()).unwrap().to_ne_bytes().to_vec();
+        frame.extend_from_slice(body.as_bytes());
+        let w = self.stdin.as_mut().unwrap();
+        w.write_all(&frame).unwrap();
+        w.flush().unwrap();
+        id
+    }
+
+    /// The answer to request `id` (the next response), and when it came.
+    fn answer(&mut self, id: u64, timeout: Duration) -> (Value, Instant) {
+        let (at, resp) = self.read_timed(timeout);
+        assert_eq!(resp["id"], json!(id), "response to another request: {resp}");
+        (resp, at)
+    }
+
+    /// Waits for the process to end by itself (input still open); how long it took.
+    fn exits_within(&mut self, watchdog: Duration) -> Duration {
+        let t = Instant::now();
+        while t.elapsed() < watchdog {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "host exited with {status}");
+                return t.elapsed();
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        panic!("the host did not exit within {watchdog:?}");
+    }
+
+    /// Closes the port; returns how long the host took to exit (fails past `watchdog`).
+    fn close_and_time_exit(&mut self, watchdog: Duration) -> Duration {
+        self.stdin = None;
+        self.exits_within(watchdog)
     }
 
     fn ok(&mut self, command: &str, arguments: Value) -> Value {
@@ -772,4 +831,288 @@ fn a_wrong_pin_is_refused_even_while_the_card_is_logged_in() {
     host.ok("logout", json!({"session": signing}));
     host.finish();
     assert_eq!(card.pin_tries(), PIN_TRIES, "the right PIN reset the counter");
+}
+
+// ---- deadlines: a card that hangs, and card pulls at random points ------------------------
+
+fn on_reader(card: &Card, name: &'static str) -> impl Fn(&Value) -> bool {
+    let reader = card.reader.clone();
+    move |e: &Value| e["event"] == name && e["data"]["reader"] == reader.as_str()
+}
+
+/// The card holds an APDU unanswered (card.sh stall), so the module call never returns: the
+/// host answers MODULE_NOT_RESPONDING after its (shortened) deadline, answers a request
+/// queued behind it at once with the same code, says `restart-required` and exits; a new
+/// host works once the card is back.
+#[test]
+fn a_module_that_hangs_is_answered_module_not_responding_and_the_host_restarts() {
+    let (_turn, card) = card_or_skip!("a_module_that_hangs_is_answered_module_not_responding_and_the_host_restarts");
+    let fp = card.fingerprint("01");
+    let (doc, digest) = document(card, "stalled.txt", "carte bloquée");
+    let sign_args =
+        |session: &str| json!({"session": session, "digest": b64(&digest), "hash": "sha256", "scheme": "rsa-pkcs1"});
+    let mut host = Host::spawn_with(card, &[("PARAPHE_DEADLINE_MS", "1500")]);
+    let session = host.login(&fp, PIN, "sign-structured")["session"].as_str().unwrap().to_owned();
+
+    card.sh("stall");
+    let sent = Instant::now();
+    let first = host.send("sign", sign_args(&session));
+    // Queued behind the stuck one: it must not wait for a module that will never answer.
+    let second = host.send("sign", sign_args(&session));
+    let (resp, at) = host.answer(first, CALL_TIMEOUT);
+    note(&format!("sign, card stalled, deadline 1.5 s: {:.3} s -> {resp}", (at - sent).as_secs_f64()));
+    assert_eq!(resp["error"]["code"], "MODULE_NOT_RESPONDING", "{resp}");
+    assert_eq!(resp["error"]["number"], 26, "{resp}");
+    assert_eq!(resp["error"]["retriable"], true, "{resp}");
+    let (resp, at2) = host.answer(second, CALL_TIMEOUT);
+    note(&format!("the request queued behind it: {:.3} s later -> {resp}", (at2 - at).as_secs_f64()));
+    assert_eq!(resp["error"]["code"], "MODULE_NOT_RESPONDING", "{resp}");
+    let (_, e) = host.event(|e| e["event"] == "restart-required", CALL_TIMEOUT);
+    note(&format!("{e}"));
+    assert_eq!(e["data"]["code"], "MODULE_NOT_RESPONDING", "{e}");
+    let took = host.exits_within(Duration::from_secs(10));
+    note(&format!("host exited {:.3} s after the restart event", took.as_secs_f64()));
+
+    // The card lets go, is pulled and put back: a new host signs.
+    card.sh("unstall");
+    card.remove();
+    card.insert();
+    let mut host = Host::spawn(card);
+    let session = host.login(&fp, PIN, "sign-structured")["session"].as_str().unwrap().to_owned();
+    let sig = signature_of(&host.sign(&session, &digest, "rsa-pkcs1", None));
+    assert!(openssl_verifies(card, &card.pki("01.pub.pem"), &doc, &sig));
+    host.finish();
+}
+
+/// The browser closes the port while the host is blocked in a module call (the card holds
+/// the APDU, known from card.sh wait-stalled): the host exits at once, long before the
+/// call's deadline (60 s here), without waiting for the module.
+#[test]
+fn closing_the_input_ends_a_host_blocked_in_a_module_call() {
+    let (_turn, card) = card_or_skip!("closing_the_input_ends_a_host_blocked_in_a_module_call");
+    let (_, digest) = document(card, "eof.txt", "fin de l'entrée");
+    let mut host = Host::spawn_with(card, &[("PARAPHE_DEADLINE_MS", "60000")]);
+    let session = host.login(&card.fingerprint("01"), PIN, "sign-structured")["session"].as_str().unwrap().to_owned();
+    card.sh("stall");
+    host.send("sign", json!({"session": session, "digest": b64(&digest), "hash": "sha256", "scheme": "rsa-pkcs1"}));
+    card.sh("wait-stalled");
+    // The watchdog is far below the 60 s deadline: only the end of input can end it this soon.
+    let took = host.close_and_time_exit(Duration::from_secs(10));
+    note(&format!("host blocked in C_Sign, input closed: exited in {:.3} s", took.as_secs_f64()));
+    card.sh("unstall");
+    card.remove();
+    card.insert();
+}
+
+/// What one pull ended as, and its figures.
+struct Pull {
+    op: &'static str,
+    delay_ms: u64,
+    outcome: String,
+    /// From the pull to the answer (negative: answered before the pull).
+    answer_ms: f64,
+    removed_event_ms: f64,
+    inserted_event_ms: f64,
+    /// From `restart-required` to the exit (restarted hosts only).
+    restart_exit_ms: f64,
+    /// From the end of input to the exit.
+    exit_ms: f64,
+}
+
+/// xorshift64*: random pull points, reproducible from the seed the test prints.
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
+    }
+}
+
+fn percentile(values: &mut [f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let i = ((values.len() - 1) as f64 * p).round() as usize;
+    values[i]
+}
+
+/// Pulls the card at random points of logins, RSA signatures, always-authenticate ECDSA
+/// signatures and RSA decryptions (`PARAPHE_CARD_PULLS` pulls, default 10; the soak,
+/// scripts/soak-card-pulls.sh, runs 100+). The verdict does not depend on timing: every
+/// outcome allowed is listed (the operation completed and verifies, `TOKEN_NOT_PRESENT`,
+/// `CERTIFICATE_NOT_FOUND` for a login whose card left before it found it, or
+/// `MODULE_NOT_RESPONDING` followed by `restart-required`, the host's exit and a new host
+/// that works); the card events come; the next login and signature after re-insertion work;
+/// the host exits when its input closes. Latencies are recorded, not asserted, except a
+/// generous hang watchdog.
+#[test]
+fn card_pulls_at_random_points_never_hang_and_errors_say_the_truth() {
+    let (_turn, card) = card_or_skip!("card_pulls_at_random_points_never_hang_and_errors_say_the_truth");
+    let pulls: usize = std::env::var("PARAPHE_CARD_PULLS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let seed: u64 = std::env::var("PARAPHE_PULL_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1
+    });
+    say(&format!("card pulls: {pulls}, seed {seed} (PARAPHE_PULL_SEED={seed} replays the pull points)"));
+    let mut rng = Rng(seed);
+    const WATCHDOG: Duration = Duration::from_secs(30);
+    let (rsa_fp, ec_fp) = (card.fingerprint("01"), card.fingerprint("02"));
+    let (doc, digest) = document(card, "pulls.txt", "signé pendant qu'on retire la carte");
+    let cek: Vec<u8> = (0u8..32).collect();
+    let cek_path = card.work("pulls-cek.bin");
+    std::fs::write(&cek_path, &cek).unwrap();
+    let wrapped = Command::new("openssl")
+        .args(["pkeyutl", "-encrypt", "-certin", "-inkey"])
+        .arg(card.pki("01.crt"))
+        .arg("-in")
+        .arg(&cek_path)
+        .output()
+        .unwrap();
+    assert!(wrapped.status.success());
+    // (operation, most ms after the request that the pull may come: a bit more than the
+    // operation takes on this card, so that some pulls come after the answer)
+    let ops: [(&str, u64); 4] = [("login", 150), ("sign-rsa", 130), ("sign-ec", 40), ("decrypt-rsa", 260)];
+    let mut results: Vec<Pull> = Vec::new();
+    let mut wrong: Vec<String> = Vec::new();
+
+    for i in 0..pulls {
+        let (op, window) = ops[i % ops.len()];
+        let delay_ms = rng.below(window + 1);
+        let mut host = Host::spawn(card);
+        host.event(on_reader(card, "card-inserted"), WATCHDOG);
+        let fp = if op == "sign-ec" { &ec_fp } else { &rsa_fp };
+        let (command, args) = if op == "login" {
+            ("login", json!({"certificate": fp, "pin": PIN, "purpose": "sign-structured"}))
+        } else {
+            let purpose = if op == "decrypt-rsa" { "decrypt" } else { "sign-structured" };
+            let session = host.login(fp, PIN, purpose)["session"].as_str().unwrap().to_owned();
+            match op {
+                "sign-rsa" => (
+                    "sign",
+                    json!({"session": session, "digest": b64(&digest), "hash": "sha256", "scheme": "rsa-pkcs1"}),
+                ),
+                "sign-ec" => (
+                    "sign",
+                    json!({"session": session, "digest": b64(&digest), "hash": "sha256", "scheme": "ecdsa", "ecdsaEncoding": "der"}),
+                ),
+                _ => ("decrypt", json!({"session": session, "data": b64(&wrapped.stdout), "scheme": "rsa-pkcs1"})),
+            }
+        };
+        host.drain_events();
+        let id = host.send(command, args);
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let pulled = card.pull();
+        let (resp, answered) = host.answer(id, WATCHDOG);
+        let answer_ms = if answered >= pulled {
+            (answered - pulled).as_secs_f64() * 1e3
+        } else {
+            -((pulled - answered).as_secs_f64() * 1e3)
+        };
+        let code = resp["error"]["code"].as_str().map(str::to_owned);
+        let outcome = match code.as_deref() {
+            None => {
+                let good = match op {
+                    "login" => resp["result"]["session"].is_string(),
+                    "sign-rsa" => openssl_verifies(card, &card.pki("01.pub.pem"), &doc, &signature_of(&resp)),
+                    "sign-ec" => openssl_verifies(card, &card.pki("02.pub.pem"), &doc, &signature_of(&resp)),
+                    _ => unb64(&resp["result"]["plaintext"]) == cek,
+                };
+                if !good {
+                    wrong.push(format!("pull {i} ({op}, +{delay_ms} ms): a result that does not verify: {resp}"));
+                }
+                "completed".to_owned()
+            }
+            Some("TOKEN_NOT_PRESENT") => "TOKEN_NOT_PRESENT".to_owned(),
+            Some("CERTIFICATE_NOT_FOUND") if op == "login" => "CERTIFICATE_NOT_FOUND".to_owned(),
+            Some("MODULE_NOT_RESPONDING") => "MODULE_NOT_RESPONDING".to_owned(),
+            Some(_) => {
+                wrong.push(format!("pull {i} ({op}, +{delay_ms} ms): {resp}"));
+                format!("WRONG {}", code.unwrap_or_default())
+            }
+        };
+        note(&format!("pull {i}: {op} +{delay_ms} ms -> {outcome} ({answer_ms:.0} ms after the pull)"));
+        let restarted = outcome == "MODULE_NOT_RESPONDING";
+        let mut removed_event_ms = f64::NAN;
+        let mut restart_exit_ms = f64::NAN;
+        if restarted {
+            host.event(|e| e["event"] == "restart-required", WATCHDOG);
+            restart_exit_ms = host.exits_within(Duration::from_secs(10)).as_secs_f64() * 1e3;
+        } else {
+            let (at, _) = host.event(on_reader(card, "card-removed"), WATCHDOG);
+            removed_event_ms = (at - pulled).as_secs_f64() * 1e3;
+        }
+        // Back in (card.sh returns once pcscd sees it).
+        let inserting = Instant::now();
+        card.insert();
+        let mut inserted_event_ms = f64::NAN;
+        let mut host = if restarted {
+            Host::spawn(card)
+        } else {
+            let (at, _) = host.event(on_reader(card, "card-inserted"), WATCHDOG);
+            inserted_event_ms = (at - inserting).as_secs_f64() * 1e3;
+            host
+        };
+        // The next request works: a new login and an RSA signature that verifies.
+        let session = host.login(&rsa_fp, PIN, "sign-structured")["session"].as_str().unwrap().to_owned();
+        let sig = signature_of(&host.sign(&session, &digest, "rsa-pkcs1", None));
+        assert!(openssl_verifies(card, &card.pki("01.pub.pem"), &doc, &sig), "pull {i}: signature after re-insertion");
+        let exit_ms = host.close_and_time_exit(Duration::from_secs(10)).as_secs_f64() * 1e3;
+        results.push(Pull {
+            op,
+            delay_ms,
+            outcome,
+            answer_ms,
+            removed_event_ms,
+            inserted_event_ms,
+            restart_exit_ms,
+            exit_ms,
+        });
+    }
+
+    // The figures (docs/BENCHMARKS.md, "Card pulls").
+    let mut counts: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    for r in &results {
+        *counts.entry((r.op.to_owned(), r.outcome.clone())).or_default() += 1;
+    }
+    say(&format!("card pulls: {} pulls, seed {seed}", results.len()));
+    for ((op, outcome), n) in &counts {
+        say(&format!("  {op:<12} {outcome:<22} {n}"));
+    }
+    let mut after: Vec<f64> = results.iter().map(|r| r.answer_ms).filter(|ms| *ms >= 0.0).collect();
+    let mut removed: Vec<f64> = results.iter().map(|r| r.removed_event_ms).filter(|v| !v.is_nan()).collect();
+    let mut inserted: Vec<f64> = results.iter().map(|r| r.inserted_event_ms).filter(|v| !v.is_nan()).collect();
+    let mut restart_exits: Vec<f64> = results.iter().map(|r| r.restart_exit_ms).filter(|v| !v.is_nan()).collect();
+    let mut exits: Vec<f64> = results.iter().map(|r| r.exit_ms).collect();
+    let mut not_responding: Vec<f64> =
+        results.iter().filter(|r| r.outcome == "MODULE_NOT_RESPONDING").map(|r| r.answer_ms).collect();
+    let mut not_present: Vec<f64> = results
+        .iter()
+        .filter(|r| r.outcome != "MODULE_NOT_RESPONDING" && r.answer_ms >= 0.0 && r.outcome != "completed")
+        .map(|r| r.answer_ms)
+        .collect();
+    for (name, v) in [
+        ("answer after the pull (answered after it)", &mut after),
+        ("  of which errors other than MODULE_NOT_RESPONDING", &mut not_present),
+        ("  of which MODULE_NOT_RESPONDING", &mut not_responding),
+        ("card-removed event after the pull", &mut removed),
+        ("card-inserted event after card.sh insert began", &mut inserted),
+        ("exit after restart-required", &mut restart_exits),
+        ("exit after end of input", &mut exits),
+    ] {
+        let n = v.len();
+        say(&format!(
+            "  {name}: n={n} median {:.0} ms, p95 {:.0} ms, max {:.0} ms",
+            percentile(v, 0.5),
+            percentile(v, 0.95),
+            percentile(v, 1.0)
+        ));
+    }
+    let early = results.iter().filter(|r| r.answer_ms < 0.0).count();
+    say(&format!(
+        "  answered before the pull: {early}; pull delays {:?} ms",
+        results.iter().map(|r| r.delay_ms).collect::<Vec<_>>()
+    ));
+    assert!(wrong.is_empty(), "answers that are not allowed:\n{}", wrong.join("\n"));
 }

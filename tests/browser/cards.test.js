@@ -221,7 +221,10 @@ describe('Chromium with the virtual PIV card', { skip: skip ? `no virtual PIV ca
       console.log(`[cards] (b) card.sh remove ${pulled.ms} ms; page got ${JSON.stringify(outcome.error ?? 'a signature')} `
         + `${outcome.at - pulledAt} ms after the held C_Sign went on to the card that was out`);
       assert.ok(outcome.error, 'signed with the card out');
-      assert.ok(['TOKEN_NOT_PRESENT', 'SESSION_NOT_FOUND', 'CERTIFICATE_NOT_FOUND'].includes(outcome.error.code), JSON.stringify(outcome.error));
+      // MODULE_NOT_RESPONDING: OpenSC stuck on its card lock after the pull; the host answered
+      // within its removed-card deadline and restarts (docs/PROTOCOL.md, restart-required).
+      assert.ok(['TOKEN_NOT_PRESENT', 'SESSION_NOT_FOUND', 'CERTIFICATE_NOT_FOUND', 'MODULE_NOT_RESPONDING'].includes(outcome.error.code),
+        JSON.stringify(outcome.error));
       // The consent window says what happened, live.
       await consent.raw.waitForFunction((r) => /(retirée|removed)/i.test(document.getElementById('card-status')?.textContent)
         && document.getElementById('card-status').textContent.includes(r), world.reader, { timeout: 30_000 })

@@ -76,6 +76,13 @@ native.onEvent((event, data) => {
       readers.set(data.reader, empty(data.reader));
       watchdog(data.reader);
       break;
+    case 'restart-required':
+      // native.js drops this host's port right after the listeners ran; pages that show
+      // cards want events from the new process.
+      setTimeout(() => {
+        if (ports.size > 0) native.helloInfo().catch(() => {});
+      }, 0);
+      return;
     case 'pcsc-unavailable':
       readers.clear();
       pcsc = { available: false, message: data.message ?? null };
@@ -88,14 +95,17 @@ native.onEvent((event, data) => {
 });
 
 // A card pulled out while the host talks to it must end the request at once with a clear
-// error. The host answers TOKEN_NOT_PRESENT within milliseconds when the module behaves; but
-// OpenSC 0.23 can deadlock on its own card lock when the card goes in the middle of an
-// operation (C_Login stuck in sc_lock, seen with the virtual card), and the request would then
-// wait for its timeout (minutes for a login). So: requests still unanswered GRACE_MS after a
-// card-removed event make the extension give up on that host process (the browser ends it)
-// and start a new one. Its cost when two cards are in use: a slow request on the other card
-// fails too (retriable).
-const GRACE_MS = 1200;
+// error. The host does it by itself: a module call has a deadline, shortened to 1 s once the
+// card is reported removed, and a module stuck past it (OpenSC 0.23 can deadlock on its own
+// card lock when the card goes mid-operation) is answered MODULE_NOT_RESPONDING, followed by
+// the `restart-required` event, on which native.js drops the port (the next call starts a new
+// host). So nothing waits longer than about 1.3 s after card-removed.
+// Fallback, still needed for hosts older than those deadlines (the extension updates from
+// its store before the host package does): requests still unanswered GRACE_MS after a
+// card-removed event make the extension give up on that host process and start a new one.
+// GRACE_MS is well above the host's own deadline, so it never fires with a current host
+// (unless an administrator set the host's `deadlines.removedMs` above it).
+const GRACE_MS = 5000;
 
 function watchdog(reader) {
   const waiting = native.pendingIds();

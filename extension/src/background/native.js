@@ -59,7 +59,7 @@ function open() {
     }
   }, HELLO_TIMEOUT_MS);
   hello.then(() => clearTimeout(timer), () => clearTimeout(timer));
-  p.onMessage.addListener((msg) => onMessage(msg, sayHello));
+  p.onMessage.addListener((msg) => onMessage(msg, sayHello, p));
   p.onDisconnect.addListener((dp) => {
     // Chromium reports why in runtime.lastError, Firefox in port.error. A missing or
     // refused host manifest ends here at once, before any hello.
@@ -71,11 +71,17 @@ function open() {
   return hello;
 }
 
-function onMessage(msg, sayHello) {
+function onMessage(msg, sayHello, from) {
   if (msg && msg.event) {
     if (msg.event === 'hello') sayHello?.(msg.data);
     // Card events (docs/PROTOCOL.md, « Events »): cards.js keeps the state and fans them out.
     for (const listener of eventListeners) listener(msg.event, msg.data ?? {});
+    if (msg.event === 'restart-required') {
+      // A PKCS#11 module is stuck in this host process (it answered MODULE_NOT_RESPONDING
+      // and exits): drop its port; the next call starts a new host.
+      drop(from, new ParapheError('MODULE_NOT_RESPONDING',
+        msg.data?.message ?? 'the host asked to be restarted'));
+    }
     return;
   }
   if (msg && msg.chunk) {
@@ -86,7 +92,7 @@ function onMessage(msg, sayHello) {
     chunks.set(msg.id, parts);
     if (parts.filter((x) => x !== undefined).length === count) {
       chunks.delete(msg.id);
-      onMessage(JSON.parse(parts.join('')), sayHello);
+      onMessage(JSON.parse(parts.join('')), sayHello, from);
     }
     return;
   }
@@ -172,11 +178,15 @@ export const pendingIds = () => [...pending.keys()];
 
 /**
  * Gives up on this host process: its pending requests fail with `error` and the port closes
- * (the browser then ends the process); the next call starts a new one. For a host stuck in a
- * PKCS#11 module after a card was pulled out (cards.js).
+ * (the browser then ends the process); the next call starts a new one. The host restarts
+ * itself when a module is stuck (`restart-required`, above); this is cards.js's fallback for
+ * hosts older than that.
  */
 export function abandon(error) {
-  const p = port;
+  drop(port, error);
+}
+
+function drop(p, error) {
   if (!p) return;
   try {
     p.disconnect();

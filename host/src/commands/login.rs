@@ -18,11 +18,13 @@
 use super::{may_decrypt, may_sign};
 use crate::dispatch::{Host, LoginSession};
 use crate::error::{Error, Result};
+use crate::token::Admit;
 use paraphe_formats::x509;
 use paraphe_protocol::cert::{CertificateInfo, Usage};
 use paraphe_protocol::command::{LoginArgs, LoginResult};
 use paraphe_protocol::limits::MAX_SESSION_TTL_SECONDS;
 use paraphe_protocol::LoginPurpose;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Whether a `sign-raw` session may use a key whose certificate can log in.
@@ -99,20 +101,13 @@ pub fn open(host: &mut Host, args: LoginArgs, login_keys: LoginKeys) -> Result<L
         _ => {}
     }
     let purpose = args.purpose;
-    // Decoded once here rather than at every signature of a batch.
-    let mut certificate = None;
-    let mut check = |der: &[u8]| -> Result<()> {
-        let info = x509::summarize(der, &[])
-            .map_err(|e| Error::KeyUsageNotAllowed(format!("the certificate cannot be read: {e}")))?;
-        admit(purpose, &info, login_keys)?;
-        certificate = Some(info);
-        Ok(())
-    };
-    let key = host.backend.login(&fingerprint, args.pin.as_ref(), &mut check);
+    let check: Admit = Arc::new(move |der: &[u8]| admit(purpose, &facts(der)?, login_keys));
+    let key = host.backend.login(&fingerprint, args.pin.as_ref(), &check);
     // Checking another PIN may have ended the token's other logins.
     host.forget_ended();
     let key = key?;
-    let certificate = certificate.ok_or_else(|| Error::Internal("certificate not checked at login".into()))?;
+    // Decoded once here rather than at every signature of a batch.
+    let certificate = facts(&key.certificate)?;
     let id = format!("s{}", host.next_session);
     host.next_session += 1;
     let result = LoginResult {
@@ -124,6 +119,10 @@ pub fn open(host: &mut Host, args: LoginArgs, login_keys: LoginKeys) -> Result<L
     let expires = args.ttl_seconds.map(|s| Instant::now() + Duration::from_secs(u64::from(s)));
     host.sessions.insert(id, LoginSession { key, pin, expires, certificate, purpose });
     Ok(result)
+}
+
+fn facts(der: &[u8]) -> Result<CertificateInfo> {
+    x509::summarize(der, &[]).map_err(|e| Error::KeyUsageNotAllowed(format!("the certificate cannot be read: {e}")))
 }
 
 /// Whether the certificate may serve `purpose` (module documentation).

@@ -7,6 +7,7 @@ pub mod middleware;
 pub mod monitor;
 pub mod pkcs11;
 pub mod registry;
+pub mod worker;
 
 use crate::error::Result;
 use paraphe_protocol::cert::{CertificateEntry, ModuleInfo, TokenInfo};
@@ -46,6 +47,12 @@ pub enum DecryptMechanism {
     RsaOaep(HashAlgorithm),
 }
 
+/// What decides, from the certificate (DER) a login found, whether that login may go on
+/// (`commands::login`: the session's purpose against the certificate). Shared and `Send` so
+/// that the module worker can run it on its own thread, between finding the key and
+/// `C_Login`.
+pub type Admit = std::sync::Arc<dyn Fn(&[u8]) -> Result<()> + Send + Sync>;
+
 /// Everything the host does with a token.
 pub trait TokenBackend {
     /// Modules tried, loaded or not, and why not.
@@ -63,12 +70,7 @@ pub trait TokenBackend {
     /// A PIN is always judged by the token: when the token is logged in already with another
     /// PIN (or through its PIN pad), the backend logs out first, which ends the other keys'
     /// logins on that token (see [`TokenBackend::ended`]).
-    fn login(
-        &mut self,
-        fingerprint: &str,
-        pin: Option<&Pin>,
-        admit: &mut dyn FnMut(&[u8]) -> Result<()>,
-    ) -> Result<KeyRef>;
+    fn login(&mut self, fingerprint: &str, pin: Option<&Pin>, admit: &Admit) -> Result<KeyRef>;
     /// The handles of keys whose login the backend ended by itself since the last call
     /// (a login with another PIN logged the token out).
     fn ended(&mut self) -> Vec<u64> {
@@ -92,15 +94,25 @@ pub trait TokenBackend {
     fn forget_removed(&mut self) -> Vec<u64>;
     /// Loads one more module (a card was inserted that needs it), unless already there.
     fn add_module(&mut self, path: &std::path::Path);
+    /// The PC/SC reader of the slot the last `login`, `sign` or `decrypt` used (its slot
+    /// description), when the module names one: where to ask whether the card is still there.
+    fn reader_in_use(&mut self) -> Option<String> {
+        None
+    }
+    /// Why the backend can take no more calls (a module call outlived its deadline), if so.
+    fn wedged(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The PKCS#11 backend with modules from every source: `--module` paths, the
 /// `PARAPHE_PKCS11_MODULES` list, the config file and the built-in list.
-/// Also returns the administrators' extra middleware entries, and whether modules may be
-/// added as cards come (not when the configuration pins the list).
+/// Also returns the administrators' extra middleware entries, whether modules may be
+/// added as cards come (not when the configuration pins the list), and the deadlines of
+/// module calls (config file, then environment).
 pub fn from_environment(
     cli_modules: &[std::path::PathBuf],
-) -> (pkcs11::Pkcs11Backend, Vec<middleware::Middleware>, bool) {
+) -> (pkcs11::Pkcs11Backend, Vec<middleware::Middleware>, bool, worker::Deadlines) {
     let loaded = crate::config::load();
     for f in &loaded.files {
         if let Some(e) = &f.error {
@@ -110,7 +122,8 @@ pub fn from_environment(
     let env = std::env::var("PARAPHE_PKCS11_MODULES").ok();
     let specs = registry::resolve(cli_modules, env.as_deref(), &loaded.config.modules, loaded.config.builtin_modules);
     let auto = loaded.config.builtin_modules;
-    (pkcs11::Pkcs11Backend::new(specs, loaded.config.policy_hints()), loaded.config.middleware, auto)
+    let deadlines = loaded.config.deadlines.with_environment();
+    (pkcs11::Pkcs11Backend::new(specs, loaded.config.policy_hints()), loaded.config.middleware, auto, deadlines)
 }
 
 /// A backend with no token at all: every operation fails with `MODULE_UNAVAILABLE`. For
@@ -128,7 +141,7 @@ impl TokenBackend for NoToken {
     fn certificates(&mut self) -> Result<Vec<CertificateEntry>> {
         Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
     }
-    fn login(&mut self, _: &str, _: Option<&Pin>, _: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<KeyRef> {
+    fn login(&mut self, _: &str, _: Option<&Pin>, _: &Admit) -> Result<KeyRef> {
         Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
     }
     fn sign(&mut self, _: &KeyRef, _: Option<&Pin>, _: SignMechanism, _: &[u8]) -> Result<Vec<u8>> {

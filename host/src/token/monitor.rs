@@ -10,6 +10,8 @@ use paraphe_protocol::command::{MiddlewareMatch, ReaderStatus};
 use pcsc::{Context, Error as PcscError, ReaderState, Scope, State, PNP_NOTIFICATION};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::time::{Duration, Instant};
 
 /// Something that happened to readers or cards.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -182,8 +184,74 @@ fn states_for(ctx: &Context, previous: &[ReaderState]) -> Result<Vec<ReaderState
     Ok(states)
 }
 
+/// How long a one-off PC/SC question may take: pcscd can block too (a reader stuck in a
+/// transmit holds its lock).
+const PCSC_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Runs `f` on a thread of its own and waits for it until `deadline`; `None` past it (the
+/// thread is left to finish or not).
+fn within<T: Send + 'static>(deadline: Duration, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("pcsc-call".into())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .ok()?;
+    rx.recv_timeout(deadline).ok()
+}
+
 /// The readers and cards present now (for diagnostics), or why PC/SC is unavailable.
 pub fn readers_now() -> Result<Snapshot, String> {
+    within(PCSC_DEADLINE, readers_now_blocking)
+        .unwrap_or_else(|| Err(format!("PC/SC: no answer within {} s", PCSC_DEADLINE.as_secs())))
+}
+
+/// Whether `reader`'s card is gone: the reader is empty now, or its card leaves (or is
+/// swapped) within `settle` (pcscd notices a removal when it next polls the reader).
+/// `None` when PC/SC does not know the reader (a software token's slot) or does not answer
+/// within `settle` and a second.
+pub fn card_gone(reader: &str, settle: Duration) -> Option<bool> {
+    let reader = CString::new(reader).ok()?;
+    within(settle + Duration::from_secs(1), move || card_gone_blocking(reader, settle)).flatten()
+}
+
+fn card_gone_blocking(reader: CString, settle: Duration) -> Option<bool> {
+    let ctx = Context::establish(Scope::User).ok()?;
+    let mut states = [ReaderState::new(reader, State::UNAWARE)];
+    ctx.get_status_change(Duration::ZERO, &mut states).ok()?;
+    let first = states[0].event_state();
+    if first.intersects(State::UNKNOWN | State::IGNORE) {
+        return None;
+    }
+    if first.contains(State::EMPTY) {
+        return Some(true);
+    }
+    let count = states[0].event_count();
+    let until = Instant::now() + settle;
+    loop {
+        states[0].sync_current_state();
+        let left = until.saturating_duration_since(Instant::now());
+        match ctx.get_status_change(left, &mut states) {
+            Ok(()) => {
+                let now = states[0].event_state();
+                // The event count moves on insertions and removals only (pcsc-lite), not on
+                // the in-use flags that a transaction changes.
+                if now.intersects(State::EMPTY | State::UNKNOWN) || states[0].event_count() != count {
+                    return Some(true);
+                }
+            }
+            Err(PcscError::Timeout) => return Some(false),
+            Err(PcscError::UnknownReader) => return Some(true),
+            Err(_) => return None,
+        }
+        if Instant::now() >= until {
+            return Some(false);
+        }
+    }
+}
+
+fn readers_now_blocking() -> Result<Snapshot, String> {
     let ctx = Context::establish(Scope::User).map_err(|e| format!("PC/SC: {e}"))?;
     let mut states = states_for(&ctx, &[]).map_err(|e| format!("PC/SC: {e}"))?;
     match ctx.get_status_change(std::time::Duration::ZERO, &mut states) {

@@ -11,6 +11,11 @@
 #   card.sh unblock DIR    PUK 12345678 resets the PIN to 123456 and its counter to 3
 #   card.sh pin-tries DIR  prints the PIN tries left, as the card counts them. It selects the
 #                          PIV application, which logs the card out: not in a logged-in test.
+#   card.sh stall DIR      hang: the card holds the next APDU it gets, unanswered (a card or
+#                          middleware that hangs), until unstall or remove
+#   card.sh wait-stalled DIR  returns once the card holds an APDU (up to 30 s): the host is
+#                          then blocked in a module call, known without a timer
+#   card.sh unstall DIR    let the held APDU go (answered late) and the next ones through
 #   card.sh status DIR     what runs
 #   card.sh stop DIR       stop the bridge, and pcscd if this script started it
 #
@@ -50,7 +55,7 @@ step() {
   T_STEP=$t
 }
 
-usage() { sed -n '7,26s/^# \{0,1\}//p' "$SELF" >&2; exit 2; }
+usage() { sed -n '7,30s/^# \{0,1\}//p' "$SELF" >&2; exit 2; }
 
 reader_name() { printf 'Virtual PCD 00 0%s' "$1"; }
 reader_port() { printf '%s' $((35963 + $1)); }
@@ -194,7 +199,7 @@ start_bridge() {
   # The bridge keeps fd 7 (the share lock, see share_lock) open for its life.
   setsid "$VENV/bin/python" "$BRIDGE_PY" --port "$(reader_port "$n")" \
     --storage "$DIR/jcecard" --lock "$(reader_lock "$n")" \
-    --delay-ms "${PARAPHE_VCARD_APDU_DELAY_MS:-0}" ${PARAPHE_VCARD_OWNER_PID:+--exit-with "$PARAPHE_VCARD_OWNER_PID"} \
+    --delay-ms "${PARAPHE_VCARD_APDU_DELAY_MS:-0}" --stall-file "$DIR/stall" ${PARAPHE_VCARD_OWNER_PID:+--exit-with "$PARAPHE_VCARD_OWNER_PID"} \
     >"$DIR/bridge.log" 2>&1 </dev/null 8>&- &
   pid=$!
   for ((i = 0; i < 500; i++)); do
@@ -348,6 +353,27 @@ cmd_insert() {
   step "inserted"
 }
 
+cmd_stall() {
+  bridge_or_die
+  : >"$DIR/stall"
+  step "stall set"
+}
+
+cmd_wait_stalled() {
+  bridge_or_die
+  local i
+  for ((i = 0; i < 1500; i++)); do
+    [[ -e $DIR/stall.held ]] && { step "an APDU is held"; return 0; }
+    sleep 0.02
+  done
+  die "no APDU came to the stalled card within 30 s"
+}
+
+cmd_unstall() {
+  rm -f -- "$DIR/stall"
+  step "stall released"
+}
+
 cmd_unblock() {
   bridge_or_die
   local out
@@ -407,6 +433,9 @@ case $1 in
   remove) cmd_remove ;;
   insert) cmd_insert ;;
   unblock) cmd_unblock ;;
+  stall) cmd_stall ;;
+  wait-stalled) cmd_wait_stalled ;;
+  unstall) cmd_unstall ;;
   pin-tries) cmd_pin_tries ;;
   status) cmd_status ;;
   *) usage ;;

@@ -15,7 +15,7 @@ OpenSC's PIV driver and opensc-pkcs11.so see a card that lists certificates, sig
 (RSA-2048 PKCS#1 v1.5, ECDSA P-256) and decrypts (RSA PKCS#1 v1.5).
 
     python virtual_piv_card.py [--port 35963] [--storage DIR] [--lock FILE] [--delay-ms MS]
-                               [--exit-with PID] [-v]
+                               [--stall-file FILE] [--exit-with PID] [-v]
 
 - Connected to vpcd = card inserted; disconnected = card removed.
 - `kill -USR1 PID` removes the card and `kill -USR2 PID` inserts it again; the card's
@@ -23,6 +23,9 @@ OpenSC's PIV driver and opensc-pkcs11.so see a card that lists certificates, sig
   keeps them in memory only, so provision the card after each start (provision.sh).
 - When pcscd is not (yet) listening, or restarts, the bridge keeps trying to connect, as a
   card waiting in its reader.
+- `--stall-file FILE`: while FILE exists, the card holds the next command APDU it gets and
+  answers nothing (a card or middleware that hangs), and writes FILE.held once it holds one.
+  It lets go when FILE is deleted, or when the card is removed (SIGUSR1).
 - `--lock FILE`: hold an exclusive flock on FILE while running, and exit with status 3 at
   once if another process holds it. card.sh uses one lock per reader, so two virtual cards
   never fight over one reader.
@@ -159,8 +162,9 @@ class Removed(Exception):
 
 
 class Bridge:
-    def __init__(self, card, host, port, delay=0.0):
+    def __init__(self, card, host, port, delay=0.0, stall_file=None):
         self.card = card
+        self.stall_file = stall_file  # while it exists, APDUs get no answer (see hold())
         self.address = (host, port)
         self.delay = delay  # seconds added to every APDU: a slow card, on demand
         self.inserted = True
@@ -244,6 +248,28 @@ class Bridge:
             data = bytes([0x61, len(data)]) + data
         return self.chain(data, sw, ne)
 
+    def hold(self):
+        """Stalls on a command APDU while the stall file exists: what the host sees of a card
+        (or middleware) that hangs. Marks the moment in FILE.held, so that a test acts on a
+        host known to be blocked, never on a timer."""
+        if not self.stall_file or not os.path.exists(self.stall_file):
+            return
+        log.warning("stalled: holding an APDU until %s goes", self.stall_file)
+        held = self.stall_file + ".held"
+        with open(held, "w"):
+            pass
+        try:
+            while os.path.exists(self.stall_file):
+                if not self.inserted:
+                    raise Removed()
+                time.sleep(0.02)
+        finally:
+            try:
+                os.unlink(held)
+            except FileNotFoundError:
+                pass
+        log.warning("stall released")
+
     def serve(self):
         while True:
             (n,) = struct.unpack(">H", self.recv_exact(2))
@@ -260,6 +286,7 @@ class Bridge:
                 elif control == 4:
                     self.send(self.card.get_atr())
             else:
+                self.hold()
                 response = self.process(msg)
                 log.info("> %s\n< %s", msg.hex(), response.hex())
                 if self.delay:
@@ -322,6 +349,12 @@ def main():
         help="answer every APDU this much later (a real card takes 10-50 ms; a signature is ~30 APDUs)",
     )
     parser.add_argument(
+        "--stall-file",
+        default=None,
+        metavar="FILE",
+        help="while FILE exists, hold the next APDU unanswered (a hanging card); FILE.held marks it",
+    )
+    parser.add_argument(
         "--exit-with",
         type=int,
         default=None,
@@ -353,7 +386,9 @@ def main():
     storage = Path(args.storage) if args.storage else None
     if storage:
         storage.mkdir(parents=True, exist_ok=True)
-    bridge = Bridge(OpenPGPCard(storage_path=storage), args.host, args.port, args.delay_ms / 1000)
+    bridge = Bridge(
+        OpenPGPCard(storage_path=storage), args.host, args.port, args.delay_ms / 1000, args.stall_file
+    )
     signal.signal(signal.SIGUSR1, bridge.remove)
     signal.signal(signal.SIGUSR2, bridge.insert)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -2,7 +2,7 @@
 //! session, object, signing and decryption function groups).
 
 use super::registry::{self, ModuleSpec};
-use super::{DecryptMechanism, KeyRef, SignMechanism, TokenBackend};
+use super::{Admit, DecryptMechanism, KeyRef, SignMechanism, TokenBackend};
 use crate::error::{Error, Result};
 use crate::log;
 use base64::Engine as _;
@@ -73,6 +73,9 @@ pub struct Pkcs11Backend {
     live_pins: HashMap<(usize, u64), Option<Pin>>,
     /// Keys whose login ended by a logout this backend made (see `TokenBackend::ended`).
     ended: Vec<u64>,
+    /// The slot description (for OpenSC and most middleware, the PC/SC reader's name) of the
+    /// slot the last `locate` found, for `reader_in_use`.
+    located_reader: Option<String>,
 }
 
 impl Pkcs11Backend {
@@ -87,6 +90,7 @@ impl Pkcs11Backend {
             pin_ok: Default::default(),
             live_pins: HashMap::new(),
             ended: Vec::new(),
+            located_reader: None,
         }
     }
 
@@ -241,13 +245,18 @@ impl Pkcs11Backend {
     }
 
     fn locate(&mut self, fingerprint: &str) -> Result<Located> {
+        self.located_reader = None;
         for (m, ctx) in self.loaded_contexts()? {
             for slot in initialized_slots(&ctx)? {
                 let found = self.with_session(m, &ctx, slot, |s| {
                     Ok(Self::read_certificates(s)?.into_iter().find(|c| x509::fingerprint(&c.der) == fingerprint))
                 });
                 match found {
-                    Ok(Some(c)) => return Ok(Located { module: m, slot, cka_id: c.cka_id, der: c.der }),
+                    Ok(Some(c)) => {
+                        self.located_reader =
+                            ctx.get_slot_info(slot).ok().map(|i| i.slot_description().trim().to_owned());
+                        return Ok(Located { module: m, slot, cka_id: c.cka_id, der: c.der });
+                    }
                     Ok(None) => {}
                     // A token that fails (removed meanwhile, not recognised) must not hide
                     // the others.
@@ -520,12 +529,7 @@ impl TokenBackend for Pkcs11Backend {
         Ok(out)
     }
 
-    fn login(
-        &mut self,
-        fingerprint: &str,
-        pin: Option<&Pin>,
-        admit: &mut dyn FnMut(&[u8]) -> Result<()>,
-    ) -> Result<KeyRef> {
+    fn login(&mut self, fingerprint: &str, pin: Option<&Pin>, admit: &Admit) -> Result<KeyRef> {
         let loc = self.locate(fingerprint)?;
         admit(&loc.der)?;
         let ctx = self.context_of(loc.module)?;
@@ -655,6 +659,10 @@ impl TokenBackend for Pkcs11Backend {
                 ctx.as_ref().ok().and_then(|c| c.get_library_info().ok()).map(|i| i.library_description().to_owned());
             modules.push(Module { spec, ctx, library });
         }
+    }
+
+    fn reader_in_use(&mut self) -> Option<String> {
+        self.located_reader.clone()
     }
 
     fn logout(&mut self, key: &KeyRef) -> Result<()> {
