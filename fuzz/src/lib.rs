@@ -8,6 +8,8 @@
 //! What the host reads from the browser, before any token is touched, is reachable here
 //! through `paraphe-protocol` (the envelope and every command's arguments) and
 //! `paraphe-formats` (certificates read off tokens, ECDSA signatures returned by them).
+//! What pages send the extension is reachable through `paraphe-wasm`, the extension's core
+//! as plain Rust: the page API and Web eID requests, LiberSign's `signatureInformations`.
 //! The frame reader (`host/src/transport.rs`) and `Host::handle` live in the host binary
 //! and are not reachable from outside it: see fuzz/README.md.
 

@@ -103,9 +103,17 @@ pub struct Loaded {
     pub files: Vec<File>,
 }
 
-/// The administrator's file for this OS.
+/// The administrator's file for this OS. Debug builds (the tests') read
+/// `PARAPHE_SYSTEM_CONFIG` instead when it is set, so that a machine's own
+/// `/etc/paraphe/config.json` stays out of the tests; release builds never do: a user's
+/// environment must not move the administrator's file.
 pub fn system_path() -> Option<PathBuf> {
     let env = |k: &str| std::env::var_os(k).map(PathBuf::from);
+    if cfg!(debug_assertions) {
+        if let Some(p) = env("PARAPHE_SYSTEM_CONFIG") {
+            return Some(p);
+        }
+    }
     if cfg!(windows) {
         env("PROGRAMDATA").map(|d| d.join("Paraphe").join("config.json"))
     } else if cfg!(target_os = "macos") {

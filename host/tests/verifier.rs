@@ -39,6 +39,12 @@ fn tokens_from_the_host_verify_and_tampered_ones_do_not() {
     assert_eq!(who.common_name.as_deref(), Some("Camille Martin"));
     // Replayed: the nonce is gone.
     assert_eq!(verifier.verify(&token, &nonce, &nonces, now()), Err(VerifyError::NonceUnknown));
+    // A portal that refuses nonRepudiation certificates for login still takes a pure
+    // authentication certificate (digitalSignature only).
+    let strict = Verifier::new(PORTAL, vec![der_of(&kit.pki("ca.crt"))]).refuse_non_repudiation(true);
+    let nonce = nonces.issue();
+    let token = token_for(PORTAL, &nonce);
+    assert!(strict.verify(&token, &nonce, &nonces, now()).is_ok());
 
     // Made for a phishing site that relays the portal's nonce.
     let nonce = nonces.issue();

@@ -244,6 +244,7 @@ impl Host {
             .envs(env.iter().copied())
             .env("OPENSC_DRIVER", "PIV-II")
             .env("PARAPHE_CONFIG", &card.config)
+            .env("PARAPHE_SYSTEM_CONFIG", card.dir.join("no-system-config.json"))
             .env_remove("PARAPHE_PKCS11_MODULES")
             .env("PARAPHE_LOG", "info")
             .env("PARAPHE_LOG_FILE", card.dir.join("host.log"))

@@ -55,6 +55,8 @@ impl Kit {
         let mut c = Command::new(env!("CARGO_BIN_EXE_paraphe-host"));
         c.env("SOFTHSM2_CONF", self.dir.join("softhsm2.conf"))
             .env("PARAPHE_CONFIG", &self.config)
+            // Debug builds only: this machine's /etc/paraphe/config.json stays out.
+            .env("PARAPHE_SYSTEM_CONFIG", self.dir.join("no-system-config.json"))
             .env_remove("PARAPHE_PKCS11_MODULES")
             .env("LANG", "C");
         c
