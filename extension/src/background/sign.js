@@ -51,9 +51,16 @@ export async function signHash(request, origin, sender, progress = () => {}) {
           : 'no valid signing certificate on a connected token');
       return await noSuitableCertificate({ origin, tabTitle, kind: 'sign', items }, err);
     }
-    // What the format refuses (a PSS request with an EC key, a bad policy) fails here,
-    // before any window opens.
-    if (request.format === 'cades') for (const c of choices) prepareCades(request, request.items[0], c);
+    // What the format refuses (a PSS request with an EC key, a bad policy) fails here, before
+    // the consent window (but through the « no suitable certificate » window for a site not
+    // allowed: the refusal says which kind of key is there).
+    if (request.format === 'cades') {
+      try {
+        for (const c of choices) prepareCades(request, request.items[0], c);
+      } catch (e) {
+        return await noSuitableCertificate({ origin, tabTitle, kind: 'sign', items }, ParapheError.from(e));
+      }
+    }
     const view = { origin, tabTitle, format: request.format, purpose, items, choices };
     return await consent.ask(view, (choice, pin, window) => sessions.withLogin(choice, pin,
       (session) => signAll(request, choice, session, (done, signature) => {
