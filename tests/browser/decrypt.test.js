@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import * as driver from './driver.js';
 import * as lib from './lib.js';
 
-const T = { timeout: 60_000 };
+const T = { timeout: 120_000 }; // three 1.3 MiB plis, each with its window, on a loaded machine
 const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07'; // driver.js
 
 /** `openssl cms -encrypt` of `doc` for 03 (or `recipient`); `ber`: -stream (indefinite lengths). */
