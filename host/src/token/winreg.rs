@@ -13,7 +13,6 @@ pub fn local_machine_string(key: &str, value: &str) -> Option<String> {
     // winreg.h: HKEY_LOCAL_MACHINE is ((HKEY)(ULONG_PTR)((LONG)0x80000002)), sign-extended.
     const HKEY_LOCAL_MACHINE: isize = 0x8000_0002_u32 as i32 as isize;
     const RRF_RT_REG_SZ: u32 = 0x0000_0002;
-    const RRF_RT_REG_EXPAND_SZ: u32 = 0x0000_0004;
     const ERROR_SUCCESS: i32 = 0;
     #[link(name = "advapi32")]
     extern "system" {
@@ -30,7 +29,9 @@ pub fn local_machine_string(key: &str, value: &str) -> Option<String> {
     let subkey = key.strip_prefix(r"HKLM\")?;
     let wide = |s: &str| std::ffi::OsStr::new(s).encode_wide().chain([0]).collect::<Vec<u16>>();
     let (subkey, value) = (wide(subkey), wide(value));
-    let flags = RRF_RT_REG_SZ | RRF_RT_REG_EXPAND_SZ;
+    // RRF_RT_REG_SZ also takes REG_EXPAND_SZ values, expanded (asking for RRF_RT_REG_EXPAND_SZ
+    // without RRF_NOEXPAND is ERROR_INVALID_PARAMETER).
+    let flags = RRF_RT_REG_SZ;
     let mut len: u32 = 0;
     // SAFETY: NUL-terminated UTF-16 strings; a null buffer asks for the size in bytes.
     let rv = unsafe {
