@@ -327,7 +327,7 @@ fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
     let certificates = if status.modules.iter().any(|m| m.loaded) { host.backend.certificates()? } else { Vec::new() };
     let known: Vec<serde_json::Value> = token::middleware::known_modules()
         .into_iter()
-        .map(|(name, path)| serde_json::json!({"name": name, "path": path, "installed": std::path::Path::new(path).exists()}))
+        .map(|(name, path)| serde_json::json!({"name": name, "installed": std::path::Path::new(&path).exists(), "path": path}))
         .collect();
     // The same readers view as the `status` command (PC/SC asked now: no monitor here).
     let readers: serde_json::Value = match &status.pcsc {
@@ -369,7 +369,7 @@ fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
     w(out, format!("{} : {cfg}", t("Configuration", "Config files")))?;
     w(out, t("Middleware connus :", "Known middleware:").to_owned())?;
     for (name, path) in token::middleware::known_modules() {
-        let installed = std::path::Path::new(path).exists();
+        let installed = std::path::Path::new(&path).exists();
         w(out, format!("  [{}] {name} — {path}", if installed { "x" } else { " " }))?;
     }
     w(out, t("Lecteurs et cartes :", "Readers and cards:").to_owned())?;

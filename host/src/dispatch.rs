@@ -77,8 +77,8 @@ impl Host {
             CardEvent::CardInserted { atr, .. } if self.auto_modules => {
                 let wanted =
                     middleware::for_atr(atr, &self.middleware).map(|(m, _)| m).or_else(|| middleware::fallback());
-                if let Some(path) = wanted.and_then(|m| m.modules.here().iter().find(|p| Path::new(p).exists())) {
-                    self.backend.add_module(Path::new(path));
+                if let Some(path) = wanted.and_then(|m| m.modules.here().into_iter().find(|p| Path::new(p).exists())) {
+                    self.backend.add_module(Path::new(&path));
                 }
             }
             CardEvent::CardInserted { .. } | CardEvent::ReaderAdded { .. } | CardEvent::Unavailable { .. } => {}

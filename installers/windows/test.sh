@@ -102,6 +102,26 @@ jq -n --arg m "$token_dll" '{modules: [$m]}' > "$programdata/Paraphe/config.json
 jq -n '{modules: ["C:\\nowhere\\user-module.dll"], builtinModules: false}' > "$appdata/Paraphe/config.json"
 ok "prefix, ProcessPrng stand-in, token and configs"
 
+# The built-in middleware list on Windows: %ProgramFiles% and %SystemRoot% expanded, and OpenSC
+# found where its installer records itself (HKLM\SOFTWARE\OpenSC Project\OpenSC, ConfigFile;
+# the module in pkcs11\ beside it). The test token stands in for opensc-pkcs11.dll.
+mkdir -p "$work/opensc/pkcs11"
+cp "$out/paraphe_test_token.dll" "$work/opensc/pkcs11/opensc-pkcs11.dll"
+wine reg add 'HKLM\SOFTWARE\OpenSC Project\OpenSC' /v ConfigFile /t REG_SZ /d "$(winpath "$work/opensc")\opensc.conf" /f >/dev/null 2>&1 \
+  || fail "reg add (OpenSC)"
+printf '{"builtinModules": true}\n' > "$work/builtin.json"
+PARAPHE_CONFIG=$(winpath "$work/builtin.json") wine "$(winpath "$out/paraphe-host.exe")" diagnose --json 2>/dev/null > "$work/known.json" \
+  || fail "paraphe-host.exe diagnose --json (built-in modules)"
+opensc=$(winpath "$work/opensc/pkcs11/opensc-pkcs11.dll")
+jq -e --arg p "$opensc" '.knownMiddleware | any(.name == "OpenSC" and .path == $p and .installed)' "$work/known.json" >/dev/null \
+  || fail "OpenSC not found from the registry: $(jq -c '.knownMiddleware' "$work/known.json")"
+jq -e --arg p "$opensc" '.modules | any(.path == $p and .loaded and .source == "builtin")' "$work/known.json" >/dev/null \
+  || fail "OpenSC (registry) not loaded: $(jq -c '.modules' "$work/known.json")"
+jq -e '[.knownMiddleware[].path] | all(startswith("C:\\") or startswith("Z:\\")) and all(contains("%") | not)' "$work/known.json" >/dev/null \
+  || fail "unexpanded module paths: $(jq -c '[.knownMiddleware[].path]' "$work/known.json")"
+wine reg delete 'HKLM\SOFTWARE\OpenSC Project' /f >/dev/null 2>&1 || fail "reg delete (OpenSC)"
+ok "built-in modules: %ProgramFiles%/%SystemRoot% expanded; OpenSC found through its registry value and loaded"
+
 # What the prefix holds: every file under drive_c, every key under HKLM\Software and
 # HKCU\Software. Windows Installer's own containers (made by the first install of any product,
 # present on every Windows) are left out; anything in them (a product's GUID, a cached MSI) is not.

@@ -22,6 +22,9 @@ pub struct Middleware {
     pub atrs: Vec<AtrEntry>,
 }
 
+/// Module paths per OS. Windows paths may name environment variables (`%ProgramFiles%`,
+/// `%SystemRoot%`), expanded where the host runs; `windowsRegistry` adds the paths vendors
+/// record in the registry (their install folder), tried first.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Modules {
@@ -31,19 +34,64 @@ pub struct Modules {
     pub windows: Vec<String>,
     #[serde(default)]
     pub macos: Vec<String>,
+    #[serde(default, rename = "windowsRegistry", skip_serializing_if = "Vec::is_empty")]
+    pub windows_registry: Vec<RegistryModule>,
+}
+
+/// A module found from a registry value: the value names a file (or folder) of the vendor's
+/// installation, and the module is `module`, relative to that file's folder (or that folder).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryModule {
+    /// `HKLM\SOFTWARE\...` (64-bit view).
+    pub key: String,
+    pub value: String,
+    /// `file` when the value names a file (the module is beside it), `folder` when a folder.
+    pub names: String,
+    pub module: String,
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 impl Modules {
-    /// Module paths for the OS this host runs on.
-    pub fn here(&self) -> &[String] {
+    /// Module paths for the OS this host runs on, environment variables expanded, registry
+    /// entries first.
+    pub fn here(&self) -> Vec<String> {
         if cfg!(windows) {
-            &self.windows
+            let from_registry = self.windows_registry.iter().filter_map(|r| {
+                let found = super::winreg::local_machine_string(&r.key, &r.value)?;
+                let base = std::path::Path::new(&found);
+                let folder = if r.names == "folder" { base } else { base.parent()? };
+                Some(folder.join(&r.module).to_string_lossy().into_owned())
+            });
+            let mut out: Vec<String> = from_registry.collect();
+            out.extend(self.windows.iter().map(|p| expand_env(p, |k| std::env::var(k).ok())));
+            out
         } else if cfg!(target_os = "macos") {
-            &self.macos
+            self.macos.clone()
         } else {
-            &self.linux
+            self.linux.clone()
         }
     }
+}
+
+/// `%NAME%` replaced by the variable's value; unknown names are left as they are (such a
+/// path does not exist, so the module is just not found).
+pub fn expand_env(path: &str, var: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('%') {
+        let after = &rest[start + 1..];
+        let Some(len) = after.find('%') else { break };
+        out.push_str(&rest[..start]);
+        match var(&after[..len]) {
+            Some(v) if len > 0 => out.push_str(&v),
+            _ => out.push_str(&rest[start..start + len + 2]),
+        }
+        rest = &after[len + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -105,8 +153,8 @@ pub fn fallback() -> Option<&'static Middleware> {
 }
 
 /// `(name, path)` of every module path known for this OS, in catalogue order.
-pub fn known_modules() -> Vec<(&'static str, &'static str)> {
-    builtin().iter().flat_map(|m| m.modules.here().iter().map(move |p| (m.name.as_str(), p.as_str()))).collect()
+pub fn known_modules() -> Vec<(&'static str, String)> {
+    builtin().iter().flat_map(|m| m.modules.here().into_iter().map(move |p| (m.name.as_str(), p))).collect()
 }
 
 pub fn atr_hex(atr: &[u8]) -> String {
@@ -145,6 +193,30 @@ mod tests {
         assert!(for_atr(&[0x3B, 0x95, 0x13, 0x81, 0x01, 0x80, 0x73, 0xFF, 0x01, 0x00, 0x0B], &[]).is_none());
         assert!(!atr_matches("3B 7F", &[0x3B]));
         assert!(!atr_matches("3G", &[0x3B]));
+    }
+
+    #[test]
+    fn windows_paths_expand_environment_variables() {
+        let env = |k: &str| match k {
+            "ProgramFiles" => Some(r"C:\Program Files".to_owned()),
+            "SystemRoot" => Some(r"C:\Windows".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            expand_env(r"%ProgramFiles%\OpenSC Project\OpenSC\pkcs11\opensc-pkcs11.dll", env),
+            r"C:\Program Files\OpenSC Project\OpenSC\pkcs11\opensc-pkcs11.dll"
+        );
+        assert_eq!(expand_env(r"%SystemRoot%\System32\eTPKCS11.dll", env), r"C:\Windows\System32\eTPKCS11.dll");
+        assert_eq!(expand_env(r"%Nope%\x.dll", env), r"%Nope%\x.dll");
+        assert_eq!(expand_env("100% sure %", env), "100% sure %");
+        assert_eq!(expand_env("%%", env), "%%");
+        // Every Windows path of the catalogue is absolute once expanded.
+        for m in builtin() {
+            for p in &m.modules.windows {
+                let x = expand_env(p, env);
+                assert!(x.starts_with(r"C:\") && !x.contains('%'), "{}: {x}", m.id);
+            }
+        }
     }
 
     #[test]

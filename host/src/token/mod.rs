@@ -7,6 +7,7 @@ pub mod middleware;
 pub mod monitor;
 pub mod pkcs11;
 pub mod registry;
+pub mod winreg;
 pub mod worker;
 
 use crate::error::Result;

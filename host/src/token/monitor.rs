@@ -73,7 +73,7 @@ pub fn reader_status(reader: &str, atr: Option<&[u8]>, extra: &[Middleware]) -> 
         None => (middleware::fallback(), None),
     };
     let middleware = m.map(|m| {
-        let module = m.modules.here().iter().find(|p| std::path::Path::new(p).exists()).cloned();
+        let module = m.modules.here().into_iter().find(|p| std::path::Path::new(p).exists());
         MiddlewareMatch {
             id: m.id.clone(),
             name: m.name.clone(),
