@@ -95,6 +95,7 @@ async function testSignature(fingerprint, sender) {
     ecdsaEncoding: 'raw',
   })));
   const origin = api.runtime.getURL('').replace(/\/$/, ''); // the extension itself asks
-  const result = await signHash(request, origin, sender);
+  // The digest is the extension's own (random bytes), not a page's: dual-use keys may sign it.
+  const result = await signHash(request, origin, sender, undefined, { ownDigests: true });
   return { data: base64(data), digest, ...result };
 }

@@ -27,12 +27,14 @@ const IN_FLIGHT = 4;
 
 /**
  * `request`: a validated `signHash` (wasm/src/request.rs). `progress(p)` reports to the page:
- * `{done, total, signature}` after each document.
+ * `{done, total, signature}` after each document. `ownDigests`: the extension made the
+ * digests itself (« Tester ma carte »: the SHA-256 of random bytes), so no page chose them
+ * and a login-capable key may sign them (login purpose `sign-structured`).
  */
-export async function signHash(request, origin, sender, progress = () => {}) {
+export async function signHash(request, origin, sender, progress = () => {}, { ownDigests = false } = {}) {
   const release = native.hold();
   try {
-    const raw = request.format !== 'cades';
+    const raw = request.format !== 'cades' && !ownDigests; // a digest the page chose
     const purpose = raw ? 'sign-raw' : 'sign-structured';
     const tabTitle = sender.tab?.title ?? '';
     const items = request.items.map(({ hex, hashAlgorithm, name, size }) => ({ hex, hashAlgorithm, name, size }));
@@ -63,7 +65,7 @@ export async function signHash(request, origin, sender, progress = () => {}) {
     }
     const view = { origin, tabTitle, format: request.format, purpose, items, choices };
     return await consent.ask(view, (choice, pin, window) => sessions.withLogin(choice, pin,
-      (session) => signAll(request, choice, session, (done, signature) => {
+      (session) => signAll(request, choice, session, raw, (done, signature) => {
         window.progress(done, request.items.length);
         progress({ done, total: request.items.length, signature });
       }), purpose));
@@ -79,7 +81,7 @@ export async function signHash(request, origin, sender, progress = () => {}) {
  * finishes, and the error lists exactly the documents that have a signature. The first
  * document is signed alone, before any other is sent.
  */
-async function signAll(request, choice, session, report) {
+async function signAll(request, choice, session, raw, report) {
   const total = request.items.length;
   const results = new Array(total);
   let sent = 0;
@@ -90,7 +92,7 @@ async function signAll(request, choice, session, report) {
     try {
       results[index] = request.format === 'cades'
         ? await signCades(request, item, choice, session)
-        : await signRaw(request, item, choice, session);
+        : await signRaw(request, item, choice, session, raw);
     } catch (e) {
       failure ??= e;
     }
@@ -123,8 +125,8 @@ function interrupted(e, results) {
   });
 }
 
-async function signRaw(request, item, choice, session) {
-  if (choice.loginCapable) throw new ParapheError('RAW_SIGNATURE_REFUSED', 'this certificate can log in: no raw signature');
+async function signRaw(request, item, choice, session, pageChosen) {
+  if (pageChosen && choice.loginCapable) throw new ParapheError('RAW_SIGNATURE_REFUSED', 'this certificate can log in: no raw signature');
   let scheme;
   const result = await native.call('sign', (id) => {
     const text = core().sign_request(id, session, item.base64, item.hashAlgorithm,
