@@ -272,7 +272,9 @@ for (const kind of driver.browsers()) {
         assert.equal(versions.nativeApp, '2.0.0+paraphe-host');
 
         // A certificate that is not there: a window opens all the same, and the answer waits
-        // for the person, as it does for one that is there.
+        // for the person, as it does for one that is there. (Consent windows open only for
+        // the tab the person sees: the Web eID tab was opened after this one.)
+        await page.bringToFront();
         const absent = 'ab'.repeat(32);
         const noneP = browser.expectConsent(30_000, driver.NO_SUITABLE);
         const missing = inPage(page, (p, fp) => p.signHash({ hash: 'cd'.repeat(32), hashAlgorithm: 'sha256', certificate: fp }), absent);
@@ -289,6 +291,7 @@ for (const kind of driver.browsers()) {
         const grantP = browser.expectConsent();
         const listed = inPage(page, (p) => p.listCertificates());
         const grant = await grantP;
+        await grant.waitArmed();
         await grant.clickClosing('#confirm');
         assert.ok((await listed).result?.length > 0);
         const { result: allowed } = await inPage(page, (p) => p.status());

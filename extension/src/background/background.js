@@ -98,7 +98,10 @@ async function webeidRequest(msg, sender) {
   try {
     action = JSON.parse(text)?.action;
   } catch { /* webeid.handle says why */ }
-  if (!['web-eid:authenticate', 'web-eid:get-signing-certificate', 'web-eid:sign'].includes(action)) {
+  // A refused origin (an opaque, sandboxed document…) is answered as such before any
+  // question of consent: webeid.handle turns the refusal into the Web eID error.
+  const originKnown = await origin().then(() => true, () => false);
+  if (!originKnown || !['web-eid:authenticate', 'web-eid:get-signing-certificate', 'web-eid:sign'].includes(action)) {
     return webeid.handle(text, origin, sender);
   }
   let end;
