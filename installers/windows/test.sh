@@ -94,7 +94,8 @@ export PARAPHE_TEST_TOKEN_DIR
 PARAPHE_TEST_TOKEN_DIR=$(winpath "$tok")
 token_dll=$(winpath "$work/paraphe_test_token.dll")
 # Configuration: the administrator's names the token; the user's names another module and no
-# built-in ones. The administrator's must win.
+# built-in ones. Both are read, the administrator's first (host/src/config.rs: the user's adds,
+# never undoes); the user's module does not exist, so only the token's loads.
 programdata=$(unixpath "$(winenv ProgramData)")
 appdata=$(unixpath "$(winenv APPDATA)")
 mkdir -p "$programdata/Paraphe" "$appdata/Paraphe"
@@ -205,12 +206,13 @@ openssl dgst -sha256 -verify "$work/pub.pem" -signature "$work/signature" "$work
   || fail "openssl does not verify the signature made through the Windows PKCS#11 module"
 ok "hello/status over binary-safe framing, PC/SC unavailable, signature through paraphe_test_token.dll verified by openssl"
 wine "$host_exe" diagnose --json 2>/dev/null > "$work/diagnose.json" || fail "paraphe-host.exe diagnose --json"
-jq -e --arg p "$(winenv ProgramData)\\Paraphe\\config.json" '.config.path == $p and .config.error == null' \
-  "$work/diagnose.json" >/dev/null || fail "diagnose: config is not the administrator's: $(jq -c .config "$work/diagnose.json")"
+jq -e --arg p "$(winenv ProgramData)\\Paraphe\\config.json" \
+  '.config[0].layer == "system" and .config[0].path == $p and .config[0].error == null and .config[1].layer == "user"' \
+  "$work/diagnose.json" >/dev/null || fail "diagnose: config layers are not the administrator's then the user's: $(jq -c .config "$work/diagnose.json")"
 jq -e --arg m "$token_dll" '[.modules[] | select(.loaded)] | map(.path) == [$m]' "$work/diagnose.json" >/dev/null \
   || fail "diagnose: modules $(jq -c '[.modules[] | {path, loaded}]' "$work/diagnose.json")"
 jq -e '.host.os == "windows" and .readers.unavailable != null' "$work/diagnose.json" >/dev/null || fail "diagnose: host or readers"
-ok "command line: %ProgramData% config wins over %APPDATA%, the token module loaded, readers unavailable"
+ok "command line: %ProgramData% config first, merged with %APPDATA%'s; the token module loaded, readers unavailable"
 bench=$(python3 tests/kit/windows/native_client.py startup "${PARAPHE_WINDOWS_BENCH_RUNS:-5}" -- wine "$host_exe" "$origin" --parent-window=0) \
   || fail "start-up timing"
 ok "start-up under Wine (spawn → hello): $bench"
