@@ -100,24 +100,38 @@ function run(cmd, args, opts = {}) {
   return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
 }
 
-/** Both openssl verifiers, against the kit's CA only (the p7s carries the signer). */
-function verifyCms(world, docFile, p7sB64, name) {
-  const p7s = path.join(world.dir, `${name}.p7s`);
-  fs.writeFileSync(p7s, Buffer.from(p7sB64, 'base64'));
+/**
+ * What s2low's actes_transac_sign.php does with a CMS answer: `base64_decode`, kept as text in
+ * the @CTES XML, then (OpenSSLWrapper) `openssl pkcs7 -in SIG -print_certs | openssl x509` for
+ * the signer's certificate and `openssl smime -in SIG -inform PEM -verify -noverify -content
+ * FILE` for the document. Then the chain against the kit's CA (s2low's -CApath is its RGS list).
+ */
+function verifyCms(world, docFile, answerB64, name) {
+  const sig = path.join(world.dir, `${name}.p7s`);
+  const pem = Buffer.from(answerB64, 'base64');
+  fs.writeFileSync(sig, pem);
+  const text = pem.toString('latin1');
+  assert.match(text, /^-----BEGIN PKCS7-----\n([A-Za-z0-9+/=]{1,64}\n)+-----END PKCS7-----\n$/, `${name}: a PEM PKCS7 document, as LiberSign answered`);
+  const shell = (cmd) => run('sh', ['-c', cmd]);
+  const cert = shell(`openssl pkcs7 -in '${sig}' -print_certs | openssl x509`);
+  assert.ok(cert.ok && cert.out.includes('-----BEGIN CERTIFICATE-----'), `openssl pkcs7 -print_certs | openssl x509 (${name}): ${cert.out}`);
+  const signer = path.join(world.dir, `${name}.signer.pem`);
+  fs.writeFileSync(signer, cert.out.slice(cert.out.indexOf('-----BEGIN CERTIFICATE-----')));
+  const fingerprint = (file) => execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', file], { encoding: 'utf8' });
+  assert.equal(fingerprint(signer), fingerprint(path.join(world.kit, 'pki/01.crt')), 'the signer\'s certificate');
+  const smime = shell(`openssl smime -in '${sig}' -inform PEM -verify -noverify -content '${docFile}' -out /dev/null`);
+  assert.ok(smime.ok && /Verification successful/.test(smime.out), `openssl smime -inform PEM -verify -noverify (${name}): ${smime.out}`);
   const ca = path.join(world.kit, 'pki/ca.crt');
-  for (const tool of ['cms', 'smime']) {
-    const r = run('openssl', [tool, '-verify', '-binary', '-content', docFile, '-inform', 'DER', '-in', p7s,
-      '-CAfile', ca, '-purpose', 'any', '-out', '/dev/null']);
-    assert.ok(r.ok && /Verification successful/.test(r.out), `openssl ${tool} -verify ${name}: ${r.out}`);
-  }
+  const chain = run('openssl', ['cms', '-verify', '-binary', '-content', docFile, '-inform', 'PEM', '-in', sig,
+    '-CAfile', ca, '-purpose', 'any', '-out', '/dev/null']);
+  assert.ok(chain.ok && /Verification successful/.test(chain.out), `openssl cms -verify against the CA (${name}): ${chain.out}`);
   const bad = path.join(world.dir, `${name}.other`);
   fs.writeFileSync(bad, 'another document');
-  assert.ok(!run('openssl', ['cms', '-verify', '-binary', '-content', bad, '-inform', 'DER', '-in', p7s, '-CAfile', ca,
-    '-purpose', 'any', '-out', '/dev/null']).ok, 'a p7s verified another document');
+  assert.ok(!shell(`openssl smime -in '${sig}' -inform PEM -verify -noverify -content '${bad}' -out /dev/null`).ok, 'a p7s verified another document');
 }
 
 /** A PES_Aller with two bordereaux, accented text, entities and a comment, in ISO-8859-1. */
-function pesFile(dir) {
+function pesFile(dir, name = 'pes.xml', ids = ['BORD-2026-001', 'BORD-2026-002']) {
   const text = `<?xml version="1.0" encoding="ISO-8859-1"?>
 <n:PES_Aller xmlns:n="http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller">
   <Enveloppe><Parametres><Version V="2"/><TypFic V="PESALR2"/><NomFic V="PESALR2_déjà_vu"/></Parametres></Enveloppe>
@@ -136,8 +150,8 @@ function pesFile(dir) {
   </PES_DepenseAller>
 </n:PES_Aller>
 `;
-  const file = path.join(dir, 'pes.xml');
-  fs.writeFileSync(file, Buffer.from(text, 'latin1'));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, Buffer.from(text.replace('BORD-2026-001', ids[0]).replace('BORD-2026-002', ids[1]), 'latin1'));
   return file;
 }
 
@@ -154,7 +168,7 @@ function injectSignatures(dir, pes, answer) {
   let doc = fs.readFileSync(pes).toString('latin1');
   answer.split(',').forEach((b64, n) => {
     const signatureDoc = Buffer.from(b64, 'base64');
-    const sigFile = path.join(dir, `signature-${n}.xml`);
+    const sigFile = path.join(dir, `${path.basename(pes, '.xml')}-signature-${n}.xml`);
     fs.writeFileSync(sigFile, signatureDoc);
     assert.equal(xpath(sigFile, 'name(/*/node()[1])'), 'ds:Signature', 'the signature is documentElement.firstChild');
     const text = signatureDoc.toString('latin1');
@@ -164,7 +178,7 @@ function injectSignatures(dir, pes, answer) {
     for (let k = 0; k <= n; k++) at = doc.indexOf('</Bordereau>', at + 1);
     doc = doc.slice(0, at) + signature + doc.slice(at);
   });
-  const out = path.join(dir, 'pes-signed.xml');
+  const out = path.join(dir, `${path.basename(pes, '.xml')}-signed.xml`);
   fs.writeFileSync(out, Buffer.from(doc, 'latin1'));
   return out;
 }
@@ -247,8 +261,8 @@ function scenarios(name, h) {
     });
 
     /** Opens the wrapper page with these signatureInformations; resolves when certificates show. */
-    async function wrapperPage(siginfos) {
-      const page = await h.open(browser, `${server.origin}/libersign.html?siginfos=${encodeURIComponent(JSON.stringify(siginfos))}`);
+    async function wrapperPage(siginfos, flavor = 's2low') {
+      const page = await h.open(browser, `${server.origin}/libersign.html?flavor=${flavor}&siginfos=${encodeURIComponent(JSON.stringify(siginfos))}`);
       await h.waitFor(page, () => document.querySelector('tbody.certificateList tr') !== null);
       return page;
     }
@@ -293,24 +307,52 @@ function scenarios(name, h) {
       verifyCms(world, act2, signatures[1], 'act2');
       const progress = await h.eval(page, () => window.progressLog);
       assert.ok(progress.length >= 3, `libersignmessage progress: ${JSON.stringify(progress)}`);
+      assert.deepEqual(await h.eval(page, () => window.libersignCalls), ['typeof', 'setUpdateUrl', 'getCertificates', 'sign'], 's2low\'s calls');
       await page.close();
     });
 
-    test('a PES V2 file with two bordereaux (ISO-8859-1): inserted signatures verify with xmlsec1 and DGFiP checks', T, async () => {
-      const pes = pesFile(world.dir);
-      const ids = ['BORD-2026-001', 'BORD-2026-002'];
-      const hashes = ids.map((id) => bordereauDigest(world.dir, pes, id));
-      const siginfos = [{
+    test('iParapheur 4: getVersion first; a CMS co-signature of LiberSign\'s own PEM answer', T, async () => {
+      const doc = path.join(world.dir, 'dossier.pdf');
+      fs.writeFileSync(doc, Buffer.concat([Buffer.from('%PDF-1.4 Délibération\n', 'utf8'), randomBytes(8000)]));
+      const hash = sha('sha1', fs.readFileSync(doc));
+      const fp = world.fingerprint('01');
+      // First signature of the dossier (p7s null, as the server sends it), then the next
+      // signatory's: the server sends the stored answer back as `p7s`.
+      const first = await wrapperPage([{ hash, format: 'CMS', p7s: null, pesid: null, pesencoding: null }], 'iparapheur');
+      assert.deepEqual(await h.eval(first, () => window.libersignCalls), ['typeof', 'getVersion', 'setUpdateUrl', 'getCertificates'], 'iParapheur\'s calls');
+      const [answer] = await signThrough(first, fp, [new RegExp(hash)]);
+      await first.close();
+      verifyCms(world, doc, answer, 'dossier-1');
+      const second = await wrapperPage([{ hash, format: 'CMS', p7s: answer }], 'iparapheur');
+      const [cosigned] = await signThrough(second, fp, [new RegExp(hash)]);
+      assert.deepEqual(await h.eval(second, () => window.libersignCalls), ['typeof', 'getVersion', 'setUpdateUrl', 'getCertificates', 'sign']);
+      await second.close();
+      verifyCms(world, doc, cosigned, 'dossier-2');
+      const printed = run('openssl', ['cms', '-cmsout', '-print', '-inform', 'PEM', '-in', path.join(world.dir, 'dossier-2.p7s')]).out;
+      assert.equal(printed.match(/d\.issuerAndSerialNumber:/g)?.length, 2, 'two SignerInfos');
+    });
+
+    test('Hélios batch: two PES V2 files of two bordereaux (ISO-8859-1): inserted signatures verify with xmlsec1 and DGFiP checks', T, async () => {
+      // helios_batch_sign.php: one signatureInformations entry per PES file, its bordereaux
+      // comma-separated; signatures[i] is the file's answer, split on "," by injectSignature.
+      const files = [['pes-1.xml', ['BORD-2026-001', 'BORD-2026-002']], ['pes-2.xml', ['BORD-2026-101', 'BORD-2026-102']]]
+        .map(([name, ids]) => {
+          const file = pesFile(world.dir, name, ids);
+          return { file, ids, hashes: ids.map((id) => bordereauDigest(world.dir, file, id)) };
+        });
+      const siginfos = files.map(({ ids, hashes }) => ({
         hash: hashes.join(','), pesid: ids.join(','), ...DGFIP_POLICY, pescity: 'Saint-Étienne', pespostalcode: '42000',
         pescountryname: 'France', pesclaimedrole: 'Ordonnateur', pesencoding: 'iso-8859-1', format: 'xades-env-1.2.2-sha256',
-      }];
+      }));
       const page = await wrapperPage(siginfos);
-      const signatures = await signThrough(page, world.fingerprint('01'), [new RegExp(hashes[0]), new RegExp(hashes[1]), /BORD-2026-002/]);
-      assert.equal(signatures.length, 1, 'one answer per signatureInformations entry');
-      assert.equal(signatures[0].split(',').length, 2, 'comma-joined, one per bordereau');
-      const signed = injectSignatures(world.dir, pes, signatures[0]);
-      assert.ok(fs.readFileSync(signed).includes(Buffer.from('<xad:City>Saint-\xc9tienne</xad:City>', 'latin1')), 'ISO-8859-1 bytes');
-      ids.forEach((id, i) => checkPesSignature(world, signed, id, hashes[i]));
+      const signatures = await signThrough(page, world.fingerprint('01'), [...files.flatMap((f) => f.hashes.map((x) => new RegExp(x))), /BORD-2026-102/]);
+      assert.equal(signatures.length, 2, 'one answer per signatureInformations entry');
+      files.forEach(({ file, ids, hashes }, n) => {
+        assert.equal(signatures[n].split(',').length, 2, 'comma-joined, one per bordereau');
+        const signed = injectSignatures(world.dir, file, signatures[n]);
+        assert.ok(fs.readFileSync(signed).includes(Buffer.from('<xad:City>Saint-\xc9tienne</xad:City>', 'latin1')), 'ISO-8859-1 bytes');
+        ids.forEach((id, i) => checkPesSignature(world, signed, id, hashes[i]));
+      });
       await page.close();
     });
 

@@ -129,9 +129,7 @@ fn entry(info: usize, fields: &Map<String, Value>) -> Result<Vec<PlanEntry>, Pag
                 let digest = hex_digest(h)?;
                 let hash_algorithm = hash_by_length(digest.len())
                     .ok_or_else(|| PageError::invalid("hash is neither a SHA-1 nor a SHA-2 digest"))?;
-                if let Some(p) = &cosign {
-                    STANDARD.decode(p).map_err(|_| PageError::invalid("p7s is not base64"))?;
-                }
+                let cosign = cosign.as_deref().map(cosigned_der).transpose()?;
                 Ok(PlanEntry {
                     info,
                     kind: "cms",
@@ -221,6 +219,57 @@ fn entry(info: usize, fields: &Map<String, Value>) -> Result<Vec<PlanEntry>, Pag
             })
         })
         .collect()
+}
+
+/// The PEM label of LiberSign's CMS answers: what `openssl pkcs7 -in` reads (a `CMS` label
+/// is refused there).
+const PKCS7_LABEL: &str = "PKCS7";
+
+/// The `p7s` to co-sign, as base64 DER. LiberSign's own answers (and so what a platform
+/// stored and sends back) are base64 of a PEM document; base64 DER or BER and the PEM text
+/// itself are taken too.
+fn cosigned_der(p7s: &str) -> Result<String, PageError> {
+    let bytes = if p7s.starts_with("-----BEGIN") {
+        p7s.as_bytes().to_vec()
+    } else {
+        STANDARD.decode(p7s).map_err(|_| PageError::invalid("p7s is not base64"))?
+    };
+    if !bytes.starts_with(b"-----BEGIN") {
+        return Ok(STANDARD.encode(bytes));
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| PageError::invalid("p7s is not a PEM document"))?;
+    let body = pem_body(text).ok_or_else(|| PageError::invalid("p7s is not a PKCS7 or CMS PEM document"))?;
+    let der = STANDARD.decode(body).map_err(|_| PageError::invalid("p7s: the PEM body is not base64"))?;
+    Ok(STANDARD.encode(der))
+}
+
+/// The base64 between `-----BEGIN PKCS7-----` (or `CMS`, `PKCS #7 SIGNED DATA`) and its END
+/// line, whitespace removed (RFC 7468 §2).
+fn pem_body(text: &str) -> Option<String> {
+    let text = text.trim_start();
+    let label = text.strip_prefix("-----BEGIN ")?.split_once("-----")?.0;
+    if !matches!(label, "PKCS7" | "CMS" | "PKCS #7 SIGNED DATA") {
+        return None;
+    }
+    let (_, rest) = text.split_once('\n')?;
+    let (body, _) = rest.split_once(&format!("-----END {label}-----"))?;
+    Some(body.chars().filter(|c| !c.is_ascii_whitespace()).collect())
+}
+
+/// A CMS answer as LiberSign gave it, and as s2low's `actes_transac_sign.php` reads it
+/// (`base64_decode`, then `openssl pkcs7 -in` and `openssl smime -inform PEM`): base64 of a PEM
+/// document `-----BEGIN PKCS7-----`, 64 characters a line, LF line ends, as OpenSSL writes it.
+/// `der_base64` is the `.p7s` the format made.
+pub fn cms_answer(der_base64: &str) -> Result<String, String> {
+    let der = STANDARD.decode(der_base64).map_err(|e| format!("p7s: {e}"))?;
+    let body = STANDARD.encode(der);
+    let mut pem = format!("-----BEGIN {PKCS7_LABEL}-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).map_err(|e| e.to_string())?);
+        pem.push('\n');
+    }
+    pem.push_str(&format!("-----END {PKCS7_LABEL}-----\n"));
+    Ok(STANDARD.encode(pem))
 }
 
 /// A certificate as LiberSign's wrappers read it. The upper-case names are LiberSign's.
@@ -323,6 +372,28 @@ mod tests {
         assert_eq!((plan[0].info, plan[0].kind, plan[0].hash_algorithm), (0, "cms", HashAlgorithm::Sha1));
         assert_eq!((plan[1].info, plan[1].hash_algorithm), (1, HashAlgorithm::Sha256));
         assert!(matches!(&plan[1].job, Job::Cades { cosign: None, .. }));
+    }
+
+    #[test]
+    fn cms_answers_are_base64_of_pem_pkcs7() {
+        let der: Vec<u8> = (0..=255u8).cycle().take(300).collect();
+        let answer = String::from_utf8(STANDARD.decode(cms_answer(&STANDARD.encode(&der)).unwrap()).unwrap()).unwrap();
+        let lines: Vec<&str> = answer.lines().collect();
+        assert_eq!(lines[0], "-----BEGIN PKCS7-----");
+        assert_eq!(*lines.last().unwrap(), "-----END PKCS7-----");
+        assert!(answer.ends_with("-----END PKCS7-----\n"));
+        assert!(lines[1..lines.len() - 1].iter().all(|l| l.len() <= 64));
+        assert_eq!(lines[1].len(), 64);
+        assert_eq!(STANDARD.decode(lines[1..lines.len() - 1].concat()).unwrap(), der);
+        // Co-signing what was answered: the PEM comes back as DER.
+        assert_eq!(cosigned_der(&STANDARD.encode(&answer)).unwrap(), STANDARD.encode(&der));
+        assert_eq!(cosigned_der(&answer).unwrap(), STANDARD.encode(&der));
+        assert_eq!(cosigned_der(&STANDARD.encode(&der)).unwrap(), STANDARD.encode(&der));
+        let cms = answer.replace("PKCS7", "CMS");
+        assert_eq!(cosigned_der(&cms).unwrap(), STANDARD.encode(&der));
+        let other = answer.replace("PKCS7", "CERTIFICATE");
+        assert!(cosigned_der(&other).is_err());
+        assert!(cosigned_der("-----BEGIN PKCS7-----\nAAAA").is_err());
     }
 
     #[test]

@@ -186,7 +186,9 @@ async function sign(msg, origin, sender, progress) {
       }), 'sign-structured'));
     progress(t('libersignProgressDone'));
     const answer = infos.map(() => []);
-    plan.forEach((entry, i) => answer[entry.info].push(signed[i]));
+    // As LiberSign answered: CMS as base64 of a PEM `PKCS7` document (what s2low's
+    // actes_transac_sign.php hands to `openssl pkcs7` and `openssl smime -inform PEM`).
+    plan.forEach((entry, i) => answer[entry.info].push(core().libersign_answer(entry.kind, signed[i])));
     return answer.map((parts) => parts.join(','));
   } finally {
     release();

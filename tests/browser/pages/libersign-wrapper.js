@@ -4,12 +4,17 @@
 // favourite in localStorage["libersign-fav"], expiry date through new Date(NOTAFTER)), then
 // sign(selectedCert, signatureInformations), shows `libersignmessage` progress and, on
 // failure, `error.exception`. Signatures are announced with a `libersign.sign` event.
+// `flavor: 'iparapheur'` drives it as iParapheur 4's javascript/lib/libersign.js does: after
+// the `typeof` test, getVersion() must answer before anything else (else the error block),
+// the update URL gets a trailing slash, and a failure without `exception` shows a generic text.
+// Every call on LiberSign is logged in window.libersignCalls, in order.
 (function () {
   'use strict';
 
   var config = { extensionUpdateUrl: '/libersign/', iconType: 'fa' };
   var certsList = [];
   var selectedCert;
+  var calls = window.libersignCalls = [];
 
   function el(html) {
     var t = document.createElement('template');
@@ -33,7 +38,9 @@
   }
 
   function handleExtension(block) {
-    LiberSign.setUpdateUrl(config.extensionUpdateUrl);
+    calls.push('setUpdateUrl');
+    LiberSign.setUpdateUrl(config.flavor === 'iparapheur' ? config.extensionUpdateUrl.replace(/\/?$/, '/') : config.extensionUpdateUrl);
+    calls.push('getCertificates');
     LiberSign.getCertificates().then(function (certs) {
       certsList = certs;
       handleLoadedCerts(block);
@@ -92,6 +99,7 @@
       block.querySelector('#libersign-signing').textContent = ev.detail.progress;
     };
     window.addEventListener('libersignmessage', handleMessage);
+    calls.push('sign');
     LiberSign.sign(selectedCert, config.signatureInformations).then(function (signatures) {
       show(block, 'libersign-signing', false);
       show(block, 'libersign-signed', true);
@@ -100,7 +108,8 @@
     }).catch(function (error) {
       show(block, 'libersign-signing', false);
       show(block, 'libersign-error', true);
-      block.querySelector('#libersign-message').textContent = error.exception;
+      block.querySelector('#libersign-message').textContent = config.flavor === 'iparapheur'
+        ? error.exception || 'Erreur inconnue. Merci de contacter votre administrateur.' : error.exception;
       window.removeEventListener('libersignmessage', handleMessage);
     });
   }
@@ -108,7 +117,12 @@
   /** $(".libersign").libersign({signatureInformations: …}) */
   window.libersign = function (block, options) {
     config = Object.assign({}, config, options || {});
-    if (typeof LiberSign === 'object') handleExtension(block);
-    else handleError(block);
+    calls.push('typeof');
+    if (typeof LiberSign !== 'object') handleError(block);
+    else if (config.flavor !== 'iparapheur') handleExtension(block);
+    else {
+      calls.push('getVersion');
+      LiberSign.getVersion().then(function () { handleExtension(block); }, function () { handleError(block); });
+    }
   };
 })();
