@@ -1,15 +1,23 @@
 // The platforms agents already use, end to end in headless Chromium and Firefox ESR, through
-// the real host and SoftHSM (docs/LIBERSIGN.md):
-// - a page with a LiberSign wrapper written the way s2low's is (pages/libersign-wrapper.js)
-//   lists the certificates and signs two acts (CMS, one SHA-1 as s2low sends, one SHA-256)
-//   under one consent: both verify with `openssl cms -verify` and `openssl smime -verify`;
-// - a PES V2 file with two bordereaux (ISO-8859-1, accents), digests computed as s2low does
-//   (extract, `xmlstarlet c14n --exc-without-comments`, SHA-256), sent as one entry with
-//   comma-separated hashes: each returned signature is inserted into its bordereau, the file
-//   verifies with `xmlsec1 --verify --id-attr:Id Bordereau` and passes DGFiP-style checks;
+// the real host and SoftHSM (docs/LIBERSIGN.md), with the calls their pages make, in their
+// order (pages/libersign-wrapper.js logs them), driven by clicks:
+// - s2low's act page: the wrapper lists the certificates and signs two acts (CMS, one SHA-1 as
+//   s2low sends, one SHA-256) under one consent; each answer passes s2low's own checks
+//   (base64 of a PEM PKCS7; `openssl pkcs7 -print_certs | openssl x509`, `openssl smime
+//   -inform PEM -verify -noverify -content`) and verifies against the CA;
+// - iParapheur 4: getVersion before anything, then a dossier signed and co-signed with the
+//   first answer sent back as `p7s`;
+// - s2low's Hélios batch page: two PES V2 files of two bordereaux (ISO-8859-1, accents), one
+//   entry per file, digests computed as s2low does (extract, `xmlstarlet c14n
+//   --exc-without-comments`, SHA-256): each returned signature is inserted into its bordereau
+//   as s2low's injectSignature does, the file verifies with `xmlsec1 --verify --id-attr:Id
+//   Bordereau` and passes DGFiP-style checks;
 // - an origin not on the allow-list has no `window.LiberSign`; UPDATE is answered « up to
 //   date » and nothing is fetched from the update URL;
-// - iParapheur 5 / EU DSS: `signData` through the page API, SHA256withRSA and ECDSA (DER).
+// - iParapheur 5 / EU DSS: `signData` through the page API, SHA256withRSA and ECDSA (DER);
+// - the first page load: a fresh profile with the site in the administrator's policy gets the
+//   object in the first page, and at document_start on every load after (and, in Chromium, on
+//   the first load after a restart).
 // The allow-list comes from the options page in Chromium (the person's list) and from
 // managed storage in Firefox (an administrator's policy).
 import assert from 'node:assert/strict';
@@ -592,3 +600,148 @@ scenarios('Firefox', {
     await consent.click('#confirm');
   },
 });
+
+// ---- the first page load: a fresh profile, the site allowed by the administrator's policy ----
+//
+// s2low and iParapheur test `typeof LiberSign === 'object'` once. The page is opened at once,
+// right after the browser started with the extension just installed: it must get the object
+// without being reloaded (injected into the open page once the policy is known, if it loaded
+// before), and every load after that at document_start; after a browser restart (Chromium: the
+// same profile), the very first load has it before the page's first script.
+
+/**
+ * Chromium reads policy from /etc/chromium/policies/managed only: each launch runs in its own
+ * mount namespace where /etc/chromium is a copy holding this test's policy, so nothing is
+ * written to the machine's /etc. The policy file is dated an hour back, as one deployed before
+ * the browser starts (Chromium waits for a policy file written seconds ago to settle).
+ */
+function chromiumWithPolicy(dir, policy) {
+  const etc = path.join(dir, 'etc-chromium');
+  fs.mkdirSync(path.join(etc, 'policies/managed'), { recursive: true });
+  if (fs.existsSync('/etc/chromium/master_preferences')) fs.copyFileSync('/etc/chromium/master_preferences', path.join(etc, 'master_preferences'));
+  const file = path.join(etc, 'policies/managed/paraphe.json');
+  fs.writeFileSync(file, JSON.stringify({ '3rdparty': { extensions: { [lib.CHROMIUM_ID]: policy } } }));
+  const old = new Date(Date.now() - 3_600_000);
+  fs.utimesSync(file, old, old);
+  const wrapper = path.join(dir, 'chromium-with-policy.sh');
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec unshare -m sh -c 'etc=$1; bin=$2; shift 2; mount --bind "$etc" /etc/chromium && exec "$bin" "$@"' sh '${etc}' '${CHROMIUM}' "$@"\n`, { mode: 0o755 });
+  return wrapper;
+}
+
+const canUnshare = () => process.getuid?.() === 0 && run('unshare', ['-m', 'true']).ok;
+
+function firstLoad(name, h) {
+  if (!BROWSERS.includes(name.toLowerCase())) return;
+  describe(`${name}: the first page load`, () => {
+    let world;
+    let server;
+    before(async () => {
+      lib.checkPrerequisites();
+      world = makeWorld(`libersign-first-${name.toLowerCase()}`);
+      server = await startServer(world.dir);
+    });
+    after(async () => {
+      await server?.close();
+      if (!process.env.PARAPHE_KEEP_TEST_DIR) world?.cleanup();
+    });
+
+    test('a fresh profile, the site allowed by policy: window.LiberSign on the first load', { ...T, skip: h.skip?.() }, async () => {
+      let browser = await h.launch(world, server);
+      try {
+        // The first page, opened at once.
+        let page = await h.open(browser, `${server.origin}/libersign.html`);
+        await h.waitFor(page, () => typeof window.LiberSign === 'object');
+        // A wrapper started now finds it, and it answers.
+        assert.match(await h.eval(page, () => LiberSign.getVersion()), /^\d+\.\d+\.\d+/);
+        // Every load after that has it before the page's first script.
+        await page.close();
+        page = await h.open(browser, `${server.origin}/libersign.html`);
+        assert.equal(await h.eval(page, () => window.earlyLiberSignType), 'object');
+        await page.close();
+        if (h.relaunch) {
+          await browser.close();
+          browser = await h.relaunch(world);
+          // Chromium drops the registered scripts of an extension loaded unpacked at each start
+          // (as at an update): the background registers them again from what it knows, without
+          // waiting for the policy. The page opens once that is done.
+          await h.registered(browser, server.origin);
+          page = await h.open(browser, `${server.origin}/libersign.html`);
+          await h.waitFor(page, () => document.readyState === 'complete');
+          assert.equal(await h.eval(page, () => window.earlyLiberSignType), 'object', 'the first load after a browser start');
+          assert.ok(await h.eval(page, () => document.querySelector('#libersign-missing') === null), 'the wrapper found LiberSign');
+        }
+      } finally {
+        await browser.close();
+      }
+    });
+  });
+}
+
+const chromiumFirstLoad = {
+  skip: () => (canUnshare() ? false : 'needs root and unshare -m for a private /etc/chromium (Chromium reads policy there only)'),
+  async launch(world, server) {
+    const executablePath = chromiumWithPolicy(world.dir, { libersignOrigins: [server.origin] });
+    this.options = {
+      executablePath,
+      headless: true,
+      ignoreHTTPSErrors: true,
+      env: world.env,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync',
+        `--disable-extensions-except=${lib.EXT.chromium}`, `--load-extension=${lib.EXT.chromium}`],
+    };
+    this.profile = path.join(world.dir, 'chromium-first-load');
+    return chromium.launchPersistentContext(this.profile, this.options);
+  },
+  relaunch() {
+    return chromium.launchPersistentContext(this.profile, this.options);
+  },
+  async registered(browser, origin) {
+    const isOurs = (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`);
+    const worker = browser.serviceWorkers().find(isOurs) ?? await browser.waitForEvent('serviceworker', { predicate: isOurs, timeout: 60_000 });
+    await worker.evaluate(async (pattern) => {
+      while (!(await chrome.scripting.getRegisteredContentScripts()).some((s) => s.id === 'libersign-page' && s.matches.includes(pattern))) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }, `${origin}/*`);
+  },
+  async open(browser, url) {
+    const page = await browser.newPage();
+    await page.goto(url);
+    return page;
+  },
+  waitFor: (page, fn) => page.waitForFunction(fn, undefined, { timeout: 60_000 }),
+  eval: (page, fn) => page.evaluate(fn),
+};
+
+const firefoxFirstLoad = {
+  async launch(world, server) {
+    const home = path.join(world.dir, 'home-first-load');
+    lib.writeHostManifest('firefox', path.join(home, '.mozilla/native-messaging-hosts/fr.paraphe.host.json'));
+    const managed = path.join(home, '.mozilla/managed-storage', `${lib.GECKO_ID}.json`);
+    fs.mkdirSync(path.dirname(managed), { recursive: true });
+    fs.writeFileSync(managed, JSON.stringify({
+      name: lib.GECKO_ID, description: 'Paraphe policy', type: 'storage', data: { libersignOrigins: [server.origin] },
+    }));
+    const browser = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: FIREFOX,
+      headless: true,
+      acceptInsecureCerts: true,
+      env: { ...world.env, HOME: home },
+      extraPrefsFirefox: { 'extensions.webextensions.uuids': JSON.stringify({ [lib.GECKO_ID]: UUID }) },
+    });
+    assert.equal(await browser.installExtension(lib.EXT.firefox), lib.GECKO_ID);
+    return browser;
+  },
+  async open(browser, url) {
+    const page = await browser.newPage();
+    await page.goto(url);
+    return page;
+  },
+  waitFor: (page, fn) => page.waitForFunction(fn, { timeout: 60_000 }),
+  eval: (page, fn) => page.evaluate(fn),
+};
+
+firstLoad('Chromium', chromiumFirstLoad);
+firstLoad('Firefox', firefoxFirstLoad);

@@ -24,6 +24,7 @@ import * as sessions from './sessions.js';
 import { settings } from './settings.js';
 
 export const PORT_NAME = 'libersign';
+const POLICY_SEEN = 'libersignPolicySeen';
 const VERSION = api.runtime.getManifest().version;
 const SCRIPTS = {
   page: { id: 'libersign-page', js: ['content/libersign-page.js'], world: 'MAIN' },
@@ -40,9 +41,34 @@ async function enabledOrigins() {
   await ready;
   const { allowLoopbackHttp } = await settings();
   const { user, managed } = await libersignOrigins();
+  const { [POLICY_SEEN]: seen } = await store.get([POLICY_SEEN]);
+  if ([...(seen ?? [])].sort().join(' ') !== [...managed].sort().join(' ')) await store.set({ [POLICY_SEEN]: managed }).catch(() => {});
   return [...new Set([...managed, ...user])].filter((origin) => {
     try {
       core().check_origin(origin, allowLoopbackHttp);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The sites known without asking the policy: the person's https origins and the policy's as
+ * last read. Chromium answers `storage.managed` only once it has loaded the extension's
+ * policy, which after a browser start or on a fresh profile takes seconds and waits as long as
+ * pages keep loading (measured: a page reloaded every second kept it waiting for minutes), and
+ * Chromium drops registered scripts when an extension is updated or reloaded. These are in our
+ * IndexedDB and answer at once. A site the policy dropped meanwhile keeps the object until the
+ * policy answers, but no request of it is served: `request` checks the live lists every time.
+ */
+async function knownOrigins() {
+  await ready;
+  const { user } = await libersignOrigins({ managed: false });
+  const { [POLICY_SEEN]: seen } = await store.get([POLICY_SEEN]);
+  return [...new Set([...(seen ?? []), ...user])].filter((origin) => {
+    try {
+      core().check_origin(origin, false);
       return true;
     } catch {
       return false;
@@ -55,25 +81,72 @@ function matchPattern(origin) {
   return `${url.protocol}//${url.hostname}${PATTERNS_HAVE_PORTS && url.port ? `:${url.port}` : ''}/*`;
 }
 
-async function registerScripts() {
-  const matches = [...new Set((await enabledOrigins()).map(matchPattern))].sort();
+/**
+ * Brings the registered scripts to `origins`. `addOnly`: only adds to what is registered
+ * (scripts persisted from the last session, e.g. the policy's sites, stay while the policy
+ * is not known yet). Returns the match patterns added.
+ */
+async function registerScripts(origins, { addOnly = false } = {}) {
   const ids = Object.values(SCRIPTS).map((s) => s.id);
   const registered = await api.scripting.getRegisteredContentScripts({ ids });
+  const before = new Set(registered.length === ids.length ? registered[0].matches ?? [] : []);
+  let matches = [...new Set(origins.map(matchPattern))];
+  if (addOnly) matches = [...new Set([...before, ...matches])];
+  matches.sort();
   const current = (s) => [...(s?.matches ?? [])].sort().join(' ');
   // The same sites and the same files (an update may have changed the files).
   const sameFiles = (s) => (s.js ?? []).join(' ') === Object.values(SCRIPTS).find((x) => x.id === s.id)?.js.join(' ');
-  if (registered.length === ids.length && registered.every((s) => current(s) === matches.join(' ') && sameFiles(s))) return;
-  if (registered.length > 0) await api.scripting.unregisterContentScripts({ ids: registered.map((s) => s.id) });
-  if (matches.length === 0) return;
-  await api.scripting.registerContentScripts(Object.values(SCRIPTS).map((s) => ({
+  if (registered.length === ids.length && registered.every((s) => current(s) === matches.join(' ') && sameFiles(s))) return [];
+  const scripts = Object.values(SCRIPTS).map((s) => ({
     ...s, matches, runAt: 'document_start', allFrames: true, persistAcrossSessions: true,
-  })));
+  }));
+  if (registered.length === ids.length && registered.every(sameFiles) && matches.length > 0) {
+    // In place: no moment without the scripts on the sites that keep them.
+    await api.scripting.updateContentScripts(scripts);
+  } else {
+    if (registered.length > 0) await api.scripting.unregisterContentScripts({ ids: registered.map((s) => s.id) });
+    if (matches.length > 0) await api.scripting.registerContentScripts(scripts);
+  }
+  return matches.filter((m) => !before.has(m));
+}
+
+/**
+ * Pages of newly allowed sites that are already open (loaded before the scripts were
+ * registered: right after install, update or browser start, or before the allow-list
+ * changed) get the interface now, in their frames of an allowed origin that lack it, as the
+ * registered scripts would have given it. A page that tested `typeof LiberSign` while it was
+ * missing must be reloaded; a page that tests it later (iParapheur 4 opens its signing view
+ * without reloading) finds it.
+ */
+async function injectOpenPages(patterns, origins) {
+  if (patterns.length === 0) return;
+  const allowed = new Set(origins);
+  const tabs = await api.tabs.query({ url: patterns }).catch(() => []);
+  for (const tab of tabs) {
+    try {
+      const probes = await api.scripting.executeScript({
+        target: { tabId: tab.id, allFrames: true },
+        world: 'MAIN',
+        func: () => [window.origin, typeof window.LiberSign],
+      });
+      const frameIds = probes.filter((p) => Array.isArray(p.result) && allowed.has(p.result[0]) && p.result[1] === 'undefined')
+        .map((p) => p.frameId);
+      if (frameIds.length === 0) continue;
+      await api.scripting.executeScript({ target: { tabId: tab.id, frameIds }, files: SCRIPTS.relay.js });
+      await api.scripting.executeScript({ target: { tabId: tab.id, frameIds }, world: 'MAIN', files: SCRIPTS.page.js });
+    } catch (e) {
+      console.warn('LiberSign: open page', e); // a tab that closed or navigated meanwhile
+    }
+  }
 }
 
 let registering = Promise.resolve();
 /** Brings the registered scripts in line with the lists (one update at a time). */
 export function syncScripts() {
-  registering = registering.then(registerScripts).catch((e) => console.warn('LiberSign scripts:', e));
+  registering = registering.then(async () => {
+    const origins = await enabledOrigins();
+    await injectOpenPages(await registerScripts(origins), origins);
+  }).catch((e) => console.warn('LiberSign scripts:', e));
   return registering;
 }
 
@@ -84,7 +157,12 @@ store.onChanged((keys) => {
 api.storage.onChanged.addListener((changes, area) => {
   if (area === 'managed' && (LIBERSIGN_ORIGINS in changes || 'allowLoopbackHttp' in changes)) syncScripts();
 });
-// Every time the background starts: a policy may have changed while it was stopped.
+// Every time the background starts (browser start, install, update: an update clears
+// Chromium's registered scripts; a policy may have changed while it was stopped): first the
+// sites known without the policy, added at once, then everything once the policy answers.
+registering = knownOrigins()
+  .then(async (origins) => injectOpenPages(await registerScripts(origins, { addOnly: true }), origins))
+  .catch((e) => console.warn('LiberSign scripts:', e));
 syncScripts();
 
 // ---- requests --------------------------------------------------------------------------------

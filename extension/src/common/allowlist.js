@@ -12,12 +12,12 @@ function clean(list) {
   return Array.isArray(list) ? [...new Set(list.map(store.normalizeOrigin).filter(Boolean))] : [];
 }
 
-/** `{user, managed}` lists of normalized origins. */
-export async function libersignOrigins() {
+/** `{user, managed}` lists of normalized origins (`managed: false`: the person's only). */
+export async function libersignOrigins({ managed: withPolicy = true } = {}) {
   const { [LIBERSIGN_ORIGINS]: user } = await store.get([LIBERSIGN_ORIGINS]);
   let managed;
   try {
-    ({ [LIBERSIGN_ORIGINS]: managed } = await api.storage.managed.get(LIBERSIGN_ORIGINS));
+    if (withPolicy) ({ [LIBERSIGN_ORIGINS]: managed } = await api.storage.managed.get(LIBERSIGN_ORIGINS));
   } catch {
     // No policy (Firefox rejects when no managed-storage manifest is installed).
   }

@@ -20,6 +20,8 @@
 //   pinSessionMinutes       integer 0…480 (settings.js, sessions.js)
 //   certificateListOrigins  origins allowed to read certificates (background/disclosure.js)
 //   libersignOrigins        origins with the LiberSign interface (common/allowlist.js)
+//   libersignPolicySeen     the policy's libersignOrigins as last read (background/libersign.js:
+//                           registered at start before Chromium answers storage.managed)
 // A change is announced to the extension's other contexts with a runtime message
 // {kind: "store-changed", keys}, which also wakes the background; `onChanged` listens.
 import { api } from './api.js';
@@ -60,6 +62,7 @@ const CHECKS = {
   pinSessionMinutes: (v) => (Number.isInteger(v) && v >= 0 && v <= 480 ? v : null),
   certificateListOrigins: originList,
   libersignOrigins: originList,
+  libersignPolicySeen: originList,
 };
 export const KEYS = Object.keys(CHECKS);
 

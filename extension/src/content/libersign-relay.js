@@ -7,6 +7,9 @@
 // « up to date », never forwarded, nothing read from it.
 (() => {
   'use strict';
+  // Once per frame: registered, or injected into a page that was open before (background/libersign.js).
+  if (globalThis.parapheLibersignRelay) return;
+  globalThis.parapheLibersignRelay = true;
   const api = globalThis.browser ?? globalThis.chrome;
   const FORWARDED = new Set(['ECHO', 'LISTCERTS', 'SIGN', 'VERSION', 'FULLVERSION', 'GETHASH']);
   const MAX_NONCE_LENGTH = 128;
