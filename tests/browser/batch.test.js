@@ -10,6 +10,9 @@
 //   held and the page has its 20 reports, the host is killed. The page learns that exactly
 //   those 20 were signed (their signatures verify) and the 180 others were not, the consent
 //   window says so, and the next request works with a new host;
+// - the same batch engine stops when the person closes the consent window mid-batch (10
+//   signatures reported, the next held at the gate, then the window closed): USER_CANCELLED
+//   with exactly the signatures the token made and the page was given;
 // - the PIN session: with `pinSessionMinutes` (the person's option in Chromium, the
 //   administrator's managed storage in Firefox) the next consent asks no PIN; « Oublier le
 //   code PIN » (logout-all) ends it and the PIN is asked again.
@@ -232,6 +235,52 @@ for (const kind of driver.browsers()) {
       (await next).confirm(world.fingerprint('01'), lib.PIN);
       const second = await again;
       assert.equal(second.error, undefined, JSON.stringify(second.error));
+    });
+
+    test('closing the consent window mid-batch stops the batch and reports exactly what was signed', T, async () => {
+      const digests = Array.from({ length: 100 }, () => randomBytes(32));
+      // The known point: 10 signatures made and reported, the next held before the token.
+      const SIGNED = 10;
+      const doneBefore = world.gate.done('C_Sign');
+      const heldTicket = world.gate.holdAfter('C_Sign', SIGNED);
+      const consentP = browser.expectConsent();
+      const pending = inPage(page, async (paraphe, a) => {
+        window.batchSeen = [];
+        await paraphe.signHash({
+          hashes: a.hashes.map((digest, i) => ({ digest, hashAlgorithm: 'sha256', name: `mandat-${i + 1}` })),
+          certificate: a.certificate,
+          onProgress: (p) => window.batchSeen.push(p.signature.index),
+        });
+      }, { hashes: digests.map((d) => d.toString('hex')), certificate: world.fingerprint('01') });
+      const consent = await consentP;
+      await consent.confirm(world.fingerprint('01'), lib.PIN);
+      try {
+        await world.gate.held('C_Sign', heldTicket);
+        await page.waitForFunction(() => (window.batchSeen?.length ?? 0) >= 10); // SIGNED
+        await consent.close(); // the person closes the window
+      } finally {
+        world.gate.releaseAll('C_Sign');
+      }
+      const { result, error } = await pending;
+      assert.equal(result, undefined, 'the batch must stop when the window closes');
+      assert.equal(error.code, 'USER_CANCELLED');
+      const seen = await page.evaluate(() => window.batchSeen);
+      assert.ok(seen.length >= SIGNED && seen.length < digests.length, `stopped: ${seen.length} reported`);
+      assert.deepEqual(seen, [...Array(seen.length).keys()], 'reports in order');
+      assert.deepEqual(error.signed, seen, 'signed: exactly the documents whose signatures reached the page');
+      assert.deepEqual(error.notSigned, Array.from({ length: digests.length - seen.length }, (_, i) => seen.length + i));
+      assert.equal(error.signatures.length, seen.length, 'a signature for every document reported signed');
+      assert.equal(world.gate.done('C_Sign') - doneBefore, seen.length, 'the token made exactly the signatures reported');
+      const pub = path.join(world.kit, 'pki/01.pub.pem');
+      for (const [i, s] of error.signatures.entries()) {
+        const sig = path.join(world.dir, `closed-${i}.sig`);
+        const digest = path.join(world.dir, `closed-${i}.digest`);
+        fs.writeFileSync(sig, Buffer.from(s.signature, 'base64'));
+        fs.writeFileSync(digest, digests[i]);
+        const r = spawnSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', pub, '-pkeyopt', 'digest:sha256',
+          '-in', digest, '-sigfile', sig], { encoding: 'utf8' });
+        assert.equal(r.status, 0, `signature ${i} verifies: ${r.stdout}${r.stderr}`);
+      }
     });
   });
 }

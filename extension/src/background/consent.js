@@ -32,6 +32,18 @@ class Consent {
       this.reject = reject;
     });
     this.settled = false;
+    // Closing the window aborts the work; a batch (batch.js) then stops and reports what it
+    // signed, which settles the request (`handlesClose`); other work is answered at once.
+    this.abort = new AbortController();
+    this.handlesClose = false;
+  }
+
+  /** The window was closed (or its page went away). */
+  closed() {
+    if (this.settled) return;
+    this.abort.abort();
+    if (this.busy && this.handlesClose) return;
+    this.settle(new ParapheError('USER_CANCELLED', 'the consent window was closed'));
   }
 
   settle(error, result) {
@@ -97,6 +109,10 @@ function windowHandle(c) {
       if (!error) setTimeout(() => c.close(), 1500);
     },
     close: () => c.close(),
+    /** Aborted when the person closes the window. */
+    signal: c.abort.signal,
+    /** The work stops on `signal` and reports itself (batch.js): the request waits for it. */
+    handlesClose: () => { c.handlesClose = true; },
   };
 }
 
@@ -108,15 +124,23 @@ export function onConnect(port) {
   }
   c.port = port;
   port.onDisconnect.addListener(() => {
-    c.settle(new ParapheError('USER_CANCELLED', 'the consent window was closed'));
+    c.port = null;
+    c.closed();
   });
   port.onMessage.addListener((msg) => onWindowMessage(c, msg));
 }
 
 export function onWindowRemoved(windowId) {
   for (const c of open.values()) {
-    if (c.windowId === windowId) c.settle(new ParapheError('USER_CANCELLED', 'the consent window was closed'));
+    if (c.windowId === windowId) c.closed();
   }
+}
+
+/** A message to the window, if it is still open. */
+function post(c, message) {
+  try {
+    c.port?.postMessage(message);
+  } catch { /* the person closed the window */ }
 }
 
 async function onWindowMessage(c, msg) {
@@ -137,16 +161,16 @@ async function onWindowMessage(c, msg) {
       try {
         const pin = choice.pinPad || !msg.pin ? undefined : msg.pin;
         const result = await c.work(choice, pin, windowHandle(c));
-        c.port?.postMessage({ type: 'done' });
+        post(c, { type: 'done' });
         c.settle(null, c.keepOpen ? { result, window: windowHandle(c) } : result);
         if (!c.keepOpen) c.close();
       } catch (e) {
         const err = ParapheError.from(e);
         // A wrong PIN is shown in the window and the person decides: never retried here.
         if (['PIN_INCORRECT', 'PIN_INVALID', 'PIN_REQUIRED'].includes(err.code)) {
-          c.port?.postMessage({ type: 'pin-error', error: err.toJSON() });
+          post(c, { type: 'pin-error', error: err.toJSON() });
         } else {
-          c.port?.postMessage({ type: 'failed', error: err.toJSON() });
+          post(c, { type: 'failed', error: err.toJSON() });
           c.settle(err);
           // PIN_LOCKED and other failures stay on screen until the person closes the window.
         }

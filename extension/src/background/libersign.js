@@ -15,6 +15,7 @@
 import { api, ParapheError, t } from '../common/api.js';
 import { libersignOrigins, LIBERSIGN_ORIGINS } from '../common/allowlist.js';
 import * as store from '../common/store.js';
+import * as batch from './batch.js';
 import { certificateChoices } from './choices.js';
 import { core, ready } from './core.js';
 import * as consent from './consent.js';
@@ -190,12 +191,25 @@ export function onConnect(port) {
 function errorReply(err) {
   // LiberSign wrappers show `exception` to the person.
   const localized = api.i18n.getMessage(`error_${err.code}`);
+  // A batch stopped in the middle (batch.js) says which signatureInformations entries have
+  // every signature (`signed`) and which do not (`notSigned`); LiberSign gave no partial
+  // answer, so the signatures themselves are not handed out.
+  const partial = err.details?.notSigned && err.details.plan
+    ? entriesSigned(err.details.plan, new Set(err.details.signed)) : {};
   return {
     result: 'error',
     code: err.code,
     exception: localized || `${t('errorGeneric', err.code)} ${err.message}`,
     message: err.message,
+    ...partial,
   };
+}
+
+/** `{signed, notSigned}`: entries (indexes of signatureInformations) by whether all their digests were signed. */
+function entriesSigned(plan, signedDigests) {
+  const entries = [...new Set(plan.map((e) => e.info))];
+  const done = (info) => plan.every((e, i) => e.info !== info || signedDigests.has(i));
+  return { signed: entries.filter(done), notSigned: entries.filter((info) => !done(info)) };
 }
 
 async function request(msg, sender, progress) {
@@ -247,7 +261,7 @@ async function sign(msg, origin, sender, progress) {
     }
     // A page value the format refuses (a bad Id, a p7s for another document…) fails here,
     // before any window opens.
-    for (const entry of plan) core().format_prepare(JSON.stringify(entry.job), chosen.certificate, Date.now());
+    for (const entry of plan) batch.prepare(entry.job, chosen);
 
     progress(t('libersignProgressConsent'));
     const view = {
@@ -257,31 +271,25 @@ async function sign(msg, origin, sender, progress) {
       items: plan.map((entry) => ({ hex: entry.hex, hashAlgorithm: entry.hashAlgorithm, name: itemName(entry) })),
       choices: [chosen],
     };
-    const signed = await consent.ask(view, (c, pin, window) => sessions.withLogin(c, pin,
-      (session) => signPlan(c, session, plan, (i) => {
-        window.progress(i, plan.length);
-        progress(t('libersignProgressSigning', i + 1, plan.length));
-      }), 'sign-structured'));
-    progress(t('libersignProgressDone'));
+    const signed = await consent.ask(view, (c, pin, window) => sessions.withLogin(c, pin, (session) => {
+      progress(t('libersignProgressSigning', 1, plan.length));
+      return batch.run(plan.map((entry) => ({ format: entry.job })), {
+        choice: c,
+        session,
+        window,
+        report: (done) => progress(done < plan.length ? t('libersignProgressSigning', done + 1, plan.length) : t('libersignProgressDone')),
+      });
+    }, 'sign-structured')).catch((e) => {
+      const err = ParapheError.from(e);
+      if (err.details?.notSigned) throw new ParapheError(err.code, err.message, { ...err.details, plan });
+      throw err;
+    });
     const answer = infos.map(() => []);
     // As LiberSign answered: CMS as base64 of a PEM `PKCS7` document (what s2low's
     // actes_transac_sign.php hands to `openssl pkcs7` and `openssl smime -inform PEM`).
-    plan.forEach((entry, i) => answer[entry.info].push(core().libersign_answer(entry.kind, signed[i])));
+    plan.forEach((entry, i) => answer[entry.info].push(core().libersign_answer(entry.kind, signed[i].signature)));
     return answer.map((parts) => parts.join(','));
   } finally {
     release();
   }
-}
-
-/** Logged in: for each digest prepare (signing time = now), sign, finish. */
-async function signPlan(choice, session, plan, progress) {
-  const out = [];
-  for (const [i, entry] of plan.entries()) {
-    progress(i);
-    const prepared = JSON.parse(core().format_prepare(JSON.stringify(entry.job), choice.certificate, Date.now()));
-    const result = await native.call('sign', (id) => core().sign_request(id, session, prepared.digest,
-      prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
-    out.push(core().format_finish(JSON.stringify(prepared.state), result.signature));
-  }
-  return out;
 }

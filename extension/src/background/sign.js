@@ -2,9 +2,11 @@
 // as `signHash` once their digests are known): one consent window listing every document, one
 // login, N signatures in order, each reported as it completes.
 //
-// A batch that fails in the middle (card pulled out, host killed, token error) stops there,
-// and the error says exactly what happened: `signed` lists the indexes whose signatures are in
-// `signatures`, `notSigned` the others. No document is reported signed without its signature.
+// The signatures are made by the batch engine (batch.js): pipelined, reported in order, and
+// a batch that fails in the middle (card pulled out, host killed, token error, consent window
+// closed) stops there with an error that says exactly what happened: `signed` lists the
+// indexes whose signatures are in `signatures`, `notSigned` the others. No document is
+// reported signed without its signature.
 //
 // `format: "cades"`: each signature is a detached CAdES `.p7s` built by the WASM core
 // (formats.rs) around the card's signature of the signed attributes' digest.
@@ -16,14 +18,11 @@
 // attributes, `sign-structured`). Raw requests are offered the other certificates only, and
 // get RAW_SIGNATURE_REFUSED when none is left (docs/SECURITY.md, « Dual-use keys »).
 import { ParapheError } from '../common/api.js';
-import { core } from './core.js';
+import * as batch from './batch.js';
 import { certificateChoices, noSuitableCertificate } from './choices.js';
 import * as consent from './consent.js';
 import * as native from './native.js';
 import * as sessions from './sessions.js';
-
-/** Sign requests on their way to the host at once (see signAll). */
-const IN_FLIGHT = 4;
 
 /**
  * `request`: a validated `signHash` (wasm/src/request.rs). `progress(p)` reports to the page:
@@ -58,87 +57,42 @@ export async function signHash(request, origin, sender, progress = () => {}, { o
     // allowed: the refusal says which kind of key is there).
     if (request.format === 'cades') {
       try {
-        for (const c of choices) prepareCades(request, request.items[0], c);
+        for (const c of choices) batch.prepare(cadesJob(request, request.items[0]), c);
       } catch (e) {
         return await noSuitableCertificate({ origin, tabTitle, kind: 'sign', items }, ParapheError.from(e));
       }
     }
     const view = { origin, tabTitle, format: request.format, purpose, items, choices };
-    return await consent.ask(view, (choice, pin, window) => sessions.withLogin(choice, pin,
-      (session) => signAll(request, choice, session, raw, (done, signature) => {
-        window.progress(done, request.items.length);
-        progress({ done, total: request.items.length, signature });
-      }), purpose));
+    return await consent.ask(view, (choice, pin, window) => sessions.withLogin(choice, pin, async (session) => {
+      const signatures = await batch.run(jobs(request, choice, raw), {
+        choice,
+        session,
+        window,
+        report: (done, signature) => progress({ done, total: request.items.length, signature }),
+      });
+      return { certificate: { fingerprint: choice.fingerprint, certificate: choice.certificate }, signatures };
+    }, purpose));
   } finally {
     release();
   }
 }
 
-/**
- * Signs every item, a few requests ahead: the host works on one while the next are on their
- * way (a native-messaging round trip costs several times a software token's signature).
- * Results are reported in order. The first failure stops sending; what was already sent
- * finishes, and the error lists exactly the documents that have a signature. The first
- * document is signed alone, before any other is sent.
- */
-async function signAll(request, choice, session, raw, report) {
-  const total = request.items.length;
-  const results = new Array(total);
-  let sent = 0;
-  let reported = 0;
-  let failure = null;
-  const one = async (index) => {
-    const item = request.items[index];
-    try {
-      results[index] = request.format === 'cades'
-        ? await signCades(request, item, choice, session)
-        : await signRaw(request, item, choice, session, raw);
-    } catch (e) {
-      failure ??= e;
-    }
-    while (reported < total && results[reported]) {
-      report(reported + 1, { index: reported, ...results[reported] });
-      reported++;
-    }
-  };
-  const lane = async () => {
-    while (!failure && sent < total) await one(sent++);
-  };
-  // The first one alone: a key with CKA_ALWAYS_AUTHENTICATE logs in again at each signature,
-  // possibly with a PIN of its own (a card's signature PIN); a wrong one must cost one try,
-  // not IN_FLIGHT of them.
-  await one(sent++);
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, total - 1) }, lane));
-  if (failure) throw interrupted(failure, results);
-  return { certificate: { fingerprint: choice.fingerprint, certificate: choice.certificate }, signatures: results };
-}
-
-/** The error of a batch stopped by `e`: which documents have a signature, which do not. */
-function interrupted(e, results) {
-  const err = ParapheError.from(e);
-  const signed = [];
-  const notSigned = [];
-  for (let i = 0; i < results.length; i++) (results[i] ? signed : notSigned).push(i);
-  const message = signed.length > 0 ? `${err.message} (stopped after ${signed.length} of ${results.length} documents)` : err.message;
-  return new ParapheError(err.code, message, {
-    ...err.details, signed, notSigned, signatures: signed.map((i) => results[i]),
+/** The batch engine's jobs for a `signHash` request (batch.js). */
+function jobs(request, choice, pageChosen) {
+  return request.items.map((item) => {
+    const info = { digest: item.hex, hashAlgorithm: item.hashAlgorithm, format: request.format === 'cades' ? 'cades' : 'raw' };
+    if (request.format === 'cades') return { format: cadesJob(request, item), info };
+    return {
+      raw: {
+        base64: item.base64, hashAlgorithm: item.hashAlgorithm, scheme: request.scheme ?? '', ecdsaEncoding: request.ecdsaEncoding ?? '', pageChosen,
+      },
+      info,
+    };
   });
 }
 
-async function signRaw(request, item, choice, session, pageChosen) {
-  if (pageChosen && choice.loginCapable) throw new ParapheError('RAW_SIGNATURE_REFUSED', 'this certificate can log in: no raw signature');
-  let scheme;
-  const result = await native.call('sign', (id) => {
-    const text = core().sign_request(id, session, item.base64, item.hashAlgorithm,
-      request.scheme ?? '', choice.keyType, request.ecdsaEncoding ?? '');
-    scheme = JSON.parse(text).arguments.scheme;
-    return text;
-  });
-  return { digest: item.hex, hashAlgorithm: item.hashAlgorithm, scheme, format: 'raw', signature: result.signature };
-}
-
-function prepareCades(request, item, choice) {
-  const job = {
+function cadesJob(request, item) {
+  return {
     cades: {
       digest: item.base64,
       hashAlgorithm: item.hashAlgorithm,
@@ -146,14 +100,4 @@ function prepareCades(request, item, choice) {
       ...(request.policy ? { policy: request.policy } : {}),
     },
   };
-  return JSON.parse(core().format_prepare(JSON.stringify(job), choice.certificate, Date.now()));
-}
-
-/** The card signs the signed attributes' digest; the WASM core wraps it in a `.p7s`. */
-async function signCades(request, item, choice, session) {
-  const prepared = prepareCades(request, item, choice);
-  const result = await native.call('sign', (id) => core().sign_request(id, session, prepared.digest,
-    prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
-  const p7s = core().format_finish(JSON.stringify(prepared.state), result.signature);
-  return { digest: item.hex, hashAlgorithm: item.hashAlgorithm, scheme: prepared.scheme, format: 'cades', signature: p7s };
 }

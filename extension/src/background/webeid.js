@@ -16,6 +16,7 @@
 // versions in `status` carry Paraphe's own versions only for sites the person allowed.
 import { api, ParapheError } from '../common/api.js';
 import { authenticate, validChoices } from './authenticate.js';
+import * as batch from './batch.js';
 import { noSuitableCertificate } from './choices.js';
 import { core } from './core.js';
 import * as consent from './consent.js';
@@ -123,12 +124,12 @@ async function sign(request, origin, tabTitle) {
     const choices = await rawSigningChoices(request, origin, tabTitle, request.fingerprint);
     const item = { hex: request.hex, hashAlgorithm: request.hashAlgorithm, name: '' };
     const view = { kind: 'sign', origin, tabTitle, items: [item], choices, purpose: 'sign-raw' };
-    return await consent.ask(view, async (choice, pin) => {
+    return await consent.ask(view, async (choice, pin, window) => {
       const signatureAlgorithm = JSON.parse(core().webeid_signature_algorithm(choice.keyType, request.hashAlgorithm));
       return sessions.withLogin(choice, pin, async (session) => {
         // Default scheme for the key: PKCS#1 v1.5 for RSA, ECDSA raw r‖s for EC, as Web eID.
-        const result = await native.call('sign', (id) => core().sign_request(id, session, request.base64,
-          request.hashAlgorithm, '', choice.keyType, ''));
+        const [result] = await batch.run([{ raw: { base64: request.base64, hashAlgorithm: request.hashAlgorithm, pageChosen: true } }],
+          { choice, session, window });
         return { signature: result.signature, signatureAlgorithm };
       }, 'sign-raw');
     }, { timeoutMs: request.timeoutMs });
