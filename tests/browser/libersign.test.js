@@ -46,7 +46,8 @@ const DGFIP_POLICY = {
 
 /** A token world whose host knows the kit's test policy as RGS ** (so `verifiedWith` has RGS). */
 function makeWorld(prefix) {
-  const world = lib.makeWorld(prefix);
+  // Gated (tests/kit/pkcs11-gate): a signature can be held at a known point.
+  const world = lib.makeWorld(prefix, { gated: true });
   const config = JSON.parse(fs.readFileSync(world.env.PARAPHE_CONFIG, 'utf8'));
   config.policies = [{ oid: KIT_POLICY, name: 'Paraphe test PKI', rgsLevel: '**' }];
   fs.writeFileSync(world.env.PARAPHE_CONFIG, JSON.stringify(config));
@@ -402,6 +403,38 @@ function scenarios(name, h) {
       await h.click(consent, '#cancel').catch((e) => { if (!/closed|detached|Target/i.test(e.message)) throw e; });
       await h.waitFor(page, () => document.getElementById('libersign-message').textContent.length > 0);
       assert.match(await h.text(page, '#libersign-message'), /annulée|Cancelled/);
+      await page.close();
+    });
+
+    test('the consent window closed while signing: the batch stops and says which entries were signed', T, async () => {
+      const siginfos = Array.from({ length: 12 }, (_, i) => ({ hash: sha('sha256', `acte ${i}`), format: 'CMS' }));
+      const fp = world.fingerprint('01');
+      // The known point: 5 signatures made and reported, the 6th held before the token.
+      const SIGNED = 5;
+      const doneBefore = world.gate.done('C_Sign');
+      const held = world.gate.holdAfter('C_Sign', SIGNED);
+      const page = await wrapperPage(siginfos);
+      const before_ = await h.known(browser);
+      await h.click(page, `tr[data-id="${fp}"]`);
+      await h.click(page, '#libersign-confirm');
+      const consent = await h.consent(browser, before_);
+      await h.confirm(consent, fp, lib.PIN);
+      try {
+        await world.gate.held('C_Sign', held);
+        await h.waitFor(page, () => window.progressLog.some((p) => /\b6\D+12\b/.test(p))); // 5 reported
+        await consent.close(); // the person closes the window
+      } finally {
+        world.gate.releaseAll('C_Sign');
+      }
+      await h.waitFor(page, () => window.libersignError !== undefined);
+      const error = await h.eval(page, () => window.libersignError);
+      assert.equal(error.code, 'USER_CANCELLED');
+      const k = error.signed.length;
+      assert.ok(k >= SIGNED && k < siginfos.length, `stopped after ${k}`);
+      assert.deepEqual(error.signed, [...Array(k).keys()]);
+      assert.deepEqual(error.notSigned, Array.from({ length: siginfos.length - k }, (_, i) => k + i));
+      assert.equal(world.gate.done('C_Sign') - doneBefore, k, 'the token made exactly the signatures reported');
+      assert.match(await h.text(page, '#libersign-message'), /annulée|[Cc]ancel/);
       await page.close();
     });
 

@@ -167,7 +167,10 @@ async function onWindowMessage(c, msg) {
       } catch (e) {
         const err = ParapheError.from(e);
         // A wrong PIN is shown in the window and the person decides: never retried here.
-        if (['PIN_INCORRECT', 'PIN_INVALID', 'PIN_REQUIRED'].includes(err.code)) {
+        if (c.abort.signal.aborted && ['PIN_INCORRECT', 'PIN_INVALID', 'PIN_REQUIRED'].includes(err.code)) {
+          // …unless the window is gone: nobody is there to type it.
+          c.settle(new ParapheError('USER_CANCELLED', 'the consent window was closed', err.details));
+        } else if (['PIN_INCORRECT', 'PIN_INVALID', 'PIN_REQUIRED'].includes(err.code)) {
           post(c, { type: 'pin-error', error: err.toJSON() });
         } else {
           post(c, { type: 'failed', error: err.toJSON() });
@@ -176,6 +179,7 @@ async function onWindowMessage(c, msg) {
         }
       } finally {
         c.busy = false;
+        c.handlesClose = false;
       }
       break;
     }

@@ -31,11 +31,16 @@
   const pending = new Map(); // nonce → {key, resolve, reject, timer}
   let counter = 0;
 
-  function failure(exception, code) {
+  function failure(exception, code, data = {}) {
     const e = new Error(exception);
     e.exception = exception;
     e.code = code;
     e.result = 'error';
+    // A sign stopped in the middle: which signatureInformations entries were signed.
+    if (Array.isArray(data.signed) && Array.isArray(data.notSigned)) {
+      e.signed = data.signed.filter(Number.isInteger);
+      e.notSigned = data.notSigned.filter(Number.isInteger);
+    }
     return e;
   }
 
@@ -54,7 +59,7 @@
     pending.delete(data.nonce);
     clearTimeout(p.timer);
     if (data.result === 'ok') p.resolve(data[p.key]);
-    else p.reject(failure(String(data.exception ?? 'LiberSign error'), data.code));
+    else p.reject(failure(String(data.exception ?? 'LiberSign error'), data.code, data));
   });
 
   function send(action, key, fields = {}) {

@@ -106,6 +106,7 @@
       window.removeEventListener('libersignmessage', handleMessage);
       block.dispatchEvent(new CustomEvent('libersign.sign', { bubbles: true, detail: signatures }));
     }).catch(function (error) {
+      window.libersignError = { code: error.code, signed: error.signed, notSigned: error.notSigned };
       show(block, 'libersign-signing', false);
       show(block, 'libersign-error', true);
       block.querySelector('#libersign-message').textContent = config.flavor === 'iparapheur'
