@@ -125,7 +125,7 @@ describe('TLS client authentication in Firefox (browser.pkcs11, SoftHSM)', () =>
     await m.send('WebDriver:Navigate', { url: portal.url });
     // Error pages run no WebDriver scripts: ask the browser which document the tab shows.
     let where = '';
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(150)) {
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(150)) {
       where = String(await m.execute('chrome', 'return gBrowser.selectedBrowser.documentURI?.spec') ?? '');
       if (where.startsWith('about:neterror') || where === portal.url) break;
     }
