@@ -9,11 +9,27 @@
 # works; the next login and signature after re-insertion must work; no hang (30 s watchdog).
 # Latencies are printed, not asserted (figures in docs/BENCHMARKS.md, « Card pulls »).
 #   scripts/soak-card-pulls.sh [PULLS]          default 120
+#   scripts/soak-card-pulls.sh --browser [PULLS]   the same through the extension in headless
+#       Chromium (tests/browser/cards.test.js (f): Web eID logins on the RSA 9A key, signatures
+#       on the ECDSA 9C key; default 100); build as tests/browser/run.sh says first
 #   PARAPHE_PULL_SEED=N                         replay the pull points of an earlier run
 # Needs what the virtual-card tests need (pcscd, vsmartcard-vpcd, opensc, yubico-piv-tool,
 # python3-venv: scripts/setup.sh). Takes about 1.5 s per pull. Log: target/soak-card-pulls.log
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = --browser ]; then
+  pulls=${2:-100}
+  [[ $pulls =~ ^[0-9]+$ && $pulls -gt 0 ]] || { echo "usage: $0 --browser [PULLS]" >&2; exit 2; }
+  log=$PWD/target/soak-card-pulls-browser.log
+  mkdir -p target
+  echo "==> $pulls card pulls through the extension (log: $log)" >&2
+  status=0
+  (cd tests/browser && PARAPHE_BROWSERS=chromium PARAPHE_BROWSER_CARD_PULLS=$pulls \
+    node --test --test-concurrency=1 --test-name-pattern '\(f\)' cards.test.js) >"$log" 2>&1 || status=$?
+  grep -E '\[cards\] \(f\)|^ℹ (pass|fail)' "$log" || true
+  [ "$status" -eq 0 ] || { echo "soak FAILED: see $log" >&2; exit 1; }
+  exit 0
+fi
 pulls=${1:-120}
 [[ $pulls =~ ^[0-9]+$ && $pulls -gt 0 ]] || { echo "usage: $0 [PULLS]" >&2; exit 2; }
 log=target/soak-card-pulls.log

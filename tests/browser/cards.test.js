@@ -10,6 +10,12 @@
 //       verified in the page;
 //   (e) a card whose middleware is missing (an administrator's middleware entry for the
 //       card's ATR, module not installed): the page names what to install.
+//   (f) the card pulled at random points of card logins (Web eID authenticate, RSA 9A) and
+//       signatures (ECDSA 9C) through the extension: every answer is a result that openssl
+//       verifies or a clear code, and the next request after re-insertion works. CI runs
+//       PARAPHE_BROWSER_CARD_PULLS (default 4) pulls; scripts/soak-card-pulls.sh --browser runs
+//       100 and prints the latencies. Any pull point is a legitimate outcome, so the result does
+//       not depend on where it lands (PARAPHE_PULL_SEED replays the points of a run).
 // The card is slowed down (PARAPHE_VCARD_APDU_DELAY_MS, like a real card). In (b) the host
 // reaches OpenSC through tests/kit/pkcs11-gate, which holds its C_Sign while the card is pulled
 // out, then lets it go on to a card that is gone: the pull lands at a known point, never by
@@ -336,6 +342,77 @@ describe('Chromium with the virtual PIV card', { skip: skip ? `no virtual PIV ca
     assert.match(await page.text(`${readerSel} .middleware`), /Middleware Fournisseur Test 1\.0/);
     assert.ok(await page.evaluate((s) => document.querySelector(s).classList.contains('warning'), `${readerSel} .middleware`));
     assert.match(await page.evaluate(() => document.getElementById('report').value), /install: Middleware Fournisseur Test 1\.0/);
+    await page.close();
+  });
+
+  test('(f) card pulls at random points of logins and signatures: a verified result or a clear code, then the next works', { timeout: 60 * 60_000 }, async () => {
+    const pulls = Number(process.env.PARAPHE_BROWSER_CARD_PULLS ?? 4);
+    let seed = Number(process.env.PARAPHE_PULL_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    console.log(`[cards] (f) ${pulls} pulls, PARAPHE_PULL_SEED=${seed}`);
+    const random = () => { // mulberry32: the same seed, the same pull points
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    };
+    const CLEAR = ['TOKEN_NOT_PRESENT', 'SESSION_NOT_FOUND', 'CERTIFICATE_NOT_FOUND', 'MODULE_NOT_RESPONDING'];
+    const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
+    card('insert', cardDir);
+    await browser.close(); // (e) left a browser with another configuration
+    browser = await driver.launch('chromium', world, { allowLoopbackHttp: true });
+    const page = await portal();
+    // One request through the consent window: the 9A key logs in (a web-eid:1.0 token), the 9C
+    // key signs a digest. Returns the page's outcome; `during` runs once the PIN is confirmed.
+    const request = async (kind, during) => {
+      const id = kind === 'login' ? '01' : '02';
+      const fp = world.fingerprint(id);
+      const doc = lib.document(dir, `pull-${Date.now()}.bin`);
+      const nonce = randomBytes(32).toString('base64');
+      const consentP = browser.expectConsent(60_000);
+      const answer = kind === 'login'
+        ? inPage(page, (p, n) => p.authenticate({ challengeNonce: n }), nonce)
+        : inPage(page, (p, [hash, certificate]) => p.signHash({ hash, hashAlgorithm: 'sha256', certificate, ecdsaEncoding: 'der' }), [doc.hex, fp]);
+      const consent = await consentP;
+      await consent.confirm(fp, PIN);
+      const extra = during ? await during() : null;
+      const outcome = await answer;
+      await consent.close(); // still open after an error; gone after a result
+      let verified = null;
+      if (!outcome.error) {
+        verified = kind === 'login'
+          ? opensslVerifiesToken(world, id, outcome.result.token ?? outcome.result, server.origin, nonce)
+          : lib.opensslVerifies(world, id, doc.file, outcome.result.signatures[0].signature);
+      }
+      return { outcome, verified, extra };
+    };
+    const tally = {};
+    const latencies = [];
+    for (let i = 0; i < pulls; i++) {
+      const kind = i % 2 === 0 ? 'login' : 'sign';
+      const delay = Math.floor(random() * 2500); // PIN confirmed → pull: the login, the signature, or after
+      const { outcome, verified, extra } = await request(kind, async () => {
+        await sleep(delay);
+        card('remove', cardDir); // returns once pcscd shows the reader empty
+        return Date.now();
+      });
+      const what = outcome.error ? outcome.error.code : (verified ? 'verified' : 'NOT VERIFIED');
+      tally[`${kind} ${what}`] = (tally[`${kind} ${what}`] ?? 0) + 1;
+      if (outcome.error) latencies.push(Math.max(0, outcome.at - extra));
+      debug(`(f) pull ${i + 1}: ${kind}, ${delay} ms after the PIN: ${what}`);
+      if (outcome.error) assert.ok(CLEAR.includes(outcome.error.code), `pull ${i + 1} (${kind}, ${delay} ms): ${JSON.stringify(outcome.error)}`);
+      else assert.ok(verified, `pull ${i + 1} (${kind}, ${delay} ms): a result openssl does not verify`);
+      card('insert', cardDir);
+      const next = await request(i % 4 < 2 ? 'sign' : 'login');
+      assert.equal(next.outcome.error, undefined, `after pull ${i + 1} and re-insertion: ${JSON.stringify(next.outcome.error)}`);
+      assert.ok(next.verified, `after pull ${i + 1}: openssl does not verify`);
+    }
+    latencies.sort((a, b) => a - b);
+    const q = (f) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))];
+    console.log(`[cards] (f) outcomes: ${JSON.stringify(tally)}`);
+    if (latencies.length) {
+      console.log(`[cards] (f) error answers after the pull (ms, from card.sh seeing the reader empty): `
+        + `median ${q(0.5)}, p95 ${q(0.95)}, max ${latencies[latencies.length - 1]} (${latencies.length} errors)`);
+    }
     await page.close();
   });
 });

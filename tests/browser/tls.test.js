@@ -70,7 +70,7 @@ async function open(m, url) {
 }
 
 /** Polls `script` in the page until it returns a truthy value. */
-async function until(m, script, what, timeout = 20_000) {
+async function until(m, script, what, timeout = 60_000) { // a hang guard, not a time limit
   const deadline = Date.now() + timeout;
   for (;;) {
     const v = await m.execute('content', script).catch(() => null);
@@ -125,7 +125,7 @@ describe('TLS client authentication in Firefox (browser.pkcs11, SoftHSM)', () =>
     await m.send('WebDriver:Navigate', { url: portal.url });
     // Error pages run no WebDriver scripts: ask the browser which document the tab shows.
     let where = '';
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(150)) {
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(150)) {
       where = String(await m.execute('chrome', 'return gBrowser.selectedBrowser.documentURI?.spec') ?? '');
       if (where.startsWith('about:neterror') || where === portal.url) break;
     }
@@ -140,8 +140,11 @@ describe('TLS client authentication in Firefox (browser.pkcs11, SoftHSM)', () =>
     await m.execute('content', 'document.getElementById("tls-install").click()');
     await until(m, 'return browser.pkcs11.isModuleInstalled(arguments[0])'.replace('arguments[0]', JSON.stringify(moduleName)),
       'the module installed');
-    const state = await until(m, `return document.getElementById('tls-install').disabled && ${row}.textContent`,
+    // The button is disabled from the click on, before the page shows the result: wait for the
+    // row's final text, not for the button.
+    const state = await until(m, `const text = ${row}.textContent; return / — (installed|installé)$/.test(text) && text`,
       'the page to show the module installed');
+    assert.equal(await m.execute('content', 'return document.getElementById("tls-install").disabled'), true);
     assert.match(state, new RegExp(`${SOFTHSM} — (installed|installé)$`));
     const slots = await m.execute('content', 'return browser.pkcs11.getModuleSlots(arguments[0])', [moduleName]);
     assert.ok(slots.some((s) => s.token?.name === 'Paraphe Demo'), JSON.stringify(slots));
