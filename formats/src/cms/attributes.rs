@@ -13,7 +13,8 @@ pub(crate) struct Attributes<'a> {
     /// SignedData's when co-signing): the content-type attribute must repeat it.
     pub content_type: &'a [u8],
     pub message_digest: &'a [u8],
-    pub signing_time: i64,
+    /// Absent for PAdES, whose CMS must not have the signing-time attribute.
+    pub signing_time: Option<i64>,
     pub signer: &'a SignerCertificate<'a>,
     pub policy: Option<&'a SignaturePolicy>,
 }
@@ -21,12 +22,12 @@ pub(crate) struct Attributes<'a> {
 /// `SignedAttributes` as the DER `SET OF Attribute` that is hashed and signed (RFC 5652
 /// §5.4: the explicit SET OF tag, not the `[0]` that replaces it inside SignerInfo).
 pub(crate) fn encode(a: &Attributes<'_>) -> Result<Vec<u8>, CmsError> {
-    let mut attributes = vec![
-        attribute(alg::ID_CONTENT_TYPE, a.content_type.to_vec()),
-        attribute(alg::ID_SIGNING_TIME, signing_time(a.signing_time)?),
-        attribute(alg::ID_MESSAGE_DIGEST, der::octet_string(a.message_digest)),
-        attribute(alg::ID_AA_SIGNING_CERTIFICATE_V2, signing_certificate_v2(a.signer)),
-    ];
+    let mut attributes = vec![attribute(alg::ID_CONTENT_TYPE, a.content_type.to_vec())];
+    if let Some(time) = a.signing_time {
+        attributes.push(attribute(alg::ID_SIGNING_TIME, signing_time(time)?));
+    }
+    attributes.push(attribute(alg::ID_MESSAGE_DIGEST, der::octet_string(a.message_digest)));
+    attributes.push(attribute(alg::ID_AA_SIGNING_CERTIFICATE_V2, signing_certificate_v2(a.signer)));
     if let Some(policy) = a.policy {
         attributes.push(attribute(alg::ID_AA_ETS_SIG_POLICY_ID, signature_policy_id(policy)?));
     }
