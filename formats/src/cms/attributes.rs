@@ -62,13 +62,18 @@ fn signing_time(unix: i64) -> Result<Vec<u8>, CmsError> {
 /// certHash OCTET STRING, issuerSerial IssuerSerial }` (RFC 5035 §4). SHA-256 whatever hash
 /// signs, as CAdES-BES asks even of legacy SHA-1 signatures.
 fn signing_certificate_v2(signer: &SignerCertificate<'_>) -> Vec<u8> {
-    // IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber } where GeneralNames is a
-    // SEQUENCE OF GeneralName and the issuer a directoryName `[4]` (EXPLICIT: Name is a CHOICE).
-    let general_names = sequence(&[&der::tlv(tag::context(4), signer.issuer)]);
-    let issuer_serial = sequence(&[&general_names, &der::tlv(tag::INTEGER, signer.serial)]);
+    let issuer_serial = issuer_serial(signer);
     let cert_hash = der::octet_string(&Sha256::digest(signer.der));
     let ess_cert_id_v2 = sequence(&[&cert_hash, &issuer_serial]);
     sequence(&[&sequence(&[&ess_cert_id_v2])])
+}
+
+/// `IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber }` (RFC 5035 §4) where
+/// GeneralNames is a SEQUENCE OF GeneralName and the issuer a directoryName `[4]` (EXPLICIT:
+/// Name is a CHOICE). Also XAdES's `IssuerSerialV2` (ETSI EN 319 132-1 §5.2.2), base64.
+pub(crate) fn issuer_serial(signer: &SignerCertificate<'_>) -> Vec<u8> {
+    let general_names = sequence(&[&der::tlv(tag::context(4), signer.issuer)]);
+    sequence(&[&general_names, &der::tlv(tag::INTEGER, signer.serial)])
 }
 
 /// `SignaturePolicyIdentifier ::= CHOICE { signaturePolicyId SignaturePolicyId, … }` with

@@ -23,7 +23,7 @@
 //! kept byte for byte.
 
 mod algorithm;
-mod attributes;
+pub(crate) mod attributes;
 pub mod ber;
 pub(crate) mod certificate;
 pub(crate) mod der;
