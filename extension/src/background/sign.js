@@ -7,7 +7,8 @@
 // `signatures`, `notSigned` the others. No document is reported signed without its signature.
 //
 // `format: "cades"`: each signature is a detached CAdES `.p7s` built by the WASM core
-// (formats.rs) around the card's signature of the signed attributes' digest.
+// (formats.rs) around the card's signature of the signed attributes' digest. `format: "xades"`:
+// a detached XAdES baseline B-B jeton `.xml` whose Reference URI is the document's name.
 //
 // Dual-use keys: a `web-eid:1.0` login token is nothing but a signature over
 // H(H(origin) ‖ H(nonce)), so a key whose certificate can log in (`loginCapable`) never signs
@@ -34,7 +35,7 @@ const IN_FLIGHT = 4;
 export async function signHash(request, origin, sender, progress = () => {}, { ownDigests = false } = {}) {
   const release = native.hold();
   try {
-    const raw = request.format !== 'cades' && !ownDigests; // a digest the page chose
+    const raw = !structured(request) && !ownDigests; // a digest the page chose
     const purpose = raw ? 'sign-raw' : 'sign-structured';
     const tabTitle = sender.tab?.title ?? '';
     const items = request.items.map(({ hex, hashAlgorithm, name, size }) => ({ hex, hashAlgorithm, name, size }));
@@ -56,7 +57,7 @@ export async function signHash(request, origin, sender, progress = () => {}, { o
     // What the format refuses (a PSS request with an EC key, a bad policy) fails here, before
     // the consent window (but through the « no suitable certificate » window for a site not
     // allowed: the refusal says which kind of key is there).
-    if (request.format === 'cades') {
+    if (structured(request)) {
       try {
         for (const c of choices) prepareCades(request, request.items[0], c);
       } catch (e) {
@@ -90,7 +91,7 @@ async function signAll(request, choice, session, raw, report) {
   const one = async (index) => {
     const item = request.items[index];
     try {
-      results[index] = request.format === 'cades'
+      results[index] = structured(request)
         ? await signCades(request, item, choice, session)
         : await signRaw(request, item, choice, session, raw);
     } catch (e) {
@@ -137,8 +138,11 @@ async function signRaw(request, item, choice, session, pageChosen) {
   return { digest: item.hex, hashAlgorithm: item.hashAlgorithm, scheme, format: 'raw', signature: result.signature };
 }
 
+/** A format the WASM core builds around the card's signature: `cades` (.p7s), `xades` (jeton). */
+const structured = (request) => request.format === 'cades' || request.format === 'xades';
+
 function prepareCades(request, item, choice) {
-  const job = {
+  const job = request.format === 'xades' ? { jeton: { fileName: item.name, digest: item.base64 } } : {
     cades: {
       digest: item.base64,
       hashAlgorithm: item.hashAlgorithm,
@@ -149,11 +153,14 @@ function prepareCades(request, item, choice) {
   return JSON.parse(core().format_prepare(JSON.stringify(job), choice.certificate, Date.now()));
 }
 
-/** The card signs the signed attributes' digest; the WASM core wraps it in a `.p7s`. */
+/**
+ * The card signs the signed attributes' (or SignedInfo's) digest; the WASM core wraps it in a
+ * `.p7s` (cades) or a jeton `.xml` (xades), base64.
+ */
 async function signCades(request, item, choice, session) {
   const prepared = prepareCades(request, item, choice);
   const result = await native.call('sign', (id) => core().sign_request(id, session, prepared.digest,
     prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
   const p7s = core().format_finish(JSON.stringify(prepared.state), result.signature);
-  return { digest: item.hex, hashAlgorithm: item.hashAlgorithm, scheme: prepared.scheme, format: 'cades', signature: p7s };
+  return { digest: item.hex, hashAlgorithm: item.hashAlgorithm, scheme: prepared.scheme, format: request.format, signature: p7s };
 }
