@@ -431,7 +431,7 @@ fn build_update(pdf: &[u8], signing_time: i64, contents_length: usize) -> Result
             offsets.push((xref, xref_at));
             offsets.sort_by_key(|(r, _)| r.num);
             let new_size = u64::from(xref.num) + 1;
-            let width = if xref_at >> 32 == 0 { 4 } else { 8 };
+            let width = if u32::try_from(xref_at).is_ok() { 4 } else { 8 };
             let mut data = Vec::new();
             let mut index = Vec::new();
             for run in runs(&offsets) {
