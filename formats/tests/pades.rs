@@ -218,6 +218,31 @@ fn pdf_already_signed_by_pyhanko() {
 }
 
 #[test]
+fn certified_with_no_change_allowed_is_refused() {
+    let p = pki();
+    let dir = scratch("pades-certified");
+    let plain = write(&dir, "plain.pdf", &simple_pdf());
+    let certified = dir.join("certified.pdf");
+    run(Command::new(pyhanko())
+        .arg(tool())
+        .arg("certify")
+        .arg(&plain)
+        .arg(&certified)
+        .arg(&p.rsa_key)
+        .arg(&p.rsa_cert)
+        .arg(&p.intermediate));
+    let request = PadesRequest {
+        hash: HashAlgorithm::Sha256,
+        scheme: SignatureScheme::RsaPkcs1,
+        certificate: p.rsa_der.clone(),
+        chain: Vec::new(),
+        signing_time: 1_780_000_000,
+    };
+    let err = pdf::prepare(&std::fs::read(&certified).unwrap(), &request).unwrap_err();
+    assert_eq!(err, PdfError::NoChangesAllowed);
+}
+
+#[test]
 fn refusals() {
     let p = pki();
     let request = PadesRequest {

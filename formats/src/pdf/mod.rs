@@ -58,6 +58,9 @@ pub enum PdfError {
     Unsupported(String),
     /// The PDF is encrypted.
     Encrypted,
+    /// A certification signature (DocMDP, ISO 32000-1 §12.8.2.2) allows no change: another
+    /// signature would break it.
+    NoChangesAllowed,
     /// The CMS could not be made.
     Cms(CmsError),
     /// The CMS does not fit in the placeholder (cannot happen with the state [`prepare`] made).
@@ -73,6 +76,9 @@ impl fmt::Display for PdfError {
             Self::Malformed(why) => write!(f, "damaged PDF: {why}"),
             Self::Unsupported(what) => write!(f, "this PDF uses {what}, which Paraphe cannot sign"),
             Self::Encrypted => f.write_str("encrypted PDFs cannot be signed"),
+            Self::NoChangesAllowed => {
+                f.write_str("this PDF is certified with no change allowed: another signature would invalidate it")
+            }
             Self::Cms(e) => e.fmt(f),
             Self::ContentsTooSmall { room, needed } => {
                 write!(f, "the signature needs {needed} bytes, the PDF has room for {room}")
@@ -274,6 +280,25 @@ fn field_names(doc: &mut Document<'_>, fields: &[Object]) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The `/P` of the certification signature (`/Perms /DocMDP` → its `/Reference` DocMDP
+/// transform's `/TransformParams`, ISO 32000-1 §12.8.2.2, default 2), if there is one.
+fn docmdp_permissions(doc: &mut Document<'_>, catalog: &Dict) -> Option<u64> {
+    let perms = doc.direct(catalog.get(b"Perms")?).ok()?;
+    let Object::Dict(perms) = perms else { return None };
+    let Object::Dict(sig) = doc.direct(perms.get(b"DocMDP")?).ok()? else { return None };
+    let Object::Array(references) = doc.direct(sig.get(b"Reference")?).ok()? else { return Some(2) };
+    for r in references {
+        let Ok(Object::Dict(reference)) = doc.direct(&r) else { continue };
+        if reference.name(b"TransformMethod") == Some(b"DocMDP") {
+            return match reference.get(b"TransformParams").map(|p| doc.direct(p)) {
+                Some(Ok(Object::Dict(params))) => Some(params.integer(b"P").unwrap_or(2)),
+                _ => Some(2),
+            };
+        }
+    }
+    Some(2)
+}
+
 /// `D:YYYYMMDDHHmmSS+00'00'` (ISO 32000-1 §7.9.4), in UTC.
 fn pdf_date(unix: i64) -> String {
     let digits: String = crate::x509::rfc3339(unix).chars().filter(char::is_ascii_digit).collect();
@@ -287,6 +312,9 @@ fn build_update(pdf: &[u8], signing_time: i64, contents_length: usize) -> Result
     }
     let root = doc.trailer.reference(b"Root").ok_or_else(|| malformed("the trailer has no /Root"))?;
     let mut catalog = dict_of(doc.get(root)?, "catalog")?;
+    if docmdp_permissions(&mut doc, &catalog) == Some(1) {
+        return Err(PdfError::NoChangesAllowed);
+    }
     let size = doc.trailer.integer(b"Size").ok_or_else(|| malformed("the trailer has no /Size"))?;
     let highest = doc.entries.keys().max().map_or(0, |&n| u64::from(n) + 1);
     let next = u32::try_from(size.max(highest)).map_err(|_| malformed("too many objects"))?;

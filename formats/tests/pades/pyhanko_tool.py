@@ -1,6 +1,7 @@
 """pyHanko as the independent PAdES signer and validator of formats/tests/pades.rs.
 
     pyhanko_tool.py sign IN OUT KEY CERT [CHAIN…]   PAdES B-B signature in field "Signature1"
+    pyhanko_tool.py certify IN OUT KEY CERT [CHAIN…]  the same, a certification allowing no change
     pyhanko_tool.py validate PDF ROOT [OTHER…]      every signature, one JSON line each;
                                                     exit 1 unless all are intact, valid, trusted
                                                     and allowed by the later revisions
@@ -12,16 +13,17 @@ from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
-from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 
-def sign(src, dst, key, cert, *chain):
+def sign(src, dst, key, cert, *chain, certify=False):
     signer = signers.SimpleSigner.load(key, cert, ca_chain_files=chain)
     with open(src, "rb") as f:
         writer = IncrementalPdfFileWriter(f)
-        meta = signers.PdfSignatureMetadata(field_name="Signature1", subfilter=SigSeedSubFilter.PADES)
+        extra = {"certify": True, "docmdp_permissions": MDPPerm.NO_CHANGES} if certify else {}
+        meta = signers.PdfSignatureMetadata(field_name="Signature1", subfilter=SigSeedSubFilter.PADES, **extra)
         with open(dst, "wb") as out:
             signers.sign_pdf(writer, meta, signer=signer, output=out)
 
@@ -62,7 +64,7 @@ def validate(path, root, *others):
 
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    if command == "sign":
-        sign(*args)
+    if command in ("sign", "certify"):
+        sign(*args, certify=command == "certify")
         sys.exit(0)
     sys.exit(validate(*args))
