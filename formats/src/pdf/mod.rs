@@ -24,9 +24,10 @@
 //! 2. [`finish`] makes the CMS from the card's signature and writes it into the placeholder:
 //!    the signed PDF is the original bytes followed by the returned update.
 //!
-//! Encrypted PDFs are refused. Streams are read for `/FlateDecode` only (xref and object
-//! streams): the objects rewritten are the catalog, the AcroForm, the first page and arrays,
-//! which are never streams.
+//! Encrypted PDFs are refused, and so are certified ones that allow no change (DocMDP
+//! `/P 1`). Streams are read for `/FlateDecode` only (xref and object streams): the objects
+//! rewritten are the catalog, the AcroForm, the first page and arrays, which are never
+//! streams.
 
 mod object;
 mod reader;
