@@ -13,7 +13,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 apt_pkgs=(softhsm2 opensc gnutls-bin openssl libpcsclite-dev pkg-config libnss3-tools xmlsec1 xmlstarlet libxml2-utils jq)
 if [ -z "${PARAPHE_SETUP_MINIMAL:-}" ]; then
   apt_pkgs+=(pcscd pcsc-tools vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome
-             python3-venv yubico-piv-tool chromium chromium-driver firefox-esr xvfb xauth binaryen)
+             python3-venv yubico-piv-tool chromium chromium-driver firefox-esr xvfb xauth binaryen
+             poppler-utils qpdf)
 fi
 # Node.js for the browser tests and the demo's browser part (any Node >= 18; Debian 12 has 18).
 if [ -z "${PARAPHE_SETUP_MINIMAL:-}" ] && ! command -v npm >/dev/null; then apt_pkgs+=(nodejs npm); fi
@@ -35,6 +36,15 @@ if [ -n "$wb_ver" ]; then
     log "cargo: installing wasm-bindgen-cli $wb_ver (a few minutes, once)"
     cargo install -q wasm-bindgen-cli --version "$wb_ver"
   fi
+fi
+
+# pyHanko, an independent PAdES validator (and signer of the already-signed test PDF):
+# formats/tests/pades.rs. Pinned; in a venv under target/ (not committed).
+pyhanko_venv=target/pyhanko/venv
+if ! "$pyhanko_venv/bin/python" -c 'import pyhanko, pyhanko_certvalidator' 2>/dev/null; then
+  log "pip: installing pyHanko into $pyhanko_venv"
+  python3 -m venv "$pyhanko_venv"
+  "$pyhanko_venv/bin/pip" install -q pyhanko==0.38.0 pyhanko-certvalidator==0.33.0
 fi
 
 # Browser drivers that use Debian's browsers (no browser download).

@@ -3,10 +3,12 @@
 //! - [`x509`]: the facts of a certificate a person chooses by (usage, RGS level, eIDAS
 //!   qualified status).
 //! - [`pkcs1`]: the DigestInfo that RSASSA-PKCS1-v1_5 signs.
+//! - [`pdf`]: PAdES baseline B-B, an incremental update holding a CAdES signature.
 
 pub(crate) mod asn1;
 pub mod cms;
 pub mod ecdsa;
+pub mod pdf;
 pub mod pkcs1;
 pub mod policies;
 pub mod webeid;

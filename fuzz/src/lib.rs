@@ -171,6 +171,31 @@ pub fn cms_envelope(data: &[u8]) {
     assert_eq!(cut_up, whole, "the result depends on the chunk size ({chunk})");
 }
 
+/// A PDF a person hands the « Signer des fichiers » page or a page hands `signDocuments` in
+/// PAdES: `formats::pdf::prepare` reads its cross-reference sections, object streams, page
+/// tree and AcroForm, and lays out the incremental update. Invariants: no panic; what it
+/// accepts gives a digest of the hash's length, `finish` fills the placeholder, and the
+/// signed file (the input and the update) can be signed again.
+pub fn pdf_update(data: &[u8]) {
+    use paraphe_formats::pdf::{self, PadesRequest};
+    use paraphe_protocol::{HashAlgorithm, SignatureScheme};
+    let request = PadesRequest {
+        hash: HashAlgorithm::Sha256,
+        scheme: SignatureScheme::RsaPkcs1,
+        certificate: RSA_CERTIFICATE.to_vec(),
+        chain: Vec::new(),
+        signing_time: SIGNING_TIME,
+    };
+    let Ok(prepared) = pdf::prepare(data, &request) else { return };
+    assert_eq!(prepared.digest.len(), 32);
+    assert_eq!(prepared.document_digest.len(), 32);
+    let update = pdf::finish(&prepared.state, &[0x5a; 256]).expect("a prepared PDF can be finished");
+    let signed = [data, &update].concat();
+    if let Err(e) = pdf::prepare(&signed, &request) {
+        panic!("a PDF signed once cannot be signed again: {e}");
+    }
+}
+
 struct Element<'a> {
     content: &'a [u8],
     /// Header and content.

@@ -63,6 +63,18 @@ fn page_request() {
 }
 
 #[test]
+fn pdf_update() {
+    let seeds = seeds("pdf");
+    for (name, pdf) in &seeds {
+        assert!(
+            paraphe_formats::pdf::inspect(pdf).is_ok(),
+            "seed {name} is not a PDF the signer reads: mutations would not reach the update code"
+        );
+    }
+    smoke(&seeds, paraphe_fuzz::pdf_update, None);
+}
+
+#[test]
 fn cms_envelope() {
     let seeds = seeds("cms_envelope");
     smoke(&seeds, paraphe_fuzz::cms_envelope, None);

@@ -25,6 +25,8 @@ files+=(decrypt.test.js)
 files+=(libersign.test.js)
 # CAdES through the page API, batches of 100 with an interruption, the PIN session.
 files+=(batch.test.js)
+# XAdES jetons through the page API (xmlsec1 beside the files), same browsers.
+files+=(formats.test.js)
 # Attacks shown defended (docs/SECURITY.md, « Extension »): a dual-use key never signs a
 # page's login digest, sandboxed documents are refused, nothing identifying before a site is
 # allowed. Same browsers; needs the demo portal.

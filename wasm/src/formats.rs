@@ -1,5 +1,6 @@
 //! Signature formats built around a signature the card makes: CAdES detached SignedData
-//! (`paraphe_formats::cms`) and PES V2 XAdES enveloped (`paraphe_formats::xades`).
+//! (`paraphe_formats::cms`), PES V2 XAdES enveloped (`paraphe_formats::xades`) and PAdES
+//! baseline B-B (`paraphe_formats::pdf`, [`prepare_pades`]: the PDF itself, not a job).
 //!
 //! The card signs a digest and nothing else, so every format is two steps, and the
 //! background keeps what is in between:
@@ -17,6 +18,7 @@ use crate::error::PageError;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use paraphe_formats::cms::{self, CadesRequest, CadesState};
+use paraphe_formats::pdf::{self, PadesRequest, PadesState};
 use paraphe_formats::xades::{
     self, PesSignatureRequest, ProductionPlace, XadesFormat, XadesPolicy, XadesState, XmlEncoding,
 };
@@ -47,6 +49,15 @@ pub enum Job {
     },
     /// A PES V2 `ds:Signature` (boxed: it is much larger than a CAdES job).
     Xades(Box<PesJob>),
+    /// A detached XAdES baseline B-B « jeton » of a file known by its name and SHA-256.
+    #[serde(rename_all = "camelCase")]
+    Jeton {
+        file_name: String,
+        /// SHA-256 of the file, base64.
+        digest: String,
+        #[serde(default)]
+        mime_type: Option<String>,
+    },
 }
 
 /// A PES V2 `ds:Signature` for the element with Id `id`, whose exclusive canonical form has
@@ -104,6 +115,8 @@ pub struct CadesPolicy {
 pub enum State {
     Cades(CadesState),
     Xades(XadesState),
+    Pades(PadesState),
+    Jeton(XadesState),
 }
 
 /// The result of [`prepare`].
@@ -166,6 +179,22 @@ pub fn prepare(job: &Job, certificate: &[u8], signing_time: i64) -> Result<Prepa
                 state: State::Cades(prepared.state),
             })
         }
+        Job::Jeton { file_name, digest, mime_type } => {
+            let request = xades::detached::DetachedRequest {
+                file_name: file_name.clone(),
+                digest: decode("digest", digest)?,
+                mime_type: mime_type.clone(),
+                certificate: certificate.to_vec(),
+                signing_time,
+            };
+            let prepared = xades::detached::prepare(&request).map_err(|e| PageError::invalid(e.to_string()))?;
+            Ok(Prepared {
+                digest: STANDARD.encode(&prepared.digest),
+                hash_algorithm: prepared.hash,
+                scheme: prepared.scheme,
+                state: State::Jeton(prepared.state),
+            })
+        }
         Job::Xades(pes) => {
             let PesJob { id, digest, format, policy, city, postal_code, country_name, claimed_role, encoding } = &**pes;
             let policy = policy
@@ -206,10 +235,36 @@ pub fn prepare(job: &Job, certificate: &[u8], signing_time: i64) -> Result<Prepa
     }
 }
 
+/// Step 1 of PAdES: `pdf` is the whole file (read once, never copied: the byte ranges are
+/// hashed in place). The state holds the incremental update; [`finish`] returns it with the
+/// CMS in place, and the signed PDF is `pdf` followed by it.
+pub fn prepare_pades(
+    pdf: &[u8],
+    certificate: &[u8],
+    hash: HashAlgorithm,
+    signing_time: i64,
+) -> Result<Prepared, PageError> {
+    let request = PadesRequest {
+        hash,
+        scheme: scheme_for(certificate)?,
+        certificate: certificate.to_vec(),
+        chain: Vec::new(),
+        signing_time,
+    };
+    let prepared = pdf::prepare(pdf, &request).map_err(|e| PageError::invalid(e.to_string()))?;
+    Ok(Prepared {
+        digest: STANDARD.encode(&prepared.digest),
+        hash_algorithm: prepared.hash,
+        scheme: prepared.scheme,
+        state: State::Pades(prepared.state),
+    })
+}
+
 /// Step 2: the signed object, from the card's signature (RSA as is, ECDSA raw `r || s`).
 /// CAdES gives the DER `ContentInfo`; PES gives the standalone XML document whose root's
 /// first child is the `ds:Signature`, in the encoding asked: what LiberSign returned and
-/// what s2low reads (`documentElement.firstChild` of the decoded document).
+/// what s2low reads (`documentElement.firstChild` of the decoded document). PAdES gives the
+/// incremental update to append to the PDF; a jeton the standalone UTF-8 XML document.
 pub fn finish(state: &State, signature: &[u8]) -> Result<Vec<u8>, PageError> {
     let failed = |message: String| PageError { code: "INTERNAL", message };
     match state {
@@ -217,6 +272,8 @@ pub fn finish(state: &State, signature: &[u8]) -> Result<Vec<u8>, PageError> {
         State::Xades(s) => {
             xades::finish(s, signature).map(|x| x.libersign_document()).map_err(|e| failed(e.to_string()))
         }
+        State::Pades(s) => pdf::finish(s, signature).map_err(|e| failed(e.to_string())),
+        State::Jeton(s) => xades::finish(s, signature).map(|x| x.jeton()).map_err(|e| failed(e.to_string())),
     }
 }
 
@@ -278,6 +335,33 @@ mod tests {
         assert!(doc.starts_with(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"));
         assert!(doc.windows(3).any(|w| w == b"\xc9ti"), "É as one ISO-8859-1 byte");
         assert!(doc.windows(25).any(|w| w == b"<xad:SigningTime>2026-05-"));
+    }
+
+    const PDF: &[u8] = include_bytes!("../../fuzz/seeds/pdf/object-streams.pdf");
+
+    #[test]
+    fn pades_update_through_json() {
+        let prepared = prepare_pades(PDF, RSA_SIGNING, HashAlgorithm::Sha256, 1_780_000_000).unwrap();
+        assert_eq!(STANDARD.decode(&prepared.digest).unwrap().len(), 32);
+        let state: State = serde_json::from_str(&serde_json::to_string(&prepared.state).unwrap()).unwrap();
+        let update = finish(&state, &[1; 256]).unwrap();
+        let signed = [PDF, &update].concat();
+        assert!(String::from_utf8_lossy(&update).contains("/SubFilter /ETSI.CAdES.detached"));
+        assert!(prepare_pades(&signed, EC_SIGNING, HashAlgorithm::Sha256, 1_780_000_000).is_ok(), "signed again");
+        let refused = prepare_pades(b"not a pdf", RSA_SIGNING, HashAlgorithm::Sha256, 0).err().unwrap();
+        assert_eq!((refused.code, refused.message.as_str()), ("INVALID_REQUEST", "not a PDF file"));
+    }
+
+    #[test]
+    fn jeton_through_json() {
+        let job = r#"{"jeton":{"fileName":"rapport annuel.pdf","digest":"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=","mimeType":"application/pdf"}}"#;
+        let job: Job = serde_json::from_str(job).unwrap();
+        let prepared = prepare(&job, EC_SIGNING, 1_780_000_000).unwrap();
+        assert_eq!(prepared.scheme, SignatureScheme::Ecdsa);
+        let state: State = serde_json::from_str(&serde_json::to_string(&prepared.state).unwrap()).unwrap();
+        let jeton = String::from_utf8(finish(&state, &[1; 64]).unwrap()).unwrap();
+        assert!(jeton.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ds:Signature "));
+        assert!(jeton.contains(r#"URI="rapport%20annuel.pdf""#));
     }
 
     #[test]

@@ -206,6 +206,27 @@ pub fn format_finish(state_json: &str, signature_base64: &str) -> Result<String,
     formats::finish(&state, &signature).map(|bytes| engine.encode(bytes)).map_err(|e| thrown(&e))
 }
 
+/// Step 1 of a PAdES signature: the whole PDF (bytes), the signer's certificate (DER, base64),
+/// the hash algorithm's name and the time give `{digest, hashAlgorithm, scheme, state}` (JSON
+/// text) as `format_prepare` does; `format_finish` then returns the incremental update
+/// (base64), to append to the PDF.
+#[wasm_bindgen]
+pub fn pades_prepare(
+    pdf: &[u8],
+    certificate_base64: &str,
+    hash_algorithm: &str,
+    now_ms: f64,
+) -> Result<String, JsValue> {
+    use base64::Engine;
+    let hash = paraphe_protocol::HashAlgorithm::from_name(hash_algorithm)
+        .ok_or_else(|| thrown(&PageError::invalid(format!("unknown hash algorithm {hash_algorithm:?}"))))?;
+    let certificate = base64::engine::general_purpose::STANDARD
+        .decode(certificate_base64)
+        .map_err(|e| internal(format!("certificate: {e}")))?;
+    let prepared = formats::prepare_pades(pdf, &certificate, hash, unix_seconds(now_ms)).map_err(|e| thrown(&e))?;
+    serde_json::to_string(&prepared).map_err(|e| internal(e.to_string()))
+}
+
 /// LiberSign `signatureInformations` (JSON text) → the digests to sign, in answer order, each
 /// with its format job (JSON text of `[libersign::PlanEntry]`).
 #[wasm_bindgen]

@@ -110,6 +110,9 @@ pub enum SignatureFormat {
     /// A detached CAdES `.p7s` (CMS SignedData with the signer's certificate) of the document
     /// whose digest is given, built by the WASM core (`formats::Job::Cades`).
     Cades,
+    /// A detached XAdES baseline B-B « jeton » (`.xml`) of the document whose SHA-256 digest
+    /// and name are given, its `Reference URI` the name (`formats::Job::Jeton`).
+    Xades,
 }
 
 /// A CAdES signature policy identifier (`signaturePolicy`), as the page gives it.
@@ -197,10 +200,24 @@ pub fn validate(json: &str) -> Result<Validated, PageError> {
             if format == SignatureFormat::Cades && ecdsa_encoding.is_some() {
                 return Err(PageError::invalid("ecdsaEncoding is for raw signatures (a .p7s holds DER)"));
             }
+            if format == SignatureFormat::Xades {
+                if ecdsa_encoding.is_some() || scheme.is_some() {
+                    return Err(PageError::invalid(
+                        "scheme and ecdsaEncoding are for raw and cades signatures (xades: the key's own)",
+                    ));
+                }
+                if let Some(i) =
+                    items.iter().position(|d| d.hash_algorithm != HashAlgorithm::Sha256 || d.name.is_none())
+                {
+                    return Err(PageError::invalid(format!(
+                        "hashes[{i}]: the xades format signs a named document's SHA-256 (name and sha256)"
+                    )));
+                }
+            }
             let policy = match (format, signature_policy) {
                 (_, None) => None,
                 (SignatureFormat::Cades, Some(p)) => Some(policy(p)?),
-                (SignatureFormat::Raw, Some(_)) => {
+                (SignatureFormat::Raw | SignatureFormat::Xades, Some(_)) => {
                     return Err(PageError::invalid("signaturePolicy is for the cades format only"))
                 }
             };
@@ -424,6 +441,28 @@ mod tests {
             r#"{"type":"signData","data":42}"#,
         ] {
             assert_eq!(validate(bad).err().map(|e| e.code), Some("INVALID_REQUEST"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn xades_format() {
+        let req = format!(
+            r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256","name":"a.pdf"}}],"format":"xades"}}"#
+        );
+        let Ok(Validated::SignHash { format, .. }) = validate(&req) else { panic!("valid") };
+        assert_eq!(format, SignatureFormat::Xades);
+        for bad in [
+            req.replace(r#","name":"a.pdf""#, ""),
+            req.replace(r#""format":"xades""#, r#""format":"xades","scheme":"rsa-pss""#),
+            req.replace(r#""format":"xades""#, r#""format":"xades","ecdsaEncoding":"raw""#),
+            req.replace(
+                r#""format":"xades""#,
+                &format!(
+                    r#""format":"xades","signaturePolicy":{{"oid":"1.2.3","hash":"{H}","hashAlgorithm":"sha256"}}"#
+                ),
+            ),
+        ] {
+            assert_eq!(validate(&bad).err().map(|e| e.code), Some("INVALID_REQUEST"), "{bad}");
         }
     }
 

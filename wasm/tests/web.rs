@@ -47,6 +47,25 @@ fn formats_through_the_boundary() {
     assert!(e.unwrap_or_default().contains("UNSUPPORTED_FORMAT"));
 }
 
+/// PAdES on wasm32 (32-bit `usize`): the PDF in, the update out; signed again on top.
+#[wasm_bindgen_test]
+fn pades_through_the_boundary() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let cert = b64.encode(include_bytes!("../../fuzz/seeds/certificate/rsa-2048-authentication.der"));
+    let mut pdf = include_bytes!("../../fuzz/seeds/pdf/signed-twice-xref-stream.pdf").to_vec();
+    for _ in 0..2 {
+        let prepared = paraphe_wasm::pades_prepare(&pdf, &cert, "sha256", 1_780_000_000_000.0).expect("prepared");
+        let prepared: serde_json::Value = serde_json::from_str(&prepared).expect("JSON");
+        let update =
+            paraphe_wasm::format_finish(&prepared["state"].to_string(), &b64.encode([1u8; 256])).expect("finished");
+        pdf.extend_from_slice(&b64.decode(update).expect("base64"));
+    }
+    assert_eq!(String::from_utf8_lossy(&pdf).matches("/Type /Sig").count(), 4);
+    let e = paraphe_wasm::pades_prepare(b"%PDF-1.7", &cert, "sha256", 0.0).err().and_then(|e| e.as_string());
+    assert!(e.unwrap_or_default().contains("INVALID_REQUEST"));
+}
+
 #[wasm_bindgen_test]
 fn web_eid_errors_are_serialized_web_eid_js_errors() {
     let e = webeid_validate(r#"{"action":"web-eid:authenticate","libraryVersion":"2.1.0"}"#, "0.1.0")

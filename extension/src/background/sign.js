@@ -9,7 +9,8 @@
 // reported signed without its signature.
 //
 // `format: "cades"`: each signature is a detached CAdES `.p7s` built by the WASM core
-// (formats.rs) around the card's signature of the signed attributes' digest.
+// (formats.rs) around the card's signature of the signed attributes' digest. `format: "xades"`:
+// a detached XAdES baseline B-B jeton `.xml` whose Reference URI is the document's name.
 //
 // Dual-use keys: a `web-eid:1.0` login token is nothing but a signature over
 // H(H(origin) ‖ H(nonce)), so a key whose certificate can log in (`loginCapable`) never signs
@@ -33,7 +34,7 @@ import * as sessions from './sessions.js';
 export async function signHash(request, origin, sender, progress = () => {}, { ownDigests = false } = {}) {
   const release = native.hold();
   try {
-    const raw = request.format !== 'cades' && !ownDigests; // a digest the page chose
+    const raw = !structured(request) && !ownDigests; // a digest the page chose
     const purpose = raw ? 'sign-raw' : 'sign-structured';
     const tabTitle = sender.tab?.title ?? '';
     const items = request.items.map(({ hex, hashAlgorithm, name, size }) => ({ hex, hashAlgorithm, name, size }));
@@ -55,9 +56,9 @@ export async function signHash(request, origin, sender, progress = () => {}, { o
     // What the format refuses (a PSS request with an EC key, a bad policy) fails here, before
     // the consent window (but through the « no suitable certificate » window for a site not
     // allowed: the refusal says which kind of key is there).
-    if (request.format === 'cades') {
+    if (structured(request)) {
       try {
-        for (const c of choices) batch.prepare(cadesJob(request, request.items[0]), c);
+        for (const c of choices) batch.prepare(formatJob(request, request.items[0]), c);
       } catch (e) {
         return await noSuitableCertificate({ origin, tabTitle, kind: 'sign', items }, ParapheError.from(e));
       }
@@ -80,8 +81,8 @@ export async function signHash(request, origin, sender, progress = () => {}, { o
 /** The batch engine's jobs for a `signHash` request (batch.js). */
 function jobs(request, choice, pageChosen) {
   return request.items.map((item) => {
-    const info = { digest: item.hex, hashAlgorithm: item.hashAlgorithm, format: request.format === 'cades' ? 'cades' : 'raw' };
-    if (request.format === 'cades') return { format: cadesJob(request, item), info };
+    const info = { digest: item.hex, hashAlgorithm: item.hashAlgorithm, format: structured(request) ? request.format : 'raw' };
+    if (structured(request)) return { format: formatJob(request, item), info };
     return {
       raw: {
         base64: item.base64, hashAlgorithm: item.hashAlgorithm, scheme: request.scheme ?? '', ecdsaEncoding: request.ecdsaEncoding ?? '', pageChosen,
@@ -91,7 +92,12 @@ function jobs(request, choice, pageChosen) {
   });
 }
 
-function cadesJob(request, item) {
+/** A format the WASM core builds around the card's signature: `cades` (.p7s), `xades` (jeton). */
+const structured = (request) => request.format === 'cades' || request.format === 'xades';
+
+/** The WASM core's job (formats.rs) for one item: a CAdES `.p7s` or a XAdES jeton `.xml`. */
+function formatJob(request, item) {
+  if (request.format === 'xades') return { jeton: { fileName: item.name, digest: item.base64 } };
   return {
     cades: {
       digest: item.base64,

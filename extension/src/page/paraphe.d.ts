@@ -56,8 +56,12 @@ export interface SignOptions {
   scheme?: SignatureScheme;
   /** ECDSA only, raw format only; default raw (r‖s). */
   ecdsaEncoding?: EcdsaEncoding;
-  /** `raw` (default): the signature value; `cades`: a detached CAdES `.p7s` (DER, base64). */
-  format?: 'raw' | 'cades';
+  /**
+   * `raw` (default): the signature value; `cades`: a detached CAdES `.p7s` (DER, base64);
+   * `xades`: a detached XAdES baseline B-B jeton `.xml` (UTF-8, base64) whose Reference URI is
+   * the document's name (SHA-256, named documents only).
+   */
+  format?: 'raw' | 'cades' | 'xades';
   /** CAdES only: signature-policy-identifier (CAdES-EPES). */
   signaturePolicy?: { oid: string; hash: string; hashAlgorithm: HashAlgorithm; uri?: string };
   /** Each signature as soon as it is made (batches). */
@@ -78,8 +82,8 @@ export interface Signature {
   digest: string;
   hashAlgorithm: HashAlgorithm;
   scheme: SignatureScheme;
-  format: 'raw' | 'cades';
-  /** Base64: the signature value (raw) or the `.p7s` (cades). */
+  format: 'raw' | 'cades' | 'xades';
+  /** Base64: the signature value (raw), the `.p7s` (cades) or the jeton `.xml` (xades). */
   signature: string;
 }
 

@@ -117,7 +117,8 @@ function options({ certificate, scheme, ecdsaEncoding, format, signaturePolicy }
 /**
  * Signs one digest ({hash, hashAlgorithm, name}) or several ({hashes: [{digest, hashAlgorithm, name, size}]})
  * under one consent and one PIN entry. `format: 'cades'` returns detached `.p7s` files
- * instead of bare signature values. `onProgress({done, total, signature})` receives each
+ * instead of bare signature values, `format: 'xades'` detached XAdES jetons (`.xml`, named
+ * SHA-256 digests only). `onProgress({done, total, signature})` receives each
  * signature as soon as it is made.
  */
 export function signHash(args) {

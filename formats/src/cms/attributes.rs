@@ -13,7 +13,8 @@ pub(crate) struct Attributes<'a> {
     /// SignedData's when co-signing): the content-type attribute must repeat it.
     pub content_type: &'a [u8],
     pub message_digest: &'a [u8],
-    pub signing_time: i64,
+    /// Absent for PAdES, whose CMS must not have the signing-time attribute.
+    pub signing_time: Option<i64>,
     pub signer: &'a SignerCertificate<'a>,
     pub policy: Option<&'a SignaturePolicy>,
 }
@@ -21,12 +22,12 @@ pub(crate) struct Attributes<'a> {
 /// `SignedAttributes` as the DER `SET OF Attribute` that is hashed and signed (RFC 5652
 /// §5.4: the explicit SET OF tag, not the `[0]` that replaces it inside SignerInfo).
 pub(crate) fn encode(a: &Attributes<'_>) -> Result<Vec<u8>, CmsError> {
-    let mut attributes = vec![
-        attribute(alg::ID_CONTENT_TYPE, a.content_type.to_vec()),
-        attribute(alg::ID_SIGNING_TIME, signing_time(a.signing_time)?),
-        attribute(alg::ID_MESSAGE_DIGEST, der::octet_string(a.message_digest)),
-        attribute(alg::ID_AA_SIGNING_CERTIFICATE_V2, signing_certificate_v2(a.signer)),
-    ];
+    let mut attributes = vec![attribute(alg::ID_CONTENT_TYPE, a.content_type.to_vec())];
+    if let Some(time) = a.signing_time {
+        attributes.push(attribute(alg::ID_SIGNING_TIME, signing_time(time)?));
+    }
+    attributes.push(attribute(alg::ID_MESSAGE_DIGEST, der::octet_string(a.message_digest)));
+    attributes.push(attribute(alg::ID_AA_SIGNING_CERTIFICATE_V2, signing_certificate_v2(a.signer)));
     if let Some(policy) = a.policy {
         attributes.push(attribute(alg::ID_AA_ETS_SIG_POLICY_ID, signature_policy_id(policy)?));
     }
@@ -61,13 +62,18 @@ fn signing_time(unix: i64) -> Result<Vec<u8>, CmsError> {
 /// certHash OCTET STRING, issuerSerial IssuerSerial }` (RFC 5035 §4). SHA-256 whatever hash
 /// signs, as CAdES-BES asks even of legacy SHA-1 signatures.
 fn signing_certificate_v2(signer: &SignerCertificate<'_>) -> Vec<u8> {
-    // IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber } where GeneralNames is a
-    // SEQUENCE OF GeneralName and the issuer a directoryName `[4]` (EXPLICIT: Name is a CHOICE).
-    let general_names = sequence(&[&der::tlv(tag::context(4), signer.issuer)]);
-    let issuer_serial = sequence(&[&general_names, &der::tlv(tag::INTEGER, signer.serial)]);
+    let issuer_serial = issuer_serial(signer);
     let cert_hash = der::octet_string(&Sha256::digest(signer.der));
     let ess_cert_id_v2 = sequence(&[&cert_hash, &issuer_serial]);
     sequence(&[&sequence(&[&ess_cert_id_v2])])
+}
+
+/// `IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber }` (RFC 5035 §4) where
+/// GeneralNames is a SEQUENCE OF GeneralName and the issuer a directoryName `[4]` (EXPLICIT:
+/// Name is a CHOICE). Also XAdES's `IssuerSerialV2` (ETSI EN 319 132-1 §5.2.2), base64.
+pub(crate) fn issuer_serial(signer: &SignerCertificate<'_>) -> Vec<u8> {
+    let general_names = sequence(&[&der::tlv(tag::context(4), signer.issuer)]);
+    sequence(&[&general_names, &der::tlv(tag::INTEGER, signer.serial)])
 }
 
 /// `SignaturePolicyIdentifier ::= CHOICE { signaturePolicyId SignaturePolicyId, … }` with

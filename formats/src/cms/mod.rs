@@ -23,7 +23,7 @@
 //! kept byte for byte.
 
 mod algorithm;
-mod attributes;
+pub(crate) mod attributes;
 pub mod ber;
 pub(crate) mod certificate;
 pub(crate) mod der;
@@ -109,6 +109,18 @@ pub struct CadesState {
 
 const STATE_VERSION: u32 = 1;
 
+impl CadesState {
+    /// Length of the signature the token must return.
+    pub fn signature_length(&self) -> usize {
+        self.signature_length
+    }
+
+    /// The hash algorithm of the document digest and of the signed attributes.
+    pub fn hash(&self) -> HashAlgorithm {
+        self.hash
+    }
+}
+
 /// Why a CAdES signature could not be made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CmsError {
@@ -156,6 +168,20 @@ impl std::error::Error for CmsError {}
 
 /// Step 1: the signed attributes and the digest the token must sign.
 pub fn prepare(request: &CadesRequest) -> Result<Prepared, CmsError> {
+    prepare_with(request, true)
+}
+
+/// Step 1 for the CMS inside a PAdES signature (ETSI EN 319 142-1 §5.1): the same signed
+/// attributes without signing-time, which PAdES forbids (the time is the signature
+/// dictionary's `/M`). `request.signing_time` is not used; co-signing makes no sense here.
+pub fn prepare_pades(request: &CadesRequest) -> Result<Prepared, CmsError> {
+    if request.cosign.is_some() {
+        return Err(CmsError::Cosign("a PAdES signature adds a signature to the PDF, not to a CMS".into()));
+    }
+    prepare_with(request, false)
+}
+
+fn prepare_with(request: &CadesRequest, signing_time_attribute: bool) -> Result<Prepared, CmsError> {
     let hash = request.hash;
     if request.digest.len() != hash.digest_len() {
         return Err(CmsError::DigestLength { hash, expected: hash.digest_len(), actual: request.digest.len() });
@@ -185,7 +211,7 @@ pub fn prepare(request: &CadesRequest) -> Result<Prepared, CmsError> {
     let signed_attributes = attributes::encode(&attributes::Attributes {
         content_type: &content_type,
         message_digest: &request.digest,
-        signing_time: request.signing_time,
+        signing_time: signing_time_attribute.then_some(request.signing_time),
         signer: &signer,
         policy: request.policy.as_ref(),
     })?;
@@ -278,7 +304,7 @@ pub(crate) fn digest(hash: HashAlgorithm, data: &[u8]) -> Vec<u8> {
     }
 }
 
-mod b64 {
+pub(crate) mod b64 {
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
     use serde::{Deserialize, Deserializer, Serializer};

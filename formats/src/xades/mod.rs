@@ -20,6 +20,9 @@
 //! token to sign, and a [`XadesState`]; [`finish`] puts the signature value in. The server
 //! (s2low, iParapheur) inserts the result into the PES file: Paraphe never sees it.
 //!
+//! [`detached`] makes the other XAdES signature Paraphe writes: a baseline B-B detached
+//! signature of a file (the « jeton »), with the same state and [`finish`].
+//!
 //! Formats (LiberSign's `format`): `xades-env-1.2.2-sha256` uses SHA-256 everywhere and
 //! rsa-sha256 (ecdsa-sha256 for EC keys); legacy `XADES-env` uses SHA-1 and rsa-sha1. Both
 //! canonicalise with exclusive C14N: s2low's own templates and the signatures LiberSign
@@ -27,6 +30,7 @@
 //! it would pull the PES document's namespace declarations into the SignedInfo, which the
 //! signer never sees.
 
+pub mod detached;
 mod name;
 mod xml;
 
@@ -205,6 +209,13 @@ impl XadesSignature {
     /// a document in that encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.encoding.encode(&self.xml)
+    }
+
+    /// The signature as a standalone document (UTF-8 declaration, the `ds:Signature` root):
+    /// the detached « jeton » `.xml` ([`detached`]).
+    pub fn jeton(&self) -> Vec<u8> {
+        let label = self.encoding.label();
+        self.encoding.encode(&format!("<?xml version=\"1.0\" encoding=\"{label}\"?>\n{}\n", self.xml))
     }
 
     /// A standalone XML document whose root's first child is the signature, which is what

@@ -16,10 +16,14 @@ pub(crate) const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
 /// `xad:` XAdES v1.1.1 (ETSI TS 101 903 v1.1.1 §4), the version the PES V2 schema imports.
 pub(crate) const XADES_NS: &str = "http://uri.etsi.org/01903/v1.1.1#";
 
+/// `xades:` XAdES v1.3.2 namespace as ETSI EN 319 132-1 uses it (the detached « jeton »).
+pub(crate) const XADES_132_NS: &str = "http://uri.etsi.org/01903/v1.3.2#";
+
 fn namespace_of(prefix: &str) -> Option<&'static str> {
     match prefix {
         "ds" => Some(DSIG_NS),
         "xad" => Some(XADES_NS),
+        "xades" => Some(XADES_132_NS),
         _ => None,
     }
 }

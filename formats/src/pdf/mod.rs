@@ -1,0 +1,557 @@
+//! PAdES baseline B-B signatures (ETSI EN 319 142-1 §6.3, ISO 32000-1 §12.8): an incremental
+//! update that adds a signature field and its signature dictionary, with a detached CAdES
+//! SignedData (`/SubFilter /ETSI.CAdES.detached`) over the `/ByteRange`.
+//!
+//! The original file is never rewritten: the update is appended after its last byte (§7.5.6),
+//! so every earlier signature still covers what it covered. The update holds
+//!
+//! - the signature dictionary (`/Type /Sig /Filter /Adobe.PPKLite /SubFilter
+//!   /ETSI.CAdES.detached /M /ByteRange /Contents`), `/Contents` a zero-filled placeholder
+//!   sized for the CMS this certificate gives;
+//! - an invisible signature field and its widget (`/Rect [0 0 0 0]`, flags Print and
+//!   Locked), on the first page;
+//! - the objects that list them, written again: the `/Fields` array (or the `/AcroForm` or
+//!   catalog holding it, with `/SigFlags 3`) and the first page's `/Annots` (or the page);
+//! - a cross-reference section of the kind the file's newest one is (a table, or an
+//!   uncompressed xref stream), with `/Prev`.
+//!
+//! Signing is two steps, as for CAdES ([`crate::cms`]):
+//!
+//! 1. [`prepare`] reads the PDF, lays out the update, hashes the byte ranges (the original
+//!    file, then the update around `/Contents`, in place: nothing is copied) and prepares the
+//!    CMS signed attributes (content-type, message-digest, signing-certificate-v2; no
+//!    signing-time, §5.1 of EN 319 142-1). The card signs [`Prepared::digest`].
+//! 2. [`finish`] makes the CMS from the card's signature and writes it into the placeholder:
+//!    the signed PDF is the original bytes followed by the returned update.
+//!
+//! Encrypted PDFs are refused, and so are certified ones that allow no change (DocMDP
+//! `/P 1`). Streams are read for `/FlateDecode` only (xref and object streams): the objects
+//! rewritten are the catalog, the AcroForm, the first page and arrays, which are never
+//! streams.
+
+mod object;
+mod reader;
+
+use crate::cms::{self, CadesRequest, CadesState, CmsError};
+use object::{Dict, Object, Ref};
+use paraphe_protocol::{HashAlgorithm, SignatureScheme};
+use reader::{Document, Entry, XrefKind};
+use serde::{Deserialize, Serialize};
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use std::fmt;
+
+/// How deep the page tree is followed.
+const MAX_PAGE_DEPTH: usize = 64;
+/// Room left in `/Contents` beyond the exact CMS size (bytes).
+const CONTENTS_MARGIN: usize = 64;
+/// Width of each `/ByteRange` number: files up to 10^12 bytes.
+const RANGE_WIDTH: usize = 12;
+
+/// Why a PDF could not be signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PdfError {
+    /// The data does not start like a PDF.
+    NotPdf,
+    /// The file is damaged or not as ISO 32000 says.
+    Malformed(String),
+    /// A feature this signer does not handle.
+    Unsupported(String),
+    /// The PDF is encrypted.
+    Encrypted,
+    /// A certification signature (DocMDP, ISO 32000-1 §12.8.2.2) allows no change: another
+    /// signature would break it.
+    NoChangesAllowed,
+    /// The CMS could not be made.
+    Cms(CmsError),
+    /// The CMS does not fit in the placeholder (cannot happen with the state [`prepare`] made).
+    ContentsTooSmall { room: usize, needed: usize },
+    /// The state given to [`finish`] is not one [`prepare`] made.
+    State(&'static str),
+}
+
+impl fmt::Display for PdfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotPdf => f.write_str("not a PDF file"),
+            Self::Malformed(why) => write!(f, "damaged PDF: {why}"),
+            Self::Unsupported(what) => write!(f, "this PDF uses {what}, which Paraphe cannot sign"),
+            Self::Encrypted => f.write_str("encrypted PDFs cannot be signed"),
+            Self::NoChangesAllowed => {
+                f.write_str("this PDF is certified with no change allowed: another signature would invalidate it")
+            }
+            Self::Cms(e) => e.fmt(f),
+            Self::ContentsTooSmall { room, needed } => {
+                write!(f, "the signature needs {needed} bytes, the PDF has room for {room}")
+            }
+            Self::State(why) => write!(f, "invalid signing state: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for PdfError {}
+
+impl From<CmsError> for PdfError {
+    fn from(e: CmsError) -> Self {
+        Self::Cms(e)
+    }
+}
+
+/// How to sign a PDF.
+#[derive(Clone, Debug)]
+pub struct PadesRequest {
+    /// Hashes the byte ranges and the signed attributes.
+    pub hash: HashAlgorithm,
+    pub scheme: SignatureScheme,
+    /// The signer's certificate, DER.
+    pub certificate: Vec<u8>,
+    /// Intermediate CA certificates to include, DER.
+    pub chain: Vec<Vec<u8>>,
+    /// Unix seconds, for `/M` (the caller's clock).
+    pub signing_time: i64,
+}
+
+/// The result of [`prepare`].
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// What the card signs: the digest of the signed attributes.
+    pub digest: Vec<u8>,
+    pub hash: HashAlgorithm,
+    pub scheme: SignatureScheme,
+    /// The digest of the byte ranges (the CMS message-digest).
+    pub document_digest: Vec<u8>,
+    pub state: PadesState,
+}
+
+/// What [`finish`] needs. JSON: `{"version":1, "cades":{…}, "update":"<base64>",
+/// "contentsAt":N, "contentsLength":N}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PadesState {
+    version: u32,
+    cades: CadesState,
+    /// The incremental update, `/Contents` still zeros.
+    #[serde(with = "crate::cms::b64")]
+    update: Vec<u8>,
+    /// Offset in `update` of the `<` that opens `/Contents`.
+    contents_at: usize,
+    /// Hex digits between `<` and `>`.
+    contents_length: usize,
+}
+
+const STATE_VERSION: u32 = 1;
+
+/// Step 1: the update with its placeholder and the digest the card must sign.
+pub fn prepare(pdf: &[u8], request: &PadesRequest) -> Result<Prepared, PdfError> {
+    let cades = |digest: Vec<u8>| CadesRequest {
+        digest,
+        hash: request.hash,
+        scheme: request.scheme,
+        certificate: request.certificate.clone(),
+        chain: request.chain.clone(),
+        signing_time: request.signing_time,
+        policy: None,
+        cosign: None,
+    };
+    // The CMS has the same size whatever the digest; the longest signature sizes it.
+    let probe = cms::prepare_pades(&cades(vec![0; request.hash.digest_len()]))?;
+    let longest = cms::finish(&probe.state, &vec![0xff; probe.state.signature_length()])?;
+    let contents_length = 2 * (longest.len() + CONTENTS_MARGIN);
+
+    let update = build_update(pdf, request.signing_time, contents_length)?;
+    let (before, after) = update.ranges();
+    let mut h = Hasher::new(request.hash);
+    h.update(pdf);
+    h.update(before);
+    h.update(after);
+    let document_digest = h.finish();
+
+    let prepared = cms::prepare_pades(&cades(document_digest.clone()))?;
+    Ok(Prepared {
+        digest: prepared.digest,
+        hash: prepared.hash,
+        scheme: prepared.scheme,
+        document_digest,
+        state: PadesState {
+            version: STATE_VERSION,
+            cades: prepared.state,
+            update: update.bytes,
+            contents_at: update.contents_at,
+            contents_length,
+        },
+    })
+}
+
+/// Step 2: the incremental update with the CMS in `/Contents`. The signed PDF is the
+/// original file followed by these bytes.
+pub fn finish(state: &PadesState, signature: &[u8]) -> Result<Vec<u8>, PdfError> {
+    if state.version != STATE_VERSION {
+        return Err(PdfError::State("made by another version"));
+    }
+    let end = state.contents_at.checked_add(state.contents_length + 1);
+    if end.is_none_or(|e| e >= state.update.len())
+        || state.update[state.contents_at] != b'<'
+        || end.is_some_and(|e| state.update[e] != b'>')
+    {
+        return Err(PdfError::State("the placeholder is not where the state says"));
+    }
+    let cms = cms::finish(&state.cades, signature)?;
+    let hex = hex::encode_upper(&cms);
+    if hex.len() > state.contents_length {
+        return Err(PdfError::ContentsTooSmall { room: state.contents_length / 2, needed: cms.len() });
+    }
+    let mut update = state.update.clone();
+    update[state.contents_at + 1..state.contents_at + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    Ok(update)
+}
+
+/// An update laid out, `/Contents` zeros.
+struct Update {
+    bytes: Vec<u8>,
+    contents_at: usize,
+    contents_length: usize,
+}
+
+impl Update {
+    /// The update's parts in the byte ranges: before `<` and after `>` of `/Contents`.
+    fn ranges(&self) -> (&[u8], &[u8]) {
+        (&self.bytes[..self.contents_at], &self.bytes[self.contents_at + self.contents_length + 2..])
+    }
+}
+
+fn malformed(what: impl Into<String>) -> PdfError {
+    PdfError::Malformed(what.into())
+}
+
+fn dict_of(o: Object, what: &str) -> Result<Dict, PdfError> {
+    match o {
+        Object::Dict(d) => Ok(d),
+        _ => Err(malformed(format!("the {what} is not a dictionary"))),
+    }
+}
+
+/// An array that is either in its container (`Inline`) or an object of its own.
+enum Place {
+    Inline,
+    Indirect(Ref),
+}
+
+/// Reads the array at `container[key]`: its items and where it is.
+fn array_in(doc: &mut Document<'_>, container: &Dict, key: &[u8]) -> Result<(Vec<Object>, Place), PdfError> {
+    match container.get(key) {
+        None => Ok((Vec::new(), Place::Inline)),
+        Some(Object::Array(a)) => Ok((a.clone(), Place::Inline)),
+        Some(Object::Ref(r)) => match doc.get(*r)? {
+            Object::Array(a) => Ok((a, Place::Indirect(*r))),
+            Object::Null => Ok((Vec::new(), Place::Inline)),
+            _ => Err(malformed(format!("/{} is not an array", String::from_utf8_lossy(key)))),
+        },
+        Some(_) => Err(malformed(format!("/{} is not an array", String::from_utf8_lossy(key)))),
+    }
+}
+
+/// The first page: its reference and dictionary.
+fn first_page(doc: &mut Document<'_>, catalog: &Dict) -> Result<(Ref, Dict), PdfError> {
+    let mut node = catalog.reference(b"Pages").ok_or_else(|| malformed("the catalog has no /Pages"))?;
+    for _ in 0..MAX_PAGE_DEPTH {
+        let dict = dict_of(doc.get(node)?, "page tree node")?;
+        if dict.name(b"Type") == Some(b"Page") || dict.get(b"Kids").is_none() {
+            return Ok((node, dict));
+        }
+        let (kids, _) = array_in(doc, &dict, b"Kids")?;
+        node = match kids.first() {
+            Some(Object::Ref(r)) => *r,
+            _ => return Err(PdfError::Malformed("the document has no page".into())),
+        };
+    }
+    Err(malformed("the page tree is too deep"))
+}
+
+/// The `/T` tokens of the fields already there.
+fn field_names(doc: &mut Document<'_>, fields: &[Object]) -> Vec<Vec<u8>> {
+    fields
+        .iter()
+        .filter_map(|f| match doc.direct(f) {
+            Ok(Object::Dict(d)) => match d.get(b"T") {
+                Some(Object::String(t)) => Some(t.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `/P` of the certification signature (`/Perms /DocMDP` → its `/Reference` DocMDP
+/// transform's `/TransformParams`, ISO 32000-1 §12.8.2.2, default 2), if there is one.
+fn docmdp_permissions(doc: &mut Document<'_>, catalog: &Dict) -> Option<u64> {
+    let perms = doc.direct(catalog.get(b"Perms")?).ok()?;
+    let Object::Dict(perms) = perms else { return None };
+    let Object::Dict(sig) = doc.direct(perms.get(b"DocMDP")?).ok()? else { return None };
+    let Object::Array(references) = doc.direct(sig.get(b"Reference")?).ok()? else { return Some(2) };
+    for r in references {
+        let Ok(Object::Dict(reference)) = doc.direct(&r) else { continue };
+        if reference.name(b"TransformMethod") == Some(b"DocMDP") {
+            return match reference.get(b"TransformParams").map(|p| doc.direct(p)) {
+                Some(Ok(Object::Dict(params))) => Some(params.integer(b"P").unwrap_or(2)),
+                _ => Some(2),
+            };
+        }
+    }
+    Some(2)
+}
+
+/// `D:YYYYMMDDHHmmSS+00'00'` (ISO 32000-1 §7.9.4), in UTC.
+fn pdf_date(unix: i64) -> String {
+    let digits: String = crate::x509::rfc3339(unix).chars().filter(char::is_ascii_digit).collect();
+    format!("D:{digits}+00'00'")
+}
+
+fn build_update(pdf: &[u8], signing_time: i64, contents_length: usize) -> Result<Update, PdfError> {
+    let mut doc = Document::open(pdf)?;
+    if doc.trailer.get(b"Encrypt").is_some() {
+        return Err(PdfError::Encrypted);
+    }
+    let root = doc.trailer.reference(b"Root").ok_or_else(|| malformed("the trailer has no /Root"))?;
+    let mut catalog = dict_of(doc.get(root)?, "catalog")?;
+    if docmdp_permissions(&mut doc, &catalog) == Some(1) {
+        return Err(PdfError::NoChangesAllowed);
+    }
+    let size = doc.trailer.integer(b"Size").ok_or_else(|| malformed("the trailer has no /Size"))?;
+    let highest = doc.entries.keys().max().map_or(0, |&n| u64::from(n) + 1);
+    let next = u32::try_from(size.max(highest)).map_err(|_| malformed("too many objects"))?;
+    let sig = Ref { num: next, gen: 0 };
+    let field = Ref { num: next.checked_add(1).ok_or_else(|| malformed("too many objects"))?, gen: 0 };
+    let (page_ref, mut page) = first_page(&mut doc, &catalog)?;
+
+    // Objects written again, with their number.
+    let mut rewritten: Vec<(Ref, Object)> = Vec::new();
+
+    // The AcroForm and its /Fields.
+    let (acroform_ref, mut acroform) = match catalog.get(b"AcroForm") {
+        Some(Object::Ref(r)) => {
+            let r = *r;
+            match doc.get(r)? {
+                Object::Dict(d) => (Some(r), d),
+                Object::Null => (None, Dict::default()),
+                _ => return Err(malformed("the AcroForm is not a dictionary")),
+            }
+        }
+        Some(Object::Dict(d)) => (None, d.clone()),
+        Some(_) => return Err(malformed("the AcroForm is not a dictionary")),
+        None => (None, Dict::default()),
+    };
+    let (mut fields, fields_place) = array_in(&mut doc, &acroform, b"Fields")?;
+    let names = field_names(&mut doc, &fields);
+    let name = (1..)
+        .map(|k| format!("(Signature{k})"))
+        .find(|n| !names.iter().any(|t| t == n.as_bytes()))
+        .unwrap_or_else(|| unreachable!("an unbounded range"));
+    fields.push(Object::Ref(field));
+    let mut acroform_changed = false;
+    match fields_place {
+        Place::Indirect(r) => rewritten.push((r, Object::Array(fields))),
+        Place::Inline => {
+            acroform.set(b"Fields", Object::Array(fields));
+            acroform_changed = true;
+        }
+    }
+    let flags = acroform.integer(b"SigFlags").unwrap_or(0);
+    if flags & 3 != 3 {
+        acroform.set(b"SigFlags", Object::integer(flags | 3));
+        acroform_changed = true;
+    }
+    if acroform_changed {
+        match acroform_ref {
+            Some(r) => rewritten.push((r, Object::Dict(acroform))),
+            None => {
+                catalog.set(b"AcroForm", Object::Dict(acroform));
+                rewritten.push((root, Object::Dict(catalog)));
+            }
+        }
+    }
+
+    // The widget on the first page.
+    let (mut annots, annots_place) = array_in(&mut doc, &page, b"Annots")?;
+    annots.push(Object::Ref(field));
+    match annots_place {
+        Place::Indirect(r) => rewritten.push((r, Object::Array(annots))),
+        Place::Inline => {
+            page.set(b"Annots", Object::Array(annots));
+            rewritten.push((page_ref, Object::Dict(page)));
+        }
+    }
+
+    // The signature dictionary and the field.
+    let mut out = Vec::new();
+    if !matches!(pdf.last(), Some(b'\n' | b'\r')) {
+        out.push(b'\n');
+    }
+    let base = pdf.len();
+    let mut offsets: Vec<(Ref, usize)> = Vec::new();
+    offsets.push((sig, base + out.len()));
+    out.extend_from_slice(format!("{} 0 obj\n", sig.num).as_bytes());
+    out.extend_from_slice(b"<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M (");
+    out.extend_from_slice(pdf_date(signing_time).as_bytes());
+    out.extend_from_slice(b") /ByteRange [");
+    let byte_range_at = out.len();
+    out.extend_from_slice(" ".repeat(4 * (RANGE_WIDTH + 1)).as_bytes());
+    out.extend_from_slice(b"] /Contents ");
+    let contents_at = out.len();
+    out.push(b'<');
+    out.extend(std::iter::repeat_n(b'0', contents_length));
+    out.extend_from_slice(b">>>\nendobj\n");
+
+    offsets.push((field, base + out.len()));
+    out.extend_from_slice(format!("{} 0 obj\n", field.num).as_bytes());
+    let mut widget = Dict::default();
+    widget.set(b"Type", Object::Name(b"Annot".to_vec()));
+    widget.set(b"Subtype", Object::Name(b"Widget".to_vec()));
+    widget.set(b"FT", Object::Name(b"Sig".to_vec()));
+    widget.set(b"T", Object::String(name.into_bytes()));
+    widget.set(b"V", Object::Ref(sig));
+    widget.set(b"F", Object::integer(132)); // Print | Locked
+    widget.set(b"P", Object::Ref(page_ref));
+    widget.set(b"Rect", Object::Array(vec![Object::integer(0); 4]));
+    widget.write(&mut out);
+    out.extend_from_slice(b"\nendobj\n");
+
+    for (r, object) in &rewritten {
+        let gen = match doc.entries.get(&r.num) {
+            Some(Entry::InFile { gen, .. }) => *gen,
+            _ => 0,
+        };
+        let r = Ref { num: r.num, gen };
+        offsets.push((r, base + out.len()));
+        out.extend_from_slice(format!("{} {} obj\n", r.num, r.gen).as_bytes());
+        object.write(&mut out);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+
+    // The trailer entries carried over.
+    let mut trailer = Dict::default();
+    for key in [&b"Root"[..], b"Info", b"ID"] {
+        if let Some(v) = doc.trailer.get(key) {
+            trailer.set(key, v.clone());
+        }
+    }
+    trailer.set(b"Prev", Object::integer(doc.startxref));
+    match doc.kind {
+        XrefKind::Table => {
+            let new_size = u64::from(field.num) + 1;
+            trailer.set(b"Size", Object::integer(new_size.max(size)));
+            let xref_at = base + out.len();
+            offsets.sort_by_key(|(r, _)| r.num);
+            out.extend_from_slice(b"xref\n");
+            for run in runs(&offsets) {
+                out.extend_from_slice(format!("{} {}\n", run[0].0.num, run.len()).as_bytes());
+                for (r, at) in run {
+                    out.extend_from_slice(format!("{at:010} {:05} n\r\n", r.gen).as_bytes());
+                }
+            }
+            out.extend_from_slice(b"trailer\n");
+            let mut t = Vec::new();
+            Object::Dict(trailer).write(&mut t);
+            out.extend_from_slice(&t);
+            out.extend_from_slice(format!("\nstartxref\n{xref_at}\n%%EOF\n").as_bytes());
+        }
+        XrefKind::Stream => {
+            let xref = Ref { num: field.num + 1, gen: 0 };
+            let xref_at = base + out.len();
+            offsets.push((xref, xref_at));
+            offsets.sort_by_key(|(r, _)| r.num);
+            let new_size = u64::from(xref.num) + 1;
+            let width = if u32::try_from(xref_at).is_ok() { 4 } else { 8 };
+            let mut data = Vec::new();
+            let mut index = Vec::new();
+            for run in runs(&offsets) {
+                index.push(Object::integer(u64::from(run[0].0.num)));
+                index.push(Object::integer(run.len() as u64));
+                for (r, at) in run {
+                    data.push(1);
+                    data.extend_from_slice(&(*at as u64).to_be_bytes()[8 - width..]);
+                    data.extend_from_slice(&r.gen.to_be_bytes());
+                }
+            }
+            trailer.set(b"Type", Object::Name(b"XRef".to_vec()));
+            trailer.set(b"Size", Object::integer(new_size.max(size)));
+            trailer.set(b"Index", Object::Array(index));
+            trailer
+                .set(b"W", Object::Array(vec![Object::integer(1), Object::integer(width as u64), Object::integer(2)]));
+            trailer.set(b"Length", Object::integer(data.len() as u64));
+            out.extend_from_slice(format!("{} 0 obj\n", xref.num).as_bytes());
+            trailer.write(&mut out);
+            out.extend_from_slice(b"\nstream\n");
+            out.extend_from_slice(&data);
+            out.extend_from_slice(format!("\nendstream\nendobj\nstartxref\n{xref_at}\n%%EOF\n").as_bytes());
+        }
+    }
+
+    // The byte ranges, now that every length is known.
+    let total = base + out.len();
+    let second = base + contents_at + contents_length + 2;
+    let numbers = [0, base + contents_at, second, total - second];
+    let text = numbers.iter().map(|n| format!("{n}")).collect::<Vec<_>>().join(" ");
+    if text.len() > 4 * (RANGE_WIDTH + 1) {
+        return Err(PdfError::Unsupported("a file of a terabyte or more".into()));
+    }
+    out[byte_range_at..byte_range_at + text.len()].copy_from_slice(text.as_bytes());
+    Ok(Update { bytes: out, contents_at, contents_length })
+}
+
+/// Runs of consecutive object numbers in a sorted list.
+fn runs(sorted: &[(Ref, usize)]) -> Vec<&[(Ref, usize)]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=sorted.len() {
+        if i == sorted.len() || sorted[i].0.num != sorted[i - 1].0.num + 1 {
+            out.push(&sorted[start..i]);
+            start = i;
+        }
+    }
+    out
+}
+
+/// A digest over several pieces.
+enum Hasher {
+    Sha1(Sha1),
+    Sha256(Sha256),
+    Sha384(Sha384),
+    Sha512(Sha512),
+}
+
+impl Hasher {
+    fn new(hash: HashAlgorithm) -> Self {
+        match hash {
+            HashAlgorithm::Sha1 => Self::Sha1(Sha1::new()),
+            HashAlgorithm::Sha256 => Self::Sha256(Sha256::new()),
+            HashAlgorithm::Sha384 => Self::Sha384(Sha384::new()),
+            HashAlgorithm::Sha512 => Self::Sha512(Sha512::new()),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Self::Sha1(h) => h.update(data),
+            Self::Sha256(h) => h.update(data),
+            Self::Sha384(h) => h.update(data),
+            Self::Sha512(h) => h.update(data),
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        match self {
+            Self::Sha1(h) => h.finalize().to_vec(),
+            Self::Sha256(h) => h.finalize().to_vec(),
+            Self::Sha384(h) => h.finalize().to_vec(),
+            Self::Sha512(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+/// Reads a PDF as [`prepare`] does, without signing it: for the fuzz target. Returns the
+/// number of objects the cross-reference sections list.
+pub fn inspect(pdf: &[u8]) -> Result<usize, PdfError> {
+    let doc = Document::open(pdf)?;
+    let n = doc.entries.len();
+    build_update(pdf, 0, 16).map(|_| n)
+}

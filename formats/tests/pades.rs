@@ -1,0 +1,272 @@
+//! PAdES baseline B-B end to end: prepare, sign the digest with openssl as a token would,
+//! finish, append the update to the original, then check the result with two independent
+//! validators: poppler's `pdfsig` and pyHanko (`tests/pades/pyhanko_tool.py`, in the venv
+//! `scripts/setup.sh` makes under `target/pyhanko`).
+//!
+//! Test PDFs: one made here with a classic xref table; the same rewritten by `qpdf
+//! --object-streams=generate` (compressed xref stream and object streams); the first one
+//! signed beforehand by pyHanko. Each is signed, and the object-stream one signed twice.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{pki, run, scratch, token_sign, try_run, Mechanism, Tlv};
+use paraphe_formats::pdf::{self, PadesRequest, PadesState, PdfError};
+use paraphe_protocol::{HashAlgorithm, SignatureScheme};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A two-page PDF with a classic cross-reference table.
+fn simple_pdf() -> Vec<u8> {
+    let content = "BT /F1 24 Tf 72 700 Td (Deliberation n 2026-042) Tj ET";
+    let stream = format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len());
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 6 0 R >> >> >>",
+        &stream,
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        "<< /Title (Test Paraphe) /Producer (paraphe tests) >>",
+    ];
+    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R /Info 7 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>] >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+fn pyhanko() -> PathBuf {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyhanko/venv/bin/python");
+    assert!(python.exists(), "pyHanko is missing: run scripts/setup.sh (it makes {})", python.display());
+    python
+}
+
+fn tool() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pades/pyhanko_tool.py")
+}
+
+fn mechanism(scheme: SignatureScheme, hash: HashAlgorithm) -> Mechanism {
+    match scheme {
+        SignatureScheme::Ecdsa => Mechanism::Ecdsa,
+        _ => Mechanism::RsaPkcs1(hash.name()),
+    }
+}
+
+/// Signs `pdf` with the RSA (or EC) test signer; the state goes through JSON.
+fn sign(pdf: &[u8], ec: bool, hash: HashAlgorithm) -> Vec<u8> {
+    let p = pki();
+    let (cert, key, scheme) = if ec {
+        (&p.ec_der, &p.ec_key, SignatureScheme::Ecdsa)
+    } else {
+        (&p.rsa_der, &p.rsa_key, SignatureScheme::RsaPkcs1)
+    };
+    let request = PadesRequest {
+        hash,
+        scheme,
+        certificate: cert.clone(),
+        chain: vec![p.intermediate_der.clone()],
+        signing_time: 1_780_000_000,
+    };
+    let prepared = pdf::prepare(pdf, &request).unwrap();
+    assert_eq!(prepared.digest.len(), hash.digest_len());
+    let state: PadesState = serde_json::from_str(&serde_json::to_string(&prepared.state).unwrap()).unwrap();
+    let signature = token_sign(key, &prepared.digest, mechanism(scheme, hash));
+    let update = pdf::finish(&state, &signature).unwrap();
+    let mut signed = pdf.to_vec();
+    signed.extend_from_slice(&update);
+    check_cms(&update, &prepared.document_digest);
+    signed
+}
+
+/// The CMS in the update: detached SignedData, no signing-time, the message digest of the
+/// byte ranges.
+fn check_cms(update: &[u8], document_digest: &[u8]) {
+    let at = update.windows(11).position(|w| w == b"/Contents <").unwrap() + 11;
+    let end = at + update[at..].iter().position(|&b| b == b'>').unwrap();
+    let bytes = hex::decode(&update[at..end]).unwrap();
+    let (cms, _padding) = Tlv::parse(&bytes);
+    let cms = cms.raw;
+    let signing_time_oid = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05];
+    assert!(!cms.windows(11).any(|w| w == signing_time_oid), "PAdES forbids the signing-time attribute");
+    let signing_certificate_v2 = [0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x2f];
+    assert!(cms.windows(13).any(|w| w == signing_certificate_v2));
+    assert!(cms.windows(document_digest.len()).any(|w| w == document_digest), "message-digest");
+}
+
+/// `pdfsig`: every signature's CMS verifies over its byte range, the last covers the whole
+/// file. Certificate trust is pyHanko's part (`-nocert`: poppler would look in an NSS store).
+fn pdfsig(file: &Path, signatures: usize) {
+    let out = String::from_utf8(run(Command::new("pdfsig").arg("-nocert").arg(file))).unwrap();
+    assert_eq!(out.matches("Signature Validation: Signature is Valid.").count(), signatures, "{out}");
+    assert_eq!(out.matches("ETSI.CAdES.detached").count(), signatures, "{out}");
+    assert!(out.contains("Total document signed"), "{out}");
+}
+
+/// pyHanko: intact, valid, trusted (root CA given), earlier signatures still allowed.
+fn pyhanko_validate(file: &Path, signatures: usize) -> Vec<serde_json::Value> {
+    let p = pki();
+    let (ok, out) =
+        try_run(Command::new(pyhanko()).arg(tool()).arg("validate").arg(file).arg(&p.root).arg(&p.intermediate));
+    assert!(ok, "pyHanko rejects {}: {out}", file.display());
+    let lines: Vec<serde_json::Value> =
+        out.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), signatures, "{out}");
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["subFilter"], "/ETSI.CAdES.detached", "{out}");
+        if i + 1 == signatures {
+            assert_eq!(l["coverage"], "ENTIRE_FILE", "{out}");
+        } else {
+            assert_eq!(l["coverage"], "ENTIRE_REVISION", "{out}");
+            assert_eq!(l["docmdpOk"], true, "{out}");
+        }
+    }
+    lines
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn simple_pdf_with_an_xref_table() {
+    let dir = scratch("pades-simple");
+    let original = simple_pdf();
+    let signed = sign(&original, false, HashAlgorithm::Sha256);
+    assert!(signed.starts_with(&original), "an incremental update only appends");
+    let file = write(&dir, "signed.pdf", &signed);
+    pdfsig(&file, 1);
+    pyhanko_validate(&file, 1);
+    let text = String::from_utf8_lossy(&signed[original.len()..]);
+    assert!(text.contains("\nxref\n") && text.contains("/Prev "), "a table again, chained: {text}");
+    assert!(text.contains("/T (Signature1)"));
+}
+
+#[test]
+fn ecdsa_and_sha384() {
+    let dir = scratch("pades-ec");
+    let file = write(&dir, "signed.pdf", &sign(&simple_pdf(), true, HashAlgorithm::Sha384));
+    pdfsig(&file, 1);
+    pyhanko_validate(&file, 1);
+}
+
+#[test]
+fn object_streams_and_xref_stream_signed_twice() {
+    let dir = scratch("pades-objstm");
+    let plain = write(&dir, "plain.pdf", &simple_pdf());
+    let packed = dir.join("packed.pdf");
+    run(Command::new("qpdf").arg("--object-streams=generate").arg(&plain).arg(&packed));
+    let original = std::fs::read(&packed).unwrap();
+    let text = String::from_utf8_lossy(&original);
+    assert!(text.contains("/ObjStm") && text.contains("/XRef"), "qpdf made object streams and an xref stream");
+
+    let once = sign(&original, false, HashAlgorithm::Sha256);
+    let update = String::from_utf8_lossy(&once[original.len()..]).into_owned();
+    assert!(update.contains("/Type /XRef") && !update.contains("\nxref\n"), "an xref stream again: {update}");
+    let file = write(&dir, "once.pdf", &once);
+    pdfsig(&file, 1);
+    pyhanko_validate(&file, 1);
+
+    let twice = sign(&once, true, HashAlgorithm::Sha256);
+    assert!(twice.starts_with(&once));
+    assert!(String::from_utf8_lossy(&twice[once.len()..]).contains("/T (Signature2)"));
+    let file = write(&dir, "twice.pdf", &twice);
+    pdfsig(&file, 2);
+    pyhanko_validate(&file, 2);
+}
+
+#[test]
+fn pdf_already_signed_by_pyhanko() {
+    let p = pki();
+    let dir = scratch("pades-pyhanko");
+    let plain = write(&dir, "plain.pdf", &simple_pdf());
+    let theirs = dir.join("theirs.pdf");
+    run(Command::new(pyhanko())
+        .arg(tool())
+        .arg("sign")
+        .arg(&plain)
+        .arg(&theirs)
+        .arg(&p.rsa_key)
+        .arg(&p.rsa_cert)
+        .arg(&p.intermediate));
+    let original = std::fs::read(&theirs).unwrap();
+    pyhanko_validate(&theirs, 1);
+
+    let signed = sign(&original, false, HashAlgorithm::Sha256);
+    assert!(String::from_utf8_lossy(&signed[original.len()..]).contains("/T (Signature2)"));
+    let file = write(&dir, "both.pdf", &signed);
+    pdfsig(&file, 2);
+    let lines = pyhanko_validate(&file, 2);
+    assert_eq!(lines[0]["field"], "Signature1");
+    assert_eq!(lines[1]["field"], "Signature2");
+}
+
+#[test]
+fn certified_with_no_change_allowed_is_refused() {
+    let p = pki();
+    let dir = scratch("pades-certified");
+    let plain = write(&dir, "plain.pdf", &simple_pdf());
+    let certified = dir.join("certified.pdf");
+    run(Command::new(pyhanko())
+        .arg(tool())
+        .arg("certify")
+        .arg(&plain)
+        .arg(&certified)
+        .arg(&p.rsa_key)
+        .arg(&p.rsa_cert)
+        .arg(&p.intermediate));
+    let request = PadesRequest {
+        hash: HashAlgorithm::Sha256,
+        scheme: SignatureScheme::RsaPkcs1,
+        certificate: p.rsa_der.clone(),
+        chain: Vec::new(),
+        signing_time: 1_780_000_000,
+    };
+    let err = pdf::prepare(&std::fs::read(&certified).unwrap(), &request).unwrap_err();
+    assert_eq!(err, PdfError::NoChangesAllowed);
+}
+
+#[test]
+fn refusals() {
+    let p = pki();
+    let request = PadesRequest {
+        hash: HashAlgorithm::Sha256,
+        scheme: SignatureScheme::RsaPkcs1,
+        certificate: p.rsa_der.clone(),
+        chain: Vec::new(),
+        signing_time: 1_780_000_000,
+    };
+    assert_eq!(pdf::prepare(b"GIF89a", &request).unwrap_err(), PdfError::NotPdf);
+    let original = simple_pdf();
+    let truncated = &original[..original.len() - 40];
+    assert!(matches!(pdf::prepare(truncated, &request).unwrap_err(), PdfError::Malformed(_)));
+    // In the trailer, after the xref table: no offset moves.
+    let at = original.windows(11).rposition(|w| w == b"/Root 1 0 R").unwrap() + 11;
+    let encrypted = [&original[..at], b" /Encrypt 7 0 R", &original[at..]].concat();
+    assert_eq!(pdf::prepare(&encrypted, &request).unwrap_err(), PdfError::Encrypted);
+    let ec_key_with_rsa = PadesRequest { certificate: p.ec_der.clone(), ..request.clone() };
+    assert!(matches!(pdf::prepare(&original, &ec_key_with_rsa).unwrap_err(), PdfError::Cms(_)));
+
+    let prepared = pdf::prepare(&original, &request).unwrap();
+    assert!(pdf::finish(&prepared.state, &[1; 64]).is_err(), "wrong signature length");
+    let mut json: serde_json::Value = serde_json::to_value(&prepared.state).unwrap();
+    json["contentsAt"] = serde_json::json!(3);
+    let moved: PadesState = serde_json::from_value(json).unwrap();
+    assert!(matches!(pdf::finish(&moved, &[1; 256]).unwrap_err(), PdfError::State(_)));
+}
