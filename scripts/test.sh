@@ -32,7 +32,7 @@ step "extension build"
 scripts/build-extension.sh
 # After the build: tsc reads the WASM core's types from extension/pkg.
 step "extension checks (tsc --noEmit over JSDoc, eslint)"
-(cd extension && npx --no-install tsc -p . && npx --no-install eslint --max-warnings 0 .)
+(cd extension && npm run --silent check)
 step "browser end-to-end tests (Chromium, Firefox ESR)"
 cargo build --quiet -p paraphe-host -p paraphe-demo-portal -p paraphe-pkcs11-gate
 tests/browser/run.sh

@@ -1,3 +1,4 @@
+// @ts-check
 // The LiberSign-compatible interface, background side (docs/LIBERSIGN.md): a thin adapter
 // over the same operations as the page API (list certificates, one consent, login, N × sign,
 // logout), with the formats LiberSign pages ask for built by the WASM core.
@@ -16,7 +17,8 @@ import { api, ParapheError, t } from '../common/api.js';
 import { libersignOrigins, LIBERSIGN_ORIGINS } from '../common/allowlist.js';
 import * as store from '../common/store.js';
 import { certificateChoices } from './choices.js';
-import { core, ready } from './core.js';
+import * as core from './core.js';
+import { ready } from './core.js';
 import * as consent from './consent.js';
 import * as native from './native.js';
 import { webPageOrigin } from './origin.js';
@@ -26,8 +28,8 @@ import { settings } from './settings.js';
 export const PORT_NAME = 'libersign';
 const VERSION = api.runtime.getManifest().version;
 const SCRIPTS = {
-  page: { id: 'libersign-page', js: ['content/libersign-page.js'], world: 'MAIN' },
-  relay: { id: 'libersign-relay', js: ['content/activation.js', 'content/libersign-relay.js'] },
+  page: { id: 'libersign-page', js: ['content/libersign-page.js'], world: /** @type {'MAIN'} */ ('MAIN') },
+  relay: { id: 'libersign-relay', js: ['content/shared.js', 'content/activation.js', 'content/libersign-relay.js'] },
 };
 // Firefox match patterns cannot name a port: there the scripts go to every port of an
 // allowed host, and the background still answers only the exact origins listed.
@@ -42,7 +44,7 @@ async function enabledOrigins() {
   const { user, managed } = await libersignOrigins();
   return [...new Set([...managed, ...user])].filter((origin) => {
     try {
-      core().check_origin(origin, allowLoopbackHttp);
+      core.checkOrigin(origin, allowLoopbackHttp);
       return true;
     } catch {
       return false;
@@ -140,7 +142,7 @@ async function request(msg, sender, progress) {
       return { hash: null };
     case 'LISTCERTS': {
       const list = await native.call('list-certificates', {});
-      return { certs: JSON.parse(core().libersign_certificates(JSON.stringify(list), Date.now())) };
+      return { certs: core.libersignCertificates(list) };
     }
     case 'SIGN':
       // The consent window rules (consent.js): activation, a visible tab, one at a time.
@@ -158,7 +160,7 @@ function itemName(entry) {
 /** One consent, one PIN, every digest of every `signatureInformations` entry, in order. */
 async function sign(msg, origin, sender, progress) {
   const infos = msg.sign;
-  const plan = JSON.parse(core().libersign_plan(JSON.stringify(infos ?? null)));
+  const plan = core.libersignPlan(infos);
   const cert = msg.cert && typeof msg.cert === 'object' ? msg.cert.ID : msg.cert; // an ID, or a certificate object
   const fingerprint = String(cert ?? '').toLowerCase();
   const release = native.hold();
@@ -169,7 +171,7 @@ async function sign(msg, origin, sender, progress) {
     }
     // A page value the format refuses (a bad Id, a p7s for another document…) fails here,
     // before any window opens.
-    for (const entry of plan) core().format_prepare(JSON.stringify(entry.job), chosen.certificate, Date.now());
+    for (const entry of plan) core.formatPrepare(entry.job, chosen.certificate);
 
     progress(t('libersignProgressConsent'));
     const view = {
@@ -198,10 +200,10 @@ async function signPlan(choice, session, plan, progress) {
   const out = [];
   for (const [i, entry] of plan.entries()) {
     progress(i);
-    const prepared = JSON.parse(core().format_prepare(JSON.stringify(entry.job), choice.certificate, Date.now()));
-    const result = await native.call('sign', (id) => core().sign_request(id, session, prepared.digest,
+    const prepared = core.formatPrepare(entry.job, choice.certificate);
+    const result = await native.call('sign', (id) => core.signRequest(id, session, prepared.digest,
       prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
-    out.push(core().format_finish(JSON.stringify(prepared.state), result.signature));
+    out.push(core.formatFinish(prepared.state, result.signature));
   }
   return out;
 }

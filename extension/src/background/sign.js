@@ -1,3 +1,4 @@
+// @ts-check
 // Page API signatures (`signHash`; `signDocument`, `signDocuments` and `signData` arrive here
 // as `signHash` once their digests are known): one consent window listing every document, one
 // login, N signatures in order, each reported as it completes.
@@ -16,7 +17,7 @@
 // attributes, `sign-structured`). Raw requests are offered the other certificates only, and
 // get RAW_SIGNATURE_REFUSED when none is left (docs/SECURITY.md, « Dual-use keys »).
 import { ParapheError } from '../common/api.js';
-import { core } from './core.js';
+import * as core from './core.js';
 import { certificateChoices, noSuitableCertificate } from './choices.js';
 import * as consent from './consent.js';
 import * as native from './native.js';
@@ -30,6 +31,11 @@ const IN_FLIGHT = 4;
  * `{done, total, signature}` after each document. `ownDigests`: the extension made the
  * digests itself (« Tester ma carte »: the SHA-256 of random bytes), so no page chose them
  * and a login-capable key may sign them (login purpose `sign-structured`).
+ * @param {import('./core.js').SignHashRequest} request
+ * @param {string} origin
+ * @param {chrome.runtime.MessageSender} sender
+ * @param {(p: {done: number, total: number, signature: object}) => void} [progress]
+ * @param {{ownDigests?: boolean}} [options]
  */
 export async function signHash(request, origin, sender, progress = () => {}, { ownDigests = false } = {}) {
   const release = native.hold();
@@ -129,7 +135,7 @@ async function signRaw(request, item, choice, session, pageChosen) {
   if (pageChosen && choice.loginCapable) throw new ParapheError('RAW_SIGNATURE_REFUSED', 'this certificate can log in: no raw signature');
   let scheme;
   const result = await native.call('sign', (id) => {
-    const text = core().sign_request(id, session, item.base64, item.hashAlgorithm,
+    const text = core.signRequest(id, session, item.base64, item.hashAlgorithm,
       request.scheme ?? '', choice.keyType, request.ecdsaEncoding ?? '');
     scheme = JSON.parse(text).arguments.scheme;
     return text;
@@ -146,14 +152,14 @@ function prepareCades(request, item, choice) {
       ...(request.policy ? { policy: request.policy } : {}),
     },
   };
-  return JSON.parse(core().format_prepare(JSON.stringify(job), choice.certificate, Date.now()));
+  return core.formatPrepare(job, choice.certificate);
 }
 
 /** The card signs the signed attributes' digest; the WASM core wraps it in a `.p7s`. */
 async function signCades(request, item, choice, session) {
   const prepared = prepareCades(request, item, choice);
-  const result = await native.call('sign', (id) => core().sign_request(id, session, prepared.digest,
+  const result = await native.call('sign', (id) => core.signRequest(id, session, prepared.digest,
     prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
-  const p7s = core().format_finish(JSON.stringify(prepared.state), result.signature);
+  const p7s = core.formatFinish(prepared.state, result.signature);
   return { digest: item.hex, hashAlgorithm: item.hashAlgorithm, scheme: prepared.scheme, format: 'cades', signature: p7s };
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Content script (isolated world). It relays the page API of docs/PAGE-API.md to the
 // background and turns `data-paraphe-*` markup into a sign button. It decides nothing:
 // validation, origin checks and consent all happen in the background, which learns the
@@ -7,25 +8,24 @@
 // The extension's version is not announced to pages (docs/SECURITY.md).
 (() => {
   'use strict';
-  const api = globalThis.browser ?? globalThis.chrome;
+  const { api, FIREFOX, toPage, pageOrigin, activated, base64 } = globalThis.parapheContent; // content/shared.js
   const CHUNK_BYTES = 512 * 1024; // document read size (hashBlob)
   const MAX_ID_LENGTH = 128;
 
-  // Firefox: objects handed to the page must be cloned into its compartment; extension
-  // messages are cloned (binary data goes as is) where Chromium's are JSON (base64 needed);
-  // page objects are seen through Xrays (reading a page's Blob through them is slow).
-  const FIREFOX = typeof cloneInto === 'function';
-  const toPage = (value) => (FIREFOX ? cloneInto(value, window) : value);
-  const pageOrigin = () => (window.origin === 'null' ? '*' : window.origin); // a sandboxed document: opaque
-
-  /** Whether the person is using this frame (content/activation.js). */
-  const activated = () => globalThis.parapheUserActivation?.() === true;
+  // Firefox: extension messages are cloned (binary data goes as is) where Chromium's are
+  // JSON (base64 needed); page objects are seen through Xrays (reading a page's Blob through
+  // them is slow).
 
   /**
    * One page API request on its own runtime port: the background may send `{progress}`
    * messages (one per signed document of a batch) before `{result}` or `{error}`.
    * `activation`: whether the person was using the page when it asked (consent windows open
    * only then, background/consent.js).
+   */
+  /**
+   * @param {object} request
+   * @param {(p: any) => void} [onProgress]
+   * @param {boolean} [activation]
    */
   function pageRequest(request, onProgress = () => {}, activation = activated()) {
     return new Promise((resolve, reject) => {
@@ -97,12 +97,6 @@
         if (!failed) port.postMessage({ finish: true });
       })().catch((e) => stop({ code: 'INVALID_REQUEST', message: `the file could not be read: ${e?.message ?? e}` }));
     });
-  }
-
-  function base64(bytes) {
-    let s = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-    return btoa(s);
   }
 
   const MAX_DOCUMENTS = 500;
