@@ -28,6 +28,8 @@ declare var parapheUserActivation: (() => boolean) | undefined;
 /** content/shared.js: what every content script needs, once (isolated world). */
 declare var parapheContent: Readonly<{
   api: typeof chrome;
+  background(message: object): Promise<any>;
+  checkFiles(request: any): Promise<any>;
   FIREFOX: boolean;
   toPage<T>(value: T): T;
   pageOrigin(): string;

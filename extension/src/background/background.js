@@ -9,6 +9,8 @@
 //                              {kind:"webeid", request}         Web eID messages (webeid.js)
 //                              runtime port "hash": document digests (onHashPort)
 //                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-read"|"pli-abort"}  plis (pli.js)
+//                              {kind:"check-files", request}   signDocument(s) and decrypt checked before
+//                                                              their files are read (wasm/src/request.rs)
 //   « Ouvrir un pli » page  → {kind:"pli-unwrap"}
 //   popup                   → {kind:"status"}, {kind:"logout-all"} (« Oublier le code PIN »)
 //   options page            → {kind:"status"}, {kind:"tls", register} (tls.js: Chromium's NSS database)
@@ -150,6 +152,9 @@ async function handle(msg, sender) {
     case 'logout-all':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return { ended: sessions.logoutAll() };
+    case 'check-files': // content scripts, before they read a page's files (content/shared.js)
+      core.validateFiles(String(msg.request));
+      return {};
     case 'store-changed': // common/store.js's own listener acts on it
       return {};
     default:

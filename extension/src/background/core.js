@@ -118,6 +118,13 @@ export const checkOrigin = (origin, allowLoopbackHttp) => core().check_origin(or
 export const validateRequest = (text) => JSON.parse(core().validate_request(text));
 
 /**
+ * Throws INVALID_REQUEST unless a page request that carries files (`signDocument`,
+ * `signDocuments`, `decrypt`; each file described as `{blob: true}`) is well formed.
+ * @param {string} text
+ */
+export const validateFiles = (text) => core().validate_files(text);
+
+/**
  * The certificates of a host `list-certificates` result fit for `usage`, decoded, at the present time.
  * @param {object} list @param {Usage} usage
  * @returns {Choice[]}

@@ -8,7 +8,7 @@
 // The extension's version is not announced to pages (docs/SECURITY.md).
 (() => {
   'use strict';
-  const { api, FIREFOX, toPage, pageOrigin, activated, base64 } = globalThis.parapheContent; // content/shared.js
+  const { api, FIREFOX, toPage, pageOrigin, activated, base64, checkFiles } = globalThis.parapheContent; // content/shared.js
   const CHUNK_BYTES = 512 * 1024; // document read size (hashBlob)
   const MAX_ID_LENGTH = 128;
 
@@ -99,22 +99,16 @@
     });
   }
 
-  const MAX_DOCUMENTS = 500;
-
   /**
    * `signDocument` and `signDocuments` are handled here: each file is hashed in chunks (it
    * never leaves the tab's process whole), then the digests are signed as one `signHash`.
    */
   async function signDocuments(request, onProgress, activation = activated()) {
     const { type, file, documents, name, hashAlgorithm = 'sha256', ...rest } = request;
+    await checkFiles(request); // documents and files: wasm/src/request.rs
     const list = type === 'signDocument' ? [{ file, name }] : documents;
-    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_DOCUMENTS) {
-      throw { code: 'INVALID_REQUEST', message: `documents must hold 1 to ${MAX_DOCUMENTS} files` };
-    }
-    if (type === 'signDocuments' && name !== undefined) throw { code: 'INVALID_REQUEST', message: 'name goes in each document' };
     const hashes = [];
     for (const doc of list) {
-      if (!(doc?.file instanceof Blob)) throw { code: 'INVALID_REQUEST', message: 'each file must be a File or Blob' };
       const digest = await hashBlob(doc.file, hashAlgorithm);
       const docName = typeof doc.name === 'string' ? doc.name : (doc.file.name ?? '');
       hashes.push({ digest, hashAlgorithm, name: docName, size: doc.file.size });

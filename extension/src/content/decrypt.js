@@ -10,35 +10,16 @@
 // posted to the page as {paraphe: 'progress', id, done, total}.
 (() => {
   'use strict';
-  const { api, toPage, pageOrigin, activated, base64, fromBase64 } = globalThis.parapheContent; // content/shared.js
+  const { toPage, pageOrigin, activated, base64, fromBase64, background, checkFiles } = globalThis.parapheContent; // content/shared.js
   const CHUNK_BYTES = 512 * 1024;
   const MAX_ID_LENGTH = 128;
-  const KEYS = ['type', 'file', 'name'];
-
-  async function background(message) {
-    let reply;
-    try {
-      reply = await api.runtime.sendMessage({ ...message, frameOrigin: window.origin }); // background/origin.js
-    } catch (e) {
-      throw { code: 'EXTENSION_UNAVAILABLE', message: String(e?.message ?? e) };
-    }
-    if (!reply) throw { code: 'EXTENSION_UNAVAILABLE', message: 'no answer from the extension' };
-    if (reply.error) throw { code: String(reply.error.code), message: String(reply.error.message) };
-    return reply.result;
-  }
 
   /** `offre.pdf.p7m` → `offre.pdf`. */
   const plainName = (name) => name.replace(/\.(p7m|p7e|cms|env|enc)$/i, '');
 
   async function decrypt(request, id) {
-    if (Object.keys(request).some((k) => !KEYS.includes(k))) {
-      throw { code: 'INVALID_REQUEST', message: `decrypt takes ${KEYS.join(', ')}` };
-    }
+    await checkFiles(request); // keys, file, name: wasm/src/request.rs
     const { file, name } = request;
-    if (!(file instanceof Blob)) throw { code: 'INVALID_REQUEST', message: 'file must be a File or Blob' };
-    if (name !== undefined && (typeof name !== 'string' || name.length > 200)) {
-      throw { code: 'INVALID_REQUEST', message: 'name must be a string of at most 200 characters' };
-    }
     const displayName = name ?? /** @type {File} */ (file).name ?? '';
     // Firefox: the page's Blob is seen through an Xray wrapper; a Blob of this script's own
     // over the same data (no copy) keeps what it returns on this side.
