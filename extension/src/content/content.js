@@ -8,21 +8,18 @@
 // The extension's version is not announced to pages (docs/SECURITY.md).
 (() => {
   'use strict';
+  // Firefox (FIREFOX): extension messages are cloned (binary data goes as is) where
+  // Chromium's are JSON (base64 needed); page objects are seen through Xrays (reading a
+  // page's Blob through them is slow).
   const { api, FIREFOX, toPage, pageOrigin, activated, base64, checkFiles } = globalThis.parapheContent; // content/shared.js
   const CHUNK_BYTES = 512 * 1024; // document read size (hashBlob)
   const MAX_ID_LENGTH = 128;
-
-  // Firefox: extension messages are cloned (binary data goes as is) where Chromium's are
-  // JSON (base64 needed); page objects are seen through Xrays (reading a page's Blob through
-  // them is slow).
 
   /**
    * One page API request on its own runtime port: the background may send `{progress}`
    * messages (one per signed document of a batch) before `{result}` or `{error}`.
    * `activation`: whether the person was using the page when it asked (consent windows open
    * only then, background/consent.js).
-   */
-  /**
    * @param {object} request
    * @param {(p: any) => void} [onProgress]
    * @param {boolean} [activation]
