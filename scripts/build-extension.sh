@@ -2,7 +2,8 @@
 # Build the browser extension from one source into two unpacked extensions:
 #   extension/dist/chromium   Manifest V3, module service worker, fixed id from "key"
 #   extension/dist/firefox    Manifest V3, module event page, gecko id paraphe@paraphe.fr
-# Steps: WASM core (cargo, profile wasm-release) → wasm-bindgen --target web → wasm-opt
+# Steps: WASM core (cargo, profile wasm-release) → wasm-bindgen --target web (with its .d.ts,
+# which extension/tsconfig.json reads; not copied into dist) → wasm-opt
 # (when installed) → copy extension/src and write each browser's manifest.
 #   PARAPHE_WASM_PROFILE=dev   faster debug build of the core
 set -euo pipefail
@@ -27,7 +28,7 @@ fi
 
 pkg=extension/pkg
 rm -rf "$pkg"
-wasm-bindgen --target web --no-typescript --remove-name-section --out-dir "$pkg" --out-name paraphe_wasm \
+wasm-bindgen --target web --remove-name-section --out-dir "$pkg" --out-name paraphe_wasm \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile_dir/paraphe_wasm.wasm"
 # Optional, ~30% smaller. Only a recent binaryen: wasm-bindgen 0.2.130 emits an externref
 # table that Debian 12's wasm-opt 108 rewrites into a module that fails at load time
@@ -50,7 +51,9 @@ for browser in chromium firefox; do
   mkdir -p "$out"
   # Everything but the manifest source and the page library (served by portals, not by us).
   (cd "$src" && tar --exclude=./manifest.json --exclude=./page -cf - .) | (cd "$out" && tar -xf -)
-  cp -r "$pkg" "$out/pkg"
+  # The core's .d.ts types the sources for `tsc` (extension/tsconfig.json); not shipped.
+  mkdir -p "$out/pkg"
+  (cd "$pkg" && tar --exclude='*.d.ts' -cf - .) | (cd "$out/pkg" && tar -xf -)
   case $browser in
     # Chromium: a service worker; "scripts" would only earn a warning.
     chromium) filter='del(.background.scripts) | del(.browser_specific_settings)' ;;

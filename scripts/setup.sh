@@ -52,4 +52,9 @@ if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwr
   log "npm: installing browser test drivers"
   (cd tests/browser && npm install --no-audit --no-fund --silent)
 fi
+# The extension's type checker and linter (extension/package.json, exact versions in its lockfile).
+if [ -f extension/package-lock.json ] && [ ! -d extension/node_modules/typescript ]; then
+  log "npm: installing the extension's checks (typescript, eslint)"
+  (cd extension && npm ci --no-audit --no-fund --silent)
+fi
 log "done"

@@ -30,6 +30,9 @@ CARGO_TARGET_DIR=target/wasm CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bin
 
 step "extension build"
 scripts/build-extension.sh
+# After the build: tsc reads the WASM core's types from extension/pkg.
+step "extension checks (tsc --noEmit over JSDoc, eslint)"
+(cd extension && npm run --silent check)
 step "browser end-to-end tests (Chromium, Firefox ESR)"
 cargo build --quiet -p paraphe-host -p paraphe-demo-portal -p paraphe-pkcs11-gate
 tests/browser/run.sh

@@ -212,6 +212,21 @@ describe('Firefox', () => {
     await page.close();
   });
 
+  test('requests with files are checked before any file is read → INVALID_REQUEST (wasm/src/request.rs)', T, async () => {
+    const page = await openPortal(browser, server.origin);
+    const cases = [
+      [(p) => p.signDocuments([]), 'documents must hold 1 to 500 files'],
+      [(p) => p.signDocuments([{ file: 'a.pdf' }]), 'each file must be a File or Blob'],
+      [(p) => p.decrypt('a.p7m'), 'file must be a File or Blob'],
+      [(p) => p.decrypt(new Blob(['x']), { name: 'x'.repeat(201) }), 'name must be a string of at most 200 characters'],
+    ];
+    for (const [call, message] of cases) {
+      const { error } = await inPage(page, call);
+      assert.deepEqual([error?.code, error?.message], ['INVALID_REQUEST', message], call.toString());
+    }
+    await page.close();
+  });
+
   test('host not installed → HOST_UNAVAILABLE', T, async () => {
     const bare = await launch(world, { withHost: false });
     try {

@@ -1,9 +1,71 @@
 //! Errors the extension reports to pages. The codes are part of the page API
 //! (`docs/PAGE-API.md`); the host's own codes are passed through unchanged, so these names
 //! never collide with [`paraphe_protocol::ErrorCode`] ones except where the meaning is the
-//! same (`USER_CANCELLED`, `PIN_LOCKED`).
+//! same (`USER_CANCELLED`, `PIN_LOCKED`, `INTERNAL`, `RAW_SIGNATURE_REFUSED`).
 
 use serde::Serialize;
+
+macro_rules! page_codes {
+    ($($(#[$doc:meta])* $name:ident = $wire:literal;)*) => {
+        /// The extension's own error codes for pages, in the order of `docs/PAGE-API.md`'s
+        /// table (`wasm/tests/page_api_doc.rs` keeps the two, and the codes the extension's
+        /// JavaScript throws, in step). Host codes (`paraphe_protocol::ErrorCode`) reach pages
+        /// unchanged besides these. Names are part of the page API: append, never rename.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum PageCode {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl PageCode {
+            /// Every code, in the documentation's order.
+            pub const ALL: &'static [PageCode] = &[$(PageCode::$name,)*];
+
+            /// The code as pages see it (`error.code`).
+            pub const fn name(self) -> &'static str {
+                match self { $(PageCode::$name => $wire,)* }
+            }
+        }
+    };
+}
+
+page_codes! {
+    /// Client side: the extension is not installed, not active on this page, or was updated under it.
+    ExtensionUnavailable = "EXTENSION_UNAVAILABLE";
+    /// The native host is not installed, not allowed for this extension, or exited.
+    HostUnavailable = "HOST_UNAVAILABLE";
+    /// The host speaks another protocol version.
+    HostIncompatible = "HOST_INCOMPATIBLE";
+    /// The page is not https, or its origin is opaque.
+    OriginNotAllowed = "ORIGIN_NOT_ALLOWED";
+    /// The request does not follow `docs/PAGE-API.md`.
+    InvalidRequest = "INVALID_REQUEST";
+    /// No valid certificate fit for the request on a connected token.
+    NoCertificate = "NO_CERTIFICATE";
+    /// A raw signature asked of a key that can log in (docs/SECURITY.md, « Dual-use keys »).
+    RawSignatureRefused = "RAW_SIGNATURE_REFUSED";
+    /// The person cancelled or closed the consent window.
+    UserCancelled = "USER_CANCELLED";
+    /// A request that opens a consent window came without a user activation.
+    UserActivationRequired = "USER_ACTIVATION_REQUIRED";
+    /// Another request of this tab has its consent window open.
+    ConsentPending = "CONSENT_PENDING";
+    /// Nobody answered in time (consent window, hidden tab, host).
+    Timeout = "TIMEOUT";
+    /// The PIN is blocked.
+    PinLocked = "PIN_LOCKED";
+    /// A bug; the message says what.
+    Internal = "INTERNAL";
+    /// Opening a pli: not a CMS EnvelopedData / AuthEnvelopedData.
+    PliMalformed = "PLI_MALFORMED";
+    /// Opening a pli: the file ends before the structure does.
+    PliTruncated = "PLI_TRUNCATED";
+    /// Opening a pli: wrong padding or key length.
+    PliDecryptionFailed = "PLI_DECRYPTION_FAILED";
+    /// Opening a pli: the AES-GCM tag does not match.
+    PliIntegrityFailure = "PLI_INTEGRITY_FAILURE";
+    /// LiberSign pages only (`docs/LIBERSIGN.md`): a signature format LiberSign knows and Paraphe does not do.
+    UnsupportedFormat = "UNSUPPORTED_FORMAT";
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PageError {
@@ -13,11 +75,11 @@ pub struct PageError {
 
 impl PageError {
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self { code: "INVALID_REQUEST", message: message.into() }
+        Self { code: PageCode::InvalidRequest.name(), message: message.into() }
     }
 
     pub fn origin(message: impl Into<String>) -> Self {
-        Self { code: "ORIGIN_NOT_ALLOWED", message: message.into() }
+        Self { code: PageCode::OriginNotAllowed.name(), message: message.into() }
     }
 
     pub fn to_json(&self) -> String {

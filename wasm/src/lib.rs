@@ -60,6 +60,13 @@ pub fn validate_request(json: &str) -> Result<String, JsValue> {
     serde_json::to_string(&v).map_err(|e| internal(e.to_string()))
 }
 
+/// Checks a page request that carries files (`signDocument`, `signDocuments`, `decrypt`), each
+/// File or Blob replaced by `{"blob": true}`, before the content script reads the files.
+#[wasm_bindgen]
+pub fn validate_files(json: &str) -> Result<(), JsValue> {
+    request::validate_files(json).map_err(|e| thrown(&e))
+}
+
 /// The certificates of a `list-certificates` result (JSON text) fit for `usage`
 /// (`signing`, `authentication`, `encryption`, `any`), decoded for display, as JSON text.
 #[wasm_bindgen]

@@ -11,7 +11,7 @@
 //! the answer for that entry as the base64 signatures joined by commas, in the same order
 //! (`HeliosSignature::injectSignature` splits it on `,`).
 
-use crate::error::PageError;
+use crate::error::{PageCode, PageError};
 use crate::formats::{Job, PesJob, Policy};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -149,7 +149,7 @@ fn entry(info: usize, fields: &Map<String, Value>) -> Result<Vec<PlanEntry>, Pag
     }
     let Some(xades_format) = XadesFormat::from_name(&format) else {
         return Err(PageError {
-            code: "UNSUPPORTED_FORMAT",
+            code: PageCode::UnsupportedFormat.name(),
             message: format!("format {format:?} is not supported (CMS, xades-env-1.2.2-sha256, XADES-env)"),
         });
     };

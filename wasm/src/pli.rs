@@ -14,7 +14,7 @@
 //! checks stay here (GCM GHASH and tag, the last CBC block and its padding): `finish`
 //! returns the plaintext of the last block, only if they pass.
 
-use crate::error::PageError;
+use crate::error::{PageCode, PageError};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use paraphe_formats::cms::envelope::{
@@ -27,17 +27,17 @@ use serde::{Deserialize, Serialize};
 /// Page error for a decryption failure. One match, no wildcard: a new error forces a choice.
 pub fn page_error(e: &EnvelopeError) -> PageError {
     let code = match e {
-        EnvelopeError::Truncated => "PLI_TRUNCATED",
+        EnvelopeError::Truncated => PageCode::PliTruncated.name(),
         EnvelopeError::Malformed(_)
         | EnvelopeError::NotEnveloped { .. }
         | EnvelopeError::DetachedContent
         | EnvelopeError::TooLarge(_)
-        | EnvelopeError::TrailingData => "PLI_MALFORMED",
+        | EnvelopeError::TrailingData => PageCode::PliMalformed.name(),
         EnvelopeError::UnsupportedAlgorithm { .. } => "UNSUPPORTED_ALGORITHM",
-        EnvelopeError::NoMatchingRecipient => "NO_CERTIFICATE",
-        EnvelopeError::KeyLength { .. } | EnvelopeError::Padding => "PLI_DECRYPTION_FAILED",
-        EnvelopeError::TagMismatch => "PLI_INTEGRITY_FAILURE",
-        EnvelopeError::State(_) => "INTERNAL",
+        EnvelopeError::NoMatchingRecipient => PageCode::NoCertificate.name(),
+        EnvelopeError::KeyLength { .. } | EnvelopeError::Padding => PageCode::PliDecryptionFailed.name(),
+        EnvelopeError::TagMismatch => PageCode::PliIntegrityFailure.name(),
+        EnvelopeError::State(_) => PageCode::Internal.name(),
     };
     PageError { code, message: e.to_string() }
 }
@@ -155,7 +155,7 @@ impl Pli {
         match (self.matches.is_empty(), unsupported) {
             (true, Some(e)) => Err(page_error(&e)),
             (true, None) => Err(PageError {
-                code: "NO_CERTIFICATE",
+                code: PageCode::NoCertificate.name(),
                 message: format!(
                     "this pli is addressed to {} recipient(s), none of them a certificate on the connected tokens",
                     header.recipients.len()
@@ -247,7 +247,7 @@ impl Pli {
 }
 
 fn internal(message: &str) -> PageError {
-    PageError { code: "INTERNAL", message: message.to_owned() }
+    PageError { code: PageCode::Internal.name(), message: message.to_owned() }
 }
 
 #[cfg(test)]

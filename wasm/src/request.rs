@@ -169,6 +169,63 @@ pub struct Digest {
     pub size: Option<u64>,
 }
 
+/// Most documents in one `signDocuments` (the digests they give go through [`MAX_DIGESTS`] too).
+pub const MAX_DOCUMENTS: usize = 500;
+
+/// The requests that carry files (`signDocument`, `signDocuments`, `decrypt`), checked before
+/// the content script reads any file. A `File` or `Blob` cannot cross into the background, so
+/// the content script stands in `{"blob": true}` for each one (`{"blob": false}` for whatever
+/// the page put there instead); the rest is the page's request as plain data. What is left of
+/// a signature request once its files are hashed is a `signHash`, which [`validate`] checks.
+pub fn validate_files(json: &str) -> Result<(), PageError> {
+    if json.len() > MAX_REQUEST_BYTES {
+        return Err(PageError::invalid(format!("the request is larger than {MAX_REQUEST_BYTES} bytes")));
+    }
+    let request: serde_json::Value = serde_json::from_str(json).map_err(|e| PageError::invalid(e.to_string()))?;
+    let is_blob = |v: Option<&serde_json::Value>| {
+        v.and_then(|v| v.get("blob")).and_then(serde_json::Value::as_bool) == Some(true)
+    };
+    match request.get("type").and_then(serde_json::Value::as_str) {
+        Some("signDocument") => {
+            if !is_blob(request.get("file")) {
+                return Err(PageError::invalid("each file must be a File or Blob"));
+            }
+        }
+        Some("signDocuments") => {
+            let documents = request.get("documents").and_then(serde_json::Value::as_array);
+            let Some(documents) = documents.filter(|d| !d.is_empty() && d.len() <= MAX_DOCUMENTS) else {
+                return Err(PageError::invalid(format!("documents must hold 1 to {MAX_DOCUMENTS} files")));
+            };
+            if request.get("name").is_some() {
+                return Err(PageError::invalid("name goes in each document"));
+            }
+            if !documents.iter().all(|d| is_blob(d.get("file"))) {
+                return Err(PageError::invalid("each file must be a File or Blob"));
+            }
+        }
+        Some("decrypt") => {
+            const KEYS: [&str; 3] = ["type", "file", "name"];
+            let keys_known = request.as_object().is_some_and(|o| o.keys().all(|k| KEYS.contains(&k.as_str())));
+            if !keys_known {
+                return Err(PageError::invalid(format!("decrypt takes {}", KEYS.join(", "))));
+            }
+            if !is_blob(request.get("file")) {
+                return Err(PageError::invalid("file must be a File or Blob"));
+            }
+            if let Some(name) = request.get("name") {
+                // Characters as the page counts them (UTF-16 code units).
+                if name.as_str().is_none_or(|n| n.encode_utf16().count() > MAX_NAME_CHARS) {
+                    return Err(PageError::invalid(format!(
+                        "name must be a string of at most {MAX_NAME_CHARS} characters"
+                    )));
+                }
+            }
+        }
+        _ => return Err(PageError::invalid("not a request with files")),
+    }
+    Ok(())
+}
+
 pub fn validate(json: &str) -> Result<Validated, PageError> {
     if json.len() > MAX_REQUEST_BYTES {
         return Err(PageError::invalid(format!("the request is larger than {MAX_REQUEST_BYTES} bytes")));
@@ -351,6 +408,72 @@ mod tests {
     use super::*;
 
     const H: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    fn files_error(json: &str) -> String {
+        validate_files(json).expect_err(json).message
+    }
+
+    #[test]
+    fn files_sign_document() {
+        validate_files(r#"{"type":"signDocument","file":{"blob":true},"name":"a.pdf","format":"cades"}"#)
+            .expect("valid");
+        assert_eq!(files_error(r#"{"type":"signDocument","file":{"blob":false}}"#), "each file must be a File or Blob");
+        assert_eq!(files_error(r#"{"type":"signDocument"}"#), "each file must be a File or Blob");
+    }
+
+    #[test]
+    fn files_sign_documents() {
+        let doc = r#"{"file":{"blob":true},"name":"a.pdf"}"#;
+        validate_files(&format!(r#"{{"type":"signDocuments","documents":[{doc},{doc}]}}"#)).expect("valid");
+        let many = vec![doc; MAX_DOCUMENTS].join(",");
+        validate_files(&format!(r#"{{"type":"signDocuments","documents":[{many}]}}"#)).expect("500 documents");
+        let too_many = vec![doc; MAX_DOCUMENTS + 1].join(",");
+        for bad in [
+            r#"{"type":"signDocuments","documents":[]}"#.to_owned(),
+            r#"{"type":"signDocuments","documents":{}}"#.to_owned(),
+            r#"{"type":"signDocuments"}"#.to_owned(),
+            format!(r#"{{"type":"signDocuments","documents":[{too_many}]}}"#),
+        ] {
+            assert_eq!(files_error(&bad), "documents must hold 1 to 500 files", "{bad}");
+        }
+        // Checked in this order, as the page sees the first problem.
+        assert_eq!(
+            files_error(&format!(r#"{{"type":"signDocuments","documents":[{doc}],"name":"x"}}"#)),
+            "name goes in each document"
+        );
+        assert_eq!(
+            files_error(&format!(r#"{{"type":"signDocuments","documents":[{doc},"a.pdf"]}}"#)),
+            "each file must be a File or Blob"
+        );
+        assert_eq!(
+            files_error(r#"{"type":"signDocuments","documents":[{"file":{"blob":false}}],"name":null}"#),
+            "name goes in each document"
+        );
+    }
+
+    #[test]
+    fn files_decrypt() {
+        validate_files(r#"{"type":"decrypt","file":{"blob":true}}"#).expect("valid");
+        validate_files(r#"{"type":"decrypt","file":{"blob":true},"name":"offre.pdf.p7m"}"#).expect("valid");
+        assert_eq!(files_error(r#"{"type":"decrypt","file":{"blob":true},"x":1}"#), "decrypt takes type, file, name");
+        assert_eq!(files_error(r#"{"type":"decrypt","file":"a"}"#), "file must be a File or Blob");
+        let long = "é".repeat(MAX_NAME_CHARS + 1);
+        for name in ["null", "3", &format!("\"{long}\"")] {
+            assert_eq!(
+                files_error(&format!(r#"{{"type":"decrypt","file":{{"blob":true}},"name":{name}}}"#)),
+                "name must be a string of at most 200 characters"
+            );
+        }
+        let longest = "é".repeat(MAX_NAME_CHARS);
+        validate_files(&format!(r#"{{"type":"decrypt","file":{{"blob":true}},"name":"{longest}"}}"#)).expect("200");
+    }
+
+    #[test]
+    fn files_other_requests_refused() {
+        for bad in [r#"{"type":"signHash"}"#, "[]", "{}", "null"] {
+            assert_eq!(validate_files(bad).expect_err(bad).code, "INVALID_REQUEST");
+        }
+    }
 
     #[test]
     fn sign_hash_accepts_hex_and_base64() {

@@ -1,10 +1,11 @@
+// @ts-check
 // Card login: an origin-bound `web-eid:1.0` token, for the page API's `authenticate` and
 // for Web eID pages (webeid.js). The person sees "log in to <origin>" in the consent window,
 // picks one of the **authentication** certificates (never a signing one) and types the PIN;
 // then one login, the host's `authenticate` with the origin the browser reported for the
 // requesting frame, and a logout.
 import { ParapheError } from '../common/api.js';
-import { core } from './core.js';
+import * as core from './core.js';
 import * as consent from './consent.js';
 import { certificateChoices, noSuitableCertificate } from './choices.js';
 import * as native from './native.js';
@@ -32,6 +33,9 @@ function tokenOf(result, choice) {
  * Resolves with the token once the person consented. `origin` must come from the browser
  * (the message sender), never from the page. `timeoutMs`: consent window timeout (TIMEOUT).
  */
+/**
+ * @param {{origin: string, challengeNonce: string, tabTitle?: string, timeoutMs?: number}} request
+ */
 export async function authenticate({ origin, challengeNonce, tabTitle = '', timeoutMs }) {
   const release = native.hold();
   try {
@@ -43,7 +47,7 @@ export async function authenticate({ origin, challengeNonce, tabTitle = '', time
     const view = { kind: 'authenticate', origin, tabTitle, items: [], choices, purpose: 'authenticate' };
     return await consent.ask(view, (choice, pin) => sessions.withLogin(choice, pin, async (session) => {
       const result = await native.call('authenticate',
-        (id) => core().authenticate_request(id, session, origin, challengeNonce));
+        (id) => core.authenticateRequest(id, session, origin, challengeNonce));
       return tokenOf(result, choice);
     }, 'authenticate'), { timeoutMs });
   } finally {

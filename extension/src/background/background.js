@@ -1,3 +1,4 @@
+// @ts-check
 // Background of the extension: a module service worker in Chromium, a module event page in
 // Firefox (same file). Listeners are registered synchronously at the top level, because
 // the browser may stop this context when idle and restarts it for the next event.
@@ -8,6 +9,8 @@
 //                              {kind:"webeid", request}         Web eID messages (webeid.js)
 //                              runtime port "hash": document digests (onHashPort)
 //                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-read"|"pli-abort"}  plis (pli.js)
+//                              {kind:"check-files", request}   signDocument(s) and decrypt checked before
+//                                                              their files are read (wasm/src/request.rs)
 //   « Ouvrir un pli » page  → {kind:"pli-unwrap"}
 //   popup                   → {kind:"status"}, {kind:"logout-all"} (« Oublier le code PIN »)
 //   options page            → {kind:"status"}, {kind:"tls", register} (tls.js: Chromium's NSS database)
@@ -22,7 +25,8 @@
 import { api, ParapheError } from '../common/api.js';
 import { authenticate } from './authenticate.js';
 import { certificateChoices, noSuitableCertificate } from './choices.js';
-import { core, ready } from './core.js';
+import * as core from './core.js';
+import { ready } from './core.js';
 import * as cards from './cards.js';
 import * as consent from './consent.js';
 import * as diagnostics from './diagnostics.js';
@@ -79,7 +83,7 @@ function onPagePort(port) {
 
 async function pageMessage(msg, sender, progress) {
   const origin = await webPageOrigin(sender, msg?.frameOrigin);
-  const request = JSON.parse(core().validate_request(String(msg?.request)));
+  const request = core.validateRequest(String(msg?.request));
   const activation = msg?.activation === true; // content/activation.js
   // Requests that always open a consent window (listCertificates opens one only the first time).
   if (WINDOWED.has(request.type)) {
@@ -109,7 +113,7 @@ async function webeidRequest(msg, sender) {
     end = await consent.admit(sender, msg.activation === true);
   } catch (e) {
     const err = ParapheError.from(e);
-    return { action: `${action}-failure`, error: JSON.parse(core().webeid_error(err.code, err.message)) };
+    return { action: `${action}-failure`, error: core.webeidError(err.code, err.message) };
   }
   try {
     return await webeid.handle(text, origin, sender);
@@ -148,6 +152,9 @@ async function handle(msg, sender) {
     case 'logout-all':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return { ended: sessions.logoutAll() };
+    case 'check-files': // content scripts, before they read a page's files (content/shared.js)
+      core.validateFiles(String(msg.request));
+      return {};
     case 'store-changed': // common/store.js's own listener acts on it
       return {};
     default:
@@ -159,7 +166,7 @@ async function pageRequest(request, origin, sender, progress, activation) {
   switch (request.type) {
     case 'ping':
       // The extension's version is for sites the person allowed (docs/SECURITY.md).
-      return { version: (await disclosure.allowed(origin)) ? VERSION : null, protocol: core().protocol_version() };
+      return { version: (await disclosure.allowed(origin)) ? VERSION : null, protocol: core.protocolVersion() };
     case 'status': {
       // Token maker, model, label and serial, and the host's version, identify the person's
       // card and set-up: only for sites the person allowed. Others learn whether the host
@@ -265,7 +272,7 @@ function onHashPort(port) {
         if ((openHashes.get(tabId) ?? 0) >= MAX_HASHES_PER_TAB || hashesOpen() >= MAX_HASHES) {
           throw new ParapheError('INVALID_REQUEST', 'too many documents hashed at once');
         }
-        hasher = new (core().Hasher)(String(msg.algorithm));
+        hasher = core.newHasher(String(msg.algorithm));
         openHashes.set(tabId, (openHashes.get(tabId) ?? 0) + 1);
       } else if (!hasher) {
         throw new ParapheError('INVALID_REQUEST', 'no hash started');

@@ -21,7 +21,7 @@
 // what happened: `signed` (the indexes whose results are in `signatures`, the same that were
 // reported) and `notSigned` (the others). No job is reported signed without its signature.
 import { ParapheError } from '../common/api.js';
-import { core } from './core.js';
+import * as core from './core.js';
 import * as native from './native.js';
 
 /** Sign requests on their way to the host at once. */
@@ -88,16 +88,16 @@ async function signJob(job, choice, session) {
     if (pageChosen && choice.loginCapable) throw new ParapheError('RAW_SIGNATURE_REFUSED', 'this certificate can log in: no raw signature');
     let used;
     const result = await native.call('sign', (id) => {
-      const text = core().sign_request(id, session, base64, hashAlgorithm, scheme, choice.keyType, ecdsaEncoding);
+      const text = core.signRequest(id, session, base64, hashAlgorithm, scheme, choice.keyType, ecdsaEncoding);
       used = JSON.parse(text).arguments.scheme;
       return text;
     });
     return { scheme: used, signature: result.signature };
   }
   const prepared = prepare(job.format, choice);
-  const result = await native.call('sign', (id) => core().sign_request(id, session, prepared.digest,
+  const result = await native.call('sign', (id) => core.signRequest(id, session, prepared.digest,
     prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
-  return { scheme: prepared.scheme, signature: core().format_finish(JSON.stringify(prepared.state), result.signature) };
+  return { scheme: prepared.scheme, signature: core.formatFinish(prepared.state, result.signature) };
 }
 
 /**
@@ -105,5 +105,5 @@ async function signJob(job, choice, session) {
  * consent window too, so that a value the format refuses fails before any window opens.
  */
 export function prepare(formatJob, choice) {
-  return JSON.parse(core().format_prepare(JSON.stringify(formatJob), choice.certificate, Date.now()));
+  return core.formatPrepare(formatJob, choice.certificate);
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Readers and cards, live: the host pushes PC/SC events on the native port (docs/PROTOCOL.md,
 // « Events »); this module keeps the last known state and fans every event out to the
 // extension pages that show cards (popup, « Tester ma carte », consent window) over runtime
@@ -19,6 +20,7 @@ export const PORT_NAME = 'cards';
 
 const readers = new Map(); // reader name → {reader, atr, card, middleware, present, since}
 let before = new Map(); // the readers known before the current host process started
+/** @type {{available: boolean | null, message: string | null}} */
 let pcsc = { available: null, message: null };
 const ports = new Set();
 

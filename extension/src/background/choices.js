@@ -1,8 +1,9 @@
+// @ts-check
 // The certificates of the connected tokens, as the consent window and the popup show them:
 // the WASM core's view of the host's `list-certificates` (holder, RGS level, expiry, whether
 // the certificate can log in…) with the PIN facts of each certificate's token.
 import { ParapheError } from '../common/api.js';
-import { core } from './core.js';
+import * as core from './core.js';
 import * as consent from './consent.js';
 import * as disclosure from './disclosure.js';
 import * as native from './native.js';
@@ -15,7 +16,7 @@ import * as native from './native.js';
  */
 export async function certificateChoices(usage) {
   const list = await native.call('list-certificates', {});
-  const choices = JSON.parse(core().certificate_choices(JSON.stringify(list), usage, Date.now())).map((c) => {
+  const choices = core.certificateChoices(list, usage).map((c) => {
     const token = list.tokens.find((t) => t.id === c.token);
     return { ...c, pinPad: !!token?.protectedAuthenticationPath, pinStatus: token?.pin ?? null };
   });
@@ -29,6 +30,10 @@ export async function certificateChoices(usage) {
  * window opens all the same, says why nothing can be done, and `err` is thrown only once the
  * person closed it (TIMEOUT if nobody did). Allowed sites get `err` at once. Always throws.
  * `view`: {origin, tabTitle, kind, items?}; `timeoutMs` as consent.ask's.
+ * @param {{origin: string, tabTitle: string, kind: string, items?: object[]}} view
+ * @param {ParapheError} err
+ * @param {{timeoutMs?: number}} [options]
+ * @returns {Promise<never>}
  */
 export async function noSuitableCertificate(view, err, { timeoutMs } = {}) {
   if (!(await disclosure.allowed(view.origin))) {

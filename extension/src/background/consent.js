@@ -1,3 +1,4 @@
+// @ts-check
 // The consent window: an extension page in its own popup window, which the page cannot
 // script or overlay. It is where the person sees who asks (the origin the browser gave us),
 // what is signed, with which certificate, and where the PIN is typed. The PIN goes from that
@@ -9,7 +10,6 @@
 //                                                  | {type:"failed", error} | {type:"progress", done, total}
 //   window → {type:"cancel"}                      (closing the window = cancel)
 import { api, ParapheError } from '../common/api.js';
-import { core } from './core.js';
 import * as native from './native.js';
 import { keptUntil } from './sessions.js';
 
@@ -25,8 +25,17 @@ class Consent {
     this.view = view;
     this.work = work; // async (choice, pin) => result; may throw PIN errors
     this.busy = false;
+    /** @type {number | null | undefined} */
     this.windowId = null;
+    /** @type {chrome.runtime.Port | null} */
     this.port = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    this.keepOpen = false;
+    /** @type {(value: any) => void} */
+    this.resolve = () => {};
+    /** @type {(reason: unknown) => void} */
+    this.reject = () => {};
     this.promise = new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -56,7 +65,7 @@ class Consent {
   }
 
   close() {
-    if (this.windowId !== null) api.windows.remove(this.windowId).catch(() => {});
+    if (this.windowId != null) api.windows.remove(this.windowId).catch(() => {});
   }
 }
 
@@ -69,6 +78,10 @@ class Consent {
  * window waits (default 5 minutes; Web eID pages choose their user-interaction timeout).
  * `keepOpen` (opening a pli): the window stays open after the work, and `ask` resolves with
  * `{result, window}`, `window` being {progress(done, total), finish(error|null), close()}.
+ * @param {{choices: import('./core.js').Choice[], purpose?: string, [field: string]: any}} view
+ * @param {(choice: any, pin: string | undefined, window: ConsentWindow) => Promise<any>} work
+ * @param {{timeoutMs?: number, keepOpen?: boolean}} [options]
+ * @returns {Promise<any>}
  */
 export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen = false } = {}) {
   const choices = view.choices.map((choice) => ({ ...choice, keptUntil: keptUntil(choice.fingerprint, view.purpose) }));
@@ -88,7 +101,7 @@ export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen
       height: HEIGHT,
       focused: true,
     });
-    c.windowId = win.id;
+    c.windowId = win?.id;
     return await c.promise;
   } finally {
     release();
@@ -96,6 +109,12 @@ export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen
 }
 
 /** A window left open after its work: progress, then success or failure (pli.js). */
+/**
+ * What the work sees of its consent window.
+ * @typedef {{progress: (done: number, total: number) => void, finish: (error: object | null) => void, close: () => void}} ConsentWindow
+ */
+
+/** @param {Consent} c @returns {ConsentWindow} */
 function windowHandle(c) {
   const post = (m) => {
     try {
@@ -290,5 +309,3 @@ async function untilVisible(tabId) {
     }
   }
 }
-
-export { core };

@@ -1,5 +1,12 @@
-// Loads the WASM core. A module service worker may not use dynamic import(), so the
-// wasm-bindgen `--target web` glue is imported statically and only instantiation is async.
+// @ts-check
+// The WASM core, loaded and typed. A module service worker may not use dynamic import(), so
+// the wasm-bindgen `--target web` glue is imported statically and only instantiation is async.
+//
+// The core speaks JSON text across the boundary; this module is the one place that turns
+// objects into that text and back, so the rest of the extension calls typed functions
+// (`validateRequest(text)`, `certificateChoices(list, usage)`…). The types below mirror the
+// Rust structs named in each comment (wasm/src); wasm-bindgen's pkg/paraphe_wasm.d.ts types
+// the raw exports.
 import init, * as wasm from '../pkg/paraphe_wasm.js';
 import { api } from '../common/api.js';
 
@@ -7,8 +14,231 @@ export const ready = init({ module_or_path: api.runtime.getURL('pkg/paraphe_wasm
 let loaded = false;
 ready.then(() => { loaded = true; });
 
-/** The core's exports; only valid after `await ready`. */
+/**
+ * The core's raw exports; only valid after `await ready`. Use the typed functions below.
+ * @returns {typeof wasm}
+ */
 export function core() {
   if (!loaded) throw new Error('WASM core used before it was ready');
   return wasm;
 }
+
+// ---- types (serde's camelCase forms of the Rust structs) ------------------------------------
+
+/** @typedef {'sha256' | 'sha384' | 'sha512'} HashAlgorithm */
+/** @typedef {'signing' | 'authentication' | 'encryption' | 'any'} Usage */
+/** @typedef {'authenticate' | 'sign-structured' | 'sign-raw' | 'decrypt'} LoginPurpose */
+
+/**
+ * A document digest of a validated `signHash` (request.rs `Digest`).
+ * @typedef {{hex: string, base64: string, hashAlgorithm: HashAlgorithm, name: string | null, size: number | null}} Digest
+ */
+
+/**
+ * A page request that passed validation (request.rs `Validated`).
+ * @typedef {{type: 'ping'} | {type: 'status'} | {type: 'listCertificates', usage: Usage}
+ *   | SignHashRequest | {type: 'authenticate', challengeNonce: string}} PageRequest
+ */
+/**
+ * @typedef {object} SignHashRequest
+ * @property {'signHash'} type
+ * @property {Digest[]} items
+ * @property {string | null} certificate SHA-256 fingerprint, lowercase hex
+ * @property {string | null} scheme absent: from the key type
+ * @property {string | null} ecdsaEncoding
+ * @property {'raw' | 'cades'} format
+ * @property {object | null} policy CAdES only
+ */
+
+/**
+ * A certificate as the consent window shows it (certs.rs `Choice`).
+ * @typedef {object} Choice
+ * @property {string} fingerprint
+ * @property {string} token
+ * @property {string} tokenLabel
+ * @property {string} label
+ * @property {string} holder
+ * @property {string | null} organization
+ * @property {string} issuer
+ * @property {string} notAfter
+ * @property {number} daysLeft
+ * @property {boolean} expired
+ * @property {boolean} expiresSoon
+ * @property {string | null} rgsLevel
+ * @property {boolean} qualified
+ * @property {string} keyType `RSA`, `EC`
+ * @property {number} keyBits
+ * @property {string | null} curve
+ * @property {string[]} usages
+ * @property {boolean} hasPrivateKey
+ * @property {boolean} alwaysAuthenticate
+ * @property {boolean} loginCapable the key can log in: it never signs a page's digest
+ * @property {string} certificate DER, base64
+ */
+
+/**
+ * Step 1 of a format (formats.rs `Prepared`): the card signs `digest` with `scheme`.
+ * @typedef {{digest: string, hashAlgorithm: HashAlgorithm, scheme: string, state: object}} Prepared
+ */
+
+/**
+ * One digest of a LiberSign request (libersign.rs `PlanEntry`); entries with the same `info` are answered together.
+ * @typedef {{info: number, kind: 'cms' | 'pes', label: string | null, hex: string, hashAlgorithm: HashAlgorithm, job: object}} LibersignPlanEntry
+ */
+
+/** A host request's id (native.js numbers them). @typedef {number} RequestId */
+
+// ---- stateful objects (free() them when done) ---------------------------------------------
+
+/**
+ * A document digest computed chunk by chunk (`sha256`, `sha384`, `sha512`; anything else throws).
+ * @param {string} algorithm
+ */
+export const newHasher = (algorithm) => new (core().Hasher)(algorithm);
+
+/** A pli opened chunk by chunk (wasm/src/pli.rs gives the order of calls). */
+export const newPliDecryptor = () => new (core().PliDecryptor)();
+
+// ---- page requests, origins, certificates -------------------------------------------------
+
+/** @returns {number} */
+export const protocolVersion = () => core().protocol_version();
+
+/**
+ * Throws `ORIGIN_NOT_ALLOWED` (JSON text, see ParapheError.from) unless `origin` may use the page API.
+ * @param {string} origin @param {boolean} allowLoopbackHttp
+ */
+export const checkOrigin = (origin, allowLoopbackHttp) => core().check_origin(origin, allowLoopbackHttp);
+
+/**
+ * A page request (JSON text), validated and normalized (wasm/src/request.rs).
+ * @param {string} text
+ * @returns {PageRequest}
+ */
+export const validateRequest = (text) => JSON.parse(core().validate_request(text));
+
+/**
+ * Throws INVALID_REQUEST unless a page request that carries files (`signDocument`,
+ * `signDocuments`, `decrypt`; each file described as `{blob: true}`) is well formed.
+ * @param {string} text
+ */
+export const validateFiles = (text) => core().validate_files(text);
+
+/**
+ * The certificates of a host `list-certificates` result fit for `usage`, decoded, at the present time.
+ * @param {object} list @param {Usage} usage
+ * @returns {Choice[]}
+ */
+export const certificateChoices = (list, usage) =>
+  JSON.parse(core().certificate_choices(JSON.stringify(list), usage, Date.now()));
+
+/**
+ * The SubjectPublicKeyInfo (base64 DER) of a certificate (base64 DER), for WebCrypto.
+ * @param {string} certificate
+ * @returns {string}
+ */
+export const certificateSpki = (certificate) => core().certificate_spki(certificate);
+
+// ---- host request texts (native.call's `build(id)`) ----------------------------------------
+
+/**
+ * @param {RequestId} id @param {string} fingerprint @param {string | undefined} pin absent: PIN pad
+ * @param {number | undefined} ttlSeconds absent: until logout @param {LoginPurpose} purpose
+ * @returns {string}
+ */
+export const loginRequest = (id, fingerprint, pin, ttlSeconds, purpose) =>
+  core().login_request(id, fingerprint, pin, ttlSeconds, purpose);
+
+/**
+ * `sign` request text; `scheme` and `ecdsaEncoding` empty: the key type's defaults.
+ * @param {RequestId} id @param {string} session @param {string} digest base64
+ * @param {string} hashAlgorithm @param {string} scheme @param {string} keyType @param {string} ecdsaEncoding
+ * @returns {string}
+ */
+export const signRequest = (id, session, digest, hashAlgorithm, scheme, keyType, ecdsaEncoding) =>
+  core().sign_request(id, session, digest, hashAlgorithm, scheme, keyType, ecdsaEncoding);
+
+/**
+ * @param {RequestId} id @param {string} session @param {string} origin @param {string} challengeNonce
+ * @returns {string}
+ */
+export const authenticateRequest = (id, session, origin, challengeNonce) =>
+  core().authenticate_request(id, session, origin, challengeNonce);
+
+/** @param {RequestId} id @param {string} session @returns {string} */
+export const logoutRequest = (id, session) => core().logout_request(id, session);
+
+// ---- signature formats (formats.rs) and LiberSign (libersign.rs) ---------------------------
+
+/**
+ * Step 1 of a format: what the card signs for `job` (a `formats::Job`) with `certificate`.
+ * @param {object} job @param {string} certificate DER, base64
+ * @returns {Prepared}
+ */
+export const formatPrepare = (job, certificate) =>
+  JSON.parse(core().format_prepare(JSON.stringify(job), certificate, Date.now()));
+
+/**
+ * Step 2: the signed object (base64) from step 1's `state` and the card's signature.
+ * @param {object} state @param {string} signature base64
+ * @returns {string}
+ */
+export const formatFinish = (state, signature) => core().format_finish(JSON.stringify(state), signature);
+
+/**
+ * A LiberSign answer from a finished format's bytes (libersign.rs): base64 of a PEM
+ * `-----BEGIN PKCS7-----` document for `CMS` (what s2low's openssl commands read), the
+ * bytes unchanged for XAdES.
+ * @param {string} kind @param {string} signature base64
+ * @returns {string}
+ */
+export const libersignAnswer = (kind, signature) => core().libersign_answer(kind, signature);
+
+/**
+ * LiberSign `signatureInformations` → the digests to sign, in answer order, with their jobs.
+ * @param {unknown} infos
+ * @returns {LibersignPlanEntry[]}
+ */
+export const libersignPlan = (infos) => JSON.parse(core().libersign_plan(JSON.stringify(infos ?? null)));
+
+/**
+ * The signing certificates of a `list-certificates` result as LiberSign's wrappers read them.
+ * @param {object} list
+ * @returns {object[]}
+ */
+export const libersignCertificates = (list) => JSON.parse(core().libersign_certificates(JSON.stringify(list), Date.now()));
+
+// ---- Web eID (webeid.rs): serialized web-eid.js errors --------------------------------------
+
+/**
+ * A serialized web-eid.js error (`{name, message, code, …}`).
+ * @typedef {{name: string, message: string, code: string, [field: string]: unknown}} WebEidError
+ */
+
+/**
+ * A `web-eid:*` request (JSON text), validated; throws a serialized Web eID error (JSON text).
+ * @param {string} text @param {string} extensionVersion
+ * @returns {any} the normalized request (`action` without its prefix, and its fields)
+ */
+export const webeidValidate = (text, extensionVersion) => JSON.parse(core().webeid_validate(text, extensionVersion));
+
+/**
+ * A Paraphe error as a Web eID one (a code that already is a Web eID one is kept).
+ * @param {string} code @param {string} message
+ * @returns {WebEidError}
+ */
+export const webeidError = (code, message) => JSON.parse(core().webeid_error(code, message));
+
+/**
+ * `{library, extension, nativeApp}` of `status`; `host` undefined: no `nativeApp`.
+ * @param {string} library @param {string} extension @param {string | undefined} host
+ * @returns {{library: string, extension: string, nativeApp?: string}}
+ */
+export const webeidVersions = (library, extension, host) => JSON.parse(core().webeid_versions(library, extension, host));
+
+/** @param {string} keyType @returns {object[]} */
+export const webeidSignatureAlgorithms = (keyType) => JSON.parse(core().webeid_signature_algorithms(keyType));
+
+/** @param {string} keyType @param {string} hashAlgorithm @returns {object} */
+export const webeidSignatureAlgorithm = (keyType, hashAlgorithm) =>
+  JSON.parse(core().webeid_signature_algorithm(keyType, hashAlgorithm));

@@ -1,3 +1,4 @@
+// @ts-check
 // « Tester ma carte » (diagnostics/diagnostics.html), background side. Extension pages only:
 //   {kind:"diagnostics"}                 → everything the page shows: versions, PC/SC readers
 //                                          with ATR and middleware (host `status`), modules,
@@ -6,8 +7,9 @@
 //                                          key through the normal path (consent window + PIN,
 //                                          signHash); the page verifies it with WebCrypto
 import { api, ParapheError } from '../common/api.js';
+import { base64 } from '../common/base64.js';
 import * as cards from './cards.js';
-import { core } from './core.js';
+import * as core from './core.js';
 import * as native from './native.js';
 import { signHash } from './sign.js';
 
@@ -18,18 +20,22 @@ export async function handle(msg, sender) {
 }
 
 async function browserInfo() {
-  if (api.runtime.getBrowserInfo) {
-    const b = await api.runtime.getBrowserInfo();
+  const runtime = /** @type {typeof api.runtime & {getBrowserInfo?: () => Promise<{name: string, version: string}>}} */ (api.runtime);
+  if (runtime.getBrowserInfo) {
+    const b = await runtime.getBrowserInfo();
     return `${b.name} ${b.version}`;
   }
-  const brands = navigator.userAgentData?.brands?.filter((b) => !/Not.?A.?Brand/i.test(b.brand)) ?? [];
+  /** @type {{brands?: {brand: string, version: string}[]} | undefined} */
+  const uaData = /** @type {any} */ (navigator).userAgentData;
+  const brands = uaData?.brands?.filter((b) => !/Not.?A.?Brand/i.test(b.brand)) ?? [];
   if (brands.length) return brands.map((b) => `${b.brand} ${b.version}`).join(', ');
   return navigator.userAgent;
 }
 
 async function report() {
+  /** @type {Record<string, any>} */
   const out = {
-    extension: { version: api.runtime.getManifest().version, protocol: core().protocol_version() },
+    extension: { version: api.runtime.getManifest().version, protocol: core.protocolVersion() },
     browser: await browserInfo(),
     platform: (await api.runtime.getPlatformInfo?.())?.os ?? null,
     host: { available: false },
@@ -64,7 +70,7 @@ async function report() {
   if (status.modules.some((m) => m.loaded)) {
     try {
       const list = await again('list-certificates');
-      const choices = JSON.parse(core().certificate_choices(JSON.stringify(list), 'any', Date.now()));
+      const choices = core.certificateChoices(list, 'any');
       out.tokens = list.tokens;
       out.certificates = choices.map((c) => {
         const token = list.tokens.find((t) => t.id === c.token);
@@ -78,7 +84,6 @@ async function report() {
 }
 
 const hex = (bytes) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
-const base64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
 
 /** The same consent and signing path as pages (sign.js). */
 async function testSignature(fingerprint, sender) {
@@ -88,7 +93,7 @@ async function testSignature(fingerprint, sender) {
   // Raw ECDSA (r‖s) is what WebCrypto verifies.
   const data = crypto.getRandomValues(new Uint8Array(32));
   const digest = hex(await crypto.subtle.digest('SHA-256', data));
-  const request = JSON.parse(core().validate_request(JSON.stringify({
+  const request = /** @type {import('./core.js').SignHashRequest} */ (core.validateRequest(JSON.stringify({
     type: 'signHash',
     hashes: [{ digest, hashAlgorithm: 'sha256', name: api.i18n.getMessage('diagTestDocumentName') || 'test' }],
     certificate: fingerprint,

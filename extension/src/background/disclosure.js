@@ -1,3 +1,4 @@
+// @ts-check
 // Which sites may read the certificates on the person's tokens. A certificate names its
 // holder (and often their employer), and so does a token's label: a page learns them only
 // after the person agreed, once per site, in a window the page cannot touch (« Autoriser ce

@@ -1,3 +1,4 @@
+// @ts-check
 // The LiberSign-compatible interface, background side (docs/LIBERSIGN.md): a thin adapter
 // over the same operations as the page API (list certificates, one consent, login, N × sign,
 // logout), with the formats LiberSign pages ask for built by the WASM core.
@@ -17,7 +18,8 @@ import { libersignOrigins, LIBERSIGN_ORIGINS } from '../common/allowlist.js';
 import * as store from '../common/store.js';
 import * as batch from './batch.js';
 import { certificateChoices } from './choices.js';
-import { core, ready } from './core.js';
+import * as core from './core.js';
+import { ready } from './core.js';
 import * as consent from './consent.js';
 import * as native from './native.js';
 import { webPageOrigin } from './origin.js';
@@ -28,8 +30,8 @@ export const PORT_NAME = 'libersign';
 const POLICY_SEEN = 'libersignPolicySeen';
 const VERSION = api.runtime.getManifest().version;
 const SCRIPTS = {
-  page: { id: 'libersign-page', js: ['content/libersign-page.js'], world: 'MAIN' },
-  relay: { id: 'libersign-relay', js: ['content/activation.js', 'content/libersign-relay.js'] },
+  page: { id: 'libersign-page', js: ['content/libersign-page.js'], world: /** @type {'MAIN'} */ ('MAIN') },
+  relay: { id: 'libersign-relay', js: ['content/shared.js', 'content/activation.js', 'content/libersign-relay.js'] },
 };
 // Firefox match patterns cannot name a port: there the scripts go to every port of an
 // allowed host, and the background still answers only the exact origins listed.
@@ -46,7 +48,7 @@ async function enabledOrigins() {
   if ([...(seen ?? [])].sort().join(' ') !== [...managed].sort().join(' ')) await store.set({ [POLICY_SEEN]: managed }).catch(() => {});
   return [...new Set([...managed, ...user])].filter((origin) => {
     try {
-      core().check_origin(origin, allowLoopbackHttp);
+      core.checkOrigin(origin, allowLoopbackHttp);
       return true;
     } catch {
       return false;
@@ -69,7 +71,7 @@ async function knownOrigins() {
   const { [POLICY_SEEN]: seen } = await store.get([POLICY_SEEN]);
   return [...new Set([...(seen ?? []), ...user])].filter((origin) => {
     try {
-      core().check_origin(origin, false);
+      core.checkOrigin(origin, false);
       return true;
     } catch {
       return false;
@@ -232,7 +234,7 @@ async function request(msg, sender, progress) {
       return { hash: null };
     case 'LISTCERTS': {
       const list = await native.call('list-certificates', {});
-      return { certs: JSON.parse(core().libersign_certificates(JSON.stringify(list), Date.now())) };
+      return { certs: core.libersignCertificates(list) };
     }
     case 'SIGN':
       // The consent window rules (consent.js): activation, a visible tab, one at a time.
@@ -250,7 +252,7 @@ function itemName(entry) {
 /** One consent, one PIN, every digest of every `signatureInformations` entry, in order. */
 async function sign(msg, origin, sender, progress) {
   const infos = msg.sign;
-  const plan = JSON.parse(core().libersign_plan(JSON.stringify(infos ?? null)));
+  const plan = core.libersignPlan(infos);
   const cert = msg.cert && typeof msg.cert === 'object' ? msg.cert.ID : msg.cert; // an ID, or a certificate object
   const fingerprint = String(cert ?? '').toLowerCase();
   const release = native.hold();
@@ -287,7 +289,7 @@ async function sign(msg, origin, sender, progress) {
     const answer = infos.map(() => []);
     // As LiberSign answered: CMS as base64 of a PEM `PKCS7` document (what s2low's
     // actes_transac_sign.php hands to `openssl pkcs7` and `openssl smime -inform PEM`).
-    plan.forEach((entry, i) => answer[entry.info].push(core().libersign_answer(entry.kind, signed[i].signature)));
+    plan.forEach((entry, i) => answer[entry.info].push(core.libersignAnswer(entry.kind, signed[i].signature)));
     return answer.map((parts) => parts.join(','));
   } finally {
     release();

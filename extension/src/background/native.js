@@ -1,22 +1,27 @@
+// @ts-check
 // The only module that talks to the native host (`connectNative`). One long-lived port:
 // opened on first use, kept open while work is pending (a consent window counts as work,
 // since its login session lives in the host process), closed after a short idle time.
 import { api, ParapheError } from '../common/api.js';
-import { core } from './core.js';
+import * as core from './core.js';
 
 const HOST = 'fr.paraphe.host';
 const HELLO_TIMEOUT_MS = 5_000;
 const IDLE_CLOSE_MS = 15_000;
+/** @type {Record<string, number>} */
 const COMMAND_TIMEOUT_MS = { login: 180_000 }; // a PIN pad waits for the person
 const DEFAULT_TIMEOUT_MS = 60_000;
 
+/** @type {chrome.runtime.Port | null} */
 let port = null;
+/** @type {Promise<{version: string, protocol: number, os?: string}> | null} */
 let hello = null; // Promise of the host's hello event data
 let nextId = 1;
 const pending = new Map(); // id → {resolve, reject, timer}
 const chunks = new Map(); // id → string[]
 let holds = 0;
-let idleTimer = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let idleTimer;
 
 const closeListeners = new Set();
 /** `listener()` runs whenever the port to the host closes (its logins end with it). */
@@ -63,7 +68,7 @@ function open() {
   p.onDisconnect.addListener((dp) => {
     // Chromium reports why in runtime.lastError, Firefox in port.error. A missing or
     // refused host manifest ends here at once, before any hello.
-    const why = api.runtime.lastError?.message ?? dp?.error?.message ?? 'the host exited';
+    const why = api.runtime.lastError?.message ?? /** @type {{error?: {message?: string}}} */ (dp)?.error?.message ?? 'the host exited';
     const err = hostUnavailable(why);
     refuse(err);
     fail(p, err);
@@ -120,10 +125,10 @@ async function ensureOpen() {
       throw hostUnavailable(String(e?.message ?? e));
     }
   }
-  const info = await hello;
-  if (info.protocol !== core().protocol_version()) {
+  const info = await /** @type {NonNullable<typeof hello>} */ (hello);
+  if (info.protocol !== core.protocolVersion()) {
     throw new ParapheError('HOST_INCOMPATIBLE',
-      `the host speaks protocol ${info.protocol}, this extension ${core().protocol_version()}`);
+      `the host speaks protocol ${info.protocol}, this extension ${core.protocolVersion()}`);
   }
   return info;
 }
@@ -155,7 +160,7 @@ export async function call(command, build) {
     }, COMMAND_TIMEOUT_MS[command] ?? DEFAULT_TIMEOUT_MS);
     pending.set(id, { resolve, reject, timer });
     try {
-      port.postMessage(message);
+      port?.postMessage(message);
     } catch (e) {
       pending.delete(id);
       clearTimeout(timer);

@@ -1,3 +1,4 @@
+// @ts-check
 // The one check for web pages: which origin a message or port comes from, as the browser knows
 // it, and whether that origin may use Paraphe (https, or loopback http for developers). Every
 // way in from a web page goes through `webPageOrigin`: the page API, its hashing port, the
@@ -14,7 +15,8 @@
 //     own report (`frameOrigin`, `self.origin` read in the isolated world, which the page
 //     cannot rewrite) is that same origin; a report of "null", or none, is refused.
 import { api, ParapheError } from '../common/api.js';
-import { core, ready } from './core.js';
+import * as core from './core.js';
+import { ready } from './core.js';
 import { settings } from './settings.js';
 
 /** From a tab's frame, not one of this extension's pages. */
@@ -58,6 +60,6 @@ export async function webPageOrigin(sender, frameOrigin) {
   await ready;
   if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
   const origin = senderOrigin(sender, frameOrigin);
-  core().check_origin(origin, (await settings()).allowLoopbackHttp);
+  core.checkOrigin(origin, (await settings()).allowLoopbackHttp);
   return origin;
 }

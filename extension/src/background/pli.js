@@ -1,3 +1,4 @@
+// @ts-check
 // Opening plis (CMS EnvelopedData / AuthEnvelopedData) with a certificate on the token.
 //
 // The pli never goes to the host: the WASM core parses it as it streams, finds the
@@ -27,7 +28,7 @@
 //    the extension's origin) and streams the plaintext to a file.
 import { api, ParapheError } from '../common/api.js';
 import * as consent from './consent.js';
-import { core } from './core.js';
+import * as core from './core.js';
 import { certificateChoices } from './choices.js';
 import * as native from './native.js';
 import * as sessions from './sessions.js';
@@ -50,7 +51,7 @@ function cleanName(name) {
 
 function sizeText(size) {
   if (!Number.isFinite(size) || size < 0) return '';
-  const units = [['Gio', 2 ** 30], ['Mio', 2 ** 20], ['Kio', 2 ** 10]];
+  const units = /** @type {[string, number][]} */ ([['Gio', 2 ** 30], ['Mio', 2 ** 20], ['Kio', 2 ** 10]]);
   const [unit, n] = units.find(([, n_]) => size >= n_) ?? ['o', 1];
   return `${(size / n).toLocaleString(api.i18n.getUILanguage(), { maximumFractionDigits: 1 })} ${unit}`;
 }
@@ -119,7 +120,7 @@ export async function fromPage(msg, origin, sender) {
       admission: null, // ends the tab's consent admission (consent.admit) when the job ends
       parts: [], // checked plaintext is released only after pli-finish
       plaintext: null,
-      pli: new (core().PliDecryptor)(),
+      pli: core.newPliDecryptor(),
       origin,
       tabTitle: sender.tab?.title ?? '',
       name: cleanName(msg.name),
@@ -223,7 +224,7 @@ function drop(key, closeWindow = true) {
 // ---- the extension page « Ouvrir un pli » ---------------------------------------------------
 
 export async function fromExtensionPage(msg, sender) {
-  const pli = new (core().PliDecryptor)();
+  const pli = core.newPliDecryptor();
   try {
     pli.feed_base64(String(msg.prefix));
     if (pli.header() === undefined) throw new ParapheError('PLI_TRUNCATED', 'the header of the pli is incomplete');

@@ -1,3 +1,4 @@
+// @ts-check
 // Card logins and the PIN session policy (docs/PAGE-API.md, « PIN session »).
 //
 // Every use of a key goes through `withLogin`: by default it logs in with the PIN typed in
@@ -18,7 +19,7 @@
 // session opened to sign a CAdES document is never reused to make a login token or to sign a
 // page's raw digest. The host checks the purpose of every use of a session as well.
 import { api, ParapheError } from '../common/api.js';
-import { core } from './core.js';
+import * as core from './core.js';
 import * as native from './native.js';
 import { settings } from './settings.js';
 
@@ -41,7 +42,7 @@ function forget(key, { logout = true } = {}) {
   if (!k) return;
   kept.delete(key);
   clearTimeout(k.timer);
-  if (logout) native.call('logout', (id) => core().logout_request(id, k.session)).catch(() => {});
+  if (logout) native.call('logout', (id) => core.logoutRequest(id, k.session)).catch(() => {});
   k.release();
 }
 
@@ -77,15 +78,15 @@ export async function withLogin(choice, pin, work, purpose) {
   forget(key);
   const minutes = (await settings()).pinSessionMinutes;
   const ttl = minutes > 0 ? minutes * 60 : undefined;
-  const login = await native.call('login', (id) => core().login_request(id, choice.fingerprint, pin, ttl, purpose));
+  const login = await native.call('login', (id) => core.loginRequest(id, choice.fingerprint, pin, ttl, purpose));
   let keep = false;
   try {
     const result = await work(login.session);
     keep = ttl !== undefined;
     return result;
   } finally {
-    if (keep) remember(key, login.session, ttl * 1000);
-    else native.call('logout', (id) => core().logout_request(id, login.session)).catch(() => {});
+    if (keep) remember(key, login.session, Number(ttl) * 1000);
+    else native.call('logout', (id) => core.logoutRequest(id, login.session)).catch(() => {});
   }
 }
 

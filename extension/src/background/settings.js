@@ -1,3 +1,4 @@
+// @ts-check
 // Extension options (common/store.js: where content scripts cannot write them), with the
 // administrator's policy (storage.managed, extension/src/managed_schema.json) winning where
 // it sets a value:

@@ -1,3 +1,4 @@
+// @ts-check
 // Page API signatures (`signHash`; `signDocument`, `signDocuments` and `signData` arrive here
 // as `signHash` once their digests are known): one consent window listing every document, one
 // login, N signatures in order, each reported as it completes.
@@ -30,6 +31,11 @@ import * as sessions from './sessions.js';
  * `{done, total, signature}` after each document. `ownDigests`: the extension made the
  * digests itself (« Tester ma carte »: the SHA-256 of random bytes), so no page chose them
  * and a login-capable key may sign them (login purpose `sign-structured`).
+ * @param {import('./core.js').SignHashRequest} request
+ * @param {string} origin
+ * @param {chrome.runtime.MessageSender} sender
+ * @param {(p: {done: number, total: number, signature: object}) => void} [progress]
+ * @param {{ownDigests?: boolean}} [options]
  */
 export async function signHash(request, origin, sender, progress = () => {}, { ownDigests = false } = {}) {
   const release = native.hold();

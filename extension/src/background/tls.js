@@ -1,3 +1,4 @@
+// @ts-check
 // TLS client authentication in Chromium on Linux (portals that ask for a client certificate,
 // e.g. @CTES, Hélios): Chromium offers a token's certificates when the token's PKCS#11
 // module is in the user's NSS database. Only the host can run NSS `modutil`: the options page

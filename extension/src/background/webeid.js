@@ -1,3 +1,4 @@
+// @ts-check
 // Web eID compatibility, background side: the `web-eid:*` requests of web-eid.js 2.x pages
 // (relayed by content/webeid.js) answered with Paraphe's own operations. Mapping and
 // differences: docs/WEB-EID.md. Validation, error mapping and version strings are in the WASM
@@ -18,7 +19,7 @@ import { api, ParapheError } from '../common/api.js';
 import { authenticate, validChoices } from './authenticate.js';
 import * as batch from './batch.js';
 import { noSuitableCertificate } from './choices.js';
-import { core } from './core.js';
+import * as core from './core.js';
 import * as consent from './consent.js';
 import * as disclosure from './disclosure.js';
 import * as native from './native.js';
@@ -36,7 +37,7 @@ function serialized(e) {
     } catch { /* not one of ours */ }
   }
   const err = ParapheError.from(e);
-  return JSON.parse(core().webeid_error(err.code, err.message));
+  return core.webeidError(err.code, err.message);
 }
 
 /**
@@ -52,13 +53,13 @@ export async function handle(text, pageOrigin, sender) {
   try {
     const origin = await pageOrigin();
     allowed = await disclosure.allowed(origin);
-    const request = JSON.parse(core().webeid_validate(String(text), VERSION));
+    const request = core.webeidValidate(String(text), VERSION);
     const result = await run(request, origin, sender, allowed);
     return { action: `${action}-success`, ...result };
   } catch (e) {
     const error = serialized(e);
     // As the Web eID extension does for status failures: which extension answered.
-    if (action === 'web-eid:status') error.extension = JSON.parse(core().webeid_versions('', allowed ? VERSION : '', undefined)).extension;
+    if (action === 'web-eid:status') error.extension = core.webeidVersions('', allowed ? VERSION : '', undefined).extension;
     return { action: `${action}-failure`, error };
   }
 }
@@ -69,8 +70,8 @@ async function run(request, origin, sender, allowed) {
     case 'status': {
       const hello = await native.helloInfo();
       // Paraphe's versions ride as SemVer build metadata, for allowed sites only.
-      const { library, extension, nativeApp } = JSON.parse(core().webeid_versions(request.libraryVersion,
-        allowed ? VERSION : '', allowed ? hello.version : ''));
+      const { library, extension, nativeApp } = core.webeidVersions(request.libraryVersion,
+        allowed ? VERSION : '', allowed ? hello.version : '');
       return { library, extension, nativeApp };
     }
     case 'authenticate': {
@@ -110,7 +111,7 @@ async function signingCertificate(request, origin, tabTitle) {
     const view = { kind: 'certificate', origin, tabTitle, items: [], choices };
     return await consent.ask(view, async (choice) => ({
       certificate: choice.certificate,
-      supportedSignatureAlgorithms: JSON.parse(core().webeid_signature_algorithms(choice.keyType)),
+      supportedSignatureAlgorithms: core.webeidSignatureAlgorithms(choice.keyType),
     }), { timeoutMs: request.timeoutMs });
   } finally {
     release();
@@ -125,7 +126,7 @@ async function sign(request, origin, tabTitle) {
     const item = { hex: request.hex, hashAlgorithm: request.hashAlgorithm, name: '' };
     const view = { kind: 'sign', origin, tabTitle, items: [item], choices, purpose: 'sign-raw' };
     return await consent.ask(view, async (choice, pin, window) => {
-      const signatureAlgorithm = JSON.parse(core().webeid_signature_algorithm(choice.keyType, request.hashAlgorithm));
+      const signatureAlgorithm = core.webeidSignatureAlgorithm(choice.keyType, request.hashAlgorithm);
       return sessions.withLogin(choice, pin, async (session) => {
         // Default scheme for the key: PKCS#1 v1.5 for RSA, ECDSA raw r‖s for EC, as Web eID.
         const [result] = await batch.run([{ raw: { base64: request.base64, hashAlgorithm: request.hashAlgorithm, pageChosen: true } }],

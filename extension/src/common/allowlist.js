@@ -1,3 +1,4 @@
+// @ts-check
 // The origins allowed to use the LiberSign-compatible interface (docs/LIBERSIGN.md): the
 // person's list in the options (common/store.js, where content scripts cannot write) and the
 // administrator's in policy (storage.managed). Empty by default: the interface exists on no

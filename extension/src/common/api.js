@@ -1,3 +1,4 @@
+// @ts-check
 // The WebExtension namespace: Firefox exposes promise-based `browser`, Chromium `chrome`
 // (promise-based too for everything used here in MV3).
 export const api = globalThis.browser ?? globalThis.chrome;
@@ -31,12 +32,22 @@ export class ParapheError extends Error {
 /** Fills every `[data-i18n]` element of an extension page from _locales. */
 export function localize(root = document) {
   for (const el of root.querySelectorAll('[data-i18n]')) {
-    el.textContent = api.i18n.getMessage(el.dataset.i18n) || el.dataset.i18n;
+    if (!(el instanceof HTMLElement)) continue;
+    el.textContent = api.i18n.getMessage(el.dataset.i18n ?? '') || (el.dataset.i18n ?? '');
   }
   for (const el of root.querySelectorAll('[data-i18n-placeholder]')) {
-    el.placeholder = api.i18n.getMessage(el.dataset.i18nPlaceholder);
+    if (!(el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement)) continue;
+    el.placeholder = api.i18n.getMessage(el.dataset.i18nPlaceholder ?? '');
   }
   document.documentElement.lang = api.i18n.getUILanguage().split('-')[0];
 }
 
 export const t = (key, ...subs) => api.i18n.getMessage(key, subs.map(String)) || key;
+
+/**
+ * An element of an extension page's own HTML by id, typed as any form control: these pages
+ * know their HTML (a wrong id is a bug that the browser tests show, not a case to handle).
+ * @param {string} id
+ * @returns {HTMLInputElement & HTMLAnchorElement & {value: any, max: number}} inputs, buttons, links, progress bars, text areas
+ */
+export const $ = (id) => /** @type {any} */ (document.getElementById(id));

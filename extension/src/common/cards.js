@@ -1,3 +1,4 @@
+// @ts-check
 // Live readers and cards for extension pages (popup, « Tester ma carte », consent window):
 // a runtime port named `cards` to the background (background/cards.js), which forwards the
 // host's PC/SC events as they come. No polling.
@@ -8,6 +9,10 @@ import { api, t } from './api.js';
  * `event` is `{event, data}` for a card event, null for a full state or a reader or card a
  * new host process reports again (nothing happened). `onError(error)` when
  * the host cannot be reached. Returns the port.
+ */
+/**
+ * @param {(state: any, news: {event: string, data: any} | null) => void} onUpdate
+ * @param {(error: any) => void} [onError]
  */
 export function watchCards(onUpdate, onError = () => {}) {
   const port = api.runtime.connect({ name: 'cards' });

@@ -1,3 +1,4 @@
+// @ts-check
 // The person's settings and grants, where only the extension can read or write them.
 //
 // storage.local is open to content scripts (Firefox always; Chromium unless the access level

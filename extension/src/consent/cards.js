@@ -1,3 +1,4 @@
+// @ts-check
 // The consent window's one-line card status (« Carte retirée du lecteur X »), live from the
 // host's PC/SC events (background/cards.js). Kept apart from consent.js: it only shows a line
 // and never touches the consent conversation.

@@ -1,3 +1,4 @@
+// @ts-check
 // The consent window's page. It only displays what the background sends and returns the
 // person's answer; the PIN leaves this page once, in the `confirm` message, and is cleared
 // from the field right after.
@@ -7,10 +8,9 @@
 // browsers' permission prompts do: a click or a key press meant for the page, landing just
 // as the window appears or comes to the front, must not answer it (nor Enter in the PIN
 // field: the form is checked too).
-import { api, localize, t } from '../common/api.js';
+import { $, api, localize, t } from '../common/api.js';
 import { showProgress } from './progress.js';
 
-const $ = (id) => document.getElementById(id);
 const id = location.hash.slice(1);
 const port = api.runtime.connect({ name: `consent:${id}` });
 const ARM_MS = 750;
@@ -173,7 +173,7 @@ function sizeText(bytes) {
 }
 
 function selected() {
-  const fp = document.querySelector('input[name=certificate]:checked')?.value;
+  const fp = /** @type {HTMLInputElement | null} */ (document.querySelector('input[name=certificate]:checked'))?.value;
   return view.choices.find((c) => c.fingerprint === fp);
 }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Progress of the work that follows consent, in the same window: the documents of a batch
 // signed so far, or the bytes of a pli decrypted so far. The window stays open until the
 // work ends, then says how it ended.
@@ -8,7 +9,7 @@ export function showProgress(msg, kind) {
   document.getElementById('main').hidden = true;
   const status = document.getElementById('status');
   status.hidden = false;
-  let bar = document.getElementById('work-progress');
+  let bar = /** @type {HTMLProgressElement} */ (document.getElementById('work-progress'));
   if (!bar) {
     bar = document.createElement('progress');
     bar.id = 'work-progress';

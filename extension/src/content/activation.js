@@ -1,3 +1,4 @@
+// @ts-check
 // Whether the person is using this frame (isolated world, before the other content
 // scripts): the background opens a consent window only for a request made with a user
 // activation (background/consent.js, docs/SECURITY.md). True when the frame has the

@@ -1,3 +1,4 @@
+// @ts-check
 // Content script (isolated world). It relays the page API of docs/PAGE-API.md to the
 // background and turns `data-paraphe-*` markup into a sign button. It decides nothing:
 // validation, origin checks and consent all happen in the background, which learns the
@@ -7,25 +8,21 @@
 // The extension's version is not announced to pages (docs/SECURITY.md).
 (() => {
   'use strict';
-  const api = globalThis.browser ?? globalThis.chrome;
+  // Firefox (FIREFOX): extension messages are cloned (binary data goes as is) where
+  // Chromium's are JSON (base64 needed); page objects are seen through Xrays (reading a
+  // page's Blob through them is slow).
+  const { api, FIREFOX, toPage, pageOrigin, activated, base64, checkFiles } = globalThis.parapheContent; // content/shared.js
   const CHUNK_BYTES = 512 * 1024; // document read size (hashBlob)
   const MAX_ID_LENGTH = 128;
-
-  // Firefox: objects handed to the page must be cloned into its compartment; extension
-  // messages are cloned (binary data goes as is) where Chromium's are JSON (base64 needed);
-  // page objects are seen through Xrays (reading a page's Blob through them is slow).
-  const FIREFOX = typeof cloneInto === 'function';
-  const toPage = (value) => (FIREFOX ? cloneInto(value, window) : value);
-  const pageOrigin = () => (window.origin === 'null' ? '*' : window.origin); // a sandboxed document: opaque
-
-  /** Whether the person is using this frame (content/activation.js). */
-  const activated = () => globalThis.parapheUserActivation?.() === true;
 
   /**
    * One page API request on its own runtime port: the background may send `{progress}`
    * messages (one per signed document of a batch) before `{result}` or `{error}`.
    * `activation`: whether the person was using the page when it asked (consent windows open
    * only then, background/consent.js).
+   * @param {object} request
+   * @param {(p: any) => void} [onProgress]
+   * @param {boolean} [activation]
    */
   function pageRequest(request, onProgress = () => {}, activation = activated()) {
     return new Promise((resolve, reject) => {
@@ -99,28 +96,16 @@
     });
   }
 
-  function base64(bytes) {
-    let s = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-    return btoa(s);
-  }
-
-  const MAX_DOCUMENTS = 500;
-
   /**
    * `signDocument` and `signDocuments` are handled here: each file is hashed in chunks (it
    * never leaves the tab's process whole), then the digests are signed as one `signHash`.
    */
   async function signDocuments(request, onProgress, activation = activated()) {
     const { type, file, documents, name, hashAlgorithm = 'sha256', ...rest } = request;
+    await checkFiles(request); // documents and files: wasm/src/request.rs
     const list = type === 'signDocument' ? [{ file, name }] : documents;
-    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_DOCUMENTS) {
-      throw { code: 'INVALID_REQUEST', message: `documents must hold 1 to ${MAX_DOCUMENTS} files` };
-    }
-    if (type === 'signDocuments' && name !== undefined) throw { code: 'INVALID_REQUEST', message: 'name goes in each document' };
     const hashes = [];
     for (const doc of list) {
-      if (!(doc?.file instanceof Blob)) throw { code: 'INVALID_REQUEST', message: 'each file must be a File or Blob' };
       const digest = await hashBlob(doc.file, hashAlgorithm);
       const docName = typeof doc.name === 'string' ? doc.name : (doc.file.name ?? '');
       hashes.push({ digest, hashAlgorithm, name: docName, size: doc.file.size });

@@ -1,3 +1,4 @@
+// @ts-check
 // Opening a pli for a web page, content side (isolated world): the page API request
 // `{type: 'decrypt', file: Blob, name?}` (docs/PAGE-API.md). This script reads the Blob in
 // 512 KiB slices and relays them to the background (background/pli.js), where the WASM
@@ -9,59 +10,24 @@
 // posted to the page as {paraphe: 'progress', id, done, total}.
 (() => {
   'use strict';
-  const api = globalThis.browser ?? globalThis.chrome;
+  const { toPage, pageOrigin, activated, base64, fromBase64, background, checkFiles } = globalThis.parapheContent; // content/shared.js
   const CHUNK_BYTES = 512 * 1024;
   const MAX_ID_LENGTH = 128;
-  const KEYS = ['type', 'file', 'name'];
-
-  const toPage = (value) => (typeof cloneInto === 'function' ? cloneInto(value, window) : value);
-  const pageOrigin = () => (window.origin === 'null' ? '*' : window.origin); // a sandboxed document: opaque
-
-  async function background(message) {
-    let reply;
-    try {
-      reply = await api.runtime.sendMessage({ ...message, frameOrigin: window.origin }); // background/origin.js
-    } catch (e) {
-      throw { code: 'EXTENSION_UNAVAILABLE', message: String(e?.message ?? e) };
-    }
-    if (!reply) throw { code: 'EXTENSION_UNAVAILABLE', message: 'no answer from the extension' };
-    if (reply.error) throw { code: String(reply.error.code), message: String(reply.error.message) };
-    return reply.result;
-  }
-
-  function base64(bytes) {
-    let s = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-    return btoa(s);
-  }
-
-  function fromBase64(text) {
-    const s = atob(text);
-    const out = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-    return out;
-  }
 
   /** `offre.pdf.p7m` → `offre.pdf`. */
   const plainName = (name) => name.replace(/\.(p7m|p7e|cms|env|enc)$/i, '');
 
   async function decrypt(request, id) {
-    if (Object.keys(request).some((k) => !KEYS.includes(k))) {
-      throw { code: 'INVALID_REQUEST', message: `decrypt takes ${KEYS.join(', ')}` };
-    }
+    await checkFiles(request); // keys, file, name: wasm/src/request.rs
     const { file, name } = request;
-    if (!(file instanceof Blob)) throw { code: 'INVALID_REQUEST', message: 'file must be a File or Blob' };
-    if (name !== undefined && (typeof name !== 'string' || name.length > 200)) {
-      throw { code: 'INVALID_REQUEST', message: 'name must be a string of at most 200 characters' };
-    }
-    const displayName = name ?? file.name ?? '';
+    const displayName = name ?? /** @type {File} */ (file).name ?? '';
     // Firefox: the page's Blob is seen through an Xray wrapper; a Blob of this script's own
     // over the same data (no copy) keeps what it returns on this side.
     const source = new Blob([file]);
     const jobId = crypto.randomUUID();
     // Whether the person is using the page (content/activation.js): the consent window
     // opens only then (background/consent.js).
-    const activation = globalThis.parapheUserActivation?.() === true;
+    const activation = activated();
     await background({ kind: 'pli-start', jobId, name: displayName, size: source.size, activation });
     const parts = [];
     let opened = null;

@@ -1,3 +1,4 @@
+// @ts-check
 // `window.LiberSign`, the page interface of Libriciel's LiberSign extension, for iParapheur 4,
 // s2low and Pastell (docs/LIBERSIGN.md). Runs in the page's MAIN world at document_start, and
 // only on origins someone allowed: the background registers this script for exactly those
@@ -15,7 +16,7 @@
 // fetches `update.json`, and nothing here can send UPDATE.
 (() => {
   'use strict';
-  if (typeof window.LiberSign !== 'undefined') return;
+  if (typeof /** @type {any} */ (window).LiberSign !== 'undefined') return;
 
   // Taken now, before any page script runs, so that a later page script cannot reroute them.
   const post = window.postMessage.bind(window);
@@ -31,15 +32,19 @@
   const pending = new Map(); // nonce → {key, resolve, reject, timer}
   let counter = 0;
 
+  /**
+   * @param {string} exception @param {string} code
+   * @param {{signed?: unknown, notSigned?: unknown}} [data]
+   */
   function failure(exception, code, data = {}) {
-    const e = new Error(exception);
+    const e = /** @type {Error & {exception: string, code: string, result: string, signed?: number[], notSigned?: number[]}} */ (new Error(exception));
     e.exception = exception;
     e.code = code;
     e.result = 'error';
     // A sign stopped in the middle: which signatureInformations entries were signed.
     if (Array.isArray(data.signed) && Array.isArray(data.notSigned)) {
-      e.signed = data.signed.filter(Number.isInteger);
-      e.notSigned = data.notSigned.filter(Number.isInteger);
+      e.signed = data.signed.filter((i) => Number.isInteger(i));
+      e.notSigned = data.notSigned.filter((i) => Number.isInteger(i));
     }
     return e;
   }

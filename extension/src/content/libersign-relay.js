@@ -1,3 +1,4 @@
+// @ts-check
 // Relay of the LiberSign-compatible interface (isolated world; docs/LIBERSIGN.md). Registered
 // by the background only on allowed origins, next to libersign-page.js. It decides nothing:
 // each request goes to the background on its own runtime port, which checks the origin again
@@ -10,12 +11,10 @@
   // Once per frame: registered, or injected into a page that was open before (background/libersign.js).
   if (globalThis.parapheLibersignRelay) return;
   globalThis.parapheLibersignRelay = true;
-  const api = globalThis.browser ?? globalThis.chrome;
+  const { api, toPage, pageOrigin, activated } = globalThis.parapheContent; // content/shared.js
   const FORWARDED = new Set(['ECHO', 'LISTCERTS', 'SIGN', 'VERSION', 'FULLVERSION', 'GETHASH']);
   const MAX_NONCE_LENGTH = 128;
-  // Firefox: objects handed to the page must be cloned into its compartment.
-  const toPage = (value) => (typeof cloneInto === 'function' ? cloneInto(value, window) : value);
-  const target = window.origin === 'null' ? '*' : window.origin;
+  const target = pageOrigin();
   const toWindow = (body) => window.postMessage(toPage({ ...body, src: 'service_worker.js' }), target);
 
   window.addEventListener('message', (event) => {
@@ -67,6 +66,6 @@
     });
     // The frame's origin is checked by background/origin.js; with whether the person is using
     // the page (content/activation.js): a consent window opens only then (background/consent.js).
-    port.postMessage({ ...request, frameOrigin: window.origin, activation: globalThis.parapheUserActivation?.() === true });
+    port.postMessage({ ...request, frameOrigin: window.origin, activation: activated() });
   });
 })();

@@ -1,3 +1,4 @@
+// @ts-check
 // Web eID compatibility, content side (isolated world): answers the `web-eid:*`
 // window.postMessage requests of web-eid.js 2.x as the Web eID extension's content script
 // does, so a site built for Web eID works unchanged. It relays and decides nothing: the
@@ -6,11 +7,8 @@
 // docs/WEB-EID.md.
 (() => {
   'use strict';
-  const api = globalThis.browser ?? globalThis.chrome;
+  const { api, toPage, activated } = globalThis.parapheContent; // content/shared.js
   const REQUESTS = ['web-eid:status', 'web-eid:authenticate', 'web-eid:get-signing-certificate', 'web-eid:sign'];
-
-  // Firefox: objects handed to the page must be cloned into its compartment.
-  const toPage = (value) => (typeof cloneInto === 'function' ? cloneInto(value, window) : value);
 
   const failure = (action, name, code, message) => ({ action: `${action}-failure`, error: { name, message, code } });
 
@@ -35,7 +33,7 @@
     const unavailable = (why) => failure(action, 'ExtensionUnavailableError', 'ERR_WEBEID_EXTENSION_UNAVAILABLE',
       `the Paraphe extension did not answer: ${why}`);
     // Whether the person is using the page (content/activation.js): consent windows open only then.
-    const activation = globalThis.parapheUserActivation?.() === true;
+    const activation = activated();
     api.runtime.sendMessage({ kind: 'webeid', request: text, frameOrigin: window.origin, activation }).then(
       (answer) => {
         const response = answer?.result;

@@ -1,13 +1,14 @@
+// @ts-check
 // « Tester ma carte »: everything support needs to know about readers, cards, middleware,
 // tokens and certificates, a one-click test signature verified here with WebCrypto, and a
 // plain-text report to copy (no PIN, no secret: only what the certificates and the host say).
 // Data: {kind:"diagnostics"} (background/diagnostics.js); live card events through the
 // `cards` port (background/cards.js), after which the page asks again.
-import { api, localize, t } from '../common/api.js';
-import { core, ready } from '../background/core.js';
+import { $, api, localize, t } from '../common/api.js';
+import { fromBase64 } from '../common/base64.js';
+import * as core from '../background/core.js';
 import { eventText, watchCards } from '../common/cards.js';
 
-const $ = (id) => document.getElementById(id);
 localize();
 
 let data = null;
@@ -152,7 +153,6 @@ function certificateBox(c) {
 
 // ---- test signature, verified here -----------------------------------------------------------
 
-const fromBase64 = (s) => Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0));
 
 const CURVES = new Set(['P-256', 'P-384', 'P-521']);
 
@@ -169,8 +169,8 @@ function algorithmsFor(c) {
 /** Checks the test signature with the certificate's SubjectPublicKeyInfo, which the WASM core takes out of the DER. */
 async function verify(c, result) {
   if (result.certificate.fingerprint !== c.fingerprint) throw new Error('signed with another certificate');
-  await ready;
-  const spki = fromBase64(core().certificate_spki(result.certificate.certificate));
+  await core.ready;
+  const spki = fromBase64(core.certificateSpki(result.certificate.certificate));
   const [importAlg, verifyAlg] = algorithmsFor(c);
   const key = await crypto.subtle.importKey('spki', spki, importAlg, false, ['verify']);
   const sig = result.signatures[0];

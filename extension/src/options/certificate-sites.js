@@ -1,3 +1,4 @@
+// @ts-check
 // Options: the sites the person allowed to read their certificates and token labels
 // (background/disclosure.js). Each can be taken off the list; a site asks again next time.
 import * as store from '../common/store.js';

@@ -1,12 +1,13 @@
+// @ts-check
 // Options: the sites allowed to use the LiberSign-compatible interface (docs/LIBERSIGN.md).
 // The person's list is `libersignOrigins` in common/store.js; the administrator's (policy,
 // storage.managed) is shown read-only. The background registers the page scripts for both
 // as soon as the list changes.
+import { $ } from '../common/api.js';
 import * as store from '../common/store.js';
 import { LIBERSIGN_ORIGINS, libersignOrigins, normalizeOrigin, setLibersignOrigin } from '../common/allowlist.js';
 import { renderOrigins } from './origin-list.js';
 
-const $ = (id) => document.getElementById(id);
 
 async function render() {
   const { user, managed } = await libersignOrigins();

@@ -1,9 +1,10 @@
+// @ts-check
 // Options page: the PIN session (how long the card stays unlocked after a consent, see
 // background/sessions.js) and, for portal developers, allowLoopbackHttp: pages served over
 // plain http from 127.0.0.1, localhost or [::1] may use Paraphe (docs/PAGE-API.md). A value
 // the administrator set in policy (storage.managed) is shown and cannot be changed here. The
 // person's values are in common/store.js (where content scripts cannot write them).
-import { api, localize } from '../common/api.js';
+import { $, api, localize } from '../common/api.js';
 import * as store from '../common/store.js';
 
 localize();
@@ -21,7 +22,7 @@ const saved = () => {
   document.getElementById('saved').hidden = false;
 };
 
-const box = document.getElementById('allowLoopbackHttp');
+const box = $('allowLoopbackHttp');
 const forcedLoopback = await managed('allowLoopbackHttp');
 const { allowLoopbackHttp = false, pinSessionMinutes = 0 } = await store.get(['allowLoopbackHttp', 'pinSessionMinutes']);
 box.checked = typeof forcedLoopback === 'boolean' ? forcedLoopback : allowLoopbackHttp;
@@ -31,7 +32,7 @@ box.addEventListener('change', async () => {
   saved();
 });
 
-const minutes = document.getElementById('pinSessionMinutes');
+const minutes = $('pinSessionMinutes');
 const forcedMinutes = await managed('pinSessionMinutes');
 minutes.value = String(Number.isInteger(forcedMinutes) ? forcedMinutes : pinSessionMinutes);
 minutes.disabled = Number.isInteger(forcedMinutes);

@@ -1,3 +1,4 @@
+// @ts-check
 // A list of sites on the options page: the administrator's (read-only, marked) then the
 // person's, each with a « Retirer » button, or « none » when empty.
 import { t } from '../common/api.js';

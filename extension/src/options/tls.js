@@ -1,3 +1,4 @@
+// @ts-check
 // Options: « Authentification TLS auprès des portails ». For portals that ask for a TLS
 // client certificate (@CTES, Hélios…), the browser itself must know the token's PKCS#11
 // module.
@@ -7,9 +8,8 @@
 //   Firefox build only).
 // - Chromium (Linux): the button asks the background, which asks the host to register the
 //   modules in ~/.pki/nssdb with NSS modutil (background/tls.js, host `tls-register`).
-import { api, t } from '../common/api.js';
+import { $, api, t } from '../common/api.js';
 
-const $ = (id) => document.getElementById(id);
 const pkcs11 = globalThis.browser?.pkcs11; // Firefox build only
 
 /** The manifest name of a module, as manifests/generate.sh (pkcs11-name) and the host make it. */

@@ -1,3 +1,4 @@
+// @ts-check
 // Paraphe client library for portal developers (ES module, no dependencies).
 // Talks to the Paraphe extension through the window.postMessage protocol of
 // docs/PAGE-API.md. Every failure is a ParapheError with a stable `code`.
@@ -41,6 +42,11 @@ function waitForExtension(timeoutMs) {
   });
 }
 
+/**
+ * @param {object} request
+ * @param {number} [timeoutMs]
+ * @param {((p: any) => void) | null} [onProgress]
+ */
 async function send(request, timeoutMs = REQUEST_TIMEOUT_MS, onProgress = null) {
   if (window.origin === 'null') {
     // A sandboxed document (CSP sandbox, <iframe sandbox>): the extension refuses it anyway.
@@ -99,11 +105,13 @@ export function status() {
  * Certificates on connected tokens; usage defaults to "signing". The first time on a site,
  * the person is asked whether the site may see them (USER_CANCELLED if not).
  */
+/** @param {{usage?: string}} [args] */
 export async function listCertificates({ usage } = {}) {
   const r = await send({ type: 'listCertificates', ...(usage ? { usage } : {}) });
   return r.certificates;
 }
 
+/** @param {{certificate?: string, scheme?: string, ecdsaEncoding?: string, format?: string, signaturePolicy?: object}} args */
 function options({ certificate, scheme, ecdsaEncoding, format, signaturePolicy }) {
   return {
     ...(certificate ? { certificate } : {}),
@@ -131,6 +139,7 @@ export function signHash(args) {
  * Signs a File or Blob. The extension reads it chunk by chunk and hashes it (the file never
  * leaves the browser; only its digest reaches the card).
  */
+/** @param {Blob} file @param {Record<string, any>} [args] */
 export function signDocument(file, args = {}) {
   return send({
     type: 'signDocument',
@@ -148,6 +157,7 @@ export function signDocument(file, args = {}) {
  * the batch stops in the middle (card removed, host gone), the ParapheError says which
  * documents were signed (`signed`, with their `signatures`) and which were not (`notSigned`).
  */
+/** @param {(Blob | {file: Blob, name?: string})[]} files @param {Record<string, any>} [args] */
 export function signDocuments(files, args = {}) {
   const documents = files.map((f) => (f instanceof Blob ? { file: f } : { file: f.file, ...(f.name ? { name: f.name } : {}) }));
   return send({
@@ -158,11 +168,12 @@ export function signDocuments(files, args = {}) {
   }, REQUEST_TIMEOUT_MS, args.onProgress);
 }
 
+/** @param {string | ArrayBuffer | ArrayBufferView} data */
 function toBase64(data) {
   if (typeof data === 'string') return data; // already base64
   const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, /** @type {any} */ (bytes.subarray(i, i + 0x8000)));
   return btoa(s);
 }
 
@@ -173,6 +184,7 @@ function toBase64(data) {
  * Uint8Array, an ArrayBuffer or base64 text, or an array of `{data, name}` signed under one
  * consent and one PIN entry.
  */
+/** @param {any} data one value, or `[{data, name}]` @param {Record<string, any>} [args] */
 export function signData(data, args = {}) {
   const { hashAlgorithm, name } = args;
   const wire = Array.isArray(data)
@@ -209,6 +221,7 @@ export async function authenticate({ challengeNonce }) {
  * For very large plis (hundreds of MB), prefer the extension's « Ouvrir un pli » page,
  * which saves to disk without holding the plaintext.
  */
+/** @param {Blob} file @param {{name?: string, onProgress?: (p: {done: number, total: number}) => void}} [args] */
 export function decrypt(file, { name, onProgress } = {}) {
   return send({ type: 'decrypt', file, ...(name ? { name } : {}) }, REQUEST_TIMEOUT_MS, onProgress ?? (() => {}));
 }

@@ -1,20 +1,12 @@
+// @ts-check
 // WebCrypto's side of the WASM core's external mode (PliDecryptor.set_key_external_base64),
 // shared by the « Ouvrir un pli » page (pli.js) and the background (page API): the core
 // parses the pli and keeps every check; WebCrypto runs the AES of the bulk (native AES,
 // where the core's software AES in WASM runs at 20-40 MB/s).
 
-export function base64(bytes) {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
+import { base64, fromBase64 } from '../common/base64.js';
 
-export function fromBase64(text) {
-  const s = atob(text);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
+export { base64, fromBase64 };
 
 /**
  * From the parameters `set_key_external_base64` returned (JSON) and the key: a function that
@@ -26,6 +18,7 @@ export async function bulkDecryptor(json, keyBase64) {
   if (!json) return null;
   const params = JSON.parse(json);
   const raw = fromBase64(keyBase64);
+  /** @type {KeyUsage[]} */
   const usages = params.name === 'AES-CBC' ? ['encrypt', 'decrypt'] : ['decrypt'];
   const key = await crypto.subtle.importKey('raw', raw, params.name, false, usages);
   raw.fill(0);

@@ -1,3 +1,4 @@
+// @ts-check
 // SHA-256 of the plaintext for « Ouvrir un pli » (pli.js), on another thread than the
 // decryption: the page posts each piece of plaintext it wrote, this worker feeds the WASM
 // core's streaming Hasher and acknowledges each piece (the page keeps a few in flight, no

@@ -1,3 +1,4 @@
+// @ts-check
 // « Ouvrir un pli »: the extension's own page for opening plis from disk, of any size.
 //
 // The pli is read in 4 MiB slices (File.slice: read from disk on demand) and decrypted here
@@ -20,13 +21,12 @@
 // Only the header (up to the end of the content-encryption algorithm) goes to the
 // background, which finds the certificate, asks for consent and the PIN, has the card unwrap
 // the key and returns it to this page (the extension's own origin).
-import { api, localize, t } from '../common/api.js';
-import { core, ready } from '../background/core.js';
+import { $, api, localize, t } from '../common/api.js';
+import * as core from '../background/core.js';
 import { base64, bulkDecryptor, decryptPiece } from './bulk.js';
 
 const CHUNK_BYTES = 4 << 20;
 const TEMP_PREFIX = 'pli-';
-const $ = (id) => document.getElementById(id);
 
 localize();
 document.title = t('pliPageTitle');
@@ -47,7 +47,7 @@ function status(text, isError = false) {
 }
 
 function sizeText(n) {
-  const units = [['Gio', 2 ** 30], ['Mio', 2 ** 20], ['Kio', 2 ** 10]];
+  const units = /** @type {[string, number][]} */ ([['Gio', 2 ** 30], ['Mio', 2 ** 20], ['Kio', 2 ** 10]]);
   const [unit, d] = units.find(([, x]) => n >= x) ?? ['o', 1];
   return `${(n / d).toLocaleString(api.i18n.getUILanguage(), { maximumFractionDigits: 1 })} ${unit}`;
 }
@@ -107,7 +107,7 @@ function plaintextHasher() {
   try {
     worker = new Worker(new URL('hash-worker.js', import.meta.url), { type: 'module' });
   } catch {
-    const hasher = new (core().Hasher)('sha256');
+    const hasher = core.newHasher('sha256');
     return {
       update: async (bytes) => hasher.update(bytes),
       finish: async () => hasher.finish(),
@@ -164,7 +164,7 @@ function concat(parts) {
 }
 
 async function openPli(file, choose) {
-  for (const el of document.querySelectorAll('input, button')) el.disabled = true;
+  for (const el of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input, button'))) el.disabled = true;
   $('again').hidden = true;
   delete document.body.dataset.result;
   delete document.body.dataset.error;
@@ -176,8 +176,8 @@ async function openPli(file, choose) {
   try {
     // Asked first, while the click still counts as a user gesture.
     if (choose) sink = await chosenSink(outName);
-    await ready;
-    pli = new (core().PliDecryptor)();
+    await core.ready;
+    pli = core.newPliDecryptor();
     hasher = plaintextHasher();
     status(t('pliPageReading'));
     let offset = 0;
@@ -273,6 +273,6 @@ async function openPli(file, choose) {
       pli?.free();
       hasher?.close();
     } catch { /* freed by finish */ }
-    for (const el of document.querySelectorAll('input, button')) el.disabled = false;
+    for (const el of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input, button'))) el.disabled = false;
   }
 }

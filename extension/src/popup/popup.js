@@ -1,10 +1,10 @@
+// @ts-check
 // Toolbar popup: is the host reachable (and how to fix it when not), readers and cards live
 // (host events through background/cards.js, no polling), which tokens and certificates are
 // there, which certificates expire soon; « Oublier le code PIN »; « Tester ma carte ».
-import { api, localize, t } from '../common/api.js';
+import { $, api, localize, t } from '../common/api.js';
 import { eventText, readerText, watchCards } from '../common/cards.js';
 
-const $ = (id) => document.getElementById(id);
 localize();
 $('options').addEventListener('click', (ev) => {
   ev.preventDefault();

@@ -1,0 +1,39 @@
+// Globals the sources use that @types/chrome does not declare.
+
+/** Firefox's promise-based WebExtension namespace; `common/api.js` picks it over `chrome`. */
+declare var browser: (typeof chrome & {
+  /** Firefox only (options/tls.js): PKCS#11 modules for TLS client authentication. */
+  pkcs11?: {
+    installModule(name: string, flags?: number): Promise<void>;
+    uninstallModule(name: string): Promise<void>;
+    isModuleInstalled(name: string): Promise<boolean>;
+    getModuleSlots(name: string): Promise<object[]>;
+  };
+}) | undefined;
+
+// File System Access API members the lib does not declare yet (pli/pli.js; Chromium only).
+interface Window {
+  showSaveFilePicker?: (options?: object) => Promise<FileSystemFileHandle>;
+}
+interface FileSystemDirectoryHandle {
+  keys(): AsyncIterableIterator<string>;
+}
+
+/** Firefox content scripts: a copy of `value` owned by the page's `scope`. */
+declare function cloneInto<T>(value: T, scope: object, options?: { cloneFunctions?: boolean }): T;
+
+/** content/activation.js: whether the person is using this frame (isolated world). */
+declare var parapheUserActivation: (() => boolean) | undefined;
+
+/** content/shared.js: what every content script needs, once (isolated world). */
+declare var parapheContent: Readonly<{
+  api: typeof chrome;
+  background(message: object): Promise<any>;
+  checkFiles(request: any): Promise<any>;
+  FIREFOX: boolean;
+  toPage<T>(value: T): T;
+  pageOrigin(): string;
+  activated(): boolean;
+  base64(bytes: Uint8Array): string;
+  fromBase64(text: string): Uint8Array<ArrayBuffer>;
+}>;
