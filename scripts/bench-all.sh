@@ -11,12 +11,14 @@
 #      AES-256-CBC and 3DES (scripts/bench-decrypt.sh);
 #   3. a batch of N CAdES (and raw) signatures in the browser vs N direct C_Sign on the same
 #      key (scripts/bench-batch.sh), goal ≤ 1.3 × direct + 1 s;
-#   4. the WASM core's size (raw, gzip -9).
+#   4. the WASM core's size (raw, gzip -9);
+#   5. the host's own work per signature against a direct C_Sign, in instructions (callgrind:
+#      the one figure that does not move with the machine's load; scripts/bench.sh).
 #
 #   scripts/bench-all.sh                 hashing 256 MiB × 3 rounds; plis 100 MiB and 1 GiB; batch 500
 #   scripts/bench-all.sh --quick         hashing 64 MiB × 1; plis 32 MiB; batch 100
 #   PARAPHE_BENCH_BROWSERS="chromium firefox"   (default both)
-#   PARAPHE_BENCH_PARTS="hash pli batch size"   (default all)
+#   PARAPHE_BENCH_PARTS="hash pli batch size host"   (default all)
 # Builds what it needs into directories of its own (target/bench-all.*), removed at the end:
 # it neither uses nor replaces extension/dist, so tests and other runs go on beside it.
 set -euo pipefail
@@ -26,7 +28,7 @@ export CARGO_TERM_COLOR=never
 quick=0
 [ "${1:-}" = --quick ] && quick=1
 browsers=${PARAPHE_BENCH_BROWSERS-chromium firefox}
-parts=${PARAPHE_BENCH_PARTS:-hash pli batch size}
+parts=${PARAPHE_BENCH_PARTS:-hash pli batch size host}
 if ((quick)); then hash_mib=64 hash_rounds=1 pli_sizes=(32) batch=100; else hash_mib=256 hash_rounds=3 pli_sizes=(100 1024) batch=500; fi
 
 work=$(mktemp -d "$PWD/target/bench-all.XXXXXX")
@@ -82,5 +84,10 @@ if [[ " $parts " == *" size "* ]]; then
   printf '| file | bytes | gzip -9 |\n|---|---:|---:|\n'
   printf '| `pkg/paraphe_wasm_bg.wasm` | %s | %s |\n' "$(stat -c %s "$wasm")" "$(gzip -9c "$wasm" | wc -c)"
   printf '\nGoal: ≤ 200 KB gzip.\n\n'
+fi
+if [[ " $parts " == *" host "* ]]; then
+  printf '## The host against a direct C_Sign loop (load %s)\n\n' "$(load)"
+  scripts/bench.sh --instructions --signatures 100 | sed -n '/^## /,$p'
+  echo
 fi
 printf 'Load average at the end: %s\n' "$(load)"
