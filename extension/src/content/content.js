@@ -69,7 +69,8 @@
   function hashFrame() {
     if (!hashing) {
       const token = crypto.randomUUID();
-      const host = document.createElement('paraphe-hashing');
+      // A plain <div>: no custom element of the page's own can stand in for it.
+      const host = document.createElement('div');
       host.setAttribute('style', 'display: none !important');
       const iframe = document.createElement('iframe');
       iframe.src = `${HASH_FRAME}#${token}`;
