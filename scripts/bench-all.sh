@@ -35,6 +35,20 @@ work=$(mktemp -d "$PWD/target/bench-all.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
 export PARAPHE_EXTENSION_DIST=$work/extension
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+wanted() { [[ " $parts " == *" $1 "* ]]; }
+# One part's failure is printed and the run goes on with the next.
+run_part() {
+  local name=$1 rc
+  shift
+  set +e
+  (
+    set -e
+    "$@"
+  )
+  rc=$?
+  set -e
+  ((rc == 0)) || printf '\n**The %s part failed** (exit %s; its error is on stderr).\n\n' "$name" "$rc"
+}
 
 printf '==> building: release host, open_pli, the extension (into %s)\n' "$work" >&2
 PARAPHE_SETUP_MINIMAL=1 scripts/setup.sh >&2
@@ -58,36 +72,41 @@ flag=''
 ((quick)) && flag=' --quick'
 printf -- '- command: `scripts/bench-all.sh%s`\n\n' "$flag"
 
-if [[ " $parts " == *" hash "* ]]; then
+part_hash() {
   printf '## Document hashing in the page (%s MiB file on disk, median of %s; load %s)\n\n' "$hash_mib" "$hash_rounds" "$(load)"
   echo '| browser | algorithm | file | hash-wasm 4 in the page | Paraphe signDocument | Paraphe / hash-wasm | memory added over a 1-byte document (peak) |'
   echo '|---|---|---:|---:|---:|---:|---|'
   for b in $browsers; do node tests/browser/bench-hash-page.mjs "$b" "$hash_mib" "$hash_rounds"; done
   printf '\nGoal: ≥ 1.0× hash-wasm; the page'"'"'s process ≤ 32 MiB. (SHA-1: documents are never hashed with it.)\n\n'
-fi
+}
 
-if [[ " $parts " == *" pli "* ]]; then
+part_pli() {
   printf '## Plis (load %s)\n\n' "$(load)"
   PARAPHE_BENCH_BROWSERS=$browsers scripts/bench-decrypt.sh "${pli_sizes[@]}"
   printf '\nGoal: « Ouvrir un pli » ≥ 1.0× openssl for AES-GCM and AES-CBC; ≤ 64 MiB above idle.\n\n'
-fi
+}
 
-if [[ " $parts " == *" batch "* ]]; then
+part_batch() {
   printf '## Batch signing (load %s)\n\n' "$(load)"
   PARAPHE_BENCH_BROWSERS=$browsers scripts/bench-batch.sh "$batch" | sed -n '/^## /,$p'
   echo
-fi
+}
 
-if [[ " $parts " == *" size "* ]]; then
-  wasm=$PARAPHE_EXTENSION_DIST/pkg/paraphe_wasm_bg.wasm
+part_size() {
+  local wasm=$PARAPHE_EXTENSION_DIST/pkg/paraphe_wasm_bg.wasm
   printf '## WASM core loaded by the background\n\n'
   printf '| file | bytes | gzip -9 |\n|---|---:|---:|\n'
   printf '| `pkg/paraphe_wasm_bg.wasm` | %s | %s |\n' "$(stat -c %s "$wasm")" "$(gzip -9c "$wasm" | wc -c)"
   printf '\nGoal: ≤ 200 KB gzip.\n\n'
-fi
-if [[ " $parts " == *" host "* ]]; then
+}
+
+part_host() {
   printf '## The host against a direct C_Sign loop (load %s)\n\n' "$(load)"
   scripts/bench.sh --instructions --signatures 100 | sed -n '/^## /,$p'
   echo
-fi
+}
+
+for p in hash pli batch size host; do
+  if wanted "$p"; then run_part "$p" "part_$p"; fi
+done
 printf 'Load average at the end: %s\n' "$(load)"
