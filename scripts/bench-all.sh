@@ -19,6 +19,8 @@
 #   scripts/bench-all.sh --quick         hashing 64 MiB × 1; plis 32 MiB; batch 100
 #   PARAPHE_BENCH_BROWSERS="chromium firefox"   (default both)
 #   PARAPHE_BENCH_PARTS="hash pli batch size host"   (default all)
+#   PARAPHE_BENCH_HASH_MIB, PARAPHE_BENCH_HASH_ROUNDS, PARAPHE_BENCH_PLI_SIZES="100 1024",
+#   PARAPHE_BENCH_BATCH                  override the sizes
 # Builds what it needs into directories of its own (target/bench-all.*), removed at the end:
 # it neither uses nor replaces extension/dist, so tests and other runs go on beside it.
 set -euo pipefail
@@ -30,6 +32,11 @@ quick=0
 browsers=${PARAPHE_BENCH_BROWSERS-chromium firefox}
 parts=${PARAPHE_BENCH_PARTS:-hash pli batch size host}
 if ((quick)); then hash_mib=64 hash_rounds=1 pli_sizes=(32) batch=100; else hash_mib=256 hash_rounds=3 pli_sizes=(100 1024) batch=500; fi
+# Smaller runs on a busy machine, e.g. PARAPHE_BENCH_HASH_ROUNDS=1 PARAPHE_BENCH_PLI_SIZES=100.
+hash_mib=${PARAPHE_BENCH_HASH_MIB:-$hash_mib}
+hash_rounds=${PARAPHE_BENCH_HASH_ROUNDS:-$hash_rounds}
+read -r -a pli_sizes <<<"${PARAPHE_BENCH_PLI_SIZES:-${pli_sizes[*]}}"
+batch=${PARAPHE_BENCH_BATCH:-$batch}
 
 work=$(mktemp -d "$PWD/target/bench-all.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
@@ -70,7 +77,11 @@ printf -- '- %s; %s; Firefox %s; OpenSSL %s\n' "$(rustc -V)" \
 printf -- '- commit: %s%s\n' "$(git rev-parse --short HEAD)" "$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
 flag=''
 ((quick)) && flag=' --quick'
-printf -- '- command: `scripts/bench-all.sh%s`\n\n' "$flag"
+env_flags=''
+for v in PARAPHE_BENCH_HASH_MIB PARAPHE_BENCH_HASH_ROUNDS PARAPHE_BENCH_PLI_SIZES PARAPHE_BENCH_BATCH PARAPHE_BENCH_PARTS; do
+  if [ -n "${!v:-}" ]; then env_flags+="$v=\"${!v}\" "; fi
+done
+printf -- '- command: `%sscripts/bench-all.sh%s`\n\n' "$env_flags" "$flag"
 
 part_hash() {
   printf '## Document hashing in the page (%s MiB file on disk, median of %s; load %s)\n\n' "$hash_mib" "$hash_rounds" "$(load)"
