@@ -6,15 +6,16 @@
 # not a CI test.
 #   scripts/bench-decrypt.sh [SIZE_MB ...]          default: 100
 #   PARAPHE_BENCH_BROWSERS="chromium firefox"       browsers for the in-browser run ("" = none)
+#   PARAPHE_BENCH_CIPHERS="aes-256-gcm aes256 des3" openssl's names (3DES: up to 200 MiB)
 #   PARAPHE_EXTENSION_DIST=DIR                      extension build to load (tests/browser/lib.js)
 # Needs: cargo build --release -p paraphe-formats --example open_pli; cargo build -p
-# paraphe-host; scripts/build-extension.sh. Writes into target/bench-decrypt (2 × SIZE per size).
+# paraphe-host; scripts/build-extension.sh. Writes into a directory of its own under target/
+# (2 × SIZE per size), removed at the end: runs side by side do not clobber each other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-work=$root/target/bench-decrypt
-rm -rf "$work"
-mkdir -p "$work"
+work=$(mktemp -d "$root/target/bench-decrypt.XXXXXX")
+trap 'rm -rf -- "$work"' EXIT
 tests/kit/make-token.sh "$work/kit" >/dev/null
 cert=$work/kit/pki/03.crt
 key=$work/kit/pki/03.key
@@ -30,16 +31,16 @@ measure() {
   awk '{printf "%s %.0f\n", $1, $2 / 1024}' "$work/time"
 }
 
-row() { printf '| %s | %s | %s | %s s | %s MB/s | %s MiB |\n' "$@"; }
+row() { printf '| %s | %s | %s | %s s | %s MB/s | %s MiB | %s |\n' "$@"; }
 
-echo "| size | cipher | implementation | time | throughput | peak RSS |"
-echo "|---|---|---|---|---|---|"
+echo "| size | cipher | implementation | time | throughput | peak RSS | vs openssl, same run |"
+echo "|---|---|---|---|---|---|---|"
 for size in "${@:-100}"; do
   doc=$work/doc-$size.bin
   head -c "$((size * 1024 * 1024))" /dev/urandom >"$doc"
   want=$(sha256sum "$doc" | cut -d' ' -f1)
-  for cipher in aes-256-gcm aes256; do
-    [ "$size" -gt 200 ] && [ "$cipher" = aes256 ] && continue # 1 GB: GCM only
+  for cipher in ${PARAPHE_BENCH_CIPHERS:-aes-256-gcm aes256 des3}; do
+    [ "$size" -gt 200 ] && [ "$cipher" = des3 ] && continue # 3DES: 100 MiB is enough to say how slow
     pli=$work/pli-$size-$cipher.p7m
     # -stream: BER with indefinite lengths, as large plis usually are.
     openssl cms -encrypt -binary -stream "-$cipher" -outform DER -in "$doc" -out "$pli" -recip "$cert"
@@ -48,15 +49,17 @@ for size in "${@:-100}"; do
 
     "$open_pli" "$pli" --wrapped-key "$work/wrapped" >/dev/null
     cek=$(openssl pkeyutl -decrypt -inkey "$key" -in "$work/wrapped" | od -An -tx1 | tr -d ' \n')
-    read -r secs rss < <(measure "$work/out" "$open_pli" "$pli" --key "$cek" --out -)
-    [ "$(sha256sum <"$work/out" | cut -d' ' -f1)" = "$want" ] || { echo "open_pli: wrong plaintext" >&2; exit 1; }
-    row "$size MiB" "$cipher" "paraphe (native, streaming)" "$secs" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss"
     read -r secs rss < <(measure "$work/out" openssl cms -decrypt -binary -inform DER -in "$pli" -inkey "$key" -recip "$cert")
     [ "$(sha256sum <"$work/out" | cut -d' ' -f1)" = "$want" ] || { echo "openssl: wrong plaintext" >&2; exit 1; }
-    row "$size MiB" "$cipher" "openssl cms -decrypt" "$secs" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss"
+    ossl=$(awk "BEGIN{printf \"%.1f\", $mb/$secs}")
+    row "$size MiB" "$cipher" "openssl cms -decrypt" "$secs" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss" "1×"
+    read -r secs rss < <(measure "$work/out" "$open_pli" "$pli" --key "$cek" --out -)
+    [ "$(sha256sum <"$work/out" | cut -d' ' -f1)" = "$want" ] || { echo "open_pli: wrong plaintext" >&2; exit 1; }
+    row "$size MiB" "$cipher" "paraphe (native, streaming)" "$secs" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss" \
+      "$(awk "BEGIN{printf \"%.2f×\", ($mb/$secs)/$ossl}")"
     rm -f "$work/out"
     for b in $browsers; do
-      node tests/browser/bench-decrypt.mjs "$b" "$work/kit" "$pli" "$want" "$size MiB" "$cipher"
+      node tests/browser/bench-decrypt.mjs "$b" "$work/kit" "$pli" "$want" "$size MiB" "$cipher" "$ossl"
     done
     rm -f "$pli"
   done

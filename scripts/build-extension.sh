@@ -6,6 +6,9 @@
 # which extension/tsconfig.json reads; not copied into dist) → wasm-opt
 # (when installed) → copy extension/src and write each browser's manifest.
 #   PARAPHE_WASM_PROFILE=dev   faster debug build of the core
+#   PARAPHE_EXTENSION_DIST=DIR  build into DIR/chromium and DIR/firefox (and the bindings into
+#                               DIR/pkg) instead of extension/dist and extension/pkg, so that a
+#                               benchmark's build does not replace the one tests are using
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +29,9 @@ if [ "$want" != "$have" ]; then
   exit 1
 fi
 
+dist=${PARAPHE_EXTENSION_DIST:-extension/dist}
 pkg=extension/pkg
+[ -n "${PARAPHE_EXTENSION_DIST:-}" ] && pkg=$dist/pkg
 rm -rf "$pkg"
 wasm-bindgen --target web --remove-name-section --out-dir "$pkg" --out-name paraphe_wasm \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile_dir/paraphe_wasm.wasm"
@@ -46,7 +51,7 @@ fi
 version=$(awk -F'"' '/^\[workspace.package\]/{p=1} p && /^version/{print $2; exit}' Cargo.toml)
 src=extension/src
 for browser in chromium firefox; do
-  out=extension/dist/$browser
+  out=$dist/$browser
   rm -rf "$out"
   mkdir -p "$out"
   # Everything but the manifest source and the page library (served by portals, not by us).
@@ -63,4 +68,4 @@ for browser in chromium firefox; do
   esac
   jq --arg v "$version" ".version = \$v | $filter" "$src/manifest.json" > "$out/manifest.json"
 done
-log "built extension/dist/chromium and extension/dist/firefox ($(stat -c %s "$pkg/paraphe_wasm_bg.wasm") bytes of WASM)"
+log "built $dist/chromium and $dist/firefox ($(stat -c %s "$pkg/paraphe_wasm_bg.wasm") bytes of WASM)"

@@ -34,6 +34,9 @@ files+=(security.test.js)
 # A hostile page against the consent window (activation, hidden tabs, one window per tab, the
 # buttons' delay), the stored grants and the pli / hashing limits (issue #19), same browsers.
 files+=(consent-security.test.js)
+# Memory bounds (issue 18): signDocument of a 256 MiB file through the hashing frame, same
+# browsers; memory, not time.
+files+=(memory.test.js)
 # Real readers and cards (virtual PIV card of tests/kit/virtual-card, pcscd, OpenSC), Chromium
 # only; skips itself where pcscd / vpcd are missing or PARAPHE_SKIP_VCARD=1.
 [[ " ${browsers[*]} " == *" chromium "* ]] && files+=(cards.test.js)

@@ -7,7 +7,8 @@
 //   content script (any tab) → runtime port "page": {request}    page API, origin from `sender`;
 //                              answers {progress}…, then {result} | {error}
 //                              {kind:"webeid", request}         Web eID messages (webeid.js)
-//                              runtime port "hash": document digests (onHashPort)
+//                              runtime port "hash": document digests (onHashPort), only where
+//                              the hashing frame (hashing/hashing.js) cannot start
 //                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-read"|"pli-abort"}  plis (pli.js)
 //                              {kind:"check-files", request}   signDocument(s) and decrypt checked before
 //                                                              their files are read (wasm/src/request.rs)

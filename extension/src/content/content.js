@@ -50,11 +50,95 @@
     });
   }
 
+  // ---- document digests ----------------------------------------------------------------
+  // In the hashing frame (hashing/hashing.js): a hidden extension frame in a closed shadow
+  // root, handed each File or Blob by structured clone; it reads and hashes the file in the
+  // extension's process and answers the digest. Where that frame cannot start (it never
+  // takes its port), documents go to the background in chunks instead (hashBlob), slower:
+  // Chromium's extension messages are JSON, so each chunk crosses as base64.
+
+  const HASH_FRAME = api.runtime.getURL('hashing/hashing.html');
+  /** How long the frame may take to start before documents go the slow way. */
+  const FRAME_START_MS = 20_000;
+  let hashing = null; // the frame, while some request hashes documents
+
+  /** The hashing frame, shared by this document's requests; `release()` when done. */
+  function hashFrame() {
+    if (!hashing) {
+      const token = crypto.randomUUID();
+      // A plain <div>: no custom element of the page's own can stand in for it.
+      const host = document.createElement('div');
+      host.setAttribute('style', 'display: none !important');
+      const iframe = document.createElement('iframe');
+      iframe.src = `${HASH_FRAME}#${token}`;
+      host.attachShadow({ mode: 'closed' }).append(iframe);
+      const channel = new MessageChannel();
+      const pending = new Map(); // id → {resolve, reject}
+      let nextId = 0;
+      let started;
+      const ready = new Promise((resolve) => { started = resolve; });
+      const timer = setTimeout(() => started(false), FRAME_START_MS);
+      channel.port1.onmessage = ({ data }) => {
+        if (data?.ready) {
+          clearTimeout(timer);
+          started(true);
+          return;
+        }
+        const job = pending.get(data?.id);
+        if (!job) return;
+        pending.delete(data.id);
+        if (typeof data.digest === 'string') job.resolve(data.digest);
+        else job.reject(data.error ?? { code: 'INTERNAL', message: 'unexpected answer' });
+      };
+      iframe.addEventListener('load', () => {
+        iframe.contentWindow?.postMessage({ paraphe: 'hash-port', token }, new URL(HASH_FRAME).origin, [channel.port2]);
+      }, { once: true });
+      document.documentElement.append(host);
+      const frame = {
+        users: 0,
+        ready,
+        hash(blob, algorithm) {
+          const id = ++nextId;
+          return new Promise((resolve, reject) => {
+            pending.set(id, { resolve, reject });
+            // Firefox: a Blob of this compartment, not an Xray of the page's (no copy).
+            channel.port1.postMessage({ id, blob: FIREFOX ? structuredClone(blob) : blob, algorithm });
+          });
+        },
+        release() {
+          if (--frame.users > 0) return;
+          clearTimeout(timer);
+          channel.port1.close();
+          host.remove();
+          if (hashing === frame) hashing = null;
+          for (const job of pending.values()) job.reject({ code: 'INTERNAL', message: 'the hashing frame went away' });
+        },
+      };
+      hashing = frame;
+    }
+    hashing.users++;
+    return hashing;
+  }
+
+  /** Digests of `blobs`, in order: in the hashing frame, or through the background. */
+  async function hashDocuments(blobs, algorithm) {
+    const frame = hashFrame();
+    try {
+      const inFrame = await frame.ready;
+      const digests = [];
+      for (const blob of blobs) digests.push(await (inFrame ? frame.hash(blob, algorithm) : hashBlob(blob, algorithm)));
+      return digests;
+    } finally {
+      frame.release();
+    }
+  }
+
   const HASH_IN_FLIGHT = 4;
 
   /**
    * Streams a Blob through the background's WASM hasher on a runtime port, a few chunks in
-   * flight: never more than HASH_IN_FLIGHT chunks of the file in memory at once.
+   * flight: never more than HASH_IN_FLIGHT chunks of the file in memory at once. Only where
+   * the hashing frame cannot start.
    */
   function hashBlob(blob, algorithm) {
     const source = FIREFOX ? structuredClone(blob) : blob; // a Blob of this compartment
@@ -97,19 +181,17 @@
   }
 
   /**
-   * `signDocument` and `signDocuments` are handled here: each file is hashed in chunks (it
-   * never leaves the tab's process whole), then the digests are signed as one `signHash`.
+   * `signDocument` and `signDocuments` are handled here: each file is hashed in the hashing
+   * frame (the page's process does not read it), then the digests are signed as one `signHash`.
    */
   async function signDocuments(request, onProgress, activation = activated()) {
     const { type, file, documents, name, hashAlgorithm = 'sha256', ...rest } = request;
     await checkFiles(request); // documents and files: wasm/src/request.rs
     const list = type === 'signDocument' ? [{ file, name }] : documents;
-    const hashes = [];
-    for (const doc of list) {
-      const digest = await hashBlob(doc.file, hashAlgorithm);
-      const docName = typeof doc.name === 'string' ? doc.name : (doc.file.name ?? '');
-      hashes.push({ digest, hashAlgorithm, name: docName, size: doc.file.size });
-    }
+    const digests = await hashDocuments(list.map((doc) => doc.file), hashAlgorithm);
+    const hashes = list.map((doc, i) => ({
+      digest: digests[i], hashAlgorithm, name: typeof doc.name === 'string' ? doc.name : (doc.file.name ?? ''), size: doc.file.size,
+    }));
     return pageRequest({ ...rest, type: 'signHash', hashes }, onProgress, activation);
   }
 
