@@ -193,10 +193,7 @@ pub fn usage_error(message: &str) {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
-    let (backend, middleware, auto_modules, deadlines) = token::from_environment(&cli.modules);
-    let worker = token::worker::ModuleWorker::start(Box::new(backend), deadlines, Default::default());
-    let mut host = Host::new(Box::new(worker), "cli", middleware);
-    host.auto_modules = auto_modules;
+    let mut host = Host::start("cli", &cli.modules);
     let out = &mut io::stdout().lock();
     let result = match cli.action {
         Action::Help => out.write_all(t(USAGE_FR, USAGE_EN).as_bytes()).map_err(io_err),
@@ -324,7 +321,8 @@ fn describe(out: &mut impl Write, c: &CertificateEntry) -> Result<()> {
 fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
     let loaded = config::load();
     let status: StatusResult = crate::commands::status::run(host, &NoArguments {})?;
-    let certificates = if status.modules.iter().any(|m| m.loaded) { host.backend.certificates()? } else { Vec::new() };
+    let certificates =
+        if status.modules.iter().any(|m| m.loaded) { host.sessions().backend().certificates()? } else { Vec::new() };
     let known: Vec<serde_json::Value> = token::middleware::known_modules()
         .into_iter()
         .map(|(name, path)| serde_json::json!({"name": name, "installed": std::path::Path::new(&path).exists(), "path": path}))

@@ -9,5 +9,6 @@ pub mod error;
 pub mod log;
 pub mod native;
 pub mod nssdb;
+pub mod session;
 pub mod token;
 pub mod transport;

@@ -57,8 +57,8 @@ enum Incoming {
 /// A module call that outlived its deadline leaves the module worker stuck: the host answers
 /// `MODULE_NOT_RESPONDING`, sends the `restart-required` event and exits the process.
 pub fn serve(mut input: impl Read, output: Output, host: Host, card_events: bool) -> io::Result<()> {
-    let browser = matches!(host.caller.as_str(), "chromium" | "firefox");
-    let signals = Arc::clone(&host.signals);
+    let browser = matches!(host.caller(), "chromium" | "firefox");
+    let signals = Arc::clone(host.signals());
     let host = Arc::new(Mutex::new(host));
     let hello = {
         let h = host.lock().unwrap_or_else(PoisonError::into_inner);
@@ -112,7 +112,7 @@ fn converse(
         let response = match incoming {
             Incoming::Frame(frame) => {
                 let mut h = host.lock().unwrap_or_else(PoisonError::into_inner);
-                if browser && h.signals.has_input_ended() {
+                if browser && h.signals().has_input_ended() {
                     continue; // the port is closed: nobody reads this answer
                 }
                 let response = h.handle(&frame);
@@ -120,7 +120,7 @@ fn converse(
                 for event in std::mem::take(&mut *pending.lock().unwrap_or_else(PoisonError::into_inner)) {
                     h.on_card_event(&event);
                 }
-                if let Some(why) = h.backend.wedged() {
+                if let Some(why) = h.wedged() {
                     let _ = output.send(response.id, &response);
                     restart(&requests, &mut h, output, &why);
                 }
@@ -197,7 +197,7 @@ type Pending = Arc<Mutex<Vec<CardEvent>>>;
 fn start_monitor(host: Arc<Mutex<Host>>, pending: Pending, output: Output) {
     let (extra, signals) = {
         let h = host.lock().unwrap_or_else(PoisonError::into_inner);
-        (h.middleware.clone(), Arc::clone(&h.signals))
+        (h.middleware().to_vec(), Arc::clone(h.signals()))
     };
     let spawned = std::thread::Builder::new().name("pcsc-monitor".into()).spawn(move || {
         monitor::run(|event: CardEvent| {
@@ -215,7 +215,7 @@ fn start_monitor(host: Arc<Mutex<Host>>, pending: Pending, output: Output) {
             // request loop applies the event when it is done.
             let apply = |h: &mut Host| {
                 h.on_card_event(&event);
-                let wedged = h.backend.wedged();
+                let wedged = h.wedged();
                 if wedged.is_some() {
                     h.end_all_sessions(); // see restart()
                 }

@@ -1,8 +1,11 @@
 //! Token access behind a small trait, so commands never name a backend.
 //!
 //! The PKCS#11 backend ([`pkcs11::Pkcs11Backend`]) is the one the product uses; modules
-//! come from [`registry`]. Tests of the command layer use a fake.
+//! come from [`registry`]. Tests of the command layer use the test double in [`double`]
+//! (a scripted token with no PKCS#11 at all).
 
+#[cfg(test)]
+pub mod double;
 pub mod middleware;
 pub mod monitor;
 pub mod pkcs11;
@@ -22,10 +25,31 @@ pub struct KeyRef {
     pub handle: u64,
     pub always_authenticate: bool,
     pub protected_authentication_path: bool,
-    /// `RSA` or `EC`.
-    pub key_type: String,
+    pub key_type: KeyType,
     /// The certificate (DER) the user chose the key by.
     pub certificate: Vec<u8>,
+}
+
+/// The private key's type (`CKA_KEY_TYPE`, PKCS#11 3.0 §4.8): what decides the mechanisms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyType {
+    /// `CKK_RSA`.
+    Rsa,
+    /// `CKK_EC` (ECDSA).
+    Ec,
+    /// Anything else, by its PKCS#11 name: the host signs nothing with it.
+    Other(String),
+}
+
+impl KeyType {
+    /// `RSA`, `EC`, or the PKCS#11 name.
+    pub fn name(&self) -> &str {
+        match self {
+            KeyType::Rsa => "RSA",
+            KeyType::Ec => "EC",
+            KeyType::Other(name) => name,
+        }
+    }
 }
 
 /// What the token computes. The command layer builds its input (DigestInfo for

@@ -394,44 +394,8 @@ impl Drop for ModuleWorker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::token::double::TestToken;
     use crate::token::NoToken;
-
-    /// A backend whose login blocks until told to go on, as a wedged module does.
-    struct Stuck(mpsc::Receiver<()>);
-    impl TokenBackend for Stuck {
-        fn modules(&mut self) -> Vec<ModuleInfo> {
-            Vec::new()
-        }
-        fn tokens(&mut self) -> Result<Vec<TokenInfo>> {
-            Ok(Vec::new())
-        }
-        fn certificates(&mut self) -> Result<Vec<CertificateEntry>> {
-            Ok(Vec::new())
-        }
-        fn login(&mut self, _: &str, _: Option<&Pin>, _: &Admit) -> Result<KeyRef> {
-            let _ = self.0.recv();
-            Err(Error::PinRequired)
-        }
-        fn sign(&mut self, _: &KeyRef, _: Option<&Pin>, _: SignMechanism, _: &[u8]) -> Result<Vec<u8>> {
-            Ok(Vec::new())
-        }
-        fn decrypt(
-            &mut self,
-            _: &KeyRef,
-            _: Option<&Pin>,
-            _: DecryptMechanism,
-            _: &[u8],
-        ) -> Result<Zeroizing<Vec<u8>>> {
-            Ok(Zeroizing::new(Vec::new()))
-        }
-        fn logout(&mut self, _: &KeyRef) -> Result<()> {
-            Ok(())
-        }
-        fn forget_removed(&mut self) -> Vec<u64> {
-            Vec::new()
-        }
-        fn add_module(&mut self, _: &Path) {}
-    }
 
     fn admit_all() -> Admit {
         Arc::new(|_: &[u8]| Ok(()))
@@ -443,8 +407,9 @@ mod tests {
 
     #[test]
     fn a_call_past_its_deadline_wedges_the_worker_and_later_calls_fail_at_once() {
-        let (_go, wait) = mpsc::channel();
-        let mut w = ModuleWorker::start(Box::new(Stuck(wait)), short(), Arc::default());
+        let token = TestToken::three_keys();
+        let _stuck = token.hold("login");
+        let mut w = ModuleWorker::start(Box::new(token), short(), Arc::default());
         let pin = Pin::new("1234".into());
         let e = w.login("ab", pin.as_ref().ok(), &admit_all()).err();
         assert!(matches!(e, Some(Error::ModuleNotResponding(_))), "{e:?}");
@@ -456,10 +421,11 @@ mod tests {
 
     #[test]
     fn the_end_of_input_ends_a_waiting_call() {
-        let (_go, wait) = mpsc::channel();
+        let token = TestToken::three_keys();
+        let _stuck = token.hold("login");
         let signals = Arc::new(Signals::default());
         let long = Deadlines { call_ms: 600_000, pin_pad_ms: 600_000, removed_ms: 600_000 };
-        let mut w = ModuleWorker::start(Box::new(Stuck(wait)), long, Arc::clone(&signals));
+        let mut w = ModuleWorker::start(Box::new(token), long, Arc::clone(&signals));
         signals.input_ended();
         let e = w.login("ab", None, &admit_all()).err();
         assert!(matches!(e, Some(Error::ModuleNotResponding(_))), "{e:?}");

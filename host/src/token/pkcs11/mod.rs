@@ -216,14 +216,14 @@ impl Pkcs11Backend {
         Ok(out)
     }
 
-    fn find_private_key(session: &Session, cka_id: &[u8]) -> Result<Option<(ObjectHandle, bool, String)>> {
+    fn find_private_key(session: &Session, cka_id: &[u8]) -> Result<Option<(ObjectHandle, bool, super::KeyType)>> {
         let keys =
             session.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), Attribute::Id(cka_id.to_vec())])?;
         let Some(&key) = keys.first() else {
             return Ok(None);
         };
         let mut always = false;
-        let mut key_type = String::new();
+        let mut key_type = super::KeyType::Other(String::new());
         // Some modules refuse CKA_ALWAYS_AUTHENTICATE on keys that lack it: read one by one.
         if let Ok(attrs) = session.get_attributes(key, &[AttributeType::AlwaysAuthenticate]) {
             always = attrs.iter().any(|a| matches!(a, Attribute::AlwaysAuthenticate(true)));
@@ -232,11 +232,11 @@ impl Pkcs11Backend {
             for a in attrs {
                 if let Attribute::KeyType(t) = a {
                     key_type = if t == KeyType::RSA {
-                        "RSA".into()
+                        super::KeyType::Rsa
                     } else if t == KeyType::EC {
-                        "EC".into()
+                        super::KeyType::Ec
                     } else {
-                        t.to_string()
+                        super::KeyType::Other(t.to_string())
                     };
                 }
             }
@@ -286,14 +286,14 @@ impl Pkcs11Backend {
     /// Adds the token's PIN state to a PIN error, so the user sees the tries left.
     fn with_pin_state(&self, e: Error, module: usize, slot: Slot) -> Error {
         match e {
-            Error::Pkcs11 { rv, function, .. }
+            Error::Pkcs11 { failure, .. }
                 if matches!(
-                    rv,
+                    failure.rv(),
                     RvError::PinIncorrect | RvError::PinLocked | RvError::PinLenRange | RvError::PinInvalid
                 ) =>
             {
                 let pin = self.context_of(module).ok().and_then(|c| Self::pin_status(&c, slot));
-                Error::Pkcs11 { rv, function, pin }
+                Error::Pkcs11 { failure, pin }
             }
             other => other,
         }
@@ -302,9 +302,9 @@ impl Pkcs11Backend {
     /// A card pulled out invalidates its sessions: forget them so the next request starts
     /// clean. If a card is back in the slot already, the user only needs to log in again.
     fn forget_if_gone(&mut self, e: Error, module: usize, slot: Slot) -> Error {
-        let Error::Pkcs11 { rv, .. } = &e else { return e };
+        let Error::Pkcs11 { failure, .. } = &e else { return e };
         if !matches!(
-            rv,
+            failure.rv(),
             RvError::DeviceRemoved | RvError::TokenNotPresent | RvError::SessionHandleInvalid | RvError::SessionClosed
         ) {
             return e;
