@@ -152,7 +152,7 @@ impl Host {
         match result {
             Ok(value) => Response::ok(id, value),
             Err(e) => {
-                crate::log::info(&format!("request {id} ({}) failed: {e}", request.command));
+                log::info!("request {id} ({}) failed: {e}", request.command);
                 Response::error(Some(id), to_wire(&e))
             }
         }

@@ -6,7 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod dispatch;
 pub mod error;
-pub mod log;
+pub mod logger;
 pub mod native;
 pub mod nssdb;
 pub mod session;

@@ -4,10 +4,11 @@
 //! manifest path and the extension id) it speaks native messaging on stdin/stdout;
 //! started by a person it is a CLI (`paraphe-host help`).
 
-use paraphe_host::{cli, dispatch, log, native};
+use paraphe_host::{cli, dispatch, logger, native};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    logger::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
         Ok(cli::Invocation::Native { caller, modules }) => {
@@ -17,7 +18,7 @@ fn main() -> ExitCode {
             native::exit(match result {
                 Ok(()) => 0,
                 Err(e) => {
-                    log::error(&format!("native messaging: {e}"));
+                    log::error!("native messaging: {e}");
                     1
                 }
             })

@@ -3,7 +3,6 @@
 //! watches readers and cards (PC/SC) and pushes events on the same port.
 
 use crate::dispatch::Host;
-use crate::log;
 use crate::token::monitor::{self, CardEvent};
 use crate::transport::{self, FrameError};
 use paraphe_protocol::{ErrorCode, Event, Response, WireError};
@@ -80,7 +79,7 @@ pub fn serve(mut input: impl Read, output: Output, host: Host, card_events: bool
                 Ok(None) => break Ok(()),
                 Err(FrameError::TooLarge(n)) => Incoming::TooLarge(n),
                 Err(FrameError::Truncated) => {
-                    log::warn("input ended inside a frame");
+                    log::warn!("input ended inside a frame");
                     let _ = to_conversation.send(Incoming::Truncated);
                     break Ok(());
                 }
@@ -163,7 +162,7 @@ fn restart(requests: &mpsc::Receiver<Incoming>, h: &mut Host, output: &Output, w
 }
 
 fn say_restart(output: &Output, why: &str) -> ! {
-    log::warn(&format!("exiting, restart required: {why}"));
+    log::warn!("exiting, restart required: {why}");
     let data = serde_json::json!({ "code": ErrorCode::ModuleNotResponding.name(), "message": why });
     output.send_last_and_exit(&Event { event: "restart-required".into(), data })
 }
@@ -202,7 +201,7 @@ fn start_monitor(host: Arc<Mutex<Host>>, pending: Pending, output: Output) {
     let spawned = std::thread::Builder::new().name("pcsc-monitor".into()).spawn(move || {
         monitor::run(|event: CardEvent| {
             if let CardEvent::Unavailable { message } = &event {
-                log::info(&format!("no card events: {message}"));
+                log::info!("no card events: {message}");
             }
             // A module call in progress on that card gets a short deadline (module worker).
             match &event {
@@ -231,7 +230,7 @@ fn start_monitor(host: Arc<Mutex<Host>>, pending: Pending, output: Output) {
             };
             let message = Event { event: event.name().into(), data: event.data(&extra) };
             if let Err(e) = output.send(None, &message) {
-                log::debug(&format!("card event not sent: {e}"));
+                log::debug!("card event not sent: {e}");
             }
             // No request holds the host (it would have said so): say it here.
             if let Some(why) = wedged {
@@ -240,7 +239,7 @@ fn start_monitor(host: Arc<Mutex<Host>>, pending: Pending, output: Output) {
         });
     });
     if let Err(e) = spawned {
-        log::warn(&format!("card monitor not started: {e}"));
+        log::warn!("card monitor not started: {e}");
     }
 }
 

@@ -188,7 +188,7 @@ impl Sessions {
             return;
         }
         if let Err(e) = self.backend.logout(key) {
-            crate::log::warn(&format!("logout: {e}"));
+            log::warn!("logout: {e}");
         }
     }
 

@@ -55,7 +55,7 @@ fn uniform(e: Error) -> Error {
                         | Fault::Cancelled
                 ) =>
         {
-            crate::log::info(&format!("C_Decrypt failed: {:?}", failure.rv()));
+            log::info!("C_Decrypt failed: {:?}", failure.rv());
             Error::UnwrapFailed
         }
         other => other,

@@ -141,7 +141,7 @@ pub fn from_environment(
     let loaded = crate::config::load();
     for f in &loaded.files {
         if let Some(e) = &f.error {
-            crate::log::warn(&format!("config file {} ignored: {e}", f.path.display()));
+            log::warn!("config file {} ignored: {e}", f.path.display());
         }
     }
     let env = std::env::var("PARAPHE_PKCS11_MODULES").ok();

@@ -21,7 +21,6 @@
 
 use super::{monitor, Admit, DecryptMechanism, KeyRef, SignMechanism, TokenBackend};
 use crate::error::{Error, Result};
-use crate::log;
 use paraphe_protocol::cert::{CertificateEntry, ModuleInfo, TokenInfo};
 use paraphe_protocol::{ErrorCode, Pin};
 use std::collections::HashMap;
@@ -65,7 +64,7 @@ impl Deadlines {
             if let Ok(v) = std::env::var(name) {
                 match v.trim().parse::<u64>() {
                     Ok(ms) if ms > 0 => *field = ms,
-                    _ => log::warn(&format!("{name}={v:?} ignored: a number of milliseconds is expected")),
+                    _ => log::warn!("{name}={v:?} ignored: a number of milliseconds is expected"),
                 }
             }
         }
@@ -224,7 +223,7 @@ impl ModuleWorker {
                         if waited < deadline { ", after its card was removed" } else { "" }
                     )
                 };
-                log::error(&why);
+                log::error!("{why}");
                 self.wedged = Some(why.clone());
                 return Err(Error::ModuleNotResponding(why));
             }
@@ -247,7 +246,7 @@ impl ModuleWorker {
         let Some(reader) = reader else { return e };
         let gone = self.signals.removed(reader) || card_gone(reader) == Some(true);
         if gone {
-            log::info(&format!("{e}, and the card left {reader}: token not present"));
+            log::info!("{e}, and the card left {reader}: token not present");
             Error::TokenRemoved { reader: reader.to_owned(), error: e.to_string() }
         } else {
             e
@@ -361,7 +360,7 @@ impl TokenBackend for ModuleWorker {
         let d = self.deadlines.call();
         let path = path.to_path_buf();
         if let Err(e) = self.run("add-module", d, None, move |b| b.add_module(&path)) {
-            log::warn(&format!("module not added: {e}"));
+            log::warn!("module not added: {e}");
         }
     }
 

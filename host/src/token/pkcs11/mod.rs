@@ -4,7 +4,6 @@
 use super::registry::{self, ModuleSpec};
 use super::{Admit, DecryptMechanism, KeyRef, SignMechanism, TokenBackend};
 use crate::error::{Error, Result};
-use crate::log;
 use base64::Engine as _;
 use cryptoki::context::Pkcs11;
 use cryptoki::error::{Error as CkError, RvError};
@@ -102,8 +101,8 @@ impl Pkcs11Backend {
                 .map(|spec| {
                     let ctx = registry::load(&spec.path);
                     match &ctx {
-                        Ok(_) => log::debug(&format!("loaded PKCS#11 module {}", spec.path.display())),
-                        Err(e) => log::warn(&format!("PKCS#11 module {} not loaded: {e}", spec.path.display())),
+                        Ok(_) => log::debug!("loaded PKCS#11 module {}", spec.path.display()),
+                        Err(e) => log::warn!("PKCS#11 module {} not loaded: {e}", spec.path.display()),
                     }
                     let library = ctx.as_ref().ok().and_then(|c| c.get_library_info().ok()).map(|i| {
                         let v = i.library_version();
@@ -260,7 +259,7 @@ impl Pkcs11Backend {
                     Ok(None) => {}
                     // A token that fails (removed meanwhile, not recognised) must not hide
                     // the others.
-                    Err(e) => log::warn(&format!("slot {} unreadable: {e}", slot.id())),
+                    Err(e) => log::warn!("slot {} unreadable: {e}", slot.id()),
                 }
             }
         }
@@ -337,7 +336,7 @@ impl Pkcs11Backend {
         if let Some(session) = self.sessions.get(&slot_key) {
             match session.logout() {
                 Ok(()) | Err(CkError::Pkcs11(RvError::UserNotLoggedIn, _)) => {}
-                Err(e) => log::warn(&format!("C_Logout: {e}")),
+                Err(e) => log::warn!("C_Logout: {e}"),
             }
         }
         let handles = self.drop_slot(slot_key);
@@ -369,7 +368,7 @@ impl Pkcs11Backend {
         let result = match session.login(UserType::User, auth.as_ref()) {
             // Logged in by a session this backend did not open: the PIN was not checked.
             Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
-                log::info("token already logged in: logging out to check the PIN");
+                log::info!("token already logged in: logging out to check the PIN");
                 let _ = session.logout();
                 session.login(UserType::User, auth.as_ref())
             }
@@ -468,7 +467,7 @@ impl TokenBackend for Pkcs11Backend {
             for slot in initialized_slots(&ctx)? {
                 match Self::token_info(&path, &ctx, slot) {
                     Ok(t) => out.push(self.fresh_pin_flags(m, slot, t)),
-                    Err(e) => log::warn(&format!("token in slot {} unreadable: {e}", slot.id())),
+                    Err(e) => log::warn!("token in slot {} unreadable: {e}", slot.id()),
                 }
             }
         }
@@ -484,7 +483,7 @@ impl TokenBackend for Pkcs11Backend {
                 let token = match Self::token_info(&path, &ctx, slot) {
                     Ok(t) => t,
                     Err(e) => {
-                        log::warn(&format!("token in slot {} unreadable: {e}", slot.id()));
+                        log::warn!("token in slot {} unreadable: {e}", slot.id());
                         continue;
                     }
                 };
@@ -496,7 +495,7 @@ impl TokenBackend for Pkcs11Backend {
                         let info = match x509::summarize(&der, &hints) {
                             Ok(i) => i,
                             Err(e) => {
-                                log::warn(&format!("certificate {label:?} on {} skipped: {e}", token.label));
+                                log::warn!("certificate {label:?} on {} skipped: {e}", token.label);
                                 continue;
                             }
                         };
@@ -522,7 +521,7 @@ impl TokenBackend for Pkcs11Backend {
                 });
                 match entries {
                     Ok(e) => out.extend(e),
-                    Err(e) => log::warn(&format!("certificates of {} unreadable: {e}", token.label)),
+                    Err(e) => log::warn!("certificates of {} unreadable: {e}", token.label),
                 }
             }
         }
@@ -677,7 +676,7 @@ impl TokenBackend for Pkcs11Backend {
         if let Some(session) = self.sessions.remove(&(k.module, k.slot.id())) {
             match session.logout() {
                 Ok(()) | Err(CkError::Pkcs11(RvError::UserNotLoggedIn, _)) => {}
-                Err(e) => log::warn(&format!("C_Logout: {e}")),
+                Err(e) => log::warn!("C_Logout: {e}"),
             }
             // Dropping the session closes it.
         }
