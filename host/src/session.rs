@@ -13,13 +13,12 @@
 //! and web-eid-app's `CommandSession`.
 
 use crate::error::{Error, Result};
-use crate::token::{Admit, DecryptMechanism, KeyRef, KeyType, SignMechanism, TokenBackend};
+use crate::token::{Admit, DecryptMechanism, KeyRef, KeyType, Plaintext, SignMechanism, TokenBackend};
 use paraphe_formats::x509;
 use paraphe_protocol::cert::CertificateInfo;
 use paraphe_protocol::{LoginPurpose, Pin};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use zeroize::Zeroizing;
 
 /// One login session.
 struct LoginSession {
@@ -91,7 +90,7 @@ impl LoggedInKey<'_> {
         self.backend.sign(&self.session.key, self.session.pin.as_ref(), mechanism, input)
     }
 
-    pub fn decrypt(&mut self, mechanism: DecryptMechanism, input: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    pub fn decrypt(&mut self, mechanism: DecryptMechanism, input: &[u8]) -> Result<Plaintext> {
         self.backend.decrypt(&self.session.key, self.session.pin.as_ref(), mechanism, input)
     }
 }

@@ -17,7 +17,7 @@
 //! The test keeps a clone of the [`TestToken`] to script it ([`TestToken::fail_next`],
 //! [`TestToken::hold`]) and to read what the host asked of it ([`TestToken::journal`]).
 
-use super::{Admit, DecryptMechanism, KeyRef, KeyType, SignMechanism, TokenBackend};
+use super::{Admit, DecryptMechanism, KeyRef, KeyType, Plaintext, SignMechanism, TokenBackend};
 use crate::error::{Error, Pkcs11Failure, Result};
 use cryptoki::context::Function;
 use cryptoki::error::RvError;
@@ -286,14 +286,8 @@ impl TokenBackend for TestToken {
         })
     }
 
-    fn decrypt(
-        &mut self,
-        key: &KeyRef,
-        pin: Option<&Pin>,
-        mechanism: DecryptMechanism,
-        input: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>> {
-        self.enter("decrypt", format!("decrypt {} {mechanism:?} {} bytes", key.handle, input.len()))?;
+    fn decrypt(&mut self, key: &KeyRef, pin: Option<&Pin>, mech: DecryptMechanism, input: &[u8]) -> Result<Plaintext> {
+        self.enter("decrypt", format!("decrypt {} {mech:?} {} bytes", key.handle, input.len()))?;
         let k = self.live(key, Function::Decrypt)?;
         Self::context_pin(&k, pin, Function::Login)?;
         Ok(Zeroizing::new(vec![0x33; 32]))

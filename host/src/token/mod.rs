@@ -72,6 +72,9 @@ pub enum DecryptMechanism {
     RsaOaep(HashAlgorithm),
 }
 
+/// What a decryption gives back: zeroized when dropped.
+pub type Plaintext = Zeroizing<Vec<u8>>;
+
 /// What decides, from the certificate (DER) a login found, whether that login may go on
 /// (`commands::login`: the session's purpose against the certificate). Shared and `Send` so
 /// that the module worker can run it on its own thread, between finding the key and
@@ -105,13 +108,7 @@ pub trait TokenBackend {
     /// CKA_ALWAYS_AUTHENTICATE.
     fn sign(&mut self, key: &KeyRef, pin: Option<&Pin>, mechanism: SignMechanism, input: &[u8]) -> Result<Vec<u8>>;
     /// Decrypts (unwraps) `input` with the key.
-    fn decrypt(
-        &mut self,
-        key: &KeyRef,
-        pin: Option<&Pin>,
-        mechanism: DecryptMechanism,
-        input: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>>;
+    fn decrypt(&mut self, key: &KeyRef, pin: Option<&Pin>, mech: DecryptMechanism, input: &[u8]) -> Result<Plaintext>;
     /// Logs out of the key's token and closes its session.
     fn logout(&mut self, key: &KeyRef) -> Result<()>;
     /// Drops the sessions of tokens no longer present; returns the handles of the keys
@@ -172,7 +169,7 @@ impl TokenBackend for NoToken {
     fn sign(&mut self, _: &KeyRef, _: Option<&Pin>, _: SignMechanism, _: &[u8]) -> Result<Vec<u8>> {
         Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
     }
-    fn decrypt(&mut self, _: &KeyRef, _: Option<&Pin>, _: DecryptMechanism, _: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    fn decrypt(&mut self, _: &KeyRef, _: Option<&Pin>, _: DecryptMechanism, _: &[u8]) -> Result<Plaintext> {
         Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
     }
     fn logout(&mut self, _: &KeyRef) -> Result<()> {

@@ -19,7 +19,7 @@
 //! one place, against PC/SC: when the reader of the token's slot has no card (or had a
 //! removal since the call began), the answer is `TOKEN_NOT_PRESENT`.
 
-use super::{monitor, Admit, DecryptMechanism, KeyRef, SignMechanism, TokenBackend};
+use super::{monitor, Admit, DecryptMechanism, KeyRef, Plaintext, SignMechanism, TokenBackend};
 use crate::error::{Error, Result};
 use paraphe_protocol::cert::{CertificateEntry, ModuleInfo, TokenInfo};
 use paraphe_protocol::{ErrorCode, Pin};
@@ -326,16 +326,10 @@ impl TokenBackend for ModuleWorker {
         r.map_err(|e| self.truthful(e, reader.as_deref()))
     }
 
-    fn decrypt(
-        &mut self,
-        key: &KeyRef,
-        pin: Option<&Pin>,
-        mechanism: DecryptMechanism,
-        input: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>> {
+    fn decrypt(&mut self, key: &KeyRef, pin: Option<&Pin>, mech: DecryptMechanism, input: &[u8]) -> Result<Plaintext> {
         let (d, reader) = (self.key_deadline(key, pin), self.reader_of(key));
         let (k, pin, input) = (key.clone(), pin.cloned(), Zeroizing::new(input.to_vec()));
-        let r = self.run("decrypt", d, reader.as_deref(), move |b| b.decrypt(&k, pin.as_ref(), mechanism, &input))?;
+        let r = self.run("decrypt", d, reader.as_deref(), move |b| b.decrypt(&k, pin.as_ref(), mech, &input))?;
         r.map_err(|e| self.truthful(e, reader.as_deref()))
     }
 

@@ -2,7 +2,7 @@
 //! session, object, signing and decryption function groups).
 
 use super::registry::{self, ModuleSpec};
-use super::{Admit, DecryptMechanism, KeyRef, SignMechanism, TokenBackend};
+use super::{Admit, DecryptMechanism, KeyRef, Plaintext, SignMechanism, TokenBackend};
 use crate::error::{Error, Result};
 use base64::Engine as _;
 use cryptoki::context::Pkcs11;
@@ -391,6 +391,36 @@ impl Pkcs11Backend {
         }
     }
 
+    /// One operation with a logged-in key: `once` (cryptoki's init and single part in one
+    /// call) or, for a CKA_ALWAYS_AUTHENTICATE key, `init`, then `C_Login(CKU_CONTEXT_SPECIFIC)`,
+    /// then the single part through the module's own function list, `raw` (PKCS#11 3.0
+    /// §5.13, §4.9: cryptoki's one-shot calls leave no room for the login). A failure gets
+    /// the token's PIN state, and a card gone ends the slot's sessions.
+    fn use_key<T>(
+        &mut self,
+        key: &KeyRef,
+        pin: Option<&Pin>,
+        init: impl FnOnce(&Session, ObjectHandle) -> cryptoki::error::Result<()>,
+        raw: impl FnOnce(&std::path::Path, &Session) -> Result<T>,
+        once: impl FnOnce(&Session, ObjectHandle) -> Result<T>,
+    ) -> Result<T> {
+        let k = self.key(key)?;
+        let (module, slot, handle) = (k.module, k.slot, k.handle);
+        let session = self.session_for(k)?;
+        let result = if key.always_authenticate {
+            init(session, handle)
+                .map_err(Error::from)
+                .and_then(|()| Self::context_login(session, pin))
+                .and_then(|()| raw(&self.specs[module].path, session))
+        } else {
+            once(session, handle)
+        };
+        result.map_err(|e| {
+            let e = self.with_pin_state(e, module, slot);
+            self.forget_if_gone(e, module, slot)
+        })
+    }
+
     fn context_login(session: &Session, pin: Option<&Pin>) -> Result<()> {
         let auth = pin.map(|p| AuthPin::from(p.expose().to_owned()));
         session.login(UserType::ContextSpecific, auth.as_ref()).map_err(Error::from)
@@ -565,57 +595,31 @@ impl TokenBackend for Pkcs11Backend {
     }
 
     fn sign(&mut self, key: &KeyRef, pin: Option<&Pin>, mechanism: SignMechanism, input: &[u8]) -> Result<Vec<u8>> {
-        let k = self.key(key)?;
-        let (module, slot, handle) = (k.module, k.slot, k.handle);
-        let session = self.session_for(k)?;
         let mech = sign_mechanism(mechanism);
-        let result = if key.always_authenticate {
-            // CKA_ALWAYS_AUTHENTICATE: C_SignInit, then C_Login(CKU_CONTEXT_SPECIFIC), then
-            // C_Sign (PKCS#11 3.0 §5.13, §4.9); cryptoki's one-shot sign() leaves no room.
-            session
-                .sign_init(&mech, handle)
-                .map_err(Error::from)
-                .and_then(|()| Self::context_login(session, pin))
-                .and_then(|()| raw::sign(&self.specs[module].path, session, input))
-        } else {
-            session.sign(&mech, handle, input).map_err(Error::from)
-        };
-        result.map_err(|e| {
-            let e = self.with_pin_state(e, module, slot);
-            self.forget_if_gone(e, module, slot)
-        })
+        self.use_key(
+            key,
+            pin,
+            |s, h| s.sign_init(&mech, h),
+            |module, s| raw::sign(module, s, input),
+            |s, h| s.sign(&mech, h, input).map_err(Error::from),
+        )
     }
 
-    fn decrypt(
-        &mut self,
-        key: &KeyRef,
-        pin: Option<&Pin>,
-        mechanism: DecryptMechanism,
-        input: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>> {
-        let k = self.key(key)?;
-        let (module, slot, handle) = (k.module, k.slot, k.handle);
-        let session = self.session_for(k)?;
-        let mech = match mechanism {
+    fn decrypt(&mut self, key: &KeyRef, pin: Option<&Pin>, mech: DecryptMechanism, input: &[u8]) -> Result<Plaintext> {
+        let mech = match mech {
             DecryptMechanism::RsaPkcs => Mechanism::RsaPkcs,
             DecryptMechanism::RsaOaep(hash) => {
                 let (hash_alg, mgf) = mgf(hash);
                 Mechanism::RsaPkcsOaep(PkcsOaepParams::new(hash_alg, mgf, PkcsOaepSource::empty()))
             }
         };
-        let result = if key.always_authenticate {
-            session
-                .decrypt_init(&mech, handle)
-                .map_err(Error::from)
-                .and_then(|()| Self::context_login(session, pin))
-                .and_then(|()| raw::decrypt(&self.specs[module].path, session, input))
-        } else {
-            session.decrypt(&mech, handle, input).map(Zeroizing::new).map_err(Error::from)
-        };
-        result.map_err(|e| {
-            let e = self.with_pin_state(e, module, slot);
-            self.forget_if_gone(e, module, slot)
-        })
+        self.use_key(
+            key,
+            pin,
+            |s, h| s.decrypt_init(&mech, h),
+            |module, s| raw::decrypt(module, s, input),
+            |s, h| s.decrypt(&mech, h, input).map(Zeroizing::new).map_err(Error::from),
+        )
     }
 
     fn forget_removed(&mut self) -> Vec<u64> {
