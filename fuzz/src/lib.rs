@@ -10,8 +10,9 @@
 //! `paraphe-formats` (certificates read off tokens, ECDSA signatures returned by them).
 //! What pages send the extension is reachable through `paraphe-wasm`, the extension's core
 //! as plain Rust: the page API and Web eID requests, LiberSign's `signatureInformations`.
-//! The frame reader (`host/src/transport.rs`) and `Host::handle` live in the host binary
-//! and are not reachable from outside it: see fuzz/README.md.
+//! The host's own conversation loop is reached through its library (`paraphe_host`):
+//! [`frame_json`] drives `native::serve` (the frame reader in `host/src/transport.rs`, then
+//! `Host::handle` in `host/src/dispatch.rs` for every frame) with `token::NoToken` behind it.
 
 use paraphe_formats::policies::PolicyHint;
 use paraphe_formats::webeid::{self, Algorithm};

@@ -51,57 +51,104 @@ struct SignOptions {
     out: Option<PathBuf>,
 }
 
+/// The command line's grammar (clap). The help text is ours, French or English
+/// ([`USAGE_FR`], [`USAGE_EN`]): clap parses, `help` prints.
+fn grammar() -> clap::Command {
+    use clap::{Arg, ArgAction, Command};
+    let flag = |name: &'static str| Arg::new(name).long(name).action(ArgAction::SetTrue);
+    let value = |name: &'static str| Arg::new(name).long(name).action(ArgAction::Set);
+    // On the command and on each subcommand (not clap's `global`, whose values from a
+    // subcommand replace the command's): `--module` repeats anywhere.
+    let common = |c: Command| {
+        c.disable_help_flag(true)
+            .disable_version_flag(true)
+            .arg(Arg::new("module").long("module").action(ArgAction::Append).value_parser(clap::value_parser!(PathBuf)))
+            .arg(flag("json"))
+            .arg(flag("help").short('h'))
+    };
+    let sign = Command::new("sign").args([
+        value("cert"),
+        value("hash-alg"),
+        value("digest"),
+        value("out").value_parser(clap::value_parser!(PathBuf)),
+        flag("pss"),
+        flag("ecdsa-der"),
+        flag("pin-stdin"),
+        flag("allow-login-key"),
+    ]);
+    let plain = ["native", "list", "diagnose", "tls-status", "tls-register", "version", "help"].map(Command::new);
+    common(Command::new("paraphe-host"))
+        .disable_help_subcommand(true)
+        .arg(flag("version").short('V'))
+        .subcommands(plain.into_iter().chain([sign]).map(common))
+}
+
+/// What went wrong on the command line, in our words.
+fn usage_message(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(v)) => v.join(" "),
+        _ => String::new(),
+    };
+    let arg = context(ContextKind::InvalidArg);
+    // `--module <module>` → `--module`.
+    let option = arg.split_whitespace().next().unwrap_or_default().to_owned();
+    match e.kind() {
+        ErrorKind::InvalidSubcommand => format!("unknown command {}", context(ContextKind::InvalidSubcommand)),
+        ErrorKind::UnknownArgument if arg.starts_with('-') => format!("unknown option {option}"),
+        ErrorKind::UnknownArgument => format!("unexpected argument {arg}"),
+        ErrorKind::InvalidValue | ErrorKind::NoEquals => format!("{option} needs a value"),
+        ErrorKind::ArgumentConflict => format!("{option} is given twice"),
+        _ => e.kind().as_str().map_or_else(|| "invalid command line".to_owned(), str::to_owned),
+    }
+}
+
 /// Tells a browser launch from a person's, and parses the latter.
 pub fn parse(args: &[String]) -> std::result::Result<Invocation, String> {
     if let Some(caller) = browser_caller(args) {
         return Ok(Invocation::Native { caller, modules: Vec::new() });
     }
-    let mut modules = Vec::new();
-    let mut json = false;
-    let mut words = Vec::new();
-    let mut opts: Vec<(String, Option<String>)> = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let takes_value = matches!(a.as_str(), "--module" | "--cert" | "--hash-alg" | "--digest" | "--out");
-        match a.as_str() {
-            "--json" => json = true,
-            "--module" => modules.push(PathBuf::from(it.next().ok_or("--module needs a path")?)),
-            _ if takes_value => opts.push((a.clone(), Some(it.next().ok_or(format!("{a} needs a value"))?.clone()))),
-            "--pss" | "--ecdsa-der" | "--pin-stdin" | "--allow-login-key" => opts.push((a.clone(), None)),
-            "-h" | "--help" => words.push("help".to_owned()),
-            "-V" | "--version" => words.push("version".to_owned()),
-            _ if a.starts_with('-') => return Err(format!("unknown option {a}")),
-            _ => words.push(a.clone()),
-        }
-    }
-    let opt = |name: &str| opts.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.clone());
-    let flag = |name: &str| opts.iter().any(|(n, _)| n == name);
-    let action = match words.first().map(String::as_str) {
-        Some("native") => return Ok(Invocation::Native { caller: "cli", modules }),
-        Some("list") => Action::List,
-        Some("diagnose") => Action::Diagnose,
-        Some("tls-status") => Action::Tls { register: false },
-        Some("tls-register") => Action::Tls { register: true },
-        Some("version") => Action::Version,
-        Some("help") | None => Action::Help,
-        Some("sign") => {
-            let hash_name = opt("--hash-alg").unwrap_or_else(|| "sha256".into());
+    let matches = grammar()
+        .try_get_matches_from(std::iter::once("paraphe-host".to_owned()).chain(args.iter().cloned()))
+        .map_err(|e| usage_message(&e))?;
+    let (name, sub) = match matches.subcommand() {
+        Some((name, sub)) => (name, Some(sub)),
+        None => ("", None),
+    };
+    let modules: Vec<PathBuf> = [Some(&matches), sub]
+        .into_iter()
+        .flatten()
+        .flat_map(|m| m.get_many::<PathBuf>("module").into_iter().flatten().cloned())
+        .collect();
+    let on = |flag: &str| matches.get_flag(flag) || sub.is_some_and(|m| m.get_flag(flag));
+    let json = on("json");
+    let action = match name {
+        _ if on("help") => Action::Help,
+        "" if matches.get_flag("version") => Action::Version,
+        "native" => return Ok(Invocation::Native { caller: "cli", modules }),
+        "list" => Action::List,
+        "diagnose" => Action::Diagnose,
+        "tls-status" => Action::Tls { register: false },
+        "tls-register" => Action::Tls { register: true },
+        "version" => Action::Version,
+        "sign" => {
+            let m = sub.ok_or("sign needs --cert <fingerprint>")?;
+            let opt = |name: &str| m.get_one::<String>(name).cloned();
+            let hash_name = opt("hash-alg").unwrap_or_else(|| "sha256".into());
             Action::Sign(SignOptions {
-                cert: opt("--cert").ok_or("sign needs --cert <fingerprint>")?,
+                cert: opt("cert").ok_or("sign needs --cert <fingerprint>")?,
                 hash: HashAlgorithm::from_name(&hash_name).ok_or(format!("unknown hash algorithm {hash_name}"))?,
-                digest_hex: opt("--digest").ok_or("sign needs --digest <hex>")?,
-                pss: flag("--pss"),
-                ecdsa_der: flag("--ecdsa-der"),
-                pin_stdin: flag("--pin-stdin"),
-                allow_login_key: flag("--allow-login-key"),
-                out: opt("--out").map(PathBuf::from),
+                digest_hex: opt("digest").ok_or("sign needs --digest <hex>")?,
+                pss: m.get_flag("pss"),
+                ecdsa_der: m.get_flag("ecdsa-der"),
+                pin_stdin: m.get_flag("pin-stdin"),
+                allow_login_key: m.get_flag("allow-login-key"),
+                out: m.get_one::<PathBuf>("out").cloned(),
             })
         }
-        Some(other) => return Err(format!("unknown command {other}")),
+        _ => Action::Help,
     };
-    if words.len() > 1 {
-        return Err(format!("unexpected argument {}", words[1]));
-    }
     Ok(Invocation::Cli(Cli { modules, json, action }))
 }
 
@@ -193,10 +240,7 @@ pub fn usage_error(message: &str) {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
-    let (backend, middleware, auto_modules, deadlines) = token::from_environment(&cli.modules);
-    let worker = token::worker::ModuleWorker::start(Box::new(backend), deadlines, Default::default());
-    let mut host = Host::new(Box::new(worker), "cli", middleware);
-    host.auto_modules = auto_modules;
+    let mut host = Host::start("cli", &cli.modules);
     let out = &mut io::stdout().lock();
     let result = match cli.action {
         Action::Help => out.write_all(t(USAGE_FR, USAGE_EN).as_bytes()).map_err(io_err),
@@ -324,7 +368,8 @@ fn describe(out: &mut impl Write, c: &CertificateEntry) -> Result<()> {
 fn diagnose(host: &mut Host, json: bool, out: &mut impl Write) -> Result<()> {
     let loaded = config::load();
     let status: StatusResult = crate::commands::status::run(host, &NoArguments {})?;
-    let certificates = if status.modules.iter().any(|m| m.loaded) { host.backend.certificates()? } else { Vec::new() };
+    let certificates =
+        if status.modules.iter().any(|m| m.loaded) { host.sessions().backend().certificates()? } else { Vec::new() };
     let known: Vec<serde_json::Value> = token::middleware::known_modules()
         .into_iter()
         .map(|(name, path)| serde_json::json!({"name": name, "installed": std::path::Path::new(&path).exists(), "path": path}))
@@ -566,6 +611,51 @@ mod tests {
 
     fn caller(args: &[&str]) -> Option<&'static str> {
         browser_caller(&args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>())
+    }
+
+    fn parsed(args: &[&str]) -> std::result::Result<Invocation, String> {
+        parse(&args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn command_lines_parse_or_say_what_is_wrong() {
+        let action = |args: &[&str]| match parsed(args) {
+            Ok(Invocation::Cli(cli)) => {
+                let what = match cli.action {
+                    Action::List => "list".to_owned(),
+                    Action::Diagnose => "diagnose".to_owned(),
+                    Action::Tls { register } => format!("tls {register}"),
+                    Action::Sign(o) => format!("sign {} {} {} {}", o.cert, o.hash.name(), o.digest_hex, o.pss),
+                    Action::Version => "version".to_owned(),
+                    Action::Help => "help".to_owned(),
+                };
+                format!("{what} json={} modules={}", cli.json, cli.modules.len())
+            }
+            Ok(Invocation::Native { caller, modules }) => format!("native {caller} modules={}", modules.len()),
+            Err(e) => format!("error: {e}"),
+        };
+        assert_eq!(action(&[]), "help json=false modules=0");
+        assert_eq!(action(&["list", "--json"]), "list json=true modules=0");
+        assert_eq!(action(&["--json", "--module", "/a.so", "list", "--module", "/b.so"]), "list json=true modules=2");
+        assert_eq!(action(&["diagnose", "-h"]), "help json=false modules=0");
+        assert_eq!(action(&["--version"]), "version json=false modules=0");
+        assert_eq!(action(&["version"]), "version json=false modules=0");
+        assert_eq!(action(&["tls-register"]), "tls true json=false modules=0");
+        assert_eq!(action(&["native", "--module", "/a.so"]), "native cli modules=1");
+        assert_eq!(
+            action(&["sign", "--cert", "ab", "--digest", "00", "--hash-alg", "sha384", "--pss"]),
+            "sign ab sha384 00 true json=false modules=0"
+        );
+        assert_eq!(action(&["frobnicate"]), "error: unknown command frobnicate");
+        assert_eq!(action(&["list", "--frob"]), "error: unknown option --frob");
+        assert_eq!(action(&["list", "extra"]), "error: unexpected argument extra");
+        assert_eq!(action(&["list", "--module"]), "error: --module needs a value");
+        assert_eq!(action(&["sign", "--digest", "00"]), "error: sign needs --cert <fingerprint>");
+        assert_eq!(action(&["sign", "--cert", "ab"]), "error: sign needs --digest <hex>");
+        assert_eq!(
+            action(&["sign", "--cert", "ab", "--digest", "00", "--hash-alg", "md5"]),
+            "error: unknown hash algorithm md5"
+        );
     }
 
     #[test]

@@ -182,10 +182,7 @@ pub fn merge(system: Config, user: Config) -> Config {
         .filter(|u| {
             let kept = !system.policies.iter().any(|s| overlaps(&s.oid, &u.oid));
             if !kept {
-                crate::log::warn(&format!(
-                    "user configuration: policy {} ignored (the administrator's file names it)",
-                    u.oid
-                ));
+                log::warn!("user configuration: policy {} ignored (the administrator's file names it)", u.oid);
             }
             kept
         })

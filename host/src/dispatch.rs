@@ -2,60 +2,45 @@
 //! errors ([`to_wire`]).
 
 use crate::commands;
-use crate::error::{Error, Result};
+use crate::error::{Error, Fault, Result};
+use crate::session::Sessions;
 use crate::token::middleware::{self, Middleware};
 use crate::token::monitor::{self, CardEvent};
-use crate::token::worker::Signals;
-use crate::token::{KeyRef, TokenBackend};
-use cryptoki::context::Function;
-use cryptoki::error::RvError;
-use paraphe_protocol::cert::CertificateInfo;
+use crate::token::worker::{Deadlines, ModuleWorker, Signals};
+use crate::token::{self, TokenBackend};
 use paraphe_protocol::command::{Command, HelloInfo};
-use paraphe_protocol::{ErrorCode, LoginPurpose, Pin, RawRequest, RequestId, Response, WireError};
+use paraphe_protocol::{ErrorCode, RawRequest, RequestId, Response, WireError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// A login session: the consent token the extension got for one batch.
-pub struct LoginSession {
-    pub key: KeyRef,
-    /// Kept only for keys that need the PIN at every use; zeroized when dropped.
-    pub pin: Option<Pin>,
-    pub expires: Option<Instant>,
-    /// The certificate's facts, decoded once at login (key usage, usages, curve).
-    pub certificate: CertificateInfo,
-    /// What the session may be used for: the only commands it serves.
-    pub purpose: LoginPurpose,
-}
-
-/// The host's state for one native-messaging conversation (one browser port).
+/// The host's state for one native-messaging conversation (one browser port), or for one
+/// command of the CLI.
 pub struct Host {
-    pub backend: Box<dyn TokenBackend + Send>,
-    pub sessions: HashMap<String, LoginSession>,
-    pub next_session: u64,
-    pub caller: String,
+    /// The token backend and the login sessions on it: their one owner.
+    sessions: Sessions,
+    caller: String,
     /// Administrators' extra middleware entries (config file), for ATR matching.
-    pub middleware: Vec<Middleware>,
+    middleware: Vec<Middleware>,
     /// Load the module an inserted card needs. Off when the configuration pins the module
     /// list (`builtinModules: false`).
-    pub auto_modules: bool,
+    auto_modules: bool,
     /// Readers and cards from the card monitor's events; `None` until it reports (or
     /// without a monitor), when `status` asks PC/SC directly.
-    pub pcsc_view: Option<monitor::View>,
+    pcsc_view: Option<monitor::View>,
     /// Shared with the module worker: removed cards and the end of the input shorten the
     /// deadline of the call in progress (token/worker.rs).
-    pub signals: Arc<Signals>,
+    signals: Arc<Signals>,
 }
 
 impl Host {
+    /// A host on `backend` as it is (no module worker, no deadlines): fuzzing, benchmarks
+    /// and unit tests.
     pub fn new(backend: Box<dyn TokenBackend + Send>, caller: &str, middleware: Vec<Middleware>) -> Self {
         Self {
-            backend,
-            sessions: HashMap::new(),
-            next_session: 1,
+            sessions: Sessions::new(backend),
             caller: caller.to_owned(),
             middleware,
             auto_modules: true,
@@ -64,21 +49,69 @@ impl Host {
         }
     }
 
+    /// The host the product runs, for native messaging and the CLI alike: the PKCS#11
+    /// backend with modules from every source (`token::from_environment`), on the module
+    /// worker (deadlines; the signals tell it about removed cards and the end of the input).
+    pub fn start(caller: &str, modules: &[PathBuf]) -> Self {
+        let (backend, middleware, auto_modules, deadlines) = token::from_environment(modules);
+        let mut host = Self::on_worker(Box::new(backend), deadlines, caller, middleware);
+        host.auto_modules = auto_modules;
+        host
+    }
+
+    /// A host whose module calls run on the module worker, with `deadlines`.
+    pub(crate) fn on_worker(
+        backend: Box<dyn TokenBackend + Send>,
+        deadlines: Deadlines,
+        caller: &str,
+        middleware: Vec<Middleware>,
+    ) -> Self {
+        let signals = Arc::new(Signals::default());
+        let worker = ModuleWorker::start(backend, deadlines, Arc::clone(&signals));
+        let mut host = Self::new(Box::new(worker), caller, middleware);
+        host.signals = signals;
+        host
+    }
+
+    /// Who started the host: `chromium`, `firefox`, `cli`…
+    pub fn caller(&self) -> &str {
+        &self.caller
+    }
+
+    pub fn signals(&self) -> &Arc<Signals> {
+        &self.signals
+    }
+
+    pub fn middleware(&self) -> &[Middleware] {
+        &self.middleware
+    }
+
+    /// Why the module worker can take no more calls, if so.
+    pub fn wedged(&self) -> Option<String> {
+        self.sessions.wedged()
+    }
+
+    /// The login sessions and, through them, the token backend.
+    pub(crate) fn sessions(&mut self) -> &mut Sessions {
+        &mut self.sessions
+    }
+
+    pub(crate) fn pcsc_view(&self) -> Option<&monitor::View> {
+        self.pcsc_view.as_ref()
+    }
+
     /// A reader or card changed. A removed card ends the sessions on it (and forgets the
     /// PIN kept for always-authenticate keys); an inserted card whose middleware is
     /// installed gets that module loaded.
     pub fn on_card_event(&mut self, event: &CardEvent) {
         self.pcsc_view.get_or_insert_with(monitor::View::default).apply(event);
         match event {
-            CardEvent::CardRemoved { .. } | CardEvent::ReaderRemoved { .. } => {
-                let gone = self.backend.forget_removed();
-                self.sessions.retain(|_, s| !gone.contains(&s.key.handle));
-            }
+            CardEvent::CardRemoved { .. } | CardEvent::ReaderRemoved { .. } => self.sessions.card_removed(),
             CardEvent::CardInserted { atr, .. } if self.auto_modules => {
                 let wanted =
                     middleware::for_atr(atr, &self.middleware).map(|(m, _)| m).or_else(|| middleware::fallback());
                 if let Some(path) = wanted.and_then(|m| m.modules.here().into_iter().find(|p| Path::new(p).exists())) {
-                    self.backend.add_module(Path::new(&path));
+                    self.sessions.backend().add_module(Path::new(&path));
                 }
             }
             CardEvent::CardInserted { .. } | CardEvent::ReaderAdded { .. } | CardEvent::Unavailable { .. } => {}
@@ -96,7 +129,12 @@ impl Host {
 
     /// Answers one frame. Never fails: every problem becomes an error response.
     pub fn handle(&mut self, frame: &[u8]) -> Response {
-        self.expire_sessions();
+        self.handle_at(frame, Instant::now())
+    }
+
+    /// [`Host::handle`] as if it were `now` for the sessions' time-to-live (unit tests).
+    pub(crate) fn handle_at(&mut self, frame: &[u8], now: Instant) -> Response {
+        self.sessions.expire(now);
         let request: RawRequest<'_> = match serde_json::from_slice(frame) {
             Ok(r) => r,
             Err(e) => {
@@ -108,13 +146,13 @@ impl Host {
         let mut result = self.run(&request);
         // A module call outlived its deadline where the backend could not say so (`modules()`
         // has no error): the answer must not look complete.
-        if let (Ok(_), Some(why)) = (&result, self.backend.wedged()) {
+        if let (Ok(_), Some(why)) = (&result, self.sessions.wedged()) {
             result = Err(Error::ModuleNotResponding(why));
         }
         match result {
             Ok(value) => Response::ok(id, value),
             Err(e) => {
-                crate::log::info(&format!("request {id} ({}) failed: {e}", request.command));
+                log::info!("request {id} ({}) failed: {e}", request.command);
                 Response::error(Some(id), to_wire(&e))
             }
         }
@@ -138,35 +176,9 @@ impl Host {
         }
     }
 
-    /// Drops the sessions whose key the backend logged out by itself (to have another PIN
-    /// checked by the token, which ends every login on that token).
-    pub fn forget_ended(&mut self) {
-        let gone = self.backend.ended();
-        if !gone.is_empty() {
-            self.sessions.retain(|_, s| !gone.contains(&s.key.handle));
-        }
-    }
-
-    /// Ends sessions whose time-to-live has passed (PIN session policy).
-    fn expire_sessions(&mut self) {
-        let now = Instant::now();
-        let expired: Vec<String> =
-            self.sessions.iter().filter(|(_, s)| s.expires.is_some_and(|t| t <= now)).map(|(k, _)| k.clone()).collect();
-        for id in expired {
-            if let Some(s) = self.sessions.remove(&id) {
-                commands::logout::end(self, &s.key);
-            }
-        }
-    }
-
-    /// Ends every session, logging out of the tokens (port closed, card removed).
+    /// Ends every session, logging out of the tokens (port closed, host stuck, CLI done).
     pub fn end_all_sessions(&mut self) {
-        let all: Vec<String> = self.sessions.keys().cloned().collect();
-        for id in all {
-            if let Some(s) = self.sessions.remove(&id) {
-                commands::logout::end(self, &s.key);
-            }
-        }
+        self.sessions.end_all();
     }
 }
 
@@ -197,11 +209,7 @@ pub fn to_wire(e: &Error) -> WireError {
         // Not INVALID_ARGUMENT for some token answers and TOKEN_ERROR for others: one code.
         Error::UnwrapFailed => ErrorCode::TokenError,
         Error::ModuleUnavailable(_) => ErrorCode::ModuleUnavailable,
-        // SoftHSM 2.6 answers an OAEP hash it does not do with CKR_ARGUMENTS_BAD at init.
-        Error::Pkcs11 { rv: RvError::ArgumentsBad, function: Function::DecryptInit | Function::SignInit, .. } => {
-            ErrorCode::MechanismNotSupported
-        }
-        Error::Pkcs11 { rv, .. } => pkcs11_code(*rv),
+        Error::Pkcs11 { failure, .. } => pkcs11_code(failure.fault()),
         Error::Cryptoki(_) => ErrorCode::TokenError,
         Error::ModuleNotResponding(_) => ErrorCode::ModuleNotResponding,
         Error::TokenRemoved { .. } => ErrorCode::TokenNotPresent,
@@ -210,34 +218,30 @@ pub fn to_wire(e: &Error) -> WireError {
         Error::Internal(_) => ErrorCode::Internal,
     };
     let mut wire = WireError::new(code, e.to_string());
-    if let Error::Pkcs11 { function, pin, .. } = e {
-        wire.function = Some(crate::error::c_name(*function));
+    if let Error::Pkcs11 { failure, pin } = e {
+        wire.function = Some(failure.function_name());
         wire.pin = *pin;
     }
     if let Error::UnwrapFailed = e {
-        wire.function = Some(crate::error::c_name(Function::Decrypt));
+        wire.function = Some(crate::error::UNWRAP_FUNCTION.to_owned());
     }
     wire
 }
 
-/// PKCS#11 return values (PKCS#11 3.0 §5.1) the user can act on get their own code.
-fn pkcs11_code(rv: RvError) -> ErrorCode {
-    match rv {
-        RvError::PinIncorrect => ErrorCode::PinIncorrect,
-        RvError::PinLocked => ErrorCode::PinLocked,
-        RvError::PinLenRange | RvError::PinInvalid => ErrorCode::PinInvalid,
-        RvError::DeviceRemoved
-        | RvError::TokenNotPresent
-        | RvError::SessionHandleInvalid
-        | RvError::SessionClosed
-        | RvError::TokenNotRecognized => ErrorCode::TokenNotPresent,
-        RvError::FunctionCanceled => ErrorCode::UserCancelled,
-        RvError::MechanismInvalid | RvError::MechanismParamInvalid => ErrorCode::MechanismNotSupported,
-        RvError::KeyFunctionNotPermitted | RvError::KeyTypeInconsistent => ErrorCode::KeyUsageNotAllowed,
-        RvError::UserNotLoggedIn => ErrorCode::SessionNotFound,
-        RvError::DataLenRange | RvError::EncryptedDataLenRange | RvError::EncryptedDataInvalid => {
-            ErrorCode::InvalidArgument
-        }
-        _ => ErrorCode::TokenError,
+/// PKCS#11 failures (PKCS#11 3.0 §5.1) the user can act on get their own code. No wildcard
+/// arm: a new [`Fault`] must decide its wire code here.
+fn pkcs11_code(fault: Fault) -> ErrorCode {
+    match fault {
+        Fault::PinIncorrect => ErrorCode::PinIncorrect,
+        Fault::PinLocked => ErrorCode::PinLocked,
+        Fault::PinInvalid => ErrorCode::PinInvalid,
+        Fault::TokenGone | Fault::TokenNotRecognized => ErrorCode::TokenNotPresent,
+        Fault::Cancelled => ErrorCode::UserCancelled,
+        // SoftHSM 2.6 answers an OAEP hash it does not do with CKR_ARGUMENTS_BAD at init.
+        Fault::MechanismRefused | Fault::MechanismArgumentsRefused => ErrorCode::MechanismNotSupported,
+        Fault::KeyRefused => ErrorCode::KeyUsageNotAllowed,
+        Fault::UserNotLoggedIn => ErrorCode::SessionNotFound,
+        Fault::DataRefused => ErrorCode::InvalidArgument,
+        Fault::PinExpired | Fault::Other => ErrorCode::TokenError,
     }
 }

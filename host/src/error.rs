@@ -1,5 +1,6 @@
 //! The host's internal errors. They become wire errors in exactly one place:
-//! `dispatch::to_wire`.
+//! `dispatch::to_wire`. A PKCS#11 failure is wrapped ([`Pkcs11Failure`]) and read there by
+//! what it means ([`Fault`]), so that nothing above the token layer names a cryptoki type.
 
 use cryptoki::context::Function;
 use cryptoki::error::{Error as CkError, RvError};
@@ -40,8 +41,7 @@ pub enum Error {
     ModuleUnavailable(String),
     /// A PKCS#11 call failed. `pin` is the token's PIN state read right after a PIN error.
     Pkcs11 {
-        rv: RvError,
-        function: Function,
+        failure: Pkcs11Failure,
         pin: Option<PinStatus>,
     },
     /// A module call outlived its deadline; the module worker is stuck in it (message: which
@@ -68,7 +68,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl From<CkError> for Error {
     fn from(e: CkError) -> Self {
         match e {
-            CkError::Pkcs11(rv, function) => Error::Pkcs11 { rv, function, pin: None },
+            CkError::Pkcs11(rv, function) => Error::pkcs11(rv, function),
             CkError::LibraryLoading(e) => Error::ModuleUnavailable(e.to_string()),
             other => Error::Cryptoki(other.to_string()),
         }
@@ -104,8 +104,9 @@ impl fmt::Display for Error {
                 "the token could not unwrap the key (not addressed to this key, or damaged or altered data)",
             ),
             Error::ModuleUnavailable(m) => write!(f, "PKCS#11 module unavailable: {m}"),
-            Error::Pkcs11 { rv, function, .. } => {
-                write!(f, "{} failed: {rv:?} ({rv})", c_name(*function))
+            Error::Pkcs11 { failure, .. } => {
+                let rv = failure.rv;
+                write!(f, "{} failed: {rv:?} ({rv})", failure.function_name())
             }
             Error::ModuleNotResponding(m) => f.write_str(m),
             Error::TokenRemoved { reader, error } => write!(f, "{error}: the card was removed from {reader}"),
@@ -118,7 +119,95 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// `C_Login` for `Function::Login`: the name the PKCS#11 specification and module logs use.
-pub fn c_name(function: Function) -> String {
-    format!("C_{function:?}")
+impl Error {
+    /// `function` failed with `rv`.
+    pub fn pkcs11(rv: RvError, function: Function) -> Self {
+        Error::Pkcs11 { failure: Pkcs11Failure::new(rv, function), pin: None }
+    }
 }
+
+/// A PKCS#11 call that failed: the function and the token's return value (PKCS#11 3.0
+/// §5.1). The token layer reads the return value itself ([`Pkcs11Failure::rv`]); the rest of
+/// the host reads what it means ([`Pkcs11Failure::fault`]) and the function's name.
+#[derive(Clone, Copy, Debug)]
+pub struct Pkcs11Failure {
+    rv: RvError,
+    function: Function,
+}
+
+/// What a PKCS#11 failure means to the host: the return values the user or the command layer
+/// can act on, grouped; everything else is [`Fault::Other`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    PinIncorrect,
+    PinLocked,
+    /// Too short, too long, or characters the token refuses.
+    PinInvalid,
+    PinExpired,
+    /// The card or its session is gone (`CKR_DEVICE_REMOVED`, `CKR_TOKEN_NOT_PRESENT`,
+    /// `CKR_SESSION_HANDLE_INVALID`, `CKR_SESSION_CLOSED`).
+    TokenGone,
+    TokenNotRecognized,
+    /// The person cancelled (PIN pad, middleware dialog).
+    Cancelled,
+    /// `CKR_MECHANISM_INVALID`, `CKR_MECHANISM_PARAM_INVALID`.
+    MechanismRefused,
+    /// `CKR_ARGUMENTS_BAD` from `C_SignInit` or `C_DecryptInit`: SoftHSM 2.6 answers so an
+    /// OAEP hash it does not do.
+    MechanismArgumentsRefused,
+    /// `CKR_KEY_FUNCTION_NOT_PERMITTED`, `CKR_KEY_TYPE_INCONSISTENT`.
+    KeyRefused,
+    UserNotLoggedIn,
+    /// The input's length or content (`CKR_DATA_LEN_RANGE`, `CKR_ENCRYPTED_DATA_*`).
+    DataRefused,
+    Other,
+}
+
+impl Pkcs11Failure {
+    pub fn new(rv: RvError, function: Function) -> Self {
+        Self { rv, function }
+    }
+
+    /// The token's return value (token layer only).
+    pub fn rv(&self) -> RvError {
+        self.rv
+    }
+
+    /// `C_Login` for `Function::Login`: the name the PKCS#11 specification and module logs use.
+    pub fn function_name(&self) -> String {
+        format!("C_{:?}", self.function)
+    }
+
+    /// Whether the failing call was `C_Decrypt` itself (not its `C_DecryptInit`).
+    pub fn is_decrypt(&self) -> bool {
+        matches!(self.function, Function::Decrypt)
+    }
+
+    pub fn fault(&self) -> Fault {
+        match self.rv {
+            RvError::PinIncorrect => Fault::PinIncorrect,
+            RvError::PinLocked => Fault::PinLocked,
+            RvError::PinLenRange | RvError::PinInvalid => Fault::PinInvalid,
+            RvError::PinExpired => Fault::PinExpired,
+            RvError::DeviceRemoved
+            | RvError::TokenNotPresent
+            | RvError::SessionHandleInvalid
+            | RvError::SessionClosed => Fault::TokenGone,
+            RvError::TokenNotRecognized => Fault::TokenNotRecognized,
+            RvError::FunctionCanceled => Fault::Cancelled,
+            RvError::MechanismInvalid | RvError::MechanismParamInvalid => Fault::MechanismRefused,
+            RvError::ArgumentsBad if matches!(self.function, Function::DecryptInit | Function::SignInit) => {
+                Fault::MechanismArgumentsRefused
+            }
+            RvError::KeyFunctionNotPermitted | RvError::KeyTypeInconsistent => Fault::KeyRefused,
+            RvError::UserNotLoggedIn => Fault::UserNotLoggedIn,
+            RvError::DataLenRange | RvError::EncryptedDataLenRange | RvError::EncryptedDataInvalid => {
+                Fault::DataRefused
+            }
+            _ => Fault::Other,
+        }
+    }
+}
+
+/// The name of the PKCS#11 function that unwraps keys, for [`Error::UnwrapFailed`].
+pub const UNWRAP_FUNCTION: &str = "C_Decrypt";

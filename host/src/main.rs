@@ -4,30 +4,21 @@
 //! manifest path and the extension id) it speaks native messaging on stdin/stdout;
 //! started by a person it is a CLI (`paraphe-host help`).
 
-use paraphe_host::token::worker::{ModuleWorker, Signals};
-use paraphe_host::{cli, dispatch, log, native, token};
+use paraphe_host::{cli, dispatch, logger, native};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 fn main() -> ExitCode {
+    logger::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
         Ok(cli::Invocation::Native { caller, modules }) => {
-            let (backend, middleware, auto_modules, deadlines) = token::from_environment(&modules);
-            // Module calls run on the module worker, each with a deadline; the signals tell
-            // it about removed cards and the end of the input (token/worker.rs).
-            let signals = Arc::new(Signals::default());
-            let worker = ModuleWorker::start(Box::new(backend), deadlines, Arc::clone(&signals));
-            let mut host = dispatch::Host::new(Box::new(worker), caller, middleware);
-            host.auto_modules = auto_modules;
-            host.signals = signals;
-            let result = native::run(host);
+            let result = native::run(dispatch::Host::start(caller, &modules));
             // Never return through main's normal exit while a module call may be stuck:
             // exit() could wait on the module's own locks in its destructors.
             native::exit(match result {
                 Ok(()) => 0,
                 Err(e) => {
-                    log::error(&format!("native messaging: {e}"));
+                    log::error!("native messaging: {e}");
                     1
                 }
             })

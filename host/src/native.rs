@@ -3,7 +3,6 @@
 //! watches readers and cards (PC/SC) and pushes events on the same port.
 
 use crate::dispatch::Host;
-use crate::log;
 use crate::token::monitor::{self, CardEvent};
 use crate::transport::{self, FrameError};
 use paraphe_protocol::{ErrorCode, Event, Response, WireError};
@@ -57,8 +56,8 @@ enum Incoming {
 /// A module call that outlived its deadline leaves the module worker stuck: the host answers
 /// `MODULE_NOT_RESPONDING`, sends the `restart-required` event and exits the process.
 pub fn serve(mut input: impl Read, output: Output, host: Host, card_events: bool) -> io::Result<()> {
-    let browser = matches!(host.caller.as_str(), "chromium" | "firefox");
-    let signals = Arc::clone(&host.signals);
+    let browser = matches!(host.caller(), "chromium" | "firefox");
+    let signals = Arc::clone(host.signals());
     let host = Arc::new(Mutex::new(host));
     let hello = {
         let h = host.lock().unwrap_or_else(PoisonError::into_inner);
@@ -80,7 +79,7 @@ pub fn serve(mut input: impl Read, output: Output, host: Host, card_events: bool
                 Ok(None) => break Ok(()),
                 Err(FrameError::TooLarge(n)) => Incoming::TooLarge(n),
                 Err(FrameError::Truncated) => {
-                    log::warn("input ended inside a frame");
+                    log::warn!("input ended inside a frame");
                     let _ = to_conversation.send(Incoming::Truncated);
                     break Ok(());
                 }
@@ -112,7 +111,7 @@ fn converse(
         let response = match incoming {
             Incoming::Frame(frame) => {
                 let mut h = host.lock().unwrap_or_else(PoisonError::into_inner);
-                if browser && h.signals.has_input_ended() {
+                if browser && h.signals().has_input_ended() {
                     continue; // the port is closed: nobody reads this answer
                 }
                 let response = h.handle(&frame);
@@ -120,7 +119,7 @@ fn converse(
                 for event in std::mem::take(&mut *pending.lock().unwrap_or_else(PoisonError::into_inner)) {
                     h.on_card_event(&event);
                 }
-                if let Some(why) = h.backend.wedged() {
+                if let Some(why) = h.wedged() {
                     let _ = output.send(response.id, &response);
                     restart(&requests, &mut h, output, &why);
                 }
@@ -163,7 +162,7 @@ fn restart(requests: &mpsc::Receiver<Incoming>, h: &mut Host, output: &Output, w
 }
 
 fn say_restart(output: &Output, why: &str) -> ! {
-    log::warn(&format!("exiting, restart required: {why}"));
+    log::warn!("exiting, restart required: {why}");
     let data = serde_json::json!({ "code": ErrorCode::ModuleNotResponding.name(), "message": why });
     output.send_last_and_exit(&Event { event: "restart-required".into(), data })
 }
@@ -197,12 +196,12 @@ type Pending = Arc<Mutex<Vec<CardEvent>>>;
 fn start_monitor(host: Arc<Mutex<Host>>, pending: Pending, output: Output) {
     let (extra, signals) = {
         let h = host.lock().unwrap_or_else(PoisonError::into_inner);
-        (h.middleware.clone(), Arc::clone(&h.signals))
+        (h.middleware().to_vec(), Arc::clone(h.signals()))
     };
     let spawned = std::thread::Builder::new().name("pcsc-monitor".into()).spawn(move || {
         monitor::run(|event: CardEvent| {
             if let CardEvent::Unavailable { message } = &event {
-                log::info(&format!("no card events: {message}"));
+                log::info!("no card events: {message}");
             }
             // A module call in progress on that card gets a short deadline (module worker).
             match &event {
@@ -215,7 +214,7 @@ fn start_monitor(host: Arc<Mutex<Host>>, pending: Pending, output: Output) {
             // request loop applies the event when it is done.
             let apply = |h: &mut Host| {
                 h.on_card_event(&event);
-                let wedged = h.backend.wedged();
+                let wedged = h.wedged();
                 if wedged.is_some() {
                     h.end_all_sessions(); // see restart()
                 }
@@ -231,7 +230,7 @@ fn start_monitor(host: Arc<Mutex<Host>>, pending: Pending, output: Output) {
             };
             let message = Event { event: event.name().into(), data: event.data(&extra) };
             if let Err(e) = output.send(None, &message) {
-                log::debug(&format!("card event not sent: {e}"));
+                log::debug!("card event not sent: {e}");
             }
             // No request holds the host (it would have said so): say it here.
             if let Some(why) = wedged {
@@ -240,7 +239,7 @@ fn start_monitor(host: Arc<Mutex<Host>>, pending: Pending, output: Output) {
         });
     });
     if let Err(e) = spawned {
-        log::warn(&format!("card monitor not started: {e}"));
+        log::warn!("card monitor not started: {e}");
     }
 }
 

@@ -11,6 +11,8 @@
 //! otherwise a card that cannot start fails them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use base64::Engine as _;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -204,13 +206,7 @@ impl Card {
 
     /// SHA-256 fingerprint of `pki/<id>.crt` (01 = slot 9A, 02 = slot 9C), by openssl.
     fn fingerprint(&self, id: &str) -> String {
-        let out = Command::new("openssl")
-            .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
-            .arg(self.pki(&format!("{id}.crt")))
-            .output()
-            .unwrap();
-        let text = String::from_utf8(out.stdout).unwrap();
-        text.trim().rsplit('=').next().unwrap().replace(':', "").to_ascii_lowercase()
+        common::fingerprint_of(&self.pki(&format!("{id}.crt")))
     }
 
     fn work(&self, name: &str) -> PathBuf {
@@ -591,12 +587,10 @@ fn signs_with_the_rsa_key_and_the_always_authenticate_ec_key() {
     host.finish();
 }
 
-#[test]
-fn decrypts_a_key_wrapped_for_the_authentication_certificate() {
-    let (_turn, card) = card_or_skip!("decrypts_a_key_wrapped_for_the_authentication_certificate");
-    let cek: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(37).wrapping_add(11)).collect();
-    let cek_path = card.work("cek.bin");
-    std::fs::write(&cek_path, &cek).unwrap();
+/// `cek` wrapped (RSA PKCS#1 v1.5) for certificate 01 by openssl, through the file `name`.
+fn wrap_for_01(card: &Card, cek: &[u8], name: &str) -> Vec<u8> {
+    let cek_path = card.work(name);
+    std::fs::write(&cek_path, cek).unwrap();
     let wrapped = Command::new("openssl")
         .args(["pkeyutl", "-encrypt", "-certin", "-inkey"])
         .arg(card.pki("01.crt"))
@@ -605,13 +599,21 @@ fn decrypts_a_key_wrapped_for_the_authentication_certificate() {
         .output()
         .unwrap();
     assert!(wrapped.status.success(), "{}", String::from_utf8_lossy(&wrapped.stderr));
-    assert_eq!(wrapped.stdout.len(), 256);
+    wrapped.stdout
+}
+
+#[test]
+fn decrypts_a_key_wrapped_for_the_authentication_certificate() {
+    let (_turn, card) = card_or_skip!("decrypts_a_key_wrapped_for_the_authentication_certificate");
+    let cek: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(37).wrapping_add(11)).collect();
+    let wrapped = wrap_for_01(card, &cek, "cek.bin");
+    assert_eq!(wrapped.len(), 256);
 
     let mut host = Host::spawn(card);
     let login = host.login(&card.fingerprint("01"), PIN, "decrypt");
     let session = login["session"].as_str().unwrap();
     let t = Instant::now();
-    let r = host.ok("decrypt", json!({"session": session, "data": b64(&wrapped.stdout), "scheme": "rsa-pkcs1"}));
+    let r = host.ok("decrypt", json!({"session": session, "data": b64(&wrapped), "scheme": "rsa-pkcs1"}));
     note(&format!("RSA-2048 PKCS#1 v1.5 decryption: {:.3} s", t.elapsed().as_secs_f64()));
     assert_eq!(unb64(&r["plaintext"]), cek);
     host.ok("logout", json!({"session": session}));
@@ -962,16 +964,7 @@ fn card_pulls_at_random_points_never_hang_and_errors_say_the_truth() {
     let (rsa_fp, ec_fp) = (card.fingerprint("01"), card.fingerprint("02"));
     let (doc, digest) = document(card, "pulls.txt", "signé pendant qu'on retire la carte");
     let cek: Vec<u8> = (0u8..32).collect();
-    let cek_path = card.work("pulls-cek.bin");
-    std::fs::write(&cek_path, &cek).unwrap();
-    let wrapped = Command::new("openssl")
-        .args(["pkeyutl", "-encrypt", "-certin", "-inkey"])
-        .arg(card.pki("01.crt"))
-        .arg("-in")
-        .arg(&cek_path)
-        .output()
-        .unwrap();
-    assert!(wrapped.status.success());
+    let wrapped = wrap_for_01(card, &cek, "pulls-cek.bin");
     // (operation, most ms after the request that the pull may come: a bit more than the
     // operation takes on this card, so that some pulls come after the answer)
     let ops: [(&str, u64); 4] = [("login", 150), ("sign-rsa", 130), ("sign-ec", 40), ("decrypt-rsa", 260)];
@@ -998,7 +991,7 @@ fn card_pulls_at_random_points_never_hang_and_errors_say_the_truth() {
                     "sign",
                     json!({"session": session, "digest": b64(&digest), "hash": "sha256", "scheme": "ecdsa", "ecdsaEncoding": "der"}),
                 ),
-                _ => ("decrypt", json!({"session": session, "data": b64(&wrapped.stdout), "scheme": "rsa-pkcs1"})),
+                _ => ("decrypt", json!({"session": session, "data": b64(&wrapped), "scheme": "rsa-pkcs1"})),
             }
         };
         host.drain_events();

@@ -3,7 +3,7 @@
 //! signing one: a phishing site gets a token bound to its own origin, which the real portal
 //! refuses.
 
-use super::{encode_b64, session};
+use super::encode_b64;
 use crate::dispatch::Host;
 use crate::error::{Error, Result};
 use crate::token::SignMechanism;
@@ -16,10 +16,8 @@ use paraphe_protocol::LoginPurpose;
 pub fn run(host: &mut Host, args: &AuthenticateArgs) -> Result<AuthToken> {
     webeid::check_origin(&args.origin).map_err(|e| Error::InvalidArgument(e.into()))?;
     webeid::check_nonce(&args.challenge_nonce).map_err(|e| Error::InvalidArgument(e.into()))?;
-    let s = session(host, &args.session, "authenticate", &[LoginPurpose::Authenticate])?;
-    let key = s.key.clone();
-    let pin = s.pin.clone();
-    let info = &s.certificate;
+    let mut key = host.sessions().get(&args.session, "authenticate", &[LoginPurpose::Authenticate])?;
+    let info = key.certificate();
     if !info.usages.contains(&Usage::Authentication) {
         return Err(Error::KeyUsageNotAllowed("authenticate needs an authentication certificate".into()));
     }
@@ -30,9 +28,9 @@ pub fn run(host: &mut Host, args: &AuthenticateArgs) -> Result<AuthToken> {
         Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => (SignMechanism::Ecdsa, digest),
         _ => (SignMechanism::RsaPkcs, pkcs1::digest_info(alg.hash(), &digest)),
     };
-    let signature = host.backend.sign(&key, pin.as_ref(), mechanism, &input)?;
+    let signature = key.sign(mechanism, &input)?;
     Ok(AuthToken {
-        unverified_certificate: encode_b64(&key.certificate),
+        unverified_certificate: encode_b64(key.certificate_der()),
         algorithm: alg.name().to_owned(),
         signature: encode_b64(&signature),
         format: webeid::FORMAT.to_owned(),

@@ -2,12 +2,10 @@
 //! with the session's RSA key. Only the wrapped key crosses native messaging; the content
 //! is decrypted in the extension.
 
-use super::{decode_b64, encode_b64, may_decrypt, session};
+use super::{decode_b64, encode_b64, may_decrypt};
 use crate::dispatch::Host;
-use crate::error::{Error, Result};
-use crate::token::DecryptMechanism;
-use cryptoki::context::Function;
-use cryptoki::error::RvError;
+use crate::error::{Error, Fault, Result};
+use crate::token::{DecryptMechanism, KeyType};
 use paraphe_protocol::command::{DecryptArgs, DecryptResult, DecryptScheme};
 use paraphe_protocol::{HashAlgorithm, LoginPurpose};
 
@@ -16,13 +14,14 @@ pub fn run(host: &mut Host, args: &DecryptArgs) -> Result<DecryptResult> {
     if data.is_empty() {
         return Err(Error::InvalidArgument("data is empty".into()));
     }
-    let s = session(host, &args.session, "decrypt", &[LoginPurpose::Decrypt])?;
-    let key = s.key.clone();
-    let pin = s.pin.clone();
-    if key.key_type != "RSA" {
-        return Err(Error::UnsupportedAlgorithm(format!("RSA key transport with a {} key", key.key_type)));
+    let mut key = host.sessions().get(&args.session, "decrypt", &[LoginPurpose::Decrypt])?;
+    match key.key_type() {
+        KeyType::Rsa => {}
+        other @ (KeyType::Ec | KeyType::Other(_)) => {
+            return Err(Error::UnsupportedAlgorithm(format!("RSA key transport with a {} key", other.name())))
+        }
     }
-    if !may_decrypt(&s.certificate) {
+    if !may_decrypt(key.certificate()) {
         return Err(Error::KeyUsageNotAllowed("the certificate is not for encryption".into()));
     }
     let mechanism = match (args.scheme, args.oaep_hash) {
@@ -32,7 +31,7 @@ pub fn run(host: &mut Host, args: &DecryptArgs) -> Result<DecryptResult> {
         }
         (DecryptScheme::RsaOaep, hash) => DecryptMechanism::RsaOaep(hash.unwrap_or(HashAlgorithm::Sha1)),
     };
-    let plaintext = host.backend.decrypt(&key, pin.as_ref(), mechanism, &data).map_err(uniform)?;
+    let plaintext = key.decrypt(mechanism, &data).map_err(uniform)?;
     Ok(DecryptResult { plaintext: encode_b64(&plaintext) })
 }
 
@@ -44,21 +43,19 @@ pub fn run(host: &mut Host, args: &DecryptArgs) -> Result<DecryptResult> {
 /// failures of `C_DecryptInit` (mechanism, key). The token's own answer goes to the log.
 fn uniform(e: Error) -> Error {
     match e {
-        Error::Pkcs11 { rv, function: Function::Decrypt, .. }
-            if !matches!(
-                rv,
-                RvError::DeviceRemoved
-                    | RvError::TokenNotPresent
-                    | RvError::SessionHandleInvalid
-                    | RvError::SessionClosed
-                    | RvError::UserNotLoggedIn
-                    | RvError::PinIncorrect
-                    | RvError::PinLocked
-                    | RvError::PinExpired
-                    | RvError::FunctionCanceled
-            ) =>
+        Error::Pkcs11 { failure, .. }
+            if failure.is_decrypt()
+                && !matches!(
+                    failure.fault(),
+                    Fault::TokenGone
+                        | Fault::UserNotLoggedIn
+                        | Fault::PinIncorrect
+                        | Fault::PinLocked
+                        | Fault::PinExpired
+                        | Fault::Cancelled
+                ) =>
         {
-            crate::log::info(&format!("C_Decrypt failed: {rv:?}"));
+            log::info!("C_Decrypt failed: {:?}", failure.rv());
             Error::UnwrapFailed
         }
         other => other,

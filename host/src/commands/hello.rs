@@ -7,7 +7,7 @@ use paraphe_protocol::command::{HelloArgs, HelloInfo};
 
 pub fn run(host: &mut Host, args: &HelloArgs) -> Result<HelloInfo> {
     if let Some(v) = &args.extension {
-        crate::log::info(&format!("extension {v} says hello"));
+        log::info!("extension {v} says hello");
     }
     Ok(host.hello())
 }

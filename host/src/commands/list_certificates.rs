@@ -5,11 +5,12 @@ use crate::error::Result;
 use paraphe_protocol::command::{CertificateList, NoArguments};
 
 pub fn run(host: &mut Host, _: &NoArguments) -> Result<CertificateList> {
-    let modules = host.backend.modules();
+    let backend = host.sessions().backend();
+    let modules = backend.modules();
     if !modules.iter().any(|m| m.loaded) {
         return Ok(CertificateList { certificates: Vec::new(), tokens: Vec::new(), modules });
     }
-    let tokens = host.backend.tokens()?;
-    let certificates = host.backend.certificates()?;
+    let tokens = backend.tokens()?;
+    let certificates = backend.certificates()?;
     Ok(CertificateList { certificates, tokens, modules })
 }

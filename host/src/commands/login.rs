@@ -16,8 +16,9 @@
 //! locks after a few tries.
 
 use super::{may_decrypt, may_sign};
-use crate::dispatch::{Host, LoginSession};
+use crate::dispatch::Host;
 use crate::error::{Error, Result};
+use crate::session::{facts, Opening};
 use crate::token::Admit;
 use paraphe_formats::x509;
 use paraphe_protocol::cert::{CertificateInfo, Usage};
@@ -25,7 +26,7 @@ use paraphe_protocol::command::{LoginArgs, LoginResult};
 use paraphe_protocol::limits::MAX_SESSION_TTL_SECONDS;
 use paraphe_protocol::LoginPurpose;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Whether a `sign-raw` session may use a key whose certificate can log in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,28 +102,19 @@ pub fn open(host: &mut Host, args: LoginArgs, login_keys: LoginKeys) -> Result<L
         _ => {}
     }
     let purpose = args.purpose;
-    let check: Admit = Arc::new(move |der: &[u8]| admit(purpose, &facts(der)?, login_keys));
-    let key = host.backend.login(&fingerprint, args.pin.as_ref(), &check);
-    // Checking another PIN may have ended the token's other logins.
-    host.forget_ended();
-    let key = key?;
-    // Decoded once here rather than at every signature of a batch.
-    let certificate = facts(&key.certificate)?;
-    let id = format!("s{}", host.next_session);
-    host.next_session += 1;
-    let result = LoginResult {
-        session: id.clone(),
-        always_authenticate: key.always_authenticate,
-        protected_authentication_path: key.protected_authentication_path,
-    };
-    let pin = if key.always_authenticate { args.pin } else { None };
-    let expires = args.ttl_seconds.map(|s| Instant::now() + Duration::from_secs(u64::from(s)));
-    host.sessions.insert(id, LoginSession { key, pin, expires, certificate, purpose });
-    Ok(result)
-}
-
-fn facts(der: &[u8]) -> Result<CertificateInfo> {
-    x509::summarize(der, &[]).map_err(|e| Error::KeyUsageNotAllowed(format!("the certificate cannot be read: {e}")))
+    let admit: Admit = Arc::new(move |der: &[u8]| admit(purpose, &facts(der)?, login_keys));
+    let opened = host.sessions().open(Opening {
+        fingerprint: &fingerprint,
+        pin: args.pin,
+        ttl: args.ttl_seconds.map(|s| Duration::from_secs(u64::from(s))),
+        purpose,
+        admit,
+    })?;
+    Ok(LoginResult {
+        session: opened.id,
+        always_authenticate: opened.always_authenticate,
+        protected_authentication_path: opened.protected_authentication_path,
+    })
 }
 
 /// Whether the certificate may serve `purpose` (module documentation).

@@ -12,26 +12,12 @@ pub mod status;
 pub mod tls_register;
 pub mod tls_status;
 
-use crate::dispatch::{Host, LoginSession};
+#[cfg(test)]
+mod tests;
+
 use crate::error::{Error, Result};
 use base64::Engine as _;
 use paraphe_protocol::cert::CertificateInfo;
-use paraphe_protocol::LoginPurpose;
-
-/// The live session named `id` if it was opened for one of `purposes`; else
-/// `SESSION_NOT_FOUND` or `SESSION_PURPOSE_MISMATCH`.
-pub(crate) fn session<'h>(
-    host: &'h Host,
-    id: &str,
-    command: &'static str,
-    purposes: &[LoginPurpose],
-) -> Result<&'h LoginSession> {
-    let s = host.sessions.get(id).ok_or_else(|| Error::SessionNotFound(id.to_owned()))?;
-    if !purposes.contains(&s.purpose) {
-        return Err(Error::SessionPurposeMismatch { purpose: s.purpose, command });
-    }
-    Ok(s)
-}
 
 /// The certificate's key usage allows signatures (digitalSignature or nonRepudiation; no
 /// keyUsage extension at all allows everything, RFC 5280 §4.2.1.3).

@@ -9,15 +9,15 @@ use paraphe_protocol::command::{NoArguments, PcscStatus, StatusResult};
 use std::path::Path;
 
 pub fn run(host: &mut Host, _: &NoArguments) -> Result<StatusResult> {
-    let modules = host.backend.modules();
-    let tokens = if modules.iter().any(|m| m.loaded) { host.backend.tokens()? } else { Vec::new() };
+    let modules = host.sessions().backend().modules();
+    let tokens = if modules.iter().any(|m| m.loaded) { host.sessions().backend().tokens()? } else { Vec::new() };
     let pcsc = Some(pcsc(host, &modules));
     Ok(StatusResult { modules, tokens, pcsc })
 }
 
 /// The card monitor's view when it runs, else PC/SC asked now (CLI, `PARAPHE_PCSC=off`).
 fn pcsc(host: &Host, modules: &[ModuleInfo]) -> PcscStatus {
-    let snapshot = match &host.pcsc_view {
+    let snapshot = match host.pcsc_view() {
         Some(monitor::View { unavailable: Some(message), .. }) => Err(message.clone()),
         Some(view) => Ok(view.readers.clone()),
         None => monitor::readers_now(),
@@ -29,7 +29,7 @@ fn pcsc(host: &Host, modules: &[ModuleInfo]) -> PcscStatus {
             readers: readers
                 .iter()
                 .map(|(reader, atr)| {
-                    let mut r = monitor::reader_status(reader, atr.as_deref(), &host.middleware);
+                    let mut r = monitor::reader_status(reader, atr.as_deref(), host.middleware());
                     if let Some(m) = &mut r.middleware {
                         m.loaded = Some(m.module.as_deref().is_some_and(|p| is_loaded(p, modules)));
                     }

@@ -5,7 +5,7 @@
 use crate::commands::tls_status::state;
 use crate::dispatch::Host;
 use crate::error::Result;
-use crate::{log, nssdb};
+use crate::nssdb;
 use paraphe_protocol::command::{NoArguments, TlsModules};
 
 pub fn run(host: &mut Host, _: &NoArguments) -> Result<TlsModules> {
@@ -17,7 +17,7 @@ pub fn run(host: &mut Host, _: &NoArguments) -> Result<TlsModules> {
     let mut added = Vec::new();
     for m in before.modules.iter().filter(|m| !m.registered) {
         if nssdb::register(&dir, &m.nss_name, &m.path)? {
-            log::info(&format!("registered {} as {} in sql:{}", m.path, m.nss_name, dir.display()));
+            log::info!("registered {} as {} in sql:{}", m.path, m.nss_name, dir.display());
             added.push(m.path.clone());
         }
     }

@@ -19,7 +19,8 @@ pub(crate) fn state(host: &mut Host, dir: Option<&Path>, added: &[String]) -> Tl
     };
     let entries = nssdb::entries(dir);
     let modules = host
-        .backend
+        .sessions()
+        .backend()
         .modules()
         .into_iter()
         .filter(|m| m.loaded)

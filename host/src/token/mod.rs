@@ -1,8 +1,11 @@
 //! Token access behind a small trait, so commands never name a backend.
 //!
 //! The PKCS#11 backend ([`pkcs11::Pkcs11Backend`]) is the one the product uses; modules
-//! come from [`registry`]. Tests of the command layer use a fake.
+//! come from [`registry`]. Tests of the command layer use the test double in [`double`]
+//! (a scripted token with no PKCS#11 at all).
 
+#[cfg(test)]
+pub mod double;
 pub mod middleware;
 pub mod monitor;
 pub mod pkcs11;
@@ -22,10 +25,31 @@ pub struct KeyRef {
     pub handle: u64,
     pub always_authenticate: bool,
     pub protected_authentication_path: bool,
-    /// `RSA` or `EC`.
-    pub key_type: String,
+    pub key_type: KeyType,
     /// The certificate (DER) the user chose the key by.
     pub certificate: Vec<u8>,
+}
+
+/// The private key's type (`CKA_KEY_TYPE`, PKCS#11 3.0 §4.8): what decides the mechanisms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyType {
+    /// `CKK_RSA`.
+    Rsa,
+    /// `CKK_EC` (ECDSA).
+    Ec,
+    /// Anything else, by its PKCS#11 name: the host signs nothing with it.
+    Other(String),
+}
+
+impl KeyType {
+    /// `RSA`, `EC`, or the PKCS#11 name.
+    pub fn name(&self) -> &str {
+        match self {
+            KeyType::Rsa => "RSA",
+            KeyType::Ec => "EC",
+            KeyType::Other(name) => name,
+        }
+    }
 }
 
 /// What the token computes. The command layer builds its input (DigestInfo for
@@ -47,6 +71,9 @@ pub enum DecryptMechanism {
     /// `CKM_RSA_PKCS_OAEP`, MGF1 over the same hash, empty label.
     RsaOaep(HashAlgorithm),
 }
+
+/// What a decryption gives back: zeroized when dropped.
+pub type Plaintext = Zeroizing<Vec<u8>>;
 
 /// What decides, from the certificate (DER) a login found, whether that login may go on
 /// (`commands::login`: the session's purpose against the certificate). Shared and `Send` so
@@ -81,13 +108,7 @@ pub trait TokenBackend {
     /// CKA_ALWAYS_AUTHENTICATE.
     fn sign(&mut self, key: &KeyRef, pin: Option<&Pin>, mechanism: SignMechanism, input: &[u8]) -> Result<Vec<u8>>;
     /// Decrypts (unwraps) `input` with the key.
-    fn decrypt(
-        &mut self,
-        key: &KeyRef,
-        pin: Option<&Pin>,
-        mechanism: DecryptMechanism,
-        input: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>>;
+    fn decrypt(&mut self, key: &KeyRef, pin: Option<&Pin>, mech: DecryptMechanism, input: &[u8]) -> Result<Plaintext>;
     /// Logs out of the key's token and closes its session.
     fn logout(&mut self, key: &KeyRef) -> Result<()>;
     /// Drops the sessions of tokens no longer present; returns the handles of the keys
@@ -117,7 +138,7 @@ pub fn from_environment(
     let loaded = crate::config::load();
     for f in &loaded.files {
         if let Some(e) = &f.error {
-            crate::log::warn(&format!("config file {} ignored: {e}", f.path.display()));
+            log::warn!("config file {} ignored: {e}", f.path.display());
         }
     }
     let env = std::env::var("PARAPHE_PKCS11_MODULES").ok();
@@ -148,7 +169,7 @@ impl TokenBackend for NoToken {
     fn sign(&mut self, _: &KeyRef, _: Option<&Pin>, _: SignMechanism, _: &[u8]) -> Result<Vec<u8>> {
         Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
     }
-    fn decrypt(&mut self, _: &KeyRef, _: Option<&Pin>, _: DecryptMechanism, _: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    fn decrypt(&mut self, _: &KeyRef, _: Option<&Pin>, _: DecryptMechanism, _: &[u8]) -> Result<Plaintext> {
         Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
     }
     fn logout(&mut self, _: &KeyRef) -> Result<()> {

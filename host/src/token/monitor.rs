@@ -303,7 +303,7 @@ pub fn run(mut emit: impl FnMut(CardEvent)) {
                 return;
             }
             Err(e) => {
-                crate::log::warn(&format!("SCardGetStatusChange: {e}"));
+                log::warn!("SCardGetStatusChange: {e}");
                 // A reader vanished between listing and waiting: list again.
             }
         }

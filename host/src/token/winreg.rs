@@ -31,37 +31,26 @@ pub fn local_machine_string(key: &str, value: &str) -> Option<String> {
     let (subkey, value) = (wide(subkey), wide(value));
     // RRF_RT_REG_SZ also takes REG_EXPAND_SZ values, expanded (asking for RRF_RT_REG_EXPAND_SZ
     // without RRF_NOEXPAND is ERROR_INVALID_PARAMETER).
-    let flags = RRF_RT_REG_SZ;
-    let mut len: u32 = 0;
-    // SAFETY: NUL-terminated UTF-16 strings; a null buffer asks for the size in bytes.
-    let rv = unsafe {
+    // SAFETY: NUL-terminated UTF-16 strings; `data` is null (then the call only reports the
+    // size in bytes) or holds `*len` bytes, of which the call writes at most that many and
+    // updates `*len`.
+    let get = |data: *mut c_void, len: &mut u32| unsafe {
         RegGetValueW(
             HKEY_LOCAL_MACHINE,
             subkey.as_ptr(),
             value.as_ptr(),
-            flags,
+            RRF_RT_REG_SZ,
             std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            &mut len,
+            data,
+            len,
         )
     };
-    if rv != ERROR_SUCCESS || len == 0 || len > 64 * 1024 {
+    let mut len: u32 = 0;
+    if get(std::ptr::null_mut(), &mut len) != ERROR_SUCCESS || len == 0 || len > 64 * 1024 {
         return None;
     }
     let mut buf = vec![0u16; (len as usize).div_ceil(2)];
-    // SAFETY: `buf` holds `len` bytes; RegGetValueW writes at most that and updates `len`.
-    let rv = unsafe {
-        RegGetValueW(
-            HKEY_LOCAL_MACHINE,
-            subkey.as_ptr(),
-            value.as_ptr(),
-            flags,
-            std::ptr::null_mut(),
-            buf.as_mut_ptr().cast(),
-            &mut len,
-        )
-    };
-    if rv != ERROR_SUCCESS {
+    if get(buf.as_mut_ptr().cast(), &mut len) != ERROR_SUCCESS {
         return None;
     }
     buf.truncate((len as usize) / 2);

@@ -19,9 +19,8 @@
 //! one place, against PC/SC: when the reader of the token's slot has no card (or had a
 //! removal since the call began), the answer is `TOKEN_NOT_PRESENT`.
 
-use super::{monitor, Admit, DecryptMechanism, KeyRef, SignMechanism, TokenBackend};
+use super::{monitor, Admit, DecryptMechanism, KeyRef, Plaintext, SignMechanism, TokenBackend};
 use crate::error::{Error, Result};
-use crate::log;
 use paraphe_protocol::cert::{CertificateEntry, ModuleInfo, TokenInfo};
 use paraphe_protocol::{ErrorCode, Pin};
 use std::collections::HashMap;
@@ -65,7 +64,7 @@ impl Deadlines {
             if let Ok(v) = std::env::var(name) {
                 match v.trim().parse::<u64>() {
                     Ok(ms) if ms > 0 => *field = ms,
-                    _ => log::warn(&format!("{name}={v:?} ignored: a number of milliseconds is expected")),
+                    _ => log::warn!("{name}={v:?} ignored: a number of milliseconds is expected"),
                 }
             }
         }
@@ -224,7 +223,7 @@ impl ModuleWorker {
                         if waited < deadline { ", after its card was removed" } else { "" }
                     )
                 };
-                log::error(&why);
+                log::error!("{why}");
                 self.wedged = Some(why.clone());
                 return Err(Error::ModuleNotResponding(why));
             }
@@ -247,7 +246,7 @@ impl ModuleWorker {
         let Some(reader) = reader else { return e };
         let gone = self.signals.removed(reader) || card_gone(reader) == Some(true);
         if gone {
-            log::info(&format!("{e}, and the card left {reader}: token not present"));
+            log::info!("{e}, and the card left {reader}: token not present");
             Error::TokenRemoved { reader: reader.to_owned(), error: e.to_string() }
         } else {
             e
@@ -327,16 +326,10 @@ impl TokenBackend for ModuleWorker {
         r.map_err(|e| self.truthful(e, reader.as_deref()))
     }
 
-    fn decrypt(
-        &mut self,
-        key: &KeyRef,
-        pin: Option<&Pin>,
-        mechanism: DecryptMechanism,
-        input: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>> {
+    fn decrypt(&mut self, key: &KeyRef, pin: Option<&Pin>, mech: DecryptMechanism, input: &[u8]) -> Result<Plaintext> {
         let (d, reader) = (self.key_deadline(key, pin), self.reader_of(key));
         let (k, pin, input) = (key.clone(), pin.cloned(), Zeroizing::new(input.to_vec()));
-        let r = self.run("decrypt", d, reader.as_deref(), move |b| b.decrypt(&k, pin.as_ref(), mechanism, &input))?;
+        let r = self.run("decrypt", d, reader.as_deref(), move |b| b.decrypt(&k, pin.as_ref(), mech, &input))?;
         r.map_err(|e| self.truthful(e, reader.as_deref()))
     }
 
@@ -361,7 +354,7 @@ impl TokenBackend for ModuleWorker {
         let d = self.deadlines.call();
         let path = path.to_path_buf();
         if let Err(e) = self.run("add-module", d, None, move |b| b.add_module(&path)) {
-            log::warn(&format!("module not added: {e}"));
+            log::warn!("module not added: {e}");
         }
     }
 
@@ -394,44 +387,8 @@ impl Drop for ModuleWorker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::token::double::TestToken;
     use crate::token::NoToken;
-
-    /// A backend whose login blocks until told to go on, as a wedged module does.
-    struct Stuck(mpsc::Receiver<()>);
-    impl TokenBackend for Stuck {
-        fn modules(&mut self) -> Vec<ModuleInfo> {
-            Vec::new()
-        }
-        fn tokens(&mut self) -> Result<Vec<TokenInfo>> {
-            Ok(Vec::new())
-        }
-        fn certificates(&mut self) -> Result<Vec<CertificateEntry>> {
-            Ok(Vec::new())
-        }
-        fn login(&mut self, _: &str, _: Option<&Pin>, _: &Admit) -> Result<KeyRef> {
-            let _ = self.0.recv();
-            Err(Error::PinRequired)
-        }
-        fn sign(&mut self, _: &KeyRef, _: Option<&Pin>, _: SignMechanism, _: &[u8]) -> Result<Vec<u8>> {
-            Ok(Vec::new())
-        }
-        fn decrypt(
-            &mut self,
-            _: &KeyRef,
-            _: Option<&Pin>,
-            _: DecryptMechanism,
-            _: &[u8],
-        ) -> Result<Zeroizing<Vec<u8>>> {
-            Ok(Zeroizing::new(Vec::new()))
-        }
-        fn logout(&mut self, _: &KeyRef) -> Result<()> {
-            Ok(())
-        }
-        fn forget_removed(&mut self) -> Vec<u64> {
-            Vec::new()
-        }
-        fn add_module(&mut self, _: &Path) {}
-    }
 
     fn admit_all() -> Admit {
         Arc::new(|_: &[u8]| Ok(()))
@@ -443,8 +400,9 @@ mod tests {
 
     #[test]
     fn a_call_past_its_deadline_wedges_the_worker_and_later_calls_fail_at_once() {
-        let (_go, wait) = mpsc::channel();
-        let mut w = ModuleWorker::start(Box::new(Stuck(wait)), short(), Arc::default());
+        let token = TestToken::three_keys();
+        let _stuck = token.hold("login");
+        let mut w = ModuleWorker::start(Box::new(token), short(), Arc::default());
         let pin = Pin::new("1234".into());
         let e = w.login("ab", pin.as_ref().ok(), &admit_all()).err();
         assert!(matches!(e, Some(Error::ModuleNotResponding(_))), "{e:?}");
@@ -456,10 +414,11 @@ mod tests {
 
     #[test]
     fn the_end_of_input_ends_a_waiting_call() {
-        let (_go, wait) = mpsc::channel();
+        let token = TestToken::three_keys();
+        let _stuck = token.hold("login");
         let signals = Arc::new(Signals::default());
         let long = Deadlines { call_ms: 600_000, pin_pad_ms: 600_000, removed_ms: 600_000 };
-        let mut w = ModuleWorker::start(Box::new(Stuck(wait)), long, Arc::clone(&signals));
+        let mut w = ModuleWorker::start(Box::new(token), long, Arc::clone(&signals));
         signals.input_ended();
         let e = w.login("ab", None, &admit_all()).err();
         assert!(matches!(e, Some(Error::ModuleNotResponding(_))), "{e:?}");

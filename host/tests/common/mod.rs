@@ -64,14 +64,16 @@ impl Kit {
 
     /// SHA-256 fingerprint of `pki/<id>.crt`, computed by openssl.
     pub fn fingerprint(&self, id: &str) -> String {
-        let out = Command::new("openssl")
-            .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
-            .arg(self.pki(&format!("{id}.crt")))
-            .output()
-            .unwrap();
-        let text = String::from_utf8(out.stdout).unwrap();
-        text.trim().rsplit('=').next().unwrap().replace(':', "").to_ascii_lowercase()
+        fingerprint_of(&self.pki(&format!("{id}.crt")))
     }
+}
+
+/// SHA-256 fingerprint (lowercase hex) of the certificate in `pem`, computed by openssl.
+pub fn fingerprint_of(pem: &Path) -> String {
+    let out =
+        Command::new("openssl").args(["x509", "-noout", "-fingerprint", "-sha256", "-in"]).arg(pem).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.trim().rsplit('=').next().unwrap().replace(':', "").to_ascii_lowercase()
 }
 
 /// The shared demo token for this test binary (made once, ~2 s), held for one test at a

@@ -2,9 +2,8 @@
 //! session, object, signing and decryption function groups).
 
 use super::registry::{self, ModuleSpec};
-use super::{Admit, DecryptMechanism, KeyRef, SignMechanism, TokenBackend};
+use super::{Admit, DecryptMechanism, KeyRef, Plaintext, SignMechanism, TokenBackend};
 use crate::error::{Error, Result};
-use crate::log;
 use base64::Engine as _;
 use cryptoki::context::Pkcs11;
 use cryptoki::error::{Error as CkError, RvError};
@@ -102,8 +101,8 @@ impl Pkcs11Backend {
                 .map(|spec| {
                     let ctx = registry::load(&spec.path);
                     match &ctx {
-                        Ok(_) => log::debug(&format!("loaded PKCS#11 module {}", spec.path.display())),
-                        Err(e) => log::warn(&format!("PKCS#11 module {} not loaded: {e}", spec.path.display())),
+                        Ok(_) => log::debug!("loaded PKCS#11 module {}", spec.path.display()),
+                        Err(e) => log::warn!("PKCS#11 module {} not loaded: {e}", spec.path.display()),
                     }
                     let library = ctx.as_ref().ok().and_then(|c| c.get_library_info().ok()).map(|i| {
                         let v = i.library_version();
@@ -216,14 +215,14 @@ impl Pkcs11Backend {
         Ok(out)
     }
 
-    fn find_private_key(session: &Session, cka_id: &[u8]) -> Result<Option<(ObjectHandle, bool, String)>> {
+    fn find_private_key(session: &Session, cka_id: &[u8]) -> Result<Option<(ObjectHandle, bool, super::KeyType)>> {
         let keys =
             session.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), Attribute::Id(cka_id.to_vec())])?;
         let Some(&key) = keys.first() else {
             return Ok(None);
         };
         let mut always = false;
-        let mut key_type = String::new();
+        let mut key_type = super::KeyType::Other(String::new());
         // Some modules refuse CKA_ALWAYS_AUTHENTICATE on keys that lack it: read one by one.
         if let Ok(attrs) = session.get_attributes(key, &[AttributeType::AlwaysAuthenticate]) {
             always = attrs.iter().any(|a| matches!(a, Attribute::AlwaysAuthenticate(true)));
@@ -232,11 +231,11 @@ impl Pkcs11Backend {
             for a in attrs {
                 if let Attribute::KeyType(t) = a {
                     key_type = if t == KeyType::RSA {
-                        "RSA".into()
+                        super::KeyType::Rsa
                     } else if t == KeyType::EC {
-                        "EC".into()
+                        super::KeyType::Ec
                     } else {
-                        t.to_string()
+                        super::KeyType::Other(t.to_string())
                     };
                 }
             }
@@ -260,7 +259,7 @@ impl Pkcs11Backend {
                     Ok(None) => {}
                     // A token that fails (removed meanwhile, not recognised) must not hide
                     // the others.
-                    Err(e) => log::warn(&format!("slot {} unreadable: {e}", slot.id())),
+                    Err(e) => log::warn!("slot {} unreadable: {e}", slot.id()),
                 }
             }
         }
@@ -286,14 +285,14 @@ impl Pkcs11Backend {
     /// Adds the token's PIN state to a PIN error, so the user sees the tries left.
     fn with_pin_state(&self, e: Error, module: usize, slot: Slot) -> Error {
         match e {
-            Error::Pkcs11 { rv, function, .. }
+            Error::Pkcs11 { failure, .. }
                 if matches!(
-                    rv,
+                    failure.rv(),
                     RvError::PinIncorrect | RvError::PinLocked | RvError::PinLenRange | RvError::PinInvalid
                 ) =>
             {
                 let pin = self.context_of(module).ok().and_then(|c| Self::pin_status(&c, slot));
-                Error::Pkcs11 { rv, function, pin }
+                Error::Pkcs11 { failure, pin }
             }
             other => other,
         }
@@ -302,9 +301,9 @@ impl Pkcs11Backend {
     /// A card pulled out invalidates its sessions: forget them so the next request starts
     /// clean. If a card is back in the slot already, the user only needs to log in again.
     fn forget_if_gone(&mut self, e: Error, module: usize, slot: Slot) -> Error {
-        let Error::Pkcs11 { rv, .. } = &e else { return e };
+        let Error::Pkcs11 { failure, .. } = &e else { return e };
         if !matches!(
-            rv,
+            failure.rv(),
             RvError::DeviceRemoved | RvError::TokenNotPresent | RvError::SessionHandleInvalid | RvError::SessionClosed
         ) {
             return e;
@@ -337,7 +336,7 @@ impl Pkcs11Backend {
         if let Some(session) = self.sessions.get(&slot_key) {
             match session.logout() {
                 Ok(()) | Err(CkError::Pkcs11(RvError::UserNotLoggedIn, _)) => {}
-                Err(e) => log::warn(&format!("C_Logout: {e}")),
+                Err(e) => log::warn!("C_Logout: {e}"),
             }
         }
         let handles = self.drop_slot(slot_key);
@@ -369,7 +368,7 @@ impl Pkcs11Backend {
         let result = match session.login(UserType::User, auth.as_ref()) {
             // Logged in by a session this backend did not open: the PIN was not checked.
             Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
-                log::info("token already logged in: logging out to check the PIN");
+                log::info!("token already logged in: logging out to check the PIN");
                 let _ = session.logout();
                 session.login(UserType::User, auth.as_ref())
             }
@@ -390,6 +389,36 @@ impl Pkcs11Backend {
                 Err(e)
             }
         }
+    }
+
+    /// One operation with a logged-in key: `once` (cryptoki's init and single part in one
+    /// call) or, for a CKA_ALWAYS_AUTHENTICATE key, `init`, then `C_Login(CKU_CONTEXT_SPECIFIC)`,
+    /// then the single part through the module's own function list, `raw` (PKCS#11 3.0
+    /// §5.13, §4.9: cryptoki's one-shot calls leave no room for the login). A failure gets
+    /// the token's PIN state, and a card gone ends the slot's sessions.
+    fn use_key<T>(
+        &mut self,
+        key: &KeyRef,
+        pin: Option<&Pin>,
+        init: impl FnOnce(&Session, ObjectHandle) -> cryptoki::error::Result<()>,
+        raw: impl FnOnce(&std::path::Path, &Session) -> Result<T>,
+        once: impl FnOnce(&Session, ObjectHandle) -> Result<T>,
+    ) -> Result<T> {
+        let k = self.key(key)?;
+        let (module, slot, handle) = (k.module, k.slot, k.handle);
+        let session = self.session_for(k)?;
+        let result = if key.always_authenticate {
+            init(session, handle)
+                .map_err(Error::from)
+                .and_then(|()| Self::context_login(session, pin))
+                .and_then(|()| raw(&self.specs[module].path, session))
+        } else {
+            once(session, handle)
+        };
+        result.map_err(|e| {
+            let e = self.with_pin_state(e, module, slot);
+            self.forget_if_gone(e, module, slot)
+        })
     }
 
     fn context_login(session: &Session, pin: Option<&Pin>) -> Result<()> {
@@ -468,7 +497,7 @@ impl TokenBackend for Pkcs11Backend {
             for slot in initialized_slots(&ctx)? {
                 match Self::token_info(&path, &ctx, slot) {
                     Ok(t) => out.push(self.fresh_pin_flags(m, slot, t)),
-                    Err(e) => log::warn(&format!("token in slot {} unreadable: {e}", slot.id())),
+                    Err(e) => log::warn!("token in slot {} unreadable: {e}", slot.id()),
                 }
             }
         }
@@ -484,7 +513,7 @@ impl TokenBackend for Pkcs11Backend {
                 let token = match Self::token_info(&path, &ctx, slot) {
                     Ok(t) => t,
                     Err(e) => {
-                        log::warn(&format!("token in slot {} unreadable: {e}", slot.id()));
+                        log::warn!("token in slot {} unreadable: {e}", slot.id());
                         continue;
                     }
                 };
@@ -496,7 +525,7 @@ impl TokenBackend for Pkcs11Backend {
                         let info = match x509::summarize(&der, &hints) {
                             Ok(i) => i,
                             Err(e) => {
-                                log::warn(&format!("certificate {label:?} on {} skipped: {e}", token.label));
+                                log::warn!("certificate {label:?} on {} skipped: {e}", token.label);
                                 continue;
                             }
                         };
@@ -522,7 +551,7 @@ impl TokenBackend for Pkcs11Backend {
                 });
                 match entries {
                     Ok(e) => out.extend(e),
-                    Err(e) => log::warn(&format!("certificates of {} unreadable: {e}", token.label)),
+                    Err(e) => log::warn!("certificates of {} unreadable: {e}", token.label),
                 }
             }
         }
@@ -566,57 +595,31 @@ impl TokenBackend for Pkcs11Backend {
     }
 
     fn sign(&mut self, key: &KeyRef, pin: Option<&Pin>, mechanism: SignMechanism, input: &[u8]) -> Result<Vec<u8>> {
-        let k = self.key(key)?;
-        let (module, slot, handle) = (k.module, k.slot, k.handle);
-        let session = self.session_for(k)?;
         let mech = sign_mechanism(mechanism);
-        let result = if key.always_authenticate {
-            // CKA_ALWAYS_AUTHENTICATE: C_SignInit, then C_Login(CKU_CONTEXT_SPECIFIC), then
-            // C_Sign (PKCS#11 3.0 §5.13, §4.9); cryptoki's one-shot sign() leaves no room.
-            session
-                .sign_init(&mech, handle)
-                .map_err(Error::from)
-                .and_then(|()| Self::context_login(session, pin))
-                .and_then(|()| raw::sign(&self.specs[module].path, session, input))
-        } else {
-            session.sign(&mech, handle, input).map_err(Error::from)
-        };
-        result.map_err(|e| {
-            let e = self.with_pin_state(e, module, slot);
-            self.forget_if_gone(e, module, slot)
-        })
+        self.use_key(
+            key,
+            pin,
+            |s, h| s.sign_init(&mech, h),
+            |module, s| raw::sign(module, s, input),
+            |s, h| s.sign(&mech, h, input).map_err(Error::from),
+        )
     }
 
-    fn decrypt(
-        &mut self,
-        key: &KeyRef,
-        pin: Option<&Pin>,
-        mechanism: DecryptMechanism,
-        input: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>> {
-        let k = self.key(key)?;
-        let (module, slot, handle) = (k.module, k.slot, k.handle);
-        let session = self.session_for(k)?;
-        let mech = match mechanism {
+    fn decrypt(&mut self, key: &KeyRef, pin: Option<&Pin>, mech: DecryptMechanism, input: &[u8]) -> Result<Plaintext> {
+        let mech = match mech {
             DecryptMechanism::RsaPkcs => Mechanism::RsaPkcs,
             DecryptMechanism::RsaOaep(hash) => {
                 let (hash_alg, mgf) = mgf(hash);
                 Mechanism::RsaPkcsOaep(PkcsOaepParams::new(hash_alg, mgf, PkcsOaepSource::empty()))
             }
         };
-        let result = if key.always_authenticate {
-            session
-                .decrypt_init(&mech, handle)
-                .map_err(Error::from)
-                .and_then(|()| Self::context_login(session, pin))
-                .and_then(|()| raw::decrypt(&self.specs[module].path, session, input))
-        } else {
-            session.decrypt(&mech, handle, input).map(Zeroizing::new).map_err(Error::from)
-        };
-        result.map_err(|e| {
-            let e = self.with_pin_state(e, module, slot);
-            self.forget_if_gone(e, module, slot)
-        })
+        self.use_key(
+            key,
+            pin,
+            |s, h| s.decrypt_init(&mech, h),
+            |module, s| raw::decrypt(module, s, input),
+            |s, h| s.decrypt(&mech, h, input).map(Zeroizing::new).map_err(Error::from),
+        )
     }
 
     fn forget_removed(&mut self) -> Vec<u64> {
@@ -677,7 +680,7 @@ impl TokenBackend for Pkcs11Backend {
         if let Some(session) = self.sessions.remove(&(k.module, k.slot.id())) {
             match session.logout() {
                 Ok(()) | Err(CkError::Pkcs11(RvError::UserNotLoggedIn, _)) => {}
-                Err(e) => log::warn(&format!("C_Logout: {e}")),
+                Err(e) => log::warn!("C_Logout: {e}"),
             }
             // Dropping the session closes it.
         }

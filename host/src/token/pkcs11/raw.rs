@@ -6,6 +6,10 @@
 //! we call the module's own C_Sign / C_Decrypt through its function list. Opening the
 //! library a second time returns the same loaded module (dlopen/LoadLibrary are
 //! reference-counted), so the session handle is valid there.
+//!
+//! To be deleted when cryptoki releases `Session::sign_single` / `decrypt_single` (single
+//! part after a separate `*_init`, on cryptoki's main branch, not in 0.12): then
+//! `Pkcs11Backend::sign`/`decrypt` call those, and `cryptoki-sys` leaves host/Cargo.toml.
 #![allow(unsafe_code)]
 
 use crate::error::{Error, Result};
