@@ -9,6 +9,8 @@ pub mod cms;
 pub mod ecdsa;
 pub mod pkcs1;
 pub mod policies;
+#[cfg(feature = "verify")]
+pub mod verify;
 pub mod webeid;
 pub mod x509;
 pub mod xades;

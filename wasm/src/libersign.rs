@@ -237,8 +237,9 @@ pub struct Certificate {
     pub NOTBEFORE: i64,
     pub NOTAFTER: i64,
     pub EMAILADDRESS: String,
-    /// `RGS` when a certificate policy says an RGS level (the wrappers show a badge). Paraphe
-    /// does not validate chains here: nothing else is claimed.
+    /// `RGS` when an RGS level is known or the certificate is under an RGS-qualified French
+    /// provider's policy arc, `EIDAS` when it is qualified (QcCompliance or an ETSI QCP
+    /// policy): `formats::policies::verified_with` (the wrappers show an « RGS » badge).
     pub verifiedWith: Vec<&'static str>,
 }
 
@@ -252,6 +253,11 @@ pub fn certificates(list_json: &str, now_unix: i64) -> Result<Vec<Certificate>, 
             let (_, cert) = X509Certificate::from_der(&der).ok()?;
             let info = paraphe_formats::x509::summarize(&der, &[]).ok()?;
             let validity = cert.validity();
+            // The built-in RGS/eIDAS table (`formats::policies`), with the host's configured level.
+            let verified = paraphe_formats::policies::verified_with(&paraphe_protocol::cert::CertificateInfo {
+                rgs_level: c.rgs_level.clone(),
+                ..info.clone()
+            });
             Some(Certificate {
                 ID: c.fingerprint,
                 CN: c.holder,
@@ -259,7 +265,7 @@ pub fn certificates(list_json: &str, now_unix: i64) -> Result<Vec<Certificate>, 
                 NOTBEFORE: validity.not_before.timestamp().saturating_mul(1000),
                 NOTAFTER: validity.not_after.timestamp().saturating_mul(1000),
                 EMAILADDRESS: info.email.unwrap_or_default(),
-                verifiedWith: if c.rgs_level.is_some() { vec!["RGS"] } else { Vec::new() },
+                verifiedWith: verified,
             })
         })
         .collect())
