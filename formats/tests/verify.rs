@@ -113,3 +113,14 @@ fn tampered_pdf_is_invalid_and_unsigned_pdf_is_an_error() {
     assert!(verify_pdf(b"not a pdf", &trust(&[])).is_err());
     assert!(verify_cades(b"not a signature", b"x", &trust(&[])).is_err());
 }
+
+#[test]
+fn unknown_provider_gets_no_level_and_no_badge() {
+    let s = &verify_cades(&read("acte.unknown.p7s"), &read("acte.txt"), &trust(&["other.der"])).unwrap().signatures[0];
+    assert_eq!(s.status, Status::Valid, "{:?}", s.problems);
+    let signer = s.signer.as_ref().unwrap();
+    assert_eq!(signer.rgs_level, None);
+    assert_eq!(signer.provider, None);
+    assert!(signer.verified_with.is_empty());
+    assert!(!signer.qualified);
+}

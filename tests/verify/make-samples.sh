@@ -9,7 +9,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:?usage: make-samples.sh OUT_DIR}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-[ -f "$out/.complete" ] && exit 0
+# Bump when the samples change: a stale set is made again.
+version=2
+[ "$(cat "$out/.complete" 2>/dev/null)" = "$version" ] && exit 0
 cd "$out"
 
 cat > ext.cnf <<'CNF'
@@ -63,6 +65,8 @@ issue ec "-algorithm EC -pkeyopt ec_paramgen_curve:P-256" "/C=FR/O=Entreprise Te
 ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other.key
 ossl req -new -x509 -utf8 -config ext.cnf -extensions root -key other.key -days 3650 -set_serial 9 \
   -subj "/C=FR/O=Inconnue/CN=AC Inconnue" -out other.pem
+# A signer of that unknown CA, under no known policy.
+issue unknown "-algorithm EC -pkeyopt ec_paramgen_curve:P-256" "/C=FR/O=Entreprise Test/CN=Claude Petit" other plain 5
 openssl x509 -in root.pem -outform DER -out root.der
 openssl x509 -in other.pem -outform DER -out other.der
 
@@ -72,6 +76,7 @@ head -c 300000 /dev/urandom > acte.bin
 ossl cms -sign -binary -outform DER -md sha256 -in acte.txt -signer rsa.pem -inkey rsa.key -certfile ca.pem -out acte.txt.p7s
 ossl cms -sign -binary -outform PEM -md sha256 -in acte.bin -signer ec.pem -inkey ec.key -certfile ca.pem -out acte.bin.p7s.pem
 ossl cms -sign -binary -outform DER -md sha256 -in acte.bin -signer ec.pem -inkey ec.key -certfile ca.pem -out acte.bin.p7s
+ossl cms -sign -binary -outform DER -md sha256 -in acte.txt -signer unknown.pem -inkey unknown.key -out acte.unknown.p7s
 # RSA-PSS, and streamed BER (indefinite lengths).
 ossl cms -sign -binary -outform DER -md sha256 -in acte.txt -signer rsa.pem -inkey rsa.key -keyopt rsa_padding_mode:pss \
   -certfile ca.pem -out acte.pss.p7s
@@ -91,4 +96,4 @@ data = (d / "signed.pdf").read_bytes()
 assert data.count(b"Acte de test Paraphe") == 1
 (d / "signed-tampered.pdf").write_bytes(data.replace(b"Acte de test Paraphe", b"Acte de test Parapha"))
 PY
-touch .complete
+echo "$version" > .complete
