@@ -42,4 +42,7 @@ if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwr
   log "npm: installing browser test drivers"
   (cd tests/browser && npm install --no-audit --no-fund --silent)
 fi
+# pyHanko (PyPI, pinned) in tests/.work/pyhanko-venv: the independent PAdES signer and
+# validator of the tests (scripts/pyhanko.sh is its one entry point).
+scripts/pyhanko.sh --ensure
 log "done"

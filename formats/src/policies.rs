@@ -223,7 +223,10 @@ pub fn rgs_level_in_name(name: &str) -> Option<RgsLevel> {
 
 /// The provider of a certificate: by the arc of one of its policies, else by its issuer's
 /// organization.
-pub fn authority_of<'a>(policy_oids: impl IntoIterator<Item = &'a str>, issuer_organization: Option<&str>) -> Option<&'static Authority> {
+pub fn authority_of<'a>(
+    policy_oids: impl IntoIterator<Item = &'a str>,
+    issuer_organization: Option<&str>,
+) -> Option<&'static Authority> {
     let by_policy = policy_oids.into_iter().find_map(|oid| builtin_arc(oid).and_then(|(auth, _)| auth));
     by_policy.or_else(|| {
         let org = issuer_organization?.trim();

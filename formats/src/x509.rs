@@ -52,9 +52,10 @@ pub fn summarize(der: &[u8], hints: &[PolicyHint]) -> Result<CertificateInfo, Pa
         policy_oids(&cert).into_iter().map(|oid| PolicyInfo { name: policies::name_of(&oid, hints), oid }).collect();
     // A policy's level (configured or built in), else the one the issuing CA's name states.
     let issuer_common_name = first_attr(tbs.issuer.iter_common_name());
-    let rgs_level = policies.iter().find_map(|p| policies::rgs_level_of(&p.oid, hints)).or_else(|| {
-        issuer_common_name.as_deref().and_then(policies::rgs_level_in_name).map(|l| l.as_str().to_owned())
-    });
+    let rgs_level = policies
+        .iter()
+        .find_map(|p| policies::rgs_level_of(&p.oid, hints))
+        .or_else(|| issuer_common_name.as_deref().and_then(policies::rgs_level_in_name).map(|l| l.as_str().to_owned()));
     let usages = classify(&key_usage, &extended_key_usage);
     let is_ca = cert.basic_constraints().ok().flatten().is_some_and(|bc| bc.value.ca);
 

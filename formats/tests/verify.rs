@@ -55,7 +55,8 @@ fn untrusted_root_is_indeterminate_not_invalid() {
 
 #[test]
 fn tampered_content_is_invalid() {
-    let s = &verify_cades(&read("acte.txt.p7s"), &read("acte-modifie.txt"), &trust(&["root.der"])).unwrap().signatures[0];
+    let s =
+        &verify_cades(&read("acte.txt.p7s"), &read("acte-modifie.txt"), &trust(&["root.der"])).unwrap().signatures[0];
     assert_eq!(s.status, Status::Invalid);
     assert!(!s.intact);
     assert!(s.problems.iter().any(|p| p.code == "digest-mismatch"));
@@ -73,9 +74,12 @@ fn tampered_content_is_invalid() {
 
 #[test]
 fn ecdsa_pem_ber_and_pss() {
-    for (p7s, content) in
-        [("acte.bin.p7s", "acte.bin"), ("acte.bin.p7s.pem", "acte.bin"), ("acte.pss.p7s", "acte.txt"), ("acte.ber.p7s", "acte.txt")]
-    {
+    for (p7s, content) in [
+        ("acte.bin.p7s", "acte.bin"),
+        ("acte.bin.p7s.pem", "acte.bin"),
+        ("acte.pss.p7s", "acte.txt"),
+        ("acte.ber.p7s", "acte.txt"),
+    ] {
         let s = &verify_cades(&read(p7s), &read(content), &trust(&["root.der"])).unwrap().signatures[0];
         assert_eq!(s.status, Status::Valid, "{p7s}: {:?}", s.problems);
     }

@@ -222,7 +222,8 @@ fn signer(content: &[u8]) -> Result<Signer, VerifyError> {
     };
     let dig = tlv(&mut r, SEQ, "SignerInfo digestAlgorithm")?;
     let (dig_oid, _) = algorithm(&dig)?;
-    let digest = hash_of_oid(&dig_oid).ok_or_else(|| VerifyError(format!("digest algorithm {dig_oid} not supported")))?;
+    let digest =
+        hash_of_oid(&dig_oid).ok_or_else(|| VerifyError(format!("digest algorithm {dig_oid} not supported")))?;
     let mut out = Signer {
         issuer_serial,
         ski,
@@ -341,7 +342,10 @@ pub(crate) fn check_prehashed(
     let bad = || err("the signature does not match the signed data");
     let rsa_key = || rsa::RsaPublicKey::from_public_key_der(spki).map_err(|_| err("the signer's key is not RSA"));
     match alg.0.as_str() {
-        "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.5" | "1.2.840.113549.1.1.11" | "1.2.840.113549.1.1.12"
+        "1.2.840.113549.1.1.1"
+        | "1.2.840.113549.1.1.5"
+        | "1.2.840.113549.1.1.11"
+        | "1.2.840.113549.1.1.12"
         | "1.2.840.113549.1.1.13" => {
             let info = crate::pkcs1::digest_info(hash, hashed);
             rsa_key()?.verify(rsa::Pkcs1v15Sign::new_unprefixed(), &info, signature).map_err(|_| bad())
@@ -356,7 +360,10 @@ pub(crate) fn check_prehashed(
             };
             rsa_key()?.verify(scheme, hashed, signature).map_err(|_| bad())
         }
-        "1.2.840.10045.2.1" | "1.2.840.10045.4.1" | "1.2.840.10045.4.3.2" | "1.2.840.10045.4.3.3"
+        "1.2.840.10045.2.1"
+        | "1.2.840.10045.4.1"
+        | "1.2.840.10045.4.3.2"
+        | "1.2.840.10045.4.3.3"
         | "1.2.840.10045.4.3.4" => match ecdsa(spki, hashed, signature)? {
             true => Ok(()),
             false => Err(bad()),

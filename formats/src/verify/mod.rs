@@ -275,8 +275,14 @@ fn ski_of(der: &[u8]) -> Option<Vec<u8>> {
 /// Whether `child` is signed by `parent`'s key.
 fn issued_by(child: &CertParts<'_>, parent: &CertParts<'_>) -> bool {
     child.issuer == parent.subject
-        && cms::check_signature(parent.spki, &child.alg, paraphe_protocol::HashAlgorithm::Sha256, child.tbs, child.signature)
-            .is_ok()
+        && cms::check_signature(
+            parent.spki,
+            &child.alg,
+            paraphe_protocol::HashAlgorithm::Sha256,
+            child.tbs,
+            child.signature,
+        )
+        .is_ok()
 }
 
 fn check_signer(
@@ -304,7 +310,8 @@ fn check_signer(
         }
     });
     let Some(signer_der) = signer_cert else {
-        report.problems = vec![problem("signer-certificate-missing", "the signature does not carry its signer's certificate")];
+        report.problems =
+            vec![problem("signer-certificate-missing", "the signature does not carry its signer's certificate")];
         return report;
     };
     let Some(parts) = cert_parts(signer_der) else {
@@ -346,7 +353,10 @@ fn check_signer(
     if let Some((hash, cert_hash)) = &s.signing_certificate {
         if cms::digest(*hash, signer_der) != *cert_hash {
             intact = false;
-            problems.push(problem("signing-certificate-mismatch", "the signed certificate reference names another certificate"));
+            problems.push(problem(
+                "signing-certificate-mismatch",
+                "the signed certificate reference names another certificate",
+            ));
         }
     }
 

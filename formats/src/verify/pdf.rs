@@ -127,7 +127,8 @@ fn value_after(object: &[u8], key: &[u8]) -> Option<String> {
             }
             // UTF-16BE with a BOM (text strings, §7.9.2.2), else PDFDocEncoding ≈ Latin-1.
             if s.starts_with(&[0xfe, 0xff]) {
-                let units: Vec<u16> = s[2..].chunks(2).map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])).collect();
+                let units: Vec<u16> =
+                    s[2..].chunks(2).map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])).collect();
                 Some(String::from_utf16_lossy(&units))
             } else {
                 Some(s.iter().map(|b| char::from(*b)).collect())
@@ -142,7 +143,8 @@ fn pdf_date(s: &str) -> Option<String> {
     let d = s.strip_prefix("D:").unwrap_or(s);
     let num = |r: std::ops::Range<usize>| d.get(r).and_then(|p| p.parse::<i64>().ok());
     let (y, mo) = (num(0..4)?, num(4..6).unwrap_or(1));
-    let (day, h, mi, sec) = (num(6..8).unwrap_or(1), num(8..10).unwrap_or(0), num(10..12).unwrap_or(0), num(12..14).unwrap_or(0));
+    let (day, h, mi, sec) =
+        (num(6..8).unwrap_or(1), num(8..10).unwrap_or(0), num(10..12).unwrap_or(0), num(12..14).unwrap_or(0));
     let offset = match d.as_bytes().get(14) {
         Some(sign @ (b'+' | b'-')) => {
             let oh = num(15..17).unwrap_or(0);
@@ -206,7 +208,10 @@ mod tests {
         assert_eq!(parse_range(b"[ 0 10 30 ]"), None);
         assert_eq!(pdf_date("D:20260102030405+01'00'").as_deref(), Some("2026-01-02T02:04:05Z"));
         assert_eq!(pdf_date("D:20260102030405Z").as_deref(), Some("2026-01-02T03:04:05Z"));
-        assert_eq!(value_after(b"/Type /Sig /SubFilter /ETSI.CAdES.detached /M (D:2026)", b"/SubFilter").as_deref(), Some("ETSI.CAdES.detached"));
+        assert_eq!(
+            value_after(b"/Type /Sig /SubFilter /ETSI.CAdES.detached /M (D:2026)", b"/SubFilter").as_deref(),
+            Some("ETSI.CAdES.detached")
+        );
         assert_eq!(value_after(b"/MDP 1 /M (D:2026)", b"/M").as_deref(), Some("D:2026"));
         assert_eq!(value_after(b"/M (D\\07220261202152525Z)", b"/M").as_deref(), Some("D:20261202152525Z"));
     }
@@ -216,7 +221,10 @@ mod tests {
         let prefix = "%PDF-1.7\n1 0 obj\n<</Type/Sig/ByteRange [0 BBBB CCCC DDDD]/Contents ";
         let suffix = "/M(D:20260102030405Z)>>\nendobj\n";
         let (b, c, d) = (prefix.len(), prefix.len() + 6, suffix.len());
-        let head = prefix.replace("BBBB", &format!("{b:04}")).replace("CCCC", &format!("{c:04}")).replace("DDDD", &format!("{d:04}"));
+        let head = prefix
+            .replace("BBBB", &format!("{b:04}"))
+            .replace("CCCC", &format!("{c:04}"))
+            .replace("DDDD", &format!("{d:04}"));
         let pdf = format!("{head}<3000>{suffix}").into_bytes();
         let found = signatures(&pdf).expect("a pdf");
         assert_eq!(found.len(), 1);
