@@ -297,4 +297,24 @@ mod tests {
             assert!(!a.source.is_empty() && !a.arcs.is_empty() && !a.organizations.is_empty(), "{}", a.name);
         }
     }
+
+    #[test]
+    fn badges_with_no_configuration() {
+        use paraphe_protocol::cert::{CertificateInfo, PolicyInfo, QualifiedStatus};
+        let with = |oids: &[&str], qc: bool, level: Option<&str>| CertificateInfo {
+            policies: oids.iter().map(|o| PolicyInfo { oid: (*o).to_owned(), name: None }).collect(),
+            qualified: QualifiedStatus { qc_compliance: qc, ..QualifiedStatus::default() },
+            rgs_level: level.map(str::to_owned),
+            ..CertificateInfo::default()
+        };
+        for arc in
+            ["1.2.250.1.96.1.7", "1.2.250.1.86.2", "1.2.250.1.105.12.1", "1.2.250.1.295.1", "1.3.6.1.4.1.15819.5"]
+        {
+            assert_eq!(verified_with(&with(&[arc], false, None)), ["RGS"], "{arc}");
+        }
+        assert_eq!(verified_with(&with(&["0.4.0.194112.1.2"], false, None)), ["EIDAS"]);
+        assert_eq!(verified_with(&with(&["1.2.3"], true, Some("**"))), ["RGS", "EIDAS"]);
+        assert!(verified_with(&with(&["1.3.6.1.4.1.99999.1"], false, None)).is_empty());
+        assert!(verified_with(&with(&[], false, None)).is_empty());
+    }
 }

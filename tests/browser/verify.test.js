@@ -10,54 +10,112 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as driver from './driver.js';
+import { launchFirefox } from './marionette.js';
 import * as lib from './lib.js';
 
 const T = { timeout: 120_000 };
 const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07'; // driver.js
 const SAMPLES = path.join(lib.ROOT, 'tests/.work/verify-samples');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function setFiles(page, selector, files) {
-  if (page.kind === 'chromium') await page.raw.setInputFiles(selector, files);
-  else await (await page.raw.$(selector)).uploadFile(...files);
+/** The page in Chromium (playwright, driver.js); file inputs set with setInputFiles. */
+async function chromiumSession(dir) {
+  const browser = await driver.launch('chromium', { dir, env: process.env }, { withHost: false });
+  const page = await browser.newPage();
+  const url = `chrome-extension://${lib.CHROMIUM_ID}/verify/verify.html`;
+  return {
+    async open() {
+      await page.goto(url);
+      await page.waitFor('#signed');
+    },
+    setFiles: (selector, files) => page.raw.setInputFiles(selector, files),
+    click: (selector) => page.click(selector),
+    /** Runs `script`, a function body, in the page. */
+    value: (script) => page.raw.evaluate(script.replace(/^return /, '')),
+    close: () => browser.close(),
+  };
+}
+
+/**
+ * The page in Firefox. WebDriver BiDi refuses to navigate to moz-extension:// URLs, so
+ * Firefox runs under Marionette (marionette.js, as in tls.test.js): the page is opened from
+ * the chrome context, and file inputs are set with WebDriver:ElementSendKeys, Marionette's
+ * way of choosing a file.
+ */
+async function firefoxSession(dir) {
+  const ff = await launchFirefox({
+    executable: process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr',
+    dir,
+    env: { ...process.env, HOME: dir },
+    prefs: { 'extensions.webextensions.uuids': JSON.stringify({ [lib.GECKO_ID]: GECKO_UUID }) },
+    capabilities: { pageLoadStrategy: 'none' },
+  });
+  const m = ff.marionette;
+  const id = await m.send('Addon:Install', { path: lib.EXT.firefox, temporary: true });
+  assert.equal(id, lib.GECKO_ID);
+  const url = `moz-extension://${GECKO_UUID}/verify/verify.html`;
+  const value = (script) => m.execute('content', script);
+  const find = async (selector) => {
+    await m.send('Marionette:SetContext', { value: 'content' });
+    return Object.values(await m.send('WebDriver:FindElement', { using: 'css selector', value: selector }))[0];
+  };
+  return {
+    async open() {
+      await m.execute('chrome', 'openTrustedLinkIn(arguments[0], "current")', [url]);
+      // A hang guard only: the loop ends when the page's form is there.
+      for (const deadline = Date.now() + 60_000; ; await sleep(150)) {
+        const ready = await value(`return location.href === ${JSON.stringify(url)}
+          && document.readyState === 'complete' && !!document.getElementById('signed')`).catch(() => false);
+        if (ready) return;
+        if (Date.now() > deadline) throw new Error('the verify page did not open');
+      }
+    },
+    async setFiles(selector, files) {
+      const ref = await find(selector);
+      for (const f of files) await m.send('WebDriver:ElementSendKeys', { id: ref, text: f });
+    },
+    async click(selector) {
+      await m.send('WebDriver:ElementClick', { id: await find(selector) });
+    },
+    value,
+    close: () => ff.quit(),
+  };
 }
 
 for (const kind of driver.browsers()) {
   describe(`verify page (${kind})`, () => {
     let dir;
-    let browser;
-    let page;
+    let session;
 
     before(async () => {
       execFileSync(path.join(lib.ROOT, 'tests/verify/make-samples.sh'), [SAMPLES], { stdio: ['ignore', 'ignore', 'inherit'] });
       dir = fs.mkdtempSync(path.join(os.tmpdir(), `paraphe-verify-${kind}-`));
       // No host and no token: the page needs neither.
-      browser = await driver.launch(kind, { dir, env: process.env }, { withHost: false });
-      const url = kind === 'chromium'
-        ? `chrome-extension://${lib.CHROMIUM_ID}/verify/verify.html`
-        : `moz-extension://${GECKO_UUID}/verify/verify.html`;
-      page = await browser.newPage(url);
-      await page.waitFor('#signed');
+      session = kind === 'chromium' ? await chromiumSession(dir) : await firefoxSession(dir);
     });
 
     after(async () => {
-      await browser?.close();
+      await session?.close();
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    /** Chooses the files, clicks « Vérifier », returns the report (or {error}). */
+    /** Chooses the files, clicks « Vérifier »; returns the report and what the page shows, or {error}. */
     async function check({ signed, content = null, cas = [] }) {
-      // A fresh form each time: a file input cannot be emptied through every driver.
-      await page.raw.reload();
-      await page.waitFor('#signed');
-      await setFiles(page, '#signed', [path.join(SAMPLES, signed)]);
-      if (content) await setFiles(page, '#content', [path.join(SAMPLES, content)]);
-      if (cas.length) await setFiles(page, '#cas', cas.map((c) => path.join(SAMPLES, c)));
-      await page.click('#verify');
-      await page.waitForFunction(() => document.body.dataset.report || document.body.dataset.error);
-      const error = await page.evaluate(() => document.body.dataset.error);
+      await session.open(); // a fresh form each time
+      await session.setFiles('#signed', [path.join(SAMPLES, signed)]);
+      if (content) await session.setFiles('#content', [path.join(SAMPLES, content)]);
+      if (cas.length) await session.setFiles('#cas', cas.map((c) => path.join(SAMPLES, c)));
+      await session.click('#verify');
+      // A hang guard only: the loop ends when the page shows its report or an error.
+      for (const deadline = Date.now() + 90_000; ; await sleep(100)) {
+        if (await session.value('return document.body.dataset.report || document.body.dataset.error || null')) break;
+        if (Date.now() > deadline) throw new Error('no report');
+      }
+      const error = await session.value('return document.body.dataset.error || null');
       if (error) return { error };
-      const report = JSON.parse(await page.evaluate(() => document.body.dataset.report));
-      const shown = await page.raw.$$eval('.signature', (els) => els.map((e) => ({ ...e.dataset, text: e.textContent })));
+      const report = JSON.parse(await session.value('return document.body.dataset.report'));
+      const shown = await session.value(`return [...document.querySelectorAll('.signature')]
+        .map((e) => ({ ...e.dataset, text: e.textContent }))`);
       return { report, shown };
     }
 
