@@ -61,11 +61,14 @@ async function firefoxSession(dir) {
   };
   return {
     async open() {
+      // The page being left is marked, so that it is never taken for the new one.
+      await value('document.documentElement.dataset.left = "1"; return true').catch(() => {});
       await m.execute('chrome', 'openTrustedLinkIn(arguments[0], "current")', [url]);
       // A hang guard only: the loop ends when the page's form is there.
       for (const deadline = Date.now() + 60_000; ; await sleep(150)) {
         const ready = await value(`return location.href === ${JSON.stringify(url)}
-          && document.readyState === 'complete' && !!document.getElementById('signed')`).catch(() => false);
+          && !document.documentElement.dataset.left && document.readyState === 'complete'
+          && !!document.getElementById('signed')`).catch(() => false);
         if (ready) return;
         if (Date.now() > deadline) throw new Error('the verify page did not open');
       }

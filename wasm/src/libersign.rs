@@ -399,7 +399,8 @@ mod tests {
         assert_eq!(c.CN, "Camille Martin (ECC)");
         assert!(c.ISSUERDN.starts_with("CN="), "{}", c.ISSUERDN);
         assert!(c.NOTBEFORE < c.NOTAFTER && c.NOTAFTER % 1000 == 0);
-        assert_eq!(c.verifiedWith, ["RGS"]);
+        // The host's level gives RGS; the certificate's QcCompliance gives EIDAS.
+        assert_eq!(c.verifiedWith, ["RGS", "EIDAS"]);
         let json = serde_json::to_string(c).unwrap();
         for key in [
             "\"ID\"",
