@@ -38,14 +38,6 @@ if [ -n "$wb_ver" ]; then
   fi
 fi
 
-# pyHanko, an independent PAdES validator (and signer of the already-signed test PDF):
-# formats/tests/pades.rs. Pinned; in a venv under target/ (not committed).
-pyhanko_venv=target/pyhanko/venv
-if ! "$pyhanko_venv/bin/python" -c 'import pyhanko, pyhanko_certvalidator' 2>/dev/null; then
-  log "pip: installing pyHanko into $pyhanko_venv"
-  python3 -m venv "$pyhanko_venv"
-  "$pyhanko_venv/bin/pip" install -q pyhanko==0.38.0 pyhanko-certvalidator==0.33.0
-fi
 
 # Browser drivers that use Debian's browsers (no browser download).
 if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
@@ -57,4 +49,7 @@ if [ -f extension/package-lock.json ] && [ ! -d extension/node_modules/typescrip
   log "npm: installing the extension's checks (typescript, eslint)"
   (cd extension && npm ci --no-audit --no-fund --silent)
 fi
+# pyHanko (PyPI, pinned) in tests/.work/pyhanko-venv: the independent PAdES signer and
+# validator of the tests (scripts/pyhanko.sh is its one entry point).
+scripts/pyhanko.sh --ensure
 log "done"

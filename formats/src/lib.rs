@@ -11,6 +11,8 @@ pub mod ecdsa;
 pub mod pdf;
 pub mod pkcs1;
 pub mod policies;
+#[cfg(feature = "verify")]
+pub mod verify;
 pub mod webeid;
 pub mod x509;
 pub mod xades;

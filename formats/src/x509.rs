@@ -50,7 +50,12 @@ pub fn summarize(der: &[u8], hints: &[PolicyHint]) -> Result<CertificateInfo, Pa
     let extended_key_usage = eku_names(&cert);
     let policies: Vec<PolicyInfo> =
         policy_oids(&cert).into_iter().map(|oid| PolicyInfo { name: policies::name_of(&oid, hints), oid }).collect();
-    let rgs_level = policies.iter().find_map(|p| policies::rgs_level_of(&p.oid, hints));
+    // A policy's level (configured or built in), else the one the issuing CA's name states.
+    let issuer_common_name = first_attr(tbs.issuer.iter_common_name());
+    let rgs_level = policies
+        .iter()
+        .find_map(|p| policies::rgs_level_of(&p.oid, hints))
+        .or_else(|| issuer_common_name.as_deref().and_then(policies::rgs_level_in_name).map(|l| l.as_str().to_owned()));
     let usages = classify(&key_usage, &extended_key_usage);
     let is_ca = cert.basic_constraints().ok().flatten().is_some_and(|bc| bc.value.ca);
 
@@ -60,7 +65,7 @@ pub fn summarize(der: &[u8], hints: &[PolicyHint]) -> Result<CertificateInfo, Pa
         organization: first_attr(tbs.subject.iter_organization()),
         email: email(&cert),
         issuer: tbs.issuer.to_string(),
-        issuer_common_name: first_attr(tbs.issuer.iter_common_name()),
+        issuer_common_name,
         serial_number: serial_hex(tbs.raw_serial()),
         serial_number_decimal: serial_decimal(tbs.raw_serial()),
         not_before: rfc3339(tbs.validity.not_before.timestamp()),

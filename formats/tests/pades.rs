@@ -1,7 +1,7 @@
 //! PAdES baseline B-B end to end: prepare, sign the digest with openssl as a token would,
 //! finish, append the update to the original, then check the result with two independent
-//! validators: poppler's `pdfsig` and pyHanko (`tests/pades/pyhanko_tool.py`, in the venv
-//! `scripts/setup.sh` makes under `target/pyhanko`).
+//! validators: poppler's `pdfsig` and pyHanko (`tests/pades/pyhanko_tool.py`, run through
+//! `scripts/pyhanko.sh`, the pinned venv the tests share).
 //!
 //! Test PDFs: one made here with a classic xref table; the same rewritten by `qpdf
 //! --object-streams=generate` (compressed xref stream and object streams); the first one
@@ -51,9 +51,8 @@ fn simple_pdf() -> Vec<u8> {
 }
 
 fn pyhanko() -> PathBuf {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyhanko/venv/bin/python");
-    assert!(python.exists(), "pyHanko is missing: run scripts/setup.sh (it makes {})", python.display());
-    python
+    // scripts/pyhanko.sh: the one entry point (makes the pinned venv when missing, runs its Python).
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pyhanko.sh")
 }
 
 fn tool() -> PathBuf {

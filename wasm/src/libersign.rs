@@ -286,8 +286,9 @@ pub struct Certificate {
     pub NOTBEFORE: i64,
     pub NOTAFTER: i64,
     pub EMAILADDRESS: String,
-    /// `RGS` when a certificate policy says an RGS level (the wrappers show a badge). Paraphe
-    /// does not validate chains here: nothing else is claimed.
+    /// `RGS` when an RGS level is known or the certificate is under an RGS-qualified French
+    /// provider's policy arc, `EIDAS` when it is qualified (QcCompliance or an ETSI QCP
+    /// policy): `formats::policies::verified_with` (the wrappers show an « RGS » badge).
     pub verifiedWith: Vec<&'static str>,
 }
 
@@ -301,6 +302,11 @@ pub fn certificates(list_json: &str, now_unix: i64) -> Result<Vec<Certificate>, 
             let (_, cert) = X509Certificate::from_der(&der).ok()?;
             let info = paraphe_formats::x509::summarize(&der, &[]).ok()?;
             let validity = cert.validity();
+            // The built-in RGS/eIDAS table (`formats::policies`), with the host's configured level.
+            let verified = paraphe_formats::policies::verified_with(&paraphe_protocol::cert::CertificateInfo {
+                rgs_level: c.rgs_level.clone(),
+                ..info.clone()
+            });
             Some(Certificate {
                 ID: c.fingerprint,
                 CN: c.holder,
@@ -308,7 +314,7 @@ pub fn certificates(list_json: &str, now_unix: i64) -> Result<Vec<Certificate>, 
                 NOTBEFORE: validity.not_before.timestamp().saturating_mul(1000),
                 NOTAFTER: validity.not_after.timestamp().saturating_mul(1000),
                 EMAILADDRESS: info.email.unwrap_or_default(),
-                verifiedWith: if c.rgs_level.is_some() { vec!["RGS"] } else { Vec::new() },
+                verifiedWith: verified,
             })
         })
         .collect())
@@ -464,7 +470,8 @@ mod tests {
         assert_eq!(c.CN, "Camille Martin (ECC)");
         assert!(c.ISSUERDN.starts_with("CN="), "{}", c.ISSUERDN);
         assert!(c.NOTBEFORE < c.NOTAFTER && c.NOTAFTER % 1000 == 0);
-        assert_eq!(c.verifiedWith, ["RGS"]);
+        // The host's level gives RGS; the certificate's QcCompliance gives EIDAS.
+        assert_eq!(c.verifiedWith, ["RGS", "EIDAS"]);
         let json = serde_json::to_string(c).unwrap();
         for key in [
             "\"ID\"",

@@ -1,0 +1,236 @@
+// « Vérifier une signature »: a signed PDF (every PAdES signature), or a detached .p7s with
+// the file it signs. The WASM core verifies (paraphe_formats::verify): integrity, signer,
+// chain up to the CA certificates the person adds, RGS level, qualified status, signing time.
+// Nothing leaves the browser; no host, no card. The page's texts are here (fr, en) so that
+// this page adds no strings to the shared _locales.
+import { api } from '../common/api.js';
+import { core, ready } from '../background/core.js';
+
+const TEXTS = {
+  fr: {
+    title: 'Vérifier une signature',
+    intro: 'Choisissez un PDF signé, ou une signature .p7s avec le fichier qu’elle signe. Tout se passe dans le navigateur : rien n’est envoyé.',
+    signedLabel: 'PDF signé, ou signature (.p7s)',
+    contentLabel: 'Fichier signé (pour une signature .p7s)',
+    casLabel: 'Certificats d’autorité à approuver (facultatif : .cer, .crt, .pem)',
+    verifyButton: 'Vérifier',
+    limits: 'La révocation des certificats (listes de révocation, OCSP) n’est pas vérifiée : la chaîne est vérifiée jusqu’aux autorités que vous ajoutez.',
+    working: 'Vérification…',
+    chooseSigned: 'Choisissez d’abord un PDF signé ou une signature .p7s.',
+    chooseContent: 'Une signature .p7s est détachée : choisissez aussi le fichier qu’elle signe.',
+    xades: 'Les jetons XAdES (.xml) ne sont pas encore vérifiés par cette page.',
+    count: (n) => (n === 1 ? '1 signature' : `${n} signatures`),
+    signature: (i) => `Signature ${i}`,
+    valid: 'Signature valide',
+    invalid: 'Signature invalide : le document ou la signature a été modifié, ou la signature ne peut être vérifiée',
+    indeterminate: 'Document intact, mais la signature n’a pas pu être entièrement validée',
+    signer: 'Signataire',
+    issuer: 'Émis par',
+    provider: 'Prestataire',
+    validity: 'Validité du certificat',
+    rgs: 'Niveau RGS',
+    qualified: 'Certificat qualifié (eIDAS)',
+    yes: 'oui',
+    no: 'non',
+    qscd: 'oui, clé sur un dispositif qualifié (QSCD)',
+    time: 'Date de signature',
+    timeDeclared: '(déclarée dans le PDF)',
+    chain: 'Chaîne de certification',
+    trusted: 'jusqu’à une autorité approuvée',
+    untrusted: 'aucune autorité approuvée atteinte',
+    digest: 'Empreinte',
+    timestamp: 'Horodatage',
+    coverage: 'Portée',
+    wholeFile: 'tout le fichier',
+    partial: 'une version antérieure du fichier (le fichier a été complété après cette signature)',
+    problems: 'Constats',
+    codes: {
+      'digest-mismatch': 'le contenu signé a été modifié',
+      'signature-invalid': 'la signature ne correspond pas aux données signées',
+      'signer-certificate-missing': 'le certificat du signataire est absent de la signature',
+      'signing-certificate-mismatch': 'la référence signée au certificat désigne un autre certificat',
+      'chain-untrusted': 'aucune autorité de certification approuvée n’a été atteinte',
+      'certificate-expired': 'le certificat avait expiré',
+      'certificate-not-yet-valid': 'le certificat n’était pas encore valide',
+      'byte-range-invalid': 'les octets signés du PDF sont mal délimités',
+      unsupported: 'algorithme non pris en charge',
+      malformed: 'signature mal formée',
+    },
+  },
+  en: {
+    title: 'Verify a signature',
+    intro: 'Choose a signed PDF, or a .p7s signature with the file it signs. Everything happens in the browser: nothing is sent.',
+    signedLabel: 'Signed PDF, or signature (.p7s)',
+    contentLabel: 'Signed file (for a .p7s signature)',
+    casLabel: 'Certification authority certificates to trust (optional: .cer, .crt, .pem)',
+    verifyButton: 'Verify',
+    limits: 'Revocation (CRLs, OCSP) is not checked: the chain is checked up to the authorities you add.',
+    working: 'Verifying…',
+    chooseSigned: 'First choose a signed PDF or a .p7s signature.',
+    chooseContent: 'A .p7s signature is detached: also choose the file it signs.',
+    xades: 'XAdES tokens (.xml) are not verified by this page yet.',
+    count: (n) => (n === 1 ? '1 signature' : `${n} signatures`),
+    signature: (i) => `Signature ${i}`,
+    valid: 'Valid signature',
+    invalid: 'Invalid signature: the document or the signature was modified, or the signature cannot be checked',
+    indeterminate: 'Document intact, but the signature could not be fully validated',
+    signer: 'Signer',
+    issuer: 'Issued by',
+    provider: 'Provider',
+    validity: 'Certificate validity',
+    rgs: 'RGS level',
+    qualified: 'Qualified certificate (eIDAS)',
+    yes: 'yes',
+    no: 'no',
+    qscd: 'yes, key on a qualified device (QSCD)',
+    time: 'Signing time',
+    timeDeclared: '(declared in the PDF)',
+    chain: 'Certification chain',
+    trusted: 'up to a trusted authority',
+    untrusted: 'no trusted authority reached',
+    digest: 'Digest',
+    timestamp: 'Timestamp',
+    coverage: 'Covers',
+    wholeFile: 'the whole file',
+    partial: 'an earlier version of the file (the file was extended after this signature)',
+    problems: 'Findings',
+    codes: {
+      'digest-mismatch': 'the signed content was modified',
+      'signature-invalid': 'the signature does not match the signed data',
+      'signer-certificate-missing': 'the signer’s certificate is not in the signature',
+      'signing-certificate-mismatch': 'the signed certificate reference names another certificate',
+      'chain-untrusted': 'no trusted certification authority was reached',
+      'certificate-expired': 'the certificate had expired',
+      'certificate-not-yet-valid': 'the certificate was not valid yet',
+      'byte-range-invalid': 'the PDF’s signed bytes are badly delimited',
+      unsupported: 'unsupported algorithm',
+      malformed: 'malformed signature',
+    },
+  },
+};
+const lang = (api.i18n.getUILanguage() || 'fr').startsWith('en') ? 'en' : 'fr';
+const T = TEXTS[lang];
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  Object.assign(e, props);
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function status(text, kind = 'notice') {
+  const s = $('status');
+  s.textContent = text;
+  s.className = kind;
+  s.hidden = !text;
+}
+
+async function bytesOf(file) {
+  return new Uint8Array(await file.arrayBuffer());
+}
+
+function base64(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+const date = (iso) => (iso ? new Date(iso).toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: 'UTC', timeZoneName: 'short' }) : '—');
+
+function row(table, label, value) {
+  table.append(el('tr', {}, el('th', { textContent: label }), el('td', {}, value)));
+}
+
+function renderSignature(sig, index) {
+  const box = el('section', { className: 'signature' });
+  box.dataset.status = sig.status;
+  box.dataset.intact = String(sig.intact);
+  box.dataset.trusted = String(sig.trusted);
+  box.dataset.rgs = sig.signer?.rgsLevel ?? '';
+  box.dataset.qualified = String(Boolean(sig.signer?.qualified));
+  box.dataset.problems = sig.problems.map((p) => p.code).join(' ');
+  box.append(el('h2', { textContent: T.signature(index + 1) }));
+  box.append(el('p', { className: 'verdict', textContent: T[sig.status] }));
+  const table = el('table');
+  const s = sig.signer;
+  if (s) {
+    const who = el('span', { className: 'signer-name', textContent: s.name });
+    const extra = [s.organization, s.email].filter(Boolean).join(', ');
+    row(table, T.signer, extra ? el('span', {}, who, ` — ${extra}`) : who);
+    row(table, T.issuer, s.issuer);
+    if (s.provider) row(table, T.provider, s.provider);
+    row(table, T.validity, `${date(s.notBefore)} → ${date(s.notAfter)}`);
+    const badges = el('span', { className: 'rgs' });
+    badges.append(s.rgsLevel ? `RGS ${s.rgsLevel} ` : '—');
+    for (const b of s.verifiedWith) badges.append(el('span', { className: 'badge', textContent: b }));
+    row(table, T.rgs, badges);
+    row(table, T.qualified, s.qualified ? (s.qscd ? T.qscd : T.yes) : T.no);
+  }
+  const declared = !sig.signingTime ? '' : (sig.pdf && sig.pdf.declaredTime === sig.signingTime ? ` ${T.timeDeclared}` : '');
+  row(table, T.time, `${date(sig.signingTime)}${declared}`);
+  if (sig.chain.length) {
+    const list = el('ol', { className: 'chain' });
+    for (const c of sig.chain) list.append(el('li', { textContent: c.subject }));
+    row(table, T.chain, el('div', {}, list, el('span', { textContent: sig.trusted ? T.trusted : T.untrusted })));
+  }
+  if (sig.digestAlgorithm) row(table, T.digest, sig.digestAlgorithm);
+  row(table, T.timestamp, sig.timestamped ? T.yes : T.no);
+  if (sig.pdf) row(table, T.coverage, sig.pdf.coversWholeFile ? T.wholeFile : T.partial);
+  box.append(table);
+  if (sig.problems.length) {
+    box.append(el('h3', { textContent: T.problems }));
+    const ul = el('ul', { className: 'problems' });
+    for (const p of sig.problems) {
+      const li = el('li', { textContent: T.codes[p.code] ?? p.code, title: p.detail });
+      li.dataset.code = p.code;
+      ul.append(li);
+    }
+    box.append(ul);
+  }
+  return box;
+}
+
+async function verify(event) {
+  event.preventDefault();
+  const results = $('results');
+  results.replaceChildren();
+  delete document.body.dataset.report;
+  delete document.body.dataset.error;
+  const signed = $('signed').files[0];
+  if (!signed) return status(T.chooseSigned, 'error');
+  status(T.working);
+  try {
+    await ready;
+    const anchors = [];
+    for (const f of $('cas').files) anchors.push(base64(await bytesOf(f)));
+    const bytes = await bytesOf(signed);
+    const now = Date.now() / 1000;
+    let json;
+    const head = new TextDecoder().decode(bytes.subarray(0, 5));
+    if (head === '%PDF-') {
+      json = core().verify_pdf(bytes, JSON.stringify(anchors), now);
+    } else if (/\.xml$/i.test(signed.name)) {
+      throw new Error(T.xades);
+    } else {
+      const content = $('content').files[0];
+      if (!content) throw new Error(T.chooseContent);
+      json = core().verify_cades(bytes, await bytesOf(content), JSON.stringify(anchors), now);
+    }
+    const report = JSON.parse(json);
+    report.signatures.forEach((sig, i) => results.append(renderSignature(sig, i)));
+    status(T.count(report.signatures.length));
+    document.body.dataset.report = json;
+  } catch (e) {
+    let message = String(e?.message ?? e);
+    try { message = JSON.parse(message).message ?? message; } catch { /* plain text */ }
+    status(message, 'error');
+    document.body.dataset.error = message;
+  }
+}
+
+for (const e of document.querySelectorAll('[data-t]')) e.textContent = T[e.dataset.t];
+document.title = `Paraphe — ${T.title}`;
+document.documentElement.lang = lang;
+$('form').addEventListener('submit', verify);

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Signatures made ELSEWHERE for the « Vérifier une signature » tests (formats/tests/verify.rs,
+# tests/browser/verify.test.js): a throwaway PKI made with openssl, CAdES detached .p7s made
+# by `openssl cms -sign`, PAdES PDFs signed by pyHanko (scripts/pyhanko.sh), and tampered
+# copies. Nothing here is made by Paraphe.
+#   tests/verify/make-samples.sh OUT_DIR     (reuses OUT_DIR when it is complete)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${1:?usage: make-samples.sh OUT_DIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+# Bump when the samples change: a stale set is made again.
+version=2
+[ "$(cat "$out/.complete" 2>/dev/null)" = "$version" ] && exit 0
+cd "$out"
+
+cat > ext.cnf <<'CNF'
+[req]
+distinguished_name = dn
+[dn]
+[root]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+# A signer under ChamberSign France's policy arc, qualified (QcCompliance, QcSSCD,
+# QcType esign: ETSI EN 319 412-5), nonRepudiation only.
+[rgs]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+certificatePolicies = 1.2.250.1.96.1.7.1
+1.3.6.1.5.5.7.1.3 = DER:30293008060604008E4601013008060604008E4601043013060604008E4601063009060704008E46010601
+# A signer no list knows.
+[plain]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, nonRepudiation, digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+certificatePolicies = 1.3.6.1.4.1.99999.1
+CNF
+
+ossl() { openssl "$@" 2>/dev/null; }
+# Root and intermediate, named like RGS CAs are (the level in the CA's name).
+ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out root.key
+ossl req -new -x509 -utf8 -config ext.cnf -extensions root -key root.key -days 3650 -set_serial 1 \
+  -subj "/C=FR/O=ChamberSign France/CN=AC Racine Test ChamberSign" -out root.pem
+issue() { # name keyargs subject issuer ext serial
+  local name=$1 keyargs=$2 subject=$3 issuer=$4 ext=$5 serial=$6
+  # shellcheck disable=SC2086
+  ossl genpkey $keyargs -out "$name.key"
+  ossl req -new -utf8 -config ext.cnf -key "$name.key" -subj "$subject" -out "$name.csr"
+  ossl x509 -req -in "$name.csr" -CA "$issuer.pem" -CAkey "$issuer.key" -set_serial "$serial" -days 1000 \
+    -extfile ext.cnf -extensions "$ext" -out "$name.pem"
+}
+issue ca "-algorithm RSA -pkeyopt rsa_keygen_bits:2048" "/C=FR/O=ChamberSign France/CN=AC ChamberSign France Test - RGS**" root ca 2
+issue rsa "-algorithm RSA -pkeyopt rsa_keygen_bits:2048" "/C=FR/O=Commune de Test/CN=Camille Martin" ca rgs 0x81020304
+issue ec "-algorithm EC -pkeyopt ec_paramgen_curve:P-256" "/C=FR/O=Entreprise Test/CN=Dominique Bernard" ca plain 77
+# Another root, nobody's: to check a chain that reaches no trusted CA.
+ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other.key
+ossl req -new -x509 -utf8 -config ext.cnf -extensions root -key other.key -days 3650 -set_serial 9 \
+  -subj "/C=FR/O=Inconnue/CN=AC Inconnue" -out other.pem
+# A signer of that unknown CA, under no known policy.
+issue unknown "-algorithm EC -pkeyopt ec_paramgen_curve:P-256" "/C=FR/O=Entreprise Test/CN=Claude Petit" other plain 5
+openssl x509 -in root.pem -outform DER -out root.der
+openssl x509 -in other.pem -outform DER -out other.der
+
+# CAdES detached, by openssl (signed attributes, signing time, the chain included).
+printf 'Délibération n° 42 du conseil municipal de Test.\n' > acte.txt
+head -c 300000 /dev/urandom > acte.bin
+ossl cms -sign -binary -outform DER -md sha256 -in acte.txt -signer rsa.pem -inkey rsa.key -certfile ca.pem -out acte.txt.p7s
+ossl cms -sign -binary -outform PEM -md sha256 -in acte.bin -signer ec.pem -inkey ec.key -certfile ca.pem -out acte.bin.p7s.pem
+ossl cms -sign -binary -outform DER -md sha256 -in acte.bin -signer ec.pem -inkey ec.key -certfile ca.pem -out acte.bin.p7s
+ossl cms -sign -binary -outform DER -md sha256 -in acte.txt -signer unknown.pem -inkey unknown.key -out acte.unknown.p7s
+# RSA-PSS, and streamed BER (indefinite lengths).
+ossl cms -sign -binary -outform DER -md sha256 -in acte.txt -signer rsa.pem -inkey rsa.key -keyopt rsa_padding_mode:pss \
+  -certfile ca.pem -out acte.pss.p7s
+ossl cms -sign -binary -stream -outform DER -md sha256 -in acte.txt -signer rsa.pem -inkey rsa.key -certfile ca.pem \
+  -out acte.ber.p7s
+# Independent check that the samples are what they claim.
+ossl cms -verify -binary -inform DER -in acte.txt.p7s -content acte.txt -CAfile root.pem -purpose any -out /dev/null
+# Tampered content: one character changed.
+sed 's/42/43/' acte.txt > acte-modifie.txt
+
+# PAdES by pyHanko: once, twice (incremental update), and a tampered copy.
+"$root/scripts/pyhanko.sh" "$root/tests/verify/pyhanko_sign.py" "$out" rsa.key rsa.pem ca.pem root.pem
+python3 - "$out" <<'PY'
+import sys, pathlib
+d = pathlib.Path(sys.argv[1])
+data = (d / "signed.pdf").read_bytes()
+assert data.count(b"Acte de test Paraphe") == 1
+(d / "signed-tampered.pdf").write_bytes(data.replace(b"Acte de test Paraphe", b"Acte de test Parapha"))
+PY
+echo "$version" > .complete
