@@ -20,6 +20,8 @@
 //   pinSessionMinutes       integer 0…480 (settings.js, sessions.js)
 //   certificateListOrigins  origins allowed to read certificates (background/disclosure.js)
 //   libersignOrigins        origins with the LiberSign interface (common/allowlist.js)
+//   nexuOrigins             origins where NexU is answered in the page (background/nexu.js)
+//   radar                   boolean: the radar runs (background/radar.js; default on)
 // A change is announced to the extension's other contexts with a runtime message
 // {kind: "store-changed", keys}, which also wakes the background; `onChanged` listens.
 import { api } from './api.js';
@@ -60,6 +62,8 @@ const CHECKS = {
   pinSessionMinutes: (v) => (Number.isInteger(v) && v >= 0 && v <= 480 ? v : null),
   certificateListOrigins: originList,
   libersignOrigins: originList,
+  nexuOrigins: originList,
+  radar: (v) => (typeof v === 'boolean' ? v : null),
 };
 export const KEYS = Object.keys(CHECKS);
 
