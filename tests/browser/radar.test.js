@@ -11,7 +11,7 @@
 //   certificate is found, with the token's authentication certificate named;
 // - a page without any client shows nothing, and the page cannot see the radar.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -35,7 +35,7 @@ const LOADERS = {
 };
 
 /** The test portal: pages, jQuery, the loaders, and esup-signature's two server calls. */
-async function startPortal(world) {
+async function startPortal(world, https_) {
   const nexu = { dataToSign: null, certificate: null, signatureValue: null };
   const body = (req) => new Promise((resolve) => {
     let text = '';
@@ -59,7 +59,7 @@ async function startPortal(world) {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     },
   };
-  const server = await lib.startServer(undefined, routes);
+  const server = await lib.startServer(https_ ? world.dir : undefined, routes);
   server.nexu = nexu;
   server.world = world;
   return server;
@@ -96,8 +96,64 @@ function verifyCms(world, docFile, p7sB64) {
   assert.ok(r.status === 0 && /Verification successful/.test(r.stderr + r.stdout), `openssl cms -verify: ${r.stderr}`);
 }
 
-function scenarios(name, h) {
+/**
+ * What the tests ask of the extension itself (tabs, badge, the radar's view), from one of its
+ * own pages (the options page), as the popup does: `h.extensionUrl(rel)` and `h.eval`.
+ */
+function extensionSide(h) {
+  let helper = null;
+  const run = async (browser, fn, ...args) => {
+    if (!helper || helper.isClosed()) helper = await h.openExtension(browser, 'options/options.html');
+    return h.eval(helper, fn, ...args);
+  };
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const api = 'globalThis.browser ?? globalThis.chrome';
+  return {
+    async tabId(browser, url) {
+      for (let i = 0; ; i++) {
+        const tabs = await run(browser, new Function('u', `return (${api}).tabs.query({}).then((ts) => ts.map((t) => [t.id, t.url, t.pendingUrl]))`), url);
+        const tab = tabs.find(([, u, pending]) => u === url || pending === url);
+        if (tab) return tab[0];
+        if (i > 100) throw new Error(`no tab for ${url}: ${JSON.stringify(tabs)}`);
+        await sleep(100);
+      }
+    },
+    async view(browser, tabId) {
+      const reply = await run(browser, new Function('id', `return (${api}).runtime.sendMessage({ kind: 'radar-view', tabId: id })`), tabId);
+      if (reply?.error) throw new Error(JSON.stringify(reply.error));
+      return reply.result;
+    },
+    async until(browser, tabId, predicate) {
+      for (let i = 0; ; i++) {
+        const v = await this.view(browser, tabId);
+        if (predicate(v)) return v;
+        if (i > 300) throw new Error(`no such finding: ${JSON.stringify(v)}`);
+        await sleep(100);
+      }
+    },
+    badge: (browser, tabId) => run(browser, new Function('id', `return (${api}).action.getBadgeText({ tabId: id })`), tabId),
+    async radarRan(browser, tabId) {
+      const ran = new Function('id', `return (${api}).scripting.executeScript({ target: { tabId: id }, func: () => globalThis.parapheRadar === true })
+        .then((r) => r[0]?.result === true)`);
+      for (let i = 0; !(await run(browser, ran, tabId)); i++) {
+        if (i > 300) throw new Error('the radar never ran');
+        await sleep(100);
+      }
+    },
+    async registered(browser, id) {
+      for (let i = 0; !(await run(browser, new Function('id', `return (${api}).scripting.getRegisteredContentScripts().then((s) => s.some((x) => x.id === id))`), id)); i++) {
+        if (i > 300) throw new Error(`the ${id} script was not registered`);
+        await sleep(100);
+      }
+    },
+    store: (browser, values) => run(browser, new Function('v', 'return import(new URL(\'/common/store.js\', location.href).href).then((m) => m.set(v))'), values),
+  };
+}
+
+function scenarios(name, harness) {
   if (!BROWSERS.includes(name.toLowerCase())) return;
+  const h = { ...harness };
+  Object.assign(h, extensionSide(h));
   describe(`radar — ${name}`, () => {
     let world;
     let server;
@@ -106,8 +162,10 @@ function scenarios(name, h) {
     before(async () => {
       lib.checkPrerequisites();
       world = lib.makeWorld(`radar-${name.toLowerCase()}`);
-      server = await startPortal(world);
+      server = await startPortal(world, h.https);
       browser = await h.start(world);
+      await h.store(browser, { allowLoopbackHttp: true });
+      await h.registered(browser, 'radar');
     });
 
     after(async () => {
@@ -248,8 +306,6 @@ function scenarios(name, h) {
 // ---- Chromium (playwright-core) ---------------------------------------------------------------
 
 const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 scenarios('Chromium', {
   async start(world) {
     const userDataDir = path.join(world.dir, 'chromium');
@@ -264,14 +320,7 @@ scenarios('Chromium', {
         `--disable-extensions-except=${lib.EXT.chromium}`, `--load-extension=${lib.EXT.chromium}`],
     });
     const isOurs = (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`);
-    context.worker = context.serviceWorkers().find(isOurs) ?? await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 10_000 });
-    await lib.storeChromium(context, { allowLoopbackHttp: true });
-    // The radar's script is registered when the background starts.
-    for (let i = 0; !(await context.worker.evaluate(async () => (await chrome.scripting.getRegisteredContentScripts())
-      .some((s) => s.id === 'radar'))); i++) {
-      if (i > 300) throw new Error('the radar script was not registered');
-      await sleep(100);
-    }
+    context.serviceWorkers().find(isOurs) ?? await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 10_000 });
     return context;
   },
   async open(browser, url) {
@@ -288,31 +337,7 @@ scenarios('Chromium', {
     await p.goto(`chrome-extension://${lib.CHROMIUM_ID}/${rel}`);
     return p;
   }),
-  tabId: (browser, url) => browser.worker.evaluate(async (u) => {
-    const tabs = await chrome.tabs.query({});
-    const tab = tabs.find((t) => t.url === u || t.pendingUrl === u);
-    if (!tab) throw new Error(`no tab for ${u}: ${JSON.stringify(tabs.map((t) => [t.url, t.pendingUrl]))}`);
-    return tab.id;
-  }, url),
   front: (page) => page.bringToFront(),
-  view: (browser, tabId) => viewFromPage(browser, tabId),
-  async until(browser, tabId, predicate) {
-    for (let i = 0; ; i++) {
-      const v = await viewFromPage(browser, tabId);
-      if (predicate(v)) return v;
-      if (i > 200) throw new Error(`no such finding: ${JSON.stringify(v)}`);
-      await sleep(100);
-    }
-  },
-  badge: (browser, tabId) => browser.worker.evaluate((id) => chrome.action.getBadgeText({ tabId: id }), tabId),
-  radarRan: async (browser, tabId) => {
-    for (let i = 0; !(await browser.worker.evaluate(async (id) => (await chrome.scripting.executeScript({
-      target: { tabId: id }, func: () => globalThis.parapheRadar === true,
-    }))[0]?.result, tabId)); i++) {
-      if (i > 200) throw new Error('the radar never ran');
-      await sleep(100);
-    }
-  },
   waitFor: (page, fn) => page.waitForFunction(fn, undefined, { timeout: 20_000 }),
   eval: (page, fn, ...args) => page.evaluate(([text, a]) => {
     // eslint-disable-next-line no-new-func
@@ -340,17 +365,69 @@ scenarios('Chromium', {
   },
 });
 
-/** The radar's view of a tab, asked from an extension page as the popup asks it. */
-let helperPage = null;
-async function viewFromPage(browser, tabId) {
-  if (!helperPage || helperPage.isClosed()) {
-    helperPage = await browser.newPage();
-    await helperPage.goto(`chrome-extension://${lib.CHROMIUM_ID}/options/options.html`);
-  }
-  const reply = await helperPage.evaluate((id) => chrome.runtime.sendMessage({ kind: 'radar-view', tabId: id }), tabId);
-  if (reply?.error) throw new Error(JSON.stringify(reply.error));
-  return reply.result;
-}
 
-void execFileSync;
-void puppeteer;
+// ---- Firefox ESR (puppeteer-core, WebDriver BiDi) ---------------------------------------------
+
+const FIREFOX = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
+const UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
+
+scenarios('Firefox', {
+  https: true, // Firefox: the portal over https (self-signed, acceptInsecureCerts)
+  async start(world) {
+    const home = path.join(world.dir, 'home');
+    lib.writeHostManifest('firefox', path.join(home, '.mozilla/native-messaging-hosts/fr.paraphe.host.json'));
+    const browser = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: FIREFOX,
+      headless: true,
+      acceptInsecureCerts: true,
+      env: { ...world.env, HOME: home },
+      extraPrefsFirefox: { 'extensions.webextensions.uuids': JSON.stringify({ [lib.GECKO_ID]: UUID }) },
+    });
+    assert.equal(await browser.installExtension(lib.EXT.firefox), lib.GECKO_ID);
+    return browser;
+  },
+  async open(browser, url) {
+    const page = await browser.newPage();
+    await page.goto(url);
+    return page;
+  },
+  async openFailing(browser, url) {
+    const page = await browser.newPage();
+    await page.goto(url).catch(() => {});
+    return page;
+  },
+  async openExtension(browser, rel) {
+    const page = await browser.newPage();
+    await page.goto(`moz-extension://${UUID}/${rel}`);
+    return page;
+  },
+  front: (page) => page.bringToFront(),
+  waitFor: (page, fn) => page.waitForFunction(fn, { timeout: 20_000 }),
+  eval: (page, fn, ...args) => page.evaluate(fn, ...args),
+  text: (page, selector) => page.$eval(selector, (e) => e.textContent),
+  click: (page, selector) => page.click(selector),
+  known: async (browser) => new Set(await browser.pages()),
+  async consent(browser, known) {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      for (const p of await browser.pages()) {
+        if (known.has(p)) continue;
+        const href = await p.evaluate(() => location.href).catch(() => '');
+        if (href.startsWith(`moz-extension://${UUID}/consent/`)) {
+          await p.waitForSelector('#main:not([hidden])');
+          await p.waitForSelector('#confirm:not([disabled])'); // 750 ms after it shows
+          return p;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    throw new Error('no consent window');
+  },
+  async confirm(consent, fingerprint, pin) {
+    await consent.click(`input[name=certificate][value="${fingerprint}"]`);
+    await consent.$eval('#pin', (el) => { el.value = ''; });
+    await consent.type('#pin', pin);
+    await consent.click('#confirm');
+  },
+});
