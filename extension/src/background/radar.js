@@ -205,7 +205,13 @@ const CLIENT_AUTH = /CLIENT_AUTH|CERTIFICATE_REQUIRED|SSL_ERROR_HANDSHAKE_FAILUR
 api.webRequest.onErrorOccurred.addListener((d) => {
   if (d.tabId < 0 || !CLIENT_AUTH.test(d.error ?? '')) return;
   const origin = originOf(d.url);
-  record(d.tabId, 'tls', `${origin} (${d.error})`, d.type === 'main_frame' ? origin : null);
+  record(d.tabId, 'tls', `${origin} (${d.error})`, d.type === 'main_frame' ? origin : null).then(() => {
+    const tab = tabs.get(d.tabId);
+    if (tab && d.type === 'main_frame') {
+      tab.retryUrl = d.url; // « Réessayer » goes back there, whatever the tab shows meanwhile
+      save();
+    }
+  });
 }, { urls: ['https://*/*'], types: ['main_frame', 'sub_frame', 'xmlhttprequest'] });
 
 /** A request of a kind Paraphe serves arrived from this tab (Web eID, LiberSign, NexU): show it. */
@@ -308,7 +314,10 @@ export async function handle(msg, sender) {
       if (!Number.isInteger(tabId) || tabId < 0) throw new ParapheError('INVALID_REQUEST', 'no tab');
       if (msg.kind === 'radar-view') return view(tabId);
       if (msg.kind === 'radar-activate') return activate(tabId);
-      await api.tabs.reload(tabId);
+      await loaded;
+      const retry = tabs.get(tabId)?.retryUrl;
+      if (retry) await api.tabs.update(tabId, { url: retry });
+      else await api.tabs.reload(tabId);
       return {};
     }
     default:
