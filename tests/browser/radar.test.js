@@ -1,7 +1,7 @@
 // The radar (docs/RADAR.md), in headless Chromium with the real extension and host on SoftHSM
-// (Firefox: tls.test.js, see the end of this file). Pages of the tests' own behave as each client does when it looks for its
-// signer (pages/libersign*.html: s2low's wrapper; nexu.html: esup-signature's Nexu.js with
-// jQuery; radar-*.html: Fortify's, SCWS's, AutoFirma's loaders, an applet and a .jnlp link, a
+// (Firefox: tls.test.js, see the end of this file). Pages of the tests' own behave as each
+// client does when it looks for its signer (pages/libersign*.html: s2low's wrapper;
+// nexu.html: esup-signature's Nexu.js with jQuery; radar-*.html: Fortify's, SCWS's, AutoFirma's loaders, an applet and a .jnlp link, a
 // Web eID site); the popup (opened as a page for the page's tab) shows the right finding:
 // - « Activer Paraphe pour ce site » on the s2low-style page: after the reload the wrapper lists
 //   the certificates and signs an act (CMS verified by openssl);
