@@ -1,11 +1,11 @@
 // Page load with and without the extension (the radar on, then off), on a heavy page: about
-// 25 000 elements, 150 inline scripts of 40 KiB, 300 external scripts, 2 000 links, and a
-// script that adds 5 000 more elements after load (what the radar's MutationObserver sees).
+// 25 000 elements, 150 inline scripts of 4 KiB, 100 external scripts, 6 000 links, and a
+// script that adds 10 000 more elements after load (what the radar's MutationObserver sees).
 // Headless Chromium, served from 127.0.0.1; each load in a fresh tab, the order of the
 // configurations interleaved round by round. Reports the median and 90th percentile of
 // `loadEventEnd` and of « settled » (loadEventEnd + the post-load DOM work, measured in the page).
 // Prints one Markdown table.
-//   node tests/browser/bench-radar.mjs [ROUNDS]      (default 30)
+//   node tests/browser/bench-radar.mjs [ROUNDS]      (default 15)
 // Needs scripts/build-extension.sh (no host: the radar does not need it).
 import fs from 'node:fs';
 import http from 'node:http';
@@ -14,13 +14,13 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import * as lib from './lib.js';
 
-const ROUNDS = Number(process.argv[2] ?? 30);
+const ROUNDS = Number(process.argv[2] ?? 15);
 const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
 
 function heavyPage() {
-  const filler = 'var x = [' + Array.from({ length: 4000 }, (_, i) => i * 7).join(',') + '];\n';
-  const inline = Array.from({ length: 150 }, (_, i) => `<script>/* block ${i} */ ${filler.repeat(2)}</script>`).join('\n');
-  const external = Array.from({ length: 300 }, (_, i) => `<script src="/lib/module-${i}.js"></script>`).join('\n');
+  const filler = 'var x = [' + Array.from({ length: 600 }, (_, i) => i * 7).join(',') + '];\n';
+  const inline = Array.from({ length: 150 }, (_, i) => `<script>/* block ${i} */ ${filler}</script>`).join('\n');
+  const external = Array.from({ length: 100 }, (_, i) => `<script src="/lib/module-${i}.js"></script>`).join('\n');
   const rows = Array.from({ length: 4000 }, (_, i) => `<tr><td>${i}</td><td><a href="/acte/${i}">Acte ${i}</a></td><td><span>Délibération</span></td><td><em>2026</em></td></tr>`).join('');
   const links = Array.from({ length: 2000 }, (_, i) => `<li><a href="/doc/${i}.pdf">Document ${i}</a></li>`).join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>Heavy</title>${external}</head><body>
@@ -94,6 +94,7 @@ const running = [];
 for (const [name, ext, radar] of configs) running.push({ name, ...(await launch(ext, radar)), load: [], settled: [] });
 for (const c of running) await once(c.context, url); // warm-up
 for (let i = 0; i < ROUNDS; i++) {
+  if (process.env.BENCH_VERBOSE) console.error(`round ${i + 1}/${ROUNDS}`);
   for (const c of running) {
     const r = await once(c.context, url);
     c.load.push(r.load);
