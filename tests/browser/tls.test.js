@@ -1,8 +1,11 @@
 // TLS client authentication in headless Firefox ESR (issue 7): a portal that requires a
 // client certificate (node https, requestCert + rejectUnauthorized, CA = the test kit's)
-// gets the SoftHSM token's authentication certificate, once the extension's options page
-// has installed the token's module through browser.pkcs11.installModule, from the PKCS#11
-// manifest that manifests/generate.sh writes (as the installers do).
+// gets the SoftHSM token's authentication certificate, once the extension has installed the
+// token's module through browser.pkcs11.installModule, from the PKCS#11 manifest that
+// manifests/generate.sh writes (as the installers do). The path is the radar's (docs/RADAR.md):
+// the failed handshake is found, the popup names the token's authentication certificate,
+// « Préparer le navigateur » installs the module, « Réessayer » logs in; the options page then
+// shows the module installed.
 //
 // Firefox asks for the token's PIN in its own « security device » dialog, which no page
 // script can reach: Firefox runs under Marionette (tests/browser/marionette.js), whose
@@ -21,6 +24,7 @@ import { launchFirefox } from './marionette.js';
 const EXECUTABLE = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
 const UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
 const OPTIONS = `moz-extension://${UUID}/options/options.html`;
+const POPUP = `moz-extension://${UUID}/popup/popup.html`;
 const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so'; // the module of lib.makeWorld's host config
 const T = { timeout: 120_000 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -132,28 +136,26 @@ describe('TLS client authentication in Firefox (browser.pkcs11, SoftHSM)', () =>
     assert.match(where, /^about:neterror/, `the portal answered without a client certificate: ${where}`);
   });
 
-  test('the options page installs the token\'s module through browser.pkcs11', T, async () => {
-    await open(m, OPTIONS);
-    const row = `document.querySelector('#tls-modules li[data-module="${moduleName}"]')`;
-    await until(m, `return ${row} && !document.getElementById('tls-install').disabled`, 'the module row and the button');
+  test('the radar found the failure; its popup installs the token\'s module through browser.pkcs11', T, async () => {
+    // The popup, opened in the tab that failed (an extension page: no new finding, same tab id).
+    await open(m, POPUP);
+    const finding = 'document.querySelector(\'#radar-findings li[data-kind="tls"]\')';
+    await until(m, `return !document.getElementById('radar-section').hidden && ${finding}`, 'the TLS finding in the popup');
+    assert.equal(await m.execute('content', `return ${finding}.dataset.status`), 'tls');
+    assert.match(await m.execute('content', `return ${finding}.textContent`), /Camille Martin/, 'the token\'s authentication certificate');
     assert.equal(await m.execute('content', 'return browser.pkcs11.isModuleInstalled(arguments[0])', [moduleName]), false);
-    await m.execute('content', 'document.getElementById("tls-install").click()');
+    await m.execute('content', 'document.getElementById("radar-tls-setup").click()');
     await until(m, 'return browser.pkcs11.isModuleInstalled(arguments[0])'.replace('arguments[0]', JSON.stringify(moduleName)),
       'the module installed');
-    // The button is disabled from the click on, before the page shows the result: wait for the
-    // row's final text, not for the button.
-    const state = await until(m, `const text = ${row}.textContent; return / — (installed|installé)$/.test(text) && text`,
-      'the page to show the module installed');
-    assert.equal(await m.execute('content', 'return document.getElementById("tls-install").disabled'), true);
-    assert.match(state, new RegExp(`${SOFTHSM} — (installed|installé)$`));
+    await until(m, 'return !document.getElementById("radar-state").hidden', 'the popup to say so');
     const slots = await m.execute('content', 'return browser.pkcs11.getModuleSlots(arguments[0])', [moduleName]);
     assert.ok(slots.some((s) => s.token?.name === 'Paraphe Demo'), JSON.stringify(slots));
   });
 
-  test('the portal gets the token\'s authentication certificate (PIN typed in Firefox\'s dialog)', T, async () => {
+  test('« Réessayer »: the portal gets the token\'s authentication certificate (PIN typed in Firefox\'s dialog)', T, async () => {
     await m.execute('chrome', FILL_PIN_DIALOG, [lib.PIN, 'Paraphe Demo']);
+    await m.execute('content', 'document.getElementById("radar-retry").click()');
     await m.send('Marionette:SetContext', { value: 'content' });
-    await m.send('WebDriver:Navigate', { url: portal.url });
     const subject = await until(m, 'return document.getElementById("subject")?.textContent', 'the portal\'s page');
     assert.equal(await m.execute('content', 'return document.getElementById("authorized").textContent'), 'true');
     assert.match(subject, /CN=Camille Martin/);
@@ -164,4 +166,14 @@ describe('TLS client authentication in Firefox (browser.pkcs11, SoftHSM)', () =>
     assert.equal(await m.execute('chrome', 'return Services.prefs.getIntPref("paraphe.test.pinDialogs")'), 1,
       'Firefox should have asked for the token\'s PIN once');
   });
+
+  test('the options page shows the module installed', T, async () => {
+    await open(m, OPTIONS);
+    const row = `document.querySelector('#tls-modules li[data-module="${moduleName}"]')`;
+    const state = await until(m, `return document.getElementById('tls-install').disabled && ${row}?.textContent`,
+      'the page to show the module installed');
+    assert.match(state, new RegExp(`${SOFTHSM} — (installed|installé)$`));
+  });
+
+
 });

@@ -19,6 +19,8 @@
 //   popup, diagnostics, consent window → runtime port "cards" (cards.js); diagnostics page →
 //                              {kind:"diagnostics"|"test-signature"} (diagnostics.js)
 //   LiberSign relay         → runtime port "libersign", one request each (libersign.js)
+//   NexU relay              → runtime port "nexu", one request each (nexu.js)
+//   radar (content/radar.js) → {kind:"radar", findings}; popup → {kind:"radar-view"|"radar-activate"|"radar-retry", tabId} (radar.js)
 //   options page            → {kind:"store-changed"} after it changed a setting (common/store.js)
 //
 // Requests that open a consent window pass consent.admit first (user activation, a visible
@@ -34,7 +36,9 @@ import * as diagnostics from './diagnostics.js';
 import * as disclosure from './disclosure.js';
 import * as libersign from './libersign.js';
 import * as native from './native.js';
+import * as nexu from './nexu.js';
 import * as pli from './pli.js';
+import * as radar from './radar.js';
 import * as sessions from './sessions.js';
 import { fromExtensionPage, fromPage, webPageOrigin } from './origin.js';
 import { signHash } from './sign.js';
@@ -61,8 +65,13 @@ api.runtime.onConnect.addListener((port) => {
   if (port.name === 'page') onPagePort(port);
   else if (port.name === 'hash') onHashPort(port);
   else if (port.name.startsWith('consent:')) consent.onConnect(port);
-  else if (port.name === libersign.PORT_NAME) libersign.onConnect(port);
-  else if (port.name === cards.PORT_NAME) cards.onConnect(port); // live readers and cards
+  else if (port.name === libersign.PORT_NAME) {
+    radar.note(port.sender, 'libersign', 'window.LiberSign');
+    libersign.onConnect(port);
+  } else if (port.name === nexu.PORT_NAME) {
+    radar.note(port.sender, 'nexu', 'NexU');
+    nexu.onConnect(port);
+  } else if (port.name === cards.PORT_NAME) cards.onConnect(port); // live readers and cards
   else port.disconnect();
 });
 
@@ -129,6 +138,7 @@ async function handle(msg, sender) {
     case 'webeid':
       // The origin is checked in webeid.handle, so that a refusal is a Web eID answer.
       if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');
+      radar.note(sender, 'webeid', 'web-eid messages');
       return webeidRequest(msg, sender);
     case 'pli-start':
     case 'pli-chunk':
@@ -158,6 +168,11 @@ async function handle(msg, sender) {
       return {};
     case 'store-changed': // common/store.js's own listener acts on it
       return {};
+    case 'radar': // content/radar.js; the popup (radar.js checks each sender)
+    case 'radar-view':
+    case 'radar-activate':
+    case 'radar-retry':
+      return radar.handle(msg, sender);
     default:
       throw new ParapheError('INVALID_REQUEST', 'unknown message');
   }

@@ -40,7 +40,7 @@ const PATTERNS_HAVE_PORTS = !api.runtime.getURL('').startsWith('moz-extension:')
 // ---- which pages get the interface ---------------------------------------------------------
 
 /** The origins the interface is on: listed, and passing the page API's own origin rule. */
-async function enabledOrigins() {
+export async function enabledOrigins() {
   await ready;
   const { allowLoopbackHttp } = await settings();
   const { user, managed } = await libersignOrigins();
@@ -79,7 +79,7 @@ async function knownOrigins() {
   });
 }
 
-function matchPattern(origin) {
+export function matchPattern(origin) {
   const url = new URL(origin);
   return `${url.protocol}//${url.hostname}${PATTERNS_HAVE_PORTS && url.port ? `:${url.port}` : ''}/*`;
 }

@@ -23,6 +23,8 @@
 //   libersignOrigins        origins with the LiberSign interface (common/allowlist.js)
 //   libersignPolicySeen     the policy's libersignOrigins as last read (background/libersign.js:
 //                           registered at start before Chromium answers storage.managed)
+//   nexuOrigins             origins where NexU is answered in the page (background/nexu.js)
+//   radar                   boolean: the radar runs (background/radar.js; default on)
 // A change is announced to the extension's other contexts with a runtime message
 // {kind: "store-changed", keys}, which also wakes the background; `onChanged` listens.
 import { api } from './api.js';
@@ -64,6 +66,8 @@ const CHECKS = {
   certificateListOrigins: originList,
   libersignOrigins: originList,
   libersignPolicySeen: originList,
+  nexuOrigins: originList,
+  radar: (v) => (typeof v === 'boolean' ? v : null),
 };
 export const KEYS = Object.keys(CHECKS);
 

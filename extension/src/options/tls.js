@@ -9,22 +9,7 @@
 // - Chromium (Linux): the button asks the background, which asks the host to register the
 //   modules in ~/.pki/nssdb with NSS modutil (background/tls.js, host `tls-register`).
 import { $, api, t } from '../common/api.js';
-
-const pkcs11 = globalThis.browser?.pkcs11; // Firefox build only
-
-/** The manifest name of a module, as manifests/generate.sh (pkcs11-name) and the host make it. */
-export function moduleName(path) {
-  const base = path.split(/[/\\]/).pop();
-  const dot = base.lastIndexOf('.');
-  const stem = (dot >= 0 ? base.slice(0, dot) : base).toLowerCase();
-  return `fr.paraphe.pkcs11.${stem.replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')}`;
-}
-
-async function ask(message) {
-  const reply = await api.runtime.sendMessage(message);
-  if (reply?.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-  return reply.result;
-}
+import { ask, firefoxModules, pkcs11 } from '../common/tls-setup.js';
 
 function show(rows, state, cls = '') {
   const list = $('tls-modules');
@@ -48,22 +33,6 @@ function failed(e) {
 }
 
 // ---- Firefox -------------------------------------------------------------------------------
-
-/** Each module the host loaded, with its manifest name and whether Firefox has it. */
-async function firefoxModules() {
-  const status = await ask({ kind: 'status' });
-  if (!status.host.available) throw Object.assign(new Error(status.host.error?.message ?? ''), status.host.error ?? {});
-  const out = [];
-  for (const m of status.modules.filter((x) => x.loaded)) {
-    const name = moduleName(m.path);
-    let installed = null; // null: no manifest for it
-    try {
-      installed = await pkcs11.isModuleInstalled(name);
-    } catch { /* no PKCS#11 manifest of that name */ }
-    out.push({ path: m.path, name, installed });
-  }
-  return out;
-}
 
 function showFirefox(modules) {
   const rows = modules.map((m) => ({

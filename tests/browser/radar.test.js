@@ -1,0 +1,369 @@
+// The radar (docs/RADAR.md), in headless Chromium with the real extension and host on SoftHSM
+// (Firefox: tls.test.js, see the end of this file). Pages of the tests' own behave as each
+// client does when it looks for its signer (pages/libersign*.html: s2low's wrapper;
+// nexu.html: esup-signature's Nexu.js with jQuery; radar-*.html: Fortify's, SCWS's, AutoFirma's loaders, an applet and a .jnlp link, a
+// Web eID site); the popup (opened as a page for the page's tab) shows the right finding:
+// - « Activer Paraphe pour ce site » on the s2low-style page: after the reload the wrapper lists
+//   the certificates and signs an act (CMS verified by openssl);
+// - the same on the NexU page: after the reload the page detects « NexU », gets a certificate,
+//   has its server prepare dataToSign and signs it through the consent window (openssl dgst);
+// - a TLS client-authentication failure against a local https server that requires a client
+//   certificate is found, with the token's authentication certificate named;
+// - a page without any client shows nothing, and the page cannot see the radar.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import * as lib from './lib.js';
+
+const T = { timeout: 120_000 };
+const PAGES = path.join(lib.ROOT, 'tests/browser/pages');
+const BROWSERS = (process.env.PARAPHE_BROWSERS ?? 'chromium firefox').split(/[\s,]+/);
+const js = (res, text) => res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end(text);
+
+/** Stand-ins for the vendors' loaders, only as far as the pages call them (each then tries its local service). */
+const LOADERS = {
+  '/js/webcrypto-socket.js': `window.WebcryptoSocket = { SocketProvider: function () {
+    this.connect = function (address) { return fetch('https://' + address + '/.well-known/webcrypto-socket'); }; } };`,
+  '/js/scwsapi.js': `window.SCWS = { findService: function () { return Promise.reject(new Error('SCWS not found')); } };`,
+  '/js/autoscript.js': 'window.AutoScript = { cargarAppAfirma: function () {}, sign: function () {} };',
+};
+
+/** The test portal: pages, jQuery, the loaders, and esup-signature's two server calls. */
+async function startPortal(world) {
+  const nexu = { dataToSign: null, certificate: null, signatureValue: null };
+  const body = (req) => new Promise((resolve) => {
+    let text = '';
+    req.on('data', (c) => { text += c; });
+    req.on('end', () => resolve(text));
+  });
+  const routes = {
+    '/jquery.js': (req, res) => js(res, fs.readFileSync(path.join(lib.ROOT, 'tests/browser/node_modules/jquery/dist/jquery.js'))),
+    '/js/web-eid.js': (req, res) => js(res, fs.readFileSync(path.join(PAGES, 'webeid-client.js'))),
+    '/libersign-wrapper.js': (req, res) => js(res, fs.readFileSync(path.join(PAGES, 'libersign-wrapper.js'))),
+    ...Object.fromEntries(Object.entries(LOADERS).map(([p, text]) => [p, (req, res) => js(res, text)])),
+    // esup-signature's NexuSignController: the certificate in, DSS's dataToSign out…
+    '/user/nexu-sign/get-data-to-sign': async (req, res) => {
+      nexu.certificate = JSON.parse(await body(req)).signingCertificate;
+      nexu.dataToSign = randomBytes(700);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ dataToSign: nexu.dataToSign.toString('base64') }));
+    },
+    // …and the signature value back.
+    '/user/nexu-sign/sign-document': async (req, res) => {
+      nexu.signatureValue = JSON.parse(await body(req)).signatureValue;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    },
+  };
+  const server = await lib.startServer(undefined, routes);
+  server.nexu = nexu;
+  server.world = world;
+  return server;
+}
+
+/** An https server that requires a client certificate from the kit's CA (as tls.test.js's). */
+async function startClientAuthServer(world) {
+  const server = https.createServer({
+    ...lib.tlsFor(world.dir),
+    ca: fs.readFileSync(path.join(world.kit, 'pki/ca.crt')),
+    requestCert: true,
+    rejectUnauthorized: true,
+  }, (req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<p id="authorized">yes</p>'));
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `https://127.0.0.1:${server.address().port}/`,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+  };
+}
+
+/** The key id (01, 04…) of the kit whose certificate is `certB64`. */
+function keyIdOf(world, certB64) {
+  const fp = createHash('sha256').update(Buffer.from(certB64, 'base64')).digest('hex');
+  const id = ['01', '02', '03', '04', '05', '06'].find((i) => fs.existsSync(path.join(world.kit, 'pki', `${i}.crt`)) && world.fingerprint(i) === fp);
+  assert.ok(id, 'the certificate NexU returned is one of the token\'s');
+  return { id, fingerprint: fp };
+}
+
+function verifyCms(world, docFile, p7sB64) {
+  const p7s = path.join(world.dir, `act-${Date.now()}.p7s`);
+  fs.writeFileSync(p7s, Buffer.from(p7sB64, 'base64'));
+  const r = spawnSync('openssl', ['cms', '-verify', '-binary', '-content', docFile, '-inform', 'DER', '-in', p7s,
+    '-CAfile', path.join(world.kit, 'pki/ca.crt'), '-purpose', 'any', '-out', '/dev/null'], { encoding: 'utf8' });
+  assert.ok(r.status === 0 && /Verification successful/.test(r.stderr + r.stdout), `openssl cms -verify: ${r.stderr}`);
+}
+
+/**
+ * What the tests ask of the extension itself (tabs, badge, the radar's view), from one of its
+ * own pages (the options page), as the popup does: `h.extensionUrl(rel)` and `h.eval`.
+ */
+function extensionSide(h) {
+  let helper = null;
+  const run = async (browser, fn, ...args) => {
+    if (!helper || helper.isClosed()) helper = await h.openExtension(browser, 'options/options.html');
+    return h.eval(helper, fn, ...args);
+  };
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const api = 'globalThis.browser ?? globalThis.chrome';
+  return {
+    async tabId(browser, url) {
+      for (let i = 0; ; i++) {
+        const tabs = await run(browser, new Function('u', `return (${api}).tabs.query({}).then((ts) => ts.map((t) => [t.id, t.url, t.pendingUrl]))`), url);
+        const tab = tabs.find(([, u, pending]) => u === url || pending === url);
+        if (tab) return tab[0];
+        if (i > 100) throw new Error(`no tab for ${url}: ${JSON.stringify(tabs)}`);
+        await sleep(100);
+      }
+    },
+    async view(browser, tabId) {
+      const reply = await run(browser, new Function('id', `return (${api}).runtime.sendMessage({ kind: 'radar-view', tabId: id })`), tabId);
+      if (reply?.error) throw new Error(JSON.stringify(reply.error));
+      return reply.result;
+    },
+    async until(browser, tabId, predicate) {
+      for (let i = 0; ; i++) {
+        const v = await this.view(browser, tabId);
+        if (predicate(v)) return v;
+        if (i > 300) throw new Error(`no such finding: ${JSON.stringify(v)}`);
+        await sleep(100);
+      }
+    },
+    badge: (browser, tabId) => run(browser, new Function('id', `return (${api}).action.getBadgeText({ tabId: id })`), tabId),
+    async radarRan(browser, tabId) {
+      const ran = new Function('id', `return (${api}).scripting.executeScript({ target: { tabId: id }, func: () => globalThis.parapheRadar === true })
+        .then((r) => r[0]?.result === true)`);
+      for (let i = 0; !(await run(browser, ran, tabId)); i++) {
+        if (i > 300) throw new Error('the radar never ran');
+        await sleep(100);
+      }
+    },
+    async registered(browser, id) {
+      for (let i = 0; !(await run(browser, new Function('id', `return (${api}).scripting.getRegisteredContentScripts().then((s) => s.some((x) => x.id === id))`), id)); i++) {
+        if (i > 300) throw new Error(`the ${id} script was not registered`);
+        await sleep(100);
+      }
+    },
+    store: (browser, values) => run(browser, new Function('v', 'return import(new URL(\'/common/store.js\', location.href).href).then((m) => m.set(v))'), values),
+  };
+}
+
+function scenarios(name, harness) {
+  if (!BROWSERS.includes(name.toLowerCase())) return;
+  const h = { ...harness };
+  Object.assign(h, extensionSide(h));
+  describe(`radar — ${name}`, () => {
+    let world;
+    let server;
+    let browser;
+
+    before(async () => {
+      lib.checkPrerequisites();
+      world = lib.makeWorld(`radar-${name.toLowerCase()}`);
+      server = await startPortal(world);
+      browser = await h.start(world);
+      await h.store(browser, { allowLoopbackHttp: true });
+      await h.registered(browser, 'radar');
+    });
+
+    after(async () => {
+      await browser?.close();
+      await server?.close();
+      if (process.env.PARAPHE_KEEP_TEST_DIR) console.log(`kept ${world?.dir}`);
+      else world?.cleanup();
+    });
+
+    /** The popup, opened as a page for `tabId`, once the radar's view came back (shown or not). */
+    async function popup(tabId) {
+      const p = await h.openExtension(browser, `popup/popup.html?tab=${tabId}`);
+      await h.waitFor(p, () => document.getElementById('radar-section').hidden === false
+        || document.getElementById('host').className !== '' || /\d/.test(document.getElementById('host').textContent));
+      return p;
+    }
+
+    /** Opens `page` and waits until the popup shows `kind`; returns {page, tabId, popup}. */
+    async function finding(pathname, kind, ready = () => document.readyState === 'complete') {
+      const page = await h.open(browser, `${server.origin}${pathname}`);
+      await h.waitFor(page, ready);
+      const tabId = await h.tabId(browser, `${server.origin}${pathname}`);
+      const view = await h.until(browser, tabId, (v) => v.findings.some((f) => f.kind === kind));
+      const p = await popup(tabId);
+      await h.waitFor(p, () => document.getElementById('radar-section').hidden === false);
+      return { page, tabId, popup: p, view };
+    }
+
+    for (const [pathname, kind, status] of [
+      ['/radar-fortify.html', 'fortify', 'explain'],
+      ['/radar-scws.html', 'scws', 'explain'],
+      ['/radar-java.html', 'java', 'explain'],
+      ['/radar-afirma.html', 'afirma', 'explain'],
+      ['/radar-webeid.html', 'webeid', 'served'],
+    ]) {
+      test(`${pathname}: the popup names ${kind} (${status})`, T, async () => {
+        const { page, popup: p, tabId } = await finding(pathname, kind);
+        assert.equal(await h.eval(p, (k) => document.querySelector(`#radar-findings li[data-kind="${k}"]`)?.dataset.status, kind), status);
+        assert.match(await h.eval(p, () => document.getElementById('radar-findings').textContent), /.{40,}/, 'an explanation');
+        assert.equal(await h.eval(p, () => document.getElementById('radar-activate')), null, 'nothing to enable');
+        assert.equal(await h.badge(browser, tabId), status === 'served' ? '✓' : '!');
+        await p.close();
+        await page.close();
+      });
+    }
+
+    test('a page without any client: no finding, no badge; the page sees nothing of the radar', T, async () => {
+      const page = await h.open(browser, `${server.origin}/radar-plain.html`);
+      await h.waitFor(page, () => window.ready === true && document.readyState === 'complete');
+      const tabId = await h.tabId(browser, `${server.origin}/radar-plain.html`);
+      await h.radarRan(browser, tabId); // its scan is over: whatever it found was sent
+      const view = await h.view(browser, tabId);
+      assert.deepEqual(view.findings, []);
+      assert.equal(await h.badge(browser, tabId), '');
+      const p = await popup(tabId);
+      assert.equal(await h.eval(p, () => document.getElementById('radar-section').hidden), true);
+      assert.equal(await h.eval(page, () => typeof window.parapheRadar + typeof window.parapheRadarRules), 'undefinedundefined');
+      await p.close();
+      await page.close();
+    });
+
+    test('s2low-style wrapper on a site not allowed: « Activer », the reload, a signed act', T, async () => {
+      const act = path.join(world.dir, 'deliberation.pdf');
+      fs.writeFileSync(act, randomBytes(10_000));
+      const sha1 = createHash('sha1').update(fs.readFileSync(act)).digest('hex');
+      const siginfos = encodeURIComponent(JSON.stringify([{ hash: sha1, format: 'CMS' }]));
+      const pathname = `/libersign.html?siginfos=${siginfos}`;
+      const { page, popup: p, tabId } = await finding(pathname, 'libersign',
+        () => document.getElementById('libersign-missing') !== null);
+      assert.equal(await h.eval(p, () => document.querySelector('#radar-findings li[data-kind="libersign"]').dataset.status), 'activate');
+      assert.equal(await h.eval(p, () => document.getElementById('radar-origin').textContent), server.origin);
+      await h.click(p, '#radar-activate');
+      await h.waitFor(p, () => !document.getElementById('radar-state').hidden);
+      await p.close();
+      await h.front(page); // consent windows open for the tab in front (SECURITY.md)
+      // The tab reloads with window.LiberSign: the wrapper lists the certificates.
+      await h.waitFor(page, () => document.querySelector('tbody.certificateList tr') !== null);
+      const fp = world.fingerprint('01');
+      const known = await h.known(browser);
+      await h.click(page, `tr[data-id="${fp}"]`);
+      await h.click(page, '#libersign-confirm');
+      const consent = await h.consent(browser, known);
+      await h.confirm(consent, fp, lib.PIN);
+      await h.waitFor(page, () => document.getElementById('libersign_result').textContent.length > 0);
+      const [signature] = JSON.parse(await h.eval(page, () => document.getElementById('libersign_result').textContent));
+      verifyCms(world, act, signature);
+      const view = await h.view(browser, tabId);
+      assert.equal(view.findings.find((f) => f.kind === 'libersign')?.status, 'served', 'served once enabled');
+      await page.close();
+    });
+
+    test('esup-signature-style NexU page: « Activer », then dataToSign signed through Paraphe', T, async () => {
+      const { page, popup: p } = await finding('/nexu.html', 'nexu', () => window.nexuState !== 'checking');
+      assert.equal(await h.eval(page, () => window.nexuState), 'missing', 'no NexU before the site is enabled');
+      assert.equal(await h.eval(p, () => document.querySelector('#radar-findings li[data-kind="nexu"]').dataset.status), 'activate');
+      await h.click(p, '#radar-activate');
+      await h.waitFor(p, () => !document.getElementById('radar-state').hidden);
+      await p.close();
+      await h.front(page);
+      await h.waitFor(page, () => window.nexuState === 'detected');
+      assert.equal(await h.eval(page, () => window.nexuVersion), '1.23');
+      const known = await h.known(browser);
+      await h.click(page, '#signLaunchButton');
+      const consent = await h.consent(browser, known);
+      const { id, fingerprint } = keyIdOf(world, server.nexu.certificate);
+      assert.match(await h.text(consent, '#items'), new RegExp(createHash('sha256').update(server.nexu.dataToSign).digest('hex')));
+      await h.confirm(consent, fingerprint, lib.PIN);
+      await h.waitFor(page, () => window.nexuState === 'signed' || window.nexuState === 'error');
+      assert.equal(await h.eval(page, () => window.nexuState), 'signed', await h.eval(page, () => document.getElementById('errorcontent').textContent));
+      const { algorithm, value } = server.nexu.signatureValue;
+      assert.match(algorithm, /^(RSA|ECDSA)_SHA256$/);
+      const file = path.join(world.dir, 'dataToSign.bin');
+      fs.writeFileSync(file, server.nexu.dataToSign);
+      assert.ok(lib.opensslVerifies(world, id, file, value), 'openssl dgst -sha256 -verify');
+      await page.close();
+    });
+
+    test('a TLS client-authentication failure is found, with the token\'s authentication certificate', T, async () => {
+      const portal = await startClientAuthServer(world);
+      try {
+        const page = await h.openFailing(browser, portal.url);
+        const tabId = await h.tabId(browser, portal.url);
+        const view = await h.until(browser, tabId, (v) => v.findings.some((f) => f.kind === 'tls'));
+        assert.equal(view.findings.find((f) => f.kind === 'tls').status, 'tls');
+        assert.ok(view.certificates?.length > 0, 'an authentication certificate on the token');
+        const p = await popup(tabId);
+        await h.waitFor(p, () => document.getElementById('radar-section').hidden === false);
+        assert.ok(await h.eval(p, () => document.getElementById('radar-tls-setup') !== null && document.getElementById('radar-retry') !== null));
+        await p.close();
+        await page.close();
+      } finally {
+        await portal.close();
+      }
+    });
+  });
+}
+
+// ---- Chromium (playwright-core) ---------------------------------------------------------------
+
+const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
+scenarios('Chromium', {
+  async start(world) {
+    const userDataDir = path.join(world.dir, 'chromium');
+    lib.writeHostManifest('chromium', path.join(userDataDir, 'NativeMessagingHosts/fr.paraphe.host.json'));
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      ignoreHTTPSErrors: true,
+      env: world.env,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync',
+        `--disable-extensions-except=${lib.EXT.chromium}`, `--load-extension=${lib.EXT.chromium}`],
+    });
+    const isOurs = (w) => w.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/`);
+    context.serviceWorkers().find(isOurs) ?? await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 10_000 });
+    return context;
+  },
+  async open(browser, url) {
+    const page = await browser.newPage();
+    await page.goto(url);
+    return page;
+  },
+  async openFailing(browser, url) {
+    const page = await browser.newPage();
+    await page.goto(url).catch(() => {}); // the handshake fails: that is the point
+    return page;
+  },
+  openExtension: (browser, rel) => browser.newPage().then(async (p) => {
+    await p.goto(`chrome-extension://${lib.CHROMIUM_ID}/${rel}`);
+    return p;
+  }),
+  front: (page) => page.bringToFront(),
+  waitFor: (page, fn) => page.waitForFunction(fn, undefined, { timeout: 20_000 }),
+  eval: (page, fn, ...args) => page.evaluate(([text, a]) => {
+    // eslint-disable-next-line no-new-func
+    const f = new Function(`return (${text})`)();
+    return f(...a);
+  }, [fn.toString(), args]),
+  text: (page, selector) => page.textContent(selector),
+  click: (page, selector) => page.click(selector),
+  known: async (browser) => {
+    const next = browser.waitForEvent('page', {
+      predicate: (x) => x.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/consent/`), timeout: 20_000,
+    });
+    next.catch(() => {});
+    return { next };
+  },
+  async consent(browser, known) {
+    const p = await known.next;
+    await p.waitForSelector('#main:not([hidden])');
+    return p;
+  },
+  async confirm(consent, fingerprint, pin) {
+    await consent.check(`input[name=certificate][value="${fingerprint}"]`);
+    await consent.fill('#pin', pin);
+    await consent.click('#confirm');
+  },
+});
+
+// Firefox: WebDriver BiDi may not navigate to moz-extension:// pages, so the popup cannot be
+// driven from puppeteer. Firefox's radar is tested under Marionette in tls.test.js (the failed
+// client-authentication handshake found, « Préparer le navigateur », « Réessayer » logs in).
