@@ -14,19 +14,19 @@ pins=(pyHanko==0.38.0 pyhanko-certvalidator==0.33.0)
 # The venv is made anew when the pins change (its .pins file says what it holds).
 current() { [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.pins" 2>/dev/null)" = "${pins[*]}" ]; }
 if ! current; then
-  printf '[pyhanko] creating %s (%s)\n' "$venv" "${pins[*]}" >&2
   mkdir -p "$(dirname "$venv")"
   # One creator at a time (several test files may ask at once).
   exec 9>"$venv.lock"
   flock 9
-  # The venv is made anew when the pins change (its .pins file says what it holds).
-current() { [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.pins" 2>/dev/null)" = "${pins[*]}" ]; }
-if ! current; then
+  if ! current; then
+    printf '[pyhanko] creating %s (%s)\n' "$venv" "${pins[*]}" >&2
     rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check "${pins[@]}"
+    printf '%s\n' "${pins[*]}" > "$venv/.pins"
   fi
   flock -u 9
+  exec 9>&-
 fi
 [ "${1:-}" = --ensure ] && exit 0
 exec "$venv/bin/python" "$@"
