@@ -12,7 +12,7 @@
 //! [`super::XadesSignature::jeton`] gives the standalone document.
 
 use super::xml::Element;
-use super::{digest_uri, signature_uri, Prepared, XadesError, XadesState, XmlEncoding, EXC_C14N, STATE_VERSION};
+use super::{digest_uri, Prepared, XadesError, XmlEncoding};
 use crate::cms::certificate::{Key, SignerCertificate};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -109,58 +109,22 @@ pub fn prepare(request: &DetachedRequest) -> Result<Prepared, XadesError> {
                     .child(Element::new("xades:MimeType").text(mime)),
             ),
         );
-    let properties_digest = crate::cms::digest(hash, signed_properties.canonical().as_bytes());
-
-    let signed_info = Element::new("ds:SignedInfo")
-        .child(Element::new("ds:CanonicalizationMethod").attr("Algorithm", EXC_C14N))
-        .child(Element::new("ds:SignatureMethod").attr("Algorithm", signature_uri(signer.key, hash)))
-        .child(
-            Element::new("ds:Reference")
-                .attr("Id", reference_id)
-                .attr("URI", file_uri(name))
-                .child(Element::new("ds:DigestMethod").attr("Algorithm", digest_uri(hash)))
-                .child(Element::new("ds:DigestValue").text(BASE64.encode(&request.digest))),
-        )
-        .child(
-            Element::new("ds:Reference")
-                .attr("Type", SIGNED_PROPERTIES_TYPE_132)
-                .attr("URI", format!("#{properties_id}"))
-                .child(Element::new("ds:Transforms").child(Element::new("ds:Transform").attr("Algorithm", EXC_C14N)))
-                .child(Element::new("ds:DigestMethod").attr("Algorithm", digest_uri(hash)))
-                .child(Element::new("ds:DigestValue").text(BASE64.encode(&properties_digest))),
-        );
-    let canonical_signed_info = signed_info.canonical();
-
-    let signature = Element::new("ds:Signature")
-        .attr("Id", signature_id.clone())
-        .child(signed_info)
-        .child(Element::new("ds:SignatureValue"))
-        .child(Element::new("ds:KeyInfo").child(
-            Element::new("ds:X509Data").child(Element::new("ds:X509Certificate").text(BASE64.encode(signer.der))),
-        ))
-        .child(
-            Element::new("ds:Object").child(
-                Element::new("xades:QualifyingProperties")
-                    .attr("Target", format!("#{signature_id}"))
-                    .child(signed_properties),
-            ),
-        );
-    let whole = signature.canonical();
-    let (head, tail) =
-        whole.split_once("<ds:SignatureValue></ds:SignatureValue>").ok_or(XadesError::State("no SignatureValue"))?;
-    Ok(Prepared {
-        digest: crate::cms::digest(hash, canonical_signed_info.as_bytes()),
+    let content = Element::new("ds:Reference")
+        .attr("Id", reference_id)
+        .attr("URI", file_uri(name))
+        .child(Element::new("ds:DigestMethod").attr("Algorithm", digest_uri(hash)))
+        .child(Element::new("ds:DigestValue").text(BASE64.encode(&request.digest)));
+    super::assemble(super::Assembly {
+        signer: &signer,
         hash,
         scheme,
-        signed_info: canonical_signed_info,
-        state: XadesState {
-            version: STATE_VERSION,
-            scheme,
-            encoding: XmlEncoding::Utf8,
-            signature_length: signer.key.signature_len(),
-            head: format!("{head}<ds:SignatureValue>"),
-            tail: format!("</ds:SignatureValue>{tail}"),
-        },
+        signature_id,
+        content,
+        properties_type: SIGNED_PROPERTIES_TYPE_132,
+        properties_id,
+        signed_properties,
+        qualifying_properties: "xades:QualifyingProperties",
+        encoding: XmlEncoding::Utf8,
     })
 }
 

@@ -316,26 +316,63 @@ pub fn prepare(request: &PesSignatureRequest) -> Result<Prepared, XadesError> {
     let properties_id = format!("{signature_id}_SP");
 
     let signed_properties = signed_properties(request, &signer, &properties_id)?;
-    let properties_digest = crate::cms::digest(hash, signed_properties.canonical().as_bytes());
 
+    let content = Element::new("ds:Reference")
+        .attr("URI", format!("#{}", request.id))
+        .child(
+            Element::new("ds:Transforms")
+                .child(Element::new("ds:Transform").attr("Algorithm", ENVELOPED))
+                .child(Element::new("ds:Transform").attr("Algorithm", EXC_C14N)),
+        )
+        .child(Element::new("ds:DigestMethod").attr("Algorithm", digest_uri(hash)))
+        .child(Element::new("ds:DigestValue").text(BASE64.encode(&request.digest)));
+    assemble(Assembly {
+        signer: &signer,
+        hash,
+        scheme,
+        signature_id,
+        content,
+        properties_type: SIGNED_PROPERTIES_TYPE,
+        properties_id,
+        signed_properties,
+        qualifying_properties: "xad:QualifyingProperties",
+        encoding: request.encoding,
+    })
+}
+
+/// What differs between the enveloped PES signature and the detached jeton (`detached.rs`);
+/// the rest of the `ds:Signature` is [`assemble`]'s.
+struct Assembly<'a> {
+    signer: &'a SignerCertificate<'a>,
+    hash: HashAlgorithm,
+    scheme: SignatureScheme,
+    signature_id: String,
+    /// The `ds:Reference` to the signed content.
+    content: Element,
+    /// The `Type` of the reference to the signed properties (XAdES 1.1.1 or 1.3.2).
+    properties_type: &'static str,
+    properties_id: String,
+    signed_properties: Element,
+    /// The qualifying properties' element name, with the namespace prefix in use.
+    qualifying_properties: &'static str,
+    encoding: XmlEncoding,
+}
+
+/// The `ds:Signature` around a content reference and signed properties, without its value:
+/// SignedInfo (exclusive c14n) with the content reference then the signed-properties one,
+/// KeyInfo with the certificate, the qualifying properties in a `ds:Object`. Returns the
+/// digest of the canonical SignedInfo and the state that [`finish`] completes.
+fn assemble(a: Assembly<'_>) -> Result<Prepared, XadesError> {
+    let hash = a.hash;
+    let properties_digest = crate::cms::digest(hash, a.signed_properties.canonical().as_bytes());
     let signed_info = Element::new("ds:SignedInfo")
         .child(Element::new("ds:CanonicalizationMethod").attr("Algorithm", EXC_C14N))
-        .child(Element::new("ds:SignatureMethod").attr("Algorithm", signature_uri(signer.key, hash)))
+        .child(Element::new("ds:SignatureMethod").attr("Algorithm", signature_uri(a.signer.key, hash)))
+        .child(a.content)
         .child(
             Element::new("ds:Reference")
-                .attr("URI", format!("#{}", request.id))
-                .child(
-                    Element::new("ds:Transforms")
-                        .child(Element::new("ds:Transform").attr("Algorithm", ENVELOPED))
-                        .child(Element::new("ds:Transform").attr("Algorithm", EXC_C14N)),
-                )
-                .child(Element::new("ds:DigestMethod").attr("Algorithm", digest_uri(hash)))
-                .child(Element::new("ds:DigestValue").text(BASE64.encode(&request.digest))),
-        )
-        .child(
-            Element::new("ds:Reference")
-                .attr("Type", SIGNED_PROPERTIES_TYPE)
-                .attr("URI", format!("#{properties_id}"))
+                .attr("Type", a.properties_type)
+                .attr("URI", format!("#{}", a.properties_id))
                 .child(Element::new("ds:Transforms").child(Element::new("ds:Transform").attr("Algorithm", EXC_C14N)))
                 .child(Element::new("ds:DigestMethod").attr("Algorithm", digest_uri(hash)))
                 .child(Element::new("ds:DigestValue").text(BASE64.encode(&properties_digest))),
@@ -343,17 +380,17 @@ pub fn prepare(request: &PesSignatureRequest) -> Result<Prepared, XadesError> {
     let canonical_signed_info = signed_info.canonical();
 
     let signature = Element::new("ds:Signature")
-        .attr("Id", signature_id.clone())
+        .attr("Id", a.signature_id.clone())
         .child(signed_info)
         .child(Element::new("ds:SignatureValue"))
         .child(Element::new("ds:KeyInfo").child(
-            Element::new("ds:X509Data").child(Element::new("ds:X509Certificate").text(BASE64.encode(signer.der))),
+            Element::new("ds:X509Data").child(Element::new("ds:X509Certificate").text(BASE64.encode(a.signer.der))),
         ))
         .child(
             Element::new("ds:Object").child(
-                Element::new("xad:QualifyingProperties")
-                    .attr("Target", format!("#{signature_id}"))
-                    .child(signed_properties),
+                Element::new(a.qualifying_properties)
+                    .attr("Target", format!("#{}", a.signature_id))
+                    .child(a.signed_properties),
             ),
         );
     let whole = signature.canonical();
@@ -363,13 +400,13 @@ pub fn prepare(request: &PesSignatureRequest) -> Result<Prepared, XadesError> {
     Ok(Prepared {
         digest: crate::cms::digest(hash, canonical_signed_info.as_bytes()),
         hash,
-        scheme,
+        scheme: a.scheme,
         signed_info: canonical_signed_info,
         state: XadesState {
             version: STATE_VERSION,
-            scheme,
-            encoding: request.encoding,
-            signature_length: signer.key.signature_len(),
+            scheme: a.scheme,
+            encoding: a.encoding,
+            signature_length: a.signer.key.signature_len(),
             head: format!("{head}<ds:SignatureValue>"),
             tail: format!("</ds:SignatureValue>{tail}"),
         },
