@@ -33,6 +33,10 @@ export const IN_FLIGHT = 4;
  * the results resolved and those in `signatures` have no `index`).
  * `window` (optional, the consent window's handle): progress is shown there, and closing it
  * stops the batch. Resolves with the results in order, or rejects as described above.
+ * @param {any[]} jobs
+ * @param {{choice: any, session: string, report?: (done: number, result: any) => void,
+ *   window?: import('./consent.js').ConsentWindow | null}} options
+ * @returns {Promise<any[]>}
  */
 export async function run(jobs, { choice, session, report = () => {}, window = null }) {
   const total = jobs.length;

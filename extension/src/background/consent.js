@@ -111,7 +111,8 @@ export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen
 /** A window left open after its work: progress, then success or failure (pli.js). */
 /**
  * What the work sees of its consent window.
- * @typedef {{progress: (done: number, total: number) => void, finish: (error: object | null) => void, close: () => void}} ConsentWindow
+ * @typedef {{progress: (done: number, total: number) => void, finish: (error: object | null) => void, close: () => void,
+ *   signal: AbortSignal, handlesClose: () => void}} ConsentWindow
  */
 
 /** @param {Consent} c @returns {ConsentWindow} */

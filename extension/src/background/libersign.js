@@ -100,9 +100,9 @@ async function registerScripts(origins, { addOnly = false } = {}) {
   // The same sites and the same files (an update may have changed the files).
   const sameFiles = (s) => (s.js ?? []).join(' ') === Object.values(SCRIPTS).find((x) => x.id === s.id)?.js.join(' ');
   if (registered.length === ids.length && registered.every((s) => current(s) === matches.join(' ') && sameFiles(s))) return [];
-  const scripts = Object.values(SCRIPTS).map((s) => ({
+  const scripts = /** @type {chrome.scripting.RegisteredContentScript[]} */ (Object.values(SCRIPTS).map((s) => ({
     ...s, matches, runAt: 'document_start', allFrames: true, persistAcrossSessions: true,
-  }));
+  })));
   if (registered.length === ids.length && registered.every(sameFiles) && matches.length > 0) {
     // In place: no moment without the scripts on the sites that keep them.
     await api.scripting.updateContentScripts(scripts);
@@ -126,17 +126,19 @@ async function injectOpenPages(patterns, origins) {
   const allowed = new Set(origins);
   const tabs = await api.tabs.query({ url: patterns }).catch(() => []);
   for (const tab of tabs) {
+    const tabId = tab.id;
+    if (tabId === undefined) continue;
     try {
       const probes = await api.scripting.executeScript({
-        target: { tabId: tab.id, allFrames: true },
+        target: { tabId, allFrames: true },
         world: 'MAIN',
-        func: () => [window.origin, typeof window.LiberSign],
+        func: () => [window.origin, typeof (/** @type {any} */ (window)).LiberSign],
       });
       const frameIds = probes.filter((p) => Array.isArray(p.result) && allowed.has(p.result[0]) && p.result[1] === 'undefined')
         .map((p) => p.frameId);
       if (frameIds.length === 0) continue;
-      await api.scripting.executeScript({ target: { tabId: tab.id, frameIds }, files: SCRIPTS.relay.js });
-      await api.scripting.executeScript({ target: { tabId: tab.id, frameIds }, world: 'MAIN', files: SCRIPTS.page.js });
+      await api.scripting.executeScript({ target: { tabId, frameIds }, files: SCRIPTS.relay.js });
+      await api.scripting.executeScript({ target: { tabId, frameIds }, world: 'MAIN', files: SCRIPTS.page.js });
     } catch (e) {
       console.warn('LiberSign: open page', e); // a tab that closed or navigated meanwhile
     }

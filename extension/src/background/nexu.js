@@ -71,9 +71,9 @@ async function registerScripts() {
   if (registered.length === ids.length && registered.every(same)) return;
   if (registered.length > 0) await api.scripting.unregisterContentScripts({ ids: registered.map((s) => s.id) });
   if (matches.length === 0) return;
-  await api.scripting.registerContentScripts(Object.values(SCRIPTS).map((s) => ({
+  await api.scripting.registerContentScripts(/** @type {chrome.scripting.RegisteredContentScript[]} */ (Object.values(SCRIPTS).map((s) => ({
     ...s, matches, runAt: 'document_start', allFrames: true, persistAcrossSessions: true,
-  })));
+  }))));
 }
 
 let registering = Promise.resolve();

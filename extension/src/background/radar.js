@@ -83,7 +83,7 @@ async function registerScript(on) {
   const same = registered.length === 1 && registered[0].js?.join(' ') === SCRIPT.js.join(' ');
   if (on && same) return;
   if (registered.length > 0) await api.scripting.unregisterContentScripts({ ids: [SCRIPT.id] });
-  if (on) await api.scripting.registerContentScripts([{ ...SCRIPT, persistAcrossSessions: true }]);
+  if (on) await api.scripting.registerContentScripts([/** @type {chrome.scripting.RegisteredContentScript} */ ({ ...SCRIPT, persistAcrossSessions: true })]);
 }
 
 let syncing = Promise.resolve();
@@ -175,7 +175,7 @@ api.tabs.onRemoved.addListener((tabId) => {
 });
 
 // A new page in the tab: what the last one asked no longer holds.
-api.webRequest.onBeforeRequest.addListener((d) => {
+api.webRequest.onBeforeRequest.addListener(/** @returns {undefined} */ (d) => {
   if (d.tabId < 0) return;
   loaded.then(() => {
     forget(d.tabId);
@@ -190,7 +190,7 @@ const WATCHED = ['libersign', 'Libersign', 'LiberSign', 'nexu', 'scwsapi', 'SCWS
   'web-eid', 'hwcrypto', 'deployJava', 'autoscript', 'miniapplet', 'atexo', 'localtrust', 'LocalTrust']
   .flatMap((w) => [`https://*/*${w}*`, `http://*/*${w}*`]);
 const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'].flatMap((h) => [`http://${h}/*`, `https://${h}/*`]);
-api.webRequest.onBeforeRequest.addListener((d) => {
+api.webRequest.onBeforeRequest.addListener(/** @returns {undefined} */ (d) => {
   if (d.tabId < 0 || d.type === 'main_frame') return;
   for (const [kind, re] of RULES.url) {
     if (re.test(d.url)) record(d.tabId, kind, d.url.slice(0, 200), null);

@@ -27,6 +27,7 @@ export async function ask(message) {
 
 /** Firefox: each module the host loaded, with its manifest name and whether Firefox has it. */
 export async function firefoxModules() {
+  if (!pkcs11) return [];
   const status = await ask({ kind: 'status' });
   if (!status.host.available) throw Object.assign(new Error(status.host.error?.message ?? ''), status.host.error ?? {});
   const out = [];

@@ -11,7 +11,8 @@
 // signs only through the consent window.
 (() => {
   'use strict';
-  if (window.nexuParaphe) return;
+  const w = /** @type {any} */ (window); // the page's globals NexU's clients read
+  if (w.nexuParaphe) return;
   const NEXU = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\]):(9795|9895|9776)$/;
   const post = window.postMessage.bind(window);
   const addListener = window.addEventListener.bind(window);
@@ -92,14 +93,14 @@
     },
   };
   function defineFunctions() {
-    for (const [name, fn] of Object.entries(functions)) if (typeof window[name] !== 'function') window[name] = fn;
-    window.nexuVersion = '1.23';
+    for (const [name, fn] of Object.entries(functions)) if (typeof w[name] !== 'function') w[name] = fn;
+    w.nexuVersion = '1.23';
   }
 
   // ---- <script src="http://127.0.0.1:9795/nexu.js"> -------------------------------------------
 
   const scripts = new WeakSet();
-  const srcProp = Object.getOwnPropertyDescriptor(HTMLScriptElement.prototype, 'src');
+  const srcProp = /** @type {PropertyDescriptor & {set: (v: any) => void}} */ (Object.getOwnPropertyDescriptor(HTMLScriptElement.prototype, 'src'));
   Object.defineProperty(HTMLScriptElement.prototype, 'src', {
     ...srcProp,
     set(value) {
@@ -124,8 +125,10 @@
       node.dispatchEvent(new Event('load'));
     }, 0);
   }
-  for (const [proto, name] of [[Node.prototype, 'appendChild'], [Node.prototype, 'insertBefore'],
-    [Element.prototype, 'append'], [Element.prototype, 'prepend']]) {
+  /** @type {[any, string][]} */
+  const inserting = [[Node.prototype, 'appendChild'], [Node.prototype, 'insertBefore'],
+    [Element.prototype, 'append'], [Element.prototype, 'prepend']];
+  for (const [proto, name] of inserting) {
     const original = proto[name];
     proto[name] = function (...args) {
       const out = original.apply(this, args);
@@ -196,7 +199,7 @@
     responseURL: (f) => (f.readyState === 4 ? f.url : ''),
   };
   for (const [name, get] of Object.entries(fakeGetters)) {
-    const d = Object.getOwnPropertyDescriptor(XHR, name);
+    const d = /** @type {PropertyDescriptor & {get: () => any}} */ (Object.getOwnPropertyDescriptor(XHR, name));
     Object.defineProperty(XHR, name, {
       ...d,
       get() {
@@ -210,7 +213,7 @@
   window.fetch = function (input, init) {
     const url = input instanceof Request ? input.url : input;
     const path = nexuPath(url);
-    if (!path) return realFetch.apply(this, arguments); // eslint-disable-line prefer-rest-params
+    if (!path) return realFetch.apply(this, /** @type {any} */ (arguments));
     const method = String(init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     const body = typeof init?.body === 'string' ? init.body : '';
     return ask(method, path, body).then((r) => new Response(r.body, { status: r.status, headers: { 'content-type': r.type } }));

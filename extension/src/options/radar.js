@@ -2,11 +2,9 @@
 // wins and is shown), and the sites where NexU is answered in the page (`nexuOrigins`: the
 // person's, enabled from the popup's « Activer Paraphe pour ce site », with « Retirer »; the
 // administrator's, read-only).
-import { api } from '../common/api.js';
+import { $, api } from '../common/api.js';
 import * as store from '../common/store.js';
 import { renderOrigins } from './origin-list.js';
-
-const $ = (id) => document.getElementById(id);
 
 async function managed(keys) {
   try {
@@ -19,7 +17,7 @@ async function managed(keys) {
 async function render() {
   const policy = await managed(['radar', 'nexuOrigins']);
   const { radar = true, nexuOrigins = [] } = await store.get(['radar', 'nexuOrigins']);
-  const box = $('radar-on');
+  const box = /** @type {HTMLInputElement} */ ($('radar-on'));
   box.checked = typeof policy.radar === 'boolean' ? policy.radar : radar;
   box.disabled = typeof policy.radar === 'boolean';
   $('radar-managed').hidden = !box.disabled;
@@ -34,7 +32,7 @@ async function render() {
 }
 
 $('radar-on').addEventListener('change', async () => {
-  await store.set({ radar: $('radar-on').checked });
+  await store.set({ radar: /** @type {HTMLInputElement} */ ($('radar-on')).checked });
   $('saved').hidden = false;
 });
 store.onChanged((keys) => {

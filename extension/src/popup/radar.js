@@ -5,10 +5,8 @@
 //
 // The tab is the active tab of the popup's window; opened as a page (`popup.html?tab=<id>`,
 // as the tests do), the tab named there.
-import { api, t } from '../common/api.js';
+import { $, api, t } from '../common/api.js';
 import { setUp } from '../common/tls-setup.js';
-
-const $ = (id) => document.getElementById(id);
 
 async function tabId() {
   const named = Number(new URLSearchParams(location.search).get('tab'));
