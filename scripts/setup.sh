@@ -39,16 +39,21 @@ if [ -n "$wb_ver" ]; then
 fi
 
 
-# Browser drivers that use Debian's browsers (no browser download).
-if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
-  log "npm: installing browser test drivers"
-  (cd tests/browser && npm install --no-audit --no-fund --silent)
-fi
-# The extension's type checker and linter (extension/package.json, exact versions in its lockfile).
-if [ -f extension/package-lock.json ] && [ ! -d extension/node_modules/typescript ]; then
-  log "npm: installing the extension's checks (typescript, eslint)"
-  (cd extension && npm ci --no-audit --no-fund --silent)
-fi
+# npm packages of a folder, exactly as its lockfile says, again whenever the lockfile changed
+# (node_modules/.paraphe-lock records the lockfile it was installed from).
+npm_ci() { # npm_ci DIR WHAT
+  local stamp=$1/node_modules/.paraphe-lock
+  [ -f "$1/package-lock.json" ] || return 0
+  if ! cmp -s "$1/package-lock.json" "$stamp"; then
+    log "npm: installing $2 ($1/package-lock.json)"
+    (cd "$1" && npm ci --no-audit --no-fund --silent)
+    cp "$1/package-lock.json" "$stamp"
+  fi
+}
+# Browser drivers that use Debian's browsers (no browser download), and the pages' libraries.
+npm_ci tests/browser "the browser test drivers"
+# The extension's type checker and linter (extension/package.json).
+npm_ci extension "the extension's checks (typescript, eslint)"
 # pyHanko (PyPI, pinned) in tests/.work/pyhanko-venv: the independent PAdES signer and
 # validator of the tests (scripts/pyhanko.sh is its one entry point).
 scripts/pyhanko.sh --ensure

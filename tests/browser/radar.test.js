@@ -87,10 +87,11 @@ function keyIdOf(world, certB64) {
   return { id, fingerprint: fp };
 }
 
-function verifyCms(world, docFile, p7sB64) {
+/** A LiberSign CMS answer: base64 of a PEM `-----BEGIN PKCS7-----` document (docs/LIBERSIGN.md). */
+function verifyCms(world, docFile, answerB64) {
   const p7s = path.join(world.dir, `act-${Date.now()}.p7s`);
-  fs.writeFileSync(p7s, Buffer.from(p7sB64, 'base64'));
-  const r = spawnSync('openssl', ['cms', '-verify', '-binary', '-content', docFile, '-inform', 'DER', '-in', p7s,
+  fs.writeFileSync(p7s, Buffer.from(answerB64, 'base64'));
+  const r = spawnSync('openssl', ['cms', '-verify', '-binary', '-content', docFile, '-inform', 'PEM', '-in', p7s,
     '-CAfile', path.join(world.kit, 'pki/ca.crt'), '-purpose', 'any', '-out', '/dev/null'], { encoding: 'utf8' });
   assert.ok(r.status === 0 && /Verification successful/.test(r.stderr + r.stdout), `openssl cms -verify: ${r.stderr}`);
 }
