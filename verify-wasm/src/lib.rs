@@ -47,8 +47,8 @@ mod tests {
 
     #[test]
     fn thrown_is_the_page_error_json() {
-        let text = serde_json::to_string(&Thrown { code: "INVALID_REQUEST", message: "not a \"PDF\"" })
-            .unwrap_or_default();
+        let text =
+            serde_json::to_string(&Thrown { code: "INVALID_REQUEST", message: "not a \"PDF\"" }).unwrap_or_default();
         assert_eq!(text, r#"{"code":"INVALID_REQUEST","message":"not a \"PDF\""}"#);
     }
 }
