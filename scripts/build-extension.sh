@@ -2,10 +2,12 @@
 # Build the browser extension from one source into two unpacked extensions:
 #   extension/dist/chromium   Manifest V3, module service worker, fixed id from "key"
 #   extension/dist/firefox    Manifest V3, module event page, gecko id paraphe@paraphe.fr
-# Steps: WASM core (cargo, profile wasm-release) → wasm-bindgen --target web (with its .d.ts,
-# which extension/tsconfig.json reads; not copied into dist) → wasm-opt
-# (when installed) → copy extension/src and write each browser's manifest.
-#   PARAPHE_WASM_PROFILE=dev   faster debug build of the core
+# Steps: the two WASM modules (cargo, profile wasm-release): the core (wasm/, paraphe_wasm, loaded
+# by the background and most pages) and « Vérifier une signature » (verify-wasm/, paraphe_verify,
+# loaded by the verify page only) → wasm-bindgen --target web (with their .d.ts, which
+# extension/tsconfig*.json read; not copied into dist) → wasm-opt (when installed) → copy
+# extension/src and write each browser's manifest.
+#   PARAPHE_WASM_PROFILE=dev   faster debug build of the WASM modules
 #   PARAPHE_EXTENSION_DIST=DIR  build into DIR/chromium and DIR/firefox (and the bindings into
 #                               DIR/pkg) instead of extension/dist and extension/pkg, so that a
 #                               benchmark's build does not replace the one tests are using
@@ -19,8 +21,12 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/wasm}
 profile_dir=$profile
 [ "$profile" = dev ] && profile_dir=debug
 
+# One build per package, so that the core does not get paraphe-formats' feature `verify` (and its
+# rsa/p256/p384) by feature unification with verify-wasm.
 log "cargo build -p paraphe-wasm ($profile)"
 cargo build -q -p paraphe-wasm --target wasm32-unknown-unknown --profile "$profile"
+log "cargo build -p paraphe-verify-wasm ($profile)"
+cargo build -q -p paraphe-verify-wasm --target wasm32-unknown-unknown --profile "$profile"
 
 want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
@@ -33,20 +39,24 @@ dist=${PARAPHE_EXTENSION_DIST:-extension/dist}
 pkg=extension/pkg
 [ -n "${PARAPHE_EXTENSION_DIST:-}" ] && pkg=$dist/pkg
 rm -rf "$pkg"
-wasm-bindgen --target web --remove-name-section --out-dir "$pkg" --out-name paraphe_wasm \
-  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile_dir/paraphe_wasm.wasm"
-# Optional, ~30% smaller. Only a recent binaryen: wasm-bindgen 0.2.130 emits an externref
-# table that Debian 12's wasm-opt 108 rewrites into a module that fails at load time
+# Optional wasm-opt, ~30% smaller. Only a recent binaryen: wasm-bindgen 0.2.130 emits an
+# externref table that Debian 12's wasm-opt 108 rewrites into a module that fails at load time
 # ("WebAssembly.Table.set(): Argument 1 is invalid for table"). npm binaryen ≥ 116 is fine.
 opt_ver=$(wasm-opt --version 2>/dev/null | awk '{print $3}' || true)
-if [ "$profile" != dev ] && [ "${opt_ver:-0}" -ge 116 ] 2>/dev/null; then
-  wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$pkg/paraphe_wasm_bg.wasm" -o "$pkg/paraphe_wasm_bg.wasm" \
-    || log "wasm-opt failed; keeping the unoptimized module"
-else
-  log "wasm-opt ${opt_ver:-absent} skipped (needs binaryen >= 116)"
-fi
+[ "$profile" != dev ] && [ "${opt_ver:-0}" -ge 116 ] 2>/dev/null || log "wasm-opt ${opt_ver:-absent} skipped (needs binaryen >= 116)"
+# bind CRATE_FILE OUT_NAME: wasm-bindgen (and wasm-opt) of one module into $pkg.
+bind() {
+  wasm-bindgen --target web --remove-name-section --out-dir "$pkg" --out-name "$2" \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile_dir/$1.wasm"
+  if [ "$profile" != dev ] && [ "${opt_ver:-0}" -ge 116 ] 2>/dev/null; then
+    wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+      --enable-mutable-globals --enable-reference-types --enable-multivalue \
+      "$pkg/$2_bg.wasm" -o "$pkg/$2_bg.wasm" \
+      || log "wasm-opt failed on $2; keeping the unoptimized module"
+  fi
+}
+bind paraphe_wasm paraphe_wasm
+bind paraphe_verify_wasm paraphe_verify
 
 version=$(awk -F'"' '/^\[workspace.package\]/{p=1} p && /^version/{print $2; exit}' Cargo.toml)
 src=extension/src
@@ -56,7 +66,7 @@ for browser in chromium firefox; do
   mkdir -p "$out"
   # Everything but the manifest source and the page library (served by portals, not by us).
   (cd "$src" && tar --exclude=./manifest.json --exclude=./page -cf - .) | (cd "$out" && tar -xf -)
-  # The core's .d.ts types the sources for `tsc` (extension/tsconfig.json); not shipped.
+  # The modules' .d.ts type the sources for `tsc` (extension/tsconfig*.json); not shipped.
   mkdir -p "$out/pkg"
   (cd "$pkg" && tar --exclude='*.d.ts' -cf - .) | (cd "$out/pkg" && tar -xf -)
   case $browser in
@@ -68,4 +78,4 @@ for browser in chromium firefox; do
   esac
   jq --arg v "$version" ".version = \$v | $filter" "$src/manifest.json" > "$out/manifest.json"
 done
-log "built $dist/chromium and $dist/firefox ($(stat -c %s "$pkg/paraphe_wasm_bg.wasm") bytes of WASM)"
+log "built $dist/chromium and $dist/firefox (WASM: core $(stat -c %s "$pkg/paraphe_wasm_bg.wasm") bytes, verify $(stat -c %s "$pkg/paraphe_verify_bg.wasm") bytes)"

@@ -85,6 +85,27 @@ async function firefoxSession(dir) {
   };
 }
 
+test('the verify page imports its own WASM module (pkg/paraphe_verify), never the core', () => {
+  // The module graph of verify.js as built (dist/: pkg/ beside the pages), from its static
+  // imports. Resource timing does not list extension URLs, so this is read from the files.
+  const seen = new Set();
+  const walk = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const m of fs.readFileSync(file, 'utf8').matchAll(/^import\b[^'"]*['"](\.[^'"]+)['"]/gm)) {
+      walk(path.resolve(path.dirname(file), m[1]));
+    }
+  };
+  const root = lib.EXT.chromium;
+  walk(path.join(root, 'verify/verify.js'));
+  const files = [...seen].map((f) => path.relative(root, f));
+  assert.ok(files.includes('pkg/paraphe_verify.js'), files.join(' '));
+  assert.ok(!files.some((f) => f.startsWith('pkg/paraphe_wasm')), files.join(' '));
+  // And the core has no verification exports left.
+  const core = fs.readFileSync(path.join(root, 'pkg/paraphe_wasm.js'), 'utf8');
+  assert.doesNotMatch(core, /verify_(pdf|cades)/);
+});
+
 for (const kind of driver.browsers()) {
   describe(`verify page (${kind})`, () => {
     let dir;
@@ -168,6 +189,7 @@ for (const kind of driver.browsers()) {
       assert.doesNotMatch(unknown.shown[0].text, /EIDAS|RGS \*/);
       const unsigned = await check({ signed: 'plain.pdf' });
       assert.match(unsigned.error, /no signature/);
+      assert.doesNotMatch(unsigned.error, /INVALID_REQUEST/); // the message of the thrown {code, message}
     });
   });
 }

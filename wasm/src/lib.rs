@@ -15,7 +15,6 @@ pub mod libersign;
 pub mod origin;
 pub mod pli;
 pub mod request;
-pub mod verify;
 pub mod webeid;
 
 use error::PageError;
@@ -368,20 +367,4 @@ impl PliDecryptor {
     pub fn consumed(&self) -> f64 {
         self.inner.consumed() as f64
     }
-}
-
-/// « Vérifier une signature »: a detached `.p7s` over `content`; `anchors_json` is a JSON
-/// array of base64 CA certificate files the person added. Returns the report (JSON text);
-/// throws `INVALID_REQUEST` for a file that is not a signature.
-#[wasm_bindgen]
-pub fn verify_cades(p7s: &[u8], content: &[u8], anchors_json: &str, now_unix: f64) -> Result<String, JsValue> {
-    #[allow(clippy::cast_possible_truncation)]
-    verify::cades(p7s, content, anchors_json, now_unix as i64).map_err(|e| thrown(&PageError::invalid(e)))
-}
-
-/// « Vérifier une signature »: every signature of a PDF, as [`verify_cades`].
-#[wasm_bindgen]
-pub fn verify_pdf(pdf: &[u8], anchors_json: &str, now_unix: f64) -> Result<String, JsValue> {
-    #[allow(clippy::cast_possible_truncation)]
-    verify::pdf(pdf, anchors_json, now_unix as i64).map_err(|e| thrown(&PageError::invalid(e)))
 }

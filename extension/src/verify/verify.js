@@ -1,10 +1,14 @@
 // « Vérifier une signature »: a signed PDF (every PAdES signature), or a detached .p7s with
-// the file it signs. The WASM core verifies (paraphe_formats::verify): integrity, signer,
-// chain up to the CA certificates the person adds, RGS level, qualified status, signing time.
-// Nothing leaves the browser; no host, no card. The page's texts are here (fr, en) so that
-// this page adds no strings to the shared _locales.
+// the file it signs. A WASM module of its own verifies (verify-wasm/, pkg/paraphe_verify, over
+// paraphe_formats::verify): integrity, signer, chain up to the CA certificates the person
+// adds, RGS level, qualified status, signing time. Only this page loads it: the core the
+// background loads (pkg/paraphe_wasm) has no verification code. Nothing leaves the browser;
+// no host, no card. The page's texts are here (fr, en) so that this page adds no strings to
+// the shared _locales.
+import init, { verify_cades, verify_pdf } from '../pkg/paraphe_verify.js';
 import { api } from '../common/api.js';
-import { core, ready } from '../background/core.js';
+
+const ready = init({ module_or_path: api.runtime.getURL('pkg/paraphe_verify_bg.wasm') });
 
 const TEXTS = {
   fr: {
@@ -112,6 +116,8 @@ const lang = (api.i18n.getUILanguage() || 'fr').startsWith('en') ? 'en' : 'fr';
 const T = TEXTS[lang];
 
 const $ = (id) => document.getElementById(id);
+/** @param {string} id @returns {FileList} the files chosen in the input `id` */
+const filesOf = (id) => /** @type {HTMLInputElement} */ ($(id)).files;
 
 function el(tag, props = {}, ...children) {
   const e = document.createElement(tag);
@@ -198,25 +204,25 @@ async function verify(event) {
   results.replaceChildren();
   delete document.body.dataset.report;
   delete document.body.dataset.error;
-  const signed = $('signed').files[0];
+  const signed = filesOf('signed')[0];
   if (!signed) return status(T.chooseSigned, 'error');
   status(T.working);
   try {
     await ready;
     const anchors = [];
-    for (const f of $('cas').files) anchors.push(base64(await bytesOf(f)));
+    for (const f of filesOf('cas')) anchors.push(base64(await bytesOf(f)));
     const bytes = await bytesOf(signed);
     const now = Date.now() / 1000;
     let json;
     const head = new TextDecoder().decode(bytes.subarray(0, 5));
     if (head === '%PDF-') {
-      json = core().verify_pdf(bytes, JSON.stringify(anchors), now);
+      json = verify_pdf(bytes, JSON.stringify(anchors), now);
     } else if (/\.xml$/i.test(signed.name)) {
       throw new Error(T.xades);
     } else {
-      const content = $('content').files[0];
+      const content = filesOf('content')[0];
       if (!content) throw new Error(T.chooseContent);
-      json = core().verify_cades(bytes, await bytesOf(content), JSON.stringify(anchors), now);
+      json = verify_cades(bytes, await bytesOf(content), JSON.stringify(anchors), now);
     }
     const report = JSON.parse(json);
     report.signatures.forEach((sig, i) => results.append(renderSignature(sig, i)));
@@ -230,7 +236,7 @@ async function verify(event) {
   }
 }
 
-for (const e of document.querySelectorAll('[data-t]')) e.textContent = T[e.dataset.t];
+for (const e of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-t]'))) e.textContent = T[e.dataset.t];
 document.title = `Paraphe — ${T.title}`;
 document.documentElement.lang = lang;
 $('form').addEventListener('submit', verify);
