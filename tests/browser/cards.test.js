@@ -385,11 +385,20 @@ describe('Chromium with the virtual PIV card', { skip: skip ? `no virtual PIV ca
       }
       return { outcome, verified, extra };
     };
+    // How long a request takes here from the PIN's confirmation to its answer: the pull points
+    // are spread over that span (and a little after), on a fast machine as on a slow one.
+    const spans = {};
+    for (const kind of ['login', 'sign']) {
+      const { outcome, extra } = await request(kind, async () => Date.now());
+      assert.equal(outcome.error, undefined, `${kind} before any pull: ${JSON.stringify(outcome.error)}`);
+      spans[kind] = Math.max(50, outcome.at - extra);
+    }
+    console.log(`[cards] (f) PIN confirmed → answer: ${JSON.stringify(spans)} ms`);
     const tally = {};
     const latencies = [];
     for (let i = 0; i < pulls; i++) {
       const kind = i % 2 === 0 ? 'login' : 'sign';
-      const delay = Math.floor(random() * 2500); // PIN confirmed → pull: the login, the signature, or after
+      const delay = Math.floor(random() * spans[kind] * 1.2); // PIN confirmed → pull: the login, the signature, or after
       const { outcome, verified, extra } = await request(kind, async () => {
         await sleep(delay);
         card('remove', cardDir); // returns once pcscd shows the reader empty
