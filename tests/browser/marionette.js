@@ -1,6 +1,7 @@
 // A minimal Marionette client (Firefox's own remote protocol), for what WebDriver BiDi and
 // puppeteer cannot do: privileged (chrome-context) scripts, such as typing a token's PIN in
-// Firefox's own « security device » dialog. Messages are `length:JSON`; requests
+// Firefox's own « security device » dialog, and the extension's own moz-extension:// pages
+// (popup, options, consent windows: `Tabs` below). Messages are `length:JSON`; requests
 // `[0, id, name, params]`, answers `[1, id, error, result]`.
 //
 // Firefox is started with `-marionette -remote-allow-system-access` and the pref
@@ -123,4 +124,183 @@ export async function launchFirefox({ executable, dir, prefs = {}, env, capabili
     kill();
     throw e;
   }
+}
+
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+const GONE = /no such window|closed|discarded|NoSuchWindow|unknown error: Failed to close/i;
+
+/**
+ * Tabs and windows of a Marionette session, driven as pages: what the browser suites ask of a
+ * page (open, run a function in it, wait for a state, click, type, close), for Firefox pages
+ * that WebDriver BiDi may not reach (moz-extension://: the popup, the options page, consent
+ * windows). A page is a `Tab` (its window handle); every call switches to its tab first, and calls
+ * are serialized (Marionette runs one command at a time against one current window).
+ * Waits are hang guards on a state: they end when the state is reached.
+ */
+export class Tabs {
+  constructor(marionette, { guard = 60_000 } = {}) {
+    this.m = marionette;
+    this.guard = guard;
+    this.queue = Promise.resolve();
+    this.current = null;
+    this.context = null;
+  }
+
+  /** Runs `op` alone (no other call switches window or context meanwhile). */
+  serial(op) {
+    const run = this.queue.then(op);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  async switchTo(handle, focus = false) {
+    if (this.current !== handle || focus) {
+      this.current = null;
+      await this.m.send('WebDriver:SwitchToWindow', { handle, focus });
+      this.current = handle;
+    }
+  }
+
+  async setContext(context) {
+    if (this.context !== context) {
+      await this.m.send('Marionette:SetContext', { value: context });
+      this.context = context;
+    }
+  }
+
+  /** Window handles (tabs, extension windows) open now. */
+  handles() { return this.serial(() => this.m.send('WebDriver:GetWindowHandles')); }
+
+  /**
+   * A new tab, in front, showing `url`. Web pages are loaded by WebDriver (it returns once the
+   * page loaded; `failing`: the load may end on an error page); extension pages by the browser
+   * itself (Marionette may not navigate to moz-extension:), until the tab shows them.
+   */
+  async open(url, { failing = false } = {}) {
+    const page = await this.serial(async () => {
+      await this.setContext('content');
+      // A new tab is opened beside the current window, which must still be there.
+      const open = await this.m.send('WebDriver:GetWindowHandles');
+      if (!open.includes(this.current)) await this.switchTo(open[0]);
+      const { handle } = await this.m.send('WebDriver:NewWindow', { type: 'tab', focus: true });
+      await this.switchTo(handle, true);
+      if (url.startsWith('moz-extension:')) {
+        await this.setContext('chrome');
+        await this.m.send('WebDriver:ExecuteScript', { script: 'openTrustedLinkIn(arguments[0], "current")', args: [url] });
+        await this.setContext('content');
+      } else {
+        await this.m.send('WebDriver:Navigate', { url }).catch((e) => { if (!failing) throw e; });
+      }
+      return new Tab(this, handle, url);
+    });
+    if (url.startsWith('moz-extension:')) await this.waitFor(page, (u) => location.href === u && document.readyState === 'complete', url);
+    return page;
+  }
+
+  /** Runs `fn(...args)` in `page` (`fn` self-contained; a promise is awaited). */
+  eval(page, fn, ...args) {
+    return this.serial(async () => {
+      if (page.closed) throw new Error(`${page.url} was closed`);
+      await this.switchTo(page.handle);
+      await this.setContext('content');
+      return this.m.send('WebDriver:ExecuteScript', { script: `return (${fn})(...arguments)`, args });
+    });
+  }
+
+  /** Resolves to `fn(...args)`'s value once it is truthy (errors while a page loads count as not yet). */
+  async waitFor(page, fn, ...args) {
+    const deadline = Date.now() + this.guard;
+    let last = null;
+    for (;;) {
+      try {
+        const v = await this.eval(page, fn, ...args);
+        if (v) return v;
+      } catch (e) {
+        if (page.closed) throw e;
+        last = e;
+      }
+      if (Date.now() > deadline) throw new Error(`no such state in ${page.url}: ${fn}${last ? ` (${last.message})` : ''}`);
+      await sleep(100);
+    }
+  }
+
+  /** A click as a person makes it (trusted events: a user activation for the page). */
+  click(page, selector) {
+    return this.serial(async () => {
+      await this.switchTo(page.handle);
+      await this.setContext('content');
+      const element = await this.m.send('WebDriver:FindElement', { using: 'css selector', value: selector });
+      await this.m.send('WebDriver:ElementClick', { id: element[ELEMENT] ?? element });
+    });
+  }
+
+  /** Like `click`, on a button that closes its window. */
+  clickClosing(page, selector) {
+    return this.click(page, selector).catch((e) => { if (!GONE.test(e.message)) throw e; })
+      .finally(() => { this.current = null; });
+  }
+
+  /** Types `text` into the field `selector` as key presses. */
+  type(page, selector, text) {
+    return this.serial(async () => {
+      await this.switchTo(page.handle);
+      await this.setContext('content');
+      const element = await this.m.send('WebDriver:FindElement', { using: 'css selector', value: selector });
+      await this.m.send('WebDriver:ElementClear', { id: element[ELEMENT] ?? element });
+      await this.m.send('WebDriver:ElementSendKeys', { id: element[ELEMENT] ?? element, text });
+    });
+  }
+
+  /** Makes `page` the selected tab of a focused window (as the person looking at it). */
+  front(page) { return this.serial(() => this.switchTo(page.handle, true)); }
+
+  /** The URL `handle` shows, or '' once it is gone. */
+  urlOf(handle) {
+    return this.serial(async () => {
+      await this.switchTo(handle);
+      await this.setContext('content');
+      return this.m.send('WebDriver:GetCurrentURL');
+    }).catch(() => { this.current = null; return ''; });
+  }
+
+  /** Resolves to the first window opened since `known` (a set of handles) whose URL starts with `prefix`. */
+  async appeared(known, prefix) {
+    const deadline = Date.now() + this.guard;
+    const skipped = new Set(known);
+    for (;;) {
+      for (const handle of await this.handles()) {
+        if (skipped.has(handle)) continue;
+        const url = await this.urlOf(handle);
+        if (url.startsWith(prefix)) return new Tab(this, handle, url);
+        if (url && url !== 'about:blank') skipped.add(handle);
+      }
+      if (Date.now() > deadline) throw new Error(`no window for ${prefix}`);
+      await sleep(150);
+    }
+  }
+
+  /** Closes `page`'s tab or window (`page.close()`). */
+  close(page) {
+    if (page.closed) return Promise.resolve();
+    page.closed = true;
+    return this.serial(async () => {
+      await this.switchTo(page.handle);
+      await this.m.send('WebDriver:CloseWindow').catch((e) => { if (!GONE.test(e.message)) throw e; });
+      this.current = null;
+    }).catch((e) => { if (!GONE.test(e.message)) throw e; });
+  }
+}
+
+/** One tab or window of `Tabs`. */
+class Tab {
+  constructor(tabs, handle, url) {
+    this.tabs = tabs;
+    this.handle = handle;
+    this.url = url;
+    this.closed = false;
+  }
+
+  isClosed() { return this.closed; }
+
+  close() { return this.tabs.close(this); }
 }

@@ -1,5 +1,6 @@
-// The radar (docs/RADAR.md), in headless Chromium with the real extension and host on SoftHSM
-// (Firefox: tls.test.js, see the end of this file). Pages of the tests' own behave as each
+// The radar (docs/RADAR.md), the same steps in headless Chromium (playwright-core) and Firefox
+// ESR (Marionette: the popup, options and consent pages are moz-extension://, which WebDriver
+// BiDi refuses; see the end of this file), with the real extension and host on SoftHSM. Pages of the tests' own behave as each
 // client does when it looks for its signer (pages/libersign*.html: s2low's wrapper;
 // nexu.html: esup-signature's Nexu.js with jQuery; radar-*.html: Fortify's, SCWS's, AutoFirma's loaders, an applet and a .jnlp link, a
 // Web eID site); the popup (opened as a page for the page's tab) shows the right finding:
@@ -19,6 +20,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import * as lib from './lib.js';
+import { launchFirefox, Tabs } from './marionette.js';
 
 const T = { timeout: 120_000 };
 const PAGES = path.join(lib.ROOT, 'tests/browser/pages');
@@ -245,7 +247,7 @@ function scenarios(name, harness) {
       await h.waitFor(page, () => document.querySelector('tbody.certificateList tr') !== null);
       const fp = world.fingerprint('01');
       const known = await h.known(browser);
-      await h.click(page, `tr[data-id="${fp}"]`);
+      await h.click(page, `tr[data-id="${fp}"] td.cn`); // the certificate's name, in its row
       await h.click(page, '#libersign-confirm');
       const consent = await h.consent(browser, known);
       await h.confirm(consent, fp, lib.PIN);
@@ -365,6 +367,49 @@ scenarios('Chromium', {
   },
 });
 
-// Firefox: WebDriver BiDi may not navigate to moz-extension:// pages, so the popup cannot be
-// driven from puppeteer. Firefox's radar is tested under Marionette in tls.test.js (the failed
-// client-authentication handshake found, « Préparer le navigateur », « Réessayer » logs in).
+// ---- Firefox ESR (Marionette) ------------------------------------------------------------------
+// WebDriver BiDi may not navigate to moz-extension:// pages, so the popup (and the consent
+// window) could not be driven from puppeteer: Firefox runs under Marionette, Firefox's own
+// protocol (marionette.js), whose tabs are pages here as playwright's are above.
+
+const FIREFOX = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
+const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07'; // fixed, so the extension's URLs are known
+const MOZ = `moz-extension://${GECKO_UUID}/`;
+scenarios('Firefox', {
+  async start(world) {
+    const home = path.join(world.dir, 'home');
+    lib.writeHostManifest('firefox', path.join(home, '.mozilla/native-messaging-hosts/fr.paraphe.host.json'));
+    const ff = await launchFirefox({
+      executable: FIREFOX,
+      dir: path.join(world.dir, 'firefox'),
+      env: { ...world.env, HOME: home },
+      prefs: { 'extensions.webextensions.uuids': JSON.stringify({ [lib.GECKO_ID]: GECKO_UUID }) },
+      capabilities: { acceptInsecureCerts: true },
+    });
+    const id = await ff.marionette.send('Addon:Install', { path: lib.EXT.firefox, temporary: true });
+    assert.equal(id, lib.GECKO_ID);
+    return { tabs: new Tabs(ff.marionette), close: ff.quit };
+  },
+  open: (browser, url) => browser.tabs.open(url),
+  openFailing: (browser, url) => browser.tabs.open(url, { failing: true }), // the handshake fails: that is the point
+  openExtension: (browser, rel) => browser.tabs.open(`${MOZ}${rel}`),
+  front: (page) => page.tabs.front(page),
+  waitFor: (page, fn) => page.tabs.waitFor(page, fn),
+  eval: (page, fn, ...args) => page.tabs.eval(page, fn, ...args),
+  text: (page, selector) => page.tabs.eval(page, (s) => document.querySelector(s).textContent, selector),
+  click: (page, selector) => page.tabs.click(page, selector),
+  known: async (browser) => new Set(await browser.tabs.handles()),
+  async consent(browser, known) {
+    const p = await browser.tabs.appeared(known, `${MOZ}consent/`);
+    await p.tabs.waitFor(p, () => document.getElementById('main').hidden === false);
+    return p;
+  },
+  async confirm(consent, fingerprint, pin) {
+    const { tabs } = consent;
+    await tabs.click(consent, `input[name=certificate][value="${fingerprint}"]`);
+    await tabs.type(consent, '#pin', pin);
+    // The buttons answer 750 ms after the window shows and after each focus loss (consent/consent.js).
+    await tabs.waitFor(consent, () => document.getElementById('confirm').disabled === false);
+    await tabs.clickClosing(consent, '#confirm');
+  },
+});

@@ -24,7 +24,8 @@ files+=(decrypt.test.js)
 # LiberSign-compatible interface (s2low-style wrapper, CMS, PES V2) and signData, same browsers.
 files+=(libersign.test.js)
 # The radar: each client's page named in the popup, « Activer » for the s2low-style wrapper
-# and esup-signature's NexU calls, a TLS client-auth failure, nothing on a plain page.
+# and esup-signature's NexU calls, a TLS client-auth failure, nothing on a plain page; same
+# browsers (Firefox under Marionette, which reaches the extension's pages).
 files+=(radar.test.js)
 # CAdES through the page API, batches of 100 with an interruption, the PIN session.
 files+=(batch.test.js)
