@@ -271,8 +271,21 @@ function scenarios(name, harness) {
       assert.equal(await h.eval(page, () => window.nexuVersion), '1.23');
       const known = await h.known(browser);
       await h.click(page, '#signLaunchButton');
-      const consent = await h.consent(browser, known);
+      // nexu_get_certificates: the token holds two signing certificates (01 RSA, 04 EC), so the
+      // person chooses in a consent window (no PIN), not the page; the last one offered, to show
+      // that the choice is the one the page gets.
+      const chooser = await h.consent(browser, known);
+      const offered = await h.eval(chooser, () => [...document.querySelectorAll('input[name=certificate]')].map((e) => e.value));
+      assert.deepEqual([...offered].sort(), [world.fingerprint('01'), world.fingerprint('04')].sort());
+      assert.equal(await h.eval(chooser, () => document.getElementById('pin-row').hidden
+        || getComputedStyle(document.getElementById('pin-row')).display === 'none'), true, 'no PIN to choose a certificate');
+      const chosen = offered.at(-1);
+      const next = await h.known(browser);
+      await h.confirm(chooser, chosen);
+      // nexu_sign_with_token_infos: the signature, in a second consent window, with the PIN.
+      const consent = await h.consent(browser, next);
       const { id, fingerprint } = keyIdOf(world, server.nexu.certificate);
+      assert.equal(fingerprint, chosen, 'the page got the certificate the person chose');
       assert.match(await h.text(consent, '#items'), new RegExp(createHash('sha256').update(server.nexu.dataToSign).digest('hex')));
       await h.confirm(consent, fingerprint, lib.PIN);
       await h.waitFor(page, () => window.nexuState === 'signed' || window.nexuState === 'error');
@@ -362,7 +375,7 @@ scenarios('Chromium', {
   },
   async confirm(consent, fingerprint, pin) {
     await consent.check(`input[name=certificate][value="${fingerprint}"]`);
-    await consent.fill('#pin', pin);
+    if (pin !== undefined) await consent.fill('#pin', pin);
     await consent.click('#confirm');
   },
 });
@@ -407,7 +420,7 @@ scenarios('Firefox', {
   async confirm(consent, fingerprint, pin) {
     const { tabs } = consent;
     await tabs.click(consent, `input[name=certificate][value="${fingerprint}"]`);
-    await tabs.type(consent, '#pin', pin);
+    if (pin !== undefined) await tabs.type(consent, '#pin', pin);
     // The buttons answer 750 ms after the window shows and after each focus loss (consent/consent.js).
     await tabs.waitFor(consent, () => document.getElementById('confirm').disabled === false);
     await tabs.clickClosing(consent, '#confirm');

@@ -12,8 +12,9 @@
 // sender frame's (origin.js), checked against the lists every time.
 // - `/rest/certificates`: the signing certificate that can sign data chosen by the page (a
 //   raw signature: certificates that can also log in are never offered, docs/SECURITY.md
-//   « Dual-use keys »); with several, the first in the host's order. Its token and
-//   fingerprint are NexU's `tokenId` and `keyId`.
+//   « Dual-use keys »); with several, the person chooses in a consent window (kind
+//   `certificate`, no PIN), as NexU shows its own chooser: the page learns only the one
+//   chosen. Its token and fingerprint are NexU's `tokenId` and `keyId`.
 // - `/rest/sign`: `toBeSigned.bytes` (DSS's dataToSign) hashed with `digestAlgorithm` and
 //   signed through the page API's own path (`signData`: consent window with the origin and
 //   the digest, PIN, login `sign-raw`): PKCS#1 v1.5 for RSA, DER ECDSA, as NexU answers.
@@ -131,7 +132,7 @@ async function answer(msg, sender) {
     } catch {
       throw new ParapheError('INVALID_REQUEST', 'the request body is not JSON');
     }
-    if (path === '/rest/certificates') return json(200, await certificates());
+    if (path === '/rest/certificates') return json(200, await certificates(origin, sender, msg.activation === true));
     if (path === '/rest/sign') {
       return json(200, await consent.fromTab(sender, msg.activation === true, () => sign(body, origin, sender)));
     }
@@ -147,9 +148,19 @@ async function rawSigners() {
   return choices.filter((c) => !c.expired && !c.loginCapable);
 }
 
-async function certificates() {
-  const [c] = await rawSigners();
-  if (!c) throw new ParapheError('NO_CERTIFICATE', 'no signing certificate on a connected token can sign data chosen by a page');
+/**
+ * NexU's certificate: the only one that fits, or the one the person chose among several in a
+ * consent window (opened, as every consent window, only for a page the person is using).
+ */
+async function certificates(origin, sender, activation) {
+  const signers = await rawSigners();
+  if (signers.length === 0) {
+    throw new ParapheError('NO_CERTIFICATE', 'no signing certificate on a connected token can sign data chosen by a page');
+  }
+  const c = signers.length === 1 ? signers[0] : await consent.fromTab(sender, activation, () => consent.ask(
+    { kind: 'certificate', origin, tabTitle: sender.tab?.title ?? '', items: [], choices: signers },
+    async (choice) => choice,
+  ));
   return {
     success: true,
     response: {
