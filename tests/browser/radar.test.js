@@ -298,6 +298,25 @@ function scenarios(name, harness) {
       await page.close();
     });
 
+    test('NexU: the person cancels the certificate chooser: the page shows NexU\'s error, nothing is signed', T, async () => {
+      await h.store(browser, { nexuOrigins: [server.origin] }); // as « Activer » did above
+      await h.registered(browser, 'nexu-page');
+      const page = await h.open(browser, `${server.origin}/nexu.html`);
+      await h.waitFor(page, () => window.nexuState !== 'checking');
+      assert.equal(await h.eval(page, () => window.nexuState), 'detected');
+      const before = server.nexu.dataToSign;
+      await h.front(page);
+      const known = await h.known(browser);
+      await h.click(page, '#signLaunchButton');
+      const chooser = await h.consent(browser, known);
+      await h.cancel(chooser);
+      await h.waitFor(page, () => window.nexuState === 'error');
+      assert.equal(await h.eval(page, () => window.nexuError), 'USER_CANCELLED');
+      assert.match(await h.eval(page, () => document.getElementById('errorcontent').textContent), /.{10,}/, 'NexU\'s errorMessage shown');
+      assert.equal(server.nexu.dataToSign, before, 'the page never asked its server for dataToSign');
+      await page.close();
+    });
+
     test('a TLS client-authentication failure is found, with the token\'s authentication certificate', T, async () => {
       const portal = await startClientAuthServer(world);
       try {
@@ -373,6 +392,7 @@ scenarios('Chromium', {
     await p.waitForSelector('#main:not([hidden])');
     return p;
   },
+  cancel: (consent) => consent.click('#cancel'),
   async confirm(consent, fingerprint, pin) {
     await consent.check(`input[name=certificate][value="${fingerprint}"]`);
     if (pin !== undefined) await consent.fill('#pin', pin);
@@ -424,5 +444,9 @@ scenarios('Firefox', {
     // The buttons answer 750 ms after the window shows and after each focus loss (consent/consent.js).
     await tabs.waitFor(consent, () => document.getElementById('confirm').disabled === false);
     await tabs.clickClosing(consent, '#confirm');
+  },
+  async cancel(consent) {
+    await consent.tabs.waitFor(consent, () => document.getElementById('cancel').disabled === false);
+    await consent.tabs.clickClosing(consent, '#cancel');
   },
 });
