@@ -1,13 +1,15 @@
 // The radar (docs/RADAR.md), the same steps in headless Chromium (playwright-core) and Firefox
 // ESR (Marionette: the popup, options and consent pages are moz-extension://, which WebDriver
-// BiDi refuses; see the end of this file), with the real extension and host on SoftHSM. Pages of the tests' own behave as each
-// client does when it looks for its signer (pages/libersign*.html: s2low's wrapper;
-// nexu.html: esup-signature's Nexu.js with jQuery; radar-*.html: Fortify's, SCWS's, AutoFirma's loaders, an applet and a .jnlp link, a
-// Web eID site); the popup (opened as a page for the page's tab) shows the right finding:
+// BiDi refuses; see the end of this file), with the real extension and host on SoftHSM. Pages
+// of the tests' own behave as each client does when it looks for its signer
+// (pages/libersign*.html: s2low's wrapper; nexu.html: esup-signature's Nexu.js with jQuery;
+// radar-*.html: Fortify's, SCWS's, AutoFirma's loaders, an applet and a .jnlp link, a Web eID
+// site); the popup (opened as a page for the page's tab) shows the right finding:
 // - « Activer Paraphe pour ce site » on the s2low-style page: after the reload the wrapper lists
 //   the certificates and signs an act (CMS verified by openssl);
-// - the same on the NexU page: after the reload the page detects « NexU », gets a certificate,
-//   has its server prepare dataToSign and signs it through the consent window (openssl dgst);
+// - the same on the NexU page: after the reload the page detects « NexU », gets the certificate
+//   the person chose in a consent window (two on the token), has its server prepare dataToSign
+//   and signs it through the consent window (openssl dgst); cancelling the chooser signs nothing;
 // - a TLS client-authentication failure against a local https server that requires a client
 //   certificate is found, with the token's authentication certificate named;
 // - a page without any client shows nothing, and the page cannot see the radar.
