@@ -37,6 +37,9 @@ import puppeteer from 'puppeteer-core';
 import * as lib from './lib.js';
 
 const T = { timeout: 90_000 };
+// The PAdES scenario starts pyHanko a dozen times (the server's steps, the checks): seconds
+// each on a loaded machine.
+const T_PADES = { timeout: 300_000 };
 const PAGES = path.join(lib.ROOT, 'tests/browser/pages');
 const KIT_POLICY = '2.25.329800735698586629295641978511506172918.2';
 const DGFIP_POLICY = {
@@ -418,7 +421,7 @@ function scenarios(name, h) {
       assert.equal(printed.match(/d\.issuerAndSerialNumber:/g)?.length, 2, 'two SignerInfos');
     });
 
-    test('iParapheur 4 PAdES: PADES and PADES-basic dossiers signed in one batch, embedded as its server does; pdfsig and pyHanko verify', T, async () => {
+    test('iParapheur 4 PAdES: PADES and PADES-basic dossiers signed in one batch, embedded as its server does; pdfsig and pyHanko verify', T_PADES, async () => {
       // The batch modal: one signatureInformations entry per dossier (dossier.$getSignInfo);
       // a dossier of two main documents has two digests, comma-separated. The fields the
       // server sends for every format come along (null, or the type's place for PAdES).
