@@ -120,7 +120,7 @@ pub const AUTHORITIES: &[Authority] = &[
         rgs_qualified: true,
         eidas_qualified: true,
         roots: &[],
-        source: "ChamberSign France certification policies « AC ChamberSign France » (PC and CGU Initio RGS*, Audacio RGS**, Probatio RGS***, chambersign.fr); ANSSI list of qualified providers",
+        source: "ChamberSign France certification policies « AC ChamberSign France » (PC and CGU Initio RGS*, Audacio RGS**, Probatio RGS***, chambersign.fr); ANSSI list of qualified providers. The arc itself not yet confirmed from a public text (December 2026: the CGU « Audacio identité ** », POL.COM.09.00, found republished, without the OID in what could be read)",
     },
     Authority {
         name: "Certinomis (Docaposte)",
@@ -138,7 +138,7 @@ pub const AUTHORITIES: &[Authority] = &[
         rgs_qualified: true,
         eidas_qualified: true,
         roots: &[],
-        source: "Certeurope certification policies « CERTEUROPE ADVANCED CA V3/V4 » (certeurope.fr, documents publics); ANSSI list of qualified providers",
+        source: "Certeurope certification policies « CERTEUROPE ADVANCED CA V3/V4 » (certeurope.fr, documents publics): the arc confirmed by « CertEurope eID Root » CP v1.0 of 2016-11-14, « Identification (OID) : 1.2.250.1.105.22.1.0 », and « Certeurope Root CA 3 » CP of 2015-04-10, OID 1.2.250.1.105.8.1.1.0 (republished on pdfslide.net and pdfprof.com); ANSSI list of qualified providers",
     },
     Authority {
         name: "IN Groupe (Imprimerie Nationale)",
@@ -165,7 +165,7 @@ pub const AUTHORITIES: &[Authority] = &[
         rgs_qualified: true,
         eidas_qualified: true,
         roots: &[],
-        source: "Universign (Cryptolog International, IANA enterprise number 15819) certification policies (universign.com, documents); ANSSI list of qualified providers",
+        source: "Universign (Cryptolog International, IANA enterprise number 15819) certification policies (universign.com, documents): the arc confirmed as Universign's by its time-stamping policy 1.3.6.1.4.1.15819.5.2.2 in tokens of « Universign Timestamping Unit 012, O=Cryptolog International » (quoted in elabftw/elabftw src/classes/TimestampResponse.php); ANSSI list of qualified providers",
     },
 ];
 

@@ -7,6 +7,10 @@
 //   -inform PEM -verify -noverify -content`) and verifies against the CA;
 // - iParapheur 4: getVersion before anything, then a dossier signed and co-signed with the
 //   first answer sent back as `p7s`;
+// - iParapheur 4 PAdES: PDF dossiers prepared the way its server does (iparapheur_pades_server.py,
+//   pyHanko: placeholder, SHA-1 of the /ByteRange as `hash`), `PADES` and `PADES-basic` in one
+//   batch, each answer written into its PDF as the server does; pdfsig and pyHanko verify
+//   them; the next signatory's signature is added to the signed PDF and both verify;
 // - s2low's Hélios batch page: two PES V2 files of two bordereaux (ISO-8859-1, accents), one
 //   entry per file, digests computed as s2low does (extract, `xmlstarlet c14n
 //   --exc-without-comments`, SHA-256): each returned signature is inserted into its bordereau
@@ -33,6 +37,9 @@ import puppeteer from 'puppeteer-core';
 import * as lib from './lib.js';
 
 const T = { timeout: 90_000 };
+// The PAdES scenario starts pyHanko a dozen times (the server's steps, the checks): seconds
+// each on a loaded machine.
+const T_PADES = { timeout: 300_000 };
 const PAGES = path.join(lib.ROOT, 'tests/browser/pages');
 const KIT_POLICY = '2.25.329800735698586629295641978511506172918.2';
 const DGFIP_POLICY = {
@@ -137,6 +144,79 @@ function verifyCms(world, docFile, answerB64, name) {
   const bad = path.join(world.dir, `${name}.other`);
   fs.writeFileSync(bad, 'another document');
   assert.ok(!shell(`openssl smime -in '${sig}' -inform PEM -verify -noverify -content '${bad}' -out /dev/null`).ok, 'a p7s verified another document');
+}
+
+const PYHANKO = path.join(lib.ROOT, 'scripts/pyhanko.sh');
+const PADES_SERVER = path.join(lib.ROOT, 'tests/browser/iparapheur_pades_server.py');
+const PYHANKO_TOOL = path.join(lib.ROOT, 'formats/tests/pades/pyhanko_tool.py');
+
+/** A one-page PDF with a cross-reference table: a dossier's main document. */
+function dossierPdf(dir, name, title) {
+  const text = `BT /F1 18 Tf 72 720 Td (${title}) Tj ET`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.7\n%\xe2\xe3\xcf\xd3\n';
+  const offsets = objects.map((body, i) => {
+    const at = out.length;
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+    return at;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, Buffer.from(out, 'latin1'));
+  return file;
+}
+
+/**
+ * iParapheur's server before `sign` (iparapheur_pades_server.py, pyHanko): the PDF with its
+ * signature dictionary and an empty /Contents, and the SHA-1 of the /ByteRange, the `hash` of
+ * the dossier's signatureInformations.
+ */
+function serverPrepare(pdf, subFilter) {
+  const base = pdf.replace(/\.pdf$/, '');
+  const doc = { prepared: `${base}.prepared.pdf`, state: `${base}.state.json`, signed: `${base}.signed.pdf` };
+  doc.hash = execFileSync(PYHANKO, [PADES_SERVER, 'prepare', pdf, doc.prepared, doc.state, subFilter, 'sha1'], { encoding: 'utf8' }).trim();
+  assert.match(doc.hash, /^[0-9a-f]{40}$/);
+  return doc;
+}
+
+/** iParapheur's server after `sign`: the document's answer (base64 of a PEM PKCS7) into /Contents. */
+function serverEmbed(doc, answer) {
+  const pem = Buffer.from(answer, 'base64').toString('latin1');
+  assert.match(pem, /^-----BEGIN PKCS7-----\n([A-Za-z0-9+/=]{1,64}\n)+-----END PKCS7-----\n$/, 'base64 of a PEM PKCS7, as LiberSign and iParapheur\'s mobile clients answer');
+  execFileSync(PYHANKO, [PADES_SERVER, 'embed', doc.prepared, doc.state, answer, doc.signed]);
+  return doc.signed;
+}
+
+/**
+ * pdfsig: every signature intact over its byte range (certificates are pyHanko's part), the
+ * last one over the whole file; pyHanko: intact, valid, trusted by the kit's CA, earlier
+ * signatures allowed by the later revisions. SHA-1 is what iParapheur 4 digests PDFs with, and
+ * pyHanko refuses it unless told (`--allow-sha1`). `subFilters`: one per signature, in order.
+ */
+function verifyPdf(world, file, subFilters) {
+  const pdfsig = run('pdfsig', ['-nocert', file]);
+  assert.ok(pdfsig.ok, `pdfsig ${file}: ${pdfsig.out}`);
+  assert.equal(pdfsig.out.match(/Signature Validation: Signature is Valid\./g)?.length, subFilters.length, pdfsig.out);
+  assert.deepEqual([...pdfsig.out.matchAll(/Signature Type: (\S+)/g)].map((m) => m[1]), subFilters, pdfsig.out);
+  assert.match(pdfsig.out, /Signer Certificate Common Name: Camille Martin/);
+  assert.match(pdfsig.out, /Signing Hash Algorithm: SHA1/);
+  assert.match(pdfsig.out, /Total document signed/);
+  const ca = path.join(world.kit, 'pki/ca.crt');
+  const hanko = run(PYHANKO, [PYHANKO_TOOL, 'validate', '--allow-sha1', file, ca]);
+  assert.ok(hanko.ok, `pyHanko validate ${file}: ${hanko.out}`);
+  const lines = hanko.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => [l.subFilter, l.digest, l.intact, l.valid, l.trusted, l.bottomLine]),
+    subFilters.map((f) => [`/${f}`, 'sha1', true, true, true, true]), hanko.out);
+  assert.equal(lines.at(-1).coverage, 'ENTIRE_FILE', hanko.out);
+  for (const l of lines.slice(0, -1)) assert.deepEqual([l.coverage, l.docmdpOk], ['ENTIRE_REVISION', true], hanko.out);
 }
 
 /** A PES_Aller with two bordereaux, accented text, entities and a comment, in ISO-8859-1. */
@@ -341,6 +421,38 @@ function scenarios(name, h) {
       assert.equal(printed.match(/d\.issuerAndSerialNumber:/g)?.length, 2, 'two SignerInfos');
     });
 
+    test('iParapheur 4 PAdES: PADES and PADES-basic dossiers signed in one batch, embedded as its server does; pdfsig and pyHanko verify', T_PADES, async () => {
+      // The batch modal: one signatureInformations entry per dossier (dossier.$getSignInfo);
+      // a dossier of two main documents has two digests, comma-separated. The fields the
+      // server sends for every format come along (null, or the type's place for PAdES).
+      const deliberation = serverPrepare(dossierPdf(world.dir, 'deliberation.pdf', 'Deliberation n 2026-042'), 'adbe.pkcs7.detached');
+      const annexes = [['arrete.pdf', 'Arrete n 17'], ['convention.pdf', 'Convention de partenariat']]
+        .map(([name, title]) => serverPrepare(dossierPdf(world.dir, name, title), 'ETSI.CAdES.detached'));
+      const common = { p7s: null, pesid: null, pespolicyid: null, pesencoding: null, pescity: 'Montpellier', pespostalcode: '34000', pescountryname: 'France' };
+      const siginfos = [
+        { ...common, hash: deliberation.hash, format: 'PADES-basic' },
+        { ...common, hash: annexes.map((d) => d.hash).join(','), format: 'PADES' },
+      ];
+      const fp = world.fingerprint('01');
+      const page = await wrapperPage(siginfos, 'iparapheur');
+      const signatures = await signThrough(page, fp, [new RegExp(deliberation.hash), ...annexes.map((d) => new RegExp(d.hash)), /PDF/]);
+      assert.deepEqual(await h.eval(page, () => window.libersignCalls), ['typeof', 'getVersion', 'setUpdateUrl', 'getCertificates', 'sign'], 'iParapheur\'s calls');
+      await page.close();
+      assert.equal(signatures.length, 2, 'one answer per dossier');
+      verifyPdf(world, serverEmbed(deliberation, signatures[0]), ['adbe.pkcs7.detached']);
+      const parts = signatures[1].split(',');
+      assert.equal(parts.length, 2, 'one signature per document, comma-joined');
+      annexes.forEach((doc, i) => verifyPdf(world, serverEmbed(doc, parts[i]), ['ETSI.CAdES.detached']));
+
+      // The next signatory of the circuit: the server prepares the signed PDF again (a new
+      // revision); the first signature still covers its revision.
+      const next = serverPrepare(deliberation.signed, 'adbe.pkcs7.detached');
+      const second = await wrapperPage([{ ...common, hash: next.hash, format: 'PADES-basic' }], 'iparapheur');
+      const [answer] = await signThrough(second, fp, [new RegExp(next.hash)]);
+      await second.close();
+      verifyPdf(world, serverEmbed(next, answer), ['adbe.pkcs7.detached', 'adbe.pkcs7.detached']);
+    });
+
     test('Hélios batch: two PES V2 files of two bordereaux (ISO-8859-1): inserted signatures verify with xmlsec1 and DGFiP checks', T, async () => {
       // helios_batch_sign.php: one signatureInformations entry per PES file, its bordereaux
       // comma-separated; signatures[i] is the file's answer, split on "," by injectSignature.
@@ -386,7 +498,7 @@ function scenarios(name, h) {
       assert.match((await h.eval(page, RAW, { action: 'FULLVERSION' }, ANSWER_MS))?.version, /^Paraphe .*paraphe-host/);
       assert.match(await h.eval(page, () => LiberSign.getVersion()), /^\d+\.\d+\.\d+/, 'LiberSign sites (allowed by the person or the administrator) get the version');
       assert.equal(await h.eval(page, () => document.documentElement.dataset.parapheExtension), '1', 'pages learn the extension is there, not its version');
-      const bad = await h.eval(page, RAW, { action: 'SIGN', cert: world.fingerprint('01'), sign: [{ hash: 'ab', format: 'PADES' }] }, ANSWER_MS);
+      const bad = await h.eval(page, RAW, { action: 'SIGN', cert: world.fingerprint('01'), sign: [{ hash: 'ab', format: 'PAdES/basic' }] }, ANSWER_MS);
       assert.equal(bad?.result, 'error');
       assert.equal(bad?.code, 'UNSUPPORTED_FORMAT');
       assert.ok(bad?.exception.length > 0);

@@ -242,13 +242,13 @@ pub fn libersign_plan(infos_json: &str) -> Result<String, JsValue> {
     serde_json::to_string(&plan).map_err(|e| internal(e.to_string()))
 }
 
-/// The answer LiberSign gave for one signature of a `kind` (`cms` or `pes`, from the plan):
-/// for `cms`, base64 of the PEM `-----BEGIN PKCS7-----` document of `signature_base64` (the
-/// DER `.p7s`); for `pes`, the signature document as it is.
+/// The answer LiberSign gave for one signature of a `kind` (`cms`, `pades` or `pes`, from the
+/// plan): for `cms` and `pades`, base64 of the PEM `-----BEGIN PKCS7-----` document of
+/// `signature_base64` (the DER `.p7s`); for `pes`, the signature document as it is.
 #[wasm_bindgen]
 pub fn libersign_answer(kind: &str, signature_base64: &str) -> Result<String, JsValue> {
     match kind {
-        "cms" => libersign::cms_answer(signature_base64).map_err(internal),
+        "cms" | "pades" => libersign::cms_answer(signature_base64).map_err(internal),
         "pes" => Ok(signature_base64.to_owned()),
         _ => Err(internal(format!("libersign_answer: unknown kind {kind}"))),
     }

@@ -10,6 +10,11 @@
 //! the matching Ids in `pesid`): s2low signs every bordereau of a PES file that way and reads
 //! the answer for that entry as the base64 signatures joined by commas, in the same order
 //! (`HeliosSignature::injectSignature` splits it on `,`).
+//!
+//! iParapheur 4's `PADES` and `PADES-basic` are signed as `CMS` is, without co-signature: its
+//! server prepares the PDF (signature dictionary, `/Contents` placeholder), sends the digest
+//! of the `/ByteRange` as `hash` and writes the detached SignedData it gets back into
+//! `/Contents`. Its own clients do exactly that for these formats (docs/LIBERSIGN.md, « PAdES »).
 
 use crate::error::{PageCode, PageError};
 use crate::formats::{Job, PesJob, Policy};
@@ -34,7 +39,7 @@ const MAX_FIELD_CHARS: usize = 2048;
 pub struct PlanEntry {
     /// Index in `signatureInformations`: entries with the same index are answered together.
     pub info: usize,
-    /// `cms` or `pes`, for the consent window's wording.
+    /// `cms`, `pades` or `pes`: the consent window's wording and the answer's shape.
     pub kind: &'static str,
     /// The bordereau's Id (`pesid`) or the page's document id (`iddoc`), for display.
     pub label: Option<String>,
@@ -108,9 +113,11 @@ fn label(value: Option<String>) -> Result<Option<String>, PageError> {
 fn entry(info: usize, fields: &Map<String, Value>) -> Result<Vec<PlanEntry>, PageError> {
     let format = text(fields, "format")?.ok_or_else(|| PageError::invalid("format is missing"))?;
     let hashes = list(&text(fields, "hash")?.ok_or_else(|| PageError::invalid("hash is missing"))?, "hash")?;
-    if format.eq_ignore_ascii_case("CMS") {
-        // Old wrappers put the literal text of a missing p7s.
-        let p7s = text(fields, "p7s")?.filter(|p| p != "null" && p != "undefined");
+    let pades = is_pades(&format);
+    if format.eq_ignore_ascii_case("CMS") || pades {
+        // Old wrappers put the literal text of a missing p7s. A PDF signature has one signer
+        // (the earlier ones are in earlier revisions of the PDF): a `p7s` is not used there.
+        let p7s = text(fields, "p7s")?.filter(|p| p != "null" && p != "undefined" && !pades);
         let cosign = match p7s {
             None => vec![None; hashes.len()],
             Some(p) => {
@@ -132,7 +139,7 @@ fn entry(info: usize, fields: &Map<String, Value>) -> Result<Vec<PlanEntry>, Pag
                 let cosign = cosign.as_deref().map(cosigned_der).transpose()?;
                 Ok(PlanEntry {
                     info,
-                    kind: "cms",
+                    kind: if pades { "pades" } else { "cms" },
                     label: doc.clone(),
                     hex: hex::encode(&digest),
                     hash_algorithm,
@@ -150,7 +157,9 @@ fn entry(info: usize, fields: &Map<String, Value>) -> Result<Vec<PlanEntry>, Pag
     let Some(xades_format) = XadesFormat::from_name(&format) else {
         return Err(PageError {
             code: PageCode::UnsupportedFormat.name(),
-            message: format!("format {format:?} is not supported (CMS, xades-env-1.2.2-sha256, XADES-env)"),
+            message: format!(
+                "format {format:?} is not supported (CMS, PADES, PADES-basic, xades-env-1.2.2-sha256, XADES-env)"
+            ),
         });
     };
     let ids = list(&text(fields, "pesid")?.ok_or_else(|| PageError::invalid("pesid is missing"))?, "pesid")?;
@@ -219,6 +228,11 @@ fn entry(info: usize, fields: &Map<String, Value>) -> Result<Vec<PlanEntry>, Pag
             })
         })
         .collect()
+}
+
+/// iParapheur 4's PDF signature formats (`PADES`, `PADES-basic`; any case).
+fn is_pades(format: &str) -> bool {
+    format.eq_ignore_ascii_case("PADES") || format.eq_ignore_ascii_case("PADES-basic")
 }
 
 /// The PEM label of LiberSign's CMS answers: what `openssl pkcs7 -in` reads (a `CMS` label
@@ -381,6 +395,34 @@ mod tests {
     }
 
     #[test]
+    fn pades_as_iparapheur_sends_it() {
+        // One dossier per entry, as iParapheur's batch sends them; a dossier with two main
+        // documents has two digests. The server's fields for other formats come along, null.
+        let infos = format!(
+            r#"[{{"hash":"{SHA1}","format":"PADES","p7s":null,"pesid":null,"pesencoding":null,"iddoc":"DOS-1"}},
+            {{"hash":"{SHA1},{SHA256}","format":"PADES-basic","p7s":"not used for a PDF"}}]"#
+        );
+        let plan = plan(&infos).unwrap();
+        assert_eq!(plan.len(), 3);
+        assert_eq!(
+            plan.iter().map(|p| (p.info, p.kind)).collect::<Vec<_>>(),
+            [(0, "pades"), (1, "pades"), (1, "pades")]
+        );
+        assert_eq!(plan[0].label.as_deref(), Some("DOS-1"));
+        assert_eq!((plan[0].hex.as_str(), plan[0].hash_algorithm), (SHA1, HashAlgorithm::Sha1));
+        assert_eq!(plan[2].hash_algorithm, HashAlgorithm::Sha256);
+        // The same detached SignedData over the server's digest as for CMS, never a co-signature.
+        for p in &plan {
+            let Job::Cades { digest, hash_algorithm, cosign: None, scheme: None, policy: None } = &p.job else {
+                panic!("{:?}", p.job)
+            };
+            assert_eq!(STANDARD.decode(digest).unwrap(), hex::decode(&p.hex).unwrap());
+            assert_eq!(*hash_algorithm, p.hash_algorithm);
+        }
+        assert_eq!(super::plan(&infos.replace("PADES-basic", "pades-BASIC")).unwrap()[1].kind, "pades");
+    }
+
+    #[test]
     fn cms_answers_are_base64_of_pem_pkcs7() {
         let der: Vec<u8> = (0..=255u8).cycle().take(300).collect();
         let answer = String::from_utf8(STANDARD.decode(cms_answer(&STANDARD.encode(&der)).unwrap()).unwrap()).unwrap();
@@ -423,7 +465,7 @@ mod tests {
             "{}".to_owned(),
             "[]".to_owned(),
             r#"[{"hash":"ab"}]"#.to_owned(),
-            format!(r#"[{{"hash":"{SHA1}","format":"PADES"}}]"#),
+            format!(r#"[{{"hash":"{SHA1}","format":"PADES-T"}}]"#),
             format!(r#"[{{"hash":"{SHA1},","format":"CMS"}}]"#),
             format!(r#"[{{"hash":"{}","format":"CMS"}}]"#, "zz".repeat(20)),
             format!(r#"[{{"hash":"{}","format":"CMS"}}]"#, "ab".repeat(21)),
@@ -438,8 +480,13 @@ mod tests {
         for c in cases {
             assert!(plan(&c).is_err(), "{c}");
         }
-        let e = plan(&format!(r#"[{{"hash":"{SHA1}","format":"PADES-basic"}}]"#)).err().unwrap();
-        assert_eq!(e.code, "UNSUPPORTED_FORMAT");
+        for format in ["PAdES/basic", "XAdES/detached", "PKCS#1/sha256"] {
+            let e = plan(&format!(r#"[{{"hash":"{SHA1}","format":"{format}"}}]"#)).err().unwrap();
+            assert_eq!(e.code, "UNSUPPORTED_FORMAT", "{format}");
+        }
+        let pades =
+            format!(r#"[{{"hash":"{SHA1}","format":"PADES","p7s":"x"}},{{"hash":"ab","format":"PADES-basic"}}]"#);
+        assert!(plan(&pades).err().unwrap().message.starts_with("signatureInformations[1]"));
         let many = format!(r#"[{{"hash":"{}","format":"CMS"}}]"#, vec![SHA1; MAX_DIGESTS + 1].join(","));
         assert!(plan(&many).is_err());
     }

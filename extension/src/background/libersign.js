@@ -9,7 +9,7 @@
 // - Each request arrives on a runtime port named "libersign" from the relay; the origin is
 //   the sender frame's, as the browser reports it (origin.js: an opaque origin is refused),
 //   checked against the lists every time. Every format is built by the WASM core (CMS, PES
-//   XAdES): logins are `sign-structured`, so dual-use keys may sign here.
+//   XAdES, iParapheur's PAdES): logins are `sign-structured`, so dual-use keys may sign here.
 //   The port carries `{progress}` messages, then one `{reply}`: LiberSign's answer fields
 //   (`result: "ok"` and `certs|sign|version|hash|libersign`, or `result: "error"`,
 //   `exception`, `code`).
@@ -248,6 +248,7 @@ async function request(msg, sender, progress) {
 
 function itemName(entry) {
   if (entry.kind === 'pes') return t('libersignItemPes', entry.label ?? '');
+  if (entry.kind === 'pades') return entry.label ? t('libersignItemPdfNamed', entry.label) : t('libersignItemPdf');
   return entry.label ? t('libersignItemCmsNamed', entry.label) : t('libersignItemCms');
 }
 
@@ -289,8 +290,9 @@ async function sign(msg, origin, sender, progress) {
       throw err;
     });
     const answer = infos.map(() => []);
-    // As LiberSign answered: CMS as base64 of a PEM `PKCS7` document (what s2low's
-    // actes_transac_sign.php hands to `openssl pkcs7` and `openssl smime -inform PEM`).
+    // As LiberSign answered: CMS (and PAdES, the SignedData iParapheur's server writes into
+    // the PDF) as base64 of a PEM `PKCS7` document (what s2low's actes_transac_sign.php hands
+    // to `openssl pkcs7` and `openssl smime -inform PEM`).
     plan.forEach((entry, i) => answer[entry.info].push(core.libersignAnswer(entry.kind, signed[i].signature)));
     return answer.map((parts) => parts.join(','));
   } finally {

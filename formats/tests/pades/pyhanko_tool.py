@@ -2,9 +2,13 @@
 
     pyhanko_tool.py sign IN OUT KEY CERT [CHAIN…]   PAdES B-B signature in field "Signature1"
     pyhanko_tool.py certify IN OUT KEY CERT [CHAIN…]  the same, a certification allowing no change
-    pyhanko_tool.py validate PDF ROOT [OTHER…]      every signature, one JSON line each;
+    pyhanko_tool.py validate [--allow-sha1] PDF ROOT [OTHER…]
+                                                    every signature, one JSON line each;
                                                     exit 1 unless all are intact, valid, trusted
-                                                    and allowed by the later revisions
+                                                    and allowed by the later revisions.
+                                                    --allow-sha1: SHA-1 digests are accepted
+                                                    (pyHanko refuses them by default; iParapheur 4
+                                                    signs PDFs with SHA-1)
 """
 import json
 import sys
@@ -28,12 +32,17 @@ def sign(src, dst, key, cert, *chain, certify=False):
             signers.sign_pdf(writer, meta, signer=signer, output=out)
 
 
-def validate(path, root, *others):
+def validate(*args):
+    allow_sha1 = args[0] == "--allow-sha1"
+    path, root, *others = args[1:] if allow_sha1 else args
+    # pyHanko's default weak digests are md2, md5 and sha1.
+    weak = {"weak_hash_algos": ["md2", "md5"]} if allow_sha1 else {}
     vc = ValidationContext(
         trust_roots=[load_cert_from_pemder(root)],
         other_certs=[load_cert_from_pemder(o) for o in others],
         allow_fetching=False,
         revocation_mode="soft-fail",
+        **weak,
     )
     ok = True
     with open(path, "rb") as f:
@@ -47,6 +56,7 @@ def validate(path, root, *others):
             line = {
                 "field": sig.field_name,
                 "subFilter": str(sig.sig_object.get("/SubFilter")),
+                "digest": status.md_algorithm,
                 "intact": status.intact,
                 "valid": status.valid,
                 "trusted": status.trusted,
