@@ -234,6 +234,76 @@ pub fn pades_prepare(
     serde_json::to_string(&prepared).map_err(|e| internal(e.to_string()))
 }
 
+/// A PDF for PAdES, read chunk by chunk into the core's memory (once: the layout hashes the
+/// byte ranges in place), in the hashing frame (`hashing/hashing.js`): `check` before the
+/// consent window, `layout` once the certificate is chosen. `free()` it when done.
+#[wasm_bindgen]
+pub struct PdfInput {
+    bytes: Vec<u8>,
+    size: usize,
+}
+
+#[wasm_bindgen]
+impl PdfInput {
+    /// Room for a file of `size` bytes (`INVALID_REQUEST` when memory cannot hold it).
+    #[wasm_bindgen(constructor)]
+    pub fn new(size: f64) -> Result<PdfInput, JsValue> {
+        let too_large = || thrown(&PageError::invalid(format!("the PDF is too large to sign here ({size} bytes)")));
+        // f64 → usize: checked first, so the cast is exact.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let size = if size.is_finite() && size >= 0.0 && size <= (isize::MAX as f64) {
+            size as usize
+        } else {
+            return Err(too_large());
+        };
+        let mut bytes = Vec::new();
+        bytes.try_reserve_exact(size).map_err(|_| too_large())?;
+        Ok(PdfInput { bytes, size })
+    }
+
+    /// The next bytes of the file.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
+        if self.bytes.len() + chunk.len() > self.size {
+            return Err(thrown(&PageError::invalid("the file changed while it was read")));
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    fn whole(&self) -> Result<&[u8], JsValue> {
+        if self.bytes.len() == self.size {
+            Ok(&self.bytes)
+        } else {
+            Err(thrown(&PageError::invalid("the file changed while it was read")))
+        }
+    }
+
+    /// Throws `PDF_INVALID`, `PDF_ENCRYPTED` or `PDF_CERTIFIED` when PAdES cannot sign it.
+    pub fn check(&self) -> Result<(), JsValue> {
+        formats::pdf_check(self.whole()?).map_err(|e| thrown(&e))
+    }
+
+    /// The file's digest (`sha256`, `sha384`, `sha512`), lowercase hex.
+    pub fn digest(&self, algorithm: &str) -> Result<String, JsValue> {
+        let mut h = digest::StreamingHash::new(algorithm).map_err(|e| thrown(&e))?;
+        h.update(self.whole()?);
+        Ok(hex::encode(h.finish()))
+    }
+
+    /// The PAdES job (JSON text of `formats::Job::Pades`) for the signer's certificate (DER,
+    /// base64): the update laid out and the byte ranges hashed with `hash_algorithm`.
+    pub fn layout(&self, certificate_base64: &str, hash_algorithm: &str, now_ms: f64) -> Result<String, JsValue> {
+        use base64::Engine;
+        let hash = HashAlgorithm::from_name(hash_algorithm)
+            .ok_or_else(|| thrown(&PageError::invalid(format!("unknown hash algorithm {hash_algorithm:?}"))))?;
+        let certificate = base64::engine::general_purpose::STANDARD
+            .decode(certificate_base64)
+            .map_err(|e| thrown(&PageError::invalid(format!("certificate: {e}"))))?;
+        let layout = formats::pdf_layout(self.whole()?, &certificate, hash, unix_seconds(now_ms)).map_err(|e| thrown(&e))?;
+        serde_json::to_string(&formats::Job::Pades(Box::new(layout))).map_err(|e| internal(e.to_string()))
+    }
+}
+
 /// LiberSign `signatureInformations` (JSON text) → the digests to sign, in answer order, each
 /// with its format job (JSON text of `[libersign::PlanEntry]`).
 #[wasm_bindgen]

@@ -13,9 +13,19 @@
 // URL), so a page cannot use a frame of its own or talk to the content script's. What it
 // could learn from one, the digest of a Blob it gave, it can compute itself anyway.
 //
-// On the port: {id, blob, algorithm} → {id, digest} | {id, error: {code, message}}, one
-// document at a time in the order asked; {ready: true} once, when the port is taken.
-import init, { Hasher } from '../pkg/paraphe_wasm.js';
+// PAdES (signDocument(s) with format 'pades'): the PDF is read into the core's memory once
+// (PdfInput), checked (not a PDF, encrypted, certified with no change allowed: before any
+// consent) and hashed for the consent window; later, when the background asks through the
+// content script, read again and laid out for the chosen certificate (the incremental
+// update with its placeholder and the digest of the byte ranges, hashed in place). The core's
+// memory then holds one PDF at a time; the file itself never crosses the page's process.
+//
+// On the port: {id, blob, algorithm} → {id, result: digest}; {id, blob, algorithm, op:
+// 'pdf-check'} → {id, result: digest}; {id, blob, op: 'pdf-layout', certificate,
+// algorithm, now} → {id, result: <formats::Job::Pades, JSON text>}; failures {id, error:
+// {code, message}}. One document at a time in the order asked; {ready: true} once, when the
+// port is taken.
+import init, { Hasher, PdfInput } from '../pkg/paraphe_wasm.js';
 
 const CHUNK_BYTES = 1 << 20;
 let token = location.hash.slice(1);
@@ -30,13 +40,43 @@ window.addEventListener('message', (event) => {
   let queue = Promise.resolve();
   port.onmessage = ({ data }) => {
     const id = data?.id;
-    queue = queue.then(() => digest(data?.blob, data?.algorithm)).then(
-      (hex) => port.postMessage({ id, digest: hex }),
+    queue = queue.then(() => answer(data)).then(
+      (result) => port.postMessage({ id, result }),
       (e) => port.postMessage({ id, error: plainError(e) }),
     );
   };
   port.postMessage({ ready: true });
 });
+
+/** What a message asks: a digest, or a PDF checked or laid out (PAdES). */
+function answer(data) {
+  if (data?.op === 'pdf-check') return withPdf(data.blob, (pdf) => {
+    pdf.check();
+    return pdf.digest(String(data.algorithm));
+  });
+  if (data?.op === 'pdf-layout') {
+    return withPdf(data.blob, (pdf) => pdf.layout(String(data.certificate), String(data.algorithm), Number(data.now)));
+  }
+  return digest(data?.blob, data?.algorithm);
+}
+
+/** `fn(pdf)` on the whole file read into the core's memory (a PdfInput, freed after). */
+async function withPdf(blob, fn) {
+  if (!(blob instanceof Blob)) throw { code: 'INVALID_REQUEST', message: 'each file must be a File or Blob' };
+  await ready;
+  const pdf = new PdfInput(blob.size);
+  try {
+    try {
+      for await (const bytes of pieces(blob)) pdf.push(bytes);
+    } catch (e) {
+      if (typeof e === 'string') throw e; // the core's (JSON text): the file grew
+      throw { code: 'INVALID_REQUEST', message: `the file could not be read: ${e?.message ?? e}` };
+    }
+    return fn(pdf);
+  } finally {
+    pdf.free();
+  }
+}
 
 /** The document's digest, lowercase hex. */
 async function digest(blob, algorithm) {

@@ -141,9 +141,29 @@ pub struct PadesState {
 
 const STATE_VERSION: u32 = 1;
 
-/// Step 1: the update with its placeholder and the digest the card must sign.
-pub fn prepare(pdf: &[u8], request: &PadesRequest) -> Result<Prepared, PdfError> {
-    let cades = |digest: Vec<u8>| CadesRequest {
+/// The PDF's part of step 1, made where the PDF is: the update laid out with its
+/// placeholder and the digest of the byte ranges. [`prepare_layout`] then makes the CMS
+/// signed attributes around it (where the certificate is chosen), so that what the card signs
+/// is always built by the core, never taken as it came. JSON: `{"hashAlgorithm":…,
+/// "documentDigest":"<base64>", "update":"<base64>", "contentsAt":N, "contentsLength":N}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Layout {
+    pub hash_algorithm: HashAlgorithm,
+    /// The digest of the byte ranges (the CMS message-digest).
+    #[serde(with = "crate::cms::b64")]
+    pub document_digest: Vec<u8>,
+    /// The incremental update, `/Contents` still zeros.
+    #[serde(with = "crate::cms::b64")]
+    pub update: Vec<u8>,
+    /// Offset in `update` of the `<` that opens `/Contents`.
+    pub contents_at: usize,
+    /// Hex digits between `<` and `>`.
+    pub contents_length: usize,
+}
+
+fn cades_request(request: &PadesRequest, digest: Vec<u8>) -> CadesRequest {
+    CadesRequest {
         digest,
         hash: request.hash,
         scheme: request.scheme,
@@ -152,34 +172,89 @@ pub fn prepare(pdf: &[u8], request: &PadesRequest) -> Result<Prepared, PdfError>
         signing_time: request.signing_time,
         policy: None,
         cosign: None,
-    };
-    // The CMS has the same size whatever the digest; the longest signature sizes it.
-    let probe = cms::prepare_pades(&cades(vec![0; request.hash.digest_len()]))?;
-    let longest = cms::finish(&probe.state, &vec![0xff; probe.state.signature_length()])?;
-    let contents_length = 2 * (longest.len() + CONTENTS_MARGIN);
+    }
+}
 
+/// Hex digits `/Contents` needs for this request's CMS, with a margin.
+fn contents_needed(request: &PadesRequest) -> Result<usize, PdfError> {
+    // The CMS has the same size whatever the digest; the longest signature sizes it.
+    let probe = cms::prepare_pades(&cades_request(request, vec![0; request.hash.digest_len()]))?;
+    let longest = cms::finish(&probe.state, &vec![0xff; probe.state.signature_length()])?;
+    Ok(2 * (longest.len() + CONTENTS_MARGIN))
+}
+
+/// What [`prepare`] refuses of the PDF itself (not a PDF, damaged, encrypted, certified with
+/// no change allowed), without a certificate: checked before anyone is asked to sign.
+pub fn check(pdf: &[u8]) -> Result<(), PdfError> {
+    build_update(pdf, 0, 16).map(|_| ())
+}
+
+/// Step 1, the PDF's part: the update laid out for `request`'s certificate, and the byte
+/// ranges hashed (the original file, then the update around `/Contents`, in place).
+pub fn layout(pdf: &[u8], request: &PadesRequest) -> Result<Layout, PdfError> {
+    let contents_length = contents_needed(request)?;
     let update = build_update(pdf, request.signing_time, contents_length)?;
     let (before, after) = update.ranges();
     let mut h = Hasher::new(request.hash);
     h.update(pdf);
     h.update(before);
     h.update(after);
-    let document_digest = h.finish();
+    Ok(Layout {
+        hash_algorithm: request.hash,
+        document_digest: h.finish(),
+        contents_at: update.contents_at,
+        contents_length,
+        update: update.bytes,
+    })
+}
 
-    let prepared = cms::prepare_pades(&cades(document_digest.clone()))?;
+/// Step 1, the signature's part: the CMS signed attributes over a [`layout`]'s digest, for
+/// the same certificate. Refuses a layout whose placeholder is not where it says, or too
+/// small for this certificate's CMS.
+pub fn prepare_layout(layout: Layout, request: &PadesRequest) -> Result<Prepared, PdfError> {
+    if layout.hash_algorithm != request.hash || layout.document_digest.len() != request.hash.digest_len() {
+        return Err(PdfError::State("the layout was made with another hash algorithm"));
+    }
+    placeholder_at(&layout.update, layout.contents_at, layout.contents_length)?;
+    let needed = contents_needed(request)?;
+    if layout.contents_length < needed {
+        return Err(PdfError::ContentsTooSmall { room: layout.contents_length / 2, needed: needed / 2 });
+    }
+    let prepared = cms::prepare_pades(&cades_request(request, layout.document_digest.clone()))?;
     Ok(Prepared {
         digest: prepared.digest,
         hash: prepared.hash,
         scheme: prepared.scheme,
-        document_digest,
+        document_digest: layout.document_digest,
         state: PadesState {
             version: STATE_VERSION,
             cades: prepared.state,
-            update: update.bytes,
-            contents_at: update.contents_at,
-            contents_length,
+            update: layout.update,
+            contents_at: layout.contents_at,
+            contents_length: layout.contents_length,
         },
     })
+}
+
+/// Checks that `update[at]` opens a `/Contents` placeholder of `length` zeros.
+fn placeholder_at(update: &[u8], at: usize, length: usize) -> Result<(), PdfError> {
+    let end = at.checked_add(length).and_then(|e| e.checked_add(1));
+    match end {
+        Some(end)
+            if end < update.len()
+                && update[at] == b'<'
+                && update[end] == b'>'
+                && update[at + 1..end].iter().all(|&b| b == b'0') =>
+        {
+            Ok(())
+        }
+        _ => Err(PdfError::State("the placeholder is not where the state says")),
+    }
+}
+
+/// Step 1: the update with its placeholder and the digest the card must sign.
+pub fn prepare(pdf: &[u8], request: &PadesRequest) -> Result<Prepared, PdfError> {
+    prepare_layout(layout(pdf, request)?, request)
 }
 
 /// Step 2: the incremental update with the CMS in `/Contents`. The signed PDF is the
