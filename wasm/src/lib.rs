@@ -299,7 +299,8 @@ impl PdfInput {
         let certificate = base64::engine::general_purpose::STANDARD
             .decode(certificate_base64)
             .map_err(|e| thrown(&PageError::invalid(format!("certificate: {e}"))))?;
-        let layout = formats::pdf_layout(self.whole()?, &certificate, hash, unix_seconds(now_ms)).map_err(|e| thrown(&e))?;
+        let layout =
+            formats::pdf_layout(self.whole()?, &certificate, hash, unix_seconds(now_ms)).map_err(|e| thrown(&e))?;
         serde_json::to_string(&formats::Job::Pades(Box::new(layout))).map_err(|e| internal(e.to_string()))
     }
 }

@@ -267,8 +267,9 @@ pub fn validate(json: &str) -> Result<Validated, PageError> {
                         "scheme and ecdsaEncoding are for raw and cades signatures (pades: the key's own)",
                     ));
                 }
-                if let Some(i) =
-                    items.iter().position(|d| d.hash_algorithm == HashAlgorithm::Sha1 || d.name.is_none() || d.size.is_none())
+                if let Some(i) = items
+                    .iter()
+                    .position(|d| d.hash_algorithm == HashAlgorithm::Sha1 || d.name.is_none() || d.size.is_none())
                 {
                     return Err(PageError::invalid(format!(
                         "hashes[{i}]: the pades format signs PDF files (signDocument, signDocuments), not SHA-1"
