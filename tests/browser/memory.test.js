@@ -18,10 +18,12 @@ const T = { timeout: 300_000 };
 const MIB = 256;
 const HASH_PAGE_MIB = 32;
 const HASH_TOTAL_MIB = 64;
-// PAdES of a 200 MiB PDF (issue 17): what the tab's process may grow by.
+// PAdES of a 200 MiB PDF (issue 17): the hashing frame streams the file through the WASM
+// core, which hashes it all and keeps only the parts its PDF reader asks for (tail, xref,
+// the objects the update rewrites), so neither the tab nor the extension holds the file:
+// the browser may grow by PADES_MARGIN_MIB at most over the same signature of a small PDF.
 const PADES_MIB = 200;
-const PADES_PAGE_MIB = 64;
-
+const PADES_MARGIN_MIB = 64;
 /**
  * A PDF of about `mib` MiB (sparse: made in a blink): one page whose content stream is
  * mostly zeros (spaces would do as well; zeros keep the file sparse), then a classic xref.
@@ -125,7 +127,7 @@ describe('memory bounds', () => {
       }
     });
 
-    test(`${kind}: PAdES of a ${PADES_MIB} MiB PDF: the page's process ≤ ${PADES_PAGE_MIB} MiB more than for a small PDF; pdfsig checks the result`, T, async () => {
+    test(`${kind}: PAdES of a ${PADES_MIB} MiB PDF: the browser ≤ ${PADES_MARGIN_MIB} MiB more than for a small PDF; pdfsig checks the result`, T, async () => {
       const large = path.join(world.dir, 'large.pdf');
       largePdf(large, PADES_MIB);
       const small = path.join(world.dir, 'small.pdf');
@@ -161,7 +163,9 @@ describe('memory bounds', () => {
         const grown = await growthOver(() => sign('small'), () => sign('large'));
         const report = JSON.stringify(Object.fromEntries(Object.entries(grown).map(([k, v]) => [k, Math.round(v)])));
         console.log(`${kind}: PAdES of ${PADES_MIB} MiB, growth over a small PDF (MiB): ${report}`);
-        assert.ok(grown.page <= PADES_PAGE_MIB, `the page's process grew by ${grown.page.toFixed(0)} MiB (${report})`);
+        const total = grown.page + grown.extension + grown.other;
+        assert.ok(grown.page <= PADES_MARGIN_MIB, `the tab's process grew by ${grown.page.toFixed(0)} MiB (${report})`);
+        assert.ok(total <= PADES_MARGIN_MIB, `the browser grew by ${total.toFixed(0)} MiB (${report})`);
         // The signed PDF, to disk through the test server (after the measure), for pdfsig.
         await page.evaluate(() => fetch('/upload', { method: 'POST', body: window.signedPdf }).then((r) => r.text()));
         assert.ok(fs.statSync(signed).size > PADES_MIB << 20);

@@ -253,12 +253,15 @@ pub fn prepare(job: &Job, certificate: &[u8], signing_time: i64) -> Result<Prepa
 /// A PDF error as pages see it: `PDF_INVALID`, `PDF_ENCRYPTED`, `PDF_CERTIFIED`; a state
 /// that does not fit is `INVALID_REQUEST`.
 pub fn pdf_error(e: pdf::PdfError) -> PageError {
-    use pdf::PdfError::{Cms, ContentsTooSmall, Encrypted, Malformed, NoChangesAllowed, NotPdf, State, Unsupported};
+    use pdf::PdfError::{
+        Cms, ContentsTooSmall, Encrypted, Malformed, Need, NoChangesAllowed, NotPdf, State, Unsupported,
+    };
     let code = match e {
         NotPdf | Malformed(_) | Unsupported(_) => PageCode::PdfInvalid,
         Encrypted => PageCode::PdfEncrypted,
         NoChangesAllowed => PageCode::PdfCertified,
         Cms(_) | ContentsTooSmall { .. } | State(_) => PageCode::InvalidRequest,
+        Need { .. } => PageCode::Internal,
     };
     PageError { code: code.name(), message: e.to_string() }
 }
@@ -292,6 +295,33 @@ pub fn pdf_layout(
     signing_time: i64,
 ) -> Result<pdf::Layout, PageError> {
     pdf::layout(pdf, &pades_request(certificate, hash, signing_time)?).map_err(pdf_error)
+}
+
+/// [`pdf_layout`] of a sparse file ([`pdf::Sparse`]) whose bytes `file_hash` hashed, all
+/// of them in order: what the hashing frame does, so that a large PDF is never held whole.
+/// `Ok(Err((offset, length)))`: the reader needs those bytes first.
+pub fn pdf_layout_sparse(
+    pdf: &pdf::Sparse,
+    file_hash: pdf::Hasher,
+    certificate: &[u8],
+    signing_time: i64,
+) -> Result<Result<pdf::Layout, (usize, usize)>, PageError> {
+    let request = pades_request(certificate, file_hash.algorithm(), signing_time)?;
+    match pdf::layout_source(pdf::Source::Sparse(pdf), file_hash, &request) {
+        Ok(layout) => Ok(Ok(layout)),
+        Err(pdf::PdfError::Need { offset, length }) => Ok(Err((offset, length))),
+        Err(e) => Err(pdf_error(e)),
+    }
+}
+
+/// [`pdf_check`] of a sparse file: `Ok(Some((offset, length)))` when the reader needs those
+/// bytes first.
+pub fn pdf_check_sparse(pdf: &pdf::Sparse) -> Result<Option<(usize, usize)>, PageError> {
+    match pdf::check_source(pdf::Source::Sparse(pdf)) {
+        Ok(()) => Ok(None),
+        Err(pdf::PdfError::Need { offset, length }) => Ok(Some((offset, length))),
+        Err(e) => Err(pdf_error(e)),
+    }
 }
 
 /// Step 1 of PAdES at once: `pdf` is the whole file (read once, never copied: the byte

@@ -205,7 +205,7 @@
    * PAdES (`format: 'pades'`): each PDF is checked in the frame as it is hashed (before any
    * consent); once the person chose a certificate, the background asks for each PDF laid out
    * for it (`{ask: {layout: {index, certificate, hashAlgorithm, now}}}`), which the frame
-   * makes; each signed PDF comes back as its incremental update, appended here to the page's
+   * makes from what it kept of that PDF (hashing/hashing.js: never the whole file); each signed PDF comes back as its incremental update, appended here to the page's
    * own Blob (no copy of the file) and handed to the page as a Blob.
    */
   async function signDocuments(request, onProgress, activation = activated()) {
@@ -219,12 +219,15 @@
       return pageRequest({ ...rest, type: 'signHash', hashes }, onProgress, activation);
     }
     const frame = hashFrame();
+    const prefix = crypto.randomUUID(); // the frame keeps each PDF checked under `${prefix}:${i}`
+    const checked = [];
     try {
       if (!(await frame.ready)) throw { code: 'INTERNAL', message: 'PAdES needs the hashing frame, which did not start' };
       const digests = [];
       for (const [i, doc] of list.entries()) {
         try {
-          digests.push(await frame.ask({ blob: doc.file, algorithm: hashAlgorithm, op: 'pdf-check' }));
+          checked.push(`${prefix}:${i}`);
+          digests.push(await frame.ask({ blob: doc.file, algorithm: hashAlgorithm, op: 'pdf-check', key: `${prefix}:${i}` }));
         } catch (e) {
           const err = plainError(e);
           throw { ...err, message: `${names[i] || `document ${i + 1}`}: ${err.message}` };
@@ -233,9 +236,8 @@
       const hashes = list.map((doc, i) => ({ digest: digests[i], hashAlgorithm, name: names[i], size: doc.file.size }));
       const layout = async (/** @type {any} */ ask) => {
         const q = ask?.layout;
-        const doc = Number.isInteger(q?.index) ? list[q.index] : undefined;
-        if (!doc) throw { code: 'INVALID_REQUEST', message: 'no such document' };
-        return frame.ask({ blob: doc.file, op: 'pdf-layout', certificate: q.certificate, algorithm: q.hashAlgorithm, now: q.now });
+        if (!Number.isInteger(q?.index) || !list[q.index]) throw { code: 'INVALID_REQUEST', message: 'no such document' };
+        return frame.ask({ op: 'pdf-layout', key: `${prefix}:${q.index}`, certificate: q.certificate, now: q.now });
       };
       // The signed PDF: the page's file followed by the update (Blob parts: nothing copied).
       const signedPdf = (/** @type {any} */ s, /** @type {number} */ index) => ({
@@ -252,6 +254,7 @@
         throw e;
       }
     } finally {
+      for (const key of checked) frame.ask({ op: 'pdf-release', key }).catch(() => {});
       frame.release();
     }
   }
