@@ -11,6 +11,8 @@ use std::collections::{HashMap, HashSet};
 
 /// Bytes asked for at once when a sparse file lacks what the reader needs.
 pub const NEED_CHUNK: usize = 64 << 10;
+/// The most a sparse read asks for from one position (xref tables of a million objects fit).
+const MAX_WINDOW: usize = 32 << 20;
 
 /// A file of which only some parts are in memory: what the reader needed (the tail, the
 /// cross-reference sections, the objects an update rewrites), kept as sorted, disjoint,
@@ -118,7 +120,9 @@ impl<'a> Source<'a> {
         let mut lx = Lexer::new(w, at - base);
         let r = f(&mut lx);
         let short = matches!(self, Self::Sparse(_)) && base + w.len() < self.len();
-        if short && (r.is_err() || lx.pos >= w.len()) {
+        // Past MAX_WINDOW, a failure is the file's, not a lack of bytes: a damaged object
+        // does not make the reader take the whole file in.
+        if short && w.len() - (at - base) < MAX_WINDOW && (r.is_err() || lx.pos >= w.len()) {
             // Twice as much each time: a long xref table takes a few rounds, not hundreds.
             let end = base + w.len();
             let length = NEED_CHUNK.max(w.len()).min(self.len() - end);
@@ -619,5 +623,33 @@ fn paeth(a: u8, b: u8, c: u8) -> u8 {
         b
     } else {
         c
+    }
+}
+
+#[cfg(test)]
+mod sparse_tests {
+    use super::*;
+
+    #[test]
+    fn runs_merge_and_stay_sorted() {
+        let file: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let mut s = Sparse::new(file.len());
+        s.insert(500, &file[500..600]);
+        s.insert(100, &file[100..200]);
+        s.insert(900, &file[900..]);
+        assert_eq!(s.runs.iter().map(|(a, r)| (*a, r.len())).collect::<Vec<_>>(), [(100, 100), (500, 100), (900, 100)]);
+        s.insert(150, &file[150..520]); // joins the first two
+        s.insert(600, &file[600..700]); // touches the second
+        s.insert(990, &file[990..]); // inside the last
+        assert_eq!(s.runs.iter().map(|(a, r)| (*a, r.len())).collect::<Vec<_>>(), [(100, 600), (900, 100)]);
+        for (a, r) in &s.runs {
+            assert_eq!(r.as_slice(), &file[*a..a + r.len()]);
+        }
+        s.insert(2000, b"past the end");
+        assert_eq!(s.held(), 700);
+        let src = Source::Sparse(&s);
+        assert_eq!(src.range(120, 130).unwrap(), &file[120..130]);
+        assert_eq!(src.range(50, 60).unwrap_err(), PdfError::Need { offset: 50, length: 950 });
+        assert_eq!(src.range(650, 750).unwrap_err(), PdfError::Need { offset: 700, length: 300 });
     }
 }
