@@ -627,6 +627,7 @@ fn paeth(a: u8, b: u8, c: u8) -> u8 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod sparse_tests {
     use super::*;
 
