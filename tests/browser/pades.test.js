@@ -9,6 +9,9 @@
 // - what PAdES refuses, with its page code and before any consent window: a file that is
 //   not a PDF (PDF_INVALID), an encrypted PDF (qpdf, PDF_ENCRYPTED), a PDF certified with no
 //   change allowed (pyHanko, PDF_CERTIFIED); and `signHash` with `format: 'pades'`.
+// - a batch whose consent window is closed mid-batch (at a known point: three signatures
+//   made and reported, the next held at tests/kit/pkcs11-gate) reports exactly which PDFs
+//   were signed, each with its signed PDF as a Blob that pdfsig verifies.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -101,7 +104,7 @@ for (const kind of driver.browsers()) {
     let pdfs;
     before(async () => {
       lib.checkPrerequisites();
-      world = lib.makeWorld(`pades-${kind}`);
+      world = lib.makeWorld(`pades-${kind}`, { gated: true });
       pdfs = path.join(world.dir, 'pdfs');
       fs.mkdirSync(pdfs);
       server = await lib.startServer(world.dir, {
@@ -219,6 +222,65 @@ for (const kind of driver.browsers()) {
       }));
       assert.equal(error?.code, 'INVALID_REQUEST', JSON.stringify(error));
       assert.equal(await browser.consentCount(), windows, 'no consent window opened');
+    });
+
+    test('closing the consent window mid-batch: exactly the PDFs reported signed, each a Blob pdfsig verifies', T, async () => {
+      const names = Array.from({ length: 8 }, (_, i) => `mandat ${i + 1}.pdf`);
+      for (const [i, name] of names.entries()) fs.writeFileSync(path.join(pdfs, name), simplePdf(40 + i));
+      const SIGNED = 3;
+      const heldTicket = world.gate.holdAfter('C_Sign', SIGNED);
+      const consentP = browser.expectConsent();
+      await page.evaluate(() => { window.padesSeen = []; });
+      const pending = page.evaluate(async ([a]) => {
+        // eslint-disable-next-line no-new-func
+        const files = await new Function(`return (${a.fetchFiles})`)()(a.names);
+        const toBase64 = async (blob) => {
+          const bytes = new Uint8Array(await blob.arrayBuffer());
+          let s = '';
+          for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+          return btoa(s);
+        };
+        try {
+          await window.paraphe.signDocuments(files, {
+            certificate: a.certificate, format: 'pades', onProgress: (p) => window.padesSeen.push(p.signature.index),
+          });
+          return { result: 'signed' };
+        } catch (e) {
+          return {
+            error: {
+              code: e.code, signed: e.signed, notSigned: e.notSigned,
+              signatures: await Promise.all((e.signatures ?? []).map(async (s) => ({ isBlob: s.signature instanceof Blob, pdf: await toBase64(s.signature) }))),
+            },
+          };
+        }
+      }, [{ names, certificate: world.fingerprint('01'), fetchFiles: FETCH_FILES }]);
+      const consent = await consentP;
+      await consent.confirm(world.fingerprint('01'), lib.PIN);
+      try {
+        await world.gate.held('C_Sign', heldTicket);
+        await page.waitForFunction(() => (window.padesSeen?.length ?? 0) >= 3); // SIGNED
+        await consent.close();
+      } finally {
+        world.gate.releaseAll('C_Sign');
+      }
+      const { result, error } = await pending;
+      assert.equal(result, undefined, 'the batch must stop when the window closes');
+      assert.equal(error.code, 'USER_CANCELLED');
+      const seen = await page.evaluate(() => window.padesSeen);
+      assert.ok(seen.length >= SIGNED && seen.length < names.length, `stopped: ${seen.length} reported`);
+      assert.deepEqual(error.signed, seen, 'signed: exactly the PDFs reported');
+      assert.deepEqual(error.notSigned, Array.from({ length: names.length - seen.length }, (_, i) => seen.length + i));
+      assert.equal(error.signatures.length, seen.length);
+      const out = fs.mkdtempSync(path.join(world.dir, 'interrupted-'));
+      for (const [k, s] of error.signatures.entries()) {
+        assert.ok(s.isBlob, 'each signed PDF is a Blob');
+        const original = fs.readFileSync(path.join(pdfs, names[error.signed[k]]));
+        const signed = Buffer.from(s.pdf, 'base64');
+        assert.ok(signed.subarray(0, original.length).equals(original), 'the signed PDF of the right document');
+        const file = path.join(out, names[error.signed[k]]);
+        fs.writeFileSync(file, signed);
+        pdfsigChecks(file, 1);
+      }
     });
   });
 }
