@@ -269,3 +269,80 @@ fn refusals() {
     let moved: PadesState = serde_json::from_value(json).unwrap();
     assert!(matches!(pdf::finish(&moved, &[1; 256]).unwrap_err(), PdfError::State(_)));
 }
+
+/// A PDF of `simple_pdf`'s objects and one more page whose content stream is `mib` MiB.
+fn large_pdf(mib: usize) -> Vec<u8> {
+    let mut pdf = simple_pdf();
+    // Appended as an incremental update: a third page with a large content stream.
+    let startxref =
+        String::from_utf8_lossy(&pdf).rsplit("startxref\n").next().unwrap().lines().next().unwrap().to_owned();
+    let mut offsets = Vec::new();
+    let content = vec![b' '; mib << 20];
+    offsets.push((8, pdf.len()));
+    pdf.extend_from_slice(format!("8 0 obj\n<< /Length {} >>\nstream\n", content.len()).as_bytes());
+    pdf.extend_from_slice(&content);
+    pdf.extend_from_slice(b"\nendstream\nendobj\n");
+    offsets.push((9, pdf.len()));
+    pdf.extend_from_slice(
+        b"9 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 8 0 R >>\nendobj\n",
+    );
+    offsets.push((2, pdf.len()));
+    pdf.extend_from_slice(b"2 0 obj\n<< /Type /Pages /Kids [3 0 R 5 0 R 9 0 R] /Count 3 >>\nendobj\n");
+    let xref = pdf.len();
+    pdf.extend_from_slice(b"xref\n0 1\n0000000000 65535 f\r\n2 1\n");
+    pdf.extend_from_slice(format!("{:010} 00000 n\r\n8 2\n", offsets[2].1).as_bytes());
+    pdf.extend_from_slice(format!("{:010} 00000 n\r\n{:010} 00000 n\r\n", offsets[0].1, offsets[1].1).as_bytes());
+    pdf.extend_from_slice(
+        format!("trailer\n<< /Size 10 /Root 1 0 R /Info 7 0 R /Prev {startxref} >>\nstartxref\n{xref}\n%%EOF\n")
+            .as_bytes(),
+    );
+    pdf
+}
+
+/// The layout of `pdf` read sparsely, as the hashing frame does: the whole file hashed as it
+/// streams by, only the ranges the reader asks for kept.
+fn sparse_layout(pdf: &[u8], request: &PadesRequest) -> (pdf::Layout, usize) {
+    let mut sparse = pdf::Sparse::new(pdf.len());
+    let mut rounds = 0;
+    loop {
+        match pdf::check_source(pdf::Source::Sparse(&sparse)) {
+            Ok(()) => break,
+            Err(PdfError::Need { offset, length }) => sparse.insert(offset, &pdf[offset..offset + length]),
+            Err(e) => panic!("{e}"),
+        }
+        rounds += 1;
+        assert!(rounds < 100, "the reader keeps asking");
+    }
+    let mut h = pdf::Hasher::new(request.hash);
+    h.update(pdf);
+    let layout = pdf::layout_source(pdf::Source::Sparse(&sparse), h, request).unwrap();
+    (layout, sparse.held())
+}
+
+#[test]
+fn large_pdfs_read_sparsely() {
+    let p = pki();
+    let dir = scratch("pades-sparse");
+    let request = PadesRequest {
+        hash: HashAlgorithm::Sha256,
+        scheme: SignatureScheme::RsaPkcs1,
+        certificate: p.rsa_der.clone(),
+        chain: vec![p.intermediate_der.clone()],
+        signing_time: 1_780_000_000,
+    };
+    let plain = write(&dir, "large.pdf", &large_pdf(8));
+    let packed = dir.join("packed.pdf");
+    run(Command::new("qpdf").arg("--object-streams=generate").arg(&plain).arg(&packed));
+    for file in [plain, packed] {
+        let original = std::fs::read(&file).unwrap();
+        let (layout, held) = sparse_layout(&original, &request);
+        assert!(held < 512 << 10, "{}: {held} bytes held of {}", file.display(), original.len());
+        assert_eq!(layout, pdf::layout(&original, &request).unwrap(), "the same layout as from the whole file");
+        let prepared = pdf::prepare_layout(layout, &request).unwrap();
+        let signature = token_sign(&p.rsa_key, &prepared.digest, Mechanism::RsaPkcs1("sha256"));
+        let signed = [original.as_slice(), &pdf::finish(&prepared.state, &signature).unwrap()].concat();
+        let out = write(&dir, "signed.pdf", &signed);
+        pdfsig(&out, 1);
+        pyhanko_validate(&out, 1);
+    }
+}

@@ -31,6 +31,9 @@ files+=(radar.test.js)
 files+=(batch.test.js)
 # XAdES jetons through the page API (xmlsec1 beside the files), same browsers.
 files+=(formats.test.js)
+# PAdES through the page API: 20 PDFs under one PIN (object streams, one signed by pyHanko
+# before), each checked by pdfsig and pyHanko's validator; refusals before consent.
+files+=(pades.test.js)
 # Attacks shown defended (docs/SECURITY.md, « Extension »): a dual-use key never signs a
 # page's login digest, sandboxed documents are refused, nothing identifying before a site is
 # allowed. Same browsers; needs the demo portal.

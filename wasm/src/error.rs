@@ -65,6 +65,12 @@ page_codes! {
     PliIntegrityFailure = "PLI_INTEGRITY_FAILURE";
     /// LiberSign pages only (`docs/LIBERSIGN.md`): a signature format LiberSign knows and Paraphe does not do.
     UnsupportedFormat = "UNSUPPORTED_FORMAT";
+    /// PAdES: not a PDF, a damaged one, or one using what Paraphe cannot sign.
+    PdfInvalid = "PDF_INVALID";
+    /// PAdES: the PDF is encrypted.
+    PdfEncrypted = "PDF_ENCRYPTED";
+    /// PAdES: the PDF is certified with no change allowed (DocMDP level 1).
+    PdfCertified = "PDF_CERTIFIED";
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

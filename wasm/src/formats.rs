@@ -1,6 +1,7 @@
 //! Signature formats built around a signature the card makes: CAdES detached SignedData
 //! (`paraphe_formats::cms`), PES V2 XAdES enveloped (`paraphe_formats::xades`) and PAdES
-//! baseline B-B (`paraphe_formats::pdf`, [`prepare_pades`]: the PDF itself, not a job).
+//! baseline B-B (`paraphe_formats::pdf`: [`Job::Pades`] is a layout made where the PDF is,
+//! by [`pdf_layout`]; [`prepare_pades`] takes the whole PDF at once).
 //!
 //! The card signs a digest and nothing else, so every format is two steps, and the
 //! background keeps what is in between:
@@ -14,7 +15,7 @@
 //!
 //! Jobs and states cross the JS boundary as JSON; the background never looks inside them.
 
-use crate::error::PageError;
+use crate::error::{PageCode, PageError};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use paraphe_formats::cms::{self, CadesRequest, CadesState};
@@ -58,6 +59,10 @@ pub enum Job {
         #[serde(default)]
         mime_type: Option<String>,
     },
+    /// A PAdES signature of a PDF whose update was laid out by [`pdf_layout`] (in the
+    /// hashing frame, where the PDF is) for the same certificate; the signed attributes
+    /// are built here around its byte-range digest.
+    Pades(Box<pdf::Layout>),
 }
 
 /// A PES V2 `ds:Signature` for the element with Id `id`, whose exclusive canonical form has
@@ -195,6 +200,16 @@ pub fn prepare(job: &Job, certificate: &[u8], signing_time: i64) -> Result<Prepa
                 state: State::Jeton(prepared.state),
             })
         }
+        Job::Pades(layout) => {
+            let request = pades_request(certificate, layout.hash_algorithm, signing_time)?;
+            let prepared = pdf::prepare_layout((**layout).clone(), &request).map_err(pdf_error)?;
+            Ok(Prepared {
+                digest: STANDARD.encode(&prepared.digest),
+                hash_algorithm: prepared.hash,
+                scheme: prepared.scheme,
+                state: State::Pades(prepared.state),
+            })
+        }
         Job::Xades(pes) => {
             let PesJob { id, digest, format, policy, city, postal_code, country_name, claimed_role, encoding } = &**pes;
             let policy = policy
@@ -235,29 +250,91 @@ pub fn prepare(job: &Job, certificate: &[u8], signing_time: i64) -> Result<Prepa
     }
 }
 
-/// Step 1 of PAdES: `pdf` is the whole file (read once, never copied: the byte ranges are
-/// hashed in place). The state holds the incremental update; [`finish`] returns it with the
-/// CMS in place, and the signed PDF is `pdf` followed by it.
+/// A PDF error as pages see it: `PDF_INVALID`, `PDF_ENCRYPTED`, `PDF_CERTIFIED`; a state
+/// that does not fit is `INVALID_REQUEST`.
+pub fn pdf_error(e: pdf::PdfError) -> PageError {
+    use pdf::PdfError::{
+        Cms, ContentsTooSmall, Encrypted, Malformed, Need, NoChangesAllowed, NotPdf, State, Unsupported,
+    };
+    let code = match e {
+        NotPdf | Malformed(_) | Unsupported(_) => PageCode::PdfInvalid,
+        Encrypted => PageCode::PdfEncrypted,
+        NoChangesAllowed => PageCode::PdfCertified,
+        Cms(_) | ContentsTooSmall { .. } | State(_) => PageCode::InvalidRequest,
+        Need { .. } => PageCode::Internal,
+    };
+    PageError { code: code.name(), message: e.to_string() }
+}
+
+fn pades_request(certificate: &[u8], hash: HashAlgorithm, signing_time: i64) -> Result<PadesRequest, PageError> {
+    if hash == HashAlgorithm::Sha1 {
+        return Err(PageError::invalid("PAdES signs with SHA-256, SHA-384 or SHA-512"));
+    }
+    Ok(PadesRequest {
+        hash,
+        scheme: scheme_for(certificate)?,
+        certificate: certificate.to_vec(),
+        chain: Vec::new(),
+        signing_time,
+    })
+}
+
+/// What PAdES refuses of a PDF (not a PDF, damaged, encrypted, certified with no change
+/// allowed), before anyone is asked to sign it.
+pub fn pdf_check(pdf: &[u8]) -> Result<(), PageError> {
+    pdf::check(pdf).map_err(pdf_error)
+}
+
+/// The PDF's part of a PAdES signature, where the PDF is: the update laid out for this
+/// certificate (`/M` = `signing_time`) and the byte ranges hashed. It becomes a
+/// [`Job::Pades`], which [`prepare`] turns into what the card signs.
+pub fn pdf_layout(
+    pdf: &[u8],
+    certificate: &[u8],
+    hash: HashAlgorithm,
+    signing_time: i64,
+) -> Result<pdf::Layout, PageError> {
+    pdf::layout(pdf, &pades_request(certificate, hash, signing_time)?).map_err(pdf_error)
+}
+
+/// [`pdf_layout`] of a sparse file ([`pdf::Sparse`]) whose bytes `file_hash` hashed, all
+/// of them in order: what the hashing frame does, so that a large PDF is never held whole.
+/// `Ok(Err((offset, length)))`: the reader needs those bytes first.
+pub fn pdf_layout_sparse(
+    pdf: &pdf::Sparse,
+    file_hash: pdf::Hasher,
+    certificate: &[u8],
+    signing_time: i64,
+) -> Result<Result<pdf::Layout, (usize, usize)>, PageError> {
+    let request = pades_request(certificate, file_hash.algorithm(), signing_time)?;
+    match pdf::layout_source(pdf::Source::Sparse(pdf), file_hash, &request) {
+        Ok(layout) => Ok(Ok(layout)),
+        Err(pdf::PdfError::Need { offset, length }) => Ok(Err((offset, length))),
+        Err(e) => Err(pdf_error(e)),
+    }
+}
+
+/// [`pdf_check`] of a sparse file: `Ok(Some((offset, length)))` when the reader needs those
+/// bytes first.
+pub fn pdf_check_sparse(pdf: &pdf::Sparse) -> Result<Option<(usize, usize)>, PageError> {
+    match pdf::check_source(pdf::Source::Sparse(pdf)) {
+        Ok(()) => Ok(None),
+        Err(pdf::PdfError::Need { offset, length }) => Ok(Some((offset, length))),
+        Err(e) => Err(pdf_error(e)),
+    }
+}
+
+/// Step 1 of PAdES at once: `pdf` is the whole file (read once, never copied: the byte
+/// ranges are hashed in place). The state holds the incremental update; [`finish`] returns
+/// it with the CMS in place, and the signed PDF is `pdf` followed by it.
 pub fn prepare_pades(
     pdf: &[u8],
     certificate: &[u8],
     hash: HashAlgorithm,
     signing_time: i64,
 ) -> Result<Prepared, PageError> {
-    let request = PadesRequest {
-        hash,
-        scheme: scheme_for(certificate)?,
-        certificate: certificate.to_vec(),
-        chain: Vec::new(),
-        signing_time,
-    };
-    let prepared = pdf::prepare(pdf, &request).map_err(|e| PageError::invalid(e.to_string()))?;
-    Ok(Prepared {
-        digest: STANDARD.encode(&prepared.digest),
-        hash_algorithm: prepared.hash,
-        scheme: prepared.scheme,
-        state: State::Pades(prepared.state),
-    })
+    let layout = pdf_layout(pdf, certificate, hash, signing_time)?;
+    prepare(&Job::Pades(Box::new(layout)), certificate, signing_time)
 }
 
 /// Step 2: the signed object, from the card's signature (RSA as is, ECDSA raw `r || s`).
@@ -349,7 +426,19 @@ mod tests {
         assert!(String::from_utf8_lossy(&update).contains("/SubFilter /ETSI.CAdES.detached"));
         assert!(prepare_pades(&signed, EC_SIGNING, HashAlgorithm::Sha256, 1_780_000_000).is_ok(), "signed again");
         let refused = prepare_pades(b"not a pdf", RSA_SIGNING, HashAlgorithm::Sha256, 0).err().unwrap();
-        assert_eq!((refused.code, refused.message.as_str()), ("INVALID_REQUEST", "not a PDF file"));
+        assert_eq!((refused.code, refused.message.as_str()), ("PDF_INVALID", "not a PDF file"));
+        // The layout crosses as JSON, and the signed attributes are built from it.
+        let layout = pdf_layout(PDF, RSA_SIGNING, HashAlgorithm::Sha256, 1_780_000_000).unwrap();
+        let job: Job = serde_json::from_str(&serde_json::to_string(&Job::Pades(Box::new(layout))).unwrap()).unwrap();
+        let prepared = prepare(&job, RSA_SIGNING, 1_780_000_000).unwrap();
+        assert_eq!(STANDARD.decode(&prepared.digest).unwrap().len(), 32);
+        assert!(finish(&prepared.state, &[1; 256]).is_ok());
+        let Job::Pades(mut moved) = job else { unreachable!() };
+        moved.contents_at += 1;
+        let e = prepare(&Job::Pades(moved), RSA_SIGNING, 0).err().unwrap();
+        assert_eq!(e.code, "INVALID_REQUEST");
+        assert_eq!(pdf_check(PDF), Ok(()));
+        assert_eq!(pdf_check(b"%PDF-1.7 garbage").err().map(|e| e.code), Some("PDF_INVALID"));
     }
 
     #[test]

@@ -234,6 +234,107 @@ pub fn pades_prepare(
     serde_json::to_string(&prepared).map_err(|e| internal(e.to_string()))
 }
 
+/// A PDF for PAdES in the hashing frame (`hashing/hashing.js`), never held whole: the file
+/// streams by once through `hash` (all of it, in order: the digest shown in the consent
+/// window, and the start of the byte-range digest), and the reader keeps only the parts it
+/// asks for (`missing` → `fill`: the tail, the cross-reference sections, the objects the
+/// update rewrites). `missing` also checks the PDF (before the consent window); `layout`
+/// makes the PAdES job once the certificate is chosen. `free()` it when done.
+#[wasm_bindgen]
+pub struct PdfInput {
+    sparse: paraphe_formats::pdf::Sparse,
+    hasher: paraphe_formats::pdf::Hasher,
+    hashed: usize,
+}
+
+/// `{"offset":N,"length":N}`: the bytes the reader needs next.
+fn need_json(offset: usize, length: usize) -> String {
+    format!(r#"{{"offset":{offset},"length":{length}}}"#)
+}
+
+#[wasm_bindgen]
+impl PdfInput {
+    /// A PDF of `size` bytes, hashed with `algorithm` (`sha256`, `sha384`, `sha512`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(size: f64, algorithm: &str) -> Result<PdfInput, JsValue> {
+        // f64 → usize: checked first, so the cast is exact.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let size = if size.is_finite() && size >= 0.0 && size <= (1u64 << 40) as f64 {
+            size as usize
+        } else {
+            return Err(thrown(&PageError::invalid(format!("the PDF is too large to sign here ({size} bytes)"))));
+        };
+        let hash = HashAlgorithm::from_name(algorithm)
+            .filter(|h| *h != HashAlgorithm::Sha1)
+            .ok_or_else(|| thrown(&PageError::invalid(format!("PAdES cannot hash with {algorithm:?}"))))?;
+        Ok(PdfInput {
+            sparse: paraphe_formats::pdf::Sparse::new(size),
+            hasher: paraphe_formats::pdf::Hasher::new(hash),
+            hashed: 0,
+        })
+    }
+
+    /// The next bytes of the whole file, in order.
+    pub fn hash(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
+        self.hashed += chunk.len();
+        if self.hashed > self.sparse.size() {
+            return Err(thrown(&PageError::invalid("the file changed while it was read")));
+        }
+        self.hasher.update(chunk);
+        Ok(())
+    }
+
+    /// The file's bytes from `offset`, as the reader asked.
+    pub fn fill(&mut self, offset: f64, bytes: &[u8]) {
+        // Offsets come from `missing`, below the file's size.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        self.sparse.insert(offset as usize, bytes);
+    }
+
+    /// Checks the PDF: undefined when it can be signed, `{"offset","length"}` (JSON text) when
+    /// the reader needs those bytes first; throws `PDF_INVALID`, `PDF_ENCRYPTED` or `PDF_CERTIFIED`.
+    pub fn missing(&self) -> Result<Option<String>, JsValue> {
+        let need = formats::pdf_check_sparse(&self.sparse).map_err(|e| thrown(&e))?;
+        Ok(need.map(|(offset, length)| need_json(offset, length)))
+    }
+
+    fn whole(&self) -> Result<(), JsValue> {
+        if self.hashed == self.sparse.size() {
+            Ok(())
+        } else {
+            Err(thrown(&PageError::invalid("the file changed while it was read")))
+        }
+    }
+
+    /// The whole file's digest, lowercase hex.
+    pub fn digest(&self) -> Result<String, JsValue> {
+        self.whole()?;
+        Ok(hex::encode(self.hasher.clone().finish()))
+    }
+
+    /// Bytes of the file held (the parts the reader asked for).
+    pub fn held(&self) -> f64 {
+        self.sparse.held() as f64
+    }
+
+    /// The PAdES job (JSON text of `formats::Job::Pades`) for the signer's certificate (DER,
+    /// base64), or `{"need":{"offset","length"}}` when the reader needs more bytes first.
+    pub fn layout(&self, certificate_base64: &str, now_ms: f64) -> Result<String, JsValue> {
+        use base64::Engine;
+        self.whole()?;
+        let certificate = base64::engine::general_purpose::STANDARD
+            .decode(certificate_base64)
+            .map_err(|e| thrown(&PageError::invalid(format!("certificate: {e}"))))?;
+        match formats::pdf_layout_sparse(&self.sparse, self.hasher.clone(), &certificate, unix_seconds(now_ms)) {
+            Ok(Ok(layout)) => {
+                serde_json::to_string(&formats::Job::Pades(Box::new(layout))).map_err(|e| internal(e.to_string()))
+            }
+            Ok(Err((offset, length))) => Ok(format!(r#"{{"need":{}}}"#, need_json(offset, length))),
+            Err(e) => Err(thrown(&e)),
+        }
+    }
+}
+
 /// LiberSign `signatureInformations` (JSON text) → the digests to sign, in answer order, each
 /// with its format job (JSON text of `[libersign::PlanEntry]`).
 #[wasm_bindgen]

@@ -113,6 +113,10 @@ pub enum SignatureFormat {
     /// A detached XAdES baseline B-B « jeton » (`.xml`) of the document whose SHA-256 digest
     /// and name are given, its `Reference URI` the name (`formats::Job::Jeton`).
     Xades,
+    /// PAdES: the signed PDF. Only from `signDocument(s)`, whose content script lays out each
+    /// PDF in the hashing frame when the background asks (`formats::Job::Pades`); the digests
+    /// are the files' own, shown in the consent window.
+    Pades,
 }
 
 /// A CAdES signature policy identifier (`signaturePolicy`), as the page gives it.
@@ -257,6 +261,21 @@ pub fn validate(json: &str) -> Result<Validated, PageError> {
             if format == SignatureFormat::Cades && ecdsa_encoding.is_some() {
                 return Err(PageError::invalid("ecdsaEncoding is for raw signatures (a .p7s holds DER)"));
             }
+            if format == SignatureFormat::Pades {
+                if ecdsa_encoding.is_some() || scheme.is_some() {
+                    return Err(PageError::invalid(
+                        "scheme and ecdsaEncoding are for raw and cades signatures (pades: the key's own)",
+                    ));
+                }
+                if let Some(i) = items
+                    .iter()
+                    .position(|d| d.hash_algorithm == HashAlgorithm::Sha1 || d.name.is_none() || d.size.is_none())
+                {
+                    return Err(PageError::invalid(format!(
+                        "hashes[{i}]: the pades format signs PDF files (signDocument, signDocuments), not SHA-1"
+                    )));
+                }
+            }
             if format == SignatureFormat::Xades {
                 if ecdsa_encoding.is_some() || scheme.is_some() {
                     return Err(PageError::invalid(
@@ -274,7 +293,7 @@ pub fn validate(json: &str) -> Result<Validated, PageError> {
             let policy = match (format, signature_policy) {
                 (_, None) => None,
                 (SignatureFormat::Cades, Some(p)) => Some(policy(p)?),
-                (SignatureFormat::Raw | SignatureFormat::Xades, Some(_)) => {
+                (SignatureFormat::Raw | SignatureFormat::Xades | SignatureFormat::Pades, Some(_)) => {
                     return Err(PageError::invalid("signaturePolicy is for the cades format only"))
                 }
             };
@@ -582,6 +601,28 @@ mod tests {
                 r#""format":"xades""#,
                 &format!(
                     r#""format":"xades","signaturePolicy":{{"oid":"1.2.3","hash":"{H}","hashAlgorithm":"sha256"}}"#
+                ),
+            ),
+        ] {
+            assert_eq!(validate(&bad).err().map(|e| e.code), Some("INVALID_REQUEST"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pades_format() {
+        let req = format!(
+            r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256","name":"a.pdf","size":12}}],"format":"pades"}}"#
+        );
+        let Ok(Validated::SignHash { format, .. }) = validate(&req) else { panic!("valid") };
+        assert_eq!(format, SignatureFormat::Pades);
+        for bad in [
+            req.replace(r#","size":12"#, ""),
+            req.replace(r#","name":"a.pdf""#, ""),
+            req.replace(r#""format":"pades""#, r#""format":"pades","scheme":"rsa-pss""#),
+            req.replace(
+                r#""format":"pades""#,
+                &format!(
+                    r#""format":"pades","signaturePolicy":{{"oid":"1.2.3","hash":"{H}","hashAlgorithm":"sha256"}}"#
                 ),
             ),
         ] {

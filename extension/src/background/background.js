@@ -5,7 +5,8 @@
 //
 // Who may ask what:
 //   content script (any tab) → runtime port "page": {request}    page API, origin from `sender`;
-//                              answers {progress}…, then {result} | {error}
+//                              answers {progress}…, then {result} | {error}; may {ask} the
+//                              content script (PAdES layouts), answered {answer}
 //                              {kind:"webeid", request}         Web eID messages (webeid.js)
 //                              runtime port "hash": document digests (onHashPort), only where
 //                              the hashing frame (hashing/hashing.js) cannot start
@@ -77,29 +78,61 @@ api.runtime.onConnect.addListener((port) => {
 
 api.windows.onRemoved.addListener((windowId) => consent.onWindowRemoved(windowId));
 
-/** One page API request per port, so that long work can report progress before its answer. */
+/**
+ * One page API request per port, so that long work can report progress before its answer.
+ * The work may also ask the content script a question on the same port (`{ask: {id, …}}` →
+ * `{answer: {id, result | error}}`): PAdES has it lay out each PDF in the hashing frame.
+ */
 function onPagePort(port) {
   const post = (m) => {
     try {
       port.postMessage(m);
     } catch { /* the page went away */ }
   };
-  port.onMessage.addListener(function once(msg) {
-    port.onMessage.removeListener(once);
-    pageMessage(msg, port.sender, (progress) => post({ progress }))
-      .then((result) => post({ result }), (e) => post({ error: ParapheError.from(e).toJSON() }));
+  const asks = new Map(); // id → {resolve, reject}
+  let nextAsk = 0;
+  let gone = false;
+  /** @param {object} question */
+  const ask = (question) => new Promise((resolve, reject) => {
+    if (gone) {
+      reject(new ParapheError('INVALID_REQUEST', 'the page went away'));
+      return;
+    }
+    const id = ++nextAsk;
+    asks.set(id, { resolve, reject });
+    post({ ask: { ...question, id } });
+  });
+  port.onDisconnect.addListener(() => {
+    gone = true;
+    for (const a of asks.values()) a.reject(new ParapheError('INVALID_REQUEST', 'the page went away'));
+    asks.clear();
+  });
+  let first = true;
+  port.onMessage.addListener((msg) => {
+    if (first) {
+      first = false;
+      pageMessage(msg, port.sender, (progress) => post({ progress }), ask)
+        .then((result) => post({ result }), (e) => post({ error: ParapheError.from(e).toJSON() }));
+      return;
+    }
+    const a = asks.get(msg?.answer?.id);
+    if (!a) return;
+    asks.delete(msg.answer.id);
+    const err = msg.answer.error;
+    if (err) a.reject(new ParapheError(String(err.code ?? 'INTERNAL'), String(err.message ?? '')));
+    else a.resolve(msg.answer.result);
   });
 }
 
-async function pageMessage(msg, sender, progress) {
+async function pageMessage(msg, sender, progress, ask) {
   const origin = await webPageOrigin(sender, msg?.frameOrigin);
   const request = core.validateRequest(String(msg?.request));
   const activation = msg?.activation === true; // content/activation.js
   // Requests that always open a consent window (listCertificates opens one only the first time).
   if (WINDOWED.has(request.type)) {
-    return consent.fromTab(sender, activation, () => pageRequest(request, origin, sender, progress, activation));
+    return consent.fromTab(sender, activation, () => pageRequest(request, origin, sender, progress, activation, ask));
   }
-  return pageRequest(request, origin, sender, progress, activation);
+  return pageRequest(request, origin, sender, progress, activation, ask);
 }
 const WINDOWED = new Set(['signHash', 'authenticate']);
 
@@ -178,7 +211,7 @@ async function handle(msg, sender) {
   }
 }
 
-async function pageRequest(request, origin, sender, progress, activation) {
+async function pageRequest(request, origin, sender, progress, activation, ask) {
   switch (request.type) {
     case 'ping':
       // The extension's version is for sites the person allowed (docs/SECURITY.md).
@@ -214,7 +247,7 @@ async function pageRequest(request, origin, sender, progress, activation) {
       return { certificates: s.certificates.map(publicCertificate) };
     }
     case 'signHash':
-      return signHash(request, origin, sender, progress);
+      return signHash(request, origin, sender, progress, { ask });
     case 'authenticate':
       return { token: await authenticate({ origin, challengeNonce: request.challengeNonce, tabTitle: sender.tab?.title ?? '' }) };
     default:

@@ -5,9 +5,11 @@
 //   {raw: {base64, hashAlgorithm, scheme?, ecdsaEncoding?, pageChosen?}}
 //       the card signs the digest as given (`pageChosen`: a digest the page chose, which a
 //       login-capable key never signs: docs/SECURITY.md, « Dual-use keys »);
-//   {format: <wasm/src/formats.rs Job: {cades: …} | {xades: …}>}
+//   {format: <wasm/src/formats.rs Job: {cades: …} | {xades: …} | {jeton: …} | {pades: …}>}
 //       the WASM core prepares what the card signs (CAdES signed attributes, a XAdES
-//       SignedInfo; signing time = when it is sent) and wraps the card's signature.
+//       SignedInfo; signing time = when it is sent) and wraps the card's signature;
+//       `format` may be a function of the certificate choice giving (a promise of) the job
+//       when it is sent (PAdES: the PDF laid out in the tab's hashing frame).
 //
 // Pipelining: the first job is signed alone (a key with CKA_ALWAYS_AUTHENTICATE logs in again
 // at each signature, possibly with a PIN of its own: a wrong one must cost one try, not
@@ -98,7 +100,8 @@ async function signJob(job, choice, session) {
     });
     return { scheme: used, signature: result.signature };
   }
-  const prepared = prepare(job.format, choice);
+  const formatJob = typeof job.format === 'function' ? await job.format(choice) : job.format;
+  const prepared = prepare(formatJob, choice);
   const result = await native.call('sign', (id) => core.signRequest(id, session, prepared.digest,
     prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
   return { scheme: prepared.scheme, signature: core.formatFinish(prepared.state, result.signature) };

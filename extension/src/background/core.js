@@ -46,7 +46,7 @@ export function core() {
  * @property {string | null} certificate SHA-256 fingerprint, lowercase hex
  * @property {string | null} scheme absent: from the key type
  * @property {string | null} ecdsaEncoding
- * @property {'raw' | 'cades'} format
+ * @property {'raw' | 'cades' | 'xades' | 'pades'} format
  * @property {object | null} policy CAdES only
  */
 

@@ -12,6 +12,11 @@
 // `format: "cades"`: each signature is a detached CAdES `.p7s` built by the WASM core
 // (formats.rs) around the card's signature of the signed attributes' digest. `format: "xades"`:
 // a detached XAdES baseline B-B jeton `.xml` whose Reference URI is the document's name.
+// `format: "pades"` (signDocument(s) only): the PDFs stay in the tab's hashing frame; for each
+// job the content script is asked (`ask`) for the PDF laid out for the chosen certificate (a
+// formats.rs `pades` job: the update and its byte-range digest), the WASM core builds the CMS
+// signed attributes around it, the card signs them, and the result is the update with the CMS,
+// which the content script appends to the page's file.
 //
 // Dual-use keys: a `web-eid:1.0` login token is nothing but a signature over
 // H(H(origin) ‖ H(nonce)), so a key whose certificate can log in (`loginCapable`) never signs
@@ -35,9 +40,10 @@ import * as sessions from './sessions.js';
  * @param {string} origin
  * @param {chrome.runtime.MessageSender} sender
  * @param {(p: {done: number, total: number, signature: object}) => void} [progress]
- * @param {{ownDigests?: boolean}} [options]
+ * `ask`: a question to the content script that sent the request (PAdES layouts).
+ * @param {{ownDigests?: boolean, ask?: (question: object) => Promise<any>}} [options]
  */
-export async function signHash(request, origin, sender, progress = () => {}, { ownDigests = false } = {}) {
+export async function signHash(request, origin, sender, progress = () => {}, { ownDigests = false, ask } = {}) {
   const release = native.hold();
   try {
     const raw = !structured(request) && !ownDigests; // a digest the page chose
@@ -62,7 +68,10 @@ export async function signHash(request, origin, sender, progress = () => {}, { o
     // What the format refuses (a PSS request with an EC key, a bad policy) fails here, before
     // the consent window (but through the « no suitable certificate » window for a site not
     // allowed: the refusal says which kind of key is there).
-    if (structured(request)) {
+    if (request.format === 'pades' && !ask) {
+      throw new ParapheError('INVALID_REQUEST', 'the pades format signs files: signDocument or signDocuments');
+    }
+    if (structured(request) && request.format !== 'pades') {
       try {
         for (const c of choices) batch.prepare(formatJob(request, request.items[0]), c);
       } catch (e) {
@@ -71,7 +80,7 @@ export async function signHash(request, origin, sender, progress = () => {}, { o
     }
     const view = { origin, tabTitle, format: request.format, purpose, items, choices };
     return await consent.ask(view, (choice, pin, window) => sessions.withLogin(choice, pin, async (session) => {
-      const signatures = await batch.run(jobs(request, choice, raw), {
+      const signatures = await batch.run(jobs(request, choice, raw, ask), {
         choice,
         session,
         window,
@@ -85,9 +94,16 @@ export async function signHash(request, origin, sender, progress = () => {}, { o
 }
 
 /** The batch engine's jobs for a `signHash` request (batch.js). */
-function jobs(request, choice, pageChosen) {
-  return request.items.map((item) => {
+function jobs(request, choice, pageChosen, ask) {
+  return request.items.map((item, index) => {
     const info = { digest: item.hex, hashAlgorithm: item.hashAlgorithm, format: structured(request) ? request.format : 'raw' };
+    if (request.format === 'pades') {
+      // The job comes from the hashing frame when it is sent (one PDF in memory at a time there).
+      const layout = async () => JSON.parse(String(await ask({
+        layout: { index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now() },
+      })));
+      return { format: layout, info };
+    }
     if (structured(request)) return { format: formatJob(request, item), info };
     return {
       raw: {
@@ -98,8 +114,8 @@ function jobs(request, choice, pageChosen) {
   });
 }
 
-/** A format the WASM core builds around the card's signature: `cades` (.p7s), `xades` (jeton). */
-const structured = (request) => request.format === 'cades' || request.format === 'xades';
+/** A format the WASM core builds around the card's signature: `cades` (.p7s), `xades` (jeton), `pades`. */
+const structured = (request) => request.format === 'cades' || request.format === 'xades' || request.format === 'pades';
 
 /** The WASM core's job (formats.rs) for one item: a CAdES `.p7s` or a XAdES jeton `.xml`. */
 function formatJob(request, item) {

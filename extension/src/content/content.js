@@ -11,20 +11,23 @@
   // Firefox (FIREFOX): extension messages are cloned (binary data goes as is) where
   // Chromium's are JSON (base64 needed); page objects are seen through Xrays (reading a
   // page's Blob through them is slow).
-  const { api, FIREFOX, toPage, pageOrigin, activated, base64, checkFiles } = globalThis.parapheContent; // content/shared.js
+  const { api, FIREFOX, toPage, pageOrigin, activated, base64, fromBase64, checkFiles } = globalThis.parapheContent; // content/shared.js
   const CHUNK_BYTES = 512 * 1024; // document read size (hashBlob)
   const MAX_ID_LENGTH = 128;
 
   /**
    * One page API request on its own runtime port: the background may send `{progress}`
-   * messages (one per signed document of a batch) before `{result}` or `{error}`.
+   * messages (one per signed document of a batch) before `{result}` or `{error}`, and
+   * `{ask}` questions this script answers on the same port with `onAsk` (PAdES: a PDF laid
+   * out in the hashing frame for the chosen certificate).
    * `activation`: whether the person was using the page when it asked (consent windows open
    * only then, background/consent.js).
    * @param {object} request
    * @param {(p: any) => void} [onProgress]
    * @param {boolean} [activation]
+   * @param {(question: any) => Promise<any>} [onAsk]
    */
-  function pageRequest(request, onProgress = () => {}, activation = activated()) {
+  function pageRequest(request, onProgress = () => {}, activation = activated(), onAsk = undefined) {
     return new Promise((resolve, reject) => {
       let port;
       try {
@@ -33,17 +36,29 @@
         reject({ code: 'EXTENSION_UNAVAILABLE', message: String(e?.message ?? e) });
         return;
       }
+      let done = false;
       port.onMessage.addListener((msg) => {
         if (msg?.progress) {
           onProgress(msg.progress);
           return;
         }
+        if (msg?.ask) {
+          const id = msg.ask.id;
+          const answer = (body) => {
+            if (!done) port.postMessage({ answer: { id, ...body } });
+          };
+          (onAsk ? onAsk(msg.ask) : Promise.reject({ code: 'INVALID_REQUEST', message: 'nothing to answer with' }))
+            .then((result) => answer({ result }), (e) => answer({ error: plainError(e) }));
+          return;
+        }
+        done = true;
         port.disconnect();
         if (msg?.error) reject(msg.error);
         else resolve(msg?.result);
       });
       port.onDisconnect.addListener(() => {
         // Only when the background went away first (the extension was reloaded or updated).
+        done = true;
         reject({ code: 'EXTENSION_UNAVAILABLE', message: 'the extension went away' });
       });
       port.postMessage({ request: JSON.stringify(request), frameOrigin: window.origin, activation });
@@ -87,7 +102,7 @@
         const job = pending.get(data?.id);
         if (!job) return;
         pending.delete(data.id);
-        if (typeof data.digest === 'string') job.resolve(data.digest);
+        if (typeof data.result === 'string') job.resolve(data.result);
         else job.reject(data.error ?? { code: 'INTERNAL', message: 'unexpected answer' });
       };
       iframe.addEventListener('load', () => {
@@ -97,13 +112,17 @@
       const frame = {
         users: 0,
         ready,
-        hash(blob, algorithm) {
+        /** `{blob, algorithm, op?, …}` (hashing/hashing.js) → the frame's answer, text. */
+        ask(message) {
           const id = ++nextId;
           return new Promise((resolve, reject) => {
             pending.set(id, { resolve, reject });
             // Firefox: a Blob of this compartment, not an Xray of the page's (no copy).
-            channel.port1.postMessage({ id, blob: FIREFOX ? structuredClone(blob) : blob, algorithm });
+            channel.port1.postMessage({ ...message, id, blob: FIREFOX ? structuredClone(message.blob) : message.blob });
           });
+        },
+        hash(blob, algorithm) {
+          return frame.ask({ blob, algorithm });
         },
         release() {
           if (--frame.users > 0) return;
@@ -183,16 +202,61 @@
   /**
    * `signDocument` and `signDocuments` are handled here: each file is hashed in the hashing
    * frame (the page's process does not read it), then the digests are signed as one `signHash`.
+   * PAdES (`format: 'pades'`): each PDF is checked in the frame as it is hashed (before any
+   * consent); once the person chose a certificate, the background asks for each PDF laid out
+   * for it (`{ask: {layout: {index, certificate, hashAlgorithm, now}}}`), which the frame
+   * makes from what it kept of that PDF (hashing/hashing.js: never the whole file); each signed PDF comes back as its incremental update, appended here to the page's
+   * own Blob (no copy of the file) and handed to the page as a Blob.
    */
   async function signDocuments(request, onProgress, activation = activated()) {
     const { type, file, documents, name, hashAlgorithm = 'sha256', ...rest } = request;
     await checkFiles(request); // documents and files: wasm/src/request.rs
     const list = type === 'signDocument' ? [{ file, name }] : documents;
-    const digests = await hashDocuments(list.map((doc) => doc.file), hashAlgorithm);
-    const hashes = list.map((doc, i) => ({
-      digest: digests[i], hashAlgorithm, name: typeof doc.name === 'string' ? doc.name : (doc.file.name ?? ''), size: doc.file.size,
-    }));
-    return pageRequest({ ...rest, type: 'signHash', hashes }, onProgress, activation);
+    const names = list.map((doc) => (typeof doc.name === 'string' ? doc.name : (doc.file.name ?? '')));
+    if (rest.format !== 'pades') {
+      const digests = await hashDocuments(list.map((doc) => doc.file), hashAlgorithm);
+      const hashes = list.map((doc, i) => ({ digest: digests[i], hashAlgorithm, name: names[i], size: doc.file.size }));
+      return pageRequest({ ...rest, type: 'signHash', hashes }, onProgress, activation);
+    }
+    const frame = hashFrame();
+    const prefix = crypto.randomUUID(); // the frame keeps each PDF checked under `${prefix}:${i}`
+    const checked = [];
+    try {
+      if (!(await frame.ready)) throw { code: 'INTERNAL', message: 'PAdES needs the hashing frame, which did not start' };
+      const digests = [];
+      for (const [i, doc] of list.entries()) {
+        try {
+          checked.push(`${prefix}:${i}`);
+          digests.push(await frame.ask({ blob: doc.file, algorithm: hashAlgorithm, op: 'pdf-check', key: `${prefix}:${i}` }));
+        } catch (e) {
+          const err = plainError(e);
+          throw { ...err, message: `${names[i] || `document ${i + 1}`}: ${err.message}` };
+        }
+      }
+      const hashes = list.map((doc, i) => ({ digest: digests[i], hashAlgorithm, name: names[i], size: doc.file.size }));
+      const layout = async (/** @type {any} */ ask) => {
+        const q = ask?.layout;
+        if (!Number.isInteger(q?.index) || !list[q.index]) throw { code: 'INVALID_REQUEST', message: 'no such document' };
+        return frame.ask({ op: 'pdf-layout', key: `${prefix}:${q.index}`, certificate: q.certificate, now: q.now });
+      };
+      // The signed PDF: the page's file followed by the update (Blob parts: nothing copied).
+      const signedPdf = (/** @type {any} */ s, /** @type {number} */ index) => ({
+        ...s, signature: new Blob([list[index].file, fromBase64(s.signature)], { type: 'application/pdf' }),
+      });
+      const progress = (/** @type {any} */ p) => onProgress({ ...p, signature: signedPdf(p.signature, p.signature.index) });
+      try {
+        const result = await pageRequest({ ...rest, type: 'signHash', hashes }, progress, activation, layout);
+        return { ...result, signatures: result.signatures.map(signedPdf) };
+      } catch (e) {
+        if (Array.isArray(e?.signatures) && Array.isArray(e?.signed)) {
+          throw { ...e, signatures: e.signatures.map((/** @type {any} */ s, /** @type {number} */ k) => signedPdf(s, e.signed[k])) };
+        }
+        throw e;
+      }
+    } finally {
+      for (const key of checked) frame.ask({ op: 'pdf-release', key }).catch(() => {});
+      frame.release();
+    }
   }
 
   /** Plain data (a JSON round trip), except the Blobs of signDocument(s). */
@@ -231,6 +295,8 @@
       work = Promise.reject({ code: 'INVALID_REQUEST', message: 'request must be an object' });
     } else if (request.type === 'signDocument' || request.type === 'signDocuments') {
       work = signDocuments(request, progress, activation);
+    } else if (request.type === 'signHash' && request.format === 'pades') {
+      work = Promise.reject({ code: 'INVALID_REQUEST', message: 'the pades format signs files: signDocument or signDocuments' });
     } else {
       work = pageRequest(request, progress, activation);
     }

@@ -13,9 +13,21 @@
 // URL), so a page cannot use a frame of its own or talk to the content script's. What it
 // could learn from one, the digest of a Blob it gave, it can compute itself anyway.
 //
-// On the port: {id, blob, algorithm} → {id, digest} | {id, error: {code, message}}, one
-// document at a time in the order asked; {ready: true} once, when the port is taken.
-import init, { Hasher } from '../pkg/paraphe_wasm.js';
+// PAdES (signDocument(s) with format 'pades'): each PDF streams by once through the core's
+// PdfInput, which hashes all of it (the digest for the consent window, and the start of the
+// byte-range digest) and keeps only the parts its reader asks for, read from the Blob where
+// they are (the tail, the cross-reference sections, the objects the update rewrites): a
+// large PDF is never held whole. That also checks it (not a PDF, encrypted, certified with
+// no change allowed: before any consent). The PdfInput stays here under the key the content
+// script gave until it asks for the layout for the chosen certificate (the incremental
+// update with its placeholder and the digest of the byte ranges), then for its release.
+//
+// On the port: {id, blob, algorithm} → {id, result: digest}; {id, blob, algorithm, op:
+// 'pdf-check', key} → {id, result: digest}; {id, op: 'pdf-layout', key, certificate, now} →
+// {id, result: <formats::Job::Pades, JSON text>}; {id, op: 'pdf-release', key} → {id,
+// result: ''}; failures {id, error: {code, message}}. One document at a time in the order
+// asked; {ready: true} once, when the port is taken.
+import init, { Hasher, PdfInput } from '../pkg/paraphe_wasm.js';
 
 const CHUNK_BYTES = 1 << 20;
 let token = location.hash.slice(1);
@@ -30,13 +42,73 @@ window.addEventListener('message', (event) => {
   let queue = Promise.resolve();
   port.onmessage = ({ data }) => {
     const id = data?.id;
-    queue = queue.then(() => digest(data?.blob, data?.algorithm)).then(
-      (hex) => port.postMessage({ id, digest: hex }),
+    queue = queue.then(() => answer(data)).then(
+      (result) => port.postMessage({ id, result }),
       (e) => port.postMessage({ id, error: plainError(e) }),
     );
   };
   port.postMessage({ ready: true });
 });
+
+/** PAdES: the PDFs checked, by the content script's key, until released. */
+const pdfs = new Map();
+
+/** What a message asks: a digest, or a PDF checked, laid out or released (PAdES). */
+async function answer(data) {
+  if (data?.op === 'pdf-check') return checkPdf(data.blob, String(data.algorithm), String(data.key));
+  if (data?.op === 'pdf-layout') {
+    const entry = pdfs.get(String(data.key));
+    if (!entry) throw { code: 'INVALID_REQUEST', message: 'no such PDF' };
+    for (;;) {
+      const text = entry.pdf.layout(String(data.certificate), Number(data.now));
+      const need = JSON.parse(text).need;
+      if (!need) return text;
+      await fill(entry, need);
+    }
+  }
+  if (data?.op === 'pdf-release') {
+    pdfs.get(String(data.key))?.pdf.free();
+    pdfs.delete(String(data.key));
+    return '';
+  }
+  return digest(data?.blob, data?.algorithm);
+}
+
+/** Streams the whole PDF through a PdfInput, then reads what its reader asks for; its digest. */
+async function checkPdf(blob, algorithm, key) {
+  if (!(blob instanceof Blob)) throw { code: 'INVALID_REQUEST', message: 'each file must be a File or Blob' };
+  await ready;
+  const pdf = new PdfInput(blob.size, algorithm);
+  const entry = { pdf, blob };
+  try {
+    try {
+      for await (const bytes of pieces(blob)) pdf.hash(bytes);
+    } catch (e) {
+      if (typeof e === 'string') throw e; // the core's (JSON text): the file grew
+      throw { code: 'INVALID_REQUEST', message: `the file could not be read: ${e?.message ?? e}` };
+    }
+    for (let need = pdf.missing(); need; need = pdf.missing()) await fill(entry, JSON.parse(need));
+    const hex = pdf.digest();
+    pdfs.get(key)?.pdf.free();
+    pdfs.set(key, entry);
+    return hex;
+  } catch (e) {
+    pdf.free();
+    throw e;
+  }
+}
+
+/** The bytes the reader asked for, from the Blob. */
+async function fill({ pdf, blob }, { offset, length }) {
+  let bytes;
+  try {
+    bytes = new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer());
+  } catch (e) {
+    throw { code: 'INVALID_REQUEST', message: `the file could not be read: ${e?.message ?? e}` };
+  }
+  if (bytes.length !== Math.min(length, blob.size - offset)) throw { code: 'INVALID_REQUEST', message: 'the file changed while it was read' };
+  pdf.fill(offset, bytes);
+}
 
 /** The document's digest, lowercase hex. */
 async function digest(blob, algorithm) {

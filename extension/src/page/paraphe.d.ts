@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'RAW_SIGNATURE_REFUSED'
   | 'USER_ACTIVATION_REQUIRED' | 'CONSENT_PENDING'
   | 'PLI_MALFORMED' | 'PLI_TRUNCATED' | 'PLI_DECRYPTION_FAILED' | 'PLI_INTEGRITY_FAILURE'
+  /** PAdES: not a PDF (or damaged), encrypted, certified with no change allowed. */
+  | 'PDF_INVALID' | 'PDF_ENCRYPTED' | 'PDF_CERTIFIED'
   // passed through from the host (docs/PROTOCOL.md)
   | 'UNSUPPORTED_ALGORITHM' | 'DIGEST_LENGTH_MISMATCH' | 'CERTIFICATE_NOT_FOUND' | 'PRIVATE_KEY_NOT_FOUND'
   | 'TOKEN_NOT_PRESENT' | 'TOKEN_ERROR' | 'MODULE_UNAVAILABLE' | 'MECHANISM_NOT_SUPPORTED'
@@ -59,9 +61,10 @@ export interface SignOptions {
   /**
    * `raw` (default): the signature value; `cades`: a detached CAdES `.p7s` (DER, base64);
    * `xades`: a detached XAdES baseline B-B jeton `.xml` (UTF-8, base64) whose Reference URI is
-   * the document's name (SHA-256, named documents only).
+   * the document's name (SHA-256, named documents only); `pades` (signDocument(s) only): the
+   * signed PDF itself, as a Blob (see PadesSignature).
    */
-  format?: 'raw' | 'cades' | 'xades';
+  format?: 'raw' | 'cades' | 'xades' | 'pades';
   /** CAdES only: signature-policy-identifier (CAdES-EPES). */
   signaturePolicy?: { oid: string; hash: string; hashAlgorithm: HashAlgorithm; uri?: string };
   /** Each signature as soon as it is made (batches). */
@@ -87,9 +90,28 @@ export interface Signature {
   signature: string;
 }
 
+/**
+ * A PAdES signature (`format: 'pades'`): `signature` is the signed PDF, the original file
+ * followed by an incremental update holding the signature (`application/pdf`).
+ * `digest` is the original file's digest, as shown in the consent window.
+ */
+export interface PadesSignature {
+  digest: string;
+  hashAlgorithm: HashAlgorithm;
+  scheme: SignatureScheme;
+  format: 'pades';
+  signature: Blob;
+}
+
 export interface SignResult {
   certificate: { fingerprint: string; certificate: string };
   signatures: Signature[];
+}
+
+/** The result of signDocument(s) with `format: 'pades'`. */
+export interface PadesResult {
+  certificate: { fingerprint: string; certificate: string };
+  signatures: PadesSignature[];
 }
 
 /** A Web eID `web-eid:1.0` authentication token (docs/PAGE-API.md, `authenticate`). */
@@ -109,12 +131,26 @@ export function status(): Promise<Status>;
 /** The first time on a site, the person is asked whether it may see them (USER_CANCELLED if not). */
 export function listCertificates(options?: { usage?: Usage | 'any' }): Promise<Certificate[]>;
 export function signHash(args: ({ hash: string; hashAlgorithm?: HashAlgorithm; name?: string } | { hashes: Digest[] }) & SignOptions): Promise<SignResult>;
+/** PAdES: the signed PDF comes back as a Blob (PadesSignature). */
+export function signDocument(
+  file: Blob,
+  options: { hashAlgorithm?: Exclude<HashAlgorithm, 'sha1'>; name?: string; format: 'pades' } & PadesOptions,
+): Promise<PadesResult>;
 export function signDocument(file: Blob, options?: { hashAlgorithm?: Exclude<HashAlgorithm, 'sha1'>; name?: string } & SignOptions): Promise<SignResult>;
 /** A batch: one consent listing every document, one PIN entry; 1 to 500 documents. */
 export function signDocuments(
   files: (Blob | { file: Blob; name?: string })[],
+  options: { hashAlgorithm?: Exclude<HashAlgorithm, 'sha1'>; format: 'pades' } & PadesOptions,
+): Promise<PadesResult>;
+export function signDocuments(
+  files: (Blob | { file: Blob; name?: string })[],
   options?: { hashAlgorithm?: Exclude<HashAlgorithm, 'sha1'> } & SignOptions,
 ): Promise<SignResult>;
+/** The options of a PAdES signature: no scheme, encoding or policy (the key's own scheme). */
+export interface PadesOptions {
+  certificate?: string;
+  onProgress?: (p: { done: number; total: number; signature: PadesSignature & { index: number } }) => void;
+}
 /** Bytes as given to signData: raw, or base64 text. */
 export type Bytes = Uint8Array | ArrayBuffer | string;
 /**

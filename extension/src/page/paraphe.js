@@ -137,7 +137,8 @@ export function signHash(args) {
 
 /**
  * Signs a File or Blob. The extension reads it chunk by chunk and hashes it (the file never
- * leaves the browser; only its digest reaches the card).
+ * leaves the browser; only its digest reaches the card). `format: 'pades'`: a PDF, signed
+ * inside; each signature's `signature` is then the signed PDF, a Blob.
  */
 /** @param {Blob} file @param {Record<string, any>} [args] */
 export function signDocument(file, args = {}) {
@@ -153,7 +154,8 @@ export function signDocument(file, args = {}) {
 /**
  * Signs several Files or Blobs (or `{file, name}`) under one consent and one PIN entry: a
  * parapheur's batch. The consent window lists each document (name, size, digest).
- * `onProgress({done, total, signature})` receives each signature as soon as it is made. If
+ * `onProgress({done, total, signature})` receives each signature as soon as it is made
+ * (with `format: 'pades'`, each signed PDF as a Blob). If
  * the batch stops in the middle (card removed, host gone), the ParapheError says which
  * documents were signed (`signed`, with their `signatures`) and which were not (`notSigned`).
  */

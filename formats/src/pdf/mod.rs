@@ -36,6 +36,7 @@ use crate::cms::{self, CadesRequest, CadesState, CmsError};
 use object::{Dict, Object, Ref};
 use paraphe_protocol::{HashAlgorithm, SignatureScheme};
 use reader::{Document, Entry, XrefKind};
+pub use reader::{Source, Sparse, NEED_CHUNK};
 use serde::{Deserialize, Serialize};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -68,6 +69,9 @@ pub enum PdfError {
     ContentsTooSmall { room: usize, needed: usize },
     /// The state given to [`finish`] is not one [`prepare`] made.
     State(&'static str),
+    /// A sparse file ([`Sparse`]) lacks bytes the reader needs: add `length` bytes from
+    /// `offset` and try again.
+    Need { offset: usize, length: usize },
 }
 
 impl fmt::Display for PdfError {
@@ -85,6 +89,7 @@ impl fmt::Display for PdfError {
                 write!(f, "the signature needs {needed} bytes, the PDF has room for {room}")
             }
             Self::State(why) => write!(f, "invalid signing state: {why}"),
+            Self::Need { offset, length } => write!(f, "{length} more bytes needed at byte {offset}"),
         }
     }
 }
@@ -141,9 +146,29 @@ pub struct PadesState {
 
 const STATE_VERSION: u32 = 1;
 
-/// Step 1: the update with its placeholder and the digest the card must sign.
-pub fn prepare(pdf: &[u8], request: &PadesRequest) -> Result<Prepared, PdfError> {
-    let cades = |digest: Vec<u8>| CadesRequest {
+/// The PDF's part of step 1, made where the PDF is: the update laid out with its
+/// placeholder and the digest of the byte ranges. [`prepare_layout`] then makes the CMS
+/// signed attributes around it (where the certificate is chosen), so that what the card signs
+/// is always built by the core, never taken as it came. JSON: `{"hashAlgorithm":…,
+/// "documentDigest":"<base64>", "update":"<base64>", "contentsAt":N, "contentsLength":N}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Layout {
+    pub hash_algorithm: HashAlgorithm,
+    /// The digest of the byte ranges (the CMS message-digest).
+    #[serde(with = "crate::cms::b64")]
+    pub document_digest: Vec<u8>,
+    /// The incremental update, `/Contents` still zeros.
+    #[serde(with = "crate::cms::b64")]
+    pub update: Vec<u8>,
+    /// Offset in `update` of the `<` that opens `/Contents`.
+    pub contents_at: usize,
+    /// Hex digits between `<` and `>`.
+    pub contents_length: usize,
+}
+
+fn cades_request(request: &PadesRequest, digest: Vec<u8>) -> CadesRequest {
+    CadesRequest {
         digest,
         hash: request.hash,
         scheme: request.scheme,
@@ -152,34 +177,105 @@ pub fn prepare(pdf: &[u8], request: &PadesRequest) -> Result<Prepared, PdfError>
         signing_time: request.signing_time,
         policy: None,
         cosign: None,
-    };
-    // The CMS has the same size whatever the digest; the longest signature sizes it.
-    let probe = cms::prepare_pades(&cades(vec![0; request.hash.digest_len()]))?;
-    let longest = cms::finish(&probe.state, &vec![0xff; probe.state.signature_length()])?;
-    let contents_length = 2 * (longest.len() + CONTENTS_MARGIN);
+    }
+}
 
-    let update = build_update(pdf, request.signing_time, contents_length)?;
-    let (before, after) = update.ranges();
+/// Hex digits `/Contents` needs for this request's CMS, with a margin.
+fn contents_needed(request: &PadesRequest) -> Result<usize, PdfError> {
+    // The CMS has the same size whatever the digest; the longest signature sizes it.
+    let probe = cms::prepare_pades(&cades_request(request, vec![0; request.hash.digest_len()]))?;
+    let longest = cms::finish(&probe.state, &vec![0xff; probe.state.signature_length()])?;
+    Ok(2 * (longest.len() + CONTENTS_MARGIN))
+}
+
+/// What [`prepare`] refuses of the PDF itself (not a PDF, damaged, encrypted, certified with
+/// no change allowed), without a certificate: checked before anyone is asked to sign.
+pub fn check(pdf: &[u8]) -> Result<(), PdfError> {
+    check_source(Source::Whole(pdf))
+}
+
+/// [`check`] of a whole or sparse file; a sparse one may answer [`PdfError::Need`].
+pub fn check_source(pdf: Source<'_>) -> Result<(), PdfError> {
+    build_update(pdf, 0, 16).map(|_| ())
+}
+
+/// Step 1, the PDF's part: the update laid out for `request`'s certificate, and the byte
+/// ranges hashed (the original file, then the update around `/Contents`, in place).
+pub fn layout(pdf: &[u8], request: &PadesRequest) -> Result<Layout, PdfError> {
     let mut h = Hasher::new(request.hash);
     h.update(pdf);
+    layout_source(Source::Whole(pdf), h, request)
+}
+
+/// [`layout`] of a whole or sparse file whose bytes, all of them in order, `file_hash` has
+/// already hashed (with `request.hash`): a large PDF is hashed as it streams by, and only the
+/// parts the update needs are kept ([`Sparse`]). A sparse file may answer [`PdfError::Need`].
+pub fn layout_source(pdf: Source<'_>, file_hash: Hasher, request: &PadesRequest) -> Result<Layout, PdfError> {
+    if file_hash.algorithm() != request.hash {
+        return Err(PdfError::State("the file was hashed with another algorithm"));
+    }
+    let contents_length = contents_needed(request)?;
+    let update = build_update(pdf, request.signing_time, contents_length)?;
+    let (before, after) = update.ranges();
+    let mut h = file_hash;
     h.update(before);
     h.update(after);
-    let document_digest = h.finish();
+    Ok(Layout {
+        hash_algorithm: request.hash,
+        document_digest: h.finish(),
+        contents_at: update.contents_at,
+        contents_length,
+        update: update.bytes,
+    })
+}
 
-    let prepared = cms::prepare_pades(&cades(document_digest.clone()))?;
+/// Step 1, the signature's part: the CMS signed attributes over a [`layout`]'s digest, for
+/// the same certificate. Refuses a layout whose placeholder is not where it says, or too
+/// small for this certificate's CMS.
+pub fn prepare_layout(layout: Layout, request: &PadesRequest) -> Result<Prepared, PdfError> {
+    if layout.hash_algorithm != request.hash || layout.document_digest.len() != request.hash.digest_len() {
+        return Err(PdfError::State("the layout was made with another hash algorithm"));
+    }
+    placeholder_at(&layout.update, layout.contents_at, layout.contents_length)?;
+    let needed = contents_needed(request)?;
+    if layout.contents_length < needed {
+        return Err(PdfError::ContentsTooSmall { room: layout.contents_length / 2, needed: needed / 2 });
+    }
+    let prepared = cms::prepare_pades(&cades_request(request, layout.document_digest.clone()))?;
     Ok(Prepared {
         digest: prepared.digest,
         hash: prepared.hash,
         scheme: prepared.scheme,
-        document_digest,
+        document_digest: layout.document_digest,
         state: PadesState {
             version: STATE_VERSION,
             cades: prepared.state,
-            update: update.bytes,
-            contents_at: update.contents_at,
-            contents_length,
+            update: layout.update,
+            contents_at: layout.contents_at,
+            contents_length: layout.contents_length,
         },
     })
+}
+
+/// Checks that `update[at]` opens a `/Contents` placeholder of `length` zeros.
+fn placeholder_at(update: &[u8], at: usize, length: usize) -> Result<(), PdfError> {
+    let end = at.checked_add(length).and_then(|e| e.checked_add(1));
+    match end {
+        Some(end)
+            if end < update.len()
+                && update[at] == b'<'
+                && update[end] == b'>'
+                && update[at + 1..end].iter().all(|&b| b == b'0') =>
+        {
+            Ok(())
+        }
+        _ => Err(PdfError::State("the placeholder is not where the state says")),
+    }
+}
+
+/// Step 1: the update with its placeholder and the digest the card must sign.
+pub fn prepare(pdf: &[u8], request: &PadesRequest) -> Result<Prepared, PdfError> {
+    prepare_layout(layout(pdf, request)?, request)
 }
 
 /// Step 2: the incremental update with the CMS in `/Contents`. The signed PDF is the
@@ -306,7 +402,7 @@ fn pdf_date(unix: i64) -> String {
     format!("D:{digits}+00'00'")
 }
 
-fn build_update(pdf: &[u8], signing_time: i64, contents_length: usize) -> Result<Update, PdfError> {
+fn build_update(pdf: Source<'_>, signing_time: i64, contents_length: usize) -> Result<Update, PdfError> {
     let mut doc = Document::open(pdf)?;
     if doc.trailer.get(b"Encrypt").is_some() {
         return Err(PdfError::Encrypted);
@@ -383,7 +479,8 @@ fn build_update(pdf: &[u8], signing_time: i64, contents_length: usize) -> Result
 
     // The signature dictionary and the field.
     let mut out = Vec::new();
-    if !matches!(pdf.last(), Some(b'\n' | b'\r')) {
+    let last = if pdf.is_empty() { None } else { pdf.range(pdf.len() - 1, pdf.len())?.first().copied() };
+    if !matches!(last, Some(b'\n' | b'\r')) {
         out.push(b'\n');
     }
     let base = pdf.len();
@@ -511,8 +608,10 @@ fn runs(sorted: &[(Ref, usize)]) -> Vec<&[(Ref, usize)]> {
     out
 }
 
-/// A digest over several pieces.
-enum Hasher {
+/// A digest over several pieces (the file, then the update around `/Contents`); cloned to
+/// read a digest of what it has hashed so far.
+#[derive(Clone)]
+pub enum Hasher {
     Sha1(Sha1),
     Sha256(Sha256),
     Sha384(Sha384),
@@ -520,7 +619,7 @@ enum Hasher {
 }
 
 impl Hasher {
-    fn new(hash: HashAlgorithm) -> Self {
+    pub fn new(hash: HashAlgorithm) -> Self {
         match hash {
             HashAlgorithm::Sha1 => Self::Sha1(Sha1::new()),
             HashAlgorithm::Sha256 => Self::Sha256(Sha256::new()),
@@ -529,7 +628,16 @@ impl Hasher {
         }
     }
 
-    fn update(&mut self, data: &[u8]) {
+    pub fn algorithm(&self) -> HashAlgorithm {
+        match self {
+            Self::Sha1(_) => HashAlgorithm::Sha1,
+            Self::Sha256(_) => HashAlgorithm::Sha256,
+            Self::Sha384(_) => HashAlgorithm::Sha384,
+            Self::Sha512(_) => HashAlgorithm::Sha512,
+        }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
         match self {
             Self::Sha1(h) => h.update(data),
             Self::Sha256(h) => h.update(data),
@@ -538,7 +646,7 @@ impl Hasher {
         }
     }
 
-    fn finish(self) -> Vec<u8> {
+    pub fn finish(self) -> Vec<u8> {
         match self {
             Self::Sha1(h) => h.finalize().to_vec(),
             Self::Sha256(h) => h.finalize().to_vec(),
@@ -551,7 +659,7 @@ impl Hasher {
 /// Reads a PDF as [`prepare`] does, without signing it: for the fuzz target. Returns the
 /// number of objects the cross-reference sections list.
 pub fn inspect(pdf: &[u8]) -> Result<usize, PdfError> {
-    let doc = Document::open(pdf)?;
+    let doc = Document::open(Source::Whole(pdf))?;
     let n = doc.entries.len();
-    build_update(pdf, 0, 16).map(|_| n)
+    build_update(Source::Whole(pdf), 0, 16).map(|_| n)
 }

@@ -9,6 +9,133 @@ use super::object::{Dict, Lexer, Object, Ref};
 use super::PdfError;
 use std::collections::{HashMap, HashSet};
 
+/// Bytes asked for at once when a sparse file lacks what the reader needs.
+pub const NEED_CHUNK: usize = 64 << 10;
+/// The most a sparse read asks for from one position (xref tables of a million objects fit).
+const MAX_WINDOW: usize = 32 << 20;
+
+/// A file of which only some parts are in memory: what the reader needed (the tail, the
+/// cross-reference sections, the objects an update rewrites), kept as sorted, disjoint,
+/// merged runs. The rest (content streams, images: nearly all of a large PDF) is never held.
+#[derive(Clone, Debug, Default)]
+pub struct Sparse {
+    size: usize,
+    runs: Vec<(usize, Vec<u8>)>,
+}
+
+impl Sparse {
+    pub fn new(size: usize) -> Self {
+        Self { size, runs: Vec::new() }
+    }
+
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Bytes held, in all.
+    pub fn held(&self) -> usize {
+        self.runs.iter().map(|(_, r)| r.len()).sum()
+    }
+
+    /// Adds `bytes`, which are the file's from `offset` on (clipped to the file's size).
+    pub fn insert(&mut self, offset: usize, bytes: &[u8]) {
+        let end = offset.saturating_add(bytes.len()).min(self.size);
+        if offset >= end {
+            return;
+        }
+        let bytes = &bytes[..end - offset];
+        // The runs that touch [offset, end] merge with it.
+        let first = self.runs.partition_point(|(s, r)| s + r.len() < offset);
+        let last = self.runs.partition_point(|(s, _)| *s <= end);
+        let mut start = offset;
+        let mut merged = Vec::new();
+        if first < last {
+            start = start.min(self.runs[first].0);
+            let stop = end.max(self.runs[last - 1].0 + self.runs[last - 1].1.len());
+            merged.resize(stop - start, 0);
+            for (s, r) in &self.runs[first..last] {
+                merged[s - start..s - start + r.len()].copy_from_slice(r);
+            }
+        } else {
+            merged.resize(end - start, 0);
+        }
+        merged[offset - start..end - start].copy_from_slice(bytes);
+        self.runs.splice(first..last, [(start, merged)]);
+    }
+
+    /// The run that holds `at`: its start and its bytes.
+    fn run_at(&self, at: usize) -> Option<(usize, &[u8])> {
+        let i = self.runs.partition_point(|(s, _)| *s <= at).checked_sub(1)?;
+        let (s, r) = &self.runs[i];
+        (at < s + r.len()).then_some((*s, r.as_slice()))
+    }
+}
+
+/// What the reader reads: the whole file, or the parts of it a [`Sparse`] holds.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    Whole(&'a [u8]),
+    Sparse(&'a Sparse),
+}
+
+impl<'a> Source<'a> {
+    pub fn len(self) -> usize {
+        match self {
+            Self::Whole(d) => d.len(),
+            Self::Sparse(s) => s.size,
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes from `at` on that are held, at least `min` of them (or up to the end of the
+    /// file): `(base, bytes)` with `bytes[0]` the file's byte `base`, `base <= at`. Missing:
+    /// [`PdfError::Need`].
+    fn window(self, at: usize, min: usize) -> Result<(usize, &'a [u8]), PdfError> {
+        match self {
+            Self::Whole(d) => Ok((0, d)),
+            Self::Sparse(s) => {
+                let want = at.saturating_add(min).min(s.size);
+                match s.run_at(at) {
+                    Some((base, run)) if base + run.len() >= want => Ok((base, run)),
+                    Some((base, run)) => Err(need(base + run.len(), s.size)),
+                    None => Err(need(at, s.size)),
+                }
+            }
+        }
+    }
+
+    /// Exactly the bytes `[start, end)`.
+    pub fn range(self, start: usize, end: usize) -> Result<&'a [u8], PdfError> {
+        let (base, w) = self.window(start, end - start)?;
+        Ok(&w[start - base..end - base])
+    }
+
+    /// Runs `f` on a lexer at `at`. In a sparse file, a read that reached the end of the
+    /// bytes held (a token may go on after them) or failed there asks for more instead.
+    fn lex<T>(self, at: usize, f: impl FnOnce(&mut Lexer<'a>) -> Result<T, PdfError>) -> Result<(T, usize), PdfError> {
+        let (base, w) = self.window(at, NEED_CHUNK)?;
+        let mut lx = Lexer::new(w, at - base);
+        let r = f(&mut lx);
+        let short = matches!(self, Self::Sparse(_)) && base + w.len() < self.len();
+        // Past MAX_WINDOW, a failure is the file's, not a lack of bytes: a damaged object
+        // does not make the reader take the whole file in.
+        if short && w.len() - (at - base) < MAX_WINDOW && (r.is_err() || lx.pos >= w.len()) {
+            // Twice as much each time: a long xref table takes a few rounds, not hundreds.
+            let end = base + w.len();
+            let length = NEED_CHUNK.max(w.len()).min(self.len() - end);
+            return Err(PdfError::Need { offset: end, length });
+        }
+        r.map(|v| (v, base + lx.pos))
+    }
+}
+
+fn need(offset: usize, size: usize) -> PdfError {
+    PdfError::Need { offset, length: NEED_CHUNK.min(size.saturating_sub(offset)).max(1) }
+}
+
 /// How many xref sections (`/Prev` chain) are followed: a bound for hostile input.
 const MAX_SECTIONS: usize = 4096;
 /// Decoded stream size bound (xref and object streams only): 256 MiB.
@@ -40,7 +167,7 @@ pub enum XrefKind {
 /// A PDF opened for reading.
 #[derive(Debug)]
 pub struct Document<'a> {
-    pub data: &'a [u8],
+    pub data: Source<'a>,
     /// The newest entry of each object number.
     pub entries: HashMap<u32, Entry>,
     /// The newest trailer (or xref stream dictionary).
@@ -64,8 +191,9 @@ fn malformed(what: impl Into<String>) -> PdfError {
 }
 
 impl<'a> Document<'a> {
-    pub fn open(data: &'a [u8]) -> Result<Self, PdfError> {
-        if !data.starts_with(b"%PDF-") && !data.get(..1024).unwrap_or(data).windows(5).any(|w| w == b"%PDF-") {
+    pub fn open(data: Source<'a>) -> Result<Self, PdfError> {
+        let head = data.range(0, data.len().min(1024))?;
+        if !head.starts_with(b"%PDF-") && !head.windows(5).any(|w| w == b"%PDF-") {
             return Err(PdfError::NotPdf);
         }
         let startxref = find_startxref(data)?;
@@ -105,8 +233,12 @@ impl<'a> Document<'a> {
     fn read_section(&mut self, offset: u64) -> Result<(Dict, XrefKind), PdfError> {
         let at = usize::try_from(offset).ok().filter(|&o| o < self.data.len());
         let at = at.ok_or_else(|| malformed(format!("cross-reference offset {offset} is past the end")))?;
-        let mut lx = Lexer::new(self.data, at);
-        if lx.word() == b"xref" {
+        let size = self.data.len() as u64;
+        let (table, _) = self.data.lex(at, |lx| {
+            if lx.word() != b"xref" {
+                return Ok(None);
+            }
+            let mut entries = Vec::new();
             loop {
                 let save = lx.pos;
                 if lx.word() == b"trailer" {
@@ -115,7 +247,7 @@ impl<'a> Document<'a> {
                 lx.pos = save;
                 let start = lx.unsigned()?;
                 let count = lx.unsigned()?;
-                if count > self.data.len() as u64 / 18 {
+                if count > size / 18 {
                     return Err(malformed("cross-reference subsection longer than the file"));
                 }
                 for i in 0..count {
@@ -129,20 +261,26 @@ impl<'a> Document<'a> {
                         b"f" => Entry::Free,
                         _ => return Err(malformed("bad cross-reference entry")),
                     };
-                    self.entries.entry(num).or_insert(entry);
+                    entries.push((num, entry));
                 }
             }
             match lx.object()? {
-                Object::Dict(d) => Ok((d, XrefKind::Table)),
+                Object::Dict(d) => Ok(Some((entries, d))),
                 _ => Err(malformed("the trailer is not a dictionary")),
             }
+        })?;
+        if let Some((entries, trailer)) = table {
+            for (num, entry) in entries {
+                self.entries.entry(num).or_insert(entry);
+            }
+            Ok((trailer, XrefKind::Table))
         } else {
-            let (_, dict, stream) = self.indirect_at(at)?;
+            let (r, dict, stream) = self.indirect_at(at)?;
             if dict.name(b"Type") != Some(b"XRef") {
                 return Err(malformed(format!("no cross-reference section at byte {offset}")));
             }
             let stream = stream.ok_or_else(|| malformed("xref stream without data"))?;
-            let decoded = decode(&dict, stream)?;
+            let decoded = decode(&dict, self.stream_data(stream, r.num)?)?;
             self.read_xref_stream(&dict, &decoded)?;
             Ok((dict, XrefKind::Stream))
         }
@@ -200,8 +338,9 @@ impl<'a> Document<'a> {
     }
 
     /// `n g obj … endobj` at `at`: the reference, the object (a stream's dictionary for a
-    /// stream) and the stream's raw data.
-    fn indirect_at(&self, at: usize) -> Result<(Ref, Dict, Option<&'a [u8]>), PdfError> {
+    /// stream) and where the stream's data starts, with its `/Length` (read with
+    /// [`Document::stream_data`] only when needed: a content stream is never read).
+    fn indirect_at(&self, at: usize) -> Result<(Ref, Dict, Option<StreamAt>), PdfError> {
         let (r, object, stream) = self.indirect_object_at(at)?;
         match object {
             Object::Dict(d) => Ok((r, d, stream)),
@@ -209,54 +348,81 @@ impl<'a> Document<'a> {
         }
     }
 
-    fn indirect_object_at(&self, at: usize) -> Result<(Ref, Object, Option<&'a [u8]>), PdfError> {
-        let mut lx = Lexer::new(self.data, at);
-        let num = lx.unsigned()?;
-        let gen = lx.unsigned()?;
-        lx.expect(b"obj")?;
+    fn indirect_object_at(&self, at: usize) -> Result<(Ref, Object, Option<StreamAt>), PdfError> {
+        let ((num, gen, object, keyword), after) = self.data.lex(at, |lx| {
+            let num = lx.unsigned()?;
+            let gen = lx.unsigned()?;
+            lx.expect(b"obj")?;
+            let object = lx.object()?;
+            let keyword = matches!(object, Object::Dict(_)) && lx.word() == b"stream";
+            Ok((num, gen, object, keyword))
+        })?;
         let r = Ref {
             num: u32::try_from(num).map_err(|_| malformed("object number out of range"))?,
             gen: u16::try_from(gen).map_err(|_| malformed("generation out of range"))?,
         };
-        let object = lx.object()?;
-        if let (Object::Dict(d), b"stream") = (&object, lx.word()) {
+        if let (Object::Dict(d), true) = (&object, keyword) {
             // The keyword is followed by CRLF or LF (§7.3.8.1); tolerate a lone CR.
-            let mut start = lx.pos;
-            if self.data.get(start) == Some(&b'\r') {
+            let mut start = after;
+            let eol = self.data.range(start, (start + 2).min(self.data.len()))?;
+            if eol.first() == Some(&b'\r') {
                 start += 1;
             }
-            if self.data.get(start) == Some(&b'\n') {
+            if eol.get(start - after) == Some(&b'\n') {
                 start += 1;
             }
             let length = match d.get(b"Length") {
-                Some(Object::Ref(lr)) => self.length_object(*lr),
+                Some(Object::Ref(lr)) => self.length_object(*lr)?,
                 Some(o) => o.as_integer(),
                 None => None,
             };
-            let end = length
-                .and_then(|l| usize::try_from(l).ok())
-                .and_then(|l| start.checked_add(l))
-                .filter(|&e| e <= self.data.len() && ends_stream(&self.data[e..]))
-                .or_else(|| find(&self.data[start..], b"endstream").map(|p| trim_eol(self.data, start, start + p)))
-                .ok_or_else(|| malformed(format!("stream of object {num} has no end")))?;
-            return Ok((r, object, Some(&self.data[start..end])));
+            let length = length.and_then(|l| usize::try_from(l).ok());
+            return Ok((r, object, Some(StreamAt { start, length })));
         }
         Ok((r, object, None))
     }
 
+    /// A stream's raw data: `/Length` bytes when `endstream` follows them, else up to the
+    /// next `endstream`.
+    fn stream_data(&self, stream: StreamAt, num: u32) -> Result<&'a [u8], PdfError> {
+        let StreamAt { start, length } = stream;
+        if let Some(end) = length.and_then(|l| start.checked_add(l)).filter(|&e| e <= self.data.len()) {
+            let (ends, _) = self.data.lex(end, |lx| Ok(lx.word() == b"endstream"))?;
+            if ends {
+                return self.data.range(start, end);
+            }
+        }
+        // No usable length: the data runs to the next `endstream` (held, in a sparse file).
+        let (base, w) = self.data.window(start, 0)?;
+        match find(&w[start - base..], b"endstream") {
+            Some(p) => Ok(&w[start - base..trim_eol(w, start - base, start - base + p)]),
+            None if base + w.len() < self.data.len() => Err(need(base + w.len(), self.data.len())),
+            None => Err(malformed(format!("stream of object {num} has no end"))),
+        }
+    }
+
     /// A stream's indirect `/Length`: an integer object in the file, read without looking
     /// for a stream after it (so that a chain of streams cannot recurse).
-    fn length_object(&self, r: Ref) -> Option<u64> {
+    fn length_object(&self, r: Ref) -> Result<Option<u64>, PdfError> {
         let Some(Entry::InFile { offset, .. }) = self.entries.get(&r.num) else {
-            return None;
+            return Ok(None);
         };
-        let mut lx = Lexer::new(self.data, usize::try_from(*offset).ok()?);
-        if lx.unsigned().ok()? != u64::from(r.num) {
-            return None;
+        let Some(at) = usize::try_from(*offset).ok().filter(|&o| o < self.data.len()) else {
+            return Ok(None);
+        };
+        let read = |lx: &mut Lexer<'a>| -> Result<Option<u64>, PdfError> {
+            if lx.unsigned()? != u64::from(r.num) {
+                return Ok(None);
+            }
+            lx.unsigned()?;
+            lx.expect(b"obj")?;
+            Ok(lx.object()?.as_integer())
+        };
+        match self.data.lex(at, read) {
+            Ok((v, _)) => Ok(v),
+            Err(e @ PdfError::Need { .. }) => Err(e),
+            Err(_) => Ok(None),
         }
-        lx.unsigned().ok()?;
-        lx.expect(b"obj").ok()?;
-        lx.object().ok()?.as_integer()
     }
 
     /// The object `r` refers to (`Null` for a free or missing one, §7.3.10).
@@ -310,7 +476,8 @@ impl<'a> Document<'a> {
         if dict.name(b"Type") != Some(b"ObjStm") {
             return Err(malformed(format!("object {stream} is not an object stream")));
         }
-        let data = decode(&dict, data.ok_or_else(|| malformed("object stream without data"))?)?;
+        let data = data.ok_or_else(|| malformed("object stream without data"))?;
+        let data = decode(&dict, self.stream_data(data, stream)?)?;
         let n = dict.integer(b"N").ok_or_else(|| malformed("object stream without /N"))?;
         let first = dict.integer(b"First").and_then(|f| usize::try_from(f).ok());
         let first = first.filter(|&f| f <= data.len()).ok_or_else(|| malformed("bad /First"))?;
@@ -344,11 +511,6 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-fn ends_stream(rest: &[u8]) -> bool {
-    let mut lx = Lexer::new(rest, 0);
-    lx.word() == b"endstream"
-}
-
 fn trim_eol(data: &[u8], start: usize, mut end: usize) -> usize {
     if end > start && data[end - 1] == b'\n' {
         end -= 1;
@@ -360,14 +522,21 @@ fn trim_eol(data: &[u8], start: usize, mut end: usize) -> usize {
 }
 
 /// The offset after the last `startxref`.
-fn find_startxref(data: &[u8]) -> Result<u64, PdfError> {
+fn find_startxref(data: Source<'_>) -> Result<u64, PdfError> {
     let tail_start = data.len().saturating_sub(4096);
-    let tail = &data[tail_start..];
+    let tail = data.range(tail_start, data.len())?;
     let pos = tail
         .windows(9)
         .rposition(|w| w == b"startxref")
         .ok_or_else(|| malformed("no startxref in the last 4 KiB (a truncated file?)"))?;
-    Lexer::new(data, tail_start + pos + 9).unsigned()
+    Lexer::new(tail, pos + 9).unsigned()
+}
+
+/// Where a stream's data starts, and its `/Length` when there is a usable one.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamAt {
+    start: usize,
+    length: Option<usize>,
 }
 
 /// A stream's data decoded: none or `/FlateDecode`, with its predictor.
@@ -454,5 +623,34 @@ fn paeth(a: u8, b: u8, c: u8) -> u8 {
         b
     } else {
         c
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod sparse_tests {
+    use super::*;
+
+    #[test]
+    fn runs_merge_and_stay_sorted() {
+        let file: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let mut s = Sparse::new(file.len());
+        s.insert(500, &file[500..600]);
+        s.insert(100, &file[100..200]);
+        s.insert(900, &file[900..]);
+        assert_eq!(s.runs.iter().map(|(a, r)| (*a, r.len())).collect::<Vec<_>>(), [(100, 100), (500, 100), (900, 100)]);
+        s.insert(150, &file[150..520]); // joins the first two
+        s.insert(600, &file[600..700]); // touches the second
+        s.insert(990, &file[990..]); // inside the last
+        assert_eq!(s.runs.iter().map(|(a, r)| (*a, r.len())).collect::<Vec<_>>(), [(100, 600), (900, 100)]);
+        for (a, r) in &s.runs {
+            assert_eq!(r.as_slice(), &file[*a..a + r.len()]);
+        }
+        s.insert(2000, b"past the end");
+        assert_eq!(s.held(), 700);
+        let src = Source::Sparse(&s);
+        assert_eq!(src.range(120, 130).unwrap(), &file[120..130]);
+        assert_eq!(src.range(50, 60).unwrap_err(), PdfError::Need { offset: 50, length: 950 });
+        assert_eq!(src.range(650, 750).unwrap_err(), PdfError::Need { offset: 700, length: 300 });
     }
 }
