@@ -19,13 +19,11 @@ use super::{may_decrypt, may_sign};
 use crate::dispatch::Host;
 use crate::error::{Error, Result};
 use crate::session::{facts, Opening};
-use crate::token::Admit;
 use paraphe_formats::x509;
 use paraphe_protocol::cert::{CertificateInfo, Usage};
 use paraphe_protocol::command::{LoginArgs, LoginResult};
 use paraphe_protocol::limits::MAX_SESSION_TTL_SECONDS;
 use paraphe_protocol::LoginPurpose;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Whether a `sign-raw` session may use a key whose certificate can log in.
@@ -102,13 +100,12 @@ pub fn open(host: &mut Host, args: LoginArgs, login_keys: LoginKeys) -> Result<L
         _ => {}
     }
     let purpose = args.purpose;
-    let admit: Admit = Arc::new(move |der: &[u8]| admit(purpose, &facts(der)?, login_keys));
     let opened = host.sessions().open(Opening {
         fingerprint: &fingerprint,
         pin: args.pin,
         ttl: args.ttl_seconds.map(|s| Duration::from_secs(u64::from(s))),
         purpose,
-        admit,
+        admit: &|der: &[u8]| admit(purpose, &facts(der)?, login_keys),
     })?;
     Ok(LoginResult {
         session: opened.id,

@@ -199,7 +199,6 @@ fn token_errors_map_to_wire_codes() {
     let dec = login(&mut host, RSA_ENCRYPTION, "decrypt");
     let pkcs11 = Error::pkcs11;
     for (rv, want) in [
-        (RvError::DeviceRemoved, "TOKEN_NOT_PRESENT"),
         (RvError::FunctionCanceled, "USER_CANCELLED"),
         (RvError::UserNotLoggedIn, "SESSION_NOT_FOUND"),
         (RvError::KeyFunctionNotPermitted, "KEY_USAGE_NOT_ALLOWED"),
@@ -223,7 +222,18 @@ fn token_errors_map_to_wire_codes() {
     token.fail_next("decrypt", pkcs11(RvError::ArgumentsBad, Function::DecryptInit));
     assert_eq!(code(&call(&mut host, "decrypt", decrypt.clone())), "MECHANISM_NOT_SUPPORTED");
     token.fail_next("decrypt", pkcs11(RvError::DeviceRemoved, Function::Decrypt));
-    assert_eq!(code(&call(&mut host, "decrypt", decrypt)), "TOKEN_NOT_PRESENT");
+    assert_eq!(code(&call(&mut host, "decrypt", decrypt.clone())), "TOKEN_NOT_PRESENT");
+    // The token's sessions went with the card: every session on it is forgotten, closed
+    // without a logout.
+    assert_eq!(code(&call(&mut host, "decrypt", decrypt)), "SESSION_NOT_FOUND");
+    assert_eq!(code(&call(&mut host, "sign", sign_ecdsa(&raw))), "SESSION_NOT_FOUND");
+    assert_eq!(token.logged_in(), 0);
+    let raw = login(&mut host, EC_SIGNING, "sign-raw");
+    token.fail_next("sign", pkcs11(RvError::DeviceRemoved, Function::Sign));
+    let answer = call(&mut host, "sign", sign_ecdsa(&raw));
+    assert_eq!((code(&answer), answer["error"]["function"].as_str()), ("TOKEN_NOT_PRESENT", Some("C_Sign")));
+    assert_eq!(code(&call(&mut host, "sign", sign_ecdsa(&raw))), "SESSION_NOT_FOUND");
+    assert!(!token.journal().iter().any(|l| l.starts_with("logout")), "{:?}", token.journal());
 }
 
 #[test]
@@ -349,4 +359,39 @@ fn a_token_error_on_a_removed_card_says_not_present() {
     token.fail_next("sign", Error::pkcs11(RvError::GeneralError, Function::Sign));
     let answer = call(&mut host, "sign", sign_ecdsa(&raw));
     assert_eq!(code(&answer), "TOKEN_NOT_PRESENT", "{answer}");
+}
+
+/// Every PIN is judged by the token: the very PIN of the token's live login needs no
+/// `C_Login`; another one ends the token's other sessions (the last one logging the token
+/// out) and goes to the token, whatever the outcome. Other tokens are left alone.
+#[test]
+fn a_second_login_on_a_logged_in_token_has_its_pin_judged() {
+    let mut keys = vec![
+        TestKey::new(EC_SIGNING, KeyType::Ec),
+        TestKey::new(RSA_AUTHENTICATION, KeyType::Rsa),
+        TestKey::new(RSA_ENCRYPTION, KeyType::Rsa),
+    ];
+    keys[2].token = 1;
+    let token = TestToken::with(keys);
+    let mut host = host_on(&token);
+    let first = login(&mut host, EC_SIGNING, "sign-raw");
+    let same = login(&mut host, RSA_AUTHENTICATION, "authenticate");
+    let elsewhere = login(&mut host, RSA_ENCRYPTION, "decrypt");
+    let logins: Vec<String> = token.journal().into_iter().filter(|l| l.starts_with("login")).collect();
+    assert!(logins[0].ends_with(" pin") && logins[1].ends_with(" live") && logins[2].ends_with(" pin"), "{logins:?}");
+    assert_eq!(code(&call(&mut host, "sign", sign_ecdsa(&first))), "ok");
+
+    let wrong = json!({"certificate": fp(RSA_AUTHENTICATION), "pin": "999999", "purpose": "authenticate"});
+    assert_eq!(code(&call(&mut host, "login", wrong)), "PIN_INCORRECT");
+    assert_eq!(code(&call(&mut host, "sign", sign_ecdsa(&first))), "SESSION_NOT_FOUND");
+    let authenticate = json!({"session": same, "origin": "https://portail.example", "challengeNonce": b64(&[42; 33])});
+    assert_eq!(code(&call(&mut host, "authenticate", authenticate)), "SESSION_NOT_FOUND");
+    let journal = token.journal();
+    assert_eq!(journal.iter().filter(|l| l.starts_with("logout")).count(), 1, "{journal:?}");
+    let decrypt = json!({"session": elsewhere, "data": b64(&[1; 256]), "scheme": "rsa-pkcs1"});
+    assert_eq!(code(&call(&mut host, "decrypt", decrypt)), "ok");
+    assert_eq!(token.logged_in(), 1);
+    // The right PIN now goes to the token again (it is logged out).
+    login(&mut host, EC_SIGNING, "sign-raw");
+    assert!(token.journal().last().is_some_and(|l| l.ends_with(" pin")), "{:?}", token.journal());
 }
