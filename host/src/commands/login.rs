@@ -136,6 +136,7 @@ pub(crate) fn admit(purpose: LoginPurpose, info: &CertificateInfo, login_keys: L
 #[cfg(test)]
 mod tests {
     use super::*;
+    use paraphe_protocol::cert::KeyUsage;
 
     fn info(ku: &[&str], eku: &[&str]) -> CertificateInfo {
         let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
@@ -149,7 +150,8 @@ mod tests {
         if ku.contains(&"keyEncipherment") {
             usages.push(Usage::Encryption);
         }
-        CertificateInfo { key_usage: s(ku), extended_key_usage: s(eku), usages, ..CertificateInfo::default() }
+        let key_usage = ku.iter().filter_map(|x| KeyUsage::ALL.into_iter().find(|k| k.name() == *x)).collect();
+        CertificateInfo { key_usage, extended_key_usage: s(eku), usages, ..CertificateInfo::default() }
     }
 
     fn code(r: Result<()>) -> &'static str {
