@@ -13,7 +13,9 @@
 //! and web-eid-app's `CommandSession`.
 
 use crate::error::{Error, Fault, Result};
-use crate::token::{DecryptMechanism, KeyRef, KeyType, LoginWith, Plaintext, SignMechanism, TokenBackend, TokenRef};
+use crate::token::{
+    DecryptMechanism, Hint, KeyRef, KeyType, LoginWith, Plaintext, SignMechanism, TokenBackend, TokenRef,
+};
 use paraphe_formats::x509;
 use paraphe_protocol::cert::CertificateInfo;
 use paraphe_protocol::{LoginPurpose, Pin};
@@ -56,6 +58,8 @@ pub struct Opening<'a> {
     /// The session's time-to-live; `None`: until `logout` or the end of the conversation.
     pub ttl: Option<Duration>,
     pub purpose: LoginPurpose,
+    /// Where `list-certificates` found the certificate, if the extension said.
+    pub hint: Option<Hint>,
     /// Whether the certificate (DER) may serve the purpose, checked before any PIN reaches
     /// the token.
     pub admit: &'a dyn Fn(&[u8]) -> Result<()>,
@@ -163,7 +167,7 @@ impl Sessions {
     /// never taken as a verified PIN.
     pub fn open(&mut self, o: Opening<'_>) -> Result<Opened> {
         self.settle();
-        let found = self.backend.find(o.fingerprint)?;
+        let found = self.backend.find(o.fingerprint, o.hint.as_ref())?;
         (o.admit)(&found.certificate)?;
         let with = if !found.login_required {
             LoginWith::Live

@@ -395,3 +395,42 @@ fn a_second_login_on_a_logged_in_token_has_its_pin_judged() {
     login(&mut host, EC_SIGNING, "sign-raw");
     assert!(token.journal().last().is_some_and(|l| l.ends_with(" pin")), "{:?}", token.journal());
 }
+
+/// `login`'s hint (the certificate's token and CKA_ID from `list-certificates`): the one
+/// certificate there is read; a hint that leads elsewhere is ignored (every token searched);
+/// a malformed one is refused before the token is touched.
+#[test]
+fn a_login_hint_reads_one_certificate_and_never_decides() {
+    let token = TestToken::three_keys();
+    let mut host = host_on(&token);
+    let list = ok(&mut host, "list-certificates", json!({}));
+    let entry = list["certificates"].as_array().unwrap().iter().find(|c| c["fingerprint"] == fp(EC_SIGNING)).unwrap();
+    let hint = json!({"token": entry["token"], "ckaId": entry["ckaId"]});
+    assert_eq!((hint["token"].as_str(), hint["ckaId"].as_str()), (Some("test-token-0"), Some("01")));
+    let before = token.certificates_read();
+    let args = |hint: Value| json!({"certificate": fp(EC_SIGNING), "pin": PIN, "purpose": "sign-raw", "hint": hint});
+    let s = ok(&mut host, "login", args(hint))["session"].as_str().unwrap().to_owned();
+    assert_eq!(token.certificates_read() - before, 1);
+    assert_eq!(code(&call(&mut host, "sign", sign_ecdsa(&s))), "ok");
+    // The hint names another key's CKA_ID: the fingerprint decides.
+    let before = token.certificates_read();
+    let s = ok(&mut host, "login", args(json!({"token": "test-token-0", "ckaId": "00"})))["session"].clone();
+    assert!(s.is_string());
+    assert_eq!(token.certificates_read() - before, 3);
+    assert!(token.journal().iter().any(|l| l.starts_with("find") && l.ends_with(" hint")), "{:?}", token.journal());
+    let finds = token.journal().iter().filter(|l| l.starts_with("find")).count();
+    for bad in [
+        json!({"token": "", "ckaId": "01"}),
+        json!({"token": "test token", "ckaId": "01"}),
+        json!({"token": "ab", "ckaId": "0"}),
+        json!({"token": "ab", "ckaId": "zz"}),
+        json!({"token": "ab"}),
+        json!({"token": "ab", "ckaId": "01", "slot": 1}),
+        json!("ab:01"),
+    ] {
+        let answer = call(&mut host, "login", args(bad.clone()));
+        assert_eq!(code(&answer), "INVALID_ARGUMENT", "{bad}: {answer}");
+        assert!(answer["error"]["message"].as_str().unwrap().contains("hint"), "{bad}: {answer}");
+    }
+    assert_eq!(token.journal().iter().filter(|l| l.starts_with("find")).count(), finds);
+}

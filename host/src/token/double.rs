@@ -19,7 +19,9 @@
 //! The test keeps a clone of the [`TestToken`] to script it ([`TestToken::fail_next`],
 //! [`TestToken::hold`]) and to read what the host asked of it ([`TestToken::journal`]).
 
-use super::{DecryptMechanism, Found, KeyRef, KeyType, LoginWith, Plaintext, SignMechanism, TokenBackend, TokenRef};
+use super::{
+    DecryptMechanism, Found, Hint, KeyRef, KeyType, LoginWith, Plaintext, SignMechanism, TokenBackend, TokenRef,
+};
 use crate::error::{Error, Pkcs11Failure, Result};
 use cryptoki::context::Function;
 use cryptoki::error::RvError;
@@ -72,6 +74,8 @@ struct State {
     logged_in: HashMap<u64, usize>,
     /// Tokens logged in (user), by index.
     token_login: HashSet<usize>,
+    /// How many certificate values `find` read.
+    certificates_read: usize,
     next: u64,
     journal: Vec<String>,
     /// The next failure of an operation (`login`, `sign`, `decrypt`, `tokens`…).
@@ -132,6 +136,11 @@ impl TestToken {
     /// `logout <handle>`…). Never a PIN: `pin` or `no pin` says whether one came.
     pub fn journal(&self) -> Vec<String> {
         self.state().journal.clone()
+    }
+
+    /// How many certificates `find` read (CKA_VALUE), all calls together.
+    pub fn certificates_read(&self) -> usize {
+        self.state().certificates_read
     }
 
     /// How many keys are logged in.
@@ -248,11 +257,27 @@ impl TokenBackend for TestToken {
         Ok(out)
     }
 
-    fn find(&mut self, fingerprint: &str) -> Result<Found> {
-        self.enter("find", format!("find {}", &fingerprint[..fingerprint.len().min(8)]))?;
-        let s = self.state();
-        let k =
-            s.keys.iter().enumerate().find(|(_, k)| k.fingerprint() == fingerprint && !s.removed.contains(&k.token));
+    fn find(&mut self, fingerprint: &str, hint: Option<&Hint>) -> Result<Found> {
+        let what =
+            format!("find {}{}", &fingerprint[..fingerprint.len().min(8)], if hint.is_some() { " hint" } else { "" });
+        self.enter("find", what)?;
+        let mut s = self.state();
+        let present = |s: &State, k: &TestKey| k.fingerprint() == fingerprint && !s.removed.contains(&k.token);
+        // The hint's token and CKA_ID (the key's index) first: one certificate read.
+        let hinted = hint.and_then(|h| {
+            let index = usize::from(*h.cka_id.first()?);
+            let k = s.keys.get(index)?;
+            (h.cka_id.len() == 1 && h.token == format!("test-token-{}", k.token) && present(&s, k)).then_some(index)
+        });
+        let read = match hinted {
+            Some(_) => 1,
+            None => s.keys.iter().filter(|k| !s.removed.contains(&k.token)).count(),
+        };
+        s.certificates_read += read;
+        let k = match hinted {
+            Some(index) => s.keys.get(index).map(|k| (index, k)),
+            None => s.keys.iter().enumerate().find(|(_, k)| present(&s, k)),
+        };
         let (index, k) = k.ok_or_else(|| Error::CertificateNotFound(fingerprint.to_owned()))?;
         Ok(Found {
             token: token_ref(k.token),

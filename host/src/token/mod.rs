@@ -43,6 +43,14 @@ pub struct Found {
     pub protected_authentication_path: bool,
 }
 
+/// Where the certificate should be (`login`'s `hint`, as `list-certificates` reported it):
+/// the token's id ([`TokenInfo::id`]) and the CKA_ID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hint {
+    pub token: String,
+    pub cka_id: Vec<u8>,
+}
+
 /// How [`TokenBackend::login`] gets the token logged in. The session owner decides
 /// (`session::Sessions::open`): it holds the PIN of every live login.
 pub enum LoginWith {
@@ -128,8 +136,9 @@ pub trait TokenBackend {
     /// Every certificate on every token present.
     fn certificates(&mut self) -> Result<Vec<CertificateEntry>>;
     /// The certificate whose SHA-256 fingerprint is `fingerprint`, on the first present
-    /// token that holds it.
-    fn find(&mut self, fingerprint: &str) -> Result<Found>;
+    /// token that holds it. With a `hint`, that token's certificates with that CKA_ID are
+    /// read first, and every token's only when the hint does not lead to the certificate.
+    fn find(&mut self, fingerprint: &str, hint: Option<&Hint>) -> Result<Found>;
     /// Opens a PKCS#11 session of the key's own on `found`'s token, logs in as `with` says
     /// (never retried) and finds the private key with the certificate's CKA_ID. A failure
     /// leaves nothing open, and no token login this call made.
@@ -188,7 +197,7 @@ impl TokenBackend for NoToken {
     fn certificates(&mut self) -> Result<Vec<CertificateEntry>> {
         Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
     }
-    fn find(&mut self, _: &str) -> Result<Found> {
+    fn find(&mut self, _: &str, _: Option<&Hint>) -> Result<Found> {
         Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
     }
     fn login(&mut self, _: &Found, _: LoginWith) -> Result<KeyRef> {

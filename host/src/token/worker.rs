@@ -19,7 +19,9 @@
 //! one place, against PC/SC: when the reader of the token's slot has no card (or had a
 //! removal since the call began), the answer is `TOKEN_NOT_PRESENT`.
 
-use super::{monitor, DecryptMechanism, Found, KeyRef, LoginWith, Plaintext, SignMechanism, TokenBackend, TokenRef};
+use super::{
+    monitor, DecryptMechanism, Found, Hint, KeyRef, LoginWith, Plaintext, SignMechanism, TokenBackend, TokenRef,
+};
 use crate::error::{Error, Result};
 use paraphe_protocol::cert::{CertificateEntry, ModuleInfo, TokenInfo};
 use paraphe_protocol::{ErrorCode, Pin};
@@ -288,10 +290,10 @@ impl TokenBackend for ModuleWorker {
         self.run("certificates", d, None, |b| b.certificates())?
     }
 
-    fn find(&mut self, fingerprint: &str) -> Result<Found> {
+    fn find(&mut self, fingerprint: &str, hint: Option<&Hint>) -> Result<Found> {
         let d = self.deadlines.call();
-        let fingerprint = fingerprint.to_owned();
-        self.run("find", d, None, move |b| b.find(&fingerprint))?
+        let (fingerprint, hint) = (fingerprint.to_owned(), hint.cloned());
+        self.run("find", d, None, move |b| b.find(&fingerprint, hint.as_ref()))?
     }
 
     fn login(&mut self, found: &Found, with: LoginWith) -> Result<KeyRef> {
@@ -364,7 +366,7 @@ mod tests {
     use paraphe_formats::x509;
 
     fn found(w: &mut ModuleWorker) -> Found {
-        w.find(&x509::fingerprint(EC_SIGNING)).unwrap_or_else(|e| panic!("{e}"))
+        w.find(&x509::fingerprint(EC_SIGNING), None).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn short() -> Deadlines {

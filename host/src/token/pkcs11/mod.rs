@@ -2,7 +2,7 @@
 //! session, object, signing and decryption function groups).
 
 use super::registry::{self, ModuleSpec};
-use super::{DecryptMechanism, Found, KeyRef, LoginWith, Plaintext, SignMechanism, TokenBackend, TokenRef};
+use super::{DecryptMechanism, Found, Hint, KeyRef, LoginWith, Plaintext, SignMechanism, TokenBackend, TokenRef};
 use crate::error::{Error, Result};
 use base64::Engine as _;
 use cryptoki::context::Pkcs11;
@@ -215,6 +215,47 @@ impl Pkcs11Backend {
             }
         }
         Ok(Some((key, always, key_type)))
+    }
+
+    /// The certificate where the hint says: the token whose id is `hint.token`, the
+    /// certificates with CKA_ID `hint.cka_id` (one, normally), and only if one of them has
+    /// this fingerprint.
+    fn find_at(&mut self, fingerprint: &str, hint: &Hint) -> Result<Option<Found>> {
+        for (m, ctx) in self.loaded_contexts()? {
+            let path = self.specs[m].path.display().to_string();
+            for slot in initialized_slots(&ctx)? {
+                let Ok(token) = Self::token_info(&path, &ctx, slot) else { continue };
+                if token.id != hint.token {
+                    continue;
+                }
+                let der = self.with_session(m, &ctx, slot, |s| {
+                    let handles = s.find_objects(&[
+                        Attribute::Class(ObjectClass::CERTIFICATE),
+                        Attribute::CertificateType(CertificateType::X_509),
+                        Attribute::Id(hint.cka_id.clone()),
+                    ])?;
+                    for h in handles {
+                        for a in s.get_attributes(h, &[AttributeType::Value])? {
+                            if let Attribute::Value(der) = a {
+                                if x509::fingerprint(&der) == fingerprint {
+                                    return Ok(Some(der));
+                                }
+                            }
+                        }
+                    }
+                    Ok(None)
+                })?;
+                return Ok(der.map(|der| Found {
+                    token: TokenRef { module: m, slot: slot.id() },
+                    certificate: der,
+                    cka_id: hint.cka_id.clone(),
+                    reader: Some(token.slot_description.clone()).filter(|r| !r.is_empty()),
+                    login_required: token.login_required,
+                    protected_authentication_path: token.protected_authentication_path,
+                }));
+            }
+        }
+        Ok(None)
     }
 
     fn context_of(&self, module: usize) -> Result<Pkcs11> {
@@ -441,7 +482,14 @@ impl TokenBackend for Pkcs11Backend {
         Ok(out)
     }
 
-    fn find(&mut self, fingerprint: &str) -> Result<Found> {
+    fn find(&mut self, fingerprint: &str, hint: Option<&Hint>) -> Result<Found> {
+        if let Some(hint) = hint {
+            match self.find_at(fingerprint, hint) {
+                Ok(Some(found)) => return Ok(found),
+                Ok(None) => log::info!("the login's hint does not lead to the certificate: every token is searched"),
+                Err(e) => log::warn!("the login's hint: {e}; every token is searched"),
+            }
+        }
         for (m, ctx) in self.loaded_contexts()? {
             for slot in initialized_slots(&ctx)? {
                 let found = self
