@@ -5,9 +5,16 @@
 //! [`Sessions::get`] hands a command its [`LoggedInKey`] after the purpose check,
 //! [`Sessions::end`] ends it (`logout`), [`Sessions::expire`] ends those whose time-to-live
 //! has passed, [`Sessions::card_removed`] forgets those whose card left, and
-//! [`Sessions::end_all`] ends the rest when the conversation ends. The token is logged out
-//! when the last session on a key ends; a session whose login the backend ended by itself
-//! (another PIN checked on the same token, card removed) is forgotten without a logout.
+//! [`Sessions::end_all`] ends the rest when the conversation ends. Every rule about the
+//! token's logins lives here too: a second login on a logged-in token with the very same
+//! PIN needs no `C_Login`, any other PIN ends the token's sessions first; the token is logged
+//! out when its last session ends; the sessions of a token whose card went (card removed, or
+//! a use that found the token's sessions gone) are forgotten without a logout.
+//!
+//! The backend keeps only cryptoki objects: each logged-in key owns a PKCS#11 session of its
+//! own, on the module worker's thread; a session here holds the key's handle ([`KeyRef`])
+//! and the PIN the token accepted (a `Pin`, zeroized when the session ends), the one place
+//! where the host keeps PINs.
 //!
 //! Model: rustls's `SigningKey` → `Signer` (a logged-in key is a value a command signs with)
 //! and web-eid-app's `CommandSession`.
