@@ -496,9 +496,10 @@ impl TokenBackend for Pkcs11Backend {
                     .with_session(m, &ctx, slot, |s| {
                         Ok(Self::read_certificates(s)?.into_iter().find(|c| x509::fingerprint(&c.der) == fingerprint))
                     })
-                    .and_then(|c| Ok((c, ctx.get_token_info(slot)?)));
+                    // The token's flags only for the slot that holds it.
+                    .and_then(|c| c.map(|c| Ok((c, ctx.get_token_info(slot)?))).transpose());
                 match found {
-                    Ok((Some(c), ti)) => {
+                    Ok(Some((c, ti))) => {
                         let reader = ctx.get_slot_info(slot).ok().map(|i| i.slot_description().trim().to_owned());
                         return Ok(Found {
                             token: TokenRef { module: m, slot: slot.id() },
@@ -509,7 +510,7 @@ impl TokenBackend for Pkcs11Backend {
                             protected_authentication_path: ti.protected_authentication_path(),
                         });
                     }
-                    Ok((None, _)) => {}
+                    Ok(None) => {}
                     // A token that fails (removed meanwhile, not recognised) must not hide
                     // the others.
                     Err(e) => log::warn!("slot {} unreadable: {e}", slot.id()),
