@@ -2,7 +2,7 @@
 //! QCStatements).
 
 use crate::policies::{self, PolicyHint};
-use paraphe_protocol::cert::{CertificateInfo, PolicyInfo, QualifiedStatus, Usage};
+use paraphe_protocol::cert::{CertificateInfo, KeyUsage, PolicyInfo, QualifiedStatus, Usage};
 use sha2::{Digest, Sha256};
 use x509_parser::der_parser::ber::BerObjectContent;
 use x509_parser::der_parser::der::parse_der;
@@ -126,26 +126,25 @@ fn curve_name(oid: &Oid<'_>) -> String {
     }
 }
 
-fn key_usage_names(cert: &X509Certificate<'_>) -> Vec<String> {
+fn key_usage_names(cert: &X509Certificate<'_>) -> Vec<KeyUsage> {
     let Ok(Some(ku)) = cert.key_usage() else {
         return Vec::new();
     };
     let ku = ku.value;
-    [
-        (ku.digital_signature(), "digitalSignature"),
-        (ku.non_repudiation(), "nonRepudiation"),
-        (ku.key_encipherment(), "keyEncipherment"),
-        (ku.data_encipherment(), "dataEncipherment"),
-        (ku.key_agreement(), "keyAgreement"),
-        (ku.key_cert_sign(), "keyCertSign"),
-        (ku.crl_sign(), "cRLSign"),
-        (ku.encipher_only(), "encipherOnly"),
-        (ku.decipher_only(), "decipherOnly"),
-    ]
-    .into_iter()
-    .filter(|(on, _)| *on)
-    .map(|(_, name)| name.to_owned())
-    .collect()
+    KeyUsage::ALL
+        .into_iter()
+        .filter(|k| match k {
+            KeyUsage::DigitalSignature => ku.digital_signature(),
+            KeyUsage::NonRepudiation => ku.non_repudiation(),
+            KeyUsage::KeyEncipherment => ku.key_encipherment(),
+            KeyUsage::DataEncipherment => ku.data_encipherment(),
+            KeyUsage::KeyAgreement => ku.key_agreement(),
+            KeyUsage::KeyCertSign => ku.key_cert_sign(),
+            KeyUsage::CrlSign => ku.crl_sign(),
+            KeyUsage::EncipherOnly => ku.encipher_only(),
+            KeyUsage::DecipherOnly => ku.decipher_only(),
+        })
+        .collect()
 }
 
 fn eku_names(cert: &X509Certificate<'_>) -> Vec<String> {
@@ -172,17 +171,17 @@ fn eku_names(cert: &X509Certificate<'_>) -> Vec<String> {
 
 /// Signing: nonRepudiation. Authentication: digitalSignature with clientAuth, or with no
 /// EKU at all. Encryption: key or data encipherment. Dual-use certificates get several.
-fn classify(key_usage: &[String], eku: &[String]) -> Vec<Usage> {
-    let has = |n: &str| key_usage.iter().any(|k| k == n);
+fn classify(key_usage: &[KeyUsage], eku: &[String]) -> Vec<Usage> {
+    let has = |k: KeyUsage| key_usage.contains(&k);
     let mut out = Vec::new();
-    if has("nonRepudiation") {
+    if has(KeyUsage::NonRepudiation) {
         out.push(Usage::Signing);
     }
     let client_auth_ok = eku.is_empty() || eku.iter().any(|e| e == "clientAuth" || e == "anyExtendedKeyUsage");
-    if has("digitalSignature") && client_auth_ok {
+    if has(KeyUsage::DigitalSignature) && client_auth_ok {
         out.push(Usage::Authentication);
     }
-    if has("keyEncipherment") || has("dataEncipherment") {
+    if has(KeyUsage::KeyEncipherment) || has(KeyUsage::DataEncipherment) {
         out.push(Usage::Encryption);
     }
     out
@@ -196,7 +195,7 @@ fn classify(key_usage: &[String], eku: &[String]) -> Vec<Usage> {
 /// what a certificate is meant for.
 pub fn can_log_in(info: &CertificateInfo) -> bool {
     let eku_client = info.extended_key_usage.iter().any(|e| e == "clientAuth" || e == "anyExtendedKeyUsage");
-    let ku_signature = info.key_usage.is_empty() || info.key_usage.iter().any(|k| k == "digitalSignature");
+    let ku_signature = info.key_usage.is_empty() || info.key_usage.contains(&KeyUsage::DigitalSignature);
     eku_client || (info.extended_key_usage.is_empty() && ku_signature)
 }
 
@@ -412,10 +411,15 @@ mod tests {
         v.iter().map(|x| (*x).to_owned()).collect()
     }
 
+    /// Key usage bits by their wire names.
+    fn k(v: &[&str]) -> Vec<KeyUsage> {
+        v.iter().filter_map(|x| KeyUsage::ALL.into_iter().find(|k| k.name() == *x)).collect()
+    }
+
     #[test]
     fn login_capable_keys() {
         let info = |ku: &[&str], eku: &[&str]| CertificateInfo {
-            key_usage: s(ku),
+            key_usage: k(ku),
             extended_key_usage: s(eku),
             ..CertificateInfo::default()
         };
@@ -433,11 +437,11 @@ mod tests {
 
     #[test]
     fn classification() {
-        assert_eq!(classify(&s(&["nonRepudiation"]), &[]), vec![Usage::Signing]);
-        assert_eq!(classify(&s(&["digitalSignature"]), &s(&["clientAuth"])), vec![Usage::Authentication]);
-        assert!(classify(&s(&["digitalSignature"]), &s(&["emailProtection"])).is_empty());
+        assert_eq!(classify(&k(&["nonRepudiation"]), &[]), vec![Usage::Signing]);
+        assert_eq!(classify(&k(&["digitalSignature"]), &s(&["clientAuth"])), vec![Usage::Authentication]);
+        assert!(classify(&k(&["digitalSignature"]), &s(&["emailProtection"])).is_empty());
         assert_eq!(
-            classify(&s(&["digitalSignature", "nonRepudiation", "keyEncipherment"]), &[]),
+            classify(&k(&["digitalSignature", "nonRepudiation", "keyEncipherment"]), &[]),
             vec![Usage::Signing, Usage::Authentication, Usage::Encryption]
         );
     }

@@ -569,7 +569,13 @@ fn sign(host: &mut Host, o: &SignOptions, json: bool, out: &mut impl Write) -> R
     let login_keys = if o.allow_login_key { LoginKeys::Allow } else { LoginKeys::Refuse };
     let login: LoginResult = crate::commands::login::open(
         host,
-        LoginArgs { certificate: fingerprint.clone(), pin, ttl_seconds: None, purpose: LoginPurpose::SignRaw },
+        LoginArgs {
+            certificate: fingerprint.clone(),
+            pin,
+            ttl_seconds: None,
+            purpose: LoginPurpose::SignRaw,
+            hint: None,
+        },
         login_keys,
     )?;
     let args = SignArgs {

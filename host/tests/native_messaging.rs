@@ -146,6 +146,32 @@ fn a_batch_is_one_login_then_many_signatures() {
     assert!(host.finish().success());
 }
 
+/// `login`'s hint (token and CKA_ID as `list-certificates` gave them) on the real PKCS#11
+/// backend: the certificate is found there; a hint that leads elsewhere is ignored.
+#[test]
+fn a_login_hint_finds_the_certificate_where_the_list_said() {
+    let kit = &demo();
+    let mut host = Host::spawn(kit);
+    let fingerprint = kit.fingerprint("01");
+    let list = host.ok("list-certificates", json!({}));
+    let entry = list["certificates"].as_array().unwrap().iter().find(|c| c["fingerprint"] == fingerprint).unwrap();
+    let data = tmp("hint.txt");
+    std::fs::write(&data, "a document").unwrap();
+    let digest = openssl_digest("sha256", &data);
+    for hint in
+        [json!({"token": entry["token"], "ckaId": entry["ckaId"]}), json!({"token": entry["token"], "ckaId": "ff"})]
+    {
+        let login =
+            host.ok("login", json!({"certificate": fingerprint, "pin": PIN, "purpose": "sign-raw", "hint": hint}));
+        let session = login["session"].as_str().unwrap();
+        let r = host
+            .ok("sign", json!({"session": session, "digest": b64(&digest), "hash": "sha256", "scheme": "rsa-pkcs1"}));
+        assert!(openssl_verify("sha256", &kit.pki("01.pub.pem"), &data, &unb64(r["signature"].as_str().unwrap()), &[]));
+        host.ok("logout", json!({"session": session}));
+    }
+    assert!(host.finish().success());
+}
+
 #[test]
 fn decrypts_a_wrapped_key_with_the_encryption_certificate() {
     let kit = &demo();

@@ -98,6 +98,54 @@ pub enum Usage {
     Encryption,
 }
 
+/// One bit of the key usage extension (RFC 5280 §4.2.1.3), named on the wire as in the
+/// RFC's ASN.1 (`digitalSignature`, `cRLSign`…).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum KeyUsage {
+    DigitalSignature,
+    /// Also called contentCommitment (X.509 2008).
+    NonRepudiation,
+    KeyEncipherment,
+    DataEncipherment,
+    KeyAgreement,
+    KeyCertSign,
+    #[serde(rename = "cRLSign")]
+    CrlSign,
+    EncipherOnly,
+    DecipherOnly,
+}
+
+impl KeyUsage {
+    /// Every bit, in the RFC's order.
+    pub const ALL: [KeyUsage; 9] = [
+        KeyUsage::DigitalSignature,
+        KeyUsage::NonRepudiation,
+        KeyUsage::KeyEncipherment,
+        KeyUsage::DataEncipherment,
+        KeyUsage::KeyAgreement,
+        KeyUsage::KeyCertSign,
+        KeyUsage::CrlSign,
+        KeyUsage::EncipherOnly,
+        KeyUsage::DecipherOnly,
+    ];
+
+    /// The RFC 5280 name, as on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyUsage::DigitalSignature => "digitalSignature",
+            KeyUsage::NonRepudiation => "nonRepudiation",
+            KeyUsage::KeyEncipherment => "keyEncipherment",
+            KeyUsage::DataEncipherment => "dataEncipherment",
+            KeyUsage::KeyAgreement => "keyAgreement",
+            KeyUsage::KeyCertSign => "keyCertSign",
+            KeyUsage::CrlSign => "cRLSign",
+            KeyUsage::EncipherOnly => "encipherOnly",
+            KeyUsage::DecipherOnly => "decipherOnly",
+        }
+    }
+}
+
 /// Decoded facts of an X.509 certificate.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -127,8 +175,8 @@ pub struct CertificateInfo {
     /// `P-256`, `P-384`, `P-521` for EC keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub curve: Option<String>,
-    /// RFC 5280 names: `digitalSignature`, `nonRepudiation`, `keyEncipherment`…
-    pub key_usage: Vec<String>,
+    /// The key usage bits set; empty when the certificate has no key usage extension.
+    pub key_usage: Vec<KeyUsage>,
     /// Names where known (`clientAuth`, `emailProtection`…), else the OID.
     pub extended_key_usage: Vec<String>,
     pub usages: Vec<Usage>,
@@ -158,4 +206,19 @@ pub struct QualifiedStatus {
     pub qc_sscd: bool,
     /// QcType values: `esign`, `eseal`, `web`.
     pub qc_types: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeyUsage;
+
+    #[test]
+    fn key_usages_keep_their_rfc_names_on_the_wire() {
+        for ku in KeyUsage::ALL {
+            let json = serde_json::to_string(&ku).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", ku.name()));
+            assert_eq!(serde_json::from_str::<KeyUsage>(&json).ok(), Some(ku));
+        }
+        assert!(serde_json::from_str::<KeyUsage>("\"crlSign\"").is_err());
+    }
 }

@@ -164,6 +164,25 @@ pub struct LoginArgs {
     pub ttl_seconds: Option<u32>,
     /// What the session may be used for; the host refuses any other use.
     pub purpose: LoginPurpose,
+    /// Where `list-certificates` found the certificate: the host looks there first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<KeyHint>,
+}
+
+/// Where a certificate is, as `list-certificates` reported it ([`CertificateEntry::token`]
+/// and [`CertificateEntry::cka_id`]): `login` reads that one certificate instead of every
+/// certificate of every token. The fingerprint still decides: a hint that does not lead to
+/// it is ignored.
+///
+/// [`CertificateEntry::token`]: crate::cert::CertificateEntry::token
+/// [`CertificateEntry::cka_id`]: crate::cert::CertificateEntry::cka_id
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyHint {
+    /// The token's id ([`TokenInfo::id`](crate::cert::TokenInfo::id)).
+    pub token: String,
+    /// CKA_ID of the certificate (and its private key), hex.
+    pub cka_id: String,
 }
 
 /// What a login session is for. A session serves only the commands of its purpose, so a

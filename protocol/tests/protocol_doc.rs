@@ -1,6 +1,7 @@
 //! docs/PROTOCOL.md is the contract: its error table and command list must match the code.
 
-use paraphe_protocol::{Command, ErrorCode};
+use paraphe_protocol::command::{KeyHint, LoginArgs};
+use paraphe_protocol::{Command, ErrorCode, LoginPurpose, Pin};
 
 fn doc() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/PROTOCOL.md");
@@ -36,4 +37,38 @@ fn every_documented_command_exists() {
         let name = line.trim_start_matches("### `").trim_end_matches('`');
         assert!(Command::from_name(name).is_some(), "docs/PROTOCOL.md documents {name}, which Command::ALL lacks");
     }
+}
+
+/// The argument names of a command's table in docs/PROTOCOL.md (rows `| `name` | required |`
+/// or `optional`), in order.
+fn argument_table(doc: &str, command: &str) -> Vec<String> {
+    let section = doc.split(&format!("### `{command}`")).nth(1).unwrap_or_default();
+    let section = section.split("\n### ").next().unwrap_or_default();
+    section
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let name = cells.get(1)?;
+            let kind = cells.get(2)?;
+            (name.starts_with('`') && matches!(*kind, "required" | "optional"))
+                .then(|| name.trim_matches('`').to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn login_argument_table_matches_login_args() {
+    let args = LoginArgs {
+        certificate: "ab".repeat(32),
+        pin: Pin::new("1234".into()).ok(),
+        ttl_seconds: Some(60),
+        purpose: LoginPurpose::SignStructured,
+        hint: Some(KeyHint { token: "3f1c9a0be2d4c871".into(), cka_id: "01".into() }),
+    };
+    let value = serde_json::to_value(&args).unwrap_or_default();
+    let mut members: Vec<String> = value.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+    let mut rows = argument_table(&doc(), "login");
+    members.sort();
+    rows.sort();
+    assert_eq!(rows, members, "docs/PROTOCOL.md's login table is out of step with LoginArgs");
 }

@@ -22,6 +22,8 @@ pub struct Choice {
     pub fingerprint: String,
     pub token: String,
     pub token_label: String,
+    /// CKA_ID, hex: with `token`, where the certificate is (`login`'s `hint`).
+    pub cka_id: String,
     pub label: String,
     pub holder: String,
     pub organization: Option<String>,
@@ -83,6 +85,7 @@ fn choice(entry: &CertificateEntry, now_unix: i64) -> Option<Choice> {
         fingerprint: entry.fingerprint.clone(),
         token: entry.token.clone(),
         token_label: entry.token_label.clone(),
+        cka_id: entry.cka_id.clone(),
         label: entry.label.clone(),
         holder: info.subject_common_name.clone().unwrap_or_else(|| info.subject.clone()),
         organization: info.organization.clone(),

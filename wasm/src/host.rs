@@ -1,7 +1,7 @@
 //! Requests to the native host, built from the protocol crate's own types so that the
 //! extension cannot send something the host would not parse.
 
-use paraphe_protocol::command::{AuthenticateArgs, LoginArgs, LogoutArgs, SignArgs};
+use paraphe_protocol::command::{AuthenticateArgs, KeyHint, LoginArgs, LogoutArgs, SignArgs};
 use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, LoginPurpose, Pin, SignatureScheme};
 use serde::Serialize;
 
@@ -16,16 +16,18 @@ fn to_json<A: Serialize>(id: u64, command: &str, arguments: A) -> Result<String,
     serde_json::to_string(&Request { id, command, arguments }).map_err(|e| e.to_string())
 }
 
-/// `pin` is `None` for a protected authentication path (PIN pad).
+/// `pin` is `None` for a protected authentication path (PIN pad). `hint`: where
+/// `list-certificates` found the certificate, so that the host reads that one certificate.
 pub fn login(
     id: u64,
     certificate: &str,
     pin: Option<String>,
     ttl_seconds: Option<u32>,
     purpose: LoginPurpose,
+    hint: Option<KeyHint>,
 ) -> Result<String, String> {
     let pin = pin.map(Pin::new).transpose().map_err(str::to_owned)?;
-    to_json(id, "login", LoginArgs { certificate: certificate.to_owned(), pin, ttl_seconds, purpose })
+    to_json(id, "login", LoginArgs { certificate: certificate.to_owned(), pin, ttl_seconds, purpose, hint })
 }
 
 pub fn sign(
@@ -86,12 +88,18 @@ mod tests {
 
     #[test]
     fn shapes_match_the_wire_contract() {
-        let l = login(1, "ab", Some("1234".into()), None, LoginPurpose::SignStructured).expect("valid");
+        let l = login(1, "ab", Some("1234".into()), None, LoginPurpose::SignStructured, None).expect("valid");
         assert_eq!(
             l,
             r#"{"id":1,"command":"login","arguments":{"certificate":"ab","pin":"1234","purpose":"sign-structured"}}"#
         );
-        assert!(login(1, "ab", Some(String::new()), None, LoginPurpose::SignRaw).is_err());
+        let hint = KeyHint { token: "3f1c9a0be2d4c871".into(), cka_id: "01".into() };
+        let l = login(1, "ab", None, None, LoginPurpose::SignRaw, Some(hint)).expect("valid");
+        assert_eq!(
+            l,
+            r#"{"id":1,"command":"login","arguments":{"certificate":"ab","purpose":"sign-raw","hint":{"token":"3f1c9a0be2d4c871","ckaId":"01"}}}"#
+        );
+        assert!(login(1, "ab", Some(String::new()), None, LoginPurpose::SignRaw, None).is_err());
         let s = sign(2, "s1", "AA==", HashAlgorithm::Sha256, SignatureScheme::RsaPkcs1, Some(EcdsaEncoding::Der))
             .expect("valid");
         assert_eq!(

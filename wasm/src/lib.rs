@@ -18,6 +18,7 @@ pub mod request;
 pub mod webeid;
 
 use error::PageError;
+use paraphe_protocol::command::KeyHint;
 use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, LoginPurpose, SignatureScheme};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -88,6 +89,8 @@ pub fn certificate_spki(certificate_base64: &str) -> Result<String, JsValue> {
 /// `login` request text. `pin` is absent for a PIN pad; `ttl_seconds` keeps the login that
 /// long (PIN session policy), absent: until `logout`. `purpose`: `authenticate`,
 /// `sign-structured`, `sign-raw` or `decrypt` (the only use the host allows the session).
+/// `token` and `cka_id`: the choice's, where `list-certificates` found the certificate (the
+/// host reads that one certificate); either absent: no hint.
 #[wasm_bindgen]
 pub fn login_request(
     id: u32,
@@ -95,9 +98,12 @@ pub fn login_request(
     pin: Option<String>,
     ttl_seconds: Option<u32>,
     purpose: &str,
+    token: Option<String>,
+    cka_id: Option<String>,
 ) -> Result<String, JsValue> {
     let purpose: LoginPurpose = wire_enum(purpose)?;
-    host::login(u64::from(id), certificate, pin, ttl_seconds, purpose).map_err(|m| thrown(&PageError::invalid(m)))
+    let hint = token.zip(cka_id).map(|(token, cka_id)| KeyHint { token, cka_id });
+    host::login(u64::from(id), certificate, pin, ttl_seconds, purpose, hint).map_err(|m| thrown(&PageError::invalid(m)))
 }
 
 /// `sign` request text; `scheme` empty = the default for `key_type`.

@@ -56,6 +56,7 @@ export function core() {
  * @property {string} fingerprint
  * @property {string} token
  * @property {string} tokenLabel
+ * @property {string} ckaId CKA_ID, hex: with `token`, where the certificate is (login's hint)
  * @property {string} label
  * @property {string} holder
  * @property {string | null} organization
@@ -144,10 +145,12 @@ export const certificateSpki = (certificate) => core().certificate_spki(certific
 /**
  * @param {RequestId} id @param {string} fingerprint @param {string | undefined} pin absent: PIN pad
  * @param {number | undefined} ttlSeconds absent: until logout @param {LoginPurpose} purpose
+ * @param {{token?: string, ckaId?: string}} [where] the choice's token and CKA_ID (list-certificates):
+ *   the host reads that one certificate instead of every token's
  * @returns {string}
  */
-export const loginRequest = (id, fingerprint, pin, ttlSeconds, purpose) =>
-  core().login_request(id, fingerprint, pin, ttlSeconds, purpose);
+export const loginRequest = (id, fingerprint, pin, ttlSeconds, purpose, where = {}) =>
+  core().login_request(id, fingerprint, pin, ttlSeconds, purpose, where.token, where.ckaId);
 
 /**
  * `sign` request text; `scheme` and `ecdsaEncoding` empty: the key type's defaults.

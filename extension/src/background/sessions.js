@@ -78,7 +78,7 @@ export async function withLogin(choice, pin, work, purpose) {
   forget(key);
   const minutes = (await settings()).pinSessionMinutes;
   const ttl = minutes > 0 ? minutes * 60 : undefined;
-  const login = await native.call('login', (id) => core.loginRequest(id, choice.fingerprint, pin, ttl, purpose));
+  const login = await native.call('login', (id) => core.loginRequest(id, choice.fingerprint, pin, ttl, purpose, choice));
   let keep = false;
   try {
     const result = await work(login.session);

@@ -11,7 +11,7 @@
 mod cms;
 pub mod pdf;
 
-use paraphe_protocol::cert::CertificateInfo;
+use paraphe_protocol::cert::{CertificateInfo, KeyUsage};
 use serde::Serialize;
 
 use crate::asn1::Reader;
@@ -412,7 +412,7 @@ fn signer_facts(info: &CertificateInfo, der: &[u8]) -> SignerFacts {
         provider: policies::authority_of(info.policies.iter().map(|p| p.oid.as_str()), issuer_org.as_deref())
             .map(|a| a.name),
         policies: info.policies.iter().map(|p| p.name.clone().unwrap_or_else(|| p.oid.clone())).collect(),
-        non_repudiation: info.key_usage.iter().any(|k| k == "nonRepudiation"),
+        non_repudiation: info.key_usage.contains(&KeyUsage::NonRepudiation),
         certificate: base64::engine::general_purpose::STANDARD.encode(der),
     }
 }

@@ -19,13 +19,12 @@ use super::{may_decrypt, may_sign};
 use crate::dispatch::Host;
 use crate::error::{Error, Result};
 use crate::session::{facts, Opening};
-use crate::token::Admit;
+use crate::token::Hint;
 use paraphe_formats::x509;
 use paraphe_protocol::cert::{CertificateInfo, Usage};
-use paraphe_protocol::command::{LoginArgs, LoginResult};
+use paraphe_protocol::command::{KeyHint, LoginArgs, LoginResult};
 use paraphe_protocol::limits::MAX_SESSION_TTL_SECONDS;
 use paraphe_protocol::LoginPurpose;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Whether a `sign-raw` session may use a key whose certificate can log in.
@@ -51,8 +50,8 @@ pub fn arguments(raw: &str) -> Result<LoginArgs> {
 
 fn describe(raw: &str, e: &serde_json::Error) -> String {
     use serde_json::value::RawValue;
-    const FIELDS: [&str; 4] = ["certificate", "pin", "ttlSeconds", "purpose"];
-    let generic = "login takes {certificate, pin, ttlSeconds, purpose}".to_owned();
+    const FIELDS: [&str; 5] = ["certificate", "pin", "ttlSeconds", "purpose", "hint"];
+    let generic = "login takes {certificate, pin, ttlSeconds, purpose, hint}".to_owned();
     if e.is_syntax() || e.is_eof() {
         return generic;
     }
@@ -83,6 +82,9 @@ fn describe(raw: &str, e: &serde_json::Error) -> String {
     if bad("purpose").is_some_and(|v| serde_json::from_str::<LoginPurpose>(v).is_err()) {
         return "purpose must be authenticate, sign-structured, sign-raw or decrypt".into();
     }
+    if bad("hint").is_some_and(|v| serde_json::from_str::<Option<KeyHint>>(v).is_err()) {
+        return "hint must be {token, ckaId}, as list-certificates gives them".into();
+    }
     generic
 }
 
@@ -101,14 +103,15 @@ pub fn open(host: &mut Host, args: LoginArgs, login_keys: LoginKeys) -> Result<L
         }
         _ => {}
     }
+    let hint = args.hint.as_ref().map(hint).transpose()?;
     let purpose = args.purpose;
-    let admit: Admit = Arc::new(move |der: &[u8]| admit(purpose, &facts(der)?, login_keys));
     let opened = host.sessions().open(Opening {
         fingerprint: &fingerprint,
         pin: args.pin,
         ttl: args.ttl_seconds.map(|s| Duration::from_secs(u64::from(s))),
         purpose,
-        admit,
+        hint,
+        admit: &|der: &[u8]| admit(purpose, &facts(der)?, login_keys),
     })?;
     Ok(LoginResult {
         session: opened.id,
@@ -116,6 +119,23 @@ pub fn open(host: &mut Host, args: LoginArgs, login_keys: LoginKeys) -> Result<L
         protected_authentication_path: opened.protected_authentication_path,
     })
 }
+
+/// The hint's token id and CKA_ID, checked: as `list-certificates` gives them (a short id,
+/// CKA_ID in hex).
+fn hint(h: &KeyHint) -> Result<Hint> {
+    let hex_only = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+    if h.token.is_empty() || h.token.len() > 64 || !h.token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::InvalidArgument("hint.token must be a token id from list-certificates".into()));
+    }
+    if h.cka_id.len() > 2 * MAX_CKA_ID || h.cka_id.len() % 2 != 0 || !hex_only(&h.cka_id) {
+        return Err(Error::InvalidArgument(format!("hint.ckaId must be hex, at most {MAX_CKA_ID} bytes")));
+    }
+    let cka_id = hex::decode(&h.cka_id).map_err(|_| Error::InvalidArgument("hint.ckaId must be hex".into()))?;
+    Ok(Hint { token: h.token.clone(), cka_id })
+}
+
+/// Longest CKA_ID a hint may name. IDs are short (PIV: one byte; SHA-1 of the key: 20).
+const MAX_CKA_ID: usize = 128;
 
 /// Whether the certificate may serve `purpose` (module documentation).
 pub(crate) fn admit(purpose: LoginPurpose, info: &CertificateInfo, login_keys: LoginKeys) -> Result<()> {
@@ -139,6 +159,7 @@ pub(crate) fn admit(purpose: LoginPurpose, info: &CertificateInfo, login_keys: L
 #[cfg(test)]
 mod tests {
     use super::*;
+    use paraphe_protocol::cert::KeyUsage;
 
     fn info(ku: &[&str], eku: &[&str]) -> CertificateInfo {
         let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
@@ -152,7 +173,8 @@ mod tests {
         if ku.contains(&"keyEncipherment") {
             usages.push(Usage::Encryption);
         }
-        CertificateInfo { key_usage: s(ku), extended_key_usage: s(eku), usages, ..CertificateInfo::default() }
+        let key_usage = ku.iter().filter_map(|x| KeyUsage::ALL.into_iter().find(|k| k.name() == *x)).collect();
+        CertificateInfo { key_usage, extended_key_usage: s(eku), usages, ..CertificateInfo::default() }
     }
 
     fn code(r: Result<()>) -> &'static str {

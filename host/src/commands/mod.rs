@@ -17,19 +17,19 @@ mod tests;
 
 use crate::error::{Error, Result};
 use base64::Engine as _;
-use paraphe_protocol::cert::CertificateInfo;
+use paraphe_protocol::cert::{CertificateInfo, KeyUsage};
 
 /// The certificate's key usage allows signatures (digitalSignature or nonRepudiation; no
 /// keyUsage extension at all allows everything, RFC 5280 §4.2.1.3).
 pub(crate) fn may_sign(info: &CertificateInfo) -> bool {
     let ku = &info.key_usage;
-    ku.is_empty() || ku.iter().any(|k| k == "digitalSignature" || k == "nonRepudiation")
+    ku.is_empty() || ku.iter().any(|k| matches!(k, KeyUsage::DigitalSignature | KeyUsage::NonRepudiation))
 }
 
 /// The certificate's key usage allows key transport (keyEncipherment or dataEncipherment).
 pub(crate) fn may_decrypt(info: &CertificateInfo) -> bool {
     let ku = &info.key_usage;
-    ku.is_empty() || ku.iter().any(|k| k == "keyEncipherment" || k == "dataEncipherment")
+    ku.is_empty() || ku.iter().any(|k| matches!(k, KeyUsage::KeyEncipherment | KeyUsage::DataEncipherment))
 }
 
 /// Standard base64 (RFC 4648 §4) with padding, as every binary field of the protocol.

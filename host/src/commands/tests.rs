@@ -199,7 +199,6 @@ fn token_errors_map_to_wire_codes() {
     let dec = login(&mut host, RSA_ENCRYPTION, "decrypt");
     let pkcs11 = Error::pkcs11;
     for (rv, want) in [
-        (RvError::DeviceRemoved, "TOKEN_NOT_PRESENT"),
         (RvError::FunctionCanceled, "USER_CANCELLED"),
         (RvError::UserNotLoggedIn, "SESSION_NOT_FOUND"),
         (RvError::KeyFunctionNotPermitted, "KEY_USAGE_NOT_ALLOWED"),
@@ -223,7 +222,18 @@ fn token_errors_map_to_wire_codes() {
     token.fail_next("decrypt", pkcs11(RvError::ArgumentsBad, Function::DecryptInit));
     assert_eq!(code(&call(&mut host, "decrypt", decrypt.clone())), "MECHANISM_NOT_SUPPORTED");
     token.fail_next("decrypt", pkcs11(RvError::DeviceRemoved, Function::Decrypt));
-    assert_eq!(code(&call(&mut host, "decrypt", decrypt)), "TOKEN_NOT_PRESENT");
+    assert_eq!(code(&call(&mut host, "decrypt", decrypt.clone())), "TOKEN_NOT_PRESENT");
+    // The token's sessions went with the card: every session on it is forgotten, closed
+    // without a logout.
+    assert_eq!(code(&call(&mut host, "decrypt", decrypt)), "SESSION_NOT_FOUND");
+    assert_eq!(code(&call(&mut host, "sign", sign_ecdsa(&raw))), "SESSION_NOT_FOUND");
+    assert_eq!(token.logged_in(), 0);
+    let raw = login(&mut host, EC_SIGNING, "sign-raw");
+    token.fail_next("sign", pkcs11(RvError::DeviceRemoved, Function::Sign));
+    let answer = call(&mut host, "sign", sign_ecdsa(&raw));
+    assert_eq!((code(&answer), answer["error"]["function"].as_str()), ("TOKEN_NOT_PRESENT", Some("C_Sign")));
+    assert_eq!(code(&call(&mut host, "sign", sign_ecdsa(&raw))), "SESSION_NOT_FOUND");
+    assert!(!token.journal().iter().any(|l| l.starts_with("logout")), "{:?}", token.journal());
 }
 
 #[test]
@@ -349,4 +359,78 @@ fn a_token_error_on_a_removed_card_says_not_present() {
     token.fail_next("sign", Error::pkcs11(RvError::GeneralError, Function::Sign));
     let answer = call(&mut host, "sign", sign_ecdsa(&raw));
     assert_eq!(code(&answer), "TOKEN_NOT_PRESENT", "{answer}");
+}
+
+/// Every PIN is judged by the token: the very PIN of the token's live login needs no
+/// `C_Login`; another one ends the token's other sessions (the last one logging the token
+/// out) and goes to the token, whatever the outcome. Other tokens are left alone.
+#[test]
+fn a_second_login_on_a_logged_in_token_has_its_pin_judged() {
+    let mut keys = vec![
+        TestKey::new(EC_SIGNING, KeyType::Ec),
+        TestKey::new(RSA_AUTHENTICATION, KeyType::Rsa),
+        TestKey::new(RSA_ENCRYPTION, KeyType::Rsa),
+    ];
+    keys[2].token = 1;
+    let token = TestToken::with(keys);
+    let mut host = host_on(&token);
+    let first = login(&mut host, EC_SIGNING, "sign-raw");
+    let same = login(&mut host, RSA_AUTHENTICATION, "authenticate");
+    let elsewhere = login(&mut host, RSA_ENCRYPTION, "decrypt");
+    let logins: Vec<String> = token.journal().into_iter().filter(|l| l.starts_with("login")).collect();
+    assert!(logins[0].ends_with(" pin") && logins[1].ends_with(" live") && logins[2].ends_with(" pin"), "{logins:?}");
+    assert_eq!(code(&call(&mut host, "sign", sign_ecdsa(&first))), "ok");
+
+    let wrong = json!({"certificate": fp(RSA_AUTHENTICATION), "pin": "999999", "purpose": "authenticate"});
+    assert_eq!(code(&call(&mut host, "login", wrong)), "PIN_INCORRECT");
+    assert_eq!(code(&call(&mut host, "sign", sign_ecdsa(&first))), "SESSION_NOT_FOUND");
+    let authenticate = json!({"session": same, "origin": "https://portail.example", "challengeNonce": b64(&[42; 33])});
+    assert_eq!(code(&call(&mut host, "authenticate", authenticate)), "SESSION_NOT_FOUND");
+    let journal = token.journal();
+    assert_eq!(journal.iter().filter(|l| l.starts_with("logout")).count(), 1, "{journal:?}");
+    let decrypt = json!({"session": elsewhere, "data": b64(&[1; 256]), "scheme": "rsa-pkcs1"});
+    assert_eq!(code(&call(&mut host, "decrypt", decrypt)), "ok");
+    assert_eq!(token.logged_in(), 1);
+    // The right PIN now goes to the token again (it is logged out).
+    login(&mut host, EC_SIGNING, "sign-raw");
+    assert!(token.journal().last().is_some_and(|l| l.ends_with(" pin")), "{:?}", token.journal());
+}
+
+/// `login`'s hint (the certificate's token and CKA_ID from `list-certificates`): the one
+/// certificate there is read; a hint that leads elsewhere is ignored (every token searched);
+/// a malformed one is refused before the token is touched.
+#[test]
+fn a_login_hint_reads_one_certificate_and_never_decides() {
+    let token = TestToken::three_keys();
+    let mut host = host_on(&token);
+    let list = ok(&mut host, "list-certificates", json!({}));
+    let entry = list["certificates"].as_array().unwrap().iter().find(|c| c["fingerprint"] == fp(EC_SIGNING)).unwrap();
+    let hint = json!({"token": entry["token"], "ckaId": entry["ckaId"]});
+    assert_eq!((hint["token"].as_str(), hint["ckaId"].as_str()), (Some("test-token-0"), Some("01")));
+    let before = token.certificates_read();
+    let args = |hint: Value| json!({"certificate": fp(EC_SIGNING), "pin": PIN, "purpose": "sign-raw", "hint": hint});
+    let s = ok(&mut host, "login", args(hint))["session"].as_str().unwrap().to_owned();
+    assert_eq!(token.certificates_read() - before, 1);
+    assert_eq!(code(&call(&mut host, "sign", sign_ecdsa(&s))), "ok");
+    // The hint names another key's CKA_ID: the fingerprint decides.
+    let before = token.certificates_read();
+    let s = ok(&mut host, "login", args(json!({"token": "test-token-0", "ckaId": "00"})))["session"].clone();
+    assert!(s.is_string());
+    assert_eq!(token.certificates_read() - before, 3);
+    assert!(token.journal().iter().any(|l| l.starts_with("find") && l.ends_with(" hint")), "{:?}", token.journal());
+    let finds = token.journal().iter().filter(|l| l.starts_with("find")).count();
+    for bad in [
+        json!({"token": "", "ckaId": "01"}),
+        json!({"token": "test token", "ckaId": "01"}),
+        json!({"token": "ab", "ckaId": "0"}),
+        json!({"token": "ab", "ckaId": "zz"}),
+        json!({"token": "ab"}),
+        json!({"token": "ab", "ckaId": "01", "slot": 1}),
+        json!("ab:01"),
+    ] {
+        let answer = call(&mut host, "login", args(bad.clone()));
+        assert_eq!(code(&answer), "INVALID_ARGUMENT", "{bad}: {answer}");
+        assert!(answer["error"]["message"].as_str().unwrap().contains("hint"), "{bad}: {answer}");
+    }
+    assert_eq!(token.journal().iter().filter(|l| l.starts_with("find")).count(), finds);
 }

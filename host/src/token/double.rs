@@ -5,26 +5,30 @@
 //! and the virtual card (`host/tests/`); this double follows the same rules where the
 //! command layer can see them:
 //!
-//! - a login finds the key by its certificate's fingerprint on a present token, runs the
-//!   purpose admission before the PIN is checked, and refuses a wrong PIN with
-//!   `CKR_PIN_INCORRECT` (the correct one is [`PIN`]); no PIN without a PIN pad is
-//!   `PIN_REQUIRED`;
-//! - every login hands out a new key handle; `forget_removed` returns the handles on the
-//!   tokens taken out ([`TestToken::remove`]);
-//! - signatures and decryptions check the key is logged in and its card there, and, for
-//!   always-authenticate keys, the PIN given along.
+//! - `find` finds a certificate by its fingerprint on a present token;
+//! - a login refuses a wrong PIN with `CKR_PIN_INCORRECT` (the correct one is [`PIN`]), and
+//!   a `C_Login` on a token logged in already with `CKR_USER_ALREADY_LOGGED_IN` (the session
+//!   owner must have ended that token's sessions first); a login without `C_Login` on a
+//!   token not logged in finds no private key;
+//! - every login hands out a new key handle (its own session); the token is logged out by
+//!   `close` with `logout`, or when its last session closes (PKCS#11 3.0 §5.6
+//!   `C_CloseSession`), or when it is taken out ([`TestToken::remove`]);
+//! - signatures and decryptions check the key's session is there and its card too, and,
+//!   for always-authenticate keys, the PIN given along.
 //!
 //! The test keeps a clone of the [`TestToken`] to script it ([`TestToken::fail_next`],
 //! [`TestToken::hold`]) and to read what the host asked of it ([`TestToken::journal`]).
 
-use super::{Admit, DecryptMechanism, KeyRef, KeyType, Plaintext, SignMechanism, TokenBackend};
+use super::{
+    DecryptMechanism, Found, Hint, KeyRef, KeyType, LoginWith, Plaintext, SignMechanism, TokenBackend, TokenRef,
+};
 use crate::error::{Error, Pkcs11Failure, Result};
 use cryptoki::context::Function;
 use cryptoki::error::RvError;
 use paraphe_formats::x509;
 use paraphe_protocol::cert::{CertificateEntry, KeyPresence, ModuleInfo, ModuleSource, TokenInfo};
 use paraphe_protocol::{Pin, PinStatus};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use zeroize::Zeroizing;
@@ -66,16 +70,18 @@ struct State {
     keys: Vec<TestKey>,
     /// Tokens taken out of their reader.
     removed: Vec<usize>,
-    /// Logged-in key handles → index in `keys`.
+    /// Logged-in key handles (each its own session) → index in `keys`.
     logged_in: HashMap<u64, usize>,
+    /// Tokens logged in (user), by index.
+    token_login: HashSet<usize>,
+    /// How many certificate values `find` read.
+    certificates_read: usize,
     next: u64,
     journal: Vec<String>,
     /// The next failure of an operation (`login`, `sign`, `decrypt`, `tokens`…).
     failures: HashMap<&'static str, Error>,
     /// Operations that wait until their sender says go (or is dropped).
     holds: HashMap<&'static str, mpsc::Receiver<()>>,
-    /// The reader of the token the last login found.
-    reader: Option<String>,
 }
 
 /// The double. Clones share one state: keep one to script and inspect it while the host
@@ -108,7 +114,9 @@ impl TestToken {
 
     /// Takes `token` out of its reader.
     pub fn remove(&self, token: usize) {
-        self.state().removed.push(token);
+        let mut s = self.state();
+        s.removed.push(token);
+        s.token_login.remove(&token);
     }
 
     /// The next call of `operation` fails with `error`.
@@ -128,6 +136,11 @@ impl TestToken {
     /// `logout <handle>`…). Never a PIN: `pin` or `no pin` says whether one came.
     pub fn journal(&self) -> Vec<String> {
         self.state().journal.clone()
+    }
+
+    /// How many certificates `find` read (CKA_VALUE), all calls together.
+    pub fn certificates_read(&self) -> usize {
+        self.state().certificates_read
     }
 
     /// How many keys are logged in.
@@ -171,6 +184,11 @@ impl TestToken {
             Some(_) => Err(Error::pkcs11(RvError::PinIncorrect, function)),
         }
     }
+}
+
+/// How the host names `token`.
+fn token_ref(token: usize) -> TokenRef {
+    TokenRef { module: 0, slot: u64::try_from(token).unwrap_or(u64::MAX) }
 }
 
 /// The reader (slot description) of `token`.
@@ -239,35 +257,75 @@ impl TokenBackend for TestToken {
         Ok(out)
     }
 
-    fn login(&mut self, fingerprint: &str, pin: Option<&Pin>, admit: &Admit) -> Result<KeyRef> {
-        let what = format!(
-            "login {} {}",
-            &fingerprint[..fingerprint.len().min(8)],
-            if pin.is_some() { "pin" } else { "no pin" }
-        );
-        self.enter("login", what)?;
-        let found = {
-            let s = self.state();
-            s.keys.iter().position(|k| k.fingerprint() == fingerprint && !s.removed.contains(&k.token))
+    fn find(&mut self, fingerprint: &str, hint: Option<&Hint>) -> Result<Found> {
+        let what =
+            format!("find {}{}", &fingerprint[..fingerprint.len().min(8)], if hint.is_some() { " hint" } else { "" });
+        self.enter("find", what)?;
+        let mut s = self.state();
+        let present = |s: &State, k: &TestKey| k.fingerprint() == fingerprint && !s.removed.contains(&k.token);
+        // The hint's token and CKA_ID (the key's index) first: one certificate read.
+        let hinted = hint.and_then(|h| {
+            let index = usize::from(*h.cka_id.first()?);
+            let k = s.keys.get(index)?;
+            (h.cka_id.len() == 1 && h.token == format!("test-token-{}", k.token) && present(&s, k)).then_some(index)
+        });
+        let read = match hinted {
+            Some(_) => 1,
+            None => s.keys.iter().filter(|k| !s.removed.contains(&k.token)).count(),
         };
-        let index = found.ok_or_else(|| Error::CertificateNotFound(fingerprint.to_owned()))?;
-        let k = self.state().keys[index].clone();
-        self.state().reader = Some(reader(k.token));
-        admit(&k.certificate)?;
-        match pin {
-            None if !k.pin_pad => return Err(Error::PinRequired),
-            Some(p) if p.expose() != PIN => {
+        s.certificates_read += read;
+        let k = match hinted {
+            Some(index) => s.keys.get(index).map(|k| (index, k)),
+            None => s.keys.iter().enumerate().find(|(_, k)| present(&s, k)),
+        };
+        let (index, k) = k.ok_or_else(|| Error::CertificateNotFound(fingerprint.to_owned()))?;
+        Ok(Found {
+            token: token_ref(k.token),
+            certificate: k.certificate.clone(),
+            cka_id: vec![u8::try_from(index).unwrap_or(u8::MAX)],
+            reader: Some(reader(k.token)),
+            login_required: true,
+            protected_authentication_path: k.pin_pad,
+        })
+    }
+
+    fn login(&mut self, found: &Found, with: LoginWith) -> Result<KeyRef> {
+        let how = match &with {
+            LoginWith::Live => "live",
+            LoginWith::Pin(_) => "pin",
+            LoginWith::PinPad => "pin pad",
+        };
+        self.enter("login", format!("login {} {how}", &x509::fingerprint(&found.certificate)[..8]))?;
+        let mut s = self.state();
+        let index = usize::from(found.cka_id.first().copied().unwrap_or(u8::MAX));
+        let k = s.keys.get(index).cloned().ok_or_else(|| Error::Internal("no such key".into()))?;
+        if s.removed.contains(&k.token) {
+            return Err(Error::pkcs11(RvError::TokenNotPresent, Function::OpenSession));
+        }
+        match with {
+            LoginWith::Live if !s.token_login.contains(&k.token) => {
+                // A session that is not logged in sees no private key.
+                return Err(Error::PrivateKeyNotFound(x509::fingerprint(&k.certificate)));
+            }
+            LoginWith::Live => {}
+            LoginWith::Pin(_) | LoginWith::PinPad if s.token_login.contains(&k.token) => {
+                return Err(Error::pkcs11(RvError::UserAlreadyLoggedIn, Function::Login));
+            }
+            LoginWith::Pin(p) if p.expose() != PIN => {
                 let failure = Pkcs11Failure::new(RvError::PinIncorrect, Function::Login);
                 return Err(Error::Pkcs11 { failure, pin: Some(PinStatus::from_flags(true, false, false)) });
             }
-            _ => {}
+            LoginWith::Pin(_) | LoginWith::PinPad => {
+                s.token_login.insert(k.token);
+            }
         }
-        let mut s = self.state();
         let handle = s.next;
         s.next += 1;
         s.logged_in.insert(handle, index);
         Ok(KeyRef {
             handle,
+            token: found.token,
+            reader: found.reader.clone(),
             always_authenticate: k.always_authenticate,
             protected_authentication_path: k.pin_pad,
             key_type: k.key_type,
@@ -293,28 +351,28 @@ impl TokenBackend for TestToken {
         Ok(Zeroizing::new(vec![0x33; 32]))
     }
 
-    fn logout(&mut self, key: &KeyRef) -> Result<()> {
-        self.enter("logout", format!("logout {}", key.handle))?;
-        self.state().logged_in.remove(&key.handle);
+    fn close(&mut self, key: &KeyRef, logout: bool) -> Result<()> {
+        let what = format!("{} {}", if logout { "logout" } else { "close" }, key.handle);
+        self.enter(if logout { "logout" } else { "close" }, what)?;
+        let mut s = self.state();
+        let Some(index) = s.logged_in.remove(&key.handle) else { return Ok(()) };
+        let token = s.keys[index].token;
+        let others = s.logged_in.values().any(|i| s.keys[*i].token == token);
+        if logout || !others {
+            s.token_login.remove(&token);
+        }
         Ok(())
     }
 
-    fn forget_removed(&mut self) -> Vec<u64> {
+    fn absent(&mut self, tokens: &[TokenRef]) -> Vec<TokenRef> {
         let mut s = self.state();
-        let gone: Vec<u64> =
-            s.logged_in.iter().filter(|(_, i)| s.removed.contains(&s.keys[**i].token)).map(|(h, _)| *h).collect();
-        for h in &gone {
-            s.logged_in.remove(h);
-        }
-        s.journal.push(format!("forget-removed {gone:?}"));
+        let gone: Vec<TokenRef> =
+            tokens.iter().copied().filter(|t| s.removed.iter().any(|r| token_ref(*r) == *t)).collect();
+        s.journal.push(format!("absent {:?}", gone.iter().map(|t| t.slot).collect::<Vec<_>>()));
         gone
     }
 
     fn add_module(&mut self, path: &std::path::Path) {
         self.state().journal.push(format!("add-module {}", path.display()));
-    }
-
-    fn reader_in_use(&mut self) -> Option<String> {
-        self.state().reader.clone()
     }
 }

@@ -18,11 +18,60 @@ use paraphe_protocol::cert::{CertificateEntry, ModuleInfo, TokenInfo};
 use paraphe_protocol::{HashAlgorithm, Pin};
 use zeroize::Zeroizing;
 
-/// A private key the user logged in to. Opaque to commands.
+/// A token in its slot: which loaded module, which slot. A handle: the cryptoki objects stay
+/// with the backend (on the module worker's thread).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TokenRef {
+    pub module: usize,
+    pub slot: u64,
+}
+
+/// A certificate found on a present token, with what a login to its key needs.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub token: TokenRef,
+    /// The certificate (DER).
+    pub certificate: Vec<u8>,
+    /// CKA_ID, shared by the certificate and its private key.
+    pub cka_id: Vec<u8>,
+    /// The slot description: for OpenSC and most middleware, the PC/SC reader's name (where
+    /// to ask whether the card is still there).
+    pub reader: Option<String>,
+    /// CKF_LOGIN_REQUIRED.
+    pub login_required: bool,
+    /// CKF_PROTECTED_AUTHENTICATION_PATH: the PIN is typed on the reader.
+    pub protected_authentication_path: bool,
+}
+
+/// Where the certificate should be (`login`'s `hint`, as `list-certificates` reported it):
+/// the token's id ([`TokenInfo::id`]) and the CKA_ID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hint {
+    pub token: String,
+    pub cka_id: Vec<u8>,
+}
+
+/// How [`TokenBackend::login`] gets the token logged in. The session owner decides
+/// (`session::Sessions::open`): it holds the PIN of every live login.
+pub enum LoginWith {
+    /// No `C_Login`: the token needs none, or is logged in already with the very PIN the
+    /// person typed.
+    Live,
+    /// `C_Login` as user with this PIN.
+    Pin(Pin),
+    /// `C_Login` as user on the token's PIN pad (protected authentication path).
+    PinPad,
+}
+
+/// A private key the user logged in to: a handle (the key's own PKCS#11 session and object
+/// stay with the backend) and the facts the commands and deadlines need.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyRef {
     /// Backend-assigned handle of the logged-in key.
     pub handle: u64,
+    pub token: TokenRef,
+    /// The reader of the token's slot, when the module names one ([`Found::reader`]).
+    pub reader: Option<String>,
     pub always_authenticate: bool,
     pub protected_authentication_path: bool,
     pub key_type: KeyType,
@@ -75,13 +124,10 @@ pub enum DecryptMechanism {
 /// What a decryption gives back: zeroized when dropped.
 pub type Plaintext = Zeroizing<Vec<u8>>;
 
-/// What decides, from the certificate (DER) a login found, whether that login may go on
-/// (`commands::login`: the session's purpose against the certificate). Shared and `Send` so
-/// that the module worker can run it on its own thread, between finding the key and
-/// `C_Login`.
-pub type Admit = std::sync::Arc<dyn Fn(&[u8]) -> Result<()> + Send + Sync>;
-
-/// Everything the host does with a token.
+/// Everything the host does with a token. The backend keeps the cryptoki objects (the
+/// modules, each logged-in key's session) and no rule about them: when a key is no longer
+/// used, when a token is logged out, what a removed card ends, is decided by the one owner
+/// of the login sessions (`session::Sessions`), which holds [`KeyRef`]s.
 pub trait TokenBackend {
     /// Modules tried, loaded or not, and why not.
     fn modules(&mut self) -> Vec<ModuleInfo>;
@@ -89,38 +135,26 @@ pub trait TokenBackend {
     fn tokens(&mut self) -> Result<Vec<TokenInfo>>;
     /// Every certificate on every token present.
     fn certificates(&mut self) -> Result<Vec<CertificateEntry>>;
-    /// Logs in to the token holding `fingerprint`'s key (user PIN, or the protected
-    /// authentication path when `pin` is `None`) and finds the key. Never retries.
-    ///
-    /// `admit` sees the certificate (DER) once it is found and before any PIN reaches the
-    /// token: its error ends the login with no PIN try spent.
-    ///
-    /// A PIN is always judged by the token: when the token is logged in already with another
-    /// PIN (or through its PIN pad), the backend logs out first, which ends the other keys'
-    /// logins on that token (see [`TokenBackend::ended`]).
-    fn login(&mut self, fingerprint: &str, pin: Option<&Pin>, admit: &Admit) -> Result<KeyRef>;
-    /// The handles of keys whose login the backend ended by itself since the last call
-    /// (a login with another PIN logged the token out).
-    fn ended(&mut self) -> Vec<u64> {
-        Vec::new()
-    }
+    /// The certificate whose SHA-256 fingerprint is `fingerprint`, on the first present
+    /// token that holds it. With a `hint`, that token's certificates with that CKA_ID are
+    /// read first, and every token's only when the hint does not lead to the certificate.
+    fn find(&mut self, fingerprint: &str, hint: Option<&Hint>) -> Result<Found>;
+    /// Opens a PKCS#11 session of the key's own on `found`'s token, logs in as `with` says
+    /// (never retried) and finds the private key with the certificate's CKA_ID. A failure
+    /// leaves nothing open, and no token login this call made.
+    fn login(&mut self, found: &Found, with: LoginWith) -> Result<KeyRef>;
     /// Signs `input` with the key. `pin` is the context-specific PIN for keys with
     /// CKA_ALWAYS_AUTHENTICATE.
     fn sign(&mut self, key: &KeyRef, pin: Option<&Pin>, mechanism: SignMechanism, input: &[u8]) -> Result<Vec<u8>>;
     /// Decrypts (unwraps) `input` with the key.
     fn decrypt(&mut self, key: &KeyRef, pin: Option<&Pin>, mech: DecryptMechanism, input: &[u8]) -> Result<Plaintext>;
-    /// Logs out of the key's token and closes its session.
-    fn logout(&mut self, key: &KeyRef) -> Result<()>;
-    /// Drops the sessions of tokens no longer present; returns the handles of the keys
-    /// that went with them.
-    fn forget_removed(&mut self) -> Vec<u64>;
+    /// Closes the key's session; with `logout`, logs the token out first (`C_Logout`: the
+    /// last key logged in on it).
+    fn close(&mut self, key: &KeyRef, logout: bool) -> Result<()>;
+    /// Those of `tokens` that are no longer in their slot.
+    fn absent(&mut self, tokens: &[TokenRef]) -> Vec<TokenRef>;
     /// Loads one more module (a card was inserted that needs it), unless already there.
     fn add_module(&mut self, path: &std::path::Path);
-    /// The PC/SC reader of the slot the last `login`, `sign` or `decrypt` used (its slot
-    /// description), when the module names one: where to ask whether the card is still there.
-    fn reader_in_use(&mut self) -> Option<String> {
-        None
-    }
     /// Why the backend can take no more calls (a module call outlived its deadline), if so.
     fn wedged(&self) -> Option<String> {
         None
@@ -163,7 +197,10 @@ impl TokenBackend for NoToken {
     fn certificates(&mut self) -> Result<Vec<CertificateEntry>> {
         Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
     }
-    fn login(&mut self, _: &str, _: Option<&Pin>, _: &Admit) -> Result<KeyRef> {
+    fn find(&mut self, _: &str, _: Option<&Hint>) -> Result<Found> {
+        Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
+    }
+    fn login(&mut self, _: &Found, _: LoginWith) -> Result<KeyRef> {
         Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
     }
     fn sign(&mut self, _: &KeyRef, _: Option<&Pin>, _: SignMechanism, _: &[u8]) -> Result<Vec<u8>> {
@@ -172,10 +209,10 @@ impl TokenBackend for NoToken {
     fn decrypt(&mut self, _: &KeyRef, _: Option<&Pin>, _: DecryptMechanism, _: &[u8]) -> Result<Plaintext> {
         Err(crate::error::Error::ModuleUnavailable("no token backend".into()))
     }
-    fn logout(&mut self, _: &KeyRef) -> Result<()> {
+    fn close(&mut self, _: &KeyRef, _: bool) -> Result<()> {
         Ok(())
     }
-    fn forget_removed(&mut self) -> Vec<u64> {
+    fn absent(&mut self, _: &[TokenRef]) -> Vec<TokenRef> {
         Vec::new()
     }
     fn add_module(&mut self, _: &std::path::Path) {}

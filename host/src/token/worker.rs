@@ -19,7 +19,9 @@
 //! one place, against PC/SC: when the reader of the token's slot has no card (or had a
 //! removal since the call began), the answer is `TOKEN_NOT_PRESENT`.
 
-use super::{monitor, Admit, DecryptMechanism, KeyRef, Plaintext, SignMechanism, TokenBackend};
+use super::{
+    monitor, DecryptMechanism, Found, Hint, KeyRef, LoginWith, Plaintext, SignMechanism, TokenBackend, TokenRef,
+};
 use crate::error::{Error, Result};
 use paraphe_protocol::cert::{CertificateEntry, ModuleInfo, TokenInfo};
 use paraphe_protocol::{ErrorCode, Pin};
@@ -158,12 +160,6 @@ pub struct ModuleWorker {
     signals: Arc<Signals>,
     /// Why the worker is stuck, once a call outlived its deadline.
     wedged: Option<String>,
-    /// The PC/SC reader of each logged-in key (its slot description), for the deadline after
-    /// a removal and the removal check.
-    readers: HashMap<u64, String>,
-    /// Keys whose login the backend ended by itself (a login with another PIN logged the
-    /// token out), gathered after each login and handed over by `ended`.
-    ended: Vec<u64>,
     done: Option<mpsc::Receiver<()>>,
 }
 
@@ -184,7 +180,7 @@ impl ModuleWorker {
             Ok(_) => (Some(jobs), None),
             Err(e) => (None, Some(format!("module worker not started: {e}"))),
         };
-        Self { jobs, deadlines, signals, wedged, readers: HashMap::new(), ended: Vec::new(), done: Some(done) }
+        Self { jobs, deadlines, signals, wedged, done: Some(done) }
     }
 
     /// Runs `job` on the worker; waits for it until its deadline (shortened by a removal of
@@ -253,10 +249,6 @@ impl ModuleWorker {
         }
     }
 
-    fn reader_of(&self, key: &KeyRef) -> Option<String> {
-        self.readers.get(&key.handle).cloned()
-    }
-
     fn key_deadline(&self, key: &KeyRef, pin: Option<&Pin>) -> Duration {
         if key.always_authenticate && key.protected_authentication_path && pin.is_none() {
             self.deadlines.pin_pad()
@@ -298,56 +290,46 @@ impl TokenBackend for ModuleWorker {
         self.run("certificates", d, None, |b| b.certificates())?
     }
 
-    fn login(&mut self, fingerprint: &str, pin: Option<&Pin>, admit: &Admit) -> Result<KeyRef> {
-        // Without a PIN the token may have a PIN pad: the person types it there.
-        let d = if pin.is_none() { self.deadlines.pin_pad() } else { self.deadlines.call() };
-        let (fingerprint, pin, admit) = (fingerprint.to_owned(), pin.cloned(), admit.clone());
-        let (result, reader, ended) = self.run("login", d, None, move |b| {
-            let r = b.login(&fingerprint, pin.as_ref(), &admit);
-            (r, b.reader_in_use(), b.ended())
-        })?;
-        // Checking another PIN may have logged the token out (`TokenBackend::ended`).
-        self.ended.extend(ended);
-        match result {
-            Ok(key) => {
-                if let Some(r) = reader {
-                    self.readers.insert(key.handle, r);
-                }
-                Ok(key)
-            }
-            Err(e) => Err(self.truthful(e, reader.as_deref())),
-        }
+    fn find(&mut self, fingerprint: &str, hint: Option<&Hint>) -> Result<Found> {
+        let d = self.deadlines.call();
+        let (fingerprint, hint) = (fingerprint.to_owned(), hint.cloned());
+        self.run("find", d, None, move |b| b.find(&fingerprint, hint.as_ref()))?
+    }
+
+    fn login(&mut self, found: &Found, with: LoginWith) -> Result<KeyRef> {
+        // On a PIN pad the person types the PIN there.
+        let d = if matches!(with, LoginWith::PinPad) { self.deadlines.pin_pad() } else { self.deadlines.call() };
+        let reader = found.reader.clone();
+        let found = found.clone();
+        let r = self.run("login", d, reader.as_deref(), move |b| b.login(&found, with))?;
+        r.map_err(|e| self.truthful(e, reader.as_deref()))
     }
 
     fn sign(&mut self, key: &KeyRef, pin: Option<&Pin>, mechanism: SignMechanism, input: &[u8]) -> Result<Vec<u8>> {
-        let (d, reader) = (self.key_deadline(key, pin), self.reader_of(key));
+        let (d, reader) = (self.key_deadline(key, pin), key.reader.clone());
         let (k, pin, input) = (key.clone(), pin.cloned(), input.to_vec());
         let r = self.run("sign", d, reader.as_deref(), move |b| b.sign(&k, pin.as_ref(), mechanism, &input))?;
         r.map_err(|e| self.truthful(e, reader.as_deref()))
     }
 
     fn decrypt(&mut self, key: &KeyRef, pin: Option<&Pin>, mech: DecryptMechanism, input: &[u8]) -> Result<Plaintext> {
-        let (d, reader) = (self.key_deadline(key, pin), self.reader_of(key));
+        let (d, reader) = (self.key_deadline(key, pin), key.reader.clone());
         let (k, pin, input) = (key.clone(), pin.cloned(), Zeroizing::new(input.to_vec()));
         let r = self.run("decrypt", d, reader.as_deref(), move |b| b.decrypt(&k, pin.as_ref(), mech, &input))?;
         r.map_err(|e| self.truthful(e, reader.as_deref()))
     }
 
-    fn logout(&mut self, key: &KeyRef) -> Result<()> {
-        let (d, reader) = (self.deadlines.call(), self.reader_of(key));
-        self.readers.remove(&key.handle);
+    fn close(&mut self, key: &KeyRef, logout: bool) -> Result<()> {
+        let (d, reader) = (self.deadlines.call(), key.reader.clone());
         let k = key.clone();
-        self.run("logout", d, reader.as_deref(), move |b| b.logout(&k))?
+        self.run(if logout { "logout" } else { "close" }, d, reader.as_deref(), move |b| b.close(&k, logout))?
     }
 
-    fn forget_removed(&mut self) -> Vec<u64> {
+    fn absent(&mut self, tokens: &[TokenRef]) -> Vec<TokenRef> {
         let d = self.deadlines.call();
+        let tokens = tokens.to_vec();
         // Called on a removal: a module stuck on that card waits for the removed deadline.
-        let gone = self.run("forget-removed", d, None, |b| b.forget_removed()).unwrap_or_default();
-        for h in &gone {
-            self.readers.remove(h);
-        }
-        gone
+        self.run("absent", d, None, move |b| b.absent(&tokens)).unwrap_or_default()
     }
 
     fn add_module(&mut self, path: &Path) {
@@ -356,14 +338,6 @@ impl TokenBackend for ModuleWorker {
         if let Err(e) = self.run("add-module", d, None, move |b| b.add_module(&path)) {
             log::warn!("module not added: {e}");
         }
-    }
-
-    fn ended(&mut self) -> Vec<u64> {
-        std::mem::take(&mut self.ended)
-    }
-
-    fn reader_in_use(&mut self) -> Option<String> {
-        None
     }
 
     fn wedged(&self) -> Option<String> {
@@ -387,11 +361,12 @@ impl Drop for ModuleWorker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::double::TestToken;
+    use crate::token::double::{TestToken, EC_SIGNING, PIN};
     use crate::token::NoToken;
+    use paraphe_formats::x509;
 
-    fn admit_all() -> Admit {
-        Arc::new(|_: &[u8]| Ok(()))
+    fn found(w: &mut ModuleWorker) -> Found {
+        w.find(&x509::fingerprint(EC_SIGNING), None).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn short() -> Deadlines {
@@ -403,8 +378,9 @@ mod tests {
         let token = TestToken::three_keys();
         let _stuck = token.hold("login");
         let mut w = ModuleWorker::start(Box::new(token), short(), Arc::default());
-        let pin = Pin::new("1234".into());
-        let e = w.login("ab", pin.as_ref().ok(), &admit_all()).err();
+        let pin = Pin::new(PIN.into()).unwrap_or_else(|e| panic!("{e}"));
+        let f = found(&mut w);
+        let e = w.login(&f, LoginWith::Pin(pin)).err();
         assert!(matches!(e, Some(Error::ModuleNotResponding(_))), "{e:?}");
         assert!(w.wedged().is_some());
         let t = Instant::now();
@@ -419,8 +395,9 @@ mod tests {
         let signals = Arc::new(Signals::default());
         let long = Deadlines { call_ms: 600_000, pin_pad_ms: 600_000, removed_ms: 600_000 };
         let mut w = ModuleWorker::start(Box::new(token), long, Arc::clone(&signals));
+        let f = found(&mut w);
         signals.input_ended();
-        let e = w.login("ab", None, &admit_all()).err();
+        let e = w.login(&f, LoginWith::PinPad).err();
         assert!(matches!(e, Some(Error::ModuleNotResponding(_))), "{e:?}");
     }
 

@@ -2,7 +2,7 @@
 //! session, object, signing and decryption function groups).
 
 use super::registry::{self, ModuleSpec};
-use super::{Admit, DecryptMechanism, KeyRef, Plaintext, SignMechanism, TokenBackend};
+use super::{DecryptMechanism, Found, Hint, KeyRef, LoginWith, Plaintext, SignMechanism, TokenBackend, TokenRef};
 use crate::error::{Error, Result};
 use base64::Engine as _;
 use cryptoki::context::Pkcs11;
@@ -18,7 +18,7 @@ use paraphe_formats::x509;
 use paraphe_protocol::cert::{CertificateEntry, KeyPresence, ModuleInfo, TokenInfo};
 use paraphe_protocol::{HashAlgorithm, Pin, PinStatus};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use zeroize::Zeroizing;
 
 mod raw;
@@ -29,14 +29,6 @@ struct Module {
     library: Option<String>,
 }
 
-/// A certificate found on a token.
-struct Located {
-    module: usize,
-    slot: Slot,
-    cka_id: Vec<u8>,
-    der: Vec<u8>,
-}
-
 /// A certificate object as stored: CKA_VALUE, CKA_ID, CKA_LABEL.
 struct StoredCert {
     der: Vec<u8>,
@@ -44,11 +36,13 @@ struct StoredCert {
     label: String,
 }
 
-/// A private key the user logged in to.
-struct LoggedKey {
-    module: usize,
-    slot: Slot,
-    handle: ObjectHandle,
+/// A logged-in key's cryptoki objects: a PKCS#11 session of its own on the token and the
+/// private-key object. They live here, on the module worker's thread; the session owner
+/// (`session::Sessions`) holds the handle and decides when they end.
+struct KeySession {
+    token: TokenRef,
+    session: Session,
+    object: ObjectHandle,
 }
 
 pub struct Pkcs11Backend {
@@ -56,41 +50,19 @@ pub struct Pkcs11Backend {
     /// Loaded on first use, so the host answers `hello` before touching any module.
     modules: Option<Vec<Module>>,
     hints: Vec<PolicyHint>,
-    /// One open session per (module, slot) the user logged in to: PKCS#11 login state lasts
-    /// while a session to the token is open (PKCS#11 3.0 §5.6 C_Login).
-    sessions: HashMap<(usize, u64), Session>,
-    keys: HashMap<u64, LoggedKey>,
+    /// The logged-in keys, by the handle the session owner holds. The token's login lasts
+    /// while one of its sessions is open (PKCS#11 3.0 §5.6 `C_Login`, `C_CloseSession`).
+    keys: HashMap<u64, KeySession>,
     next_key: u64,
-    /// Slots where the last C_Login succeeded. Some modules (OpenSC 0.23) keep reporting the
+    /// Tokens whose last `C_Login` succeeded. Some modules (OpenSC 0.23) keep reporting the
     /// last failure's "final try" flags for the life of the process; a success resets the
-    /// card's counter, so we clear those flags until the next failure.
-    pin_ok: std::collections::HashSet<(usize, u64)>,
-    /// The PIN the token accepted for its live login, per (module, slot); `None` when it
-    /// was entered on the PIN pad. A later login with the same PIN needs no `C_Login`; any
-    /// other PIN is given to the token (after `C_Logout`), never taken on trust because the
-    /// token answers `CKR_USER_ALREADY_LOGGED_IN`. Zeroized when the login ends.
-    live_pins: HashMap<(usize, u64), Option<Pin>>,
-    /// Keys whose login ended by a logout this backend made (see `TokenBackend::ended`).
-    ended: Vec<u64>,
-    /// The slot description (for OpenSC and most middleware, the PC/SC reader's name) of the
-    /// slot the last `locate` found, for `reader_in_use`.
-    located_reader: Option<String>,
+    /// card's counter, so `tokens` clears those flags until the next failure.
+    pin_ok: HashSet<TokenRef>,
 }
 
 impl Pkcs11Backend {
     pub fn new(specs: Vec<ModuleSpec>, hints: Vec<PolicyHint>) -> Self {
-        Self {
-            specs,
-            modules: None,
-            hints,
-            sessions: HashMap::new(),
-            keys: HashMap::new(),
-            next_key: 1,
-            pin_ok: Default::default(),
-            live_pins: HashMap::new(),
-            ended: Vec::new(),
-            located_reader: None,
-        }
+        Self { specs, modules: None, hints, keys: HashMap::new(), next_key: 1, pin_ok: HashSet::new() }
     }
 
     fn modules_loaded(&mut self) -> &[Module] {
@@ -133,7 +105,8 @@ impl Pkcs11Backend {
         Ok(ctxs)
     }
 
-    /// The session to use on a slot: the logged-in one if any, else a fresh read-only one.
+    /// The session to use on a slot: a logged-in key's if any (private objects show), else a
+    /// fresh read-only one.
     fn with_session<T>(
         &mut self,
         module: usize,
@@ -141,8 +114,9 @@ impl Pkcs11Backend {
         slot: Slot,
         f: impl FnOnce(&Session) -> Result<T>,
     ) -> Result<T> {
-        if let Some(s) = self.sessions.get(&(module, slot.id())) {
-            return f(s);
+        let token = TokenRef { module, slot: slot.id() };
+        if let Some(k) = self.keys.values().find(|k| k.token == token) {
+            return f(&k.session);
         }
         let s = ctx.open_ro_session(slot)?;
         f(&s)
@@ -178,7 +152,7 @@ impl Pkcs11Backend {
 
     /// Clears "count low"/"final try" on a slot whose last login succeeded (see `pin_ok`).
     fn fresh_pin_flags(&self, module: usize, slot: Slot, mut token: TokenInfo) -> TokenInfo {
-        if self.pin_ok.contains(&(module, slot.id())) && !token.pin.locked {
+        if self.pin_ok.contains(&TokenRef { module, slot: slot.id() }) && !token.pin.locked {
             token.pin = PinStatus::from_flags(false, false, false);
         }
         token
@@ -243,35 +217,45 @@ impl Pkcs11Backend {
         Ok(Some((key, always, key_type)))
     }
 
-    fn locate(&mut self, fingerprint: &str) -> Result<Located> {
-        self.located_reader = None;
+    /// The certificate where the hint says: the token whose id is `hint.token`, the
+    /// certificates with CKA_ID `hint.cka_id` (one, normally), and only if one of them has
+    /// this fingerprint.
+    fn find_at(&mut self, fingerprint: &str, hint: &Hint) -> Result<Option<Found>> {
         for (m, ctx) in self.loaded_contexts()? {
+            let path = self.specs[m].path.display().to_string();
             for slot in initialized_slots(&ctx)? {
-                let found = self.with_session(m, &ctx, slot, |s| {
-                    Ok(Self::read_certificates(s)?.into_iter().find(|c| x509::fingerprint(&c.der) == fingerprint))
-                });
-                match found {
-                    Ok(Some(c)) => {
-                        self.located_reader =
-                            ctx.get_slot_info(slot).ok().map(|i| i.slot_description().trim().to_owned());
-                        return Ok(Located { module: m, slot, cka_id: c.cka_id, der: c.der });
-                    }
-                    Ok(None) => {}
-                    // A token that fails (removed meanwhile, not recognised) must not hide
-                    // the others.
-                    Err(e) => log::warn!("slot {} unreadable: {e}", slot.id()),
+                let Ok(token) = Self::token_info(&path, &ctx, slot) else { continue };
+                if token.id != hint.token {
+                    continue;
                 }
+                let der = self.with_session(m, &ctx, slot, |s| {
+                    let handles = s.find_objects(&[
+                        Attribute::Class(ObjectClass::CERTIFICATE),
+                        Attribute::CertificateType(CertificateType::X_509),
+                        Attribute::Id(hint.cka_id.clone()),
+                    ])?;
+                    for h in handles {
+                        for a in s.get_attributes(h, &[AttributeType::Value])? {
+                            if let Attribute::Value(der) = a {
+                                if x509::fingerprint(&der) == fingerprint {
+                                    return Ok(Some(der));
+                                }
+                            }
+                        }
+                    }
+                    Ok(None)
+                })?;
+                return Ok(der.map(|der| Found {
+                    token: TokenRef { module: m, slot: slot.id() },
+                    certificate: der,
+                    cka_id: hint.cka_id.clone(),
+                    reader: Some(token.slot_description.clone()).filter(|r| !r.is_empty()),
+                    login_required: token.login_required,
+                    protected_authentication_path: token.protected_authentication_path,
+                }));
             }
         }
-        Err(Error::CertificateNotFound(fingerprint.to_owned()))
-    }
-
-    fn key(&self, key: &KeyRef) -> Result<&LoggedKey> {
-        self.keys.get(&key.handle).ok_or(Error::TokenSessionEnded)
-    }
-
-    fn session_for(&self, k: &LoggedKey) -> Result<&Session> {
-        self.sessions.get(&(k.module, k.slot.id())).ok_or(Error::TokenSessionEnded)
+        Ok(None)
     }
 
     fn context_of(&self, module: usize) -> Result<Pkcs11> {
@@ -283,7 +267,7 @@ impl Pkcs11Backend {
     }
 
     /// Adds the token's PIN state to a PIN error, so the user sees the tries left.
-    fn with_pin_state(&self, e: Error, module: usize, slot: Slot) -> Error {
+    fn with_pin_state(&self, e: Error, token: TokenRef) -> Error {
         match e {
             Error::Pkcs11 { failure, .. }
                 if matches!(
@@ -291,16 +275,17 @@ impl Pkcs11Backend {
                     RvError::PinIncorrect | RvError::PinLocked | RvError::PinLenRange | RvError::PinInvalid
                 ) =>
             {
-                let pin = self.context_of(module).ok().and_then(|c| Self::pin_status(&c, slot));
+                let pin = self.context_of(token.module).ok().and_then(|c| Self::pin_status(&c, slot_of(token).ok()?));
                 Error::Pkcs11 { failure, pin }
             }
             other => other,
         }
     }
 
-    /// A card pulled out invalidates its sessions: forget them so the next request starts
-    /// clean. If a card is back in the slot already, the user only needs to log in again.
-    fn forget_if_gone(&mut self, e: Error, module: usize, slot: Slot) -> Error {
+    /// A card pulled out invalidates its sessions. If a card is back in the slot already,
+    /// the user only needs to log in again: `TokenSessionEnded` (`SESSION_NOT_FOUND`). The
+    /// session owner forgets the token's sessions either way.
+    fn ended_if_back(&self, e: Error, token: TokenRef) -> Error {
         let Error::Pkcs11 { failure, .. } = &e else { return e };
         if !matches!(
             failure.rv(),
@@ -308,65 +293,20 @@ impl Pkcs11Backend {
         ) {
             return e;
         }
-        self.drop_slot((module, slot.id()));
-        if self.slot_has_token(module, slot) {
+        if self.slot_has_token(token) {
             Error::TokenSessionEnded
         } else {
             e
         }
     }
 
-    /// Forgets a slot's session, its live PIN and its keys; returns the keys' handles.
-    fn drop_slot(&mut self, slot_key: (usize, u64)) -> Vec<u64> {
-        self.sessions.remove(&slot_key);
-        self.live_pins.remove(&slot_key);
-        let mut handles = Vec::new();
-        self.keys.retain(|h, k| {
-            let keep = (k.module, k.slot.id()) != slot_key;
-            if !keep {
-                handles.push(*h);
-            }
-            keep
-        });
-        handles
-    }
-
-    /// `C_Logout` and forget the slot: every key logged in on it is done (`ended`).
-    fn end_login(&mut self, slot_key: (usize, u64)) {
-        if let Some(session) = self.sessions.get(&slot_key) {
-            match session.logout() {
-                Ok(()) | Err(CkError::Pkcs11(RvError::UserNotLoggedIn, _)) => {}
-                Err(e) => log::warn!("C_Logout: {e}"),
-            }
-        }
-        let handles = self.drop_slot(slot_key);
-        self.ended.extend(handles);
-    }
-
-    /// Logs the user in on `slot` with `pin` (or the PIN pad), so that the token itself
-    /// judges the PIN the person typed for this consent. The one exception: the token's
-    /// live login was made with this very PIN (compared in constant time).
-    fn user_login(&mut self, ctx: &Pkcs11, module: usize, slot: Slot, pin: Option<&Pin>) -> Result<()> {
-        let slot_key = (module, slot.id());
-        if let (Some(typed), Some(Some(live))) = (pin, self.live_pins.get(&slot_key)) {
-            if same_pin(typed, live) {
-                return Ok(());
-            }
-        }
-        if self.live_pins.contains_key(&slot_key) {
-            // Logged in with another PIN, or on the PIN pad: that login says nothing of this
-            // PIN. Log out (ending the other keys' sessions on this token) and ask the token.
-            self.end_login(slot_key);
-        }
-        let fresh = !self.sessions.contains_key(&slot_key);
-        if fresh {
-            let s = ctx.open_ro_session(slot)?;
-            self.sessions.insert(slot_key, s);
-        }
-        let session = self.sessions.get(&slot_key).ok_or_else(|| Error::Internal("session vanished".into()))?;
+    /// `C_Login` as user with `pin` (or the PIN pad), so that the token itself judges the
+    /// PIN the person typed for this consent. A token logged in by a session this backend
+    /// did not open answers `CKR_USER_ALREADY_LOGGED_IN`: that says nothing of this PIN, so
+    /// the token is logged out and asked.
+    fn user_login(&mut self, session: &Session, token: TokenRef, pin: Option<&Pin>) -> Result<()> {
         let auth = pin.map(|p| AuthPin::from(p.expose().to_owned()));
         let result = match session.login(UserType::User, auth.as_ref()) {
-            // Logged in by a session this backend did not open: the PIN was not checked.
             Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
                 log::info!("token already logged in: logging out to check the PIN");
                 let _ = session.logout();
@@ -376,17 +316,12 @@ impl Pkcs11Backend {
         };
         match result {
             Ok(()) => {
-                self.pin_ok.insert(slot_key);
-                self.live_pins.insert(slot_key, pin.cloned());
+                self.pin_ok.insert(token);
                 Ok(())
             }
             Err(e) => {
-                self.pin_ok.remove(&slot_key);
-                let e = self.with_pin_state(Error::from(e), module, slot);
-                if fresh {
-                    self.sessions.remove(&slot_key);
-                }
-                Err(e)
+                self.pin_ok.remove(&token);
+                Err(self.with_pin_state(Error::from(e), token))
             }
         }
     }
@@ -395,7 +330,7 @@ impl Pkcs11Backend {
     /// call) or, for a CKA_ALWAYS_AUTHENTICATE key, `init`, then `C_Login(CKU_CONTEXT_SPECIFIC)`,
     /// then the single part through the module's own function list, `raw` (PKCS#11 3.0
     /// §5.13, §4.9: cryptoki's one-shot calls leave no room for the login). A failure gets
-    /// the token's PIN state, and a card gone ends the slot's sessions.
+    /// the token's PIN state.
     fn use_key<T>(
         &mut self,
         key: &KeyRef,
@@ -404,20 +339,20 @@ impl Pkcs11Backend {
         raw: impl FnOnce(&std::path::Path, &Session) -> Result<T>,
         once: impl FnOnce(&Session, ObjectHandle) -> Result<T>,
     ) -> Result<T> {
-        let k = self.key(key)?;
-        let (module, slot, handle) = (k.module, k.slot, k.handle);
-        let session = self.session_for(k)?;
+        let k = self.keys.get(&key.handle).ok_or(Error::TokenSessionEnded)?;
+        let (token, session, object) = (k.token, &k.session, k.object);
+        let module = self.specs.get(token.module).ok_or_else(|| Error::Internal("module index out of range".into()))?;
         let result = if key.always_authenticate {
-            init(session, handle)
+            init(session, object)
                 .map_err(Error::from)
                 .and_then(|()| Self::context_login(session, pin))
-                .and_then(|()| raw(&self.specs[module].path, session))
+                .and_then(|()| raw(&module.path, session))
         } else {
-            once(session, handle)
+            once(session, object)
         };
         result.map_err(|e| {
-            let e = self.with_pin_state(e, module, slot);
-            self.forget_if_gone(e, module, slot)
+            let e = self.with_pin_state(e, token);
+            self.ended_if_back(e, token)
         })
     }
 
@@ -425,6 +360,11 @@ impl Pkcs11Backend {
         let auth = pin.map(|p| AuthPin::from(p.expose().to_owned()));
         session.login(UserType::ContextSpecific, auth.as_ref()).map_err(Error::from)
     }
+}
+
+/// The cryptoki slot of `token`.
+fn slot_of(token: TokenRef) -> Result<Slot> {
+    Slot::try_from(token.slot).map_err(Error::from)
 }
 
 /// Slots holding an initialised token. Uninitialised ones (SoftHSM always has a spare)
@@ -435,22 +375,6 @@ fn initialized_slots(ctx: &Pkcs11) -> Result<Vec<Slot>> {
         .into_iter()
         .filter(|s| ctx.get_token_info(*s).map(|t| t.token_initialized()).unwrap_or(true))
         .collect())
-}
-
-/// Whether two PINs are the same, in a time that depends on neither (both are padded to
-/// `Pin::MAX_LEN` bytes plus their length, and every byte is compared).
-fn same_pin(a: &Pin, b: &Pin) -> bool {
-    let padded = |p: &Pin| {
-        let mut buf = Zeroizing::new([0u8; Pin::MAX_LEN + 1]);
-        let bytes = p.expose().as_bytes();
-        let n = bytes.len().min(Pin::MAX_LEN);
-        buf[..n].copy_from_slice(&bytes[..n]);
-        buf[Pin::MAX_LEN] = u8::try_from(bytes.len()).unwrap_or(u8::MAX);
-        buf
-    };
-    let (x, y) = (padded(a), padded(b));
-    let diff = x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q));
-    std::hint::black_box(diff) == 0
 }
 
 fn mgf(hash: HashAlgorithm) -> (MechanismType, PkcsMgfType) {
@@ -517,7 +441,7 @@ impl TokenBackend for Pkcs11Backend {
                         continue;
                     }
                 };
-                let logged_in = self.sessions.contains_key(&(m, slot.id()));
+                let logged_in = self.keys.values().any(|k| k.token == TokenRef { module: m, slot: slot.id() });
                 let hints = self.hints.clone();
                 let entries = self.with_session(m, &ctx, slot, |s| {
                     let mut entries = Vec::new();
@@ -558,39 +482,82 @@ impl TokenBackend for Pkcs11Backend {
         Ok(out)
     }
 
-    fn login(&mut self, fingerprint: &str, pin: Option<&Pin>, admit: &Admit) -> Result<KeyRef> {
-        let loc = self.locate(fingerprint)?;
-        admit(&loc.der)?;
-        let ctx = self.context_of(loc.module)?;
-        let ti = ctx.get_token_info(loc.slot)?;
-        let protected = ti.protected_authentication_path();
-        let slot_key = (loc.module, loc.slot.id());
-        if ti.login_required() {
-            if pin.is_none() && !protected {
-                return Err(Error::PinRequired);
+    fn find(&mut self, fingerprint: &str, hint: Option<&Hint>) -> Result<Found> {
+        if let Some(hint) = hint {
+            match self.find_at(fingerprint, hint) {
+                Ok(Some(found)) => return Ok(found),
+                Ok(None) => log::info!("the login's hint does not lead to the certificate: every token is searched"),
+                Err(e) => log::warn!("the login's hint: {e}; every token is searched"),
             }
-            self.user_login(&ctx, loc.module, loc.slot, pin)?;
-        } else if let std::collections::hash_map::Entry::Vacant(e) = self.sessions.entry(slot_key) {
-            e.insert(ctx.open_ro_session(loc.slot)?);
         }
-        let session = self.sessions.get(&slot_key).ok_or_else(|| Error::Internal("session vanished".into()))?;
-        let found = Self::find_private_key(session, &loc.cka_id)?;
-        let Some((handle, always_authenticate, key_type)) = found else {
-            // No token login left behind for nothing.
-            if !self.keys.values().any(|k| (k.module, k.slot.id()) == slot_key) {
-                self.end_login(slot_key);
+        for (m, ctx) in self.loaded_contexts()? {
+            for slot in initialized_slots(&ctx)? {
+                let found = self
+                    .with_session(m, &ctx, slot, |s| {
+                        Ok(Self::read_certificates(s)?.into_iter().find(|c| x509::fingerprint(&c.der) == fingerprint))
+                    })
+                    // The token's flags only for the slot that holds it.
+                    .and_then(|c| c.map(|c| Ok((c, ctx.get_token_info(slot)?))).transpose());
+                match found {
+                    Ok(Some((c, ti))) => {
+                        let reader = ctx.get_slot_info(slot).ok().map(|i| i.slot_description().trim().to_owned());
+                        return Ok(Found {
+                            token: TokenRef { module: m, slot: slot.id() },
+                            certificate: c.der,
+                            cka_id: c.cka_id,
+                            reader,
+                            login_required: ti.login_required(),
+                            protected_authentication_path: ti.protected_authentication_path(),
+                        });
+                    }
+                    Ok(None) => {}
+                    // A token that fails (removed meanwhile, not recognised) must not hide
+                    // the others.
+                    Err(e) => log::warn!("slot {} unreadable: {e}", slot.id()),
+                }
             }
-            return Err(Error::PrivateKeyNotFound(fingerprint.to_owned()));
+        }
+        Err(Error::CertificateNotFound(fingerprint.to_owned()))
+    }
+
+    fn login(&mut self, found: &Found, with: LoginWith) -> Result<KeyRef> {
+        let token = found.token;
+        let ctx = self.context_of(token.module)?;
+        let session = ctx.open_ro_session(slot_of(token)?)?;
+        let logged_in_here = match &with {
+            LoginWith::Live => false,
+            LoginWith::Pin(pin) => {
+                self.user_login(&session, token, Some(pin))?;
+                true
+            }
+            LoginWith::PinPad => {
+                self.user_login(&session, token, None)?;
+                true
+            }
         };
-        let id = self.next_key;
+        let key = match Self::find_private_key(&session, &found.cka_id) {
+            Ok(Some(key)) => key,
+            other => {
+                // No token login left behind for nothing.
+                if logged_in_here {
+                    let _ = session.logout();
+                }
+                other?;
+                return Err(Error::PrivateKeyNotFound(x509::fingerprint(&found.certificate)));
+            }
+        };
+        let (object, always_authenticate, key_type) = key;
+        let handle = self.next_key;
         self.next_key += 1;
-        self.keys.insert(id, LoggedKey { module: loc.module, slot: loc.slot, handle });
+        self.keys.insert(handle, KeySession { token, session, object });
         Ok(KeyRef {
-            handle: id,
+            handle,
+            token,
+            reader: found.reader.clone(),
             always_authenticate,
-            protected_authentication_path: protected,
+            protected_authentication_path: found.protected_authentication_path,
             key_type,
-            certificate: loc.der,
+            certificate: found.certificate.clone(),
         })
     }
 
@@ -622,28 +589,6 @@ impl TokenBackend for Pkcs11Backend {
         )
     }
 
-    fn forget_removed(&mut self) -> Vec<u64> {
-        let gone: Vec<(usize, u64)> = self
-            .sessions
-            .keys()
-            .copied()
-            .filter(|(m, slot)| {
-                let present = self.keys.values().find(|k| k.module == *m && k.slot.id() == *slot).map(|k| k.slot);
-                present.is_none_or(|s| !self.slot_has_token(*m, s))
-            })
-            .collect();
-        let mut handles = Vec::new();
-        for key in gone {
-            // The card is gone: its sessions are already invalid; closing them is cleanup.
-            handles.extend(self.drop_slot(key));
-        }
-        handles
-    }
-
-    fn ended(&mut self) -> Vec<u64> {
-        std::mem::take(&mut self.ended)
-    }
-
     fn add_module(&mut self, path: &std::path::Path) {
         let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         let known = self.specs.iter().any(|s| s.path.canonicalize().unwrap_or_else(|_| s.path.clone()) == canonical);
@@ -664,56 +609,36 @@ impl TokenBackend for Pkcs11Backend {
         }
     }
 
-    fn reader_in_use(&mut self) -> Option<String> {
-        self.located_reader.clone()
-    }
-
-    fn logout(&mut self, key: &KeyRef) -> Result<()> {
+    fn close(&mut self, key: &KeyRef, logout: bool) -> Result<()> {
         let Some(k) = self.keys.remove(&key.handle) else {
             return Ok(());
         };
-        let still_used = self.keys.values().any(|o| o.module == k.module && o.slot == k.slot);
-        if still_used {
-            return Ok(());
-        }
-        self.live_pins.remove(&(k.module, k.slot.id()));
-        if let Some(session) = self.sessions.remove(&(k.module, k.slot.id())) {
-            match session.logout() {
+        if logout {
+            match k.session.logout() {
                 Ok(()) | Err(CkError::Pkcs11(RvError::UserNotLoggedIn, _)) => {}
                 Err(e) => log::warn!("C_Logout: {e}"),
             }
-            // Dropping the session closes it.
         }
+        // Dropping the session closes it (`C_CloseSession`).
         Ok(())
+    }
+
+    fn absent(&mut self, tokens: &[TokenRef]) -> Vec<TokenRef> {
+        tokens.iter().copied().filter(|t| !self.slot_has_token(*t)).collect()
     }
 }
 
 impl Pkcs11Backend {
-    fn slot_has_token(&self, module: usize, slot: Slot) -> bool {
-        self.context_of(module).ok().and_then(|c| c.get_slot_info(slot).ok()).is_some_and(|i| i.token_present())
+    fn slot_has_token(&self, token: TokenRef) -> bool {
+        let (Ok(ctx), Ok(slot)) = (self.context_of(token.module), slot_of(token)) else { return false };
+        ctx.get_slot_info(slot).is_ok_and(|i| i.token_present())
     }
 }
 
 impl Drop for Pkcs11Backend {
     fn drop(&mut self) {
-        for (_, s) in self.sessions.drain() {
-            let _ = s.logout();
+        for (_, k) in self.keys.drain() {
+            let _ = k.session.logout();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn same_pin_compares_whole_pins() {
-        let p = |s: &str| Pin::new(s.to_owned()).expect("pin");
-        assert!(same_pin(&p("1234"), &p("1234")));
-        assert!(!same_pin(&p("1234"), &p("0000")));
-        assert!(!same_pin(&p("1234"), &p("12345")));
-        assert!(!same_pin(&p("1234"), &p("123")));
-        assert!(same_pin(&p(&"9".repeat(64)), &p(&"9".repeat(64))));
-        assert!(!same_pin(&p(&"9".repeat(64)), &p(&"9".repeat(63))));
     }
 }
