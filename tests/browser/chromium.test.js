@@ -224,6 +224,36 @@ describe('Chromium', () => {
     await page.close();
   });
 
+  test('the hashing frame cannot start: documents are hashed through the background instead', { timeout: 180_000 }, async () => {
+    // content/content.js waits FRAME_START_MS (20 s) for the frame's port, then streams the
+    // file to the background in chunks. Here the frame is held by the debugger before its
+    // first script runs (DevTools auto-attach, waiting for the debugger, never released), so
+    // it never starts: the request must still sign the right digest, the slow way.
+    const doc = lib.document(world.dir, 'no-frame.bin', 1536 * 1024 + 5);
+    const page = await openPortal(context, server);
+    const cdp = await context.newCDPSession(page);
+    const held = new Promise((resolve) => {
+      // The hashing frame is this page's only out-of-process frame (attached before its URL is set).
+      cdp.on('Target.attachedToTarget', (e) => { if (e.targetInfo.type === 'iframe') resolve(e.waitingForDebugger); });
+    });
+    await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: true, flatten: true });
+    const consentP = consentWindow(context);
+    const answer = inPage(page, (p, b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      return p.signDocument(new Blob([bytes]), { name: 'no-frame.bin' });
+    }, doc.data.toString('base64'));
+    assert.equal(await held, true, 'the hashing frame should be held by the debugger');
+    const consent = await consentP;
+    await consent.waitForSelector('#main:not([hidden])');
+    assert.match(await consent.textContent('#items'), new RegExp(doc.hex));
+    await confirm(consent, world.fingerprint('01'), lib.PIN);
+    const { result, error } = await answer;
+    assert.equal(error, undefined, JSON.stringify(error));
+    assert.ok(lib.opensslVerifies(world, '01', doc.file, result.signatures[0].signature));
+    await cdp.detach();
+    await page.close();
+  });
+
   test('http page on a non-loopback origin → ORIGIN_NOT_ALLOWED', T, async () => {
     const page = await openPortal(context, server, 'portal.test');
     const { error } = await inPage(page, (p) => p.signHash({ hash: 'ab'.repeat(32), hashAlgorithm: 'sha256' }));

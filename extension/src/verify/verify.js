@@ -6,7 +6,8 @@
 // no host, no card. The page's texts are here (fr, en) so that this page adds no strings to
 // the shared _locales.
 import init, { verify_cades, verify_pdf } from '../pkg/paraphe_verify.js';
-import { api } from '../common/api.js';
+import { $, api } from '../common/api.js';
+import { base64 } from '../common/base64.js';
 
 const ready = init({ module_or_path: api.runtime.getURL('pkg/paraphe_verify_bg.wasm') });
 
@@ -115,7 +116,6 @@ const TEXTS = {
 const lang = (api.i18n.getUILanguage() || 'fr').startsWith('en') ? 'en' : 'fr';
 const T = TEXTS[lang];
 
-const $ = (id) => document.getElementById(id);
 /** @param {string} id @returns {FileList} the files chosen in the input `id` */
 const filesOf = (id) => /** @type {HTMLInputElement} */ ($(id)).files;
 
@@ -135,12 +135,6 @@ function status(text, kind = 'notice') {
 
 async function bytesOf(file) {
   return new Uint8Array(await file.arrayBuffer());
-}
-
-function base64(bytes) {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-  return btoa(s);
 }
 
 const date = (iso) => (iso ? new Date(iso).toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: 'UTC', timeZoneName: 'short' }) : '—');

@@ -185,20 +185,28 @@ unsafe extern "C" fn c_get_slot_list(_present: CK_BBOOL, list: *mut CK_SLOT_ID, 
     if count.is_null() {
         return CKR_ARGUMENTS_BAD;
     }
-    with_token(|_| {
-        // SAFETY: `count` is non-null; `list`, when given, holds `*count` slot ids.
-        unsafe {
-            if !list.is_null() {
-                if count.read_unaligned() < 1 {
-                    count.write_unaligned(1);
-                    return CKR_BUFFER_TOO_SMALL;
-                }
-                list.write_unaligned(SLOT);
+    // SAFETY: `count` is non-null; `list`, when given, holds `*count` slot ids.
+    with_token(|_| unsafe { write_one(list, count, SLOT) })
+}
+
+/// The PKCS#11 two-call list convention for a list of one `value`: the length alone when
+/// `list` is null, `CKR_BUFFER_TOO_SMALL` when `*count` is 0, else the value.
+///
+/// # Safety
+/// `count` is non-null and valid; `list`, when non-null, holds `*count` elements.
+unsafe fn write_one<T>(list: *mut T, count: *mut CK_ULONG, value: T) -> CK_RV {
+    // SAFETY: as the caller promises.
+    unsafe {
+        if !list.is_null() {
+            if count.read_unaligned() < 1 {
+                count.write_unaligned(1);
+                return CKR_BUFFER_TOO_SMALL;
             }
-            count.write_unaligned(1);
+            list.write_unaligned(value);
         }
-        CKR_OK
-    })
+        count.write_unaligned(1);
+    }
+    CKR_OK
 }
 
 unsafe extern "C" fn c_get_slot_info(slot: CK_SLOT_ID, info: *mut CK_SLOT_INFO) -> CK_RV {
@@ -268,20 +276,8 @@ unsafe extern "C" fn c_get_mechanism_list(
     if slot != SLOT {
         return CKR_SLOT_ID_INVALID;
     }
-    with_token(|_| {
-        // SAFETY: as in C_GetSlotList.
-        unsafe {
-            if !list.is_null() {
-                if count.read_unaligned() < 1 {
-                    count.write_unaligned(1);
-                    return CKR_BUFFER_TOO_SMALL;
-                }
-                list.write_unaligned(CKM_RSA_PKCS);
-            }
-            count.write_unaligned(1);
-        }
-        CKR_OK
-    })
+    // SAFETY: as in C_GetSlotList.
+    with_token(|_| unsafe { write_one(list, count, CKM_RSA_PKCS) })
 }
 
 unsafe extern "C" fn c_get_mechanism_info(
