@@ -5,7 +5,7 @@
 // manifests/generate.sh writes (as the installers do). The path is the radar's (docs/RADAR.md):
 // the failed handshake is found, the popup names the token's authentication certificate,
 // « Préparer le navigateur » installs the module, « Réessayer » logs in; the options page then
-// shows the module installed, and its own button installs it again once removed.
+// shows the module installed.
 //
 // Firefox asks for the token's PIN in its own « security device » dialog, which no page
 // script can reach: Firefox runs under Marionette (tests/browser/marionette.js), whose
@@ -173,21 +173,6 @@ describe('TLS client authentication in Firefox (browser.pkcs11, SoftHSM)', () =>
     const state = await until(m, `return document.getElementById('tls-install').disabled && ${row}?.textContent`,
       'the page to show the module installed');
     assert.match(state, new RegExp(`${SOFTHSM} — (installed|installé)$`));
-  });
-
-  test('the options page\'s own button installs the module again after it was removed', T, async () => {
-    await m.execute('content', 'return browser.pkcs11.uninstallModule(arguments[0])', [moduleName]);
-    await open(m, OPTIONS); // a fresh page: it shows the module as it is now
-    const row = `document.querySelector('#tls-modules li[data-module="${moduleName}"]')`;
-    const before = await until(m, `return !document.getElementById('tls-install').disabled && ${row}?.textContent`,
-      'the page to offer the install');
-    assert.match(before, new RegExp(`${SOFTHSM} — (not installed|non installé)$`));
-    await m.execute('content', 'document.getElementById("tls-install").click()');
-    // The row's final text, not the button (disabled at the click already).
-    const after = await until(m, `return / — (installed|installé)$/.test(${row}?.textContent ?? '') && ${row}.textContent`,
-      'the page to show the module installed again');
-    assert.match(after, new RegExp(`${SOFTHSM} — (installed|installé)$`));
-    assert.equal(await m.execute('content', 'return browser.pkcs11.isModuleInstalled(arguments[0])', [moduleName]), true);
   });
 
 
