@@ -1,0 +1,163 @@
+// @ts-check
+// The extension frame: a hidden extension page that the content script puts in a web page
+// (content/shared.js, extensionFrame) to do the work on a page's files that must not cross
+// extension messaging byte by byte (Chromium's is JSON: base64). The page's File or Blob
+// reaches it by structured clone (a handle on the browser's blob storage or on the file on
+// disk: no copy, no base64, no JSON), and it reads it here, in the extension's process, as a
+// stream into one reused buffer (common/pieces.js):
+//  - document digests (signDocument(s), data-paraphe-file): the WASM core's streaming
+//    Hasher; only the digest goes back;
+//  - plis (the page API's `decrypt`): pli/stream.js, the same as « Ouvrir un pli »; the
+//    header goes to the background, which asks for consent and has the card unwrap the key
+//    (background/pli.js, job of the content script's `pli-start`); the plaintext is kept as
+//    Blob parts (the browser's blob storage, not this frame's heap) and goes back as one Blob
+//    only once the core checked the end of the pli. Nothing of it before.
+// Memory: the reading buffer, a piece or two in flight and the core's instance, whatever the
+// file's size; the page's process never reads the file.
+//
+// Who may use it: the frame is web-accessible (any page may load it), so it takes one
+// MessagePort, from its parent window, with the token of its URL's fragment. The content
+// script made both (the frame's element is in a closed shadow root: the page cannot read its
+// URL), so a page cannot use a frame of its own or talk to the content script's. What it
+// could learn from a digest, it can compute itself; a pli's key is asked for with the job id
+// the content script gave the background and this frame (never the page).
+//
+// On the port, one job at a time in the order asked; {ready: true} once, when the port is taken:
+//   {id, kind: 'hash', blob, algorithm}  → {id, result: hex digest}
+//   {id, kind: 'decrypt', blob, jobId}   → {id, progress: bytes read}…, {id, result: {plaintext: Blob, size, opened}}
+//   either                               → {id, error: {code, message}}
+import init, { Hasher } from '../pkg/paraphe_wasm.js';
+import { api } from '../common/api.js';
+import { pieces } from '../common/pieces.js';
+import { openPli } from '../pli/stream.js';
+
+const HASH_PIECE_BYTES = 1 << 20;
+/** Plaintext gathered before it goes to the blob storage as one part. */
+const PART_BYTES = 8 << 20;
+/** Progress to the background's consent window: every this many bytes of the pli. */
+const WINDOW_PROGRESS_BYTES = 4 << 20;
+let token = location.hash.slice(1);
+/** @type {Promise<unknown> | null} */
+let ready = null;
+
+window.addEventListener('message', (event) => {
+  const port = event.ports?.[0];
+  if (event.source !== window.parent || !port || !token || event.data?.paraphe !== 'frame-port' || event.data.token !== token) return;
+  token = null; // one port, once
+  ready = init({ module_or_path: new URL('../pkg/paraphe_wasm_bg.wasm', import.meta.url) });
+  ready.catch(() => {}); // reported with each job
+  let queue = Promise.resolve();
+  port.onmessage = ({ data }) => {
+    const id = data?.id;
+    queue = queue.then(() => job(data, (progress) => port.postMessage({ id, progress }))).then(
+      (result) => port.postMessage({ id, result }),
+      (e) => port.postMessage({ id, error: plainError(e) }),
+    );
+  };
+  port.postMessage({ ready: true });
+});
+
+/** @param {any} data @param {(done: number) => void} progress */
+async function job(data, progress) {
+  if (!(data?.blob instanceof Blob)) throw { code: 'INVALID_REQUEST', message: 'each file must be a File or Blob' };
+  await ready;
+  if (data.kind === 'hash') return digest(data.blob, data.algorithm);
+  if (data.kind === 'decrypt') return decrypt(data.blob, String(data.jobId), progress);
+  throw { code: 'INTERNAL', message: 'unknown job' };
+}
+
+/**
+ * The document's digest, lowercase hex.
+ * @param {Blob} blob
+ * @param {unknown} algorithm
+ */
+async function digest(blob, algorithm) {
+  const hasher = new Hasher(String(algorithm)); // refuses what documents are not hashed with
+  try {
+    let read = 0;
+    try {
+      for await (const bytes of pieces(blob, HASH_PIECE_BYTES)) {
+        hasher.update(bytes);
+        read += bytes.length;
+      }
+    } catch (e) {
+      throw { code: 'INVALID_REQUEST', message: `the file could not be read: ${e?.message ?? e}` };
+    }
+    if (read !== blob.size) throw { code: 'INVALID_REQUEST', message: 'the file changed while it was read' };
+    return hasher.finish();
+  } finally {
+    hasher.free();
+  }
+}
+
+/** One message to the background; resolves with its `result`. @param {object} message */
+async function background(message) {
+  const reply = await api.runtime.sendMessage(message);
+  if (!reply) throw { code: 'EXTENSION_UNAVAILABLE', message: 'no answer from the extension' };
+  if (reply.error) throw { code: String(reply.error.code), message: String(reply.error.message) };
+  return reply.result;
+}
+
+/**
+ * Opens the pli `blob` of the background's job `jobId` (background/pli.js, fromFrame).
+ * @param {Blob} blob
+ * @param {string} jobId
+ * @param {(done: number) => void} progress
+ */
+async function decrypt(blob, jobId, progress) {
+  /** @type {Blob[]} */
+  const parts = []; // checked plaintext only leaves once openPli resolved
+  /** @type {Uint8Array<ArrayBuffer>[]} */
+  let gathered = [];
+  let gatheredBytes = 0;
+  const flush = () => {
+    if (gatheredBytes > 0) parts.push(new Blob(gathered));
+    gathered = [];
+    gatheredBytes = 0;
+  };
+  let shown = 0;
+  try {
+    const opened = await openPli(blob, {
+      unwrap: (prefix) => background({ kind: 'pli-frame-open', jobId, prefix }),
+      write: (bytes) => {
+        // Pieces of WebCrypto's own buffers (or the core's copies): kept as they are until a
+        // part is full, then handed to the blob storage.
+        gathered.push(bytes);
+        gatheredBytes += bytes.length;
+        if (gatheredBytes >= PART_BYTES) flush();
+      },
+      progress: (done) => {
+        progress(done);
+        if (done - shown >= WINDOW_PROGRESS_BYTES) {
+          shown = done;
+          background({ kind: 'pli-frame-progress', jobId, done }).catch(() => {});
+        }
+      },
+    });
+    flush();
+    const plaintext = new Blob(parts, { type: 'application/octet-stream' });
+    background({ kind: 'pli-frame-end', jobId }).catch(() => {});
+    return { plaintext, size: plaintext.size, opened };
+  } catch (e) {
+    gathered = [];
+    parts.length = 0;
+    const error = plainError(e);
+    background({ kind: 'pli-frame-end', jobId, error }).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * `{code, message}` from what was thrown here or by the core (JSON text).
+ * @param {any} e
+ */
+function plainError(e) {
+  if (typeof e === 'string') {
+    try {
+      const parsed = JSON.parse(e);
+      if (typeof parsed?.code === 'string') return { code: parsed.code, message: String(parsed.message) };
+    } catch { /* not JSON */ }
+  }
+  if (e && typeof e.code === 'string') return { code: e.code, message: String(e.message) };
+  return { code: 'INTERNAL', message: String(e?.message ?? e) };
+}
