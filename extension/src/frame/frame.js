@@ -29,11 +29,10 @@
 import init, { Hasher } from '../pkg/paraphe_wasm.js';
 import { api } from '../common/api.js';
 import { pieces } from '../common/pieces.js';
+import { release } from '../pli/bulk.js';
 import { openPli } from '../pli/stream.js';
 
 const HASH_PIECE_BYTES = 1 << 20;
-/** Plaintext gathered before it goes to the blob storage as one part. */
-const PART_BYTES = 8 << 20;
 /** Progress to the background's consent window: every this many bytes of the pli. */
 const WINDOW_PROGRESS_BYTES = 4 << 20;
 let token = location.hash.slice(1);
@@ -107,24 +106,14 @@ async function background(message) {
 async function decrypt(blob, jobId, progress) {
   /** @type {Blob[]} */
   const parts = []; // checked plaintext only leaves once openPli resolved
-  /** @type {Uint8Array<ArrayBuffer>[]} */
-  let gathered = [];
-  let gatheredBytes = 0;
-  const flush = () => {
-    if (gatheredBytes > 0) parts.push(new Blob(gathered));
-    gathered = [];
-    gatheredBytes = 0;
-  };
   let shown = 0;
   try {
     const opened = await openPli(blob, {
       unwrap: (prefix) => background({ kind: 'pli-frame-open', jobId, prefix }),
       write: (bytes) => {
-        // Pieces of WebCrypto's own buffers (or the core's copies): kept as they are until a
-        // part is full, then handed to the blob storage.
-        gathered.push(bytes);
-        gatheredBytes += bytes.length;
-        if (gatheredBytes >= PART_BYTES) flush();
+        // To the blob storage (a copy), and this piece's memory freed at once.
+        parts.push(new Blob([bytes]));
+        release(bytes);
       },
       progress: (done) => {
         progress(done);
@@ -134,12 +123,10 @@ async function decrypt(blob, jobId, progress) {
         }
       },
     });
-    flush();
     const plaintext = new Blob(parts, { type: 'application/octet-stream' });
     background({ kind: 'pli-frame-end', jobId }).catch(() => {});
     return { plaintext, size: plaintext.size, opened };
   } catch (e) {
-    gathered = [];
     parts.length = 0;
     const error = plainError(e);
     background({ kind: 'pli-frame-end', jobId, error }).catch(() => {});
