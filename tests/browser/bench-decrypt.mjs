@@ -81,7 +81,7 @@ async function pageApi() {
       window.benchDone = null;
       window.paraphe.decrypt(document.getElementById('pli').files[0]).then(
         (r) => { window.benchDone = { at: Date.now(), size: r.size }; window.benchPlain = r.plaintext; },
-        (e) => { window.benchDone = { error: e.code ?? String(e) }; },
+        (e) => { window.benchDone = { error: `${e.code ?? ''} ${e.message ?? e}` }; },
       );
     });
     const consent = await consentP;

@@ -27,8 +27,8 @@ export function release(bytes) {
  * From the parameters `set_key_external_base64` returned (JSON) and the key: a function that
  * decrypts the next piece of ciphertext the core handed out (whole AES blocks), or null when
  * the core decrypts by itself (3DES). The chaining value (CBC) or counter (CTR) of each piece
- * is taken synchronously, so pieces may be in flight together. The function owns the piece:
- * it frees it (release) once WebCrypto has copied it.
+ * is taken synchronously, so pieces may be in flight together. The function owns the piece
+ * (AES-CTR frees it once WebCrypto has copied it).
  */
 export async function bulkDecryptor(json, keyBase64) {
   if (!json) return null;
@@ -64,11 +64,9 @@ export async function bulkDecryptor(json, keyBase64) {
     const extra = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: last }, key, PAD), 0, 16);
     const input = new Uint8Array(ciphertext.length + 16);
     input.set(ciphertext);
-    release(ciphertext);
     input.set(extra, ciphertext.length);
-    const plaintext = crypto.subtle.decrypt({ name: 'AES-CBC', iv: chain }, key, input);
-    release(input); // WebCrypto copied it at the call
-    return plaintext;
+    // Not released here: detaching either buffer made Chromium's AES-CBC fail (OperationError).
+    return crypto.subtle.decrypt({ name: 'AES-CBC', iv: chain }, key, input);
   };
 }
 
