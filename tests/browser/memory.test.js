@@ -2,7 +2,7 @@
 //
 // 1. Hashing.
 // signDocument of a 256 MiB file (sparse, made in a blink) in each browser: the file goes
-// to the hashing frame (hashing/hashing.js) by structured clone and is read there, so what
+// to the extension frame (frame/frame.js) by structured clone and is read there, so what
 // the request adds to the browser's memory, over the same request with a 1-byte document,
 // stays under HASH_PAGE_MIB in the page's process and under HASH_TOTAL_MIB in all. Before
 // the frame, each chunk crossed extension messaging as base64: hundreds of MiB here.
