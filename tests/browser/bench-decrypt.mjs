@@ -101,6 +101,13 @@ async function pageApi() {
       return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
     });
     if (sha !== want) throw new Error('wrong plaintext');
+    // The window closes itself once the pli opened; Firefox's WebDriver BiDi may fail to open
+    // the next page while it does: wait for a known state (the deadline only guards a hang).
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+      if (await consent.raw.isClosed?.()) break;
+      if (await consent.raw.evaluate(() => false).catch(() => true)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const secs = (done.at - confirmed) / 1000;
     const rate = mb / secs;
     console.log(`| ${label} | ${cipher} | paraphe in ${kind}, page API \`decrypt\` (extension frame; plaintext Blob to the page) | ${secs.toFixed(1)} s | ${rate.toFixed(0)} MB/s | growth: page ${MiB(grown.page * 1024)} MiB, extension ${MiB(grown.extension * 1024)} MiB, browser and others ${MiB(grown.other * 1024)} MiB (holds the plaintext Blob)${ratio(rate)} |`);
