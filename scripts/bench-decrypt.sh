@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Benchmark of pli decryption (issue 5): throughput and peak memory of the streaming
+# Benchmark of pli decryption (issues 5 and 18): throughput and peak memory of the streaming
 # decryption, natively (formats example open_pli: the parser and checks the WASM core runs)
-# and in the browser (the extension's « Ouvrir un pli » page: the WASM core with WebCrypto's
-# AES, real host and SoftHSM), against `openssl cms -decrypt` on the same file. A benchmark,
-# not a CI test.
+# and in the browser (the WASM core with WebCrypto's AES, real host and SoftHSM: the page
+# API's `decrypt` through the extension frame, and the « Ouvrir un pli » page), against
+# `openssl cms -decrypt` on the same file, same run. A benchmark, not a CI test.
 #   scripts/bench-decrypt.sh [SIZE_MB ...]          default: 100
 #   PARAPHE_BENCH_BROWSERS="chromium firefox"       browsers for the in-browser run ("" = none)
 #   PARAPHE_BENCH_CIPHERS="aes-256-gcm aes256 des3" openssl's names (3DES: up to 200 MiB)
+#   PARAPHE_BENCH_PLI_VIA="page-api pli-page"       which ways of opening in the browser
 #   PARAPHE_EXTENSION_DIST=DIR                      extension build to load (tests/browser/lib.js)
 # Needs: cargo build --release -p paraphe-formats --example open_pli; cargo build -p
 # paraphe-host; scripts/build-extension.sh. Writes into a directory of its own under target/

@@ -36,4 +36,14 @@ declare var parapheContent: Readonly<{
   activated(): boolean;
   base64(bytes: Uint8Array): string;
   fromBase64(text: string): Uint8Array<ArrayBuffer>;
+  extensionFrame(): ExtensionFrame;
 }>;
+
+/** content/shared.js: the extension frame (frame/frame.js) while a request uses it. */
+interface ExtensionFrame {
+  users: number;
+  /** false: the frame did not start in time (the caller goes its slower way). */
+  ready: Promise<boolean>;
+  run(job: { kind: string; blob?: Blob } & Record<string, unknown>, onProgress?: (done: number) => void): Promise<any>;
+  release(): void;
+}

@@ -2,7 +2,7 @@
 // on disk, chosen in an <input type=file>, hashed
 //  - by hash-wasm 4 running in the page (the best of the well-known WASM hashers, as a site
 //    would use it; the faster of File.stream() and 4 MiB slices read one ahead), and
-//  - by Paraphe's signDocument (the hashing frame: hashing/hashing.js), timed from the call
+//  - by Paraphe's signDocument (the extension frame: frame/frame.js), timed from the call
 //    to the consent window's creation (its performance.timeOrigin), minus the same for a
 //    1-byte document (what is not hashing: the request, the certificate list, the window).
 // Also samples the resident memory of the browser's processes while Paraphe hashes, by kind

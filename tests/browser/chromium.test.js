@@ -224,7 +224,7 @@ describe('Chromium', () => {
     await page.close();
   });
 
-  test('the hashing frame cannot start: documents are hashed through the background instead', { timeout: 180_000 }, async () => {
+  test('the extension frame cannot start: documents are hashed through the background instead', { timeout: 180_000 }, async () => {
     // content/content.js waits FRAME_START_MS (20 s) for the frame's port, then streams the
     // file to the background in chunks. Here the frame is held by the debugger before its
     // first script runs (DevTools auto-attach, waiting for the debugger, never released), so
@@ -233,7 +233,7 @@ describe('Chromium', () => {
     const page = await openPortal(context, server);
     const cdp = await context.newCDPSession(page);
     const held = new Promise((resolve) => {
-      // The hashing frame is this page's only out-of-process frame (attached before its URL is set).
+      // The extension frame is this page's only out-of-process frame (attached before its URL is set).
       cdp.on('Target.attachedToTarget', (e) => { if (e.targetInfo.type === 'iframe') resolve(e.waitingForDebugger); });
     });
     await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: true, flatten: true });
@@ -242,7 +242,7 @@ describe('Chromium', () => {
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       return p.signDocument(new Blob([bytes]), { name: 'no-frame.bin' });
     }, doc.data.toString('base64'));
-    assert.equal(await held, true, 'the hashing frame should be held by the debugger');
+    assert.equal(await held, true, 'the extension frame should be held by the debugger');
     const consent = await consentP;
     await consent.waitForSelector('#main:not([hidden])');
     assert.match(await consent.textContent('#items'), new RegExp(doc.hex));

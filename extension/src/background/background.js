@@ -9,10 +9,12 @@
 //                              content script (PAdES layouts), answered {answer}
 //                              {kind:"webeid", request}         Web eID messages (webeid.js)
 //                              runtime port "hash": document digests (onHashPort), only where
-//                              the hashing frame (hashing/hashing.js) cannot start
+//                              the extension frame (frame/frame.js) cannot start
 //                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-read"|"pli-abort"}  plis (pli.js)
 //                              {kind:"check-files", request}   signDocument(s) and decrypt checked before
 //                                                              their files are read (wasm/src/request.rs)
+//   extension frame (frame/frame.js, in a web page's tab) → {kind:"pli-frame-open"|"pli-frame-progress"|"pli-frame-end"}
+//                              for the pli job its content script started (pli.js)
 //   « Ouvrir un pli » page  → {kind:"pli-unwrap"}
 //   popup                   → {kind:"status"}, {kind:"logout-all"} (« Oublier le code PIN »)
 //   options page            → {kind:"status"}, {kind:"tls", register} (tls.js: Chromium's NSS database)
@@ -41,7 +43,7 @@ import * as nexu from './nexu.js';
 import * as pli from './pli.js';
 import * as radar from './radar.js';
 import * as sessions from './sessions.js';
-import { fromExtensionPage, fromPage, webPageOrigin } from './origin.js';
+import { fromExtensionFrame, fromExtensionPage, fromPage, webPageOrigin } from './origin.js';
 import { signHash } from './sign.js';
 import { tls } from './tls.js';
 import * as webeid from './webeid.js';
@@ -81,7 +83,7 @@ api.windows.onRemoved.addListener((windowId) => consent.onWindowRemoved(windowId
 /**
  * One page API request per port, so that long work can report progress before its answer.
  * The work may also ask the content script a question on the same port (`{ask: {id, …}}` →
- * `{answer: {id, result | error}}`): PAdES has it lay out each PDF in the hashing frame.
+ * `{answer: {id, result | error}}`): PAdES has it lay out each PDF in the extension frame.
  */
 function onPagePort(port) {
   const post = (m) => {
@@ -180,6 +182,11 @@ async function handle(msg, sender) {
     case 'pli-read':
     case 'pli-abort':
       return pli.fromPage(msg, await webPageOrigin(sender, msg.frameOrigin), sender);
+    case 'pli-frame-open': // the extension frame, for a job a content script started (pli.js)
+    case 'pli-frame-progress':
+    case 'pli-frame-end':
+      if (!fromExtensionFrame(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'the extension frame only');
+      return pli.fromFrame(msg, sender);
     case 'pli-unwrap':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return pli.fromExtensionPage(msg, sender);

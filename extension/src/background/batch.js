@@ -9,7 +9,7 @@
 //       the WASM core prepares what the card signs (CAdES signed attributes, a XAdES
 //       SignedInfo; signing time = when it is sent) and wraps the card's signature;
 //       `format` may be a function of the certificate choice giving (a promise of) the job
-//       when it is sent (PAdES: the PDF laid out in the tab's hashing frame).
+//       when it is sent (PAdES: the PDF laid out in the tab's extension frame).
 //
 // Pipelining: the first job is signed alone (a key with CKA_ALWAYS_AUTHENTICATE logs in again
 // at each signature, possibly with a PIN of its own: a wrong one must cost one try, not

@@ -23,6 +23,8 @@ import { settings } from './settings.js';
 export const fromPage = (sender) => !!(sender?.tab && sender.url && !sender.url.startsWith(api.runtime.getURL('')));
 /** From one of this extension's own pages. */
 export const fromExtensionPage = (sender) => !!sender?.url?.startsWith(api.runtime.getURL(''));
+/** From the extension frame (frame/frame.js) that a content script put in a web page's tab. */
+export const fromExtensionFrame = (sender) => !!(sender?.tab && sender.url?.split('#')[0] === api.runtime.getURL('frame/frame.html'));
 
 function urlOrigin(url) {
   try {

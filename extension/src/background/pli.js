@@ -6,8 +6,18 @@
 // key crosses native messaging (`login` → `decrypt` → `logout`, docs/PROTOCOL.md).
 //
 // Two callers:
-//  - a web page, through the content script (content/decrypt.js):
-//      {kind:"pli-start", jobId, name, size, activation} → {}
+//  - a web page, through the content script (content/decrypt.js), which starts the job:
+//      {kind:"pli-start", jobId, name, size, activation, frame} → {}
+//    and hands the pli to the extension frame (frame/frame.js, pli/stream.js) with the job id;
+//    the frame reads and decrypts it, and asks here (fromFrame):
+//      {kind:"pli-frame-open", jobId, prefix(b64)} → consent + PIN + unwrap → {key(b64), certificate, contentEncryption, authenticated}
+//      {kind:"pli-frame-progress", jobId, done}     → the consent window's progress bar
+//      {kind:"pli-frame-end", jobId, error?}        → the window says whether the pli opened; the job ends
+//    The frame keeps the plaintext and hands it to the content script only once the core
+//    checked the end of the pli (same release rule as below). The job id is the content
+//    script's secret (the page never sees it); the frame's messages must also come from
+//    that tab.
+//    Where the frame cannot start (`frame: false`), the content script relays the pli here:
 //      {kind:"pli-chunk", jobId, data(b64)}       → {headerReady}
 //      {kind:"pli-open", jobId}                   → consent + PIN + unwrap → {certificate, algorithm}
 //      {kind:"pli-finish", jobId}                 → {size}: the end is checked (padding, GCM tag)
@@ -115,6 +125,7 @@ export async function fromPage(msg, origin, sender) {
     if (jobs.size >= MAX_JOBS) throw new ParapheError('INVALID_REQUEST', 'too many plis being opened at once: try again later');
     jobs.set(key, {
       tabId,
+      jobId: String(msg.jobId),
       sender,
       activation: msg.activation === true,
       admission: null, // ends the tab's consent admission (consent.admit) when the job ends
@@ -219,6 +230,53 @@ function drop(key, closeWindow = true) {
   try {
     job.pli.free();
   } catch { /* already freed */ }
+}
+
+// ---- the extension frame (page API, frame/frame.js) -------------------------------------------
+
+/**
+ * The frame's messages for the job its content script started (`pli-start`). The job id is
+ * the content script's own secret; the frame must be in the job's tab.
+ */
+export async function fromFrame(msg, sender) {
+  const entry = [...jobs].find(([, j]) => j.jobId === String(msg.jobId) && (!sender.tab || sender.tab.id === j.tabId));
+  if (!entry) throw new ParapheError('INVALID_REQUEST', 'unknown decryption');
+  const [key, job] = entry;
+  try {
+    switch (msg.kind) {
+      case 'pli-frame-open': {
+        if (job.keyed || job.opening) throw new ParapheError('INVALID_REQUEST', 'already opened');
+        job.opening = true;
+        job.pli.feed_base64(String(msg.prefix));
+        if (job.pli.header() === undefined) throw new ParapheError('PLI_TRUNCATED', 'the header of the pli is incomplete');
+        // The consent window rules (consent.js), as for the other page requests; the
+        // admission lasts as long as the job.
+        job.admission = await consent.admit(job.sender, job.activation);
+        const { key: cek, choice, header, window } = await unwrap(job.pli, { ...job, keepOpen: true });
+        job.window = window;
+        job.keyed = true;
+        job.opening = false;
+        window.progress(0, job.size);
+        return { key: cek, ...publicResult(choice, header) };
+      }
+      case 'pli-frame-progress':
+        job.window?.progress(Number(msg.done) || 0, job.size);
+        return {};
+      case 'pli-frame-end':
+        if (msg.error) throw new ParapheError(String(msg.error.code), String(msg.error.message));
+        job.window?.finish(null);
+        job.window = null; // closes by itself; no longer this job's to close
+        drop(key, false);
+        return {};
+      default:
+        throw new ParapheError('INVALID_REQUEST', 'unknown message');
+    }
+  } catch (e) {
+    const err = ParapheError.from(e);
+    job.window?.finish(err.toJSON());
+    drop(key, false);
+    throw err;
+  }
 }
 
 // ---- the extension page « Ouvrir un pli » ---------------------------------------------------

@@ -12,7 +12,7 @@
 // `format: "cades"`: each signature is a detached CAdES `.p7s` built by the WASM core
 // (formats.rs) around the card's signature of the signed attributes' digest. `format: "xades"`:
 // a detached XAdES baseline B-B jeton `.xml` whose Reference URI is the document's name.
-// `format: "pades"` (signDocument(s) only): the PDFs stay in the tab's hashing frame; for each
+// `format: "pades"` (signDocument(s) only): the PDFs stay in the tab's extension frame; for each
 // job the content script is asked (`ask`) for the PDF laid out for the chosen certificate (a
 // formats.rs `pades` job: the update and its byte-range digest), the WASM core builds the CMS
 // signed attributes around it, the card signs them, and the result is the update with the CMS,
@@ -98,7 +98,7 @@ function jobs(request, choice, pageChosen, ask) {
   return request.items.map((item, index) => {
     const info = { digest: item.hex, hashAlgorithm: item.hashAlgorithm, format: structured(request) ? request.format : 'raw' };
     if (request.format === 'pades') {
-      // The job comes from the hashing frame when it is sent (one PDF in memory at a time there).
+      // The job comes from the extension frame when it is sent (one PDF in memory at a time there).
       const layout = async () => JSON.parse(String(await ask({
         layout: { index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now() },
       })));

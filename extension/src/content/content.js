@@ -11,7 +11,7 @@
   // Firefox (FIREFOX): extension messages are cloned (binary data goes as is) where
   // Chromium's are JSON (base64 needed); page objects are seen through Xrays (reading a
   // page's Blob through them is slow).
-  const { api, FIREFOX, toPage, pageOrigin, activated, base64, fromBase64, checkFiles } = globalThis.parapheContent; // content/shared.js
+  const { api, FIREFOX, toPage, pageOrigin, activated, base64, fromBase64, checkFiles, extensionFrame } = globalThis.parapheContent; // content/shared.js
   const CHUNK_BYTES = 512 * 1024; // document read size (hashBlob)
   const MAX_ID_LENGTH = 128;
 
@@ -19,7 +19,7 @@
    * One page API request on its own runtime port: the background may send `{progress}`
    * messages (one per signed document of a batch) before `{result}` or `{error}`, and
    * `{ask}` questions this script answers on the same port with `onAsk` (PAdES: a PDF laid
-   * out in the hashing frame for the chosen certificate).
+   * out in the extension frame for the chosen certificate).
    * `activation`: whether the person was using the page when it asked (consent windows open
    * only then, background/consent.js).
    * @param {object} request
@@ -66,86 +66,18 @@
   }
 
   // ---- document digests ----------------------------------------------------------------
-  // In the hashing frame (hashing/hashing.js): a hidden extension frame in a closed shadow
-  // root, handed each File or Blob by structured clone; it reads and hashes the file in the
-  // extension's process and answers the digest. Where that frame cannot start (it never
-  // takes its port), documents go to the background in chunks instead (hashBlob), slower:
-  // Chromium's extension messages are JSON, so each chunk crosses as base64.
+  // In the extension frame (frame/frame.js, content/shared.js): it reads and hashes the file
+  // in the extension's process and answers the digest. Where that frame cannot start (it
+  // never takes its port), documents go to the background in chunks instead (hashBlob),
+  // slower: Chromium's extension messages are JSON, so each chunk crosses as base64.
 
-  const HASH_FRAME = api.runtime.getURL('hashing/hashing.html');
-  /** How long the frame may take to start before documents go the slow way. */
-  const FRAME_START_MS = 20_000;
-  let hashing = null; // the frame, while some request hashes documents
-
-  /** The hashing frame, shared by this document's requests; `release()` when done. */
-  function hashFrame() {
-    if (!hashing) {
-      const token = crypto.randomUUID();
-      // A plain <div>: no custom element of the page's own can stand in for it.
-      const host = document.createElement('div');
-      host.setAttribute('style', 'display: none !important');
-      const iframe = document.createElement('iframe');
-      iframe.src = `${HASH_FRAME}#${token}`;
-      host.attachShadow({ mode: 'closed' }).append(iframe);
-      const channel = new MessageChannel();
-      const pending = new Map(); // id → {resolve, reject}
-      let nextId = 0;
-      let started;
-      const ready = new Promise((resolve) => { started = resolve; });
-      const timer = setTimeout(() => started(false), FRAME_START_MS);
-      channel.port1.onmessage = ({ data }) => {
-        if (data?.ready) {
-          clearTimeout(timer);
-          started(true);
-          return;
-        }
-        const job = pending.get(data?.id);
-        if (!job) return;
-        pending.delete(data.id);
-        if (typeof data.result === 'string') job.resolve(data.result);
-        else job.reject(data.error ?? { code: 'INTERNAL', message: 'unexpected answer' });
-      };
-      iframe.addEventListener('load', () => {
-        iframe.contentWindow?.postMessage({ paraphe: 'hash-port', token }, new URL(HASH_FRAME).origin, [channel.port2]);
-      }, { once: true });
-      document.documentElement.append(host);
-      const frame = {
-        users: 0,
-        ready,
-        /** `{blob, algorithm, op?, …}` (hashing/hashing.js) → the frame's answer, text. */
-        ask(message) {
-          const id = ++nextId;
-          return new Promise((resolve, reject) => {
-            pending.set(id, { resolve, reject });
-            // Firefox: a Blob of this compartment, not an Xray of the page's (no copy).
-            channel.port1.postMessage({ ...message, id, blob: FIREFOX ? structuredClone(message.blob) : message.blob });
-          });
-        },
-        hash(blob, algorithm) {
-          return frame.ask({ blob, algorithm });
-        },
-        release() {
-          if (--frame.users > 0) return;
-          clearTimeout(timer);
-          channel.port1.close();
-          host.remove();
-          if (hashing === frame) hashing = null;
-          for (const job of pending.values()) job.reject({ code: 'INTERNAL', message: 'the hashing frame went away' });
-        },
-      };
-      hashing = frame;
-    }
-    hashing.users++;
-    return hashing;
-  }
-
-  /** Digests of `blobs`, in order: in the hashing frame, or through the background. */
+  /** Digests of `blobs`, in order: in the extension frame, or through the background. */
   async function hashDocuments(blobs, algorithm) {
-    const frame = hashFrame();
+    const frame = extensionFrame();
     try {
       const inFrame = await frame.ready;
       const digests = [];
-      for (const blob of blobs) digests.push(await (inFrame ? frame.hash(blob, algorithm) : hashBlob(blob, algorithm)));
+      for (const blob of blobs) digests.push(await (inFrame ? frame.run({ kind: 'hash', blob, algorithm }) : hashBlob(blob, algorithm)));
       return digests;
     } finally {
       frame.release();
@@ -157,7 +89,7 @@
   /**
    * Streams a Blob through the background's WASM hasher on a runtime port, a few chunks in
    * flight: never more than HASH_IN_FLIGHT chunks of the file in memory at once. Only where
-   * the hashing frame cannot start.
+   * the extension frame cannot start.
    */
   function hashBlob(blob, algorithm) {
     const source = FIREFOX ? structuredClone(blob) : blob; // a Blob of this compartment
@@ -200,12 +132,12 @@
   }
 
   /**
-   * `signDocument` and `signDocuments` are handled here: each file is hashed in the hashing
+   * `signDocument` and `signDocuments` are handled here: each file is hashed in the extension
    * frame (the page's process does not read it), then the digests are signed as one `signHash`.
    * PAdES (`format: 'pades'`): each PDF is checked in the frame as it is hashed (before any
    * consent); once the person chose a certificate, the background asks for each PDF laid out
    * for it (`{ask: {layout: {index, certificate, hashAlgorithm, now}}}`), which the frame
-   * makes from what it kept of that PDF (hashing/hashing.js: never the whole file); each signed PDF comes back as its incremental update, appended here to the page's
+   * makes from what it kept of that PDF (frame/frame.js: never the whole file); each signed PDF comes back as its incremental update, appended here to the page's
    * own Blob (no copy of the file) and handed to the page as a Blob.
    */
   async function signDocuments(request, onProgress, activation = activated()) {
@@ -218,16 +150,16 @@
       const hashes = list.map((doc, i) => ({ digest: digests[i], hashAlgorithm, name: names[i], size: doc.file.size }));
       return pageRequest({ ...rest, type: 'signHash', hashes }, onProgress, activation);
     }
-    const frame = hashFrame();
+    const frame = extensionFrame();
     const prefix = crypto.randomUUID(); // the frame keeps each PDF checked under `${prefix}:${i}`
     const checked = [];
     try {
-      if (!(await frame.ready)) throw { code: 'INTERNAL', message: 'PAdES needs the hashing frame, which did not start' };
+      if (!(await frame.ready)) throw { code: 'INTERNAL', message: 'PAdES needs the extension frame, which did not start' };
       const digests = [];
       for (const [i, doc] of list.entries()) {
         try {
           checked.push(`${prefix}:${i}`);
-          digests.push(await frame.ask({ blob: doc.file, algorithm: hashAlgorithm, op: 'pdf-check', key: `${prefix}:${i}` }));
+          digests.push(await frame.run({ kind: 'pdf-check', blob: doc.file, algorithm: hashAlgorithm, key: `${prefix}:${i}` }));
         } catch (e) {
           const err = plainError(e);
           throw { ...err, message: `${names[i] || `document ${i + 1}`}: ${err.message}` };
@@ -237,7 +169,7 @@
       const layout = async (/** @type {any} */ ask) => {
         const q = ask?.layout;
         if (!Number.isInteger(q?.index) || !list[q.index]) throw { code: 'INVALID_REQUEST', message: 'no such document' };
-        return frame.ask({ op: 'pdf-layout', key: `${prefix}:${q.index}`, certificate: q.certificate, now: q.now });
+        return frame.run({ kind: 'pdf-layout', key: `${prefix}:${q.index}`, certificate: q.certificate, now: q.now });
       };
       // The signed PDF: the page's file followed by the update (Blob parts: nothing copied).
       const signedPdf = (/** @type {any} */ s, /** @type {number} */ index) => ({
@@ -254,7 +186,7 @@
         throw e;
       }
     } finally {
-      for (const key of checked) frame.ask({ op: 'pdf-release', key }).catch(() => {});
+      for (const key of checked) frame.run({ kind: 'pdf-release', key }).catch(() => {});
       frame.release();
     }
   }

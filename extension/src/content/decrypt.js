@@ -1,16 +1,21 @@
 // @ts-check
 // Opening a pli for a web page, content side (isolated world): the page API request
-// `{type: 'decrypt', file: Blob, name?}` (docs/PAGE-API.md). This script reads the Blob in
-// 512 KiB slices and relays them to the background (background/pli.js), where the WASM
-// core decrypts them with the key the card unwrapped; it never sees the key. The background
-// keeps the plaintext until it checked the end of the pli (padding, or the GCM tag): only
-// then does this script read it back (pli-read), in pieces kept as Blob parts (the browser's
-// blob storage, not this script's heap), and the page receives one Blob. No plaintext
-// reaches this script, which runs in the page's process, before that check. Progress is
-// posted to the page as {paraphe: 'progress', id, done, total}.
+// `{type: 'decrypt', file: Blob, name?}` (docs/PAGE-API.md). The background learns of the
+// job first (`pli-start`: the page's origin, from the browser; the tab; the job id), then
+// the page's Blob goes to the extension frame (frame/frame.js) by structured clone with that
+// job id: the frame reads and decrypts it in the extension's process (the header to the
+// background, which asks for consent and has the card unwrap the key), and hands back the
+// plaintext as one Blob only once the end of the pli is checked (padding, or the GCM tag).
+// This script, in the page's process, never sees the key nor reads a byte of the pli or of
+// its plaintext. Progress is posted to the page as {paraphe: 'progress', id, done, total}.
+//
+// Where the frame cannot start, the slower way: this script reads the Blob in 512 KiB slices
+// and relays them to the background (background/pli.js: `pli-chunk`, base64 in Chromium),
+// which decrypts and keeps the plaintext until the end is checked, then hands it back
+// (`pli-read`).
 (() => {
   'use strict';
-  const { toPage, pageOrigin, activated, base64, fromBase64, background, checkFiles } = globalThis.parapheContent; // content/shared.js
+  const { toPage, pageOrigin, activated, base64, fromBase64, background, checkFiles, extensionFrame } = globalThis.parapheContent; // content/shared.js
   const CHUNK_BYTES = 512 * 1024;
   const MAX_ID_LENGTH = 128;
 
@@ -28,10 +33,28 @@
     // Whether the person is using the page (content/activation.js): the consent window
     // opens only then (background/consent.js).
     const activation = activated();
-    await background({ kind: 'pli-start', jobId, name: displayName, size: source.size, activation });
+    const progress = (done) => window.postMessage(toPage({ paraphe: 'progress', id, done, total: source.size }), pageOrigin());
+    const frame = extensionFrame();
+    try {
+      const inFrame = await frame.ready;
+      await background({ kind: 'pli-start', jobId, name: displayName, size: source.size, activation, frame: inFrame });
+      if (!inFrame) return await relayed(source, jobId, displayName, progress);
+      try {
+        const r = await frame.run({ kind: 'decrypt', blob: source, jobId }, progress);
+        return { plaintext: r.plaintext, name: plainName(displayName), size: r.size, ...r.opened };
+      } catch (e) {
+        background({ kind: 'pli-abort', jobId }).catch(() => {});
+        throw e;
+      }
+    } finally {
+      frame.release();
+    }
+  }
+
+  /** The pli through the background, where the extension frame cannot start. */
+  async function relayed(source, jobId, displayName, progress) {
     const parts = [];
     let opened = null;
-    const progress = (done) => window.postMessage(toPage({ paraphe: 'progress', id, done, total: source.size }), pageOrigin());
     try {
       for (let offset = 0; offset < source.size; offset += CHUNK_BYTES) {
         // structuredClone: in Firefox the buffer can belong to the page's compartment,

@@ -1,8 +1,8 @@
 // @ts-check
 // What every content script of the isolated world needs, once (loaded first, by the
 // manifest and with the LiberSign relay): the WebExtension namespace, handing values to the
-// page, the page's origin as a postMessage target, base64, and whether the person is using
-// the frame. Content scripts cannot import modules; they read `globalThis.parapheContent`,
+// page, the page's origin as a postMessage target, base64, whether the person is using
+// the frame, and the extension frame that reads the page's files (frame/frame.js). Content scripts cannot import modules; they read `globalThis.parapheContent`,
 // which the page cannot reach (isolated world). Nothing here decides anything.
 (() => {
   'use strict';
@@ -53,10 +53,97 @@
     return background({ kind: 'check-files', request: JSON.stringify(described) });
   }
 
+  // ---- the extension frame ---------------------------------------------------------------
+  // frame/frame.js: a hidden extension page in a closed shadow root, handed each File or Blob
+  // by structured clone over a MessagePort; it reads the file in the extension's process
+  // (document digests, plis) and answers the result. Shared by this document's requests
+  // while some use it (content.js: digests; decrypt.js: plis).
+
+  const FRAME_URL = api.runtime.getURL('frame/frame.html');
+  /** How long the frame may take to start before the caller goes its slower way. */
+  const FRAME_START_MS = 20_000;
+  /** @type {ExtensionFrame | null} */
+  let current = null; // the frame, while some request uses it
+
+  /**
+   * The extension frame; `await frame.ready` (false: it did not start), `frame.run(job,
+   * onProgress)`, and `frame.release()` when done.
+   * @returns {ExtensionFrame}
+   */
+  function extensionFrame() {
+    if (!current) {
+      const token = crypto.randomUUID();
+      // A plain <div>: no custom element of the page's own can stand in for it.
+      const host = document.createElement('div');
+      host.setAttribute('style', 'display: none !important');
+      const iframe = document.createElement('iframe');
+      iframe.src = `${FRAME_URL}#${token}`;
+      host.attachShadow({ mode: 'closed' }).append(iframe);
+      const channel = new MessageChannel();
+      const pending = new Map(); // id → {resolve, reject, onProgress}
+      let nextId = 0;
+      /** @type {(started: boolean) => void} */
+      let started = () => {};
+      const ready = new Promise((resolve) => { started = resolve; });
+      const timer = setTimeout(() => started(false), FRAME_START_MS);
+      channel.port1.onmessage = ({ data }) => {
+        if (data?.ready) {
+          clearTimeout(timer);
+          started(true);
+          return;
+        }
+        const job = pending.get(data?.id);
+        if (!job) return;
+        if (typeof data.progress === 'number') {
+          job.onProgress(data.progress);
+          return;
+        }
+        pending.delete(data.id);
+        if (data.error) job.reject(data.error);
+        else job.resolve(data.result);
+      };
+      iframe.addEventListener('load', () => {
+        iframe.contentWindow?.postMessage({ paraphe: 'frame-port', token }, new URL(FRAME_URL).origin, [channel.port2]);
+      }, { once: true });
+      document.documentElement.append(host);
+      /** @type {ExtensionFrame} */
+      const frame = {
+        users: 0,
+        ready,
+        /**
+         * One job (frame/frame.js lists them); `job.blob`, where the job has one, is the
+         * page's File or Blob.
+         * @param {{kind: string, blob?: Blob} & Record<string, unknown>} job
+         * @param {(done: number) => void} [onProgress]
+         */
+        run(job, onProgress = () => {}) {
+          const id = ++nextId;
+          return new Promise((resolve, reject) => {
+            pending.set(id, { resolve, reject, onProgress });
+            // Firefox: a Blob of this compartment, not an Xray of the page's (no copy).
+            channel.port1.postMessage({ ...job, id, blob: FIREFOX && job.blob ? structuredClone(job.blob) : job.blob });
+          });
+        },
+        release() {
+          if (--frame.users > 0) return;
+          clearTimeout(timer);
+          channel.port1.close();
+          host.remove();
+          if (current === frame) current = null;
+          for (const job of pending.values()) job.reject({ code: 'INTERNAL', message: 'the extension frame went away' });
+        },
+      };
+      current = frame;
+    }
+    current.users++;
+    return current;
+  }
+
   globalThis.parapheContent = Object.freeze({
     api,
     background,
     checkFiles,
+    extensionFrame,
     FIREFOX,
     /** @type {<T>(value: T) => T} */
     toPage: (value) => (FIREFOX ? cloneInto(value, window) : value),

@@ -9,10 +9,26 @@ import { base64, fromBase64 } from '../common/base64.js';
 export { base64, fromBase64 };
 
 /**
+ * Detaches the buffer of `bytes` (empty from then on), so that its memory can go at once
+ * rather than at the garbage collector's next pass: a pli's pieces are large and many. For
+ * buffers nobody else holds. (WebCrypto's results stay with their wrapper until collected:
+ * docs/BENCHMARKS.md says how much the extension's process still grows.)
+ * @param {Uint8Array} bytes
+ */
+export function release(bytes) {
+  const buffer = /** @type {ArrayBuffer & {transfer?: (n: number) => ArrayBuffer}} */ (bytes.buffer);
+  if (bytes.byteOffset !== 0 || bytes.byteLength !== buffer.byteLength) return; // a view of a larger buffer
+  try {
+    buffer.transfer?.(0);
+  } catch { /* not transferable (WASM memory, already detached) */ }
+}
+
+/**
  * From the parameters `set_key_external_base64` returned (JSON) and the key: a function that
- * decrypts the next piece of ciphertext the core handed out (whole AES
- * blocks), or null when the core decrypts by itself (3DES). The chaining value (CBC) or
- * counter (CTR) of each piece is taken synchronously, so pieces may be in flight together.
+ * decrypts the next piece of ciphertext the core handed out (whole AES blocks), or null when
+ * the core decrypts by itself (3DES). The chaining value (CBC) or counter (CTR) of each piece
+ * is taken synchronously, so pieces may be in flight together. The function owns the piece
+ * (AES-CTR frees it once WebCrypto has copied it).
  */
 export async function bulkDecryptor(json, keyBase64) {
   if (!json) return null;
@@ -30,7 +46,9 @@ export async function bulkDecryptor(json, keyBase64) {
       const view = new DataView(counter.buffer);
       view.setUint32(12, (view.getUint32(12) + blocks) >>> 0); // inc32, as GCM counts
       blocks += ciphertext.length / 16;
-      return crypto.subtle.decrypt({ name: 'AES-CTR', counter, length: 32 }, key, ciphertext);
+      const plaintext = crypto.subtle.decrypt({ name: 'AES-CTR', counter, length: 32 }, key, ciphertext);
+      release(ciphertext); // WebCrypto copied it at the call
+      return plaintext;
     };
   }
   // AES-CBC: WebCrypto insists on PKCS#7 padding at the end of every call, and these pieces
@@ -47,6 +65,7 @@ export async function bulkDecryptor(json, keyBase64) {
     const input = new Uint8Array(ciphertext.length + 16);
     input.set(ciphertext);
     input.set(extra, ciphertext.length);
+    // Not released here: detaching either buffer made Chromium's AES-CBC fail (OperationError).
     return crypto.subtle.decrypt({ name: 'AES-CBC', iv: chain }, key, input);
   };
 }

@@ -1,13 +1,13 @@
 // @ts-check
 // « Ouvrir un pli »: the extension's own page for opening plis from disk, of any size.
 //
-// The pli is read in 4 MiB slices (File.slice: read from disk on demand) and decrypted here
-// as it goes: the WASM core parses it and keeps every check (GCM GHASH and tag, the CBC
-// padding), WebCrypto runs the AES of the bulk (native AES: the core's software AES ran at
-// 20–40 MB/s in WASM; see PliDecryptor.set_key_external_base64); the SHA-256 shown at the
-// end is computed in a worker (hash-worker.js). Reading, decrypting, hashing and writing
-// overlap, one slice per stage, so memory stays a few slices. The plaintext is written at
-// once to a file, never held:
+// The pli is read from disk as a stream into one reused buffer and decrypted here as it goes,
+// by pli/stream.js, the same code as the page API's extension frame: the WASM core parses it
+// and keeps every check (GCM GHASH and tag, the CBC padding), WebCrypto runs the AES of the
+// bulk (native AES: the core's software AES ran at 20–40 MB/s in WASM; see
+// PliDecryptor.set_key_external_base64); the SHA-256 shown at the end is computed in a
+// worker (hash-worker.js). Reading, decrypting, hashing and writing overlap, one piece per
+// stage, so memory stays a few pieces. The plaintext is written at once to a file, never held:
 //  - by default to a temporary file in this extension's origin-private file system (OPFS,
 //    Chromium and Firefox ≥ 111), offered as a download once complete and checked. The
 //    download reads that file from disk.
@@ -23,9 +23,8 @@
 // the key and returns it to this page (the extension's own origin).
 import { $, api, localize, t } from '../common/api.js';
 import * as core from '../background/core.js';
-import { base64, bulkDecryptor, decryptPiece } from './bulk.js';
+import { openPli } from './stream.js';
 
-const CHUNK_BYTES = 4 << 20;
 const TEMP_PREFIX = 'pli-';
 
 localize();
@@ -36,7 +35,7 @@ removeTemporaryFiles().catch(() => {});
 $('form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const file = $('file').files[0];
-  if (file) openPli(file, $('choose').checked);
+  if (file) openFile(file, $('choose').checked);
 });
 
 function status(text, isError = false) {
@@ -153,90 +152,55 @@ function plaintextHasher() {
   };
 }
 
-function concat(parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-async function openPli(file, choose) {
+async function openFile(file, choose) {
   for (const el of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input, button'))) el.disabled = true;
   $('again').hidden = true;
   delete document.body.dataset.result;
   delete document.body.dataset.error;
   const outName = file.name.replace(/\.(p7m|p7e|cms|env|enc)$/i, '') || 'pli';
   let sink = null;
-  let pli = null;
   let hasher = null;
   const started = performance.now();
   try {
     // Asked first, while the click still counts as a user gesture.
     if (choose) sink = await chosenSink(outName);
     await core.ready;
-    pli = core.newPliDecryptor();
     hasher = plaintextHasher();
     status(t('pliPageReading'));
-    let offset = 0;
-    const read = [];
-    while (pli.header() === undefined && offset < file.size) {
-      const chunk = new Uint8Array(await file.slice(offset, offset + CHUNK_BYTES).arrayBuffer());
-      pli.feed(chunk);
-      read.push(chunk);
-      offset += chunk.length;
-    }
-    if (pli.header() === undefined) pli.finish(); // throws: truncated or not a pli
-    const prefix = concat(read).subarray(0, pli.consumed());
-    read.length = 0;
-    status(t('pliPageWaiting'));
-    const opened = await background({ kind: 'pli-unwrap', name: file.name, size: file.size, prefix: base64(prefix) });
-    // The bulk of the content through WebCrypto's AES (native); the checks stay in the core.
-    const bulk = await bulkDecryptor(pli.set_key_external_base64(opened.key), opened.key);
-    sink ??= await temporarySink();
-    const keyed = performance.now();
     const bar = $('progress');
-    bar.hidden = false;
-    // A pipeline of one chunk per stage, so memory stays a few chunks: the next slice is
-    // read from disk while this one goes through the core (parsing, GHASH) and WebCrypto
-    // (AES), while the one before is hashed and written.
-    const slice = (at) => {
-      if (at >= file.size) return null;
-      const p = file.slice(at, at + CHUNK_BYTES).arrayBuffer();
-      p.catch(() => {}); // awaited by the loop
-      return p;
-    };
-    let reading = slice(offset);
-    let decrypting = decryptPiece(bulk, pli.feed(new Uint8Array(0)));
+    let keyed = 0;
+    let written = 0;
     let writing = Promise.resolve();
-    const write = async (bytes) => {
-      if (bytes.length === 0) return;
-      await hasher.update(bytes);
-      await writing;
-      writing = sink.write(bytes);
-      writing.catch(() => {}); // awaited at the next write or at the end
-    };
-    while (reading) {
-      const chunk = new Uint8Array(await reading);
-      offset += chunk.length;
-      reading = slice(offset);
-      const next = decryptPiece(bulk, pli.feed(chunk));
-      await write(await decrypting);
-      decrypting = next;
-      bar.value = offset / file.size;
-      status(t('pliPageProgress', Math.floor((100 * offset) / file.size), sizeText(offset)));
-    }
-    await write(await decrypting);
-    // Only here is the plaintext known to be complete (and authentic, for AES-GCM): the
-    // padding or the tag is checked, and the core returns the last block's plaintext.
-    await write(pli.finish());
+    // pli/stream.js reads, parses and decrypts; the plaintext is hashed (in the worker) and
+    // written here, one write in flight while the next piece is decrypted.
+    const opened = await openPli(file, {
+      unwrap: async (prefix) => {
+        status(t('pliPageWaiting'));
+        const r = await background({ kind: 'pli-unwrap', name: file.name, size: file.size, prefix });
+        sink ??= await temporarySink();
+        keyed = performance.now();
+        bar.hidden = false;
+        return r;
+      },
+      write: async (bytes) => {
+        written += bytes.length;
+        await hasher.update(bytes);
+        await writing;
+        writing = sink.write(bytes);
+        writing.catch(() => {}); // awaited at the next write or at the end
+      },
+      progress: (offset) => {
+        if (!keyed) return;
+        bar.value = offset / file.size;
+        status(t('pliPageProgress', Math.floor((100 * offset) / file.size), sizeText(offset)));
+      },
+    });
+    // openPli resolved: the padding or the GCM tag is checked, all plaintext was written.
     await writing;
     await sink.close();
     const sha256 = await hasher.finish();
     bar.value = 1;
-    let size = offset;
+    let size = written;
     if (sink.file) {
       const plain = await sink.file();
       size = plain.size;
@@ -270,7 +234,6 @@ async function openPli(file, choose) {
     document.body.dataset.error = parsed.code;
   } finally {
     try {
-      pli?.free();
       hasher?.close();
     } catch { /* freed by finish */ }
     for (const el of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input, button'))) el.disabled = false;

@@ -1,0 +1,223 @@
+// @ts-check
+// The extension frame: a hidden extension page that the content script puts in a web page
+// (content/shared.js, extensionFrame) to do the work on a page's files that must not cross
+// extension messaging byte by byte (Chromium's is JSON: base64). The page's File or Blob
+// reaches it by structured clone (a handle on the browser's blob storage or on the file on
+// disk: no copy, no base64, no JSON), and it reads it here, in the extension's process, as a
+// stream into one reused buffer (common/pieces.js):
+//  - document digests (signDocument(s), data-paraphe-file): the WASM core's streaming
+//    Hasher; only the digest goes back;
+//  - plis (the page API's `decrypt`): pli/stream.js, the same as « Ouvrir un pli »; the
+//    header goes to the background, which asks for consent and has the card unwrap the key
+//    (background/pli.js, job of the content script's `pli-start`); the plaintext is kept as
+//    Blob parts (the browser's blob storage, not this frame's heap) and goes back as one Blob
+//    only once the core checked the end of the pli. Nothing of it before.
+// Memory: the reading buffer, a piece or two in flight and the core's instance, whatever the
+// file's size; the page's process never reads the file.
+//
+// Who may use it: the frame is web-accessible (any page may load it), so it takes one
+// MessagePort, from its parent window, with the token of its URL's fragment. The content
+// script made both (the frame's element is in a closed shadow root: the page cannot read its
+// URL), so a page cannot use a frame of its own or talk to the content script's. What it
+// could learn from a digest, it can compute itself; a pli's key is asked for with the job id
+// the content script gave the background and this frame (never the page).
+//
+// On the port, one job at a time in the order asked; {ready: true} once, when the port is taken:
+//   {id, kind: 'hash', blob, algorithm}  → {id, result: hex digest}
+//   {id, kind: 'pdf-check', blob, algorithm, key}  → {id, result: hex digest} (PAdES, below)
+//   {id, kind: 'pdf-layout', key, certificate, now} → {id, result: formats::Job::Pades, JSON text}
+//   {id, kind: 'pdf-release', key}                 → {id, result: ''}
+//   {id, kind: 'decrypt', blob, jobId}   → {id, progress: bytes read}…, {id, result: {plaintext: Blob, size, opened}}
+//   either                               → {id, error: {code, message}}
+import init, { Hasher, PdfInput } from '../pkg/paraphe_wasm.js';
+import { api } from '../common/api.js';
+import { pieces } from '../common/pieces.js';
+import { release } from '../pli/bulk.js';
+import { openPli } from '../pli/stream.js';
+
+const HASH_PIECE_BYTES = 1 << 20;
+/** Progress to the background's consent window: every this many bytes of the pli. */
+const WINDOW_PROGRESS_BYTES = 4 << 20;
+let token = location.hash.slice(1);
+/** @type {Promise<unknown> | null} */
+let ready = null;
+
+window.addEventListener('message', (event) => {
+  const port = event.ports?.[0];
+  if (event.source !== window.parent || !port || !token || event.data?.paraphe !== 'frame-port' || event.data.token !== token) return;
+  token = null; // one port, once
+  ready = init({ module_or_path: new URL('../pkg/paraphe_wasm_bg.wasm', import.meta.url) });
+  ready.catch(() => {}); // reported with each job
+  let queue = Promise.resolve();
+  port.onmessage = ({ data }) => {
+    const id = data?.id;
+    queue = queue.then(() => job(data, (progress) => port.postMessage({ id, progress }))).then(
+      (result) => port.postMessage({ id, result }),
+      (e) => port.postMessage({ id, error: plainError(e) }),
+    );
+  };
+  port.postMessage({ ready: true });
+});
+
+/** @param {any} data @param {(done: number) => void} progress */
+async function job(data, progress) {
+  await ready;
+  // PAdES's later steps work on a PDF checked before (no file with them).
+  if (data?.kind === 'pdf-layout') return layoutPdf(String(data.key), String(data.certificate), Number(data.now));
+  if (data?.kind === 'pdf-release') {
+    pdfs.get(String(data.key))?.pdf.free();
+    pdfs.delete(String(data.key));
+    return '';
+  }
+  if (!(data?.blob instanceof Blob)) throw { code: 'INVALID_REQUEST', message: 'each file must be a File or Blob' };
+  if (data.kind === 'hash') return digest(data.blob, data.algorithm);
+  if (data.kind === 'pdf-check') return checkPdf(data.blob, String(data.algorithm), String(data.key));
+  if (data.kind === 'decrypt') return decrypt(data.blob, String(data.jobId), progress);
+  throw { code: 'INTERNAL', message: 'unknown job' };
+}
+
+// ---- PAdES (signDocument(s) with format 'pades') ------------------------------------------
+// Each PDF streams by once through the core's PdfInput, which hashes all of it (the digest for
+// the consent window, and the start of the byte-range digest) and keeps only the parts its
+// reader asks for, read from the Blob where they are (the tail, the cross-reference sections,
+// the objects the update rewrites): a large PDF is never held whole. That also checks it (not
+// a PDF, encrypted, certified with no change allowed: before any consent). The PdfInput stays
+// here under the content script's key until it asks for the layout for the chosen
+// certificate (the incremental update with its placeholder and the digest of the byte
+// ranges, a formats::Job::Pades as JSON text), then for its release.
+
+/** The PDFs checked, by the content script's key, until released. @type {Map<string, {pdf: PdfInput, blob: Blob}>} */
+const pdfs = new Map();
+
+/**
+ * Streams the whole PDF through a PdfInput, then reads what its reader asks for; its digest.
+ * @param {Blob} blob @param {string} algorithm @param {string} key
+ */
+async function checkPdf(blob, algorithm, key) {
+  const pdf = new PdfInput(blob.size, algorithm);
+  const entry = { pdf, blob };
+  try {
+    try {
+      for await (const bytes of pieces(blob, HASH_PIECE_BYTES)) pdf.hash(bytes);
+    } catch (e) {
+      if (typeof e === 'string') throw e; // the core's (JSON text): the file grew
+      throw { code: 'INVALID_REQUEST', message: `the file could not be read: ${e?.message ?? e}` };
+    }
+    for (let need = pdf.missing(); need; need = pdf.missing()) await fill(entry, JSON.parse(need));
+    const hex = pdf.digest();
+    pdfs.get(key)?.pdf.free();
+    pdfs.set(key, entry);
+    return hex;
+  } catch (e) {
+    pdf.free();
+    throw e;
+  }
+}
+
+/** The PDF `key` laid out for `certificate`: JSON text. @param {string} key @param {string} certificate @param {number} now */
+async function layoutPdf(key, certificate, now) {
+  const entry = pdfs.get(key);
+  if (!entry) throw { code: 'INVALID_REQUEST', message: 'no such PDF' };
+  for (;;) {
+    const text = entry.pdf.layout(certificate, now);
+    const need = JSON.parse(text).need;
+    if (!need) return text;
+    await fill(entry, need);
+  }
+}
+
+/** The bytes the reader asked for, from the Blob. @param {{pdf: PdfInput, blob: Blob}} entry @param {{offset: number, length: number}} need */
+async function fill({ pdf, blob }, { offset, length }) {
+  let bytes;
+  try {
+    bytes = new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer());
+  } catch (e) {
+    throw { code: 'INVALID_REQUEST', message: `the file could not be read: ${e?.message ?? e}` };
+  }
+  if (bytes.length !== Math.min(length, blob.size - offset)) throw { code: 'INVALID_REQUEST', message: 'the file changed while it was read' };
+  pdf.fill(offset, bytes);
+}
+
+/**
+ * The document's digest, lowercase hex.
+ * @param {Blob} blob
+ * @param {unknown} algorithm
+ */
+async function digest(blob, algorithm) {
+  const hasher = new Hasher(String(algorithm)); // refuses what documents are not hashed with
+  try {
+    let read = 0;
+    try {
+      for await (const bytes of pieces(blob, HASH_PIECE_BYTES)) {
+        hasher.update(bytes);
+        read += bytes.length;
+      }
+    } catch (e) {
+      throw { code: 'INVALID_REQUEST', message: `the file could not be read: ${e?.message ?? e}` };
+    }
+    if (read !== blob.size) throw { code: 'INVALID_REQUEST', message: 'the file changed while it was read' };
+    return hasher.finish();
+  } finally {
+    hasher.free();
+  }
+}
+
+/** One message to the background; resolves with its `result`. @param {object} message */
+async function background(message) {
+  const reply = await api.runtime.sendMessage(message);
+  if (!reply) throw { code: 'EXTENSION_UNAVAILABLE', message: 'no answer from the extension' };
+  if (reply.error) throw { code: String(reply.error.code), message: String(reply.error.message) };
+  return reply.result;
+}
+
+/**
+ * Opens the pli `blob` of the background's job `jobId` (background/pli.js, fromFrame).
+ * @param {Blob} blob
+ * @param {string} jobId
+ * @param {(done: number) => void} progress
+ */
+async function decrypt(blob, jobId, progress) {
+  /** @type {Blob[]} */
+  const parts = []; // checked plaintext only leaves once openPli resolved
+  let shown = 0;
+  try {
+    const opened = await openPli(blob, {
+      unwrap: (prefix) => background({ kind: 'pli-frame-open', jobId, prefix }),
+      write: (bytes) => {
+        // To the blob storage (a copy), and this piece's memory freed at once.
+        parts.push(new Blob([bytes]));
+        release(bytes);
+      },
+      progress: (done) => {
+        progress(done);
+        if (done - shown >= WINDOW_PROGRESS_BYTES) {
+          shown = done;
+          background({ kind: 'pli-frame-progress', jobId, done }).catch(() => {});
+        }
+      },
+    });
+    const plaintext = new Blob(parts, { type: 'application/octet-stream' });
+    background({ kind: 'pli-frame-end', jobId }).catch(() => {});
+    return { plaintext, size: plaintext.size, opened };
+  } catch (e) {
+    parts.length = 0;
+    const error = plainError(e);
+    background({ kind: 'pli-frame-end', jobId, error }).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * `{code, message}` from what was thrown here or by the core (JSON text).
+ * @param {any} e
+ */
+function plainError(e) {
+  if (typeof e === 'string') {
+    try {
+      const parsed = JSON.parse(e);
+      if (typeof parsed?.code === 'string') return { code: parsed.code, message: String(parsed.message) };
+    } catch { /* not JSON */ }
+  }
+  if (e && typeof e.code === 'string') return { code: e.code, message: String(e.message) };
+  return { code: 'INTERNAL', message: String(e?.message ?? e) };
+}
