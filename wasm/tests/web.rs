@@ -43,7 +43,9 @@ fn formats_through_the_boundary() {
     assert_eq!(prepared["hashAlgorithm"], "sha1");
     let p7s = paraphe_wasm::format_finish(&prepared["state"].to_string(), &b64.encode([1u8; 256])).expect("finished");
     assert!(b64.decode(p7s).expect("base64").starts_with(&[0x30]));
-    let e = paraphe_wasm::libersign_plan(r#"[{"hash":"ab","format":"PADES"}]"#).err().and_then(|e| e.as_string());
+    // iParapheur 4's PAdES is a CMS over its server's digest (docs/LIBERSIGN.md); XAdES-T is not offered.
+    assert!(paraphe_wasm::libersign_plan(&format!(r#"[{{"hash":"{}","format":"PADES"}}]"#, "ab".repeat(20))).is_ok());
+    let e = paraphe_wasm::libersign_plan(r#"[{"hash":"ab","format":"XADES-T"}]"#).err().and_then(|e| e.as_string());
     assert!(e.unwrap_or_default().contains("UNSUPPORTED_FORMAT"));
 }
 
@@ -63,7 +65,7 @@ fn pades_through_the_boundary() {
     }
     assert_eq!(String::from_utf8_lossy(&pdf).matches("/Type /Sig").count(), 4);
     let e = paraphe_wasm::pades_prepare(b"%PDF-1.7", &cert, "sha256", 0.0).err().and_then(|e| e.as_string());
-    assert!(e.unwrap_or_default().contains("INVALID_REQUEST"));
+    assert!(e.unwrap_or_default().contains("PDF_INVALID"));
 }
 
 #[wasm_bindgen_test]
