@@ -197,12 +197,15 @@ async function decrypt(blob, jobId, progress) {
       },
     });
     const plaintext = new Blob(parts, { type: 'application/octet-stream' });
-    background({ kind: 'pli-frame-end', jobId }).catch(() => {});
+    // Awaited: the content script removes this frame once it has the answer, and a message
+    // still in flight from a removed frame can be lost (CI saw it in Chromium: the consent
+    // window never learnt that the pli opened, and stayed open).
+    await background({ kind: 'pli-frame-end', jobId }).catch(() => {});
     return { plaintext, size: plaintext.size, opened };
   } catch (e) {
     parts.length = 0;
     const error = plainError(e);
-    background({ kind: 'pli-frame-end', jobId, error }).catch(() => {});
+    await background({ kind: 'pli-frame-end', jobId, error }).catch(() => {});
     throw error;
   }
 }
