@@ -198,10 +198,21 @@ api.webRequest.onBeforeRequest.addListener(/** @returns {undefined} */ (d) => {
 }, { urls: [...WATCHED, ...LOOPBACK] });
 
 // TLS client authentication the browser could not complete. Chromium: net::ERR_*CLIENT_AUTH*
-// (ERR_BAD_SSL_CLIENT_AUTH_CERT when the server refused the handshake without a certificate);
-// Firefox: the NSS alert the server sent (SSL_ERROR_RX_CERTIFICATE_REQUIRED_ALERT in TLS 1.3,
-// SSL_ERROR_HANDSHAKE_FAILURE_ALERT / SSL_ERROR_BAD_CERT_ALERT in 1.2).
-const CLIENT_AUTH = /CLIENT_AUTH|CERTIFICATE_REQUIRED|SSL_ERROR_HANDSHAKE_FAILURE_ALERT|SSL_ERROR_BAD_CERT_ALERT/i;
+// (ERR_BAD_SSL_CLIENT_AUTH_CERT when the server refused the handshake without a certificate).
+// Firefox gives NSS's error by name only where NSS has no text for it
+// (SSL_ERROR_RX_CERTIFICATE_REQUIRED_ALERT, the TLS 1.3 alert); for TLS 1.2's alerts it gives
+// NSS's message in the browser's language (nsserrors.properties; Firefox ESR 153's English and
+// the French language pack's): SSL_ERROR_HANDSHAKE_FAILURE_ALERT, SSL_ERROR_BAD_CERT_ALERT.
+const CLIENT_AUTH = new RegExp([
+  'CLIENT_AUTH',
+  'CERTIFICATE_REQUIRED',
+  'SSL_ERROR_HANDSHAKE_FAILURE_ALERT',
+  'SSL_ERROR_BAD_CERT_ALERT',
+  'SSL peer was unable to negotiate an acceptable set of security parameters',
+  'SSL peer cannot verify your certificate',
+  'Le pair SSL n.a pas réussi à négocier un jeu de paramètres de sécurité acceptable',
+  'Le pair SSL ne peut pas vérifier votre certificat',
+].join('|'), 'i');
 api.webRequest.onErrorOccurred.addListener((d) => {
   if (d.tabId < 0 || !CLIENT_AUTH.test(d.error ?? '')) return;
   const origin = originOf(d.url);
