@@ -675,6 +675,23 @@ function scenarios(name, h) {
       await page.close();
     });
 
+    test('Pastell 4: a dataToSign request that is not base64 text fails before any window', T, async () => {
+      const page = await h.open(browser, `${server.origin}/pastell4.html`);
+      await h.waitFor(page, () => typeof window.LiberSign === 'object');
+      for (const infos of [{ dataToSign: 'AAEC' }, { dataToSign: [] }, { dataToSign: [42] }, { dataToSign: ['pas du base64 !'] }]) {
+        const error = await h.eval(page, async (id, signatureInformations) => {
+          try {
+            await window.LiberSign.sign(id, signatureInformations);
+            return null;
+          } catch (e) {
+            return { code: e.code, exception: e.exception };
+          }
+        }, world.fingerprint('01'), infos);
+        assert.equal(error?.code, 'INVALID_REQUEST', `${JSON.stringify(infos)}: ${JSON.stringify(error)}`);
+      }
+      await page.close();
+    });
+
     if (h.revoke) {
       test('removing the site in the options takes window.LiberSign away', T, async () => {
         await h.revoke(browser, server);

@@ -241,8 +241,13 @@ async function request(msg, sender, progress) {
     }
     case 'SIGN': {
       // The consent window rules (consent.js): activation, a visible tab, one at a time.
-      const v2 = isDataToSign(msg.sign);
-      return { sign: await consent.fromTab(sender, msg.activation === true, () => (v2 ? signDataToSign : sign)(msg, origin, sender, progress)) };
+      // LiberSign v2's request is checked here, so bad input fails before any window.
+      const v2 = isDataToSign(msg.sign) ? dataToSignRequest(msg) : null;
+      return {
+        sign: await consent.fromTab(sender, msg.activation === true, () => (v2
+          ? signDataToSign(v2, origin, sender, progress)
+          : sign(msg, origin, sender, progress))),
+      };
     }
     default:
       throw new ParapheError('INVALID_REQUEST', 'unknown action');
@@ -259,7 +264,7 @@ const isDataToSign = (infos) => infos !== null && typeof infos === 'object' && !
  * listing the digests, login purpose `sign-raw`, so a certificate that can log in is refused
  * (RAW_SIGNATURE_REFUSED): these bytes are the page's choice.
  */
-async function signDataToSign(msg, origin, sender, progress) {
+function dataToSignRequest(msg) {
   const list = msg.sign.dataToSign;
   if (!Array.isArray(list) || list.length === 0 || !list.every((d) => typeof d === 'string')) {
     throw new ParapheError('INVALID_REQUEST', 'dataToSign must be a non-empty array of base64 strings');
@@ -267,12 +272,17 @@ async function signDataToSign(msg, origin, sender, progress) {
   const cert = msg.cert && typeof msg.cert === 'object' ? msg.cert.ID : msg.cert;
   const fingerprint = String(cert ?? '').toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new ParapheError('INVALID_REQUEST', 'sign needs a certificate ID from getCertificates');
-  const request = core.validateRequest(JSON.stringify({
+  // signData comes back validated as a signHash of the data's digests (wasm/src/request.rs).
+  return /** @type {import('./core.js').SignHashRequest} */ (core.validateRequest(JSON.stringify({
     type: 'signData',
     data: list.map((data, i) => ({ data, name: t('libersignItemData', i + 1, list.length) })),
     hashAlgorithm: 'sha256',
     certificate: fingerprint,
-  }));
+  })));
+}
+
+/** @param {import('./core.js').SignHashRequest} request */
+async function signDataToSign(request, origin, sender, progress) {
   progress(t('libersignProgressConsent'));
   const result = await signHash(request, origin, sender, ({ done, total }) => {
     progress(done < total ? t('libersignProgressSigning', done + 1, total) : t('libersignProgressDone'));
