@@ -19,6 +19,11 @@
 // - an origin not on the allow-list has no `window.LiberSign`; UPDATE is answered « up to
 //   date » and nothing is fetched from the update URL;
 // - iParapheur 5 / EU DSS: `signData` through the page API, SHA256withRSA and ECDSA (DER);
+// - Pastell 4 (LiberSign v2): a page laid out as Pastell's with Libriciel's published
+//   `<ls-libersign>` element (npm @libriciel/ls-elements-native) and Pastell's calls, the
+//   test server standing for Pastell and its crypto service: the form Pastell receives has
+//   PUBKEY (the certificate's DER) and signature values that `openssl dgst -sha256 -verify`
+//   accepts against the dataToSign; malformed dataToSign fails before any window;
 // - the first page load: a fresh profile with the site in the administrator's policy gets the
 //   object in the first page, and at document_start on every load after (and, in Chromium, on
 //   the first load after a restart).
