@@ -655,6 +655,7 @@ function scenarios(name, h) {
       const generated = server.pastell.state.generated.at(-1);
       const items = await h.text(consent, '#items');
       for (const bytes of generated.entries) assert.match(items, new RegExp(sha('sha256', bytes)), 'the window shows each digest');
+      assert.match(items, /(Données à signer|Data to sign) 2 (sur|of) 2/, 'and names what is signed');
       await h.confirm(consent, fp, lib.PIN);
       const form = await posted;
 
