@@ -19,6 +19,11 @@
 // - an origin not on the allow-list has no `window.LiberSign`; UPDATE is answered « up to
 //   date » and nothing is fetched from the update URL;
 // - iParapheur 5 / EU DSS: `signData` through the page API, SHA256withRSA and ECDSA (DER);
+// - Pastell 4 (LiberSign v2): a page laid out as Pastell's with Libriciel's published
+//   `<ls-libersign>` element (npm @libriciel/ls-elements-native) and Pastell's calls, the
+//   test server standing for Pastell and its crypto service: the form Pastell receives has
+//   PUBKEY (the certificate's DER) and signature values that `openssl dgst -sha256 -verify`
+//   accepts against the dataToSign; malformed dataToSign fails before any window;
 // - the first page load: a fresh profile with the site in the administrator's policy gets the
 //   object in the first page, and at document_start on every load after (and, in Chromium, on
 //   the first load after a restart).
@@ -80,10 +85,22 @@ async function startServer(tlsDir) {
     '/paraphe.js': path.join(lib.ROOT, 'extension/src/page/paraphe.js'),
     // What LiberSign's getCertificates fetched before listing: must never be asked for.
     '/libersign/update.json': null,
+    // Pastell 4's signing page: jQuery and Libriciel's published LiberSign v2 element.
+    '/pastell4.html': path.join(PAGES, 'pastell4.html'),
+    '/jquery.js': path.join(lib.ROOT, 'tests/browser/node_modules/jquery/dist/jquery.js'),
+    '/ls-elements.js': path.join(lib.ROOT, 'tests/browser/node_modules/@libriciel/ls-elements-native/ls-elements.js'),
   };
+  const pastell = pastellServer();
   const handler = (req, res) => {
     const url = new URL(req.url, 'http://x');
     requests.push(url.pathname);
+    if (req.method === 'POST' && pastell.routes[url.pathname]) {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk) => { body += chunk; });
+      req.on('end', () => pastell.routes[url.pathname](Object.fromEntries(new URLSearchParams(body)), res));
+      return;
+    }
     if (!(url.pathname in files)) {
       res.writeHead(404).end();
       return;
@@ -103,9 +120,47 @@ async function startServer(tlsDir) {
   return {
     port,
     requests,
+    pastell,
     origin: `${scheme}://127.0.0.1:${port}`,
     otherOrigin: `${scheme}://localhost:${port}`,
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+  };
+}
+
+/**
+ * What Pastell 4's server does around `<ls-libersign>` (docs/LIBERSIGN.md, « Pastell 4 »):
+ * `doExternalDataApi` gets the certificate the page read from the `sign` event (`PUBKEY`) and
+ * answers what Libriciel's crypto service answered for it (`generateDataToSign`): a
+ * `dataToSignList` of `{dataToSignBase64}` and a `signatureDateTime`; here two entries of
+ * random bytes (the crypto service's are DSS `dataToSign`: canonical SignedInfo, DER signed
+ * attributes). `doExternalData` is where the page's form goes once the element fired `signed`:
+ * `publicCertificate`, `generatedDataToSign` (that answer, as received) and `dataToSignList`
+ * (the signature values, JSON); the crypto service puts each value into its entry as
+ * `signatureValue` for `generateSignature`. `next()` resolves with the next form posted.
+ */
+function pastellServer() {
+  const state = { generated: [], posted: [], waiting: [] };
+  return {
+    state,
+    next: () => new Promise((resolve) => {
+      if (state.posted.length) resolve(state.posted.shift());
+      else state.waiting.push(resolve);
+    }),
+    routes: {
+      '/Document/doExternalDataApi': (form, res) => {
+        const entries = [randomBytes(310), randomBytes(520)];
+        state.generated.push({ form, entries });
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(JSON.stringify({
+          dataToSignList: entries.map((bytes) => ({ dataToSignBase64: bytes.toString('base64') })),
+          signatureDateTime: 1764633600000,
+        }));
+      },
+      '/Document/doExternalData': (form, res) => {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!DOCTYPE html><title>Pastell</title><p>Signature enregistrée</p>');
+        if (state.waiting.length) state.waiting.shift()(form);
+        else state.posted.push(form);
+      },
+    },
   };
 }
 
@@ -573,6 +628,72 @@ function scenarios(name, h) {
         assert.equal(error, undefined, JSON.stringify(error));
         assert.equal(result.signatures[0].scheme, scheme);
         assert.ok(lib.opensslVerifies(world, id, file, result.signatures[0].signature), `openssl dgst -sha256 -verify (${id})`);
+      }
+      await page.close();
+    });
+
+    test('Pastell 4: its page with Libriciel\'s <ls-libersign> signs dataToSign as SHA256withRSA; the form gets PUBKEY and the values', T, async () => {
+      const page = await h.open(browser, `${server.origin}/pastell4.html`);
+      // The element lists the certificates of window.LiberSign.getCertificates() in its table,
+      // but this build (Angular 21, zoneless) does not refresh its view when that promise
+      // resolves, with Paraphe as with any asynchronous LiberSign (docs/LIBERSIGN.md,
+      // « Pastell 4 »): once the answer is in (the page records LiberSign's LISTCERTS answer),
+      // an input set from outside (`valid`, one of the element's own) has Angular refresh it.
+      await h.waitFor(page, () => window.libersignCertsAnswered === true);
+      await h.eval(page, () => document.querySelector('ls-libersign').setAttribute('valid', 'true'));
+      await h.waitFor(page, () => document.querySelectorAll('ls-libersign tbody tr').length > 0);
+      const row = await h.eval(page, () => [...document.querySelectorAll('ls-libersign tbody tr')]
+        .findIndex((tr) => tr.querySelector('td:nth-child(2)')?.textContent.trim() === 'Camille Martin'));
+      assert.ok(row >= 0, 'the RSA signing certificate is in the element\'s table');
+      const fp = world.fingerprint('01');
+      const before_ = await h.known(browser);
+      await h.click(page, `ls-libersign tbody tr:nth-child(${row + 1})`);
+      await h.click(page, 'ls-libersign button.btn-primary'); // « Signer »: the element fires `sign`
+      const posted = server.pastell.next();
+      const consent = await h.consent(browser, before_);
+      assert.equal(await h.text(consent, '#origin'), server.origin);
+      const generated = server.pastell.state.generated.at(-1);
+      const items = await h.text(consent, '#items');
+      for (const bytes of generated.entries) assert.match(items, new RegExp(sha('sha256', bytes)), 'the window shows each digest');
+      assert.match(items, /(Données à signer|Data to sign) 2 (sur|of) 2/, 'and names what is signed');
+      await h.confirm(consent, fp, lib.PIN);
+      const form = await posted;
+
+      // PUBKEY: the certificate, base64 DER, as the crypto service's publicCertificateBase64.
+      const der = execFileSync('openssl', ['x509', '-in', path.join(world.kit, 'pki/01.crt'), '-outform', 'DER']);
+      assert.equal(form.publicCertificate, der.toString('base64'));
+      assert.equal(generated.form.publicCertificate, der.toString('base64'), 'posted to doExternalDataApi');
+      assert.equal(generated.form.csrf_token, 'csrf-test');
+      assert.deepEqual(JSON.parse(form.generatedDataToSign).dataToSignList.map((e) => e.dataToSignBase64),
+        generated.entries.map((b) => b.toString('base64')));
+      const values = JSON.parse(form.dataToSignList);
+      assert.equal(values.length, generated.entries.length, 'one signature value per dataToSign, in order');
+      const pub = path.join(world.dir, 'pastell-pubkey.pem');
+      fs.writeFileSync(pub, execFileSync('openssl', ['x509', '-pubkey', '-noout', '-inform', 'DER'], { input: Buffer.from(form.publicCertificate, 'base64') }));
+      values.forEach((value, i) => {
+        const data = path.join(world.dir, `pastell-dataToSign-${i}.bin`);
+        const sig = path.join(world.dir, `pastell-signature-${i}.bin`);
+        fs.writeFileSync(data, generated.entries[i]);
+        fs.writeFileSync(sig, Buffer.from(value, 'base64'));
+        const r = run('openssl', ['dgst', '-sha256', '-verify', pub, '-signature', sig, data]);
+        assert.ok(r.ok && /Verified OK/.test(r.out), `openssl dgst -sha256 -verify with PUBKEY, dataToSign ${i}: ${r.out}`);
+      });
+      await page.close();
+    });
+
+    test('Pastell 4: a dataToSign request that is not base64 text fails before any window', T, async () => {
+      const page = await h.open(browser, `${server.origin}/pastell4.html`);
+      await h.waitFor(page, () => typeof window.LiberSign === 'object');
+      for (const infos of [{ dataToSign: 'AAEC' }, { dataToSign: [] }, { dataToSign: [42] }, { dataToSign: ['pas du base64 !'] }]) {
+        const error = await h.eval(page, async (id, signatureInformations) => {
+          try {
+            await window.LiberSign.sign(id, signatureInformations);
+            return null;
+          } catch (e) {
+            return { code: e.code, exception: e.exception };
+          }
+        }, world.fingerprint('01'), infos);
+        assert.equal(error?.code, 'INVALID_REQUEST', `${JSON.stringify(infos)}: ${JSON.stringify(error)}`);
       }
       await page.close();
     });

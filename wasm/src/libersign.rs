@@ -304,6 +304,9 @@ pub struct Certificate {
     /// provider's policy arc, `EIDAS` when it is qualified (QcCompliance or an ETSI QCP
     /// policy): `formats::policies::verified_with` (the wrappers show an « RGS » badge).
     pub verifiedWith: Vec<&'static str>,
+    /// The certificate, base64 DER. LiberSign v2's name for it: Pastell 4's page posts
+    /// `PUBKEY` as `publicCertificateBase64` to Libriciel's crypto service (docs/LIBERSIGN.md).
+    pub PUBKEY: String,
 }
 
 /// The signing certificates of a `list-certificates` result (JSON text), LiberSign-shaped.
@@ -329,6 +332,7 @@ pub fn certificates(list_json: &str, now_unix: i64) -> Result<Vec<Certificate>, 
                 NOTAFTER: validity.not_after.timestamp().saturating_mul(1000),
                 EMAILADDRESS: info.email.unwrap_or_default(),
                 verifiedWith: verified,
+                PUBKEY: c.certificate,
             })
         })
         .collect())
@@ -519,6 +523,8 @@ mod tests {
         assert!(c.NOTBEFORE < c.NOTAFTER && c.NOTAFTER % 1000 == 0);
         // The host's level gives RGS; the certificate's QcCompliance gives EIDAS.
         assert_eq!(c.verifiedWith, ["RGS", "EIDAS"]);
+        // LiberSign v2 (Pastell 4): the certificate itself, base64 DER.
+        assert_eq!(STANDARD.decode(&c.PUBKEY).unwrap(), der);
         let json = serde_json::to_string(c).unwrap();
         for key in [
             "\"ID\"",
@@ -528,6 +534,7 @@ mod tests {
             "\"NOTAFTER\"",
             "\"EMAILADDRESS\"",
             "\"verifiedWith\"",
+            "\"PUBKEY\"",
         ] {
             assert!(json.contains(key), "{json}");
         }

@@ -25,6 +25,7 @@ import * as native from './native.js';
 import { webPageOrigin } from './origin.js';
 import * as sessions from './sessions.js';
 import { settings } from './settings.js';
+import { signHash } from './sign.js';
 
 export const PORT_NAME = 'libersign';
 const POLICY_SEEN = 'libersignPolicySeen';
@@ -238,12 +239,55 @@ async function request(msg, sender, progress) {
       const list = await native.call('list-certificates', {});
       return { certs: core.libersignCertificates(list) };
     }
-    case 'SIGN':
+    case 'SIGN': {
       // The consent window rules (consent.js): activation, a visible tab, one at a time.
-      return { sign: await consent.fromTab(sender, msg.activation === true, () => sign(msg, origin, sender, progress)) };
+      // LiberSign v2's request is checked here, so bad input fails before any window.
+      const v2 = isDataToSign(msg.sign) ? dataToSignRequest(msg) : null;
+      return {
+        sign: await consent.fromTab(sender, msg.activation === true, () => (v2
+          ? signDataToSign(v2, origin, sender, progress)
+          : sign(msg, origin, sender, progress))),
+      };
+    }
     default:
       throw new ParapheError('INVALID_REQUEST', 'unknown action');
   }
+}
+
+/** LiberSign v2's request (Pastell 4's `<ls-libersign>`): `{dataToSign: ['<base64>'…]}`, not an array. */
+const isDataToSign = (infos) => infos !== null && typeof infos === 'object' && !Array.isArray(infos) && 'dataToSign' in infos;
+
+/**
+ * LiberSign v2: each `dataToSign` is the bytes a DSS-based service prepared (Libriciel's crypto
+ * service, for Pastell 4); the answer is one base64 signature value per entry, in order. The
+ * page API's own path (`signData`, as NexU's): SHA256withRSA (ECDSA: DER), one consent window
+ * listing the digests, login purpose `sign-raw`, so a certificate that can log in is refused
+ * (RAW_SIGNATURE_REFUSED): these bytes are the page's choice.
+ */
+function dataToSignRequest(msg) {
+  const list = msg.sign.dataToSign;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((d) => typeof d === 'string')) {
+    throw new ParapheError('INVALID_REQUEST', 'dataToSign must be a non-empty array of base64 strings');
+  }
+  const cert = msg.cert && typeof msg.cert === 'object' ? msg.cert.ID : msg.cert;
+  const fingerprint = String(cert ?? '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new ParapheError('INVALID_REQUEST', 'sign needs a certificate ID from getCertificates');
+  // signData comes back validated as a signHash of the data's digests (wasm/src/request.rs).
+  return /** @type {import('./core.js').SignHashRequest} */ (core.validateRequest(JSON.stringify({
+    type: 'signData',
+    data: list.map((data, i) => ({ data, name: t('libersignItemData', i + 1, list.length) })),
+    hashAlgorithm: 'sha256',
+    certificate: fingerprint,
+  })));
+}
+
+/** @param {import('./core.js').SignHashRequest} request */
+async function signDataToSign(request, origin, sender, progress) {
+  progress(t('libersignProgressConsent'));
+  const result = await signHash(request, origin, sender, ({ done, total }) => {
+    progress(done < total ? t('libersignProgressSigning', done + 1, total) : t('libersignProgressDone'));
+  });
+  return result.signatures.map((s) => s.signature);
 }
 
 function itemName(entry) {

@@ -90,13 +90,15 @@
   const LiberSign = Object.freeze({
     /** Accepted for compatibility; Paraphe never downloads or installs anything from a page. */
     setUpdateUrl() {},
-    /** Signing certificates: [{ID, CN, ISSUERDN, NOTBEFORE, NOTAFTER, EMAILADDRESS, verifiedWith}]. */
+    /** Signing certificates: [{ID, CN, ISSUERDN, NOTBEFORE, NOTAFTER, EMAILADDRESS, verifiedWith, PUBKEY}]. */
     getCertificates() {
       return send('LISTCERTS', 'certs');
     },
     /**
      * Signs every entry of `signatureInformations` under one consent and one PIN; resolves
      * with one base64 string per entry (comma-joined when the entry's `hash` held several).
+     * LiberSign v2 (Pastell 4's `<ls-libersign>`) passes `{dataToSign: ['<base64>'…]}`
+     * instead: one base64 signature value per entry (background/libersign.js).
      */
     sign(cert, signatureInformations) {
       const id = cert && typeof cert === 'object' ? cert.ID : cert;
