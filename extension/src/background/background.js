@@ -164,7 +164,7 @@ async function signFilesMessage(msg, sender, progress, ask) {
     return request;
   });
   const origin = api.i18n.getMessage('signFilesLocalOrigin') || 'Paraphe';
-  return signRequests(requests, origin, sender, progress, { ask });
+  return signRequests(requests, origin, sender, progress, { ask, extensionPage: true });
 }
 
 /** Web eID requests that open a window pass consent.admit; a refusal is a Web eID failure. */

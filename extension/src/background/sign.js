@@ -53,19 +53,27 @@ export async function signHash(request, origin, sender, progress = () => {}, { o
  * counted over all. « Signer des fichiers » (sign/sign.js) signs PDFs in PAdES and the other
  * files in XAdES or CAdES that way. The certificate asked for is the first request's. A
  * PAdES layout question says which request it is for (`part`, from 0) and the index in it.
+ * `extensionPage`: the extension's own page asks (`origin` is its local name), which has no
+ * reason to be kept from learning at once that no certificate fits (choices.js
+ * noSuitableCertificate hides that from sites).
  * @param {import('./core.js').SignHashRequest[]} requests
  * @param {string} origin
  * @param {chrome.runtime.MessageSender} sender
  * @param {(p: {done: number, total: number, signature: object}) => void} [progress]
- * @param {{ownDigests?: boolean, ask?: (question: object) => Promise<any>}} [options]
+ * @param {{ownDigests?: boolean, ask?: (question: object) => Promise<any>, extensionPage?: boolean}} [options]
  */
-export async function signRequests(requests, origin, sender, progress = () => {}, { ownDigests = false, ask } = {}) {
+export async function signRequests(requests, origin, sender, progress = () => {}, { ownDigests = false, ask, extensionPage = false } = {}) {
   const release = native.hold();
   try {
     const raw = requests.some((r) => !structured(r)) && !ownDigests; // a digest the page chose
     const purpose = raw ? 'sign-raw' : 'sign-structured';
     const tabTitle = sender.tab?.title ?? '';
     const items = requests.flatMap((r) => r.items.map(({ hex, hashAlgorithm, name, size }) => ({ hex, hashAlgorithm, name, size })));
+    /** @param {ParapheError} err */
+    const unsuitable = async (err) => {
+      if (extensionPage) throw err;
+      return noSuitableCertificate({ origin, tabTitle, kind: 'sign', items }, err);
+    };
     const wanted = requests[0]?.certificate;
     let { choices } = await certificateChoices('signing');
     if (wanted) choices = choices.filter((c) => c.fingerprint === wanted);
@@ -80,7 +88,7 @@ export async function signRequests(requests, origin, sender, progress = () => {}
         : new ParapheError('NO_CERTIFICATE', wanted
           ? 'the requested certificate is not on a connected token, or has expired'
           : 'no valid signing certificate on a connected token');
-      return await noSuitableCertificate({ origin, tabTitle, kind: 'sign', items }, err);
+      return await unsuitable(err);
     }
     // What the format refuses (a PSS request with an EC key, a bad policy) fails here, before
     // the consent window (but through the « no suitable certificate » window for a site not
@@ -93,7 +101,7 @@ export async function signRequests(requests, origin, sender, progress = () => {}
       try {
         for (const c of choices) batch.prepare(formatJob(request, request.items[0]), c);
       } catch (e) {
-        return await noSuitableCertificate({ origin, tabTitle, kind: 'sign', items }, ParapheError.from(e));
+        return await unsuitable(ParapheError.from(e));
       }
     }
     const format = requests.map((r) => r.format).join('+');
