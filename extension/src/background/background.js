@@ -13,7 +13,7 @@
 //                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-read"|"pli-abort"}  plis (pli.js)
 //                              {kind:"check-files", request}   signDocument(s) and decrypt checked before
 //                                                              their files are read (wasm/src/request.rs)
-//   extension frame (frame/frame.js, in a web page's tab) → {kind:"pli-frame-open"|"pli-frame-progress"|"pli-frame-end"}
+//   extension frame (frame/frame.js, in a web page's tab) → {kind:"pli-frame-open"|"pli-frame-progress"|"pli-frame-end"|"pdf-frame-layout"}
 //                              for the pli job its content script started (pli.js)
 //   « Ouvrir un pli » page  → {kind:"pli-unwrap"}
 //   « Signer des fichiers » page → runtime port "sign-files": {requests} (signFilesMessage), as
@@ -46,7 +46,7 @@ import * as pli from './pli.js';
 import * as radar from './radar.js';
 import * as sessions from './sessions.js';
 import { fromExtensionFrame, fromExtensionPage, fromPage, webPageOrigin } from './origin.js';
-import { signHash, signRequests } from './sign.js';
+import { frameLayout, signHash, signRequests } from './sign.js';
 import { tls } from './tls.js';
 import * as webeid from './webeid.js';
 
@@ -216,6 +216,9 @@ async function handle(msg, sender) {
     case 'pli-frame-end':
       if (!fromExtensionFrame(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'the extension frame only');
       return pli.fromFrame(msg, sender);
+    case 'pdf-frame-layout': // the extension frame, a PAdES layout the background asked for (sign.js)
+      if (!fromExtensionFrame(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'the extension frame only');
+      return frameLayout(msg, sender);
     case 'pli-unwrap':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return pli.fromExtensionPage(msg, sender);

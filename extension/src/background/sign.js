@@ -107,7 +107,7 @@ export async function signRequests(requests, origin, sender, progress = () => {}
     const format = requests.map((r) => r.format).join('+');
     const view = { origin, tabTitle, format, purpose, items, choices };
     return await consent.ask(view, (choice, pin, window) => sessions.withLogin(choice, pin, async (session) => {
-      const signatures = await batch.run(requests.flatMap((r, part) => jobs(r, part, choice, raw, ask)), {
+      const signatures = await batch.run(requests.flatMap((r, part) => jobs(r, part, choice, raw, ask, extensionPage, sender)), {
         choice,
         session,
         window,
@@ -120,16 +120,70 @@ export async function signRequests(requests, origin, sender, progress = () => {}
   }
 }
 
+/**
+ * PAdES layouts the extension frame sent here itself (`pdf-frame-layout`), by the id of the
+ * question (`reply`) and for the tab that asked: reply → {tabId, layout}.
+ * @type {Map<string, {tabId: number | undefined, layout?: string}>}
+ */
+const frameLayouts = new Map();
+
+/**
+ * The extension frame's answer to a layout question (frame/frame.js). Only the frame in the
+ * tab that was asked: the content script, in the page's process, relays the question but
+ * never carries what the card signs.
+ * @param {{reply?: unknown, layout?: unknown}} msg
+ * @param {chrome.runtime.MessageSender} sender
+ */
+export function frameLayout(msg, sender) {
+  const pending = frameLayouts.get(String(msg.reply));
+  if (!pending || pending.tabId !== sender.tab?.id || pending.layout !== undefined) {
+    throw new ParapheError('INVALID_REQUEST', 'no such layout question');
+  }
+  pending.layout = String(msg.layout);
+  return {};
+}
+
+/**
+ * The PAdES job for `item`, asked when the batch engine sends it (one PDF in memory at a time
+ * where the PDF is). A web page's comes from the extension frame directly (`frameLayout`);
+ * the extension's own page answers on its port. Either way the layout must name the file
+ * whose digest the consent window showed.
+ * @param {import('./core.js').SignHashRequest['items'][number]} item
+ * @param {object} question
+ * @param {(question: object) => Promise<any>} ask
+ * @param {boolean} extensionPage
+ * @param {chrome.runtime.MessageSender} sender
+ */
+async function padesLayout(item, question, ask, extensionPage, sender) {
+  if (extensionPage) return checkedLayout(item, await ask({ layout: question }));
+  const reply = crypto.randomUUID();
+  frameLayouts.set(reply, { tabId: sender.tab?.id });
+  try {
+    await ask({ layout: { ...question, reply } });
+    const { layout } = frameLayouts.get(reply) ?? {};
+    if (layout === undefined) throw new ParapheError('INVALID_REQUEST', 'the PDF was not laid out by the extension frame');
+    return checkedLayout(item, layout);
+  } finally {
+    frameLayouts.delete(reply);
+  }
+}
+
+/** @param {{base64: string, name?: string | null}} item @param {unknown} text */
+function checkedLayout(item, text) {
+  const job = JSON.parse(String(text));
+  if (job?.pades?.sourceDigest !== item.base64) {
+    throw new ParapheError('INVALID_REQUEST', `${item.name || 'the PDF'}: the file laid out is not the one shown in the consent window`);
+  }
+  return job;
+}
+
 /** The batch engine's jobs for a `signHash` request (batch.js). */
-function jobs(request, part, choice, pageChosen, ask) {
+function jobs(request, part, choice, pageChosen, ask, extensionPage, sender) {
   return request.items.map((item, index) => {
     const info = { digest: item.hex, hashAlgorithm: item.hashAlgorithm, format: structured(request) ? request.format : 'raw' };
     if (request.format === 'pades') {
-      // The job comes from the extension frame when it is sent (one PDF in memory at a time there).
-      const layout = async () => JSON.parse(String(await ask({
-        layout: { part, index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now() },
-      })));
-      return { format: layout, info };
+      const question = { part, index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now() };
+      return { format: () => padesLayout(item, question, ask, extensionPage, sender), info };
     }
     if (structured(request)) return { format: formatJob(request, item), info };
     return {

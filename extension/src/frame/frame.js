@@ -25,7 +25,9 @@
 // On the port, one job at a time in the order asked; {ready: true} once, when the port is taken:
 //   {id, kind: 'hash', blob, algorithm}  → {id, result: hex digest}
 //   {id, kind: 'pdf-check', blob, algorithm, key}  → {id, result: hex digest} (PAdES, below)
-//   {id, kind: 'pdf-layout', key, certificate, now} → {id, result: formats::Job::Pades, JSON text}
+//   {id, kind: 'pdf-layout', key, certificate, now, reply} → {id, result: ''}: the layout
+//     (formats::Job::Pades, JSON text) goes to the background itself, not through the content
+//     script: {kind: 'pdf-frame-layout', reply, layout} (background/sign.js)
 //   {id, kind: 'pdf-release', key}                 → {id, result: ''}
 //   {id, kind: 'decrypt', blob, jobId}   → {id, progress: bytes read}…, {id, result: {plaintext: Blob, size, opened}}
 //   either                               → {id, error: {code, message}}
@@ -62,7 +64,7 @@ window.addEventListener('message', (event) => {
 async function job(data, progress) {
   await ready;
   // PAdES's later steps work on a PDF checked before (no file with them).
-  if (data?.kind === 'pdf-layout') return layoutPdf(String(data.key), String(data.certificate), Number(data.now));
+  if (data?.kind === 'pdf-layout') return layoutPdf(String(data.key), String(data.certificate), Number(data.now), String(data.reply));
   if (data?.kind === 'pdf-release') {
     pdfs.get(String(data.key))?.pdf.free();
     pdfs.delete(String(data.key));
@@ -91,11 +93,18 @@ async function checkPdf(blob, algorithm, key) {
   return hex;
 }
 
-/** The PDF `key` laid out for `certificate`: JSON text. @param {string} key @param {string} certificate @param {number} now */
-async function layoutPdf(key, certificate, now) {
+/**
+ * The PDF `key` laid out for `certificate`, sent to the background under `reply` (the id of
+ * its question). The content script runs in the page's process: what the card signs never
+ * passes through it.
+ * @param {string} key @param {string} certificate @param {number} now @param {string} reply
+ */
+async function layoutPdf(key, certificate, now, reply) {
   const entry = pdfs.get(key);
   if (!entry) throw { code: 'INVALID_REQUEST', message: 'no such PDF' };
-  return layoutCheckedPdf(entry, certificate, now);
+  const layout = await layoutCheckedPdf(entry, certificate, now);
+  await background({ kind: 'pdf-frame-layout', reply, layout });
+  return '';
 }
 
 /** One message to the background; resolves with its `result`. @param {object} message */
