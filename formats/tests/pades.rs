@@ -13,6 +13,7 @@ mod common;
 use common::{pki, run, scratch, token_sign, try_run, Mechanism, Tlv};
 use paraphe_formats::pdf::{self, PadesRequest, PadesState, PdfError};
 use paraphe_protocol::{HashAlgorithm, SignatureScheme};
+use sha2::Digest;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -338,6 +339,7 @@ fn large_pdfs_read_sparsely() {
         let (layout, held) = sparse_layout(&original, &request);
         assert!(held < 512 << 10, "{}: {held} bytes held of {}", file.display(), original.len());
         assert_eq!(layout, pdf::layout(&original, &request).unwrap(), "the same layout as from the whole file");
+        assert_eq!(layout.source_digest, sha2::Sha256::digest(&original).to_vec(), "it names the file it laid out");
         let prepared = pdf::prepare_layout(layout, &request).unwrap();
         let signature = token_sign(&p.rsa_key, &prepared.digest, Mechanism::RsaPkcs1("sha256"));
         let signed = [original.as_slice(), &pdf::finish(&prepared.state, &signature).unwrap()].concat();

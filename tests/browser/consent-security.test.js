@@ -16,7 +16,7 @@
 //    another tab's pli (nor close its window) nor take every document hasher.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -358,6 +358,56 @@ if (driver.browsers().includes('chromium')) {
       assert.equal(read, 'INVALID_REQUEST', 'nothing to read after the failure');
       await consent2.waitFor('#status.error');
       await consent2.close();
+      await page.close();
+    });
+
+    test('PAdES: what the card signs comes from the extension frame, never from the content script', T, async () => {
+      // A PDF the consent window will show by its SHA-256…
+      const pdf = Buffer.from('%PDF-1.7\n% a contract\n%%EOF\n');
+      const shown = createHash('sha256').update(pdf).digest();
+      // …and a layout the content script makes up: valid in form (a /Contents placeholder big
+      // enough, the digest of the file shown), but over a digest of its own choosing.
+      const length = 40_000;
+      const forged = JSON.stringify({
+        pades: {
+          hashAlgorithm: 'sha256',
+          sourceDigest: shown.toString('base64'),
+          documentDigest: randomBytes(32).toString('base64'),
+          update: Buffer.from(`<${'0'.repeat(length)}>\n`).toString('base64'),
+          contentsAt: 0,
+          contentsLength: length,
+        },
+      });
+      const page = await browser.newPage(`${server.origin}/sign.html`);
+      await page.waitForFunction(() => window.parapheLoaded);
+      const cs = await contentWorld(browser.context, page.raw);
+      // The frame's own message, sent from the content script: refused.
+      const direct = await cs.evaluate(`(async () => { ${SEND}
+        try { await send({ kind: 'pdf-frame-layout', reply: 'r', layout: ${JSON.stringify(forged)} }); return 'accepted'; } catch (e) { return e.code; }
+      })()`);
+      assert.equal(direct, 'ORIGIN_NOT_ALLOWED');
+      // A signHash in PAdES on the page port, as content/content.js sends it, whose layout
+      // question the content script answers itself.
+      const request = { type: 'signHash', format: 'pades', hashes: [{ digest: shown.toString('hex'), hashAlgorithm: 'sha256', name: 'contrat.pdf', size: pdf.length }] };
+      const consentP = browser.expectConsent();
+      const answer = cs.evaluate(`new Promise((resolve) => {
+        const port = chrome.runtime.connect({ name: 'page' });
+        port.onMessage.addListener((msg) => {
+          if (msg.ask) { port.postMessage({ answer: { id: msg.ask.id, result: ${JSON.stringify(forged)} } }); return; }
+          if (msg.progress) return;
+          port.disconnect();
+          resolve(msg);
+        });
+        port.postMessage({ request: ${JSON.stringify(JSON.stringify(request))}, frameOrigin: location.origin, activation: true });
+      })`);
+      const consent = await consentP;
+      assert.match(await consent.text('#items'), /contrat\.pdf/);
+      await consent.confirm(world.fingerprint('01'), lib.PIN);
+      const reply = await answer;
+      assert.equal(reply.result, undefined, 'nothing signed');
+      assert.equal(reply.error?.code, 'INVALID_REQUEST', JSON.stringify(reply));
+      assert.match(reply.error.message, /not laid out by the extension frame/);
+      await consent.close().catch(() => {});
       await page.close();
     });
 

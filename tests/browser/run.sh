@@ -34,6 +34,10 @@ files+=(formats.test.js)
 # PAdES through the page API: 20 PDFs under one PIN (object streams, one signed by pyHanko
 # before), each checked by pdfsig and pyHanko's validator; refusals before consent.
 files+=(pades.test.js)
+# « Signer des fichiers » (extension page): files chosen through its file input, PAdES + XAdES
+# jetons and CAdES under one consent and one PIN, checked by pdfsig, pyHanko, xmlsec1 and
+# openssl cms; a closed consent window signs nothing. Same browsers (Firefox under Marionette).
+files+=(sign-files.test.js)
 # Attacks shown defended (docs/SECURITY.md, « Extension »): a dual-use key never signs a
 # page's login digest, sandboxed documents are refused, nothing identifying before a site is
 # allowed. Same browsers; needs the demo portal.

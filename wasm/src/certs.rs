@@ -28,9 +28,13 @@ pub struct Choice {
     pub holder: String,
     pub organization: Option<String>,
     pub issuer: String,
+    /// RFC 3339, UTC.
+    pub not_before: String,
     pub not_after: String,
     pub days_left: i64,
     pub expired: bool,
+    /// notBefore is still to come: the certificate is not valid yet.
+    pub not_yet_valid: bool,
     pub expires_soon: bool,
     pub rgs_level: Option<String>,
     pub qualified: bool,
@@ -90,9 +94,11 @@ fn choice(entry: &CertificateEntry, now_unix: i64) -> Option<Choice> {
         holder: info.subject_common_name.clone().unwrap_or_else(|| info.subject.clone()),
         organization: info.organization.clone(),
         issuer: info.issuer_common_name.clone().unwrap_or_else(|| info.issuer.clone()),
+        not_before: info.not_before.clone(),
         not_after: info.not_after.clone(),
         days_left,
         expired: not_after < now_unix,
+        not_yet_valid: cert.validity().not_before.timestamp() > now_unix,
         expires_soon: days_left < EXPIRY_WARNING_DAYS,
         // The host knows the configured RGS hints; the extension has none of its own.
         rgs_level: info.rgs_level.clone().or_else(|| entry.info.rgs_level.clone()),
@@ -154,6 +160,13 @@ mod tests {
         assert_eq!(signing[0].key_type, "EC");
         assert!(!signing[0].expired);
         assert!(!signing[0].login_capable, "a nonRepudiation-only key cannot log in");
+        let before = choices(&json, UsageFilter::Signing, 0).expect("parses");
+        assert!(before[0].not_yet_valid, "in 1970 the certificate is not valid yet");
+        assert!(before[0].not_before.starts_with("20"), "{}", before[0].not_before);
+        // The day before it expires, it is valid.
+        let last_day = (before[0].days_left - 1) * 86_400;
+        let valid = choices(&json, UsageFilter::Signing, last_day).expect("parses");
+        assert!(!valid[0].not_yet_valid && !valid[0].expired);
         let any = choices(&json, UsageFilter::Any, now).expect("parses");
         assert_eq!(any.len(), 2, "the CA certificate is never offered");
         let auth = choices(&json, UsageFilter::Authentication, now).expect("parses");

@@ -13,9 +13,11 @@
 //                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-read"|"pli-abort"}  plis (pli.js)
 //                              {kind:"check-files", request}   signDocument(s) and decrypt checked before
 //                                                              their files are read (wasm/src/request.rs)
-//   extension frame (frame/frame.js, in a web page's tab) → {kind:"pli-frame-open"|"pli-frame-progress"|"pli-frame-end"}
+//   extension frame (frame/frame.js, in a web page's tab) → {kind:"pli-frame-open"|"pli-frame-progress"|"pli-frame-end"|"pdf-frame-layout"}
 //                              for the pli job its content script started (pli.js)
 //   « Ouvrir un pli » page  → {kind:"pli-unwrap"}
+//   « Signer des fichiers » page → runtime port "sign-files": {requests} (signFilesMessage), as
+//                              the page port: {progress}…, {ask} (PAdES layouts), {result} | {error}
 //   popup                   → {kind:"status"}, {kind:"logout-all"} (« Oublier le code PIN »)
 //   options page            → {kind:"status"}, {kind:"tls", register} (tls.js: Chromium's NSS database)
 //   consent window          → runtime port "consent:<id>" (consent.js)
@@ -44,7 +46,7 @@ import * as pli from './pli.js';
 import * as radar from './radar.js';
 import * as sessions from './sessions.js';
 import { fromExtensionFrame, fromExtensionPage, fromPage, webPageOrigin } from './origin.js';
-import { signHash } from './sign.js';
+import { frameLayout, signHash, signRequests } from './sign.js';
 import { tls } from './tls.js';
 import * as webeid from './webeid.js';
 
@@ -65,7 +67,8 @@ api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 });
 
 api.runtime.onConnect.addListener((port) => {
-  if (port.name === 'page') onPagePort(port);
+  if (port.name === 'page') onPagePort(port, pageMessage);
+  else if (port.name === 'sign-files') onPagePort(port, signFilesMessage); // « Signer des fichiers »
   else if (port.name === 'hash') onHashPort(port);
   else if (port.name.startsWith('consent:')) consent.onConnect(port);
   else if (port.name === libersign.PORT_NAME) {
@@ -84,8 +87,10 @@ api.windows.onRemoved.addListener((windowId) => consent.onWindowRemoved(windowId
  * One page API request per port, so that long work can report progress before its answer.
  * The work may also ask the content script a question on the same port (`{ask: {id, …}}` →
  * `{answer: {id, result | error}}`): PAdES has it lay out each PDF in the extension frame.
+ * `handler(msg, sender, progress, ask)`: pageMessage (port "page", content scripts) or
+ * signFilesMessage (port "sign-files", the extension's own page).
  */
-function onPagePort(port) {
+function onPagePort(port, handler) {
   const post = (m) => {
     try {
       port.postMessage(m);
@@ -113,7 +118,7 @@ function onPagePort(port) {
   port.onMessage.addListener((msg) => {
     if (first) {
       first = false;
-      pageMessage(msg, port.sender, (progress) => post({ progress }), ask)
+      handler(msg, port.sender, (progress) => post({ progress }), ask)
         .then((result) => post({ result }), (e) => post({ error: ParapheError.from(e).toJSON() }));
       return;
     }
@@ -137,6 +142,30 @@ async function pageMessage(msg, sender, progress, ask) {
   return pageRequest(request, origin, sender, progress, activation, ask);
 }
 const WINDOWED = new Set(['signHash', 'authenticate']);
+
+/**
+ * « Signer des fichiers » (sign/sign.html): `{requests: [signHash request text…]}`, each a
+ * `cades`, `xades` or `pades` request (request.rs validates them as a page's), signed as one
+ * batch (sign.js signRequests): one consent window, whose origin is the extension's own
+ * local name (never a web origin), one PIN. The page answers PAdES layout questions itself.
+ */
+async function signFilesMessage(msg, sender, progress, ask) {
+  await ready;
+  if (!fromExtensionPage(sender) || sender.url?.split('#')[0] !== api.runtime.getURL('sign/sign.html')) {
+    throw new ParapheError('ORIGIN_NOT_ALLOWED', 'the « Signer des fichiers » page only');
+  }
+  const texts = Array.isArray(msg?.requests) ? msg.requests : [];
+  if (texts.length === 0 || texts.length > 3) throw new ParapheError('INVALID_REQUEST', 'one to three requests');
+  const requests = texts.map((text) => {
+    const request = core.validateRequest(String(text));
+    if (request.type !== 'signHash' || !['cades', 'xades', 'pades'].includes(request.format)) {
+      throw new ParapheError('INVALID_REQUEST', 'files are signed in PAdES, XAdES or CAdES');
+    }
+    return request;
+  });
+  const origin = api.i18n.getMessage('signFilesLocalOrigin') || 'Paraphe';
+  return signRequests(requests, origin, sender, progress, { ask, extensionPage: true });
+}
 
 /** Web eID requests that open a window pass consent.admit; a refusal is a Web eID failure. */
 async function webeidRequest(msg, sender) {
@@ -187,6 +216,9 @@ async function handle(msg, sender) {
     case 'pli-frame-end':
       if (!fromExtensionFrame(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'the extension frame only');
       return pli.fromFrame(msg, sender);
+    case 'pdf-frame-layout': // the extension frame, a PAdES layout the background asked for (sign.js)
+      if (!fromExtensionFrame(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'the extension frame only');
+      return frameLayout(msg, sender);
     case 'pli-unwrap':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return pli.fromExtensionPage(msg, sender);

@@ -44,47 +44,74 @@ import * as sessions from './sessions.js';
  * @param {{ownDigests?: boolean, ask?: (question: object) => Promise<any>}} [options]
  */
 export async function signHash(request, origin, sender, progress = () => {}, { ownDigests = false, ask } = {}) {
+  return signRequests([request], origin, sender, progress, { ownDigests, ask });
+}
+
+/**
+ * Several `signHash` requests as one batch: one consent window listing all their documents,
+ * one login, their signatures in order (the first request's, then the next one's…), indexes
+ * counted over all. « Signer des fichiers » (sign/sign.js) signs PDFs in PAdES and the other
+ * files in XAdES or CAdES that way. The certificate asked for is the first request's. A
+ * PAdES layout question says which request it is for (`part`, from 0) and the index in it.
+ * `extensionPage`: the extension's own page asks (`origin` is its local name), which has no
+ * reason to be kept from learning at once that no certificate fits (choices.js
+ * noSuitableCertificate hides that from sites).
+ * @param {import('./core.js').SignHashRequest[]} requests
+ * @param {string} origin
+ * @param {chrome.runtime.MessageSender} sender
+ * @param {(p: {done: number, total: number, signature: object}) => void} [progress]
+ * @param {{ownDigests?: boolean, ask?: (question: object) => Promise<any>, extensionPage?: boolean}} [options]
+ */
+export async function signRequests(requests, origin, sender, progress = () => {}, { ownDigests = false, ask, extensionPage = false } = {}) {
   const release = native.hold();
   try {
-    const raw = !structured(request) && !ownDigests; // a digest the page chose
+    const raw = requests.some((r) => !structured(r)) && !ownDigests; // a digest the page chose
     const purpose = raw ? 'sign-raw' : 'sign-structured';
     const tabTitle = sender.tab?.title ?? '';
-    const items = request.items.map(({ hex, hashAlgorithm, name, size }) => ({ hex, hashAlgorithm, name, size }));
+    const items = requests.flatMap((r) => r.items.map(({ hex, hashAlgorithm, name, size }) => ({ hex, hashAlgorithm, name, size })));
+    /** @param {ParapheError} err */
+    const unsuitable = async (err) => {
+      if (extensionPage) throw err;
+      return noSuitableCertificate({ origin, tabTitle, kind: 'sign', items }, err);
+    };
+    const wanted = requests[0]?.certificate;
     let { choices } = await certificateChoices('signing');
-    if (request.certificate) choices = choices.filter((c) => c.fingerprint === request.certificate);
+    if (wanted) choices = choices.filter((c) => c.fingerprint === wanted);
     choices = choices.filter((c) => !c.expired);
     const refused = raw && choices.some((c) => c.loginCapable);
     if (raw) choices = choices.filter((c) => !c.loginCapable);
     if (choices.length === 0) {
       const err = refused
-        ? new ParapheError('RAW_SIGNATURE_REFUSED', request.certificate
+        ? new ParapheError('RAW_SIGNATURE_REFUSED', wanted
           ? 'this certificate can also log in to web sites: it signs CAdES (format "cades"), never a digest chosen by the page'
           : 'the signing certificates on the connected tokens can also log in to web sites: they sign CAdES (format "cades"), never a digest chosen by the page')
-        : new ParapheError('NO_CERTIFICATE', request.certificate
+        : new ParapheError('NO_CERTIFICATE', wanted
           ? 'the requested certificate is not on a connected token, or has expired'
           : 'no valid signing certificate on a connected token');
-      return await noSuitableCertificate({ origin, tabTitle, kind: 'sign', items }, err);
+      return await unsuitable(err);
     }
     // What the format refuses (a PSS request with an EC key, a bad policy) fails here, before
     // the consent window (but through the « no suitable certificate » window for a site not
     // allowed: the refusal says which kind of key is there).
-    if (request.format === 'pades' && !ask) {
+    if (requests.some((r) => r.format === 'pades') && !ask) {
       throw new ParapheError('INVALID_REQUEST', 'the pades format signs files: signDocument or signDocuments');
     }
-    if (structured(request) && request.format !== 'pades') {
+    for (const request of requests) {
+      if (!structured(request) || request.format === 'pades') continue;
       try {
         for (const c of choices) batch.prepare(formatJob(request, request.items[0]), c);
       } catch (e) {
-        return await noSuitableCertificate({ origin, tabTitle, kind: 'sign', items }, ParapheError.from(e));
+        return await unsuitable(ParapheError.from(e));
       }
     }
-    const view = { origin, tabTitle, format: request.format, purpose, items, choices };
+    const format = requests.map((r) => r.format).join('+');
+    const view = { origin, tabTitle, format, purpose, items, choices };
     return await consent.ask(view, (choice, pin, window) => sessions.withLogin(choice, pin, async (session) => {
-      const signatures = await batch.run(jobs(request, choice, raw, ask), {
+      const signatures = await batch.run(requests.flatMap((r, part) => jobs(r, part, choice, raw, ask, extensionPage, sender)), {
         choice,
         session,
         window,
-        report: (done, signature) => progress({ done, total: request.items.length, signature }),
+        report: (done, signature) => progress({ done, total: items.length, signature }),
       });
       return { certificate: { fingerprint: choice.fingerprint, certificate: choice.certificate }, signatures };
     }, purpose));
@@ -93,16 +120,70 @@ export async function signHash(request, origin, sender, progress = () => {}, { o
   }
 }
 
+/**
+ * PAdES layouts the extension frame sent here itself (`pdf-frame-layout`), by the id of the
+ * question (`reply`) and for the tab that asked: reply → {tabId, layout}.
+ * @type {Map<string, {tabId: number | undefined, layout?: string}>}
+ */
+const frameLayouts = new Map();
+
+/**
+ * The extension frame's answer to a layout question (frame/frame.js). Only the frame in the
+ * tab that was asked: the content script, in the page's process, relays the question but
+ * never carries what the card signs.
+ * @param {{reply?: unknown, layout?: unknown}} msg
+ * @param {chrome.runtime.MessageSender} sender
+ */
+export function frameLayout(msg, sender) {
+  const pending = frameLayouts.get(String(msg.reply));
+  if (!pending || pending.tabId !== sender.tab?.id || pending.layout !== undefined) {
+    throw new ParapheError('INVALID_REQUEST', 'no such layout question');
+  }
+  pending.layout = String(msg.layout);
+  return {};
+}
+
+/**
+ * The PAdES job for `item`, asked when the batch engine sends it (one PDF in memory at a time
+ * where the PDF is). A web page's comes from the extension frame directly (`frameLayout`);
+ * the extension's own page answers on its port. Either way the layout must name the file
+ * whose digest the consent window showed.
+ * @param {import('./core.js').SignHashRequest['items'][number]} item
+ * @param {object} question
+ * @param {(question: object) => Promise<any>} ask
+ * @param {boolean} extensionPage
+ * @param {chrome.runtime.MessageSender} sender
+ */
+async function padesLayout(item, question, ask, extensionPage, sender) {
+  if (extensionPage) return checkedLayout(item, await ask({ layout: question }));
+  const reply = crypto.randomUUID();
+  frameLayouts.set(reply, { tabId: sender.tab?.id });
+  try {
+    await ask({ layout: { ...question, reply } });
+    const { layout } = frameLayouts.get(reply) ?? {};
+    if (layout === undefined) throw new ParapheError('INVALID_REQUEST', 'the PDF was not laid out by the extension frame');
+    return checkedLayout(item, layout);
+  } finally {
+    frameLayouts.delete(reply);
+  }
+}
+
+/** @param {{base64: string, name?: string | null}} item @param {unknown} text */
+function checkedLayout(item, text) {
+  const job = JSON.parse(String(text));
+  if (job?.pades?.sourceDigest !== item.base64) {
+    throw new ParapheError('INVALID_REQUEST', `${item.name || 'the PDF'}: the file laid out is not the one shown in the consent window`);
+  }
+  return job;
+}
+
 /** The batch engine's jobs for a `signHash` request (batch.js). */
-function jobs(request, choice, pageChosen, ask) {
+function jobs(request, part, choice, pageChosen, ask, extensionPage, sender) {
   return request.items.map((item, index) => {
     const info = { digest: item.hex, hashAlgorithm: item.hashAlgorithm, format: structured(request) ? request.format : 'raw' };
     if (request.format === 'pades') {
-      // The job comes from the extension frame when it is sent (one PDF in memory at a time there).
-      const layout = async () => JSON.parse(String(await ask({
-        layout: { index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now() },
-      })));
-      return { format: layout, info };
+      const question = { part, index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now() };
+      return { format: () => padesLayout(item, question, ask, extensionPage, sender), info };
     }
     if (structured(request)) return { format: formatJob(request, item), info };
     return {

@@ -136,8 +136,9 @@
    * frame (the page's process does not read it), then the digests are signed as one `signHash`.
    * PAdES (`format: 'pades'`): each PDF is checked in the frame as it is hashed (before any
    * consent); once the person chose a certificate, the background asks for each PDF laid out
-   * for it (`{ask: {layout: {index, certificate, hashAlgorithm, now}}}`), which the frame
-   * makes from what it kept of that PDF (frame/frame.js: never the whole file); each signed PDF comes back as its incremental update, appended here to the page's
+   * for it (`{ask: {layout: {index, certificate, hashAlgorithm, now, reply}}}`), which the frame
+   * makes from what it kept of that PDF (frame/frame.js: never the whole file) and sends the
+   * background itself; each signed PDF comes back as its incremental update, appended here to the page's
    * own Blob (no copy of the file) and handed to the page as a Blob.
    */
   async function signDocuments(request, onProgress, activation = activated()) {
@@ -169,7 +170,8 @@
       const layout = async (/** @type {any} */ ask) => {
         const q = ask?.layout;
         if (!Number.isInteger(q?.index) || !list[q.index]) throw { code: 'INVALID_REQUEST', message: 'no such document' };
-        return frame.run({ kind: 'pdf-layout', key: `${prefix}:${q.index}`, certificate: q.certificate, now: q.now });
+        // The frame sends the layout to the background itself (frame/frame.js).
+        return frame.run({ kind: 'pdf-layout', key: `${prefix}:${q.index}`, certificate: q.certificate, now: q.now, reply: q.reply });
       };
       // The signed PDF: the page's file followed by the update (Blob parts: nothing copied).
       const signedPdf = (/** @type {any} */ s, /** @type {number} */ index) => ({

@@ -25,17 +25,18 @@
 // On the port, one job at a time in the order asked; {ready: true} once, when the port is taken:
 //   {id, kind: 'hash', blob, algorithm}  → {id, result: hex digest}
 //   {id, kind: 'pdf-check', blob, algorithm, key}  → {id, result: hex digest} (PAdES, below)
-//   {id, kind: 'pdf-layout', key, certificate, now} → {id, result: formats::Job::Pades, JSON text}
+//   {id, kind: 'pdf-layout', key, certificate, now, reply} → {id, result: ''}: the layout
+//     (formats::Job::Pades, JSON text) goes to the background itself, not through the content
+//     script: {kind: 'pdf-frame-layout', reply, layout} (background/sign.js)
 //   {id, kind: 'pdf-release', key}                 → {id, result: ''}
 //   {id, kind: 'decrypt', blob, jobId}   → {id, progress: bytes read}…, {id, result: {plaintext: Blob, size, opened}}
 //   either                               → {id, error: {code, message}}
-import init, { Hasher, PdfInput } from '../pkg/paraphe_wasm.js';
+import init from '../pkg/paraphe_wasm.js';
 import { api } from '../common/api.js';
-import { pieces } from '../common/pieces.js';
+import { checkPdf as checkPdfBlob, digest, layoutPdf as layoutCheckedPdf } from '../common/files.js';
 import { release } from '../pli/bulk.js';
 import { openPli } from '../pli/stream.js';
 
-const HASH_PIECE_BYTES = 1 << 20;
 /** Progress to the background's consent window: every this many bytes of the pli. */
 const WINDOW_PROGRESS_BYTES = 4 << 20;
 let token = location.hash.slice(1);
@@ -63,7 +64,7 @@ window.addEventListener('message', (event) => {
 async function job(data, progress) {
   await ready;
   // PAdES's later steps work on a PDF checked before (no file with them).
-  if (data?.kind === 'pdf-layout') return layoutPdf(String(data.key), String(data.certificate), Number(data.now));
+  if (data?.kind === 'pdf-layout') return layoutPdf(String(data.key), String(data.certificate), Number(data.now), String(data.reply));
   if (data?.kind === 'pdf-release') {
     pdfs.get(String(data.key))?.pdf.free();
     pdfs.delete(String(data.key));
@@ -77,89 +78,33 @@ async function job(data, progress) {
 }
 
 // ---- PAdES (signDocument(s) with format 'pades') ------------------------------------------
-// Each PDF streams by once through the core's PdfInput, which hashes all of it (the digest for
-// the consent window, and the start of the byte-range digest) and keeps only the parts its
-// reader asks for, read from the Blob where they are (the tail, the cross-reference sections,
-// the objects the update rewrites): a large PDF is never held whole. That also checks it (not
-// a PDF, encrypted, certified with no change allowed: before any consent). The PdfInput stays
-// here under the content script's key until it asks for the layout for the chosen
-// certificate (the incremental update with its placeholder and the digest of the byte
-// ranges, a formats::Job::Pades as JSON text), then for its release.
+// Each PDF is checked as it streams by (common/files.js, checkPdf) and stays here under the
+// content script's key, until it asks for the layout for the chosen certificate, then for
+// its release.
 
-/** The PDFs checked, by the content script's key, until released. @type {Map<string, {pdf: PdfInput, blob: Blob}>} */
+/** The PDFs checked, by the content script's key, until released. @type {Map<string, import('../common/files.js').CheckedPdf>} */
 const pdfs = new Map();
 
-/**
- * Streams the whole PDF through a PdfInput, then reads what its reader asks for; its digest.
- * @param {Blob} blob @param {string} algorithm @param {string} key
- */
+/** The PDF's digest; the PDF kept under `key`. @param {Blob} blob @param {string} algorithm @param {string} key */
 async function checkPdf(blob, algorithm, key) {
-  const pdf = new PdfInput(blob.size, algorithm);
-  const entry = { pdf, blob };
-  try {
-    try {
-      for await (const bytes of pieces(blob, HASH_PIECE_BYTES)) pdf.hash(bytes);
-    } catch (e) {
-      if (typeof e === 'string') throw e; // the core's (JSON text): the file grew
-      throw { code: 'INVALID_REQUEST', message: `the file could not be read: ${e?.message ?? e}` };
-    }
-    for (let need = pdf.missing(); need; need = pdf.missing()) await fill(entry, JSON.parse(need));
-    const hex = pdf.digest();
-    pdfs.get(key)?.pdf.free();
-    pdfs.set(key, entry);
-    return hex;
-  } catch (e) {
-    pdf.free();
-    throw e;
-  }
+  const { hex, entry } = await checkPdfBlob(blob, algorithm);
+  pdfs.get(key)?.pdf.free();
+  pdfs.set(key, entry);
+  return hex;
 }
 
-/** The PDF `key` laid out for `certificate`: JSON text. @param {string} key @param {string} certificate @param {number} now */
-async function layoutPdf(key, certificate, now) {
+/**
+ * The PDF `key` laid out for `certificate`, sent to the background under `reply` (the id of
+ * its question). The content script runs in the page's process: what the card signs never
+ * passes through it.
+ * @param {string} key @param {string} certificate @param {number} now @param {string} reply
+ */
+async function layoutPdf(key, certificate, now, reply) {
   const entry = pdfs.get(key);
   if (!entry) throw { code: 'INVALID_REQUEST', message: 'no such PDF' };
-  for (;;) {
-    const text = entry.pdf.layout(certificate, now);
-    const need = JSON.parse(text).need;
-    if (!need) return text;
-    await fill(entry, need);
-  }
-}
-
-/** The bytes the reader asked for, from the Blob. @param {{pdf: PdfInput, blob: Blob}} entry @param {{offset: number, length: number}} need */
-async function fill({ pdf, blob }, { offset, length }) {
-  let bytes;
-  try {
-    bytes = new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer());
-  } catch (e) {
-    throw { code: 'INVALID_REQUEST', message: `the file could not be read: ${e?.message ?? e}` };
-  }
-  if (bytes.length !== Math.min(length, blob.size - offset)) throw { code: 'INVALID_REQUEST', message: 'the file changed while it was read' };
-  pdf.fill(offset, bytes);
-}
-
-/**
- * The document's digest, lowercase hex.
- * @param {Blob} blob
- * @param {unknown} algorithm
- */
-async function digest(blob, algorithm) {
-  const hasher = new Hasher(String(algorithm)); // refuses what documents are not hashed with
-  try {
-    let read = 0;
-    try {
-      for await (const bytes of pieces(blob, HASH_PIECE_BYTES)) {
-        hasher.update(bytes);
-        read += bytes.length;
-      }
-    } catch (e) {
-      throw { code: 'INVALID_REQUEST', message: `the file could not be read: ${e?.message ?? e}` };
-    }
-    if (read !== blob.size) throw { code: 'INVALID_REQUEST', message: 'the file changed while it was read' };
-    return hasher.finish();
-  } finally {
-    hasher.free();
-  }
+  const layout = await layoutCheckedPdf(entry, certificate, now);
+  await background({ kind: 'pdf-frame-layout', reply, layout });
+  return '';
 }
 
 /** One message to the background; resolves with its `result`. @param {object} message */

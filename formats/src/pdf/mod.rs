@@ -150,11 +150,16 @@ const STATE_VERSION: u32 = 1;
 /// placeholder and the digest of the byte ranges. [`prepare_layout`] then makes the CMS
 /// signed attributes around it (where the certificate is chosen), so that what the card signs
 /// is always built by the core, never taken as it came. JSON: `{"hashAlgorithm":…,
-/// "documentDigest":"<base64>", "update":"<base64>", "contentsAt":N, "contentsLength":N}`.
+/// "sourceDigest":"<base64>", "documentDigest":"<base64>", "update":"<base64>",
+/// "contentsAt":N, "contentsLength":N}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Layout {
     pub hash_algorithm: HashAlgorithm,
+    /// The digest of the whole original file (what a consent window shows of the PDF), so that
+    /// whoever lays the update out elsewhere says which file it laid out.
+    #[serde(with = "crate::cms::b64")]
+    pub source_digest: Vec<u8>,
     /// The digest of the byte ranges (the CMS message-digest).
     #[serde(with = "crate::cms::b64")]
     pub document_digest: Vec<u8>,
@@ -217,11 +222,13 @@ pub fn layout_source(pdf: Source<'_>, file_hash: Hasher, request: &PadesRequest)
     let contents_length = contents_needed(request)?;
     let update = build_update(pdf, request.signing_time, contents_length)?;
     let (before, after) = update.ranges();
+    let source_digest = file_hash.clone().finish();
     let mut h = file_hash;
     h.update(before);
     h.update(after);
     Ok(Layout {
         hash_algorithm: request.hash,
+        source_digest,
         document_digest: h.finish(),
         contents_at: update.contents_at,
         contents_length,

@@ -1,0 +1,342 @@
+// « Signer des fichiers » (extension/src/sign/), end to end in headless Chromium and Firefox
+// ESR with the real extension, host and SoftHSM token. Files are chosen through the page's
+// own file input (playwright's setInputFiles; Marionette's WebDriver:ElementSendKeys in
+// Firefox, whose WebDriver BiDi may not navigate to moz-extension:// pages: radar.test.js,
+// verify.test.js), as a person choosing them would:
+// - five files (three PDFs: a plain one, one with object streams rewritten by qpdf, one
+//   signed by pyHanko before; an XML file; an .ods), PAdES for the PDFs and XAdES jetons for
+//   the others: one consent window listing all five, whose origin is the extension's own local
+//   name, one PIN; each output fetched from the page's download links and checked by
+//   independent tools: pdfsig and pyHanko's validator for the PDFs, xmlsec1 beside the file
+//   for the jetons;
+// - CAdES for everything (the PAdES box unticked): each .p7s checked by `openssl cms -verify`;
+// - the consent window closed: nothing signed, and the page says so;
+// - the certificate checks of the arrêté du 22 mars 2019 (the kit's signing certificates are
+//   qualified: no warning), and the warnings themselves at unit level (sign/checks.js).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as driver from './driver.js';
+import * as lib from './lib.js';
+import { launchFirefox, Tabs } from './marionette.js';
+import { certificateChecks, worst } from '../../extension/src/sign/checks.js';
+
+const T = { timeout: 300_000 };
+const PYHANKO = path.join(lib.ROOT, 'scripts/pyhanko.sh');
+const PYHANKO_TOOL = path.join(lib.ROOT, 'formats/tests/pades/pyhanko_tool.py');
+const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07'; // driver.js
+const LOCAL_NAMES = ['fr', 'en'].map((l) => JSON.parse(fs.readFileSync(
+  path.join(lib.ROOT, `extension/src/_locales/${l}/messages.json`), 'utf8')).signFilesLocalOrigin.message);
+
+/** A two-page PDF with a classic cross-reference table (as pades.test.js's); `n` makes each one different. */
+function simplePdf(n) {
+  const content = `BT /F1 24 Tf 72 700 Td (Offre n ${n}) Tj ET`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 6 0 R >> >> >>',
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>',
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+    `<< /Title (Offre ${n}) /Producer (paraphe tests) >>`,
+  ];
+  let out = '%PDF-1.7\n%\u00e2\u00e3\u00cf\u00d3\n';
+  const offsets = [];
+  objects.forEach((o, i) => {
+    offsets.push(Buffer.byteLength(out, 'latin1'));
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(out, 'latin1');
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f\r\n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n\r\n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Info 7 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...options });
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ?? ''}` };
+}
+
+function must(cmd, args) {
+  const r = run(cmd, args);
+  assert.ok(r.ok, `${cmd} ${args.join(' ')}: ${r.out}`);
+}
+
+/** pdfsig: `n` valid signatures, the last over the whole file. */
+function pdfsigChecks(file, n) {
+  const { out } = run('pdfsig', ['-nocert', file]);
+  assert.equal(out.match(/Signature Validation: Signature is Valid\./g)?.length ?? 0, n, `pdfsig ${file}: ${out}`);
+  assert.match(out, /Total document signed/, `pdfsig ${file}: ${out}`);
+}
+
+/** pyHanko's validator: every signature intact, valid, trusted by the kit's CA; the last covers the file. */
+function pyhankoChecks(world, file, n) {
+  const { ok, out } = run(PYHANKO, [PYHANKO_TOOL, 'validate', file, path.join(world.kit, 'pki/ca.crt')]);
+  assert.ok(ok, `pyHanko rejects ${file}: ${out}`);
+  const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  assert.equal(lines.length, n, out);
+  assert.equal(lines.at(-1).coverage, 'ENTIRE_FILE', out);
+}
+
+/** xmlsec1 --verify of `jeton` in `dir`, beside the file it references by name. */
+function xmlsecVerifies(world, dir, jeton) {
+  return run('xmlsec1', ['--verify', '--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties',
+    '--trusted-pem', path.join(world.kit, 'pki/ca.crt'), jeton], { cwd: dir });
+}
+
+/** openssl cms -verify of a detached .p7s over `content`, against the kit's CA. */
+function cmsVerifies(world, p7s, content) {
+  const r = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', p7s, '-content', content,
+    '-CAfile', path.join(world.kit, 'pki/ca.crt'), '-purpose', 'any', '-out', '/dev/null']);
+  return r.ok && /Verification successful/.test(r.out);
+}
+
+// ---- the page and the consent window, per browser ----------------------------------------------
+// A session: open() the page, setFiles(paths), click(selector), value(fn, arg) (fn runs in
+// the page; a promise is awaited), until(fn) (waits until fn is truthy in the page: a hang
+// guard, no timing; resolves to fn's value), consent() → {origin(), items(), confirm(fingerprint, pin), close()}.
+
+async function chromiumSession(world) {
+  const browser = await driver.launch('chromium', world);
+  const page = await browser.newPage();
+  const url = `chrome-extension://${lib.CHROMIUM_ID}/sign/sign.html`;
+  return {
+    async open() {
+      await page.goto(url);
+      await page.waitFor('#files');
+    },
+    setFiles: (files) => page.raw.setInputFiles('#files', files),
+    click: (selector) => page.click(selector),
+    value: (fn, arg) => page.raw.evaluate(fn, arg),
+    until: (fn, arg) => page.raw.waitForFunction(fn, arg, { timeout: 120_000 }).then((h) => h.jsonValue()),
+    async consent(action) {
+      const p = browser.expectConsent();
+      await action();
+      const c = await p;
+      return {
+        origin: () => c.origin(),
+        items: () => c.text('#items'),
+        confirm: (fingerprint, pin) => c.confirm(fingerprint, pin),
+        close: () => c.close(),
+      };
+    },
+    close: () => browser.close(),
+  };
+}
+
+async function firefoxSession(world) {
+  const home = path.join(world.dir, 'home');
+  lib.writeHostManifest('firefox', path.join(home, '.mozilla/native-messaging-hosts/fr.paraphe.host.json'));
+  const ff = await launchFirefox({
+    executable: process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr',
+    dir: path.join(world.dir, 'firefox'),
+    env: { ...world.env, HOME: home },
+    prefs: {
+      'extensions.webextensions.uuids': JSON.stringify({ [lib.GECKO_ID]: GECKO_UUID }),
+      'browser.download.folderList': 2,
+      'browser.download.dir': path.join(world.dir, 'downloads'),
+      'browser.download.useDownloadDir': true,
+      'browser.download.always_ask_before_handling_new_types': false,
+    },
+  });
+  const m = ff.marionette;
+  assert.equal(await m.send('Addon:Install', { path: lib.EXT.firefox, temporary: true }), lib.GECKO_ID);
+  const tabs = new Tabs(m, { guard: 120_000 });
+  const moz = `moz-extension://${GECKO_UUID}/`;
+  let page = null;
+  return {
+    async open() {
+      if (page) await tabs.close(page);
+      page = await tabs.open(`${moz}sign/sign.html`);
+      await tabs.waitFor(page, () => !!document.getElementById('files'));
+    },
+    setFiles: (files) => tabs.serial(async () => {
+      await tabs.switchTo(page.handle);
+      await tabs.setContext('content');
+      const ref = Object.values(await m.send('WebDriver:FindElement', { using: 'css selector', value: '#files' }))[0];
+      for (const f of files) await m.send('WebDriver:ElementSendKeys', { id: ref, text: f });
+    }),
+    click: (selector) => tabs.click(page, selector),
+    value: (fn, arg) => tabs.eval(page, fn, arg),
+    until: (fn, arg) => tabs.waitFor(page, fn, arg),
+    async consent(action) {
+      const known = new Set(await tabs.handles());
+      await action();
+      const c = await tabs.appeared(known, `${moz}consent/`);
+      await tabs.waitFor(c, () => document.getElementById('main').hidden === false);
+      const text = (selector) => tabs.eval(c, (s) => document.querySelector(s).textContent, selector);
+      return {
+        origin: () => text('#origin'),
+        items: () => text('#items'),
+        async confirm(fingerprint, pin) {
+          await tabs.click(c, `input[name=certificate][value="${fingerprint}"]`);
+          await tabs.type(c, '#pin', pin);
+          // The buttons answer 750 ms after the window shows (consent/consent.js): wait for them.
+          await tabs.waitFor(c, () => document.getElementById('confirm').disabled === false);
+          await tabs.clickClosing(c, '#confirm');
+        },
+        close: () => tabs.close(c),
+      };
+    },
+    close: () => ff.quit(),
+  };
+}
+
+/** In the page: each output of `data-result`, fetched from its blob URL, as base64. */
+async function outputs(session) {
+  return session.value(async () => {
+    const list = JSON.parse(document.body.dataset.result);
+    return Promise.all(list.map(async (o) => {
+      const bytes = new Uint8Array(await (await fetch(o.url)).arrayBuffer());
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      const link = document.querySelector(`#outputs a[data-index="${list.indexOf(o)}"]`);
+      return { ...o, base64: btoa(s), download: link?.getAttribute('download') ?? null };
+    }));
+  });
+}
+
+test('certificate checks (arrêté du 22 mars 2019): warnings and errors from the core\'s facts', () => {
+  const base = { expired: false, notYetValid: false, usages: ['signing'], qualified: true, rgsLevel: null };
+  assert.equal(worst(certificateChecks(base)), 'ok');
+  assert.equal(worst(certificateChecks({ ...base, qualified: false, rgsLevel: '**' })), 'ok');
+  assert.equal(worst(certificateChecks({ ...base, qualified: false, rgsLevel: '***' })), 'ok');
+  const level = (c) => certificateChecks(c).find((x) => x.id === 'level');
+  assert.deepEqual(level({ ...base, qualified: false, rgsLevel: '*' }), { id: 'level', level: 'warning', detail: 'rgs1' });
+  assert.deepEqual(level({ ...base, qualified: false, rgsLevel: null }), { id: 'level', level: 'warning', detail: 'unknown' });
+  const dates = (c) => certificateChecks(c).find((x) => x.id === 'dates');
+  assert.deepEqual(dates({ ...base, expired: true }), { id: 'dates', level: 'error', detail: 'expired' });
+  assert.deepEqual(dates({ ...base, notYetValid: true }), { id: 'dates', level: 'error', detail: 'notYetValid' });
+  assert.equal(certificateChecks({ ...base, usages: ['authentication'] }).find((x) => x.id === 'usage').level, 'error');
+  assert.equal(worst(certificateChecks({ ...base, usages: [] })), 'error');
+});
+
+for (const kind of driver.browsers()) {
+  describe(`${kind}: « Signer des fichiers »`, () => {
+    let world;
+    let session;
+    let dir;
+    const files = {};
+    before(async () => {
+      lib.checkPrerequisites();
+      world = lib.makeWorld(`sign-files-${kind}`);
+      dir = path.join(world.dir, 'files');
+      fs.mkdirSync(dir);
+      fs.mkdirSync(path.join(world.dir, 'downloads'));
+      const at = (name) => path.join(dir, name);
+      fs.writeFileSync(at('Offre technique.pdf'), simplePdf(1));
+      const plain = path.join(world.dir, 'plain.pdf');
+      fs.writeFileSync(plain, simplePdf(2));
+      must('qpdf', ['--object-streams=generate', plain, at('objets compressés.pdf')]);
+      fs.writeFileSync(plain, simplePdf(3));
+      must(PYHANKO, [PYHANKO_TOOL, 'sign', plain, at('déjà signé.pdf'),
+        path.join(world.kit, 'pki/01.key'), path.join(world.kit, 'pki/01.crt')]);
+      fs.writeFileSync(at('DC1.xml'), '<?xml version="1.0" encoding="UTF-8"?>\n<candidature><nom>Entreprise Exemple</nom></candidature>\n');
+      fs.writeFileSync(at('annexe financière.ods'), randomBytes(7000));
+      Object.assign(files, {
+        pdfs: { 'Offre technique.pdf': 0, 'objets compressés.pdf': 0, 'déjà signé.pdf': 1 }, // signatures before
+        others: ['DC1.xml', 'annexe financière.ods'],
+      });
+      session = kind === 'chromium' ? await chromiumSession(world) : await firefoxSession(world);
+    });
+    after(async () => {
+      await session?.close();
+      if (!process.env.PARAPHE_KEEP_TEST_DIR) world?.cleanup();
+    });
+
+    const all = () => [...Object.keys(files.pdfs), ...files.others];
+    const choose = async (names) => {
+      await session.open();
+      await session.setFiles(names.map((n) => path.join(dir, n)));
+      await session.until((n) => document.querySelectorAll('#list li').length === n, names.length);
+    };
+
+    test('the signing certificates are shown with the arrêté\'s checks (qualified: no warning)', T, async () => {
+      await session.open();
+      const shown = JSON.parse(await session.until(() => document.body.dataset.certificates));
+      assert.deepEqual(shown.map((c) => c.fingerprint).sort(), [world.fingerprint('01'), world.fingerprint('04')].sort());
+      for (const c of shown) {
+        assert.deepEqual(c.checks.map((x) => [x.id, x.level]), [['dates', 'ok'], ['usage', 'ok'], ['level', 'ok']], JSON.stringify(c));
+        assert.equal(c.checks.find((x) => x.id === 'level').detail, 'qualified');
+      }
+    });
+
+    test('five files (3 PDFs in PAdES, 2 XAdES jetons): one consent listing them all, one PIN, each output verified', T, async () => {
+      await choose(all());
+      const consent = await session.consent(() => session.click('#sign'));
+      assert.ok(LOCAL_NAMES.includes(await consent.origin()), await consent.origin());
+      const items = await consent.items();
+      for (const name of all()) assert.ok(items.includes(name), `${name} listed in the consent window: ${items}`);
+      await consent.confirm(world.fingerprint('01'), lib.PIN);
+      await session.until(() => document.body.dataset.result || document.body.dataset.error);
+      assert.equal(await session.value(() => document.body.dataset.error ?? null), null, await session.value(() => document.getElementById('status').textContent));
+      const out = await outputs(session);
+      assert.equal(out.length, 5);
+      const signed = fs.mkdtempSync(path.join(world.dir, 'signed-'));
+      for (const [name, before] of Object.entries(files.pdfs)) {
+        const o = out.find((x) => x.format === 'pades' && x.name.startsWith(name.replace(/\.pdf$/, '')));
+        assert.ok(o, `${name}: a signed PDF (${out.map((x) => x.name)})`);
+        assert.equal(o.download, o.name);
+        const bytes = Buffer.from(o.base64, 'base64');
+        const original = fs.readFileSync(path.join(dir, name));
+        assert.ok(bytes.subarray(0, original.length).equals(original), `${name}: an incremental update of the file`);
+        const file = path.join(signed, o.name);
+        fs.writeFileSync(file, bytes);
+        pdfsigChecks(file, before + 1);
+        pyhankoChecks(world, file, before + 1);
+      }
+      for (const name of files.others) {
+        const o = out.find((x) => x.name === `${name}.xml`);
+        assert.ok(o, `${name}: a jeton (${out.map((x) => x.name)})`);
+        assert.equal(o.format, 'xades');
+        const jetons = fs.mkdtempSync(path.join(world.dir, 'jeton-'));
+        fs.copyFileSync(path.join(dir, name), path.join(jetons, name));
+        fs.writeFileSync(path.join(jetons, o.name), Buffer.from(o.base64, 'base64'));
+        const { ok, out: why } = xmlsecVerifies(world, jetons, o.name);
+        assert.ok(ok, `xmlsec1 --verify ${o.name}: ${why}`);
+        fs.appendFileSync(path.join(jetons, name), 'x');
+        assert.ok(!xmlsecVerifies(world, jetons, o.name).ok, `${o.name}: a changed file fails`);
+      }
+    });
+
+    test('CAdES for every file (PAdES unticked): each .p7s verified by openssl cms', T, async () => {
+      const names = ['Offre technique.pdf', ...files.others];
+      await choose(names);
+      await session.click('#pades'); // unticked: the PDF gets a .p7s too
+      await session.click('input[name=format][value=cades]');
+      const consent = await session.consent(() => session.click('#sign'));
+      await consent.confirm(world.fingerprint('01'), lib.PIN);
+      await session.until(() => document.body.dataset.result || document.body.dataset.error);
+      assert.equal(await session.value(() => document.body.dataset.error ?? null), null, await session.value(() => document.getElementById('status').textContent));
+      const out = await outputs(session);
+      assert.deepEqual(out.map((o) => [o.name, o.format]), names.map((n) => [`${n}.p7s`, 'cades']));
+      for (const [i, o] of out.entries()) {
+        const p7s = path.join(world.dir, `${i}.p7s`);
+        fs.writeFileSync(p7s, Buffer.from(o.base64, 'base64'));
+        assert.ok(cmsVerifies(world, p7s, path.join(dir, names[i])), `openssl cms -verify ${o.name}`);
+        const changed = path.join(world.dir, `${i}.changed`);
+        fs.writeFileSync(changed, Buffer.concat([fs.readFileSync(path.join(dir, names[i])), Buffer.from('x')]));
+        assert.ok(!cmsVerifies(world, p7s, changed), `${o.name}: a changed file fails`);
+      }
+    });
+
+    test('the consent window closed: nothing is signed, and the page says so', T, async () => {
+      await choose(all());
+      const consent = await session.consent(() => session.click('#sign'));
+      await consent.close();
+      await session.until(() => document.body.dataset.result || document.body.dataset.error);
+      assert.equal(await session.value(() => document.body.dataset.error), 'USER_CANCELLED');
+      assert.equal(await session.value(() => document.body.dataset.result ?? null), null);
+      assert.equal(await session.value(() => document.querySelectorAll('#outputs li').length), 0);
+      assert.equal(await session.value(() => document.body.dataset.signed), '0');
+      const text = await session.value(() => document.getElementById('status').textContent);
+      assert.match(text, /Rien n'a été signé|Nothing was signed/, text);
+      // The page works again afterwards: the button is back.
+      assert.equal(await session.value(() => document.getElementById('sign').disabled), false);
+    });
+  });
+}
