@@ -47,3 +47,6 @@ interface ExtensionFrame {
   run(job: { kind: string; blob?: Blob } & Record<string, unknown>, onProgress?: (done: number) => void): Promise<any>;
   release(): void;
 }
+
+/** common/radar-rules.js: what the radar recognizes, `[kind, rule]` pairs (its own world's global). */
+declare var parapheRadarRules: Readonly<{ url: [string, RegExp][]; text: [string, RegExp][] }>;

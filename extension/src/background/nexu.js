@@ -48,7 +48,7 @@ export async function enabledOrigins() {
   try {
     ({ [NEXU_ORIGINS]: managed = [] } = await api.storage.managed.get(NEXU_ORIGINS));
   } catch { /* no policy */ }
-  const all = [...(Array.isArray(managed) ? managed.map(store.normalizeOrigin) : []), ...(user ?? [])];
+  const all = [...(Array.isArray(managed) ? managed.map(store.normalizeOrigin).filter((o) => o !== null) : []), ...(user ?? [])];
   return [...new Set(all)].filter((origin) => {
     try {
       core().check_origin(origin, allowLoopbackHttp);

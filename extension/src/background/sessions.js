@@ -70,7 +70,7 @@ export async function withLogin(choice, pin, work, purpose) {
       return await work(session);
     } catch (e) {
       const err = ParapheError.from(e);
-      if (err.code !== 'SESSION_NOT_FOUND' || err.details?.signed?.length) throw e;
+      if (err.code !== 'SESSION_NOT_FOUND' || /** @type {{signed?: unknown[]}} */ (err.details)?.signed?.length) throw e;
       forget(key, { logout: false });
       throw new ParapheError(choice.pinPad ? 'SESSION_NOT_FOUND' : 'PIN_REQUIRED', 'the PIN session ended: type the PIN again');
     }
