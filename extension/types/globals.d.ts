@@ -50,3 +50,7 @@ interface ExtensionFrame {
 
 /** common/radar-rules.js: what the radar recognizes, `[kind, rule]` pairs (its own world's global). */
 declare var parapheRadarRules: Readonly<{ url: [string, RegExp][]; text: [string, RegExp][] }>;
+
+/** content/libersign-relay.js and content/radar.js: already running in this frame (isolated world). */
+declare var parapheLibersignRelay: boolean | undefined;
+declare var parapheRadar: boolean | undefined;

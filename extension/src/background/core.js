@@ -59,7 +59,7 @@ export function core() {
 
 /**
  * One digest of a LiberSign request (libersign.rs `PlanEntry`); entries with the same `info` are answered together.
- * @typedef {{info: number, kind: 'cms' | 'pes', label: string | null, hex: string, hashAlgorithm: HashAlgorithm, job: object}} LibersignPlanEntry
+ * @typedef {{info: number, kind: 'cms' | 'pes' | 'pades', label: string | null, hex: string, hashAlgorithm: HashAlgorithm, job: object}} LibersignPlanEntry
  */
 
 /** A host request's id (native.js numbers them). @typedef {number} RequestId */

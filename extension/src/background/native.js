@@ -17,18 +17,25 @@ let port = null;
 /** @type {Promise<{version: string, protocol: number, os?: string}> | null} */
 let hello = null; // Promise of the host's hello event data
 let nextId = 1;
+/** @type {Map<number, {resolve: (result: any) => void, reject: (error: unknown) => void, timer: ReturnType<typeof setTimeout>}>} */
 const pending = new Map(); // id → {resolve, reject, timer}
+/** @type {Map<number, string[]>} */
 const chunks = new Map(); // id → string[]
 let holds = 0;
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let idleTimer;
 
+/** @type {Set<() => void>} */
 const closeListeners = new Set();
-/** `listener()` runs whenever the port to the host closes (its logins end with it). */
+/**
+ * `listener()` runs whenever the port to the host closes (its logins end with it).
+ * @param {() => void} listener
+ */
 export function onClose(listener) {
   closeListeners.add(listener);
 }
 
+/** @param {chrome.runtime.Port} port_ the port that closed @param {unknown} error */
 function fail(port_, error) {
   for (const listener of closeListeners) listener();
   for (const [id, p] of pending) {
@@ -43,6 +50,7 @@ function fail(port_, error) {
   }
 }
 
+/** @param {string} detail */
 function hostUnavailable(detail) {
   return new ParapheError('HOST_UNAVAILABLE', `the native host ${HOST} could not be reached: ${detail}`);
 }
@@ -50,8 +58,10 @@ function hostUnavailable(detail) {
 function open() {
   const p = api.runtime.connectNative(HOST);
   port = p;
-  let sayHello;
-  let refuse;
+  /** @type {(info: {version: string, protocol: number, os?: string}) => void} */
+  let sayHello = () => {};
+  /** @type {(reason: unknown) => void} */
+  let refuse = () => {};
   hello = new Promise((resolve, reject) => {
     sayHello = resolve;
     refuse = reject;
@@ -76,6 +86,12 @@ function open() {
   return hello;
 }
 
+/**
+ * One message of the host (docs/PROTOCOL.md): an event, a slice of a large response, or a response.
+ * @param {any} msg the host's JSON
+ * @param {(info: {version: string, protocol: number, os?: string}) => void} sayHello
+ * @param {chrome.runtime.Port} from
+ */
 function onMessage(msg, sayHello, from) {
   if (msg && msg.event) {
     if (msg.event === 'hello') sayHello?.(msg.data);
@@ -95,7 +111,7 @@ function onMessage(msg, sayHello, from) {
     const parts = chunks.get(msg.id) ?? [];
     parts[index] = data;
     chunks.set(msg.id, parts);
-    if (parts.filter((x) => x !== undefined).length === count) {
+    if (parts.filter((/** @type {string | undefined} */ x) => x !== undefined).length === count) {
       chunks.delete(msg.id);
       onMessage(JSON.parse(parts.join('')), sayHello, from);
     }
@@ -146,7 +162,13 @@ function scheduleIdleClose() {
   }, IDLE_CLOSE_MS);
 }
 
-/** Sends one request. `build(id)` returns its JSON text (built by the WASM core) or object. */
+/**
+ * Sends one request. `build(id)` returns its JSON text (built by the WASM core) or object;
+ * an object instead of `build`: the request's arguments.
+ * @param {string} command
+ * @param {((id: import('./core.js').RequestId) => string | object) | object} [build]
+ * @returns {Promise<any>} the command's result (docs/PROTOCOL.md)
+ */
 export async function call(command, build) {
   await ensureOpen();
   const id = nextId++;
@@ -169,8 +191,13 @@ export async function call(command, build) {
   });
 }
 
+/** @typedef {(name: string, data: import('../common/types.js').EventData) => void} EventListener */
+/** @type {Set<EventListener>} */
 const eventListeners = new Set();
-/** `listener(name, data)` runs for every unprompted host event: `hello` (a new host process), card events. */
+/**
+ * `listener(name, data)` runs for every unprompted host event: `hello` (a new host process), card events.
+ * @param {EventListener} listener
+ */
 export function onEvent(listener) {
   eventListeners.add(listener);
 }
@@ -186,11 +213,13 @@ export const pendingIds = () => [...pending.keys()];
  * (the browser then ends the process); the next call starts a new one. The host restarts
  * itself when a module is stuck (`restart-required`, above); this is cards.js's fallback for
  * hosts older than that.
+ * @param {unknown} error
  */
 export function abandon(error) {
   drop(port, error);
 }
 
+/** @param {chrome.runtime.Port | null} p @param {unknown} error */
 function drop(p, error) {
   if (!p) return;
   try {

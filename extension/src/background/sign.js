@@ -93,13 +93,22 @@ export async function signHash(request, origin, sender, progress = () => {}, { o
   }
 }
 
-/** The batch engine's jobs for a `signHash` request (batch.js). */
+/** @typedef {import('./core.js').SignHashRequest} SignHashRequest */
+
+/**
+ * The batch engine's jobs for a `signHash` request (batch.js).
+ * @param {SignHashRequest} request
+ * @param {import('./core.js').Choice} choice
+ * @param {boolean} pageChosen
+ * @param {((question: object) => Promise<any>) | undefined} ask always there for PAdES (signHash checks)
+ * @returns {import('./batch.js').Job[]}
+ */
 function jobs(request, choice, pageChosen, ask) {
   return request.items.map((item, index) => {
     const info = { digest: item.hex, hashAlgorithm: item.hashAlgorithm, format: structured(request) ? request.format : 'raw' };
     if (request.format === 'pades') {
       // The job comes from the extension frame when it is sent (one PDF in memory at a time there).
-      const layout = async () => JSON.parse(String(await ask({
+      const layout = async () => JSON.parse(String(await /** @type {NonNullable<typeof ask>} */ (ask)({
         layout: { index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now() },
       })));
       return { format: layout, info };
@@ -115,9 +124,12 @@ function jobs(request, choice, pageChosen, ask) {
 }
 
 /** A format the WASM core builds around the card's signature: `cades` (.p7s), `xades` (jeton), `pades`. */
-const structured = (request) => request.format === 'cades' || request.format === 'xades' || request.format === 'pades';
+const structured = (/** @type {SignHashRequest} */ request) => request.format === 'cades' || request.format === 'xades' || request.format === 'pades';
 
-/** The WASM core's job (formats.rs) for one item: a CAdES `.p7s` or a XAdES jeton `.xml`. */
+/**
+ * The WASM core's job (formats.rs) for one item: a CAdES `.p7s` or a XAdES jeton `.xml`.
+ * @param {SignHashRequest} request @param {import('./core.js').Digest} item
+ */
 function formatJob(request, item) {
   if (request.format === 'xades') return { jeton: { fileName: item.name, digest: item.base64 } };
   return {

@@ -179,7 +179,7 @@ export async function get(keys = KEYS) {
   /** @type {Record<string, unknown>} */
   const out = {};
   wanted.forEach((k, i) => {
-    const v = check(k, values?.[i]);
+    const v = check(k, /** @type {unknown[]} */ (values)[i]);
     if (v !== null) out[k] = v;
   });
   return /** @type {Settings} */ (out);
@@ -256,7 +256,7 @@ function changed(keys, announce) {
 api.runtime.onMessage.addListener((msg, sender) => {
   if (msg?.kind !== 'store-changed' || sender.id !== api.runtime.id) return false;
   if (!String(sender.url ?? '').startsWith(api.runtime.getURL(''))) return false;
-  changed(Array.isArray(msg.keys) ? msg.keys.filter((/** @type {unknown} */ k) => typeof k === 'string' && k in CHECKS) : KEYS, false);
+  changed(Array.isArray(msg.keys) ? msg.keys.filter((/** @type {unknown} */ k) => /** @type {string} */ (k) in CHECKS) : KEYS, false);
   return false;
 });
 

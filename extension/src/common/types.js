@@ -91,7 +91,7 @@
 
 /**
  * Progress of the work after consent: documents signed or bytes decrypted so far; its end.
- * @typedef {{type: 'progress', done: number, total: number} | {type: 'progress-end', error?: ErrorJson}} ProgressMessage
+ * @typedef {{type: 'progress', done: number, total: number} | {type: 'progress-end', error?: ErrorJson | null}} ProgressMessage
  */
 
 /**
@@ -166,6 +166,11 @@
  *   findings: {kind: string, details: unknown, status: string}[],
  *   certificates?: {holder: string, issuer: string}[] | null,
  * }} RadarView
+ */
+
+/**
+ * The host's `list-certificates` result, as far as the extension reads it besides the core.
+ * @typedef {{tokens: HostToken[], modules: HostModule[]} & Record<string, unknown>} HostCertificateList
  */
 
 export {};

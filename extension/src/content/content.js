@@ -16,6 +16,17 @@
   const MAX_ID_LENGTH = 128;
 
   /**
+   * A page's `signDocument` / `signDocuments` request, plain data but for its files. Its
+   * shape is the page's word until the background checked it (checkFiles), before any use.
+   * @typedef {{file: Blob & {name?: string}, name?: unknown}} PageDocument
+   * @typedef {{
+   *   type: 'signDocument' | 'signDocuments', file?: Blob & {name?: string}, name?: unknown,
+   *   documents?: PageDocument[], hashAlgorithm?: string, format?: unknown, [field: string]: unknown,
+   * }} DocumentsRequest
+   */
+  /** `{code, message}` and the error's other fields, as a page gets them. @typedef {{code: string, message: string, [field: string]: unknown}} PlainError */
+
+  /**
    * One page API request on its own runtime port: the background may send `{progress}`
    * messages (one per signed document of a batch) before `{result}` or `{error}`, and
    * `{ask}` questions this script answers on the same port with `onAsk` (PAdES: a PDF laid
@@ -44,7 +55,7 @@
         }
         if (msg?.ask) {
           const id = msg.ask.id;
-          const answer = (body) => {
+          const answer = (/** @type {{result: unknown} | {error: PlainError}} */ body) => {
             if (!done) port.postMessage({ answer: { id, ...body } });
           };
           (onAsk ? onAsk(msg.ask) : Promise.reject({ code: 'INVALID_REQUEST', message: 'nothing to answer with' }))
@@ -71,7 +82,12 @@
   // never takes its port), documents go to the background in chunks instead (hashBlob),
   // slower: Chromium's extension messages are JSON, so each chunk crosses as base64.
 
-  /** Digests of `blobs`, in order: in the extension frame, or through the background. */
+  /**
+   * Digests of `blobs`, in order: in the extension frame, or through the background.
+   * @param {Blob[]} blobs
+   * @param {string} algorithm
+   * @returns {Promise<string[]>} lowercase hex
+   */
   async function hashDocuments(blobs, algorithm) {
     const frame = extensionFrame();
     try {
@@ -90,15 +106,20 @@
    * Streams a Blob through the background's WASM hasher on a runtime port, a few chunks in
    * flight: never more than HASH_IN_FLIGHT chunks of the file in memory at once. Only where
    * the extension frame cannot start.
+   * @param {Blob} blob
+   * @param {string} algorithm
+   * @returns {Promise<string>} lowercase hex
    */
   function hashBlob(blob, algorithm) {
     const source = FIREFOX ? structuredClone(blob) : blob; // a Blob of this compartment
     return new Promise((resolve, reject) => {
       const port = api.runtime.connect({ name: 'hash' });
       let acked = 0;
+      /** @type {((value?: unknown) => void) | null} */
       let wake = null;
+      /** @type {unknown} */
       let failed = null;
-      const stop = (error) => {
+      const stop = (/** @type {unknown} */ error) => {
         failed ??= error;
         wake?.();
         reject(error);
@@ -139,11 +160,14 @@
    * for it (`{ask: {layout: {index, certificate, hashAlgorithm, now}}}`), which the frame
    * makes from what it kept of that PDF (frame/frame.js: never the whole file); each signed PDF comes back as its incremental update, appended here to the page's
    * own Blob (no copy of the file) and handed to the page as a Blob.
+   * @param {DocumentsRequest} request
+   * @param {(p: any) => void} [onProgress] each signed document (a batch's progress)
+   * @param {boolean} [activation]
    */
   async function signDocuments(request, onProgress, activation = activated()) {
     const { type, file, documents, name, hashAlgorithm = 'sha256', ...rest } = request;
     await checkFiles(request); // documents and files: wasm/src/request.rs
-    const list = type === 'signDocument' ? [{ file, name }] : documents;
+    const list = /** @type {PageDocument[]} */ (type === 'signDocument' ? [{ file, name }] : documents);
     const names = list.map((doc) => (typeof doc.name === 'string' ? doc.name : (doc.file.name ?? '')));
     if (rest.format !== 'pades') {
       const digests = await hashDocuments(list.map((doc) => doc.file), hashAlgorithm);
@@ -152,9 +176,11 @@
     }
     const frame = extensionFrame();
     const prefix = crypto.randomUUID(); // the frame keeps each PDF checked under `${prefix}:${i}`
+    /** @type {string[]} */
     const checked = [];
     try {
       if (!(await frame.ready)) throw { code: 'INTERNAL', message: 'PAdES needs the extension frame, which did not start' };
+      /** @type {string[]} */
       const digests = [];
       for (const [i, doc] of list.entries()) {
         try {
@@ -175,7 +201,7 @@
       const signedPdf = (/** @type {any} */ s, /** @type {number} */ index) => ({
         ...s, signature: new Blob([list[index].file, fromBase64(s.signature)], { type: 'application/pdf' }),
       });
-      const progress = (/** @type {any} */ p) => onProgress({ ...p, signature: signedPdf(p.signature, p.signature.index) });
+      const progress = (/** @type {any} */ p) => /** @type {(p: any) => void} */ (onProgress)({ ...p, signature: signedPdf(p.signature, p.signature.index) });
       try {
         const result = await pageRequest({ ...rest, type: 'signHash', hashes }, progress, activation, layout);
         return { ...result, signatures: result.signatures.map(signedPdf) };
@@ -191,12 +217,15 @@
     }
   }
 
-  /** Plain data (a JSON round trip), except the Blobs of signDocument(s). */
+  /**
+   * Plain data (a JSON round trip), except the Blobs of signDocument(s).
+   * @param {any} raw the page's request, anything (read as JSON.stringify reads it)
+   */
   function plainRequest(raw) {
     if (raw?.type === 'signDocument') return { ...JSON.parse(JSON.stringify({ ...raw, file: undefined })), file: raw.file };
     if (raw?.type === 'signDocuments') {
       const documents = Array.isArray(raw.documents)
-        ? raw.documents.map((d) => ({ ...JSON.parse(JSON.stringify({ ...d, file: undefined })), file: d?.file }))
+        ? raw.documents.map((/** @type {any} */ d) => ({ ...JSON.parse(JSON.stringify({ ...d, file: undefined })), file: d?.file }))
         : raw.documents;
       return { ...JSON.parse(JSON.stringify({ ...raw, documents: undefined })), documents };
     }
@@ -219,9 +248,9 @@
     } catch {
       request = null;
     }
-    const reply = (body) => window.postMessage(toPage({ paraphe: 'response', id, ...body }), pageOrigin());
+    const reply = (/** @type {{result: unknown} | {error: PlainError}} */ body) => window.postMessage(toPage({ paraphe: 'response', id, ...body }), pageOrigin());
     // Each signed document of a batch, as soon as it is signed.
-    const progress = (p) => window.postMessage(toPage({ paraphe: 'progress', id, ...p }), pageOrigin());
+    const progress = (/** @type {object} */ p) => window.postMessage(toPage({ paraphe: 'progress', id, ...p }), pageOrigin());
     let work;
     if (!request || typeof request !== 'object') {
       work = Promise.reject({ code: 'INVALID_REQUEST', message: 'request must be an object' });
@@ -235,6 +264,11 @@
     work.then((result) => reply({ result }), (error) => reply({ error: plainError(error) }));
   });
 
+  /**
+   * What was thrown, as `{code, message}` for the page.
+   * @param {any} e anything thrown (the background's `{code, message}`, an Error, a string)
+   * @returns {PlainError}
+   */
   function plainError(e) {
     if (e && typeof e.code === 'string') return { ...e };
     return { code: 'INTERNAL', message: String(e?.message ?? e) };
@@ -253,6 +287,7 @@
 
   const ENHANCED = 'parapheEnhanced';
 
+  /** @param {HTMLElement} el a `data-paraphe-sign` element of the page */
   function enhance(el) {
     if (el.dataset[ENHANCED]) return;
     el.dataset[ENHANCED] = '1';
@@ -264,9 +299,11 @@
     el.append(button);
   }
 
+  /** @param {HTMLElement} el @param {HTMLButtonElement} button */
   async function signMarkup(el, button) {
     const d = el.dataset;
-    const find = (selector) => (selector ? document.querySelector(selector) : null);
+    /** The page's input the markup names (any element: the page's word). */
+    const find = (/** @type {string | undefined} */ selector) => /** @type {HTMLInputElement | null} */ (selector ? document.querySelector(selector) : null);
     button.disabled = true;
     try {
       const hashAlgorithm = d.parapheHashAlg || 'sha256';
@@ -293,15 +330,16 @@
     }
   }
 
+  /** @param {Document | Element} root the document, or an element added to it */
   function scan(root) {
-    if (root.matches?.('[data-paraphe-sign]')) enhance(root);
-    for (const el of root.querySelectorAll?.('[data-paraphe-sign]') ?? []) enhance(el);
+    if (/** @type {Element} */ (root).matches?.('[data-paraphe-sign]')) enhance(/** @type {HTMLElement} */ (root));
+    for (const el of root.querySelectorAll?.('[data-paraphe-sign]') ?? []) enhance(/** @type {HTMLElement} */ (el));
   }
 
   function start() {
     scan(document);
     new MutationObserver((records) => {
-      for (const r of records) for (const n of r.addedNodes) if (n.nodeType === 1) scan(n);
+      for (const r of records) for (const n of r.addedNodes) if (n.nodeType === 1) scan(/** @type {Element} */ (n));
     }).observe(document.documentElement, { childList: true, subtree: true });
   }
 

@@ -67,6 +67,10 @@
     else p.reject(failure(String(data.exception ?? 'LiberSign error'), data.code, data));
   });
 
+  /**
+   * One LiberSign request to the relay; resolves with the answer's `key` field.
+   * @param {string} action @param {string} key @param {Record<string, unknown>} [fields]
+   */
   function send(action, key, fields = {}) {
     return new Promise((resolve, reject) => {
       const nonce = `paraphe-${Date.now()}-${++counter}`;
@@ -98,8 +102,9 @@
      * Signs every entry of `signatureInformations` under one consent and one PIN; resolves
      * with one base64 string per entry (comma-joined when the entry's `hash` held several).
      */
+    /** @param {unknown} cert a certificate of getCertificates, or its ID @param {unknown} signatureInformations */
     sign(cert, signatureInformations) {
-      const id = cert && typeof cert === 'object' ? cert.ID : cert;
+      const id = cert && typeof cert === 'object' ? /** @type {{ID?: unknown}} */ (cert).ID : cert;
       return send('SIGN', 'sign', { cert: id, sign: signatureInformations });
     },
     getVersion() {

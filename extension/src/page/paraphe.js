@@ -7,6 +7,7 @@
 //   const { signatures, certificate } = await paraphe.signHash({ hash: hex, hashAlgorithm: 'sha256' });
 
 export class ParapheError extends Error {
+  /** @param {string} code @param {string} [message] @param {object} [details] the error's other fields */
   constructor(code, message, details = {}) {
     super(message || code);
     this.name = 'ParapheError';
@@ -25,14 +26,19 @@ function extensionPresent() {
   return !!document.documentElement?.dataset.parapheExtension;
 }
 
-/** Resolves when the content script has announced itself, or after a short wait. */
+/**
+ * Resolves when the content script has announced itself, or after a short wait.
+ * @param {number} timeoutMs
+ * @returns {Promise<boolean>}
+ */
 function waitForExtension(timeoutMs) {
   if (extensionPresent()) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const onMessage = (ev) => {
+    const onMessage = (/** @type {MessageEvent} */ ev) => {
       if (ev.source === window && ev.data?.paraphe === 'ready') done(true);
     };
     const timer = setTimeout(() => done(extensionPresent()), timeoutMs);
+    /** @param {boolean} ok */
     function done(ok) {
       clearTimeout(timer);
       window.removeEventListener('message', onMessage);
@@ -62,6 +68,7 @@ async function send(request, timeoutMs = REQUEST_TIMEOUT_MS, onProgress = null) 
       reject(new ParapheError('TIMEOUT', 'no answer from the extension'));
     };
     let timer = setTimeout(expire, timeoutMs);
+    /** @param {MessageEvent} ev */
     function onMessage(ev) {
       const m = ev.data;
       if (onProgress && ev.source === window && m?.paraphe === 'progress' && m.id === id) {
@@ -128,6 +135,8 @@ function options({ certificate, scheme, ecdsaEncoding, format, signaturePolicy }
  * instead of bare signature values, `format: 'xades'` detached XAdES jetons (`.xml`, named
  * SHA-256 digests only). `onProgress({done, total, signature})` receives each
  * signature as soon as it is made.
+ * @param {{hash?: string, hashAlgorithm?: string, name?: string, hashes?: object[], onProgress?: (p: any) => void}
+ *   & Parameters<typeof options>[0]} args
  */
 export function signHash(args) {
   const hashes = args.hashes
@@ -208,6 +217,7 @@ export function signData(data, args = {}) {
  * `{unverifiedCertificate, algorithm, signature, format, appVersion}` for the server to check
  * (e.g. with paraphe-verifier or any Web eID validator).
  */
+/** @param {{challengeNonce: string}} args */
 export async function authenticate({ challengeNonce }) {
   const r = await send({ type: 'authenticate', challengeNonce });
   return r.token;

@@ -81,10 +81,11 @@ export async function bulkDecryptor(json, keyBase64) {
 /**
  * Plaintext of a piece from the core: through WebCrypto when it handed out ciphertext.
  * @param {BulkDecryptor | null} bulk
- * @param {Uint8Array<ArrayBuffer>} bytes
+ * @param {Uint8Array} piece the core's (PliDecryptor.feed: a copy out of its memory)
  * @returns {Promise<Uint8Array<ArrayBuffer>>}
  */
-export function decryptPiece(bulk, bytes) {
+export function decryptPiece(bulk, piece) {
+  const bytes = /** @type {Uint8Array<ArrayBuffer>} */ (piece);
   if (!bulk || bytes.length === 0) return Promise.resolve(bytes);
   const p = Promise.resolve(bulk(bytes)).then((b) => new Uint8Array(b));
   p.catch(() => {}); // awaited in order by the caller

@@ -68,7 +68,7 @@ export async function openPli(blob, { unwrap, write, progress = () => {} }) {
         if (keyed) {
           // The core copies the piece and hands out ciphertext (or plaintext, 3DES); WebCrypto
           // copies its input at the call: the buffer may be read into again at once.
-          await next(decryptPiece(bulk, /** @type {Uint8Array<ArrayBuffer>} */ (pli.feed(bytes))));
+          await next(decryptPiece(bulk, pli.feed(bytes)));
         } else {
           head.push(bytes.slice());
           pli.feed(bytes); // nothing comes out before the key
@@ -80,7 +80,7 @@ export async function openPli(blob, { unwrap, write, progress = () => {} }) {
             bulk = await bulkDecryptor(pli.set_key_external_base64(key), key);
             keyed = true;
             // What came after the header in that piece.
-            await next(decryptPiece(bulk, /** @type {Uint8Array<ArrayBuffer>} */ (pli.feed(new Uint8Array(0)))));
+            await next(decryptPiece(bulk, pli.feed(new Uint8Array(0))));
           }
         }
         progress(read);
