@@ -29,7 +29,7 @@ declare var parapheUserActivation: (() => boolean) | undefined;
 declare var parapheContent: Readonly<{
   api: typeof chrome;
   background(message: object): Promise<any>;
-  checkFiles(request: any): Promise<any>;
+  checkFiles(request: { type?: unknown; documents?: unknown; file?: unknown; [field: string]: unknown }): Promise<unknown>;
   FIREFOX: boolean;
   toPage<T>(value: T): T;
   pageOrigin(): string;

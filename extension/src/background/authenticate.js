@@ -22,7 +22,8 @@ export async function validChoices(usage) {
 
 /**
  * Only the members of a `web-eid:1.0` token, so nothing else from the host reaches a page.
- * @param {any} result the host's `authenticate` result
+ * @param {{unverifiedCertificate?: unknown, algorithm?: unknown, signature?: unknown, format?: unknown, appVersion?: unknown} | null | undefined} result
+ *   the host's `authenticate` result (each member checked here)
  * @param {import('./core.js').Choice} choice
  */
 function tokenOf(result, choice) {

@@ -22,7 +22,7 @@ const open = new Map(); // consent id → Consent
 
 /**
  * The view as the window gets it: `ask`'s, each choice with its kept login.
- * @typedef {{choices: import('../common/types.js').ConsentChoice[], purpose?: string, [field: string]: any}} View
+ * @typedef {{choices: import('../common/types.js').ConsentChoice[], purpose?: string, [field: string]: unknown}} View
  * @typedef {(choice: import('../common/types.js').ConsentChoice, pin: string | undefined, window: ConsentWindow) => Promise<any>} Work
  */
 
@@ -87,8 +87,8 @@ class Consent {
  * window waits (default 5 minutes; Web eID pages choose their user-interaction timeout).
  * `keepOpen` (opening a pli): the window stays open after the work, and `ask` resolves with
  * `{result, window}`, `window` being {progress(done, total), finish(error|null), close()}.
- * @param {{choices: import('./core.js').Choice[], purpose?: string, [field: string]: any}} view
- * @param {(choice: any, pin: string | undefined, window: ConsentWindow) => Promise<any>} work
+ * @param {{choices: import('../common/types.js').ConsentChoice[], purpose?: string, [field: string]: unknown}} view
+ * @param {Work} work
  * @param {{timeoutMs?: number, keepOpen?: boolean}} [options]
  * @returns {Promise<any>}
  */
@@ -179,7 +179,8 @@ function post(c, message) {
 
 /**
  * @param {Consent} c
- * @param {any} msg the window's (consent/consent.js): {type: 'ready' | 'cancel'} or {type: 'confirm', fingerprint, pin?}
+ * @param {{type: 'ready'} | {type: 'cancel'} | {type: 'confirm', fingerprint: string, pin?: string} | null | undefined} msg
+ *   the window's (consent/consent.js, this extension's page)
  */
 async function onWindowMessage(c, msg) {
   if (c.settled) return;

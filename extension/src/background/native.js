@@ -14,12 +14,13 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** @type {chrome.runtime.Port | null} */
 let port = null;
-/** @type {Promise<{version: string, protocol: number, os?: string}> | null} */
+/** The host's `hello` (docs/PROTOCOL.md). @typedef {{version: string, protocol: number, os?: string}} HelloInfo */
+/** @type {Promise<HelloInfo> | null} */
 let hello = null; // Promise of the host's hello event data
 let nextId = 1;
-/** @type {Map<number, {resolve: (result: any) => void, reject: (error: unknown) => void, timer: ReturnType<typeof setTimeout>}>} */
-const pending = new Map(); // id → {resolve, reject, timer}
-/** @type {Map<number, string[]>} */
+/** @type {Map<unknown, {resolve: (result: any) => void, reject: (error: unknown) => void, timer: ReturnType<typeof setTimeout>}>} */
+const pending = new Map(); // id (ours: a number; looked up with the host's) → {resolve, reject, timer}
+/** @type {Map<unknown, string[]>} */
 const chunks = new Map(); // id → string[]
 let holds = 0;
 /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -87,14 +88,24 @@ function open() {
 }
 
 /**
+ * A message of the host (docs/PROTOCOL.md): an event, a slice of a large response's JSON
+ * text, or a response (`result` or `error`) to the request `id`.
+ * @typedef {{
+ *   event?: string, data?: import('../common/types.js').EventData,
+ *   chunk?: {index: number, count: number, data: string},
+ *   id?: number, result?: unknown, error?: import('../common/types.js').ErrorJson,
+ * }} HostMessage
+ */
+
+/**
  * One message of the host (docs/PROTOCOL.md): an event, a slice of a large response, or a response.
- * @param {any} msg the host's JSON
+ * @param {HostMessage | null | undefined} msg the host's JSON
  * @param {(info: {version: string, protocol: number, os?: string}) => void} sayHello
  * @param {chrome.runtime.Port} from
  */
 function onMessage(msg, sayHello, from) {
   if (msg && msg.event) {
-    if (msg.event === 'hello') sayHello?.(msg.data);
+    if (msg.event === 'hello') sayHello?.(/** @type {HelloInfo} */ (msg.data));
     // Card events (docs/PROTOCOL.md, « Events »): cards.js keeps the state and fans them out.
     for (const listener of eventListeners) listener(msg.event, msg.data ?? {});
     if (msg.event === 'restart-required') {
@@ -118,7 +129,7 @@ function onMessage(msg, sayHello, from) {
     return;
   }
   const p = pending.get(msg?.id);
-  if (!p) return;
+  if (!p || !msg) return; // (msg: p was found by its id)
   pending.delete(msg.id);
   clearTimeout(p.timer);
   if (msg.error) {

@@ -219,13 +219,14 @@
 
   /**
    * Plain data (a JSON round trip), except the Blobs of signDocument(s).
-   * @param {any} raw the page's request, anything (read as JSON.stringify reads it)
+   * @param {{type?: unknown, file?: unknown, documents?: unknown, [field: string]: unknown} | null | undefined} raw
+   *   the page's request: anything (a primitive's fields read as undefined; JSON.stringify takes what it can)
    */
   function plainRequest(raw) {
     if (raw?.type === 'signDocument') return { ...JSON.parse(JSON.stringify({ ...raw, file: undefined })), file: raw.file };
     if (raw?.type === 'signDocuments') {
       const documents = Array.isArray(raw.documents)
-        ? raw.documents.map((/** @type {any} */ d) => ({ ...JSON.parse(JSON.stringify({ ...d, file: undefined })), file: d?.file }))
+        ? raw.documents.map((/** @type {{file?: unknown} | null | undefined} */ d) => ({ ...JSON.parse(JSON.stringify({ ...d, file: undefined })), file: d?.file }))
         : raw.documents;
       return { ...JSON.parse(JSON.stringify({ ...raw, documents: undefined })), documents };
     }
@@ -266,11 +267,12 @@
 
   /**
    * What was thrown, as `{code, message}` for the page.
-   * @param {any} e anything thrown (the background's `{code, message}`, an Error, a string)
+   * @param {unknown} thrown anything (the background's `{code, message}`, an Error, a string)
    * @returns {PlainError}
    */
-  function plainError(e) {
-    if (e && typeof e.code === 'string') return { ...e };
+  function plainError(thrown) {
+    const e = /** @type {{code?: unknown, message?: unknown} | null | undefined} */ (thrown); // a primitive's fields: undefined
+    if (e && typeof e.code === 'string') return /** @type {PlainError} */ ({ ...e });
     return { code: 'INTERNAL', message: String(e?.message ?? e) };
   }
 
