@@ -152,7 +152,7 @@ function originOf(url) {
 
 /** @param {number} tabId @param {string} kind @param {string} detail @param {string | null} pageOrigin */
 async function record(tabId, kind, detail, pageOrigin) {
-  if (!(kind in KINDS) || tabId < 0) return;
+  if (!Object.hasOwn(KINDS, kind) || tabId < 0) return; // not `in`: 'constructor' is no kind
   await loaded;
   if (!(await radarSettings()).on) return;
   let tab = tabs.get(tabId);

@@ -25,7 +25,7 @@ async function managed() {
 // The policy's values are checked as the store checks the person's.
 /** @param {{[key: string]: unknown}} values @returns {Partial<typeof DEFAULTS>} */
 const valid = (values) => Object.fromEntries(Object.entries(values)
-  .filter(([k, v]) => k in DEFAULTS && store.check(/** @type {Key} */ (k), v) !== null));
+  .filter(([k, v]) => Object.hasOwn(DEFAULTS, k) && store.check(/** @type {Key} */ (k), v) !== null));
 
 /** The effective options, and which of them the administrator set (`managed`). */
 export async function settings() {

@@ -95,7 +95,7 @@ const CHECKS = {
 export const KEYS = /** @type {SettingKey[]} */ (Object.keys(CHECKS));
 
 /** @param {unknown} key @returns {key is SettingKey} */
-const isKey = (key) => typeof key === 'string' && key in CHECKS;
+const isKey = (key) => typeof key === 'string' && Object.hasOwn(CHECKS, key); // not `in`: 'toString' is no key
 
 /** @type {Promise<IDBDatabase> | null} */
 let opening = null;
@@ -256,7 +256,7 @@ function changed(keys, announce) {
 api.runtime.onMessage.addListener((msg, sender) => {
   if (msg?.kind !== 'store-changed' || sender.id !== api.runtime.id) return false;
   if (!String(sender.url ?? '').startsWith(api.runtime.getURL(''))) return false;
-  changed(Array.isArray(msg.keys) ? msg.keys.filter((/** @type {unknown} */ k) => /** @type {string} */ (k) in CHECKS) : KEYS, false);
+  changed(Array.isArray(msg.keys) ? msg.keys.filter(isKey) : KEYS, false);
   return false;
 });
 
