@@ -25,6 +25,14 @@
    * }} DocumentsRequest
    */
   /** `{code, message}` and the error's other fields, as a page gets them. @typedef {{code: string, message: string, [field: string]: unknown}} PlainError */
+  /**
+   * What the background says on a page request's port (background/background.js, sign.js):
+   * a signature (base64; `index`: its document's, in progress reports), a batch's progress,
+   * and its question for a PAdES layout.
+   * @typedef {{signature: string, index?: number, [field: string]: unknown}} SignedItem
+   * @typedef {{done: number, total: number, signature: SignedItem & {index: number}}} Progress
+   * @typedef {{id: number, layout: {index: number, certificate: string, hashAlgorithm: string, now: number}}} Question
+   */
 
   /**
    * One page API request on its own runtime port: the background may send `{progress}`
@@ -34,9 +42,9 @@
    * `activation`: whether the person was using the page when it asked (consent windows open
    * only then, background/consent.js).
    * @param {object} request
-   * @param {(p: any) => void} [onProgress]
+   * @param {(p: Progress) => void} [onProgress]
    * @param {boolean} [activation]
-   * @param {(question: any) => Promise<any>} [onAsk]
+   * @param {(question: Question) => Promise<unknown>} [onAsk]
    */
   function pageRequest(request, onProgress = () => {}, activation = activated(), onAsk = undefined) {
     return new Promise((resolve, reject) => {
@@ -161,7 +169,7 @@
    * makes from what it kept of that PDF (frame/frame.js: never the whole file); each signed PDF comes back as its incremental update, appended here to the page's
    * own Blob (no copy of the file) and handed to the page as a Blob.
    * @param {DocumentsRequest} request
-   * @param {(p: any) => void} [onProgress] each signed document (a batch's progress)
+   * @param {(p: object) => void} [onProgress] each signed document (a batch's progress)
    * @param {boolean} [activation]
    */
   async function signDocuments(request, onProgress, activation = activated()) {
@@ -192,22 +200,22 @@
         }
       }
       const hashes = list.map((doc, i) => ({ digest: digests[i], hashAlgorithm, name: names[i], size: doc.file.size }));
-      const layout = async (/** @type {any} */ ask) => {
+      const layout = async (/** @type {Question} */ ask) => {
         const q = ask?.layout;
         if (!Number.isInteger(q?.index) || !list[q.index]) throw { code: 'INVALID_REQUEST', message: 'no such document' };
         return frame.run({ kind: 'pdf-layout', key: `${prefix}:${q.index}`, certificate: q.certificate, now: q.now });
       };
       // The signed PDF: the page's file followed by the update (Blob parts: nothing copied).
-      const signedPdf = (/** @type {any} */ s, /** @type {number} */ index) => ({
+      const signedPdf = (/** @type {SignedItem} */ s, /** @type {number} */ index) => ({
         ...s, signature: new Blob([list[index].file, fromBase64(s.signature)], { type: 'application/pdf' }),
       });
-      const progress = (/** @type {any} */ p) => /** @type {(p: any) => void} */ (onProgress)({ ...p, signature: signedPdf(p.signature, p.signature.index) });
+      const progress = (/** @type {Progress} */ p) => /** @type {(p: object) => void} */ (onProgress)({ ...p, signature: signedPdf(p.signature, p.signature.index) });
       try {
         const result = await pageRequest({ ...rest, type: 'signHash', hashes }, progress, activation, layout);
         return { ...result, signatures: result.signatures.map(signedPdf) };
       } catch (e) {
         if (Array.isArray(e?.signatures) && Array.isArray(e?.signed)) {
-          throw { ...e, signatures: e.signatures.map((/** @type {any} */ s, /** @type {number} */ k) => signedPdf(s, e.signed[k])) };
+          throw { ...e, signatures: e.signatures.map((/** @type {SignedItem} */ s, /** @type {number} */ k) => signedPdf(s, e.signed[k])) };
         }
         throw e;
       }

@@ -16,6 +16,12 @@ export class ParapheError extends Error {
   }
 }
 
+/**
+ * A report of long work, as paraphe.d.ts describes it: documents signed so far (each
+ * `signature` as it is made), or a pli's bytes read so far.
+ * @typedef {{done: number, total: number, signature?: object}} Progress
+ */
+
 const DETECT_TIMEOUT_MS = 1500;
 /** Signing waits for a person: the extension gives up after 5 minutes (TIMEOUT). */
 const REQUEST_TIMEOUT_MS = 6 * 60_000;
@@ -51,7 +57,7 @@ function waitForExtension(timeoutMs) {
 /**
  * @param {object} request
  * @param {number} [timeoutMs]
- * @param {((p: any) => void) | null} [onProgress]
+ * @param {((p: Progress) => void) | null} [onProgress]
  */
 async function send(request, timeoutMs = REQUEST_TIMEOUT_MS, onProgress = null) {
   if (window.origin === 'null') {
@@ -135,7 +141,7 @@ function options({ certificate, scheme, ecdsaEncoding, format, signaturePolicy }
  * instead of bare signature values, `format: 'xades'` detached XAdES jetons (`.xml`, named
  * SHA-256 digests only). `onProgress({done, total, signature})` receives each
  * signature as soon as it is made.
- * @param {{hash?: string, hashAlgorithm?: string, name?: string, hashes?: object[], onProgress?: (p: any) => void}
+ * @param {{hash?: string, hashAlgorithm?: string, name?: string, hashes?: object[], onProgress?: (p: Progress) => void}
  *   & Parameters<typeof options>[0]} args
  */
 export function signHash(args) {
@@ -195,7 +201,11 @@ function toBase64(data) {
  * Uint8Array, an ArrayBuffer or base64 text, or an array of `{data, name}` signed under one
  * consent and one PIN entry.
  */
-/** @param {any} data one value, or `[{data, name}]` @param {Record<string, any>} [args] */
+/** @typedef {string | ArrayBuffer | ArrayBufferView} Bytes raw, or base64 text */
+/**
+ * @param {Bytes | {data: Bytes, name?: string}[]} data one value, or `[{data, name}]`
+ * @param {{hashAlgorithm?: string, name?: string} & Parameters<typeof options>[0]} [args]
+ */
 export function signData(data, args = {}) {
   const { hashAlgorithm, name } = args;
   const wire = Array.isArray(data)
