@@ -29,7 +29,7 @@ declare var parapheUserActivation: (() => boolean) | undefined;
 declare var parapheContent: Readonly<{
   api: typeof chrome;
   background(message: object): Promise<any>;
-  checkFiles(request: any): Promise<any>;
+  checkFiles(request: { type?: unknown; documents?: unknown; file?: unknown; [field: string]: unknown }): Promise<unknown>;
   FIREFOX: boolean;
   toPage<T>(value: T): T;
   pageOrigin(): string;
@@ -47,3 +47,10 @@ interface ExtensionFrame {
   run(job: { kind: string; blob?: Blob } & Record<string, unknown>, onProgress?: (done: number) => void): Promise<any>;
   release(): void;
 }
+
+/** common/radar-rules.js: what the radar recognizes, `[kind, rule]` pairs (its own world's global). */
+declare var parapheRadarRules: Readonly<{ url: [string, RegExp][]; text: [string, RegExp][] }>;
+
+/** content/libersign-relay.js and content/radar.js: already running in this frame (isolated world). */
+declare var parapheLibersignRelay: boolean | undefined;
+declare var parapheRadar: boolean | undefined;

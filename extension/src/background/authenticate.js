@@ -14,12 +14,18 @@ import * as sessions from './sessions.js';
 /**
  * Certificates of the connected tokens fit for `usage` (`signing`, `authentication`…), as the
  * consent window shows them, with the token's PIN facts. Expired ones are left out.
+ * @param {import('./core.js').Usage} usage
  */
 export async function validChoices(usage) {
   return (await certificateChoices(usage)).choices.filter((c) => !c.expired);
 }
 
-/** Only the members of a `web-eid:1.0` token, so nothing else from the host reaches a page. */
+/**
+ * Only the members of a `web-eid:1.0` token, so nothing else from the host reaches a page.
+ * @param {{unverifiedCertificate?: unknown, algorithm?: unknown, signature?: unknown, format?: unknown, appVersion?: unknown} | null | undefined} result
+ *   the host's `authenticate` result (each member checked here)
+ * @param {import('./core.js').Choice} choice
+ */
 function tokenOf(result, choice) {
   const { unverifiedCertificate, algorithm, signature, format, appVersion } = result ?? {};
   if (![unverifiedCertificate, algorithm, signature, format, appVersion].every((x) => typeof x === 'string')

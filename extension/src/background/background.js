@@ -52,6 +52,12 @@ import * as webeid from './webeid.js';
 
 const VERSION = api.runtime.getManifest().version;
 
+/**
+ * A runtime message: `kind` says which (the list above); every field is its sender's word,
+ * checked where it is used.
+ * @typedef {{kind?: unknown, [field: string]: unknown}} Message
+ */
+
 // Chromium: storage.local for the extension's own pages and this background only, never
 // content scripts (Firefox has no such switch; the settings live in common/store.js anyway).
 try {
@@ -89,13 +95,16 @@ api.windows.onRemoved.addListener((windowId) => consent.onWindowRemoved(windowId
  * `{answer: {id, result | error}}`): PAdES has it lay out each PDF in the extension frame.
  * `handler(msg, sender, progress, ask)`: pageMessage (port "page", content scripts) or
  * signFilesMessage (port "sign-files", the extension's own page).
+ * @param {chrome.runtime.Port} port
+ * @param {PortHandler} handler
  */
 function onPagePort(port, handler) {
-  const post = (m) => {
+  const post = (/** @type {object} */ m) => {
     try {
       port.postMessage(m);
     } catch { /* the page went away */ }
   };
+  /** @type {Map<unknown, {resolve: (value: unknown) => void, reject: (reason: unknown) => void}>} */
   const asks = new Map(); // id → {resolve, reject}
   let nextAsk = 0;
   let gone = false;
@@ -115,24 +124,47 @@ function onPagePort(port, handler) {
     asks.clear();
   });
   let first = true;
-  port.onMessage.addListener((msg) => {
+  /**
+   * The content script's: first the request, then answers to `ask` (each field its word).
+   * @typedef {{answer?: {id?: unknown, result?: unknown, error?: {code?: unknown, message?: unknown}}} & PageMessage} PortMessage
+   */
+  port.onMessage.addListener((/** @type {PortMessage | null | undefined} */ msg) => {
     if (first) {
       first = false;
-      handler(msg, port.sender, (progress) => post({ progress }), ask)
+      handler(msg, port.sender, (/** @type {object} */ progress) => post({ progress }), ask)
         .then((result) => post({ result }), (e) => post({ error: ParapheError.from(e).toJSON() }));
       return;
     }
     const a = asks.get(msg?.answer?.id);
     if (!a) return;
-    asks.delete(msg.answer.id);
-    const err = msg.answer.error;
+    const answer = /** @type {NonNullable<PortMessage['answer']>} */ (msg?.answer); // found: there
+    asks.delete(answer.id);
+    const err = answer.error;
     if (err) a.reject(new ParapheError(String(err.code ?? 'INTERNAL'), String(err.message ?? '')));
-    else a.resolve(msg.answer.result);
+    else a.resolve(answer.result);
   });
 }
 
-async function pageMessage(msg, sender, progress, ask) {
-  const origin = await webPageOrigin(sender, msg?.frameOrigin);
+/**
+ * A page API request of the content script (content/content.js `pageRequest`).
+ * @typedef {{request?: unknown, requests?: unknown, frameOrigin?: unknown, activation?: unknown}} PageMessage
+ */
+
+/**
+ * The work of one port (onPagePort): its first message, the port's sender, progress, questions back.
+ * @typedef {(msg: PageMessage | null | undefined, port: chrome.runtime.MessageSender | undefined,
+ *   progress: (progress: object) => void, ask: (question: object) => Promise<unknown>) => Promise<unknown>} PortHandler
+ */
+
+/**
+ * @param {PageMessage | null | undefined} msg
+ * @param {chrome.runtime.MessageSender | undefined} port the port's sender
+ * @param {(progress: object) => void} progress
+ * @param {(question: object) => Promise<unknown>} ask
+ */
+async function pageMessage(msg, port, progress, ask) {
+  const origin = await webPageOrigin(port, msg?.frameOrigin);
+  const sender = /** @type {chrome.runtime.MessageSender} */ (port); // a web page's frame: webPageOrigin checked
   const request = core.validateRequest(String(msg?.request));
   const activation = msg?.activation === true; // content/activation.js
   // Requests that always open a consent window (listCertificates opens one only the first time).
@@ -148,17 +180,19 @@ const WINDOWED = new Set(['signHash', 'authenticate']);
  * `cades`, `xades` or `pades` request (request.rs validates them as a page's), signed as one
  * batch (sign.js signRequests): one consent window, whose origin is the extension's own
  * local name (never a web origin), one PIN. The page answers PAdES layout questions itself.
+ * @type {PortHandler}
  */
-async function signFilesMessage(msg, sender, progress, ask) {
+async function signFilesMessage(msg, port, progress, ask) {
   await ready;
+  const sender = /** @type {chrome.runtime.MessageSender} */ (port);
   if (!fromExtensionPage(sender) || sender.url?.split('#')[0] !== api.runtime.getURL('sign/sign.html')) {
     throw new ParapheError('ORIGIN_NOT_ALLOWED', 'the « Signer des fichiers » page only');
   }
   const texts = Array.isArray(msg?.requests) ? msg.requests : [];
   if (texts.length === 0 || texts.length > 3) throw new ParapheError('INVALID_REQUEST', 'one to three requests');
-  const requests = texts.map((text) => {
+  const requests = texts.map((/** @type {unknown} */ text) => {
     const request = core.validateRequest(String(text));
-    if (request.type !== 'signHash' || !['cades', 'xades', 'pades'].includes(request.format)) {
+    if (request.type !== 'signHash' || !['cades', 'xades', 'pades'].includes(String(request.format))) {
       throw new ParapheError('INVALID_REQUEST', 'files are signed in PAdES, XAdES or CAdES');
     }
     return request;
@@ -167,7 +201,10 @@ async function signFilesMessage(msg, sender, progress, ask) {
   return signRequests(requests, origin, sender, progress, { ask, extensionPage: true });
 }
 
-/** Web eID requests that open a window pass consent.admit; a refusal is a Web eID failure. */
+/**
+ * Web eID requests that open a window pass consent.admit; a refusal is a Web eID failure.
+ * @param {Message} msg @param {chrome.runtime.MessageSender} sender
+ */
 async function webeidRequest(msg, sender) {
   const text = String(msg.request);
   // Checked in webeid.handle, so that a refusal is a Web eID answer.
@@ -196,6 +233,7 @@ async function webeidRequest(msg, sender) {
   }
 }
 
+/** @param {Message | null | undefined} msg @param {chrome.runtime.MessageSender} sender */
 async function handle(msg, sender) {
   await ready;
   switch (msg?.kind) {
@@ -210,22 +248,22 @@ async function handle(msg, sender) {
     case 'pli-finish':
     case 'pli-read':
     case 'pli-abort':
-      return pli.fromPage(msg, await webPageOrigin(sender, msg.frameOrigin), sender);
+      return pli.fromPage(/** @type {Message} */ (msg), await webPageOrigin(sender, msg.frameOrigin), sender);
     case 'pli-frame-open': // the extension frame, for a job a content script started (pli.js)
     case 'pli-frame-progress':
     case 'pli-frame-end':
       if (!fromExtensionFrame(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'the extension frame only');
-      return pli.fromFrame(msg, sender);
+      return pli.fromFrame(/** @type {Message} */ (msg), sender);
     case 'pdf-frame-layout': // the extension frame, a PAdES layout the background asked for (sign.js)
       if (!fromExtensionFrame(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'the extension frame only');
-      return frameLayout(msg, sender);
+      return frameLayout(/** @type {Message} */ (msg), sender);
     case 'pli-unwrap':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
-      return pli.fromExtensionPage(msg, sender);
+      return pli.fromExtensionPage(/** @type {Message} */ (msg), sender);
     case 'diagnostics': // « Tester ma carte » (diagnostics.js)
     case 'test-signature':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
-      return diagnostics.handle(msg, sender);
+      return diagnostics.handle(/** @type {Message} */ (msg), sender);
     case 'status':
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return status('any');
@@ -244,12 +282,20 @@ async function handle(msg, sender) {
     case 'radar-view':
     case 'radar-activate':
     case 'radar-retry':
-      return radar.handle(msg, sender);
+      return radar.handle(/** @type {Message} */ (msg), sender);
     default:
       throw new ParapheError('INVALID_REQUEST', 'unknown message');
   }
 }
 
+/**
+ * @param {import('./core.js').PageRequest} request validated
+ * @param {string} origin the page's (origin.js)
+ * @param {chrome.runtime.MessageSender} sender
+ * @param {(progress: object) => void} progress
+ * @param {boolean} activation
+ * @param {(question: object) => Promise<unknown>} ask
+ */
 async function pageRequest(request, origin, sender, progress, activation, ask) {
   switch (request.type) {
     case 'ping':
@@ -295,11 +341,16 @@ async function pageRequest(request, origin, sender, progress, activation, ask) {
 }
 
 /** What a page learns about a certificate: what is in the certificate itself, nothing more. */
+/** @param {import('./core.js').Choice} c */
 function publicCertificate(c) {
   const { fingerprint, certificate, holder, issuer, notAfter, rgsLevel, keyType, keyBits, curve, usages, qualified } = c;
   return { fingerprint, certificate, holder, issuer, notAfter, rgsLevel, keyType, keyBits, curve, usages, qualified };
 }
 
+/**
+ * @param {import('./core.js').Usage} usage
+ * @returns {Promise<import('../common/types.js').StatusReply>}
+ */
 async function status(usage) {
   let hello;
   try {
@@ -330,10 +381,12 @@ const hashesOpen = () => [...openHashes.values()].reduce((a, b) => a + b, 0);
  * messages are JSON; an ArrayBuffer in Firefox, whose messages are cloned), each answered
  * `{ack}` so the content script keeps a few in flight, then `{finish}` → `{digest}`.
  * Closing the port drops the hash.
+ * @param {chrome.runtime.Port} port
  */
 function onHashPort(port) {
+  /** @type {ReturnType<typeof core.newHasher> | null} */
   let hasher = null;
-  const fail = (e) => {
+  const fail = (/** @type {unknown} */ e) => {
     try {
       port.postMessage({ error: ParapheError.from(e).toJSON() });
     } catch { /* gone */ }
@@ -350,9 +403,11 @@ function onHashPort(port) {
   port.onDisconnect.addListener(drop);
   // The first message (`{algorithm, frameOrigin}`) carries the content script's report of
   // its frame's origin; every message waits for the check.
+  /** @type {Promise<string> | null} */
   let start = null;
   let queue = Promise.resolve();
-  port.onMessage.addListener((msg) => {
+  /** The content script's (content/content.js `hashBlob`): each field its word. */
+  port.onMessage.addListener((/** @type {{algorithm?: unknown, finish?: unknown, data?: unknown, frameOrigin?: unknown} | null | undefined} */ msg) => {
     start ??= webPageOrigin(port.sender, msg?.frameOrigin);
     queue = queue.then(() => start).then(() => {
       if (msg?.algorithm !== undefined) {

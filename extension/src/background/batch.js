@@ -30,29 +30,43 @@ import * as native from './native.js';
 export const IN_FLIGHT = 4;
 
 /**
+ * One signature of a batch (the list above); `info` is copied into its result.
+ * @typedef {{base64: string, hashAlgorithm: string, scheme?: string, ecdsaEncoding?: string, pageChosen?: boolean}} RawJob
+ * @typedef {object} FormatJob a formats.rs `Job`, as JSON
+ * @typedef {{
+ *   raw?: RawJob, format?: FormatJob | ((choice: Choice) => FormatJob | Promise<FormatJob>),
+ *   info?: Record<string, unknown>,
+ * }} Job
+ * @typedef {import('./core.js').Choice} Choice
+ * @typedef {{scheme: string, signature: string} & Record<string, unknown>} JobResult
+ */
+
+/**
  * Signs `jobs` with `choice`'s key through the logged-in `session`. `report(done, result)`
  * runs in order after each job (`result`: `{index, ...job.info, scheme, signature}`;
  * the results resolved and those in `signatures` have no `index`).
  * `window` (optional, the consent window's handle): progress is shown there, and closing it
  * stops the batch. Resolves with the results in order, or rejects as described above.
- * @param {any[]} jobs
- * @param {{choice: any, session: string, report?: (done: number, result: any) => void,
+ * @param {Job[]} jobs
+ * @param {{choice: Choice, session: string, report?: (done: number, result: JobResult & {index: number}) => void,
  *   window?: import('./consent.js').ConsentWindow | null}} options
- * @returns {Promise<any[]>}
+ * @returns {Promise<JobResult[]>}
  */
 export async function run(jobs, { choice, session, report = () => {}, window = null }) {
   const total = jobs.length;
+  /** @type {JobResult[]} */
   const results = new Array(total);
   const signal = window?.signal;
   window?.handlesClose?.(); // the window's closing ends the batch here, with its report
   let sent = 0;
   let reported = 0;
+  /** @type {unknown} */
   let failure = null;
   const stopped = () => {
     if (!failure && signal?.aborted) failure = new ParapheError('USER_CANCELLED', 'the consent window was closed');
     return failure !== null;
   };
-  const one = async (index) => {
+  const one = async (/** @type {number} */ index) => {
     try {
       results[index] = { ...jobs[index].info, ...(await signJob(jobs[index], choice, session)) };
     } catch (e) {
@@ -76,10 +90,15 @@ export async function run(jobs, { choice, session, report = () => {}, window = n
   throw interrupted(failure, results);
 }
 
-/** The error of a batch stopped by `e`: which jobs have a signature, which do not. */
+/**
+ * The error of a batch stopped by `e`: which jobs have a signature, which do not.
+ * @param {unknown} e @param {(JobResult | undefined)[]} results
+ */
 function interrupted(e, results) {
   const err = ParapheError.from(e);
+  /** @type {number[]} */
   const signed = [];
+  /** @type {number[]} */
   const notSigned = [];
   for (let i = 0; i < results.length; i++) (results[i] ? signed : notSigned).push(i);
   const message = signed.length > 0 ? `${err.message} (stopped after ${signed.length} of ${results.length} documents)` : err.message;
@@ -88,19 +107,24 @@ function interrupted(e, results) {
   });
 }
 
+/**
+ * @param {Job} job @param {Choice} choice @param {string} session
+ * @returns {Promise<{scheme: string, signature: string}>}
+ */
 async function signJob(job, choice, session) {
   if (job.raw) {
     const { base64, hashAlgorithm, scheme = '', ecdsaEncoding = '', pageChosen = false } = job.raw;
     if (pageChosen && choice.loginCapable) throw new ParapheError('RAW_SIGNATURE_REFUSED', 'this certificate can log in: no raw signature');
+    /** @type {string | undefined} */
     let used;
     const result = await native.call('sign', (id) => {
       const text = core.signRequest(id, session, base64, hashAlgorithm, scheme, choice.keyType, ecdsaEncoding);
       used = JSON.parse(text).arguments.scheme;
       return text;
     });
-    return { scheme: used, signature: result.signature };
+    return { scheme: /** @type {string} */ (used), signature: result.signature };
   }
-  const formatJob = typeof job.format === 'function' ? await job.format(choice) : job.format;
+  const formatJob = /** @type {FormatJob} */ (typeof job.format === 'function' ? await job.format(choice) : job.format);
   const prepared = prepare(formatJob, choice);
   const result = await native.call('sign', (id) => core.signRequest(id, session, prepared.digest,
     prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
@@ -110,6 +134,7 @@ async function signJob(job, choice, session) {
 /**
  * What the card will sign for a format job (signing time = now). Callers use it before the
  * consent window too, so that a value the format refuses fails before any window opens.
+ * @param {FormatJob} formatJob @param {Choice} choice
  */
 export function prepare(formatJob, choice) {
   return core.formatPrepare(formatJob, choice.certificate);

@@ -18,31 +18,42 @@ import * as native from './native.js';
 
 export const PORT_NAME = 'cards';
 
+/** @typedef {import('../common/types.js').Reader} Reader */
+/** @type {Map<string, Reader>} */
 const readers = new Map(); // reader name → {reader, atr, card, middleware, present, since}
+/** @type {Map<string, Reader>} */
 let before = new Map(); // the readers known before the current host process started
 /** @type {{available: boolean | null, message: string | null}} */
 let pcsc = { available: null, message: null };
+/** @type {Set<chrome.runtime.Port>} */
 const ports = new Set();
 
+/** @returns {import('../common/types.js').CardsState} */
 function state() {
   return { pcsc: { ...pcsc }, readers: [...readers.values()].map((r) => ({ ...r })) };
 }
 
+/** @param {chrome.runtime.Port} port @param {object} message (the list above) */
 function post(port, message) {
   try {
     port.postMessage(message);
   } catch { /* the page went away */ }
 }
 
+/** @param {object} message */
 function broadcast(message) {
   for (const port of ports) post(port, message);
 }
 
+/** @param {string} reader @returns {Reader} */
 function empty(reader) {
   return { reader, atr: null, card: null, middleware: null, present: false, since: Date.now() };
 }
 
-native.onEvent((event, data) => {
+native.onEvent((event, eventData) => {
+  // Every event handled below but `hello`, `restart-required` and `pcsc-unavailable` names
+  // its reader (docs/PROTOCOL.md, « Events »); those three do not read it.
+  const data = /** @type {import('../common/types.js').EventData & {reader: string}} */ (eventData);
   const was = before.get(data.reader);
   let initial = false;
   switch (event) {
@@ -109,6 +120,7 @@ native.onEvent((event, data) => {
 // (unless an administrator set the host's `deadlines.removedMs` above it).
 const GRACE_MS = 5000;
 
+/** @param {string | undefined} reader */
 function watchdog(reader) {
   const waiting = native.pendingIds();
   if (waiting.length === 0) return;
@@ -125,7 +137,7 @@ function watchdog(reader) {
 /** The last known readers and cards (for the diagnostics report). */
 export const current = () => state();
 
-/** A page that shows cards connected: hold the native port open while it stays. */
+/** A page that shows cards connected: hold the native port open while it stays. @param {chrome.runtime.Port} port */
 export function onConnect(port) {
   if (!port.sender?.url?.startsWith(api.runtime.getURL(''))) {
     port.disconnect();

@@ -13,8 +13,11 @@ import * as native from './native.js';
  * matching certificate, expired ones included (`expired: true`), and the host's list itself.
  * `loginCapable`: the certificate can log in (a `web-eid:1.0` token is a signature over a
  * digest), so its key never signs a digest or data the page chose (`sign-raw`).
+ * @param {import('./core.js').Usage} usage
+ * @returns {Promise<{choices: import('../common/types.js').ConsentChoice[], list: import('../common/types.js').HostCertificateList}>}
  */
 export async function certificateChoices(usage) {
+  /** @type {import('../common/types.js').HostCertificateList} */
   const list = await native.call('list-certificates', {});
   const choices = core.certificateChoices(list, usage).map((c) => {
     const token = list.tokens.find((t) => t.id === c.token);

@@ -17,9 +17,17 @@ const CONSENT_TIMEOUT_MS = 5 * 60_000;
 const WIDTH = 520;
 const HEIGHT = 640;
 
+/** @type {Map<string, Consent>} */
 const open = new Map(); // consent id → Consent
 
+/**
+ * The view as the window gets it: `ask`'s, each choice with its kept login.
+ * @typedef {{choices: import('../common/types.js').ConsentChoice[], purpose?: string, [field: string]: unknown}} View
+ * @typedef {(choice: import('../common/types.js').ConsentChoice, pin: string | undefined, window: ConsentWindow) => Promise<any>} Work
+ */
+
 class Consent {
+  /** @param {View} view @param {Work} work */
   constructor(view, work) {
     this.id = crypto.randomUUID();
     this.view = view;
@@ -55,6 +63,7 @@ class Consent {
     this.settle(new ParapheError('USER_CANCELLED', 'the consent window was closed'));
   }
 
+  /** @param {unknown} error null: success @param {unknown} [result] */
   settle(error, result) {
     if (this.settled) return;
     this.settled = true;
@@ -78,8 +87,8 @@ class Consent {
  * window waits (default 5 minutes; Web eID pages choose their user-interaction timeout).
  * `keepOpen` (opening a pli): the window stays open after the work, and `ask` resolves with
  * `{result, window}`, `window` being {progress(done, total), finish(error|null), close()}.
- * @param {{choices: import('./core.js').Choice[], purpose?: string, [field: string]: any}} view
- * @param {(choice: any, pin: string | undefined, window: ConsentWindow) => Promise<any>} work
+ * @param {{choices: import('../common/types.js').ConsentChoice[], purpose?: string, [field: string]: unknown}} view
+ * @param {Work} work
  * @param {{timeoutMs?: number, keepOpen?: boolean}} [options]
  * @returns {Promise<any>}
  */
@@ -111,13 +120,13 @@ export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen
 /** A window left open after its work: progress, then success or failure (pli.js). */
 /**
  * What the work sees of its consent window.
- * @typedef {{progress: (done: number, total: number) => void, finish: (error: object | null) => void, close: () => void,
+ * @typedef {{progress: (done: number, total: number) => void, finish: (error: import('../common/types.js').ErrorJson | null) => void, close: () => void,
  *   signal: AbortSignal, handlesClose: () => void}} ConsentWindow
  */
 
 /** @param {Consent} c @returns {ConsentWindow} */
 function windowHandle(c) {
-  const post = (m) => {
+  const post = (/** @type {import('../common/types.js').ProgressMessage} */ m) => {
     try {
       c.port?.postMessage(m);
     } catch { /* the person closed the window */ }
@@ -136,6 +145,7 @@ function windowHandle(c) {
   };
 }
 
+/** A consent window's page connected (port `consent:<id>`). @param {chrome.runtime.Port} port */
 export function onConnect(port) {
   const c = open.get(port.name.slice('consent:'.length));
   if (!c || port.sender?.url?.split('#')[0] !== api.runtime.getURL('consent/consent.html')) {
@@ -150,24 +160,33 @@ export function onConnect(port) {
   port.onMessage.addListener((msg) => onWindowMessage(c, msg));
 }
 
+/** @param {number} windowId */
 export function onWindowRemoved(windowId) {
   for (const c of open.values()) {
     if (c.windowId === windowId) c.closed();
   }
 }
 
-/** A message to the window, if it is still open. */
+/**
+ * A message to the window, if it is still open.
+ * @param {Consent} c @param {import('../common/types.js').ConsentMessage} message
+ */
 function post(c, message) {
   try {
     c.port?.postMessage(message);
   } catch { /* the person closed the window */ }
 }
 
+/**
+ * @param {Consent} c
+ * @param {{type: 'ready'} | {type: 'cancel'} | {type: 'confirm', fingerprint: string, pin?: string} | null | undefined} msg
+ *   the window's (consent/consent.js, this extension's page)
+ */
 async function onWindowMessage(c, msg) {
   if (c.settled) return;
   switch (msg?.type) {
     case 'ready':
-      c.port.postMessage({ type: 'show', view: c.view });
+      /** @type {chrome.runtime.Port} */ (c.port).postMessage({ type: 'show', view: c.view });
       break;
     case 'cancel':
       c.settle(new ParapheError('USER_CANCELLED', 'the person cancelled'));
@@ -231,10 +250,13 @@ const POLL_MS = 500;
  * consent window, or throws USER_ACTIVATION_REQUIRED / CONSENT_PENDING / TIMEOUT /
  * USER_CANCELLED (the tab was closed). Resolves, once the tab is visible, with the function
  * that ends the admission. Extension pages are admitted at once.
+ * @param {chrome.runtime.MessageSender | undefined} sender
+ * @param {unknown} activation the content script's word: the person is using the page
+ * @returns {Promise<() => void>}
  */
 export async function admit(sender, activation) {
   const tabId = sender?.tab?.id;
-  if (!Number.isInteger(tabId) || tabId < 0 || String(sender.url ?? '').startsWith(api.runtime.getURL(''))) {
+  if (tabId === undefined || !Number.isInteger(tabId) || tabId < 0 || String(sender?.url ?? '').startsWith(api.runtime.getURL(''))) {
     return () => {};
   }
   if (activation !== true) {
@@ -259,7 +281,14 @@ export async function admit(sender, activation) {
   return end;
 }
 
-/** `work()` under an admission (see admit). */
+/**
+ * `work()` under an admission (see admit).
+ * @template T
+ * @param {chrome.runtime.MessageSender | undefined} sender
+ * @param {unknown} activation
+ * @param {() => Promise<T>} work
+ * @returns {Promise<T>}
+ */
 export async function fromTab(sender, activation, work) {
   const end = await admit(sender, activation);
   try {
@@ -269,6 +298,7 @@ export async function fromTab(sender, activation, work) {
   }
 }
 
+/** @param {number} tabId */
 async function visible(tabId) {
   let tab;
   try {
@@ -281,6 +311,7 @@ async function visible(tabId) {
   return win.focused && win.state !== 'minimized';
 }
 
+/** @type {Set<(value?: unknown) => void>} */
 const wakers = new Set();
 const wakeAll = () => {
   for (const wake of wakers) wake();
@@ -290,10 +321,12 @@ api.tabs.onRemoved.addListener(wakeAll);
 api.tabs.onAttached.addListener(wakeAll);
 api.windows.onFocusChanged.addListener(wakeAll);
 
+/** @param {number} tabId */
 async function untilVisible(tabId) {
   const deadline = Date.now() + CONSENT_TIMEOUT_MS;
   for (;;) {
-    let wake;
+    /** @type {(value?: unknown) => void} */
+    let wake = () => {};
     const changed = new Promise((resolve) => { wake = resolve; });
     wakers.add(wake);
     try {
@@ -302,6 +335,7 @@ async function untilVisible(tabId) {
       if (left <= 0) throw new ParapheError('TIMEOUT', 'the tab was not shown');
       // Events wake it; a short poll too, as not every focus change is reported (Firefox
       // headless gives the focus back to a window without windows.onFocusChanged).
+      /** @type {ReturnType<typeof setTimeout> | undefined} */
       let timer;
       await Promise.race([changed, new Promise((resolve) => { timer = setTimeout(resolve, Math.min(left, POLL_MS)); })]);
       clearTimeout(timer);

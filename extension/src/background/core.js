@@ -50,32 +50,7 @@ export function core() {
  * @property {object | null} policy CAdES only
  */
 
-/**
- * A certificate as the consent window shows it (certs.rs `Choice`).
- * @typedef {object} Choice
- * @property {string} fingerprint
- * @property {string} token
- * @property {string} tokenLabel
- * @property {string} ckaId CKA_ID, hex: with `token`, where the certificate is (login's hint)
- * @property {string} label
- * @property {string} holder
- * @property {string | null} organization
- * @property {string} issuer
- * @property {string} notAfter
- * @property {number} daysLeft
- * @property {boolean} expired
- * @property {boolean} expiresSoon
- * @property {string | null} rgsLevel
- * @property {boolean} qualified
- * @property {string} keyType `RSA`, `EC`
- * @property {number} keyBits
- * @property {string | null} curve
- * @property {string[]} usages
- * @property {boolean} hasPrivateKey
- * @property {boolean} alwaysAuthenticate
- * @property {boolean} loginCapable the key can log in: it never signs a page's digest
- * @property {string} certificate DER, base64
- */
+/** A certificate as the consent window shows it (certs.rs `Choice`). @typedef {import('../common/types.js').Choice} Choice */
 
 /**
  * Step 1 of a format (formats.rs `Prepared`): the card signs `digest` with `scheme`.
@@ -84,7 +59,7 @@ export function core() {
 
 /**
  * One digest of a LiberSign request (libersign.rs `PlanEntry`); entries with the same `info` are answered together.
- * @typedef {{info: number, kind: 'cms' | 'pes', label: string | null, hex: string, hashAlgorithm: HashAlgorithm, job: object}} LibersignPlanEntry
+ * @typedef {{info: number, kind: 'cms' | 'pes' | 'pades', label: string | null, hex: string, hashAlgorithm: HashAlgorithm, job: object}} LibersignPlanEntry
  */
 
 /** A host request's id (native.js numbers them). @typedef {number} RequestId */

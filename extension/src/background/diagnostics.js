@@ -13,7 +13,11 @@ import * as core from './core.js';
 import * as native from './native.js';
 import { signHash } from './sign.js';
 
-/** From an extension page (background.js checks): the report, or a test signature. */
+/**
+ * From an extension page (background.js checks): the report, or a test signature.
+ * @param {{kind?: unknown, fingerprint?: unknown}} msg
+ * @param {chrome.runtime.MessageSender} sender
+ */
 export async function handle(msg, sender) {
   if (msg.kind === 'test-signature') return testSignature(String(msg.fingerprint ?? ''), sender);
   return report();
@@ -53,7 +57,7 @@ async function report() {
   }
   out.host = { available: true, version: hello.version, protocol: hello.protocol, os: hello.os };
   // Right after a card comes back, OpenSC may still answer for the card it lost: ask again once.
-  const again = async (command) => {
+  const again = async (/** @type {string} */ command) => {
     try {
       return await native.call(command, {});
     } catch (e) {
@@ -62,6 +66,7 @@ async function report() {
       return native.call(command, {});
     }
   };
+  /** @type {import('../common/types.js').HostStatus} */
   const status = await again('status');
   // Older hosts have no `pcsc` in `status`: fall back on what the card events said.
   out.pcsc = status.pcsc ?? { ...cards.current().pcsc, readers: cards.current().readers, fromEvents: true };
@@ -69,6 +74,7 @@ async function report() {
   out.tokens = status.tokens;
   if (status.modules.some((m) => m.loaded)) {
     try {
+      /** @type {import('../common/types.js').HostCertificateList} */
       const list = await again('list-certificates');
       const choices = core.certificateChoices(list, 'any');
       out.tokens = list.tokens;
@@ -83,9 +89,12 @@ async function report() {
   return out;
 }
 
-const hex = (bytes) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
+const hex = (/** @type {ArrayBuffer} */ bytes) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
-/** The same consent and signing path as pages (sign.js). */
+/**
+ * The same consent and signing path as pages (sign.js).
+ * @param {string} fingerprint @param {chrome.runtime.MessageSender} sender
+ */
 async function testSignature(fingerprint, sender) {
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new ParapheError('INVALID_REQUEST', 'fingerprint: 64 lowercase hex digits');
   // The SHA-256 of random bytes: nothing meaningful is signed, and the page gets the bytes

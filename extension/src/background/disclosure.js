@@ -9,14 +9,17 @@
 import * as store from '../common/store.js';
 import * as consent from './consent.js';
 
-export const CERTIFICATE_ORIGINS = 'certificateListOrigins';
+export const CERTIFICATE_ORIGINS = /** @type {const} */ ('certificateListOrigins');
 
 /** The sites allowed, as the store checked them (well-formed origins). */
 async function origins() {
   return (await store.get([CERTIFICATE_ORIGINS]))[CERTIFICATE_ORIGINS] ?? [];
 }
 
-/** Whether `origin` (the browser's, never the page's word) may read certificates and token labels. */
+/**
+ * Whether `origin` (the browser's, never the page's word) may read certificates and token labels.
+ * @param {string} origin
+ */
 export async function allowed(origin) {
   return (await origins()).includes(origin);
 }
@@ -24,6 +27,8 @@ export async function allowed(origin) {
 /**
  * Asks the person whether `origin` may see `choices` (the certificates listCertificates is
  * about to return). Resolves once they allowed it (remembered); rejects USER_CANCELLED.
+ * @param {string} origin @param {string} tabTitle
+ * @param {import('../common/types.js').ConsentChoice[]} choices
  */
 export function ask(origin, tabTitle, choices) {
   const view = { kind: 'certificate-list', origin, tabTitle, items: [], choices };

@@ -80,6 +80,7 @@ async function knownOrigins() {
   });
 }
 
+/** The match pattern of the pages of `origin` (an origin that passed the checks). @param {string} origin */
 export function matchPattern(origin) {
   const url = new URL(origin);
   return `${url.protocol}//${url.hostname}${PATTERNS_HAVE_PORTS && url.port ? `:${url.port}` : ''}/*`;
@@ -89,6 +90,9 @@ export function matchPattern(origin) {
  * Brings the registered scripts to `origins`. `addOnly`: only adds to what is registered
  * (scripts persisted from the last session, e.g. the policy's sites, stay while the policy
  * is not known yet). Returns the match patterns added.
+ * @param {string[]} origins
+ * @param {{addOnly?: boolean}} [options]
+ * @returns {Promise<string[]>}
  */
 async function registerScripts(origins, { addOnly = false } = {}) {
   const ids = Object.values(SCRIPTS).map((s) => s.id);
@@ -97,9 +101,10 @@ async function registerScripts(origins, { addOnly = false } = {}) {
   let matches = [...new Set(origins.map(matchPattern))];
   if (addOnly) matches = [...new Set([...before, ...matches])];
   matches.sort();
-  const current = (s) => [...(s?.matches ?? [])].sort().join(' ');
+  /** @typedef {chrome.scripting.RegisteredContentScript} Registered */
+  const current = (/** @type {Registered} */ s) => [...(s?.matches ?? [])].sort().join(' ');
   // The same sites and the same files (an update may have changed the files).
-  const sameFiles = (s) => (s.js ?? []).join(' ') === Object.values(SCRIPTS).find((x) => x.id === s.id)?.js.join(' ');
+  const sameFiles = (/** @type {Registered} */ s) => (s.js ?? []).join(' ') === Object.values(SCRIPTS).find((x) => x.id === s.id)?.js.join(' ');
   if (registered.length === ids.length && registered.every((s) => current(s) === matches.join(' ') && sameFiles(s))) return [];
   const scripts = /** @type {chrome.scripting.RegisteredContentScript[]} */ (Object.values(SCRIPTS).map((s) => ({
     ...s, matches, runAt: 'document_start', allFrames: true, persistAcrossSessions: true,
@@ -121,6 +126,7 @@ async function registerScripts(origins, { addOnly = false } = {}) {
  * registered scripts would have given it. A page that tested `typeof LiberSign` while it was
  * missing must be reloaded; a page that tests it later (iParapheur 4 opens its signing view
  * without reloading) finds it.
+ * @param {string[]} patterns @param {string[]} origins
  */
 async function injectOpenPages(patterns, origins) {
   if (patterns.length === 0) return;
@@ -173,12 +179,19 @@ syncScripts();
 
 // ---- requests --------------------------------------------------------------------------------
 
+/**
+ * What content/libersign-relay.js sends: the page's LiberSign request (each field the page's
+ * word, checked here), with the frame's origin and activation as the content script saw them.
+ * @typedef {{action?: unknown, cert?: unknown, sign?: unknown, frameOrigin?: unknown, activation?: unknown} | null | undefined} RelayMessage
+ */
+
+/** A LiberSign relay connected (port `libersign`). @param {chrome.runtime.Port} port */
 export function onConnect(port) {
   let used = false;
-  port.onMessage.addListener((msg) => {
+  port.onMessage.addListener((/** @type {RelayMessage} */ msg) => {
     if (used) return; // one request per port
     used = true;
-    const progress = (text) => {
+    const progress = (/** @type {string} */ text) => {
       try {
         port.postMessage({ progress: text });
       } catch { /* the page went away */ }
@@ -193,14 +206,17 @@ export function onConnect(port) {
   });
 }
 
+/** @param {ParapheError} err */
 function errorReply(err) {
   // LiberSign wrappers show `exception` to the person.
   const localized = api.i18n.getMessage(`error_${err.code}`);
   // A batch stopped in the middle (batch.js) says which signatureInformations entries have
   // every signature (`signed`) and which do not (`notSigned`); LiberSign gave no partial
   // answer, so the signatures themselves are not handed out.
-  const partial = err.details?.notSigned && err.details.plan
-    ? entriesSigned(err.details.plan, new Set(err.details.signed)) : {};
+  /** @type {{notSigned?: unknown, plan?: import('./core.js').LibersignPlanEntry[], signed?: number[]}} */
+  const details = err.details;
+  const partial = details?.notSigned && details.plan
+    ? entriesSigned(details.plan, new Set(details.signed)) : {};
   return {
     result: 'error',
     code: err.code,
@@ -210,13 +226,20 @@ function errorReply(err) {
   };
 }
 
-/** `{signed, notSigned}`: entries (indexes of signatureInformations) by whether all their digests were signed. */
+/**
+ * `{signed, notSigned}`: entries (indexes of signatureInformations) by whether all their digests were signed.
+ * @param {import('./core.js').LibersignPlanEntry[]} plan @param {Set<number>} signedDigests indexes in `plan`
+ */
 function entriesSigned(plan, signedDigests) {
   const entries = [...new Set(plan.map((e) => e.info))];
-  const done = (info) => plan.every((e, i) => e.info !== info || signedDigests.has(i));
+  const done = (/** @type {number} */ info) => plan.every((e, i) => e.info !== info || signedDigests.has(i));
   return { signed: entries.filter(done), notSigned: entries.filter((info) => !done(info)) };
 }
 
+/**
+ * @param {RelayMessage} msg @param {chrome.runtime.MessageSender | undefined} sender
+ * @param {(text: string) => void} progress
+ */
 async function request(msg, sender, progress) {
   const origin = await webPageOrigin(sender, msg?.frameOrigin); // opaque origins refused
   if (!(await enabledOrigins()).includes(origin)) {
@@ -241,12 +264,13 @@ async function request(msg, sender, progress) {
     }
     case 'SIGN': {
       // The consent window rules (consent.js): activation, a visible tab, one at a time.
+      // A web page's frame (webPageOrigin checked): the sender is the browser's.
       // LiberSign v2's request is checked here, so bad input fails before any window.
       const v2 = isDataToSign(msg.sign) ? dataToSignRequest(msg) : null;
       return {
         sign: await consent.fromTab(sender, msg.activation === true, () => (v2
-          ? signDataToSign(v2, origin, sender, progress)
-          : sign(msg, origin, sender, progress))),
+          ? signDataToSign(v2, origin, /** @type {chrome.runtime.MessageSender} */ (sender), progress)
+          : sign(msg, origin, /** @type {chrome.runtime.MessageSender} */ (sender), progress))),
       };
     }
     default:
@@ -255,7 +279,7 @@ async function request(msg, sender, progress) {
 }
 
 /** LiberSign v2's request (Pastell 4's `<ls-libersign>`): `{dataToSign: ['<base64>'…]}`, not an array. */
-const isDataToSign = (infos) => infos !== null && typeof infos === 'object' && !Array.isArray(infos) && 'dataToSign' in infos;
+const isDataToSign = (/** @type {unknown} */ infos) => infos !== null && typeof infos === 'object' && !Array.isArray(infos) && 'dataToSign' in infos;
 
 /**
  * LiberSign v2: each `dataToSign` is the bytes a DSS-based service prepared (Libriciel's crypto
@@ -263,13 +287,14 @@ const isDataToSign = (infos) => infos !== null && typeof infos === 'object' && !
  * page API's own path (`signData`, as NexU's): SHA256withRSA (ECDSA: DER), one consent window
  * listing the digests, login purpose `sign-raw`, so a certificate that can log in is refused
  * (RAW_SIGNATURE_REFUSED): these bytes are the page's choice.
+ * @param {NonNullable<RelayMessage>} msg its `sign` passed isDataToSign
  */
 function dataToSignRequest(msg) {
-  const list = msg.sign.dataToSign;
+  const list = /** @type {{dataToSign: unknown}} */ (msg.sign).dataToSign;
   if (!Array.isArray(list) || list.length === 0 || !list.every((d) => typeof d === 'string')) {
     throw new ParapheError('INVALID_REQUEST', 'dataToSign must be a non-empty array of base64 strings');
   }
-  const cert = msg.cert && typeof msg.cert === 'object' ? msg.cert.ID : msg.cert;
+  const cert = msg.cert && typeof msg.cert === 'object' ? /** @type {{ID?: unknown}} */ (msg.cert).ID : msg.cert;
   const fingerprint = String(cert ?? '').toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new ParapheError('INVALID_REQUEST', 'sign needs a certificate ID from getCertificates');
   // signData comes back validated as a signHash of the data's digests (wasm/src/request.rs).
@@ -281,26 +306,34 @@ function dataToSignRequest(msg) {
   })));
 }
 
-/** @param {import('./core.js').SignHashRequest} request */
+/**
+ * @param {import('./core.js').SignHashRequest} request @param {string} origin
+ * @param {chrome.runtime.MessageSender} sender @param {(text: string) => void} progress
+ */
 async function signDataToSign(request, origin, sender, progress) {
   progress(t('libersignProgressConsent'));
   const result = await signHash(request, origin, sender, ({ done, total }) => {
     progress(done < total ? t('libersignProgressSigning', done + 1, total) : t('libersignProgressDone'));
   });
-  return result.signatures.map((s) => s.signature);
+  return result.signatures.map((/** @type {{signature: string}} */ s) => s.signature);
 }
 
+/** @param {import('./core.js').LibersignPlanEntry} entry */
 function itemName(entry) {
   if (entry.kind === 'pes') return t('libersignItemPes', entry.label ?? '');
   if (entry.kind === 'pades') return entry.label ? t('libersignItemPdfNamed', entry.label) : t('libersignItemPdf');
   return entry.label ? t('libersignItemCmsNamed', entry.label) : t('libersignItemCms');
 }
 
-/** One consent, one PIN, every digest of every `signatureInformations` entry, in order. */
+/**
+ * One consent, one PIN, every digest of every `signatureInformations` entry, in order.
+ * @param {NonNullable<RelayMessage>} msg @param {string} origin @param {chrome.runtime.MessageSender} sender
+ * @param {(text: string) => void} progress
+ */
 async function sign(msg, origin, sender, progress) {
-  const infos = msg.sign;
+  const infos = /** @type {unknown[]} */ (msg.sign); // an array: libersignPlan checked it
   const plan = core.libersignPlan(infos);
-  const cert = msg.cert && typeof msg.cert === 'object' ? msg.cert.ID : msg.cert; // an ID, or a certificate object
+  const cert = msg.cert && typeof msg.cert === 'object' ? /** @type {{ID?: unknown}} */ (msg.cert).ID : msg.cert; // an ID, or a certificate object
   const fingerprint = String(cert ?? '').toLowerCase();
   const release = native.hold();
   try {
@@ -333,6 +366,7 @@ async function sign(msg, origin, sender, progress) {
       if (err.details?.notSigned) throw new ParapheError(err.code, err.message, { ...err.details, plan });
       throw err;
     });
+    /** @type {string[][]} */
     const answer = infos.map(() => []);
     // As LiberSign answered: CMS (and PAdES, the SignedData iParapheur's server writes into
     // the PDF) as base64 of a PEM `PKCS7` document (what s2low's actes_transac_sign.php hands

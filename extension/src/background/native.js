@@ -14,21 +14,29 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** @type {chrome.runtime.Port | null} */
 let port = null;
-/** @type {Promise<{version: string, protocol: number, os?: string}> | null} */
+/** The host's `hello` (docs/PROTOCOL.md). @typedef {{version: string, protocol: number, os?: string}} HelloInfo */
+/** @type {Promise<HelloInfo> | null} */
 let hello = null; // Promise of the host's hello event data
 let nextId = 1;
-const pending = new Map(); // id → {resolve, reject, timer}
+/** @type {Map<unknown, {resolve: (result: any) => void, reject: (error: unknown) => void, timer: ReturnType<typeof setTimeout>}>} */
+const pending = new Map(); // id (ours: a number; looked up with the host's) → {resolve, reject, timer}
+/** @type {Map<unknown, string[]>} */
 const chunks = new Map(); // id → string[]
 let holds = 0;
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let idleTimer;
 
+/** @type {Set<() => void>} */
 const closeListeners = new Set();
-/** `listener()` runs whenever the port to the host closes (its logins end with it). */
+/**
+ * `listener()` runs whenever the port to the host closes (its logins end with it).
+ * @param {() => void} listener
+ */
 export function onClose(listener) {
   closeListeners.add(listener);
 }
 
+/** @param {chrome.runtime.Port} port_ the port that closed @param {unknown} error */
 function fail(port_, error) {
   for (const listener of closeListeners) listener();
   for (const [id, p] of pending) {
@@ -43,6 +51,7 @@ function fail(port_, error) {
   }
 }
 
+/** @param {string} detail */
 function hostUnavailable(detail) {
   return new ParapheError('HOST_UNAVAILABLE', `the native host ${HOST} could not be reached: ${detail}`);
 }
@@ -50,8 +59,10 @@ function hostUnavailable(detail) {
 function open() {
   const p = api.runtime.connectNative(HOST);
   port = p;
-  let sayHello;
-  let refuse;
+  /** @type {(info: {version: string, protocol: number, os?: string}) => void} */
+  let sayHello = () => {};
+  /** @type {(reason: unknown) => void} */
+  let refuse = () => {};
   hello = new Promise((resolve, reject) => {
     sayHello = resolve;
     refuse = reject;
@@ -76,9 +87,25 @@ function open() {
   return hello;
 }
 
+/**
+ * A message of the host (docs/PROTOCOL.md): an event, a slice of a large response's JSON
+ * text, or a response (`result` or `error`) to the request `id`.
+ * @typedef {{
+ *   event?: string, data?: import('../common/types.js').EventData,
+ *   chunk?: {index: number, count: number, data: string},
+ *   id?: number, result?: unknown, error?: import('../common/types.js').ErrorJson,
+ * }} HostMessage
+ */
+
+/**
+ * One message of the host (docs/PROTOCOL.md): an event, a slice of a large response, or a response.
+ * @param {HostMessage | null | undefined} msg the host's JSON
+ * @param {(info: {version: string, protocol: number, os?: string}) => void} sayHello
+ * @param {chrome.runtime.Port} from
+ */
 function onMessage(msg, sayHello, from) {
   if (msg && msg.event) {
-    if (msg.event === 'hello') sayHello?.(msg.data);
+    if (msg.event === 'hello') sayHello?.(/** @type {HelloInfo} */ (msg.data));
     // Card events (docs/PROTOCOL.md, « Events »): cards.js keeps the state and fans them out.
     for (const listener of eventListeners) listener(msg.event, msg.data ?? {});
     if (msg.event === 'restart-required') {
@@ -95,14 +122,14 @@ function onMessage(msg, sayHello, from) {
     const parts = chunks.get(msg.id) ?? [];
     parts[index] = data;
     chunks.set(msg.id, parts);
-    if (parts.filter((x) => x !== undefined).length === count) {
+    if (parts.filter((/** @type {string | undefined} */ x) => x !== undefined).length === count) {
       chunks.delete(msg.id);
       onMessage(JSON.parse(parts.join('')), sayHello, from);
     }
     return;
   }
   const p = pending.get(msg?.id);
-  if (!p) return;
+  if (!p || !msg) return; // (msg: p was found by its id)
   pending.delete(msg.id);
   clearTimeout(p.timer);
   if (msg.error) {
@@ -146,7 +173,13 @@ function scheduleIdleClose() {
   }, IDLE_CLOSE_MS);
 }
 
-/** Sends one request. `build(id)` returns its JSON text (built by the WASM core) or object. */
+/**
+ * Sends one request. `build(id)` returns its JSON text (built by the WASM core) or object;
+ * an object instead of `build`: the request's arguments.
+ * @param {string} command
+ * @param {((id: import('./core.js').RequestId) => string | object) | object} [build]
+ * @returns {Promise<any>} the command's result (docs/PROTOCOL.md)
+ */
 export async function call(command, build) {
   await ensureOpen();
   const id = nextId++;
@@ -169,8 +202,13 @@ export async function call(command, build) {
   });
 }
 
+/** @typedef {(name: string, data: import('../common/types.js').EventData) => void} EventListener */
+/** @type {Set<EventListener>} */
 const eventListeners = new Set();
-/** `listener(name, data)` runs for every unprompted host event: `hello` (a new host process), card events. */
+/**
+ * `listener(name, data)` runs for every unprompted host event: `hello` (a new host process), card events.
+ * @param {EventListener} listener
+ */
 export function onEvent(listener) {
   eventListeners.add(listener);
 }
@@ -186,11 +224,13 @@ export const pendingIds = () => [...pending.keys()];
  * (the browser then ends the process); the next call starts a new one. The host restarts
  * itself when a module is stuck (`restart-required`, above); this is cards.js's fallback for
  * hosts older than that.
+ * @param {unknown} error
  */
 export function abandon(error) {
   drop(port, error);
 }
 
+/** @param {chrome.runtime.Port | null} p @param {unknown} error */
 function drop(p, error) {
   if (!p) return;
   try {

@@ -29,7 +29,7 @@ import { settings } from './settings.js';
 import { signHash } from './sign.js';
 
 export const PORT_NAME = 'nexu';
-export const NEXU_ORIGINS = 'nexuOrigins';
+export const NEXU_ORIGINS = /** @type {const} */ ('nexuOrigins');
 /** What /nexu-info answers: a version esup-signature accepts (1.0, 1.8, 1.22–1.24). */
 const NEXU_VERSION = '1.23';
 const SCRIPTS = {
@@ -44,11 +44,12 @@ export async function enabledOrigins() {
   await ready;
   const { allowLoopbackHttp } = await settings();
   const { [NEXU_ORIGINS]: user } = await store.get([NEXU_ORIGINS]);
+  /** @type {unknown} */
   let managed = [];
   try {
     ({ [NEXU_ORIGINS]: managed = [] } = await api.storage.managed.get(NEXU_ORIGINS));
   } catch { /* no policy */ }
-  const all = [...(Array.isArray(managed) ? managed.map(store.normalizeOrigin) : []), ...(user ?? [])];
+  const all = [...(Array.isArray(managed) ? managed.map(store.normalizeOrigin).filter((o) => o !== null) : []), ...(user ?? [])];
   return [...new Set(all)].filter((origin) => {
     try {
       core().check_origin(origin, allowLoopbackHttp);
@@ -59,6 +60,7 @@ export async function enabledOrigins() {
   });
 }
 
+/** @param {string} origin @param {boolean} enabled */
 export function setOrigin(origin, enabled) {
   return store.updateList(NEXU_ORIGINS, origin, enabled);
 }
@@ -67,7 +69,7 @@ async function registerScripts() {
   const matches = [...new Set((await enabledOrigins()).map(matchPattern))].sort();
   const ids = Object.values(SCRIPTS).map((s) => s.id);
   const registered = await api.scripting.getRegisteredContentScripts({ ids });
-  const same = (s) => [...(s.matches ?? [])].sort().join(' ') === matches.join(' ')
+  const same = (/** @type {chrome.scripting.RegisteredContentScript} */ s) => [...(s.matches ?? [])].sort().join(' ') === matches.join(' ')
     && (s.js ?? []).join(' ') === Object.values(SCRIPTS).find((x) => x.id === s.id)?.js.join(' ');
   if (registered.length === ids.length && registered.every(same)) return;
   if (registered.length > 0) await api.scripting.unregisterContentScripts({ ids: registered.map((s) => s.id) });
@@ -92,9 +94,16 @@ syncScripts();
 
 // ---- requests ----------------------------------------------------------------------------------
 
+/**
+ * What content/nexu-relay.js sends: the page's call as the page gave it (each field the
+ * page's word, checked here).
+ * @typedef {{method?: unknown, path?: unknown, body?: unknown, frameOrigin?: unknown, activation?: unknown} | null | undefined} RelayMessage
+ */
+
+/** A NexU relay connected (port `nexu`). @param {chrome.runtime.Port} port */
 export function onConnect(port) {
   let used = false;
-  port.onMessage.addListener((msg) => {
+  port.onMessage.addListener((/** @type {RelayMessage} */ msg) => {
     if (used) return;
     used = true;
     answer(msg, port.sender).then((reply) => {
@@ -105,9 +114,9 @@ export function onConnect(port) {
   });
 }
 
-const json = (status, value) => ({ status, type: 'application/json', body: JSON.stringify(value) });
+const json = (/** @type {number} */ status, /** @type {unknown} */ value) => ({ status, type: 'application/json', body: JSON.stringify(value) });
 
-/** NexU's error shape (`success: false`), which esup-signature reads as `responseJSON`. */
+/** NexU's error shape (`success: false`), which esup-signature reads as `responseJSON`. @param {unknown} e */
 function failure(e) {
   const err = ParapheError.from(e);
   const text = api.i18n.getMessage(`error_${err.code}`) || `${t('errorGeneric', err.code)} ${err.message}`;
@@ -115,6 +124,10 @@ function failure(e) {
   return json(status, { success: false, response: null, error: err.code, errorMessage: text, feedback: null });
 }
 
+/**
+ * @param {RelayMessage} msg @param {chrome.runtime.MessageSender | undefined} sender
+ * @returns {Promise<{status: number, type: string, body: string}>}
+ */
 async function answer(msg, sender) {
   try {
     const origin = await webPageOrigin(sender, msg?.frameOrigin);
@@ -128,13 +141,15 @@ async function answer(msg, sender) {
     if (method !== 'POST') throw new ParapheError('INVALID_REQUEST', `${method} ${path}`);
     let body;
     try {
-      body = typeof msg.body === 'string' && msg.body.length > 0 ? JSON.parse(msg.body) : {};
+      body = typeof msg?.body === 'string' && msg.body.length > 0 ? JSON.parse(msg.body) : {};
     } catch {
       throw new ParapheError('INVALID_REQUEST', 'the request body is not JSON');
     }
-    if (path === '/rest/certificates') return json(200, await certificates(origin, sender, msg.activation === true));
+    // A web page's frame (webPageOrigin checked): the sender is the browser's.
+    const from = /** @type {chrome.runtime.MessageSender} */ (sender);
+    if (path === '/rest/certificates') return json(200, await certificates(origin, from, msg?.activation === true));
     if (path === '/rest/sign') {
-      return json(200, await consent.fromTab(sender, msg.activation === true, () => sign(body, origin, sender)));
+      return json(200, await consent.fromTab(from, msg?.activation === true, () => sign(body, origin, from)));
     }
     throw new ParapheError('INVALID_REQUEST', `unknown NexU call ${path.slice(0, 60)}`);
   } catch (e) {
@@ -151,6 +166,7 @@ async function rawSigners() {
 /**
  * NexU's certificate: the only one that fits, or the one the person chose among several in a
  * consent window (opened, as every consent window, only for a page the person is using).
+ * @param {string} origin @param {chrome.runtime.MessageSender} sender @param {boolean} activation
  */
 async function certificates(origin, sender, activation) {
   const signers = await rawSigners();
@@ -174,8 +190,14 @@ async function certificates(origin, sender, activation) {
   };
 }
 
+/** @type {Record<string, string>} */
 const DIGESTS = { SHA256: 'sha256', SHA384: 'sha384', SHA512: 'sha512' };
 
+/**
+ * @param {{keyId?: unknown, toBeSigned?: {bytes?: unknown} | null, digestAlgorithm?: unknown} | null} body
+ *   the page's JSON (each field the page's word, checked below)
+ * @param {string} origin @param {chrome.runtime.MessageSender} sender
+ */
 async function sign(body, origin, sender) {
   const keyId = String(body?.keyId ?? '').toLowerCase();
   const bytes = body?.toBeSigned?.bytes;

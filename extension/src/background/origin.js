@@ -19,16 +19,23 @@ import * as core from './core.js';
 import { ready } from './core.js';
 import { settings } from './settings.js';
 
-/** From a tab's frame, not one of this extension's pages. */
+/** @typedef {chrome.runtime.MessageSender | undefined} Sender a runtime message's or port's sender */
+
+/**
+ * From a tab's frame, not one of this extension's pages.
+ * @param {Sender} sender
+ * @returns {sender is chrome.runtime.MessageSender & {tab: chrome.tabs.Tab, url: string}}
+ */
 export const fromPage = (sender) => !!(sender?.tab && sender.url && !sender.url.startsWith(api.runtime.getURL('')));
-/** From one of this extension's own pages. */
+/** From one of this extension's own pages. @param {Sender} sender */
 export const fromExtensionPage = (sender) => !!sender?.url?.startsWith(api.runtime.getURL(''));
-/** From the extension frame (frame/frame.js) that a content script put in a web page's tab. */
+/** From the extension frame (frame/frame.js) that a content script put in a web page's tab. @param {Sender} sender */
 export const fromExtensionFrame = (sender) => !!(sender?.tab && sender.url?.split('#')[0] === api.runtime.getURL('frame/frame.html'));
 
+/** @param {string | undefined} url undefined: 'null' (new URL throws) */
 function urlOrigin(url) {
   try {
-    return new URL(url).origin;
+    return new URL(/** @type {string} */ (url)).origin;
   } catch {
     return 'null';
   }
@@ -37,6 +44,9 @@ function urlOrigin(url) {
 /**
  * The origin of the frame behind `sender`, or an ORIGIN_NOT_ALLOWED error when it is opaque
  * or cannot be known. `frameOrigin`: what the content script reported (may be undefined).
+ * @param {Sender} sender
+ * @param {unknown} frameOrigin
+ * @returns {string}
  */
 export function senderOrigin(sender, frameOrigin) {
   if (frameOrigin === 'null') throw opaque();
@@ -57,7 +67,12 @@ function opaque() {
     'a sandboxed document or a data:/blob: frame (opaque origin) may not use Paraphe');
 }
 
-/** The origin of a web page that may use Paraphe (https, or loopback http for developers). */
+/**
+ * The origin of a web page that may use Paraphe (https, or loopback http for developers).
+ * @param {Sender} sender
+ * @param {unknown} frameOrigin what the content script reported
+ * @returns {Promise<string>}
+ */
 export async function webPageOrigin(sender, frameOrigin) {
   await ready;
   if (!fromPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'not from a web page');

@@ -47,18 +47,51 @@ import { base64, bulkDecryptor, decryptPiece, fromBase64 } from '../pli/bulk.js'
 const MAX_JOBS_PER_TAB = 2;
 const MAX_JOBS = 8;
 const READ_BYTES = 2 << 20; // plaintext per pli-read answer
+
+/**
+ * A pli a web page is opening.
+ * @typedef {object} PliJob
+ * @property {number} tabId
+ * @property {string} jobId
+ * @property {chrome.runtime.MessageSender} sender
+ * @property {boolean} activation
+ * @property {(() => void) | null} admission ends the tab's consent admission
+ * @property {Blob[]} parts
+ * @property {Blob | null} plaintext
+ * @property {ReturnType<typeof core.newPliDecryptor>} pli
+ * @property {string} origin
+ * @property {string} tabTitle
+ * @property {string} name
+ * @property {number} size
+ * @property {import('./consent.js').ConsentWindow | null} window
+ * @property {boolean} keyed
+ * @property {boolean} opening
+ * @property {import('../pli/bulk.js').BulkDecryptor | null} bulk
+ */
+
+/**
+ * A message of the content script or the extension frame (the list above): each field its
+ * word, checked where used.
+ * @typedef {{
+ *   kind?: unknown, jobId?: unknown, name?: unknown, size?: unknown, activation?: unknown, data?: unknown,
+ *   offset?: unknown, prefix?: unknown, done?: unknown, error?: {code?: unknown, message?: unknown} | null,
+ * }} PliMessage
+ */
+
+/** @type {Map<string, PliJob>} */
 const jobs = new Map(); // `${tabId}:${frameId}:${jobId}` → Job (insertion order: oldest first)
 
 api.tabs.onRemoved.addListener((tabId) => {
   for (const [key, job] of jobs) if (job.tabId === tabId) drop(key);
 });
 
-/** A file name fit for display: no control or bidi-override characters, bounded. */
+/** A file name fit for display: no control or bidi-override characters, bounded. @param {unknown} name */
 function cleanName(name) {
   // eslint-disable-next-line no-control-regex
   return String(name ?? '').replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').slice(0, 200);
 }
 
+/** @param {number} size bytes */
 function sizeText(size) {
   if (!Number.isFinite(size) || size < 0) return '';
   const units = /** @type {[string, number][]} */ ([['Gio', 2 ** 30], ['Mio', 2 ** 20], ['Kio', 2 ** 10]]);
@@ -76,9 +109,11 @@ async function encryptionChoices() {
  * asks the person (consent window: which file, which certificate, PIN), and unwraps the key
  * on the card. Resolves with {key, choice, header, window?}. `keepOpen` leaves the window
  * open for progress (see consent.ask).
+ * @param {ReturnType<typeof core.newPliDecryptor>} pli
+ * @param {{origin: string, tabTitle: string, name: string, size: number, keepOpen: boolean}} about
  */
 async function unwrap(pli, { origin, tabTitle, name, size, keepOpen }) {
-  const header = JSON.parse(pli.header());
+  const header = JSON.parse(/** @type {string} */ (pli.header())); // callers saw it complete
   const release = native.hold();
   try {
     const all = await encryptionChoices();
@@ -93,6 +128,7 @@ async function unwrap(pli, { origin, tabTitle, name, size, keepOpen }) {
       choices,
       purpose: 'decrypt',
     };
+    /** @type {import('./consent.js').Work} */
     const work = (choice, pin) => sessions.withLogin(choice, pin, async (session) => {
       const r = await native.call('decrypt', (id) => pli.decrypt_request(id, session, choice.fingerprint));
       return { key: r.plaintext, choice };
@@ -105,6 +141,10 @@ async function unwrap(pli, { origin, tabTitle, name, size, keepOpen }) {
   }
 }
 
+/**
+ * @param {import('./core.js').Choice} choice
+ * @param {{contentEncryption: string, authenticated: boolean}} header the core's view of the pli's header
+ */
 const publicResult = (choice, header) => ({
   certificate: { fingerprint: choice.fingerprint, certificate: choice.certificate },
   contentEncryption: header.contentEncryption,
@@ -113,8 +153,12 @@ const publicResult = (choice, header) => ({
 
 // ---- web pages (through content/decrypt.js) -------------------------------------------------
 
+/**
+ * @param {PliMessage} msg @param {string} origin the page's (origin.js)
+ * @param {chrome.runtime.MessageSender} sender a web page's frame: it has a tab
+ */
 export async function fromPage(msg, origin, sender) {
-  const tabId = sender.tab.id;
+  const tabId = /** @type {number} */ (/** @type {chrome.tabs.Tab} */ (sender.tab).id);
   const key = `${tabId}:${sender.frameId}:${String(msg.jobId)}`;
   if (msg.kind === 'pli-start') {
     if (jobs.has(key)) throw new ParapheError('INVALID_REQUEST', 'this decryption is already started');
@@ -214,11 +258,15 @@ export async function fromPage(msg, origin, sender) {
   }
 }
 
-/** Keeps a piece of plaintext until the end of the pli is checked (release rule above). */
+/**
+ * Keeps a piece of plaintext until the end of the pli is checked (release rule above).
+ * @param {PliJob} job @param {Uint8Array} bytes decrypted, or the core's (its own buffer)
+ */
 function hold(job, bytes) {
-  if (bytes.length > 0) job.parts.push(new Blob([bytes]));
+  if (bytes.length > 0) job.parts.push(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (bytes)]));
 }
 
+/** @param {string} key @param {boolean} [closeWindow] */
 function drop(key, closeWindow = true) {
   const job = jobs.get(key);
   if (!job) return;
@@ -237,6 +285,7 @@ function drop(key, closeWindow = true) {
 /**
  * The frame's messages for the job its content script started (`pli-start`). The job id is
  * the content script's own secret; the frame must be in the job's tab.
+ * @param {PliMessage} msg @param {chrome.runtime.MessageSender} sender
  */
 export async function fromFrame(msg, sender) {
   const entry = [...jobs].find(([, j]) => j.jobId === String(msg.jobId) && (!sender.tab || sender.tab.id === j.tabId));
@@ -281,6 +330,7 @@ export async function fromFrame(msg, sender) {
 
 // ---- the extension page « Ouvrir un pli » ---------------------------------------------------
 
+/** @param {PliMessage} msg @param {chrome.runtime.MessageSender} sender */
 export async function fromExtensionPage(msg, sender) {
   const pli = core.newPliDecryptor();
   try {

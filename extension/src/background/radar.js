@@ -37,7 +37,10 @@ const SCRIPT = {
   runAt: 'document_idle',
   allFrames: true,
 };
-/** What Paraphe can do for each kind: serve it once enabled, serve it already, or explain. */
+/**
+ * What Paraphe can do for each kind: serve it once enabled, serve it already, or explain.
+ * @type {Record<string, 'activate' | 'tls' | 'served' | 'explain'>}
+ */
 export const KINDS = {
   libersign: 'activate',
   nexu: 'activate',
@@ -54,6 +57,11 @@ const MAX_DETAILS = 5;
 
 // ---- options and policy ----------------------------------------------------------------------
 
+/**
+ * The administrator's values of `keys` (storage.managed), none without a policy.
+ * @param {string[]} keys
+ * @returns {Promise<{[key: string]: unknown}>}
+ */
 async function managed(keys) {
   try {
     return await api.storage.managed.get(keys);
@@ -67,6 +75,7 @@ async function managed(keys) {
  * Kept until a setting or the policy changes: Chromium answers storage.managed seconds late
  * while it starts.
  */
+/** @type {Promise<{on: boolean, activation: boolean, managed: boolean}> | null} */
 let current = null;
 export function radarSettings() {
   current ??= Promise.all([store.get(['radar']), managed(['radar', 'radarActivation'])]).then(([{ radar }, policy]) => ({
@@ -78,6 +87,7 @@ export function radarSettings() {
   return current;
 }
 
+/** @param {boolean} on */
 async function registerScript(on) {
   const registered = await api.scripting.getRegisteredContentScripts({ ids: [SCRIPT.id] });
   const same = registered.length === 1 && registered[0].js?.join(' ') === SCRIPT.js.join(' ');
@@ -112,6 +122,12 @@ syncScript();
 // ---- findings per tab --------------------------------------------------------------------------
 
 // tab id → {origin, findings: {kind: [detail…]}}; mirrored in storage.session.
+/**
+ * What the radar saw in a tab: the page's origin (null: not known yet), the details found
+ * per kind, and where « Réessayer » goes (a TLS failure of the page itself).
+ * @typedef {{origin: string | null, findings: Record<string, string[]>, retryUrl?: string}} TabFindings
+ */
+/** @type {Map<number, TabFindings>} */
 const tabs = new Map();
 const SESSION_KEY = 'radarTabs';
 const loaded = (async () => {
@@ -125,6 +141,7 @@ function save() {
   api.storage.session?.set({ [SESSION_KEY]: Object.fromEntries(tabs) }).catch(() => {});
 }
 
+/** @param {string} url */
 function originOf(url) {
   try {
     return new URL(url).origin;
@@ -133,8 +150,9 @@ function originOf(url) {
   }
 }
 
+/** @param {number} tabId @param {string} kind @param {string} detail @param {string | null} pageOrigin */
 async function record(tabId, kind, detail, pageOrigin) {
-  if (!(kind in KINDS) || tabId < 0) return;
+  if (!Object.hasOwn(KINDS, kind) || tabId < 0) return; // not `in`: 'constructor' is no kind
   await loaded;
   if (!(await radarSettings()).on) return;
   let tab = tabs.get(tabId);
@@ -149,12 +167,13 @@ async function record(tabId, kind, detail, pageOrigin) {
   await badge(tabId);
 }
 
+/** @param {number} tabId */
 async function badge(tabId) {
   const tab = tabs.get(tabId);
   const kinds = Object.keys(tab?.findings ?? {});
   let text = '';
   if (kinds.length > 0) {
-    const statuses = await Promise.all(kinds.map((k) => status(k, tab.origin)));
+    const statuses = await Promise.all(kinds.map((k) => status(k, /** @type {TabFindings} */ (tab).origin)));
     text = statuses.some((s) => s !== 'served') ? '!' : '✓';
   }
   try {
@@ -164,6 +183,7 @@ async function badge(tabId) {
   } catch { /* the tab is gone */ }
 }
 
+/** @param {number} tabId */
 function forget(tabId) {
   if (!tabs.delete(tabId)) return;
   save();
@@ -225,24 +245,30 @@ api.webRequest.onErrorOccurred.addListener((d) => {
   });
 }, { urls: ['https://*/*'], types: ['main_frame', 'sub_frame', 'xmlhttprequest'] });
 
-/** A request of a kind Paraphe serves arrived from this tab (Web eID, LiberSign, NexU): show it. */
+/**
+ * A request of a kind Paraphe serves arrived from this tab (Web eID, LiberSign, NexU): show it.
+ * @param {chrome.runtime.MessageSender | undefined} sender @param {string} kind @param {string} detail
+ */
 export function note(sender, kind, detail) {
   const tabId = sender?.tab?.id;
-  if (!Number.isInteger(tabId) || !fromPage(sender)) return;
+  if (tabId === undefined || !Number.isInteger(tabId) || !fromPage(sender)) return;
   record(tabId, kind, detail, sender.frameId === 0 ? originOf(sender.url) : null).catch(() => {});
 }
 
 // ---- what the popup shows ----------------------------------------------------------------------
 
-/** Whether Paraphe serves `kind` on `origin` already (`served`), could (`activate`), or not. */
+/**
+ * Whether Paraphe serves `kind` on `origin` already (`served`), could (`activate`), or not.
+ * @param {string} kind @param {string | null} origin
+ */
 async function status(kind, origin) {
   const what = KINDS[kind];
   if (what !== 'activate') return what;
   const enabled = kind === 'libersign' ? await libersign.enabledOrigins() : await nexu.enabledOrigins();
-  return enabled.includes(origin) ? 'served' : 'activate';
+  return /** @type {(string | null)[]} */ (enabled).includes(origin) ? 'served' : 'activate';
 }
 
-/** Whether `origin` may be enabled at all (https, or loopback http for developers). */
+/** Whether `origin` may be enabled at all (https, or loopback http for developers). @param {string} origin */
 async function acceptable(origin) {
   await ready;
   try {
@@ -253,11 +279,13 @@ async function acceptable(origin) {
   }
 }
 
+/** @param {number} tabId */
 async function tabOrigin(tabId) {
   const tab = await api.tabs.get(tabId);
   return originOf(tab.url ?? '');
 }
 
+/** @param {number} tabId @returns {Promise<import('../common/types.js').RadarView>} */
 async function view(tabId) {
   await loaded;
   const s = await radarSettings();
@@ -267,6 +295,7 @@ async function view(tabId) {
   const findings = await Promise.all(Object.entries(tab.findings).map(async ([kind, details]) => ({
     kind, details, status: await status(kind, origin),
   })));
+  /** @type {import('../common/types.js').RadarView} */
   const out = { on: true, origin, findings, activation: s.activation && (await acceptable(origin)) };
   if (tab.findings.tls) {
     // A token with an authentication certificate: what the browser can present once it knows
@@ -278,7 +307,7 @@ async function view(tabId) {
   return out;
 }
 
-/** Adds the tab's origin to the lists of the clients found there, then reloads the tab. */
+/** Adds the tab's origin to the lists of the clients found there, then reloads the tab. @param {number} tabId */
 async function activate(tabId) {
   const s = await radarSettings();
   if (!s.activation) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'the administrator does not allow enabling sites');
@@ -299,6 +328,11 @@ async function activate(tabId) {
   return { origin };
 }
 
+/**
+ * @param {{kind?: unknown, findings?: unknown, frameOrigin?: unknown, tabId?: unknown}} msg
+ *   a content script's findings (each the page's word, checked here) or an extension page's question
+ * @param {chrome.runtime.MessageSender} sender
+ */
 export async function handle(msg, sender) {
   switch (msg.kind) {
     case 'radar': {
@@ -312,7 +346,7 @@ export async function handle(msg, sender) {
       const top = sender.frameId === 0 ? frame : null;
       for (const f of msg.findings.slice(0, 32)) {
         if (typeof f?.kind === 'string' && typeof f.detail === 'string') {
-          await record(sender.tab.id, f.kind, f.detail.slice(0, 200), top);
+          await record(/** @type {number} */ (sender.tab.id), f.kind, f.detail.slice(0, 200), top);
         }
       }
       return {};

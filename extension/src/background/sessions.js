@@ -26,17 +26,26 @@ import { settings } from './settings.js';
 /** A kept login closer than this to its end is not reused: a batch must not run out mid-way. */
 const MARGIN_MS = 60_000;
 
+/** @typedef {import('./core.js').LoginPurpose} LoginPurpose */
+/** @type {string[]} */
 export const PURPOSES = ['authenticate', 'sign-structured', 'sign-raw', 'decrypt'];
 
+/** @type {Map<string, {session: string, until: number, release: () => void, timer: ReturnType<typeof setTimeout>}>} */
 const kept = new Map(); // `${fingerprint} ${purpose}` → {session, until, release, timer}
-const keyOf = (fingerprint, purpose) => `${fingerprint} ${purpose}`;
+const keyOf = (/** @type {string} */ fingerprint, /** @type {string | undefined} */ purpose) => `${fingerprint} ${purpose}`;
 
-/** When the kept login for this certificate and purpose ends (ms since epoch), or null. */
+/**
+ * When the kept login for this certificate and purpose ends (ms since epoch), or null.
+ * @param {string} fingerprint
+ * @param {string | undefined} purpose
+ * @returns {number | null}
+ */
 export function keptUntil(fingerprint, purpose) {
   const k = kept.get(keyOf(fingerprint, purpose));
   return k && k.until - MARGIN_MS > Date.now() ? k.until : null;
 }
 
+/** @param {string} key @param {{logout?: boolean}} [options] */
 function forget(key, { logout = true } = {}) {
   const k = kept.get(key);
   if (!k) return;
@@ -60,17 +69,23 @@ export function logoutAll() {
  * login the host no longer knows becomes PIN_REQUIRED, so the window asks for the PIN;
  * `work` must then not have done anything yet, which holds because its first host call is
  * what fails.
+ * @template T
+ * @param {import('../common/types.js').ConsentChoice} choice
+ * @param {string | undefined} pin
+ * @param {(session: string) => Promise<T>} work
+ * @param {LoginPurpose} purpose
+ * @returns {Promise<T>}
  */
 export async function withLogin(choice, pin, work, purpose) {
   if (!PURPOSES.includes(purpose)) throw new ParapheError('INTERNAL', `withLogin: unknown purpose ${purpose}`);
   const key = keyOf(choice.fingerprint, purpose);
   if (pin === undefined && keptUntil(choice.fingerprint, purpose)) {
-    const { session } = kept.get(key);
+    const { session } = /** @type {{session: string}} */ (kept.get(key));
     try {
       return await work(session);
     } catch (e) {
       const err = ParapheError.from(e);
-      if (err.code !== 'SESSION_NOT_FOUND' || err.details?.signed?.length) throw e;
+      if (err.code !== 'SESSION_NOT_FOUND' || /** @type {{signed?: unknown[]}} */ (err.details)?.signed?.length) throw e;
       forget(key, { logout: false });
       throw new ParapheError(choice.pinPad ? 'SESSION_NOT_FOUND' : 'PIN_REQUIRED', 'the PIN session ended: type the PIN again');
     }
@@ -90,6 +105,7 @@ export async function withLogin(choice, pin, work, purpose) {
   }
 }
 
+/** @param {string} key @param {string} session @param {number} ttlMs */
 function remember(key, session, ttlMs) {
   const until = Date.now() + ttlMs;
   // The host process holds the login: the native port stays open while it is kept.

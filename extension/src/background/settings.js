@@ -10,22 +10,26 @@ import { api } from '../common/api.js';
 import * as store from '../common/store.js';
 
 const DEFAULTS = { allowLoopbackHttp: false, pinSessionMinutes: 0 };
+/** @typedef {keyof typeof DEFAULTS} Key */
+const KEYS = /** @type {Key[]} */ (Object.keys(DEFAULTS));
 
+/** @returns {Promise<{[key: string]: unknown}>} the policy's values, none without a policy */
 async function managed() {
   try {
-    return await api.storage.managed.get(Object.keys(DEFAULTS));
+    return await api.storage.managed.get(KEYS);
   } catch {
     return {}; // no policy (Firefox rejects when no managed-storage manifest is installed)
   }
 }
 
 // The policy's values are checked as the store checks the person's.
+/** @param {{[key: string]: unknown}} values @returns {Partial<typeof DEFAULTS>} */
 const valid = (values) => Object.fromEntries(Object.entries(values)
-  .filter(([k, v]) => k in DEFAULTS && store.check(k, v) !== null));
+  .filter(([k, v]) => Object.hasOwn(DEFAULTS, k) && store.check(/** @type {Key} */ (k), v) !== null));
 
 /** The effective options, and which of them the administrator set (`managed`). */
 export async function settings() {
-  const [stored, policy] = await Promise.all([store.get(Object.keys(DEFAULTS)), managed()]);
+  const [stored, policy] = await Promise.all([store.get(KEYS), managed()]);
   const forced = valid(policy);
   return { ...DEFAULTS, ...stored, ...forced, managed: Object.keys(forced) };
 }

@@ -131,7 +131,7 @@ const frameLayouts = new Map();
  * The extension frame's answer to a layout question (frame/frame.js). Only the frame in the
  * tab that was asked: the content script, in the page's process, relays the question but
  * never carries what the card signs.
- * @param {{reply?: unknown, layout?: unknown}} msg
+ * @param {{reply?: unknown, layout?: unknown, [field: string]: unknown}} msg
  * @param {chrome.runtime.MessageSender} sender
  */
 export function frameLayout(msg, sender) {
@@ -177,13 +177,26 @@ function checkedLayout(item, text) {
   return job;
 }
 
-/** The batch engine's jobs for a `signHash` request (batch.js). */
+/** @typedef {import('./core.js').SignHashRequest} SignHashRequest */
+
+/**
+ * The batch engine's jobs for a `signHash` request (batch.js).
+ * @param {SignHashRequest} request
+ * @param {number} part which of signRequests' requests
+ * @param {import('./core.js').Choice} choice
+ * @param {boolean} pageChosen
+ * @param {((question: object) => Promise<any>) | undefined} ask always there for PAdES (signRequests checks)
+ * @param {boolean} extensionPage
+ * @param {chrome.runtime.MessageSender} sender
+ * @returns {import('./batch.js').Job[]}
+ */
 function jobs(request, part, choice, pageChosen, ask, extensionPage, sender) {
   return request.items.map((item, index) => {
     const info = { digest: item.hex, hashAlgorithm: item.hashAlgorithm, format: structured(request) ? request.format : 'raw' };
     if (request.format === 'pades') {
       const question = { part, index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now() };
-      return { format: () => padesLayout(item, question, ask, extensionPage, sender), info };
+      const asked = /** @type {NonNullable<typeof ask>} */ (ask);
+      return { format: () => padesLayout(item, question, asked, extensionPage, sender), info };
     }
     if (structured(request)) return { format: formatJob(request, item), info };
     return {
@@ -196,9 +209,12 @@ function jobs(request, part, choice, pageChosen, ask, extensionPage, sender) {
 }
 
 /** A format the WASM core builds around the card's signature: `cades` (.p7s), `xades` (jeton), `pades`. */
-const structured = (request) => request.format === 'cades' || request.format === 'xades' || request.format === 'pades';
+const structured = (/** @type {SignHashRequest} */ request) => request.format === 'cades' || request.format === 'xades' || request.format === 'pades';
 
-/** The WASM core's job (formats.rs) for one item: a CAdES `.p7s` or a XAdES jeton `.xml`. */
+/**
+ * The WASM core's job (formats.rs) for one item: a CAdES `.p7s` or a XAdES jeton `.xml`.
+ * @param {SignHashRequest} request @param {import('./core.js').Digest} item
+ */
 function formatJob(request, item) {
   if (request.format === 'xades') return { jeton: { fileName: item.name, digest: item.base64 } };
   return {

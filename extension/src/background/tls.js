@@ -7,7 +7,11 @@
 // the options page calls browser.pkcs11 itself (options/tls.js).
 import * as native from './native.js';
 
-/** The host's view of the NSS database; `register` adds the loaded modules it lacks. */
+/**
+ * The host's view of the NSS database; `register` adds the loaded modules it lacks.
+ * @param {boolean} register
+ * @returns {Promise<import('../common/types.js').TlsStatus>}
+ */
 export function tls(register) {
   return native.call(register ? 'tls-register' : 'tls-status', {});
 }

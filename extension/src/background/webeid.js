@@ -26,9 +26,23 @@ import * as native from './native.js';
 import * as sessions from './sessions.js';
 
 const VERSION = api.runtime.getManifest().version;
+/**
+ * A `web-eid:*` request as the core validated it (core.webeidValidate; wasm/src/webeid.rs):
+ * `action` without its prefix, and that action's fields.
+ * @typedef {{
+ *   action: string, libraryVersion?: string, challengeNonce?: string, timeoutMs?: number,
+ *   fingerprint?: string, hex?: string, base64?: string, hashAlgorithm?: string,
+ * }} WebEidRequest
+ * @typedef {WebEidRequest & {hex: string, base64: string, hashAlgorithm: string}} WebEidSignRequest
+ */
+
 const ACTIONS = ['web-eid:status', 'web-eid:authenticate', 'web-eid:get-signing-certificate', 'web-eid:sign'];
 
-/** Serialized web-eid.js error (`{name, message, code, …}`) for whatever was thrown. */
+/**
+ * Serialized web-eid.js error (`{name, message, code, …}`) for whatever was thrown.
+ * @param {unknown} e
+ * @returns {import('./core.js').WebEidError}
+ */
 function serialized(e) {
   if (typeof e === 'string') {
     try {
@@ -43,16 +57,20 @@ function serialized(e) {
 /**
  * Answers one request. `text` is the page's message as JSON text; `pageOrigin()` resolves
  * to the sender frame's origin as the browser reported it (origin.js), or rejects.
+ * @param {unknown} text the content script's (any value: validated here)
+ * @param {() => Promise<string>} pageOrigin
+ * @param {chrome.runtime.MessageSender} sender
  */
 export async function handle(text, pageOrigin, sender) {
   let action = 'web-eid:status';
   let allowed = false;
   try {
-    action = ACTIONS.find((a) => a === JSON.parse(text)?.action) ?? action;
+    action = ACTIONS.find((a) => a === JSON.parse(/** @type {string} */ (text))?.action) ?? action;
   } catch { /* validation below says why */ }
   try {
     const origin = await pageOrigin();
     allowed = await disclosure.allowed(origin);
+    /** @type {WebEidRequest} */
     const request = core.webeidValidate(String(text), VERSION);
     const result = await run(request, origin, sender, allowed);
     return { action: `${action}-success`, ...result };
@@ -64,31 +82,39 @@ export async function handle(text, pageOrigin, sender) {
   }
 }
 
+/**
+ * @param {WebEidRequest} request @param {string} origin @param {chrome.runtime.MessageSender} sender
+ * @param {boolean} allowed the site may see Paraphe's versions (disclosure.js)
+ */
 async function run(request, origin, sender, allowed) {
   const tabTitle = sender.tab?.title ?? '';
   switch (request.action) {
     case 'status': {
       const hello = await native.helloInfo();
       // Paraphe's versions ride as SemVer build metadata, for allowed sites only.
-      const { library, extension, nativeApp } = core.webeidVersions(request.libraryVersion,
+      const { library, extension, nativeApp } = core.webeidVersions(/** @type {string} */ (request.libraryVersion),
         allowed ? VERSION : '', allowed ? hello.version : '');
       return { library, extension, nativeApp };
     }
     case 'authenticate': {
-      const token = await authenticate({ origin, challengeNonce: request.challengeNonce, tabTitle, timeoutMs: request.timeoutMs });
+      const token = await authenticate({ origin, challengeNonce: /** @type {string} */ (request.challengeNonce), tabTitle, timeoutMs: request.timeoutMs });
       const { unverifiedCertificate, algorithm, signature, format, appVersion } = token;
       return { unverifiedCertificate, algorithm, signature, format, appVersion };
     }
     case 'get-signing-certificate':
       return signingCertificate(request, origin, tabTitle);
     case 'sign':
-      return sign(request, origin, tabTitle);
+      return sign(/** @type {WebEidSignRequest} */ (request), origin, tabTitle);
     default:
       throw new ParapheError('INVALID_REQUEST', 'unknown action');
   }
 }
 
-/** What `web-eid:sign` may use: valid signing certificates that cannot log in. */
+/**
+ * What `web-eid:sign` may use: valid signing certificates that cannot log in.
+ * @param {WebEidRequest} request @param {string} origin @param {string} tabTitle
+ * @param {string} [fingerprint] the certificate the page named
+ */
 async function rawSigningChoices(request, origin, tabTitle, fingerprint) {
   let choices = await validChoices('signing');
   if (fingerprint) choices = choices.filter((c) => c.fingerprint === fingerprint);
@@ -103,7 +129,10 @@ async function rawSigningChoices(request, origin, tabTitle, fingerprint) {
     { timeoutMs: request.timeoutMs });
 }
 
-/** The person picks a signing (nonRepudiation) certificate; Web eID asks even for one. */
+/**
+ * The person picks a signing (nonRepudiation) certificate; Web eID asks even for one.
+ * @param {WebEidRequest} request @param {string} origin @param {string} tabTitle
+ */
 async function signingCertificate(request, origin, tabTitle) {
   const release = native.hold();
   try {
@@ -118,7 +147,10 @@ async function signingCertificate(request, origin, tabTitle) {
   }
 }
 
-/** Signs the page's hash with the key of the very certificate it names (byte-identical). */
+/**
+ * Signs the page's hash with the key of the very certificate it names (byte-identical).
+ * @param {WebEidSignRequest} request @param {string} origin @param {string} tabTitle
+ */
 async function sign(request, origin, tabTitle) {
   const release = native.hold();
   try {

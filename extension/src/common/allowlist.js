@@ -9,11 +9,19 @@ import * as store from './store.js';
 export { normalizeOrigin } from './store.js';
 export const LIBERSIGN_ORIGINS = 'libersignOrigins';
 
+/**
+ * @param {unknown} list a policy value
+ * @returns {string[]}
+ */
 function clean(list) {
-  return Array.isArray(list) ? [...new Set(list.map(store.normalizeOrigin).filter(Boolean))] : [];
+  return Array.isArray(list) ? [...new Set(list.map(store.normalizeOrigin).filter((o) => o !== null))] : [];
 }
 
-/** `{user, managed}` lists of normalized origins (`managed: false`: the person's only). */
+/**
+ * `{user, managed}` lists of normalized origins (`managed: false`: the person's only).
+ * @param {{managed?: boolean}} [options]
+ * @returns {Promise<{user: string[], managed: string[]}>}
+ */
 export async function libersignOrigins({ managed: withPolicy = true } = {}) {
   const { [LIBERSIGN_ORIGINS]: user } = await store.get([LIBERSIGN_ORIGINS]);
   let managed;
@@ -25,7 +33,11 @@ export async function libersignOrigins({ managed: withPolicy = true } = {}) {
   return { user: user ?? [], managed: clean(managed) };
 }
 
-/** Adds `origin` (normalized) to the person's list, or takes it off. */
+/**
+ * Adds `origin` (normalized) to the person's list, or takes it off.
+ * @param {string} origin
+ * @param {boolean} allowed
+ */
 export function setLibersignOrigin(origin, allowed) {
   return store.updateList(LIBERSIGN_ORIGINS, origin, allowed);
 }

@@ -5,6 +5,11 @@ export const api = globalThis.browser ?? globalThis.chrome;
 
 /** An error with a stable code from docs/PAGE-API.md; `details` are extra fields for the page. */
 export class ParapheError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} [message]
+   * @param {Record<string, unknown>} [details]
+   */
   constructor(code, message, details = {}) {
     super(message || code);
     this.code = code;
@@ -15,7 +20,11 @@ export class ParapheError extends Error {
     return { code: this.code, message: this.message, ...this.details };
   }
 
-  /** Whatever was thrown, as a ParapheError (WASM throws the JSON text of {code, message}). */
+  /**
+   * Whatever was thrown, as a ParapheError (WASM throws the JSON text of {code, message}).
+   * @param {unknown} e
+   * @returns {ParapheError}
+   */
   static from(e) {
     if (e instanceof ParapheError) return e;
     if (typeof e === 'string') {
@@ -25,7 +34,7 @@ export class ParapheError extends Error {
       } catch { /* not JSON */ }
       return new ParapheError('INTERNAL', e);
     }
-    return new ParapheError('INTERNAL', String(e?.message ?? e));
+    return new ParapheError('INTERNAL', String(/** @type {{message?: unknown} | null | undefined} */ (e)?.message ?? e));
   }
 }
 
@@ -42,6 +51,12 @@ export function localize(root = document) {
   document.documentElement.lang = api.i18n.getUILanguage().split('-')[0];
 }
 
+/**
+ * A message of _locales in the browser's language, `subs` in its placeholders; `key` if none.
+ * @param {string} key
+ * @param {...unknown} subs
+ * @returns {string}
+ */
 export const t = (key, ...subs) => api.i18n.getMessage(key, subs.map(String)) || key;
 
 /**

@@ -4,6 +4,9 @@
 // host's PC/SC events as they come. No polling.
 import { api, t } from './api.js';
 
+/** @typedef {import('./types.js').CardsState} CardsState */
+/** @typedef {{event: string, data: import('./types.js').EventData}} CardEvent */
+
 /**
  * Connects and calls `onUpdate(state, event)` with the whole state each time it changes;
  * `event` is `{event, data}` for a card event, null for a full state or a reader or card a
@@ -11,8 +14,8 @@ import { api, t } from './api.js';
  * the host cannot be reached. Returns the port.
  */
 /**
- * @param {(state: any, news: {event: string, data: any} | null) => void} onUpdate
- * @param {(error: any) => void} [onError]
+ * @param {(state: CardsState, news: CardEvent | null) => void} onUpdate
+ * @param {(error: import('./types.js').ErrorJson) => void} [onError]
  */
 export function watchCards(onUpdate, onError = () => {}) {
   const port = api.runtime.connect({ name: 'cards' });
@@ -24,7 +27,11 @@ export function watchCards(onUpdate, onError = () => {}) {
   return port;
 }
 
-/** One line about a card event (« Carte retirée du lecteur X »), or null. */
+/**
+ * One line about a card event (« Carte retirée du lecteur X »), or null.
+ * @param {CardEvent} news
+ * @returns {string | null}
+ */
 export function eventText({ event, data }) {
   switch (event) {
     case 'card-inserted': return t('cardEventInserted', data.reader);
@@ -36,7 +43,11 @@ export function eventText({ event, data }) {
   }
 }
 
-/** What a reader holds, in words: the card, its middleware, and what to install when missing. */
+/**
+ * What a reader holds, in words: the card, its middleware, and what to install when missing.
+ * @param {import('./types.js').Reader} r
+ * @returns {string}
+ */
 export function readerText(r) {
   if (!r.present) return `${r.reader} — ${t('cardsEmpty')}`;
   const m = r.middleware;

@@ -39,6 +39,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * `https://host[:port]` (or `http://` on a loopback host) from what a person or a policy
  * wrote, or null. A trailing slash or path is dropped; anything else that is not an origin
  * (credentials, another scheme, a wildcard) is refused.
+ * @param {unknown} text
+ * @returns {string | null}
  */
 export function normalizeOrigin(text) {
   let url;
@@ -52,26 +54,52 @@ export function normalizeOrigin(text) {
   return null;
 }
 
-/** A list of origins, each already in its normalized form; null if it is not one. */
+/**
+ * A list of origins, each already in its normalized form; null if it is not one.
+ * @param {unknown} v
+ * @returns {string[] | null}
+ */
 function originList(v) {
   if (!Array.isArray(v) || v.length > MAX_ORIGINS) return null;
   if (!v.every((o) => typeof o === 'string' && normalizeOrigin(o) === o)) return null;
   return [...new Set(v)];
 }
 
-/** Each key's check: the value to keep, or null when the value is not acceptable. */
+/**
+ * The values kept here, by key (see the list above); each one optional (unset: the default).
+ * @typedef {{
+ *   allowLoopbackHttp?: boolean,
+ *   pinSessionMinutes?: number,
+ *   certificateListOrigins?: string[],
+ *   libersignOrigins?: string[],
+ *   libersignPolicySeen?: string[],
+ *   nexuOrigins?: string[],
+ *   radar?: boolean,
+ * }} Settings
+ * @typedef {keyof Settings} SettingKey
+ */
+
+/**
+ * Each key's check: the value to keep, or null when the value is not acceptable.
+ * @type {{ [K in SettingKey]-?: (v: unknown) => Settings[K] | null }}
+ */
 const CHECKS = {
   allowLoopbackHttp: (v) => (typeof v === 'boolean' ? v : null),
-  pinSessionMinutes: (v) => (Number.isInteger(v) && v >= 0 && v <= 480 ? v : null),
+  pinSessionMinutes: (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 480 ? v : null),
   certificateListOrigins: originList,
   libersignOrigins: originList,
   libersignPolicySeen: originList,
   nexuOrigins: originList,
   radar: (v) => (typeof v === 'boolean' ? v : null),
 };
-export const KEYS = Object.keys(CHECKS);
+export const KEYS = /** @type {SettingKey[]} */ (Object.keys(CHECKS));
 
+/** @param {unknown} key @returns {key is SettingKey} */
+const isKey = (key) => typeof key === 'string' && Object.hasOwn(CHECKS, key); // not `in`: 'toString' is no key
+
+/** @type {Promise<IDBDatabase> | null} */
 let opening = null;
+/** @returns {Promise<IDBDatabase>} */
 function database() {
   opening ??= new Promise((resolve, reject) => {
     const request = indexedDB.open(DB_NAME, 1);
@@ -92,11 +120,18 @@ function database() {
   return opening;
 }
 
-/** Runs `fn(table)` in one transaction; resolves with its result once committed. */
+/**
+ * Runs `fn(table)` in one transaction; resolves with its result once committed.
+ * @template T
+ * @param {IDBTransactionMode} mode
+ * @param {(table: IDBObjectStore) => T | Promise<T>} fn
+ * @returns {Promise<T | undefined>}
+ */
 async function transaction(mode, fn) {
   const db = await database();
   return new Promise((resolve, reject) => {
     const tx = db.transaction(TABLE, mode);
+    /** @type {T | undefined} */
     let result;
     tx.oncomplete = () => resolve(result);
     tx.onerror = () => reject(tx.error);
@@ -108,41 +143,58 @@ async function transaction(mode, fn) {
   });
 }
 
+/**
+ * @template T
+ * @param {IDBRequest<T>} r
+ * @returns {Promise<T>}
+ */
 const request = (r) => new Promise((resolve, reject) => {
   r.onsuccess = () => resolve(r.result);
   r.onerror = () => reject(r.error);
 });
 
-/** `value` if it is acceptable under `key`, else null (also used for policy values). */
+/**
+ * `value` if it is acceptable under `key`, else null (also used for policy values).
+ * @template {SettingKey} K
+ * @param {K} key
+ * @param {unknown} value
+ * @returns {Settings[K] | null}
+ */
 export function check(key, value) {
-  const ok = CHECKS[key];
-  if (!ok) throw new Error(`unknown setting ${key}`);
+  if (!isKey(key)) throw new Error(`unknown setting ${key}`);
+  const ok = /** @type {(v: unknown) => Settings[K] | null} */ (CHECKS[key]);
   return value === undefined ? null : ok(value);
 }
 
 /**
  * The values of `keys` (all by default) that are set and valid: `{key: value}`; a key that
  * is missing or holds something unacceptable is left out (the caller's default applies).
+ * @param {readonly SettingKey[]} [keys]
+ * @returns {Promise<Settings>}
  */
 export async function get(keys = KEYS) {
   await migrated();
-  const wanted = keys.filter((k) => k in CHECKS);
+  const wanted = keys.filter(isKey);
   const values = await transaction('readonly', (t) => Promise.all(wanted.map((k) => request(t.get(k)))));
+  /** @type {Record<string, unknown>} */
   const out = {};
   wanted.forEach((k, i) => {
-    const v = check(k, values[i]);
+    const v = check(k, /** @type {unknown[]} */ (values)[i]);
     if (v !== null) out[k] = v;
   });
-  return out;
+  return /** @type {Settings} */ (out);
 }
 
-/** Stores `values` (`{key: value}`; `undefined` removes the key). Throws on a bad value. */
+/**
+ * Stores `values` (`{key: value}`; `undefined` removes the key). Throws on a bad value.
+ * @param {Settings} values
+ */
 export async function set(values) {
   await migrated();
   const checked = Object.entries(values).map(([k, v]) => {
-    const c = check(k, v);
+    const c = check(/** @type {SettingKey} */ (k), v);
     if (v !== undefined && c === null) throw new Error(`invalid value for ${k}`);
-    return [k, c];
+    return /** @type {[SettingKey, unknown]} */ ([k, c]);
   });
   await transaction('readwrite', (t) => {
     for (const [k, v] of checked) {
@@ -153,7 +205,12 @@ export async function set(values) {
   changed(checked.map(([k]) => k), true);
 }
 
-/** Adds `origin` to the list under `key`, or takes it off (`add` false), in one transaction. */
+/**
+ * Adds `origin` to the list under `key`, or takes it off (`add` false), in one transaction.
+ * @param {SettingKey} key
+ * @param {string} origin
+ * @param {boolean} add
+ */
 export async function updateList(key, origin, add) {
   if (CHECKS[key] !== originList) throw new Error(`${key} is not a list of origins`);
   if (normalizeOrigin(origin) !== origin) throw new Error('not an origin');
@@ -167,13 +224,22 @@ export async function updateList(key, origin, add) {
   changed([key], true);
 }
 
+/** @typedef {(keys: SettingKey[]) => void} Listener */
+/** @type {Set<Listener>} */
 const listeners = new Set();
 
-/** `fn(keys)` after a change, whichever extension context made it. */
+/**
+ * `fn(keys)` after a change, whichever extension context made it.
+ * @param {Listener} fn
+ */
 export function onChanged(fn) {
   listeners.add(fn);
 }
 
+/**
+ * @param {SettingKey[]} keys
+ * @param {boolean} announce
+ */
 function changed(keys, announce) {
   for (const fn of listeners) {
     try {
@@ -190,10 +256,11 @@ function changed(keys, announce) {
 api.runtime.onMessage.addListener((msg, sender) => {
   if (msg?.kind !== 'store-changed' || sender.id !== api.runtime.id) return false;
   if (!String(sender.url ?? '').startsWith(api.runtime.getURL(''))) return false;
-  changed(Array.isArray(msg.keys) ? msg.keys.filter((k) => k in CHECKS) : KEYS, false);
+  changed(Array.isArray(msg.keys) ? msg.keys.filter(isKey) : KEYS, false);
   return false;
 });
 
+/** @type {Promise<void> | null} */
 let migrating = null;
 /**
  * Once: the values earlier versions kept in storage.local come here (checked like any
@@ -203,6 +270,7 @@ function migrated() {
   migrating ??= (async () => {
     const done = await transaction('readonly', (t) => request(t.get(MIGRATED)));
     if (done) return;
+    /** @type {Record<string, unknown>} */
     let old = {};
     try {
       old = await api.storage.local.get(KEYS);
@@ -216,6 +284,7 @@ function migrated() {
     });
     await api.storage.local.remove(KEYS).catch(() => {});
   })();
-  migrating.catch(() => { migrating = null; });
-  return migrating;
+  const m = migrating;
+  m.catch(() => { migrating = null; });
+  return m;
 }

@@ -10,24 +10,36 @@ import { api } from './api.js';
 
 export const pkcs11 = globalThis.browser?.pkcs11; // Firefox build only
 
-/** The manifest name of a module, as manifests/generate.sh (pkcs11-name) and the host make it. */
+/**
+ * The manifest name of a module, as manifests/generate.sh (pkcs11-name) and the host make it.
+ * @param {string} path
+ * @returns {string}
+ */
 export function moduleName(path) {
-  const base = path.split(/[/\\]/).pop();
+  const base = /** @type {string} */ (path.split(/[/\\]/).pop());
   const dot = base.lastIndexOf('.');
   const stem = (dot >= 0 ? base.slice(0, dot) : base).toLowerCase();
   return `fr.paraphe.pkcs11.${stem.replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')}`;
 }
 
-/** A background request from an extension page; throws the background's error. */
+/**
+ * A background request from an extension page; throws the background's error.
+ * @param {{kind: string} & Record<string, unknown>} message
+ * @returns {Promise<any>} the background's `result` for that kind (background/background.js)
+ */
 export async function ask(message) {
   const reply = await api.runtime.sendMessage(message);
   if (reply?.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
   return reply.result;
 }
 
-/** Firefox: each module the host loaded, with its manifest name and whether Firefox has it. */
+/**
+ * Firefox: each module the host loaded, with its manifest name and whether Firefox has it.
+ * @returns {Promise<import('./types.js').FirefoxModule[]>}
+ */
 export async function firefoxModules() {
   if (!pkcs11) return [];
+  /** @type {{host: {available: boolean, error?: import('./types.js').ErrorJson}, modules: import('./types.js').HostModule[]}} */
   const status = await ask({ kind: 'status' });
   if (!status.host.available) throw Object.assign(new Error(status.host.error?.message ?? ''), status.host.error ?? {});
   const out = [];
@@ -53,6 +65,7 @@ export async function setUp() {
     }
     return { ready: (await firefoxModules()).some((m) => m.installed), restart: false };
   }
+  /** @type {import('./types.js').TlsStatus} */
   const s = await ask({ kind: 'tls', register: true });
   if (!s.supported) return { ready: true, restart: false, systemStore: true };
   return { ready: s.modules.some((m) => m.registered), restart: s.modules.some((m) => m.added) };

@@ -14,14 +14,17 @@ import { showProgress } from './progress.js';
 const id = location.hash.slice(1);
 const port = api.runtime.connect({ name: `consent:${id}` });
 const ARM_MS = 750;
+/** @typedef {import('../common/types.js').ErrorJson} ErrorJson */
+/** @type {import('../common/types.js').ConsentView | null} */
 let view = null;
 let busy = false;
 let armed = false;
+/** @type {ReturnType<typeof setTimeout> | null} */
 let armTimer = null;
 
 localize();
 
-port.onMessage.addListener((msg) => {
+port.onMessage.addListener((/** @type {import('../common/types.js').ConsentMessage} */ msg) => {
   switch (msg.type) {
     case 'show':
       view = msg.view;
@@ -48,6 +51,7 @@ port.onMessage.addListener((msg) => {
 port.postMessage({ type: 'ready' });
 
 // Wording per kind of request; `sign` is the page's own (consent.html).
+/** @type {Record<string, {title: string, heading: string, origin: string, what: string, button: string, done?: string}>} */
 const KINDS = {
   authenticate: { title: 'consentLoginTitle', heading: 'consentLoginHeading', origin: 'consentLoginOriginLabel',
     what: 'consentLoginWhat', button: 'consentLoginButton' },
@@ -160,7 +164,7 @@ window.addEventListener('blur', disarm);
 window.addEventListener('focus', arm);
 document.addEventListener('visibilitychange', () => (document.visibilityState === 'visible' ? arm() : disarm()));
 
-
+/** @param {number} bytes @returns {string} */
 function sizeText(bytes) {
   const units = ['o', 'Ko', 'Mo', 'Go'];
   let n = bytes;
@@ -191,6 +195,7 @@ function updatePinRow() {
   if (kept) $('kept').textContent = t('consentPinKept', new Date(choice.keptUntil).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
 }
 
+/** @param {boolean} value */
 function setBusy(value) {
   busy = value;
   for (const el of document.querySelectorAll('input')) el.disabled = busy;
@@ -216,6 +221,7 @@ $('cancel').addEventListener('click', () => {
   window.close();
 });
 
+/** @param {ErrorJson & {pin?: {retriesLeft?: number, finalTry?: boolean, countLow?: boolean}}} error */
 function showPinError(error) {
   setBusy(false);
   if (error.code === 'PIN_REQUIRED') {
@@ -239,6 +245,7 @@ function showPinError(error) {
   $('pin').focus();
 }
 
+/** @param {ErrorJson & {signed?: unknown, notSigned?: unknown[]}} error */
 function showFailure(error) {
   const key = `error_${error.code}`;
   let text = api.i18n.getMessage(key) || t('errorGeneric', error.code);
@@ -250,6 +257,7 @@ function showFailure(error) {
   finish(text, true);
 }
 
+/** @param {string} text @param {boolean} [isError] */
 function finish(text, isError = false) {
   $('main').hidden = true;
   const s = $('status');

@@ -4,7 +4,11 @@
 // work ends, then says how it ended.
 import { api, t } from '../common/api.js';
 
-/** `msg`: {type: "progress", done, total} or {type: "progress-end", error?}. `kind`: the view's. */
+/**
+ * `msg`: {type: "progress", done, total} or {type: "progress-end", error?}. `kind`: the view's.
+ * @param {import('../common/types.js').ProgressMessage} msg
+ * @param {string | undefined} kind
+ */
 export function showProgress(msg, kind) {
   document.getElementById('main').hidden = true;
   const status = document.getElementById('status');

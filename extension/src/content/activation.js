@@ -12,7 +12,7 @@
   if (typeof globalThis.parapheUserActivation === 'function') return; // registered twice (LiberSign relay)
   const ACTIVATION_GRACE_MS = 60_000;
   let last = -Infinity;
-  const seen = (event) => {
+  const seen = (/** @type {Event} */ event) => {
     if (event.isTrusted) last = performance.now();
   };
   for (const type of ['pointerdown', 'mousedown', 'keydown', 'touchend']) {

@@ -16,6 +16,25 @@
   const MAX_ID_LENGTH = 128;
 
   /**
+   * A page's `signDocument` / `signDocuments` request, plain data but for its files. Its
+   * shape is the page's word until the background checked it (checkFiles), before any use.
+   * @typedef {{file: Blob & {name?: string}, name?: unknown}} PageDocument
+   * @typedef {{
+   *   type: 'signDocument' | 'signDocuments', file?: Blob & {name?: string}, name?: unknown,
+   *   documents?: PageDocument[], hashAlgorithm?: string, format?: unknown, [field: string]: unknown,
+   * }} DocumentsRequest
+   */
+  /** `{code, message}` and the error's other fields, as a page gets them. @typedef {{code: string, message: string, [field: string]: unknown}} PlainError */
+  /**
+   * What the background says on a page request's port (background/background.js, sign.js):
+   * a signature (base64; `index`: its document's, in progress reports), a batch's progress,
+   * and its question for a PAdES layout.
+   * @typedef {{signature: string, index?: number, [field: string]: unknown}} SignedItem
+   * @typedef {{done: number, total: number, signature: SignedItem & {index: number}}} Progress
+   * @typedef {{id: number, layout: {index: number, certificate: string, hashAlgorithm: string, now: number, reply: string}}} Question
+   */
+
+  /**
    * One page API request on its own runtime port: the background may send `{progress}`
    * messages (one per signed document of a batch) before `{result}` or `{error}`, and
    * `{ask}` questions this script answers on the same port with `onAsk` (PAdES: a PDF laid
@@ -23,9 +42,9 @@
    * `activation`: whether the person was using the page when it asked (consent windows open
    * only then, background/consent.js).
    * @param {object} request
-   * @param {(p: any) => void} [onProgress]
+   * @param {(p: Progress) => void} [onProgress]
    * @param {boolean} [activation]
-   * @param {(question: any) => Promise<any>} [onAsk]
+   * @param {(question: Question) => Promise<unknown>} [onAsk]
    */
   function pageRequest(request, onProgress = () => {}, activation = activated(), onAsk = undefined) {
     return new Promise((resolve, reject) => {
@@ -44,7 +63,7 @@
         }
         if (msg?.ask) {
           const id = msg.ask.id;
-          const answer = (body) => {
+          const answer = (/** @type {{result: unknown} | {error: PlainError}} */ body) => {
             if (!done) port.postMessage({ answer: { id, ...body } });
           };
           (onAsk ? onAsk(msg.ask) : Promise.reject({ code: 'INVALID_REQUEST', message: 'nothing to answer with' }))
@@ -71,7 +90,12 @@
   // never takes its port), documents go to the background in chunks instead (hashBlob),
   // slower: Chromium's extension messages are JSON, so each chunk crosses as base64.
 
-  /** Digests of `blobs`, in order: in the extension frame, or through the background. */
+  /**
+   * Digests of `blobs`, in order: in the extension frame, or through the background.
+   * @param {Blob[]} blobs
+   * @param {string} algorithm
+   * @returns {Promise<string[]>} lowercase hex
+   */
   async function hashDocuments(blobs, algorithm) {
     const frame = extensionFrame();
     try {
@@ -90,15 +114,20 @@
    * Streams a Blob through the background's WASM hasher on a runtime port, a few chunks in
    * flight: never more than HASH_IN_FLIGHT chunks of the file in memory at once. Only where
    * the extension frame cannot start.
+   * @param {Blob} blob
+   * @param {string} algorithm
+   * @returns {Promise<string>} lowercase hex
    */
   function hashBlob(blob, algorithm) {
     const source = FIREFOX ? structuredClone(blob) : blob; // a Blob of this compartment
     return new Promise((resolve, reject) => {
       const port = api.runtime.connect({ name: 'hash' });
       let acked = 0;
+      /** @type {((value?: unknown) => void) | null} */
       let wake = null;
+      /** @type {unknown} */
       let failed = null;
-      const stop = (error) => {
+      const stop = (/** @type {unknown} */ error) => {
         failed ??= error;
         wake?.();
         reject(error);
@@ -140,11 +169,14 @@
    * makes from what it kept of that PDF (frame/frame.js: never the whole file) and sends the
    * background itself; each signed PDF comes back as its incremental update, appended here to the page's
    * own Blob (no copy of the file) and handed to the page as a Blob.
+   * @param {DocumentsRequest} request
+   * @param {(p: object) => void} [onProgress] each signed document (a batch's progress)
+   * @param {boolean} [activation]
    */
   async function signDocuments(request, onProgress, activation = activated()) {
     const { type, file, documents, name, hashAlgorithm = 'sha256', ...rest } = request;
     await checkFiles(request); // documents and files: wasm/src/request.rs
-    const list = type === 'signDocument' ? [{ file, name }] : documents;
+    const list = /** @type {PageDocument[]} */ (type === 'signDocument' ? [{ file, name }] : documents);
     const names = list.map((doc) => (typeof doc.name === 'string' ? doc.name : (doc.file.name ?? '')));
     if (rest.format !== 'pades') {
       const digests = await hashDocuments(list.map((doc) => doc.file), hashAlgorithm);
@@ -153,9 +185,11 @@
     }
     const frame = extensionFrame();
     const prefix = crypto.randomUUID(); // the frame keeps each PDF checked under `${prefix}:${i}`
+    /** @type {string[]} */
     const checked = [];
     try {
       if (!(await frame.ready)) throw { code: 'INTERNAL', message: 'PAdES needs the extension frame, which did not start' };
+      /** @type {string[]} */
       const digests = [];
       for (const [i, doc] of list.entries()) {
         try {
@@ -167,23 +201,23 @@
         }
       }
       const hashes = list.map((doc, i) => ({ digest: digests[i], hashAlgorithm, name: names[i], size: doc.file.size }));
-      const layout = async (/** @type {any} */ ask) => {
+      const layout = async (/** @type {Question} */ ask) => {
         const q = ask?.layout;
         if (!Number.isInteger(q?.index) || !list[q.index]) throw { code: 'INVALID_REQUEST', message: 'no such document' };
         // The frame sends the layout to the background itself (frame/frame.js).
         return frame.run({ kind: 'pdf-layout', key: `${prefix}:${q.index}`, certificate: q.certificate, now: q.now, reply: q.reply });
       };
       // The signed PDF: the page's file followed by the update (Blob parts: nothing copied).
-      const signedPdf = (/** @type {any} */ s, /** @type {number} */ index) => ({
+      const signedPdf = (/** @type {SignedItem} */ s, /** @type {number} */ index) => ({
         ...s, signature: new Blob([list[index].file, fromBase64(s.signature)], { type: 'application/pdf' }),
       });
-      const progress = (/** @type {any} */ p) => onProgress({ ...p, signature: signedPdf(p.signature, p.signature.index) });
+      const progress = (/** @type {Progress} */ p) => /** @type {(p: object) => void} */ (onProgress)({ ...p, signature: signedPdf(p.signature, p.signature.index) });
       try {
         const result = await pageRequest({ ...rest, type: 'signHash', hashes }, progress, activation, layout);
         return { ...result, signatures: result.signatures.map(signedPdf) };
       } catch (e) {
         if (Array.isArray(e?.signatures) && Array.isArray(e?.signed)) {
-          throw { ...e, signatures: e.signatures.map((/** @type {any} */ s, /** @type {number} */ k) => signedPdf(s, e.signed[k])) };
+          throw { ...e, signatures: e.signatures.map((/** @type {SignedItem} */ s, /** @type {number} */ k) => signedPdf(s, e.signed[k])) };
         }
         throw e;
       }
@@ -193,12 +227,16 @@
     }
   }
 
-  /** Plain data (a JSON round trip), except the Blobs of signDocument(s). */
+  /**
+   * Plain data (a JSON round trip), except the Blobs of signDocument(s).
+   * @param {{type?: unknown, file?: unknown, documents?: unknown, [field: string]: unknown} | null | undefined} raw
+   *   the page's request: anything (a primitive's fields read as undefined; JSON.stringify takes what it can)
+   */
   function plainRequest(raw) {
     if (raw?.type === 'signDocument') return { ...JSON.parse(JSON.stringify({ ...raw, file: undefined })), file: raw.file };
     if (raw?.type === 'signDocuments') {
       const documents = Array.isArray(raw.documents)
-        ? raw.documents.map((d) => ({ ...JSON.parse(JSON.stringify({ ...d, file: undefined })), file: d?.file }))
+        ? raw.documents.map((/** @type {{file?: unknown} | null | undefined} */ d) => ({ ...JSON.parse(JSON.stringify({ ...d, file: undefined })), file: d?.file }))
         : raw.documents;
       return { ...JSON.parse(JSON.stringify({ ...raw, documents: undefined })), documents };
     }
@@ -221,9 +259,9 @@
     } catch {
       request = null;
     }
-    const reply = (body) => window.postMessage(toPage({ paraphe: 'response', id, ...body }), pageOrigin());
+    const reply = (/** @type {{result: unknown} | {error: PlainError}} */ body) => window.postMessage(toPage({ paraphe: 'response', id, ...body }), pageOrigin());
     // Each signed document of a batch, as soon as it is signed.
-    const progress = (p) => window.postMessage(toPage({ paraphe: 'progress', id, ...p }), pageOrigin());
+    const progress = (/** @type {object} */ p) => window.postMessage(toPage({ paraphe: 'progress', id, ...p }), pageOrigin());
     let work;
     if (!request || typeof request !== 'object') {
       work = Promise.reject({ code: 'INVALID_REQUEST', message: 'request must be an object' });
@@ -237,8 +275,14 @@
     work.then((result) => reply({ result }), (error) => reply({ error: plainError(error) }));
   });
 
-  function plainError(e) {
-    if (e && typeof e.code === 'string') return { ...e };
+  /**
+   * What was thrown, as `{code, message}` for the page.
+   * @param {unknown} thrown anything (the background's `{code, message}`, an Error, a string)
+   * @returns {PlainError}
+   */
+  function plainError(thrown) {
+    const e = /** @type {{code?: unknown, message?: unknown} | null | undefined} */ (thrown); // a primitive's fields: undefined
+    if (e && typeof e.code === 'string') return /** @type {PlainError} */ ({ ...e });
     return { code: 'INTERNAL', message: String(e?.message ?? e) };
   }
 
@@ -255,6 +299,7 @@
 
   const ENHANCED = 'parapheEnhanced';
 
+  /** @param {HTMLElement} el a `data-paraphe-sign` element of the page */
   function enhance(el) {
     if (el.dataset[ENHANCED]) return;
     el.dataset[ENHANCED] = '1';
@@ -266,9 +311,11 @@
     el.append(button);
   }
 
+  /** @param {HTMLElement} el @param {HTMLButtonElement} button */
   async function signMarkup(el, button) {
     const d = el.dataset;
-    const find = (selector) => (selector ? document.querySelector(selector) : null);
+    /** The page's input the markup names (any element: the page's word). */
+    const find = (/** @type {string | undefined} */ selector) => /** @type {HTMLInputElement | null} */ (selector ? document.querySelector(selector) : null);
     button.disabled = true;
     try {
       const hashAlgorithm = d.parapheHashAlg || 'sha256';
@@ -295,15 +342,16 @@
     }
   }
 
+  /** @param {Document | Element} root the document, or an element added to it */
   function scan(root) {
-    if (root.matches?.('[data-paraphe-sign]')) enhance(root);
-    for (const el of root.querySelectorAll?.('[data-paraphe-sign]') ?? []) enhance(el);
+    if (/** @type {Element} */ (root).matches?.('[data-paraphe-sign]')) enhance(/** @type {HTMLElement} */ (root));
+    for (const el of root.querySelectorAll?.('[data-paraphe-sign]') ?? []) enhance(/** @type {HTMLElement} */ (el));
   }
 
   function start() {
     scan(document);
     new MutationObserver((records) => {
-      for (const r of records) for (const n of r.addedNodes) if (n.nodeType === 1) scan(n);
+      for (const r of records) for (const n of r.addedNodes) if (n.nodeType === 1) scan(/** @type {Element} */ (n));
     }).observe(document.documentElement, { childList: true, subtree: true });
   }
 

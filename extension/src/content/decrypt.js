@@ -19,9 +19,16 @@
   const CHUNK_BYTES = 512 * 1024;
   const MAX_ID_LENGTH = 128;
 
-  /** `offre.pdf.p7m` → `offre.pdf`. */
+  /**
+   * A page's `decrypt` request, plain data but for its file: the page's word until the
+   * background checked it (checkFiles), before any use.
+   * @typedef {{type: 'decrypt', file: Blob & {name?: string}, name?: string, [field: string]: unknown}} DecryptRequest
+   */
+
+  /** `offre.pdf.p7m` → `offre.pdf`. @param {string} name */
   const plainName = (name) => name.replace(/\.(p7m|p7e|cms|env|enc)$/i, '');
 
+  /** @param {DecryptRequest} request @param {string} id the page's */
   async function decrypt(request, id) {
     await checkFiles(request); // keys, file, name: wasm/src/request.rs
     const { file, name } = request;
@@ -33,7 +40,7 @@
     // Whether the person is using the page (content/activation.js): the consent window
     // opens only then (background/consent.js).
     const activation = activated();
-    const progress = (done) => window.postMessage(toPage({ paraphe: 'progress', id, done, total: source.size }), pageOrigin());
+    const progress = (/** @type {number} */ done) => window.postMessage(toPage({ paraphe: 'progress', id, done, total: source.size }), pageOrigin());
     const frame = extensionFrame();
     try {
       const inFrame = await frame.ready;
@@ -51,8 +58,13 @@
     }
   }
 
-  /** The pli through the background, where the extension frame cannot start. */
+  /**
+   * The pli through the background, where the extension frame cannot start.
+   * @param {Blob} source @param {string} jobId @param {string} displayName
+   * @param {(done: number) => void} progress
+   */
   async function relayed(source, jobId, displayName, progress) {
+    /** @type {Blob[]} */
     const parts = [];
     let opened = null;
     try {
@@ -88,7 +100,7 @@
     if (!data || data.paraphe !== 'request' || data.request?.type !== 'decrypt') return;
     const { id } = data;
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return;
-    const reply = (body) => window.postMessage(toPage({ paraphe: 'response', id, ...body }), pageOrigin());
+    const reply = (/** @type {{result: unknown} | {error: {code: string, message: string}}} */ body) => window.postMessage(toPage({ paraphe: 'response', id, ...body }), pageOrigin());
     let request;
     try {
       const raw = data.request;

@@ -67,6 +67,10 @@
     else p.reject(failure(String(data.exception ?? 'LiberSign error'), data.code, data));
   });
 
+  /**
+   * One LiberSign request to the relay; resolves with the answer's `key` field.
+   * @param {string} action @param {string} key @param {Record<string, unknown>} [fields]
+   */
   function send(action, key, fields = {}) {
     return new Promise((resolve, reject) => {
       const nonce = `paraphe-${Date.now()}-${++counter}`;
@@ -100,8 +104,9 @@
      * LiberSign v2 (Pastell 4's `<ls-libersign>`) passes `{dataToSign: ['<base64>'…]}`
      * instead: one base64 signature value per entry (background/libersign.js).
      */
+    /** @param {unknown} cert a certificate of getCertificates, or its ID @param {unknown} signatureInformations */
     sign(cert, signatureInformations) {
-      const id = cert && typeof cert === 'object' ? cert.ID : cert;
+      const id = cert && typeof cert === 'object' ? /** @type {{ID?: unknown}} */ (cert).ID : cert;
       return send('SIGN', 'sign', { cert: id, sign: signatureInformations });
     },
     getVersion() {

@@ -15,7 +15,7 @@
   const FORWARDED = new Set(['ECHO', 'LISTCERTS', 'SIGN', 'VERSION', 'FULLVERSION', 'GETHASH']);
   const MAX_NONCE_LENGTH = 128;
   const target = pageOrigin();
-  const toWindow = (body) => window.postMessage(toPage({ ...body, src: 'service_worker.js' }), target);
+  const toWindow = (/** @type {Record<string, unknown>} */ body) => window.postMessage(toPage({ ...body, src: 'service_worker.js' }), target);
 
   window.addEventListener('message', (event) => {
     if (event.source !== window) return;
@@ -23,7 +23,7 @@
     if (!data || data.src !== 'page.js' || typeof data.action !== 'string') return;
     const { nonce, action } = data;
     if (!((typeof nonce === 'string' && nonce.length > 0 && nonce.length <= MAX_NONCE_LENGTH) || Number.isFinite(nonce))) return;
-    const answer = (body) => toWindow({ ...body, nonce });
+    const answer = (/** @type {Record<string, unknown>} */ body) => toWindow({ ...body, nonce });
 
     if (action === 'UPDATE') {
       answer({ result: 'ok', updated: false, uptodate: true });

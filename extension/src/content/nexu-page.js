@@ -20,10 +20,21 @@
   const parse = JSON.parse;
   const target = window.origin === 'null' ? '*' : window.origin;
   const RealURL = URL;
+  /**
+   * An answer as NexU's server would give it.
+   * @typedef {{status: number, type: string, body: string}} NexuAnswer
+   * @typedef {((value: unknown) => void) | undefined} Success a page's callback
+   * @typedef {((e: {status: number, responseText: string, responseJSON: unknown}) => void) | undefined} Failure a page's callback
+   */
+  /** @type {Map<string, (answer: NexuAnswer) => void>} */
   const pending = new Map();
   let counter = 0;
 
-  /** The NexU path of `url` (`/nexu-info`, `/rest/sign`…), or null for any other URL. */
+  /**
+   * The NexU path of `url` (`/nexu-info`, `/rest/sign`…), or null for any other URL.
+   * @param {unknown} url what the page gave
+   * @returns {string | null}
+   */
   function nexuPath(url) {
     try {
       const u = new RealURL(String(url), document.baseURI);
@@ -41,7 +52,11 @@
     p({ status: event.data.status, type: event.data.type, body: event.data.body });
   });
 
-  /** `{status, type, body}` as NexU's server would answer `method path body`. */
+  /**
+   * `{status, type, body}` as NexU's server would answer `method path body`.
+   * @param {string} method @param {string} path @param {unknown} body the page's
+   * @returns {Promise<NexuAnswer>}
+   */
   function ask(method, path, body) {
     return new Promise((resolve) => {
       const nonce = `nexu-${Date.now()}-${++counter}`;
@@ -52,6 +67,7 @@
 
   // ---- nexu.js: what a page calls once the script "loaded" --------------------------------
 
+  /** @param {string} method @param {string} path @param {unknown} data @param {Success} success @param {Failure} error */
   function jsonCall(method, path, data, success, error) {
     ask(method, path, typeof data === 'string' ? data : stringify(data ?? {})).then((r) => {
       let value = null;
@@ -64,14 +80,23 @@
   }
 
   const functions = {
+    /** @param {Success} success @param {Failure} error */
     nexu_get_certificates(success, error) {
       jsonCall('POST', '/rest/certificates', {}, success, error);
     },
+    /**
+     * @param {unknown} tokenId @param {unknown} keyId @param {unknown} dataToSign @param {unknown} digestAlgo
+     * @param {Success} success @param {Failure} error
+     */
     nexu_sign_with_token_infos(tokenId, keyId, dataToSign, digestAlgo, success, error) {
       jsonCall('POST', '/rest/sign', { tokenId: { id: tokenId }, keyId, toBeSigned: { bytes: dataToSign }, digestAlgorithm: digestAlgo },
         success, error);
     },
-    /** NexU's helper, which pages also use for their own server: JSON in, JSON out. */
+    /**
+     * NexU's helper, which pages also use for their own server: JSON in, JSON out.
+     * @param {string} url @param {string} type the HTTP method @param {unknown} data the body (JSON text)
+     * @param {Success} success @param {Failure} error
+     */
     callUrl(url, type, data, success, error) {
       const path = nexuPath(url);
       if (path) {
@@ -79,7 +104,7 @@
         return;
       }
       window.fetch(url, {
-        method: type, body: type === 'GET' ? undefined : data, credentials: 'same-origin',
+        method: type, body: type === 'GET' ? undefined : /** @type {BodyInit} */ (data), credentials: 'same-origin',
         headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/json' },
       }).then(async (r) => {
         const text = await r.text();
@@ -109,6 +134,7 @@
     },
   });
   const setAttribute = Element.prototype.setAttribute;
+  /** @this {Element} @param {string} name @param {string} value */
   Element.prototype.setAttribute = function (name, value) {
     if (this instanceof HTMLScriptElement && String(name).toLowerCase() === 'src' && nexuPath(value)) {
       scripts.add(this);
@@ -116,7 +142,10 @@
     }
     return setAttribute.call(this, name, value);
   };
-  /** A NexU script was inserted: "load" it (define the functions), then fire `load` as a browser would. */
+  /**
+   * A NexU script was inserted: "load" it (define the functions), then fire `load` as a browser would.
+   * @param {HTMLScriptElement} node
+   */
   function inserted(node) {
     if (!scripts.has(node)) return;
     scripts.delete(node);
@@ -130,6 +159,7 @@
     [Element.prototype, 'append'], [Element.prototype, 'prepend']];
   for (const [proto, name] of inserting) {
     const original = proto[name];
+    /** @this {Node} @param {...(Node | string)} args */
     proto[name] = function (...args) {
       const out = original.apply(this, args);
       for (const a of args) if (a instanceof HTMLScriptElement) inserted(a);
@@ -140,13 +170,25 @@
   // ---- XMLHttpRequest and fetch to NexU ---------------------------------------------------------
 
   const XHR = XMLHttpRequest.prototype;
-  const fakes = new WeakMap(); // xhr → {method, path, readyState, status, text, type}
+  /** XHR's methods by name, to keep and to replace. */
+  const methods = /** @type {Record<string, Function>} */ (/** @type {unknown} */ (XHR));
+  /**
+   * A request to NexU answered here instead of sent.
+   * @typedef {{
+   *   method: string, path: string, url: string, readyState: number, status: number, text: string,
+   *   type: string, aborted?: boolean,
+   * }} Fake
+   */
+  /** @type {WeakMap<XMLHttpRequest, Fake>} */
+  const fakes = new WeakMap();
+  /** @type {Record<string, Function>} */
   const real = {};
   for (const name of ['open', 'send', 'setRequestHeader', 'abort', 'getAllResponseHeaders', 'getResponseHeader', 'overrideMimeType']) {
-    real[name] = XHR[name];
+    real[name] = methods[name];
   }
-  const fire = (xhr, type) => xhr.dispatchEvent(new Event(type));
-  XHR.open = function (method, url, ...rest) {
+  const fire = (/** @type {XMLHttpRequest} */ xhr, /** @type {string} */ type) => xhr.dispatchEvent(new Event(type));
+  /** @this {XMLHttpRequest} @param {string} method @param {string | URL} url @param {...unknown} rest */
+  methods.open = function (method, url, ...rest) {
     const path = nexuPath(url);
     if (!path) {
       fakes.delete(this);
@@ -156,7 +198,8 @@
     fire(this, 'readystatechange');
     return undefined;
   };
-  XHR.send = function (body) {
+  /** @this {XMLHttpRequest} @param {Document | XMLHttpRequestBodyInit | null} [body] */
+  methods.send = function (body) {
     const f = fakes.get(this);
     if (!f) return real.send.call(this, body);
     ask(f.method, f.path, body).then((r) => {
@@ -168,7 +211,8 @@
     });
     return undefined;
   };
-  XHR.abort = function () {
+  /** @this {XMLHttpRequest} */
+  methods.abort = function () {
     const f = fakes.get(this);
     if (!f) return real.abort.call(this);
     f.aborted = true;
@@ -176,20 +220,24 @@
     return undefined;
   };
   for (const name of ['setRequestHeader', 'overrideMimeType']) {
-    XHR[name] = function (...args) {
+    /** @this {XMLHttpRequest} @param {...unknown} args */
+    methods[name] = function (...args) {
       return fakes.has(this) ? undefined : real[name].apply(this, args);
     };
   }
-  XHR.getAllResponseHeaders = function () {
+  /** @this {XMLHttpRequest} */
+  methods.getAllResponseHeaders = function () {
     const f = fakes.get(this);
     if (!f) return real.getAllResponseHeaders.call(this);
     return f.readyState === 4 ? `content-type: ${f.type}\r\n` : '';
   };
-  XHR.getResponseHeader = function (name) {
+  /** @this {XMLHttpRequest} @param {string} name */
+  methods.getResponseHeader = function (name) {
     const f = fakes.get(this);
     if (!f) return real.getResponseHeader.call(this, name);
     return f.readyState === 4 && String(name).toLowerCase() === 'content-type' ? f.type : null;
   };
+  /** @type {Record<string, (f: Fake) => unknown>} */
   const fakeGetters = {
     readyState: (f) => f.readyState,
     status: (f) => f.status,

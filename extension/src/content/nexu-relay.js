@@ -6,13 +6,14 @@
   'use strict';
   const api = globalThis.browser ?? globalThis.chrome;
   const MAX_BODY = 4 * 1024 * 1024;
-  const toPage = (value) => (typeof cloneInto === 'function' ? cloneInto(value, window) : value);
+  const toPage = (/** @type {object} */ value) => (typeof cloneInto === 'function' ? cloneInto(value, window) : value);
   const target = window.origin === 'null' ? '*' : window.origin;
 
   window.addEventListener('message', (event) => {
     if (event.source !== window) return;
     const d = event.data;
     if (d?.src !== 'paraphe-nexu' || typeof d.nonce !== 'string' || d.nonce.length > 128) return;
+    /** @param {{status: number, type: string, body: string}} reply as NexU's server would answer */
     const answer = (reply) => window.postMessage(toPage({ src: 'paraphe-nexu-answer', nonce: d.nonce, ...reply }), target);
     if (typeof d.path !== 'string' || typeof d.method !== 'string' || typeof d.body !== 'string' || d.body.length > MAX_BODY) {
       answer({ status: 400, type: 'application/json', body: '{"success":false,"error":"INVALID_REQUEST"}' });

@@ -22,9 +22,11 @@
   const SELECTOR = 'script, applet, object, embed, a[href^="afirma:" i], a[href^="eudss:" i], a[href*=".jnlp" i]';
 
   const seen = new Set(); // "kind detail" already reported
+  /** @type {{kind: string, detail: string}[]} */
   let pending = [];
   let scheduled = false;
 
+  /** @param {string} kind @param {string} detail */
   function found(kind, detail) {
     const key = `${kind} ${detail}`;
     if (seen.has(key) || seen.size > 64) return;
@@ -42,19 +44,22 @@
     });
   }
 
+  /** @param {string | null} url */
   function byUrl(url) {
     if (!url) return;
     for (const [kind, re] of URL_RULES) if (re.test(url)) found(kind, url);
   }
 
+  /** @param {Element} el one of SELECTOR's */
   function look(el) {
     switch (el.localName) {
       case 'script': {
-        if (el.src) {
-          byUrl(el.src);
+        const script = /** @type {HTMLScriptElement} */ (el);
+        if (script.src) {
+          byUrl(script.src);
           return;
         }
-        const text = (el.text ?? '').slice(0, MAX_TEXT);
+        const text = (script.text ?? '').slice(0, MAX_TEXT);
         for (const [kind, re] of TEXT_RULES) {
           const m = re.exec(text);
           if (m) found(kind, m[0]);
@@ -80,10 +85,16 @@
     }
   }
 
+  /** @param {Node} root */
   function scan(root) {
-    if (root.nodeType !== 1) return;
+    if (!isElement(root)) return;
     if (root.matches(SELECTOR)) look(root);
     if (root.firstElementChild) for (const el of root.querySelectorAll(SELECTOR)) look(el);
+  }
+
+  /** @param {Node} node @returns {node is Element} */
+  function isElement(node) {
+    return node.nodeType === 1;
   }
 
   scan(document.documentElement);

@@ -37,14 +37,15 @@
    * `decrypt`; wasm/src/request.rs `validate_files`) before any file is read. A File or Blob
    * cannot cross, so each is described as `{blob: true}` (`{blob: false}`: not a Blob).
    * `request` is plain data but for its files (content.js, decrypt.js). Rejects with `{code, message}`.
-   * @param {any} request
+   * @param {{type?: unknown, documents?: unknown, file?: unknown, [field: string]: unknown}} request
+   *   the page's (each field its word: the background checks)
    */
   function checkFiles(request) {
     const file = (/** @type {unknown} */ f) => ({ blob: f instanceof Blob });
     let described;
     if (request.type === 'signDocuments') {
       const documents = Array.isArray(request.documents)
-        ? request.documents.map((/** @type {any} */ d) => (d !== null && typeof d === 'object' ? { ...d, file: file(d.file) } : d))
+        ? request.documents.map((/** @type {unknown} */ d) => (d !== null && typeof d === 'object' ? { ...d, file: file(/** @type {{file?: unknown}} */ (d).file) } : d))
         : null;
       described = { ...request, documents };
     } else {

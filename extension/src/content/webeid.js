@@ -10,6 +10,7 @@
   const { api, toPage, activated } = globalThis.parapheContent; // content/shared.js
   const REQUESTS = ['web-eid:status', 'web-eid:authenticate', 'web-eid:get-signing-certificate', 'web-eid:sign'];
 
+  /** A web-eid.js error answer. @param {string} action @param {string} name @param {string} code @param {string} message */
   const failure = (action, name, code, message) => ({ action: `${action}-failure`, error: { name, message, code } });
 
   window.addEventListener('message', (event) => {
@@ -17,7 +18,7 @@
     const action = event.data?.action;
     if (!REQUESTS.includes(action)) return; // our own -ack/-success/-failure and web-eid:warning included
     // web-eid.js only accepts answers from this window and origin (CWE-346 fix).
-    const reply = (message) => window.postMessage(toPage(message), event.origin === 'null' ? '*' : event.origin);
+    const reply = (/** @type {object} */ message) => window.postMessage(toPage(message), event.origin === 'null' ? '*' : event.origin);
     if (!window.isSecureContext) {
       reply(failure(action, 'ContextInsecureError', 'ERR_WEBEID_CONTEXT_INSECURE', 'Secure context required'));
       return;
@@ -30,7 +31,7 @@
     } catch {
       text = '{}';
     }
-    const unavailable = (why) => failure(action, 'ExtensionUnavailableError', 'ERR_WEBEID_EXTENSION_UNAVAILABLE',
+    const unavailable = (/** @type {string} */ why) => failure(action, 'ExtensionUnavailableError', 'ERR_WEBEID_EXTENSION_UNAVAILABLE',
       `the Paraphe extension did not answer: ${why}`);
     // Whether the person is using the page (content/activation.js): consent windows open only then.
     const activation = activated();

@@ -11,17 +11,27 @@ import { eventText, watchCards } from '../common/cards.js';
 
 localize();
 
+/** @typedef {import('../common/types.js').Choice} Choice */
+/** @type {import('../common/types.js').DiagnosticsReport | null} */
 let data = null;
-let lastTest = null; // {holder, fingerprint, verified, error}
+/** @type {{holder: string, fingerprint: string, verified: boolean, scheme?: string, ms?: number, error?: string} | null} */
+let lastTest = null;
 
+/**
+ * A background request; throws its error (an Error with the error's fields).
+ * @param {{kind: string} & Record<string, unknown>} msg
+ * @returns {Promise<any>} the `result` of that kind (background/diagnostics.js)
+ */
 async function ask(msg) {
   const reply = await api.runtime.sendMessage(msg);
   if (reply?.error) throw Object.assign(new Error(reply.error.message), reply.error);
   return reply?.result;
 }
 
+/** @param {{code?: string, message?: string}} e @returns {string} */
 const errorText = (e) => api.i18n.getMessage(`error_${e.code}`) || t('errorGeneric', e.code ?? e.message);
 
+/** @param {string} text @param {string} [cls] */
 function li(text, cls = '') {
   const el = document.createElement('li');
   el.textContent = text;
@@ -41,6 +51,7 @@ async function load() {
 
 // ---- display -------------------------------------------------------------------------------
 
+/** @param {import('../common/types.js').PinState | null} pin */
 function pinText(pin) {
   if (!pin) return '';
   if (pin.locked) return t('error_PIN_LOCKED');
@@ -49,6 +60,7 @@ function pinText(pin) {
   return t('diagPinOk');
 }
 
+/** @param {import('../common/types.js').PcscReader} r */
 function middlewareText(r) {
   const m = r.middleware;
   if (!m) return '';
@@ -58,6 +70,7 @@ function middlewareText(r) {
   return t('diagMiddlewareMissing', m.name, m.install);
 }
 
+/** @param {string} u */
 const usageText = (u) => api.i18n.getMessage(`usage_${u}`) || u;
 
 function render() {
@@ -123,11 +136,12 @@ function render() {
   $('report').value = report();
 }
 
+/** @param {Choice} c */
 function certificateBox(c) {
   const div = document.createElement('div');
   div.className = 'certificate';
   div.dataset.fingerprint = c.fingerprint;
-  const line = (text, cls = '') => {
+  const line = (/** @type {string} */ text, cls = '') => {
     const el = document.createElement('div');
     el.textContent = text;
     if (cls) el.className = cls;
@@ -157,6 +171,10 @@ function certificateBox(c) {
 const CURVES = new Set(['P-256', 'P-384', 'P-521']);
 
 /** WebCrypto's import and verify parameters for the key of `c` (RSA PKCS#1 v1.5 or ECDSA, SHA-256), from what the WASM core decoded. */
+/**
+ * @param {Choice} c
+ * @returns {[RsaHashedImportParams | EcKeyImportParams, AlgorithmIdentifier | EcdsaParams]}
+ */
 function algorithmsFor(c) {
   if (c.keyType === 'RSA') return [{ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, { name: 'RSASSA-PKCS1-v1_5' }];
   if (c.keyType === 'EC') {
@@ -167,6 +185,11 @@ function algorithmsFor(c) {
 }
 
 /** Checks the test signature with the certificate's SubjectPublicKeyInfo, which the WASM core takes out of the DER. */
+/**
+ * @param {Choice} c
+ * @param {{certificate: {fingerprint: string, certificate: string}, signatures: {signature: string, scheme: string}[], data: string}} result
+ *   the test signature (background/diagnostics.js: signHash's result and the signed bytes)
+ */
 async function verify(c, result) {
   if (result.certificate.fingerprint !== c.fingerprint) throw new Error('signed with another certificate');
   await core.ready;
@@ -177,6 +200,7 @@ async function verify(c, result) {
   return crypto.subtle.verify(verifyAlg, key, fromBase64(sig.signature), fromBase64(result.data));
 }
 
+/** @param {Choice} c @param {HTMLButtonElement} button */
 async function testSignature(c, button) {
   const out = $('test-result');
   out.hidden = false;
@@ -206,6 +230,7 @@ async function testSignature(c, button) {
 // ---- the text report --------------------------------------------------------------------------
 
 function report() {
+  /** @type {import('../common/types.js').DiagnosticsReport} */
   const d = data ?? {};
   const L = [];
   L.push(`Paraphe — ${t('diagTitle')} — ${new Date().toISOString()}`);
@@ -230,7 +255,7 @@ function report() {
   for (const m of d.modules ?? []) L.push(`  ${m.path} [${m.source}] ${m.loaded ? `loaded ${m.library ?? ''}` : `NOT LOADED ${m.error ?? ''}`}`);
   L.push('', `[${t('popupTokens')}]`);
   for (const tk of d.tokens ?? []) {
-    const p = tk.pin ?? {};
+    const p = tk.pin ?? /** @type {Partial<import('../common/types.js').PinState>} */ ({});
     L.push(`  ${tk.label} — ${tk.manufacturer} ${tk.model} — ${tk.slotDescription} — PIN countLow=${!!p.countLow} finalTry=${!!p.finalTry} locked=${!!p.locked}${tk.protectedAuthenticationPath ? ' pinPad' : ''}`);
   }
   L.push('', `[${t('popupCertificates')}]`);
@@ -263,6 +288,7 @@ $('copy').addEventListener('click', async () => {
 
 // ---- live ------------------------------------------------------------------------------------
 
+/** @type {ReturnType<typeof setTimeout> | null} */
 let again = null;
 watchCards((state, event) => {
   if (!event) return;

@@ -50,7 +50,7 @@ window.addEventListener('message', (event) => {
   ready = init({ module_or_path: new URL('../pkg/paraphe_wasm_bg.wasm', import.meta.url) });
   ready.catch(() => {}); // reported with each job
   let queue = Promise.resolve();
-  port.onmessage = ({ data }) => {
+  port.onmessage = (/** @type {MessageEvent<Job>} */ { data }) => {
     const id = data?.id;
     queue = queue.then(() => job(data, (progress) => port.postMessage({ id, progress }))).then(
       (result) => port.postMessage({ id, result }),
@@ -60,7 +60,13 @@ window.addEventListener('message', (event) => {
   port.postMessage({ ready: true });
 });
 
-/** @param {any} data @param {(done: number) => void} progress */
+/**
+ * A job of the content script (the list above); each field its word, checked here.
+ * @typedef {{kind?: unknown, blob?: unknown, algorithm?: unknown, key?: unknown, certificate?: unknown,
+ *   now?: unknown, jobId?: unknown, id?: unknown, reply?: unknown} | null | undefined} Job
+ */
+
+/** @param {Job} data @param {(done: number) => void} progress */
 async function job(data, progress) {
   await ready;
   // PAdES's later steps work on a PDF checked before (no file with them).
@@ -157,15 +163,17 @@ async function decrypt(blob, jobId, progress) {
 
 /**
  * `{code, message}` from what was thrown here or by the core (JSON text).
- * @param {any} e
+ * @param {unknown} thrown
  */
-function plainError(e) {
-  if (typeof e === 'string') {
+function plainError(thrown) {
+  if (typeof thrown === 'string') {
     try {
-      const parsed = JSON.parse(e);
+      const parsed = JSON.parse(thrown);
       if (typeof parsed?.code === 'string') return { code: parsed.code, message: String(parsed.message) };
     } catch { /* not JSON */ }
   }
+  // An object's fields (a primitive has none: undefined).
+  const e = /** @type {{code?: unknown, message?: unknown} | null | undefined} */ (thrown);
   if (e && typeof e.code === 'string') return { code: e.code, message: String(e.message) };
   return { code: 'INTERNAL', message: String(e?.message ?? e) };
 }

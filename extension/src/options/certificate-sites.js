@@ -4,7 +4,7 @@
 import * as store from '../common/store.js';
 import { renderOrigins } from './origin-list.js';
 
-const KEY = 'certificateListOrigins'; // disclosure.js CERTIFICATE_ORIGINS
+const KEY = /** @type {const} */ ('certificateListOrigins'); // disclosure.js CERTIFICATE_ORIGINS
 const list = document.getElementById('certificate-sites');
 
 async function render() {
@@ -13,7 +13,7 @@ async function render() {
     user: origins,
     removeClass: 'certificate-site-remove',
     noneKey: 'optionsCertificateSitesNone',
-    remove: (origin) => store.updateList(KEY, origin, false),
+    remove: (/** @type {string} */ origin) => store.updateList(KEY, origin, false),
   });
 }
 

@@ -16,7 +16,7 @@ async function render() {
     managed,
     removeClass: 'libersign-remove',
     noneKey: 'optionsLibersignNone',
-    remove: (origin) => setLibersignOrigin(origin, false),
+    remove: (/** @type {string} */ origin) => setLibersignOrigin(origin, false),
   });
 }
 

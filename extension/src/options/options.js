@@ -9,6 +9,11 @@ import * as store from '../common/store.js';
 
 localize();
 
+/**
+ * The administrator's value of `key` (storage.managed), null without one.
+ * @param {string} key
+ * @returns {Promise<unknown>}
+ */
 async function managed(key) {
   try {
     const value = (await api.storage.managed.get(key))[key];

@@ -6,6 +6,8 @@ import { t } from '../common/api.js';
 /**
  * Fills `list` (a <ul>). `remove(origin)` takes one of the person's sites off; the buttons
  * get `removeClass` and `data-origin` (the tests find them so).
+ * @param {HTMLElement} list
+ * @param {{user: string[], managed?: string[], removeClass: string, noneKey: string, remove: (origin: string) => unknown}} sites
  */
 export function renderOrigins(list, { user, managed = [], removeClass, noneKey, remove }) {
   list.replaceChildren();

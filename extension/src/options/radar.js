@@ -6,6 +6,11 @@ import { $, api } from '../common/api.js';
 import * as store from '../common/store.js';
 import { renderOrigins } from './origin-list.js';
 
+/**
+ * The administrator's values of `keys` (storage.managed), none without a policy.
+ * @param {string[]} keys
+ * @returns {Promise<{[key: string]: unknown}>}
+ */
 async function managed(keys) {
   try {
     return await api.storage.managed.get(keys);
@@ -21,13 +26,13 @@ async function render() {
   box.checked = typeof policy.radar === 'boolean' ? policy.radar : radar;
   box.disabled = typeof policy.radar === 'boolean';
   $('radar-managed').hidden = !box.disabled;
-  const forced = Array.isArray(policy.nexuOrigins) ? policy.nexuOrigins.map(store.normalizeOrigin).filter(Boolean) : [];
+  const forced = Array.isArray(policy.nexuOrigins) ? policy.nexuOrigins.map(store.normalizeOrigin).filter((o) => o !== null) : [];
   renderOrigins($('nexu-origins'), {
     user: nexuOrigins,
     managed: forced,
     removeClass: 'nexu-remove',
     noneKey: 'optionsNexuNone',
-    remove: (origin) => store.updateList('nexuOrigins', origin, false),
+    remove: (/** @type {string} */ origin) => store.updateList('nexuOrigins', origin, false),
   });
 }
 

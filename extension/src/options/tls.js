@@ -11,6 +11,13 @@
 import { $, api, t } from '../common/api.js';
 import { ask, firefoxModules, pkcs11 } from '../common/tls-setup.js';
 
+/** @typedef {import('../common/types.js').TlsStatus} TlsStatus */
+
+/**
+ * @param {{path: string, name: string, text: string}[]} rows
+ * @param {string} state
+ * @param {string} [cls]
+ */
 function show(rows, state, cls = '') {
   const list = $('tls-modules');
   list.replaceChildren();
@@ -26,6 +33,7 @@ function show(rows, state, cls = '') {
   $('tls-state').className = cls;
 }
 
+/** @param {{code?: string, message?: string} | null | undefined} e what was thrown */
 function failed(e) {
   const known = e?.code && api.i18n.getMessage(`error_${e.code}`);
   show([], `${t('optionsTlsFailed')} ${known || e?.message || e}`, 'error');
@@ -34,6 +42,7 @@ function failed(e) {
 
 // ---- Firefox -------------------------------------------------------------------------------
 
+/** @param {import('../common/types.js').FirefoxModule[]} modules */
 function showFirefox(modules) {
   const rows = modules.map((m) => ({
     ...m,
@@ -54,6 +63,7 @@ async function installFirefox() {
 
 // ---- Chromium ------------------------------------------------------------------------------
 
+/** @param {TlsStatus} s @param {boolean} justRegistered */
 function showChromium(s, justRegistered) {
   if (!s.supported) {
     show([], t('optionsTlsSystemStore'), 'notice');
@@ -79,9 +89,9 @@ $('tls-install').textContent = t(pkcs11 ? 'optionsTlsInstallFirefox' : 'optionsT
 $('tls-install').addEventListener('click', () => {
   $('tls-install').disabled = true;
   $('tls-state').textContent = t('optionsTlsWorking');
-  const done = pkcs11 ? installFirefox() : ask({ kind: 'tls', register: true }).then((s) => showChromium(s, true));
+  const done = pkcs11 ? installFirefox() : ask({ kind: 'tls', register: true }).then((/** @type {TlsStatus} */ s) => showChromium(s, true));
   done.catch(failed);
 });
 
-(pkcs11 ? firefoxModules().then(showFirefox) : ask({ kind: 'tls', register: false }).then((s) => showChromium(s, false)))
+(pkcs11 ? firefoxModules().then(showFirefox) : ask({ kind: 'tls', register: false }).then((/** @type {TlsStatus} */ s) => showChromium(s, false)))
   .catch(failed);

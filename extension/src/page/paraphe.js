@@ -7,6 +7,7 @@
 //   const { signatures, certificate } = await paraphe.signHash({ hash: hex, hashAlgorithm: 'sha256' });
 
 export class ParapheError extends Error {
+  /** @param {string} code @param {string} [message] @param {object} [details] the error's other fields */
   constructor(code, message, details = {}) {
     super(message || code);
     this.name = 'ParapheError';
@@ -14,6 +15,12 @@ export class ParapheError extends Error {
     Object.assign(this, details);
   }
 }
+
+/**
+ * A report of long work, as paraphe.d.ts describes it: documents signed so far (each
+ * `signature` as it is made), or a pli's bytes read so far.
+ * @typedef {{done: number, total: number, signature?: object}} Progress
+ */
 
 const DETECT_TIMEOUT_MS = 1500;
 /** Signing waits for a person: the extension gives up after 5 minutes (TIMEOUT). */
@@ -25,14 +32,19 @@ function extensionPresent() {
   return !!document.documentElement?.dataset.parapheExtension;
 }
 
-/** Resolves when the content script has announced itself, or after a short wait. */
+/**
+ * Resolves when the content script has announced itself, or after a short wait.
+ * @param {number} timeoutMs
+ * @returns {Promise<boolean>}
+ */
 function waitForExtension(timeoutMs) {
   if (extensionPresent()) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const onMessage = (ev) => {
+    const onMessage = (/** @type {MessageEvent} */ ev) => {
       if (ev.source === window && ev.data?.paraphe === 'ready') done(true);
     };
     const timer = setTimeout(() => done(extensionPresent()), timeoutMs);
+    /** @param {boolean} ok */
     function done(ok) {
       clearTimeout(timer);
       window.removeEventListener('message', onMessage);
@@ -45,7 +57,7 @@ function waitForExtension(timeoutMs) {
 /**
  * @param {object} request
  * @param {number} [timeoutMs]
- * @param {((p: any) => void) | null} [onProgress]
+ * @param {((p: Progress) => void) | null} [onProgress]
  */
 async function send(request, timeoutMs = REQUEST_TIMEOUT_MS, onProgress = null) {
   if (window.origin === 'null') {
@@ -62,6 +74,7 @@ async function send(request, timeoutMs = REQUEST_TIMEOUT_MS, onProgress = null) 
       reject(new ParapheError('TIMEOUT', 'no answer from the extension'));
     };
     let timer = setTimeout(expire, timeoutMs);
+    /** @param {MessageEvent} ev */
     function onMessage(ev) {
       const m = ev.data;
       if (onProgress && ev.source === window && m?.paraphe === 'progress' && m.id === id) {
@@ -128,6 +141,8 @@ function options({ certificate, scheme, ecdsaEncoding, format, signaturePolicy }
  * instead of bare signature values, `format: 'xades'` detached XAdES jetons (`.xml`, named
  * SHA-256 digests only). `onProgress({done, total, signature})` receives each
  * signature as soon as it is made.
+ * @param {{hash?: string, hashAlgorithm?: string, name?: string, hashes?: object[], onProgress?: (p: Progress) => void}
+ *   & Parameters<typeof options>[0]} args
  */
 export function signHash(args) {
   const hashes = args.hashes
@@ -186,7 +201,11 @@ function toBase64(data) {
  * Uint8Array, an ArrayBuffer or base64 text, or an array of `{data, name}` signed under one
  * consent and one PIN entry.
  */
-/** @param {any} data one value, or `[{data, name}]` @param {Record<string, any>} [args] */
+/** @typedef {string | ArrayBuffer | ArrayBufferView} Bytes raw, or base64 text */
+/**
+ * @param {Bytes | {data: Bytes, name?: string}[]} data one value, or `[{data, name}]`
+ * @param {{hashAlgorithm?: string, name?: string} & Parameters<typeof options>[0]} [args]
+ */
 export function signData(data, args = {}) {
   const { hashAlgorithm, name } = args;
   const wire = Array.isArray(data)
@@ -208,6 +227,7 @@ export function signData(data, args = {}) {
  * `{unverifiedCertificate, algorithm, signature, format, appVersion}` for the server to check
  * (e.g. with paraphe-verifier or any Web eID validator).
  */
+/** @param {{challengeNonce: string}} args */
 export async function authenticate({ challengeNonce }) {
   const r = await send({ type: 'authenticate', challengeNonce });
   return r.token;

@@ -9,6 +9,11 @@ import { base64, fromBase64 } from '../common/base64.js';
 export { base64, fromBase64 };
 
 /**
+ * Decrypts the next piece of ciphertext (whole AES blocks) through WebCrypto.
+ * @typedef {(ciphertext: Uint8Array<ArrayBuffer>) => Promise<ArrayBuffer>} BulkDecryptor
+ */
+
+/**
  * Detaches the buffer of `bytes` (empty from then on), so that its memory can go at once
  * rather than at the garbage collector's next pass: a pli's pieces are large and many. For
  * buffers nobody else holds. (WebCrypto's results stay with their wrapper until collected:
@@ -29,6 +34,9 @@ export function release(bytes) {
  * the core decrypts by itself (3DES). The chaining value (CBC) or counter (CTR) of each piece
  * is taken synchronously, so pieces may be in flight together. The function owns the piece
  * (AES-CTR frees it once WebCrypto has copied it).
+ * @param {string | undefined} json
+ * @param {string} keyBase64
+ * @returns {Promise<BulkDecryptor | null>}
  */
 export async function bulkDecryptor(json, keyBase64) {
   if (!json) return null;
@@ -70,8 +78,14 @@ export async function bulkDecryptor(json, keyBase64) {
   };
 }
 
-/** Plaintext of a piece from the core: through WebCrypto when it handed out ciphertext. */
-export function decryptPiece(bulk, bytes) {
+/**
+ * Plaintext of a piece from the core: through WebCrypto when it handed out ciphertext.
+ * @param {BulkDecryptor | null} bulk
+ * @param {Uint8Array} piece the core's (PliDecryptor.feed: a copy out of its memory)
+ * @returns {Promise<Uint8Array<ArrayBuffer>>}
+ */
+export function decryptPiece(bulk, piece) {
+  const bytes = /** @type {Uint8Array<ArrayBuffer>} */ (piece);
   if (!bulk || bytes.length === 0) return Promise.resolve(bytes);
   const p = Promise.resolve(bulk(bytes)).then((b) => new Uint8Array(b));
   p.catch(() => {}); // awaited in order by the caller

@@ -6,9 +6,11 @@
 import init, { Hasher } from '../pkg/paraphe_wasm.js';
 
 const ready = init({ module_or_path: new URL('../pkg/paraphe_wasm_bg.wasm', import.meta.url) });
+/** @type {Hasher | null} */
 let hasher = null;
 
-self.onmessage = async ({ data }) => {
+/** From pli.js: `{bytes}` (a piece of plaintext) or `{finish: true}`. */
+self.onmessage = async (/** @type {MessageEvent<{bytes?: Uint8Array, finish?: boolean}>} */ { data }) => {
   try {
     await ready; // messages wait in order: the same promise resumes them first in, first out
     hasher ??= new Hasher('sha256');

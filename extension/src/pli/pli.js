@@ -38,6 +38,7 @@ $('form').addEventListener('submit', (ev) => {
   if (file) openFile(file, $('choose').checked);
 });
 
+/** @param {string} text @param {boolean} [isError] */
 function status(text, isError = false) {
   const s = $('status');
   s.textContent = text;
@@ -45,12 +46,18 @@ function status(text, isError = false) {
   s.hidden = false;
 }
 
+/** @param {number} n bytes */
 function sizeText(n) {
   const units = /** @type {[string, number][]} */ ([['Gio', 2 ** 30], ['Mio', 2 ** 20], ['Kio', 2 ** 10]]);
   const [unit, d] = units.find(([, x]) => n >= x) ?? ['o', 1];
   return `${(n / d).toLocaleString(api.i18n.getUILanguage(), { maximumFractionDigits: 1 })} ${unit}`;
 }
 
+/**
+ * One message to the background; its `result`, or throws its error.
+ * @param {{kind: string} & Record<string, unknown>} message
+ * @returns {Promise<any>} the `result` of that kind (background/pli.js)
+ */
 async function background(message) {
   const reply = await api.runtime.sendMessage(message);
   if (!reply) throw { code: 'INTERNAL', message: 'no answer from the extension' };
@@ -58,7 +65,10 @@ async function background(message) {
   return reply.result;
 }
 
-/** Leftovers of a closed page (temporary plaintext files). */
+/**
+ * Leftovers of a closed page (temporary plaintext files).
+ * @param {string | null} [keep] the one to leave
+ */
 async function removeTemporaryFiles(keep = null) {
   const root = await navigator.storage.getDirectory();
   for await (const name of root.keys()) {
@@ -66,6 +76,16 @@ async function removeTemporaryFiles(keep = null) {
   }
 }
 
+/**
+ * Where the plaintext goes: `name` and `file` for a temporary file (OPFS), null when the
+ * person chose the file.
+ * @typedef {{
+ *   name: string | null, write: (bytes: Uint8Array<ArrayBuffer>) => Promise<void>, close: () => Promise<void>,
+ *   abort: () => Promise<void>, file: (() => Promise<File>) | null,
+ * }} Sink
+ */
+
+/** @returns {Promise<Sink>} */
 async function temporarySink() {
   const root = await navigator.storage.getDirectory();
   const name = `${TEMP_PREFIX}${crypto.randomUUID()}.part`;
@@ -83,6 +103,7 @@ async function temporarySink() {
   };
 }
 
+/** @param {string} suggestedName @returns {Promise<Sink>} */
 async function chosenSink(suggestedName) {
   const handle = await window.showSaveFilePicker({ suggestedName });
   const writable = await handle.createWritable();
@@ -101,6 +122,9 @@ async function chosenSink(suggestedName) {
  * Falls back to this page's own Hasher where the worker cannot start.
  */
 const MAX_HASH_IN_FLIGHT = 3;
+/**
+ * @returns {{update: (bytes: Uint8Array) => Promise<void>, finish: () => Promise<string>, close: () => void}}
+ */
 function plaintextHasher() {
   let worker;
   try {
@@ -114,7 +138,9 @@ function plaintextHasher() {
     };
   }
   let inFlight = 0;
+  /** @type {{code: string, message: string} | null} */
   let failure = null;
+  /** @type {{resolve: (value?: unknown) => void, reject: (reason: unknown) => void} | null} */
   let waiting = null; // {resolve, reject} of the one pending update or finish
   const settle = () => {
     const w = waiting;
@@ -122,8 +148,10 @@ function plaintextHasher() {
     if (w && failure) w.reject(failure);
     else w?.resolve();
   };
+  /** @type {string | null} */
   let sha256 = null;
-  worker.onmessage = ({ data }) => {
+  /** From hash-worker.js. */
+  worker.onmessage = (/** @type {MessageEvent<{ack?: boolean, sha256?: string, error?: string}>} */ { data }) => {
     if (data.error) failure = { code: 'INTERNAL', message: `SHA-256: ${data.error}` };
     if (data.ack) inFlight--;
     if (data.sha256) sha256 = data.sha256;
@@ -136,6 +164,7 @@ function plaintextHasher() {
   };
   const wait = () => new Promise((resolve, reject) => { waiting = { resolve, reject }; });
   return {
+    /** @param {Uint8Array} bytes */
     async update(bytes) {
       while (inFlight >= MAX_HASH_IN_FLIGHT && !failure) await wait();
       if (failure) throw failure;
@@ -152,13 +181,16 @@ function plaintextHasher() {
   };
 }
 
+/** @param {File} file @param {boolean} choose the person picks where the plaintext goes */
 async function openFile(file, choose) {
   for (const el of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input, button'))) el.disabled = true;
   $('again').hidden = true;
   delete document.body.dataset.result;
   delete document.body.dataset.error;
   const outName = file.name.replace(/\.(p7m|p7e|cms|env|enc)$/i, '') || 'pli';
+  /** @type {Sink | null} */
   let sink = null;
+  /** @type {ReturnType<typeof plaintextHasher> | null} */
   let hasher = null;
   const started = performance.now();
   try {

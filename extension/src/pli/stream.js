@@ -43,7 +43,7 @@ export async function openPli(blob, { unwrap, write, progress = () => {} }) {
     let read = 0;
     /** @type {Uint8Array[]} */
     const head = []; // copies of the pieces up to the header (usually the first one)
-    /** @type {any} */
+    /** @type {import('./bulk.js').BulkDecryptor | null} */
     let bulk = null;
     let keyed = false;
     let opened = null;

@@ -13,6 +13,7 @@ $('options').addEventListener('click', (ev) => {
 
 async function showStatus() {
   const reply = await api.runtime.sendMessage({ kind: 'status' });
+  /** @type {import('../common/types.js').StatusReply | undefined} */
   const s = reply?.result;
   $('tokens').replaceChildren();
   $('certificates').replaceChildren();
@@ -56,6 +57,7 @@ async function showStatus() {
 
 // Readers and cards, live. A card in or out also changes tokens and certificates: ask again,
 // once the burst of events has settled.
+/** @type {ReturnType<typeof setTimeout> | null} */
 let refresh = null;
 watchCards((state, event) => {
   renderReaders(state);
@@ -72,6 +74,7 @@ watchCards((state, event) => {
   }
 });
 
+/** @param {import('../common/types.js').CardsState} state */
 function renderReaders(state) {
   const list = $('readers');
   list.replaceChildren();

@@ -15,12 +15,22 @@ async function tabId() {
   return tab?.id ?? -1;
 }
 
+/**
+ * A background request; throws its error.
+ * @param {{kind: string} & Record<string, unknown>} message
+ * @returns {Promise<any>} the `result` of that kind (background/radar.js)
+ */
 async function ask(message) {
   const reply = await api.runtime.sendMessage(message);
   if (reply?.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
   return reply.result;
 }
 
+/**
+ * @param {string} id
+ * @param {string} key the label's message
+ * @param {() => Promise<void>} onClick
+ */
 function button(id, key, onClick) {
   const b = document.createElement('button');
   b.id = id;
@@ -39,6 +49,7 @@ function button(id, key, onClick) {
   return b;
 }
 
+/** @param {string} text @param {string} [cls] */
 function say(text, cls = 'notice') {
   $('radar-state').textContent = text;
   $('radar-state').className = cls;
@@ -48,6 +59,7 @@ function say(text, cls = 'notice') {
 async function show() {
   const tab = await tabId();
   if (tab < 0) return;
+  /** @type {import('../common/types.js').RadarView} */
   const view = await ask({ kind: 'radar-view', tabId: tab });
   if (!view.findings.length) return;
   $('radar-origin').textContent = view.origin;

@@ -86,6 +86,7 @@ function showList() {
   $('sign').disabled = selected.length === 0;
 }
 
+/** @param {string} text @param {boolean} [isError] */
 function status(text, isError = false) {
   const s = $('status');
   s.textContent = text;
@@ -93,6 +94,7 @@ function status(text, isError = false) {
   s.hidden = false;
 }
 
+/** One message to the background; resolves with its `result`. @param {object} message */
 async function background(message) {
   const reply = await api.runtime.sendMessage(message);
   if (!reply) throw { code: 'INTERNAL', message: 'no answer from the extension' };
@@ -166,7 +168,7 @@ function checkText(c, check) {
   }
 }
 
-/** The text of an error (`{code, message}`, or the core's JSON text) for the person. */
+/** The text of an error (`{code, message}`, or the core's JSON text) for the person. @param {any} e */
 function errorText(e) {
   let parsed = { code: e?.code ?? 'INTERNAL', message: typeof e === 'string' ? e : e?.message ?? String(e) };
   try {
@@ -181,6 +183,7 @@ function outputName(name, format) {
   return `${name}.${format === 'xades' ? 'xml' : 'p7s'}`;
 }
 
+/** @type {Record<string, string>} */
 const TYPES = { pades: 'application/pdf', xades: 'application/xml', cades: 'application/pkcs7-signature' };
 
 /**
@@ -199,7 +202,7 @@ async function signFiles(files) {
   // Two parts at most: the PDFs in PAdES, the others in XAdES or CAdES; indexes of the batch
   // count the first part's files, then the second's.
   const parts = /** @type {{format: string, files: File[], pdfs: import('../common/files.js').CheckedPdf[]}[]} */ (
-    ['pades', otherFormat()].map((format) => ({ format, files: files.filter((f) => formatOf(f) === format), pdfs: [] }))
+    ['pades', otherFormat()].map((format) => ({ format, files: files.filter((f) => formatOf(f) === format), pdfs: /** @type {import('../common/files.js').CheckedPdf[]} */ ([]) }))
       .filter((p) => p.files.length > 0));
   const order = parts.flatMap((p) => p.files.map((file) => ({ file, format: p.format })));
   /** @type {({name: string, format: string, url: string} | undefined)[]} */
@@ -275,7 +278,7 @@ async function signFiles(files) {
     const { code, text } = e?.shown ? { code: e.code, text: e.message } : errorText(e);
     // What was signed before the batch stopped (batch.js: `signed`, `signatures`) is kept.
     const signed = Array.isArray(e?.signed) ? e.signed : [];
-    (Array.isArray(e?.signatures) ? e.signatures : []).forEach((s, k) => output({ ...s, index: signed[k] }));
+    (Array.isArray(e?.signatures) ? e.signatures : []).forEach((/** @type {object} */ s, /** @type {number} */ k) => output({ ...s, index: signed[k] }));
     const done = outputs.filter(Boolean).length;
     let message;
     if (code === 'USER_CANCELLED') message = done > 0 ? t('signFilesCancelledAfter', done, order.length) : t('signFilesCancelled');
@@ -309,7 +312,7 @@ function batch(requests, { layout, progress }) {
       }
       if (msg?.ask) {
         const id = msg.ask.id;
-        const answer = (body) => {
+        const answer = (/** @type {object} */ body) => {
           if (!done) port.postMessage({ answer: { id, ...body } });
         };
         layout(msg.ask.layout).then((result) => answer({ result }), (e) => {

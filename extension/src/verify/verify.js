@@ -9,6 +9,23 @@ import init, { verify_cades, verify_pdf } from '../pkg/paraphe_verify.js';
 import { $, api } from '../common/api.js';
 import { base64 } from '../common/base64.js';
 
+/**
+ * The verifier's report (paraphe_formats::verify `Report`, serde camelCase), as far as this page reads it.
+ * @typedef {{code: string, detail: string}} Problem
+ * @typedef {{
+ *   name: string, organization: string | null, email: string | null, issuer: string,
+ *   notBefore: string, notAfter: string, rgsLevel: string | null, qualified: boolean, qscd: boolean,
+ *   verifiedWith: string[], provider: string | null,
+ * }} SignerFacts
+ * @typedef {{
+ *   status: 'valid' | 'invalid' | 'indeterminate', intact: boolean, problems: Problem[],
+ *   signer: SignerFacts | null, chain: {subject: string, fingerprint: string}[], trusted: boolean,
+ *   signingTime: string | null, digestAlgorithm: string, timestamped: boolean,
+ *   pdf: {coversWholeFile: boolean, declaredTime: string | null} | null,
+ * }} SignatureReport
+ * @typedef {{format: string, signatures: SignatureReport[]}} Report
+ */
+
 const ready = init({ module_or_path: api.runtime.getURL('pkg/paraphe_verify_bg.wasm') });
 
 const TEXTS = {
@@ -24,8 +41,8 @@ const TEXTS = {
     chooseSigned: 'Choisissez d’abord un PDF signé ou une signature .p7s.',
     chooseContent: 'Une signature .p7s est détachée : choisissez aussi le fichier qu’elle signe.',
     xades: 'Les jetons XAdES (.xml) ne sont pas encore vérifiés par cette page.',
-    count: (n) => (n === 1 ? '1 signature' : `${n} signatures`),
-    signature: (i) => `Signature ${i}`,
+    count: (/** @type {number} */ n) => (n === 1 ? '1 signature' : `${n} signatures`),
+    signature: (/** @type {number} */ i) => `Signature ${i}`,
     valid: 'Signature valide',
     invalid: 'Signature invalide : le document ou la signature a été modifié, ou la signature ne peut être vérifiée',
     indeterminate: 'Document intact, mais la signature n’a pas pu être entièrement validée',
@@ -74,8 +91,8 @@ const TEXTS = {
     chooseSigned: 'First choose a signed PDF or a .p7s signature.',
     chooseContent: 'A .p7s signature is detached: also choose the file it signs.',
     xades: 'XAdES tokens (.xml) are not verified by this page yet.',
-    count: (n) => (n === 1 ? '1 signature' : `${n} signatures`),
-    signature: (i) => `Signature ${i}`,
+    count: (/** @type {number} */ n) => (n === 1 ? '1 signature' : `${n} signatures`),
+    signature: (/** @type {number} */ i) => `Signature ${i}`,
     valid: 'Valid signature',
     invalid: 'Invalid signature: the document or the signature was modified, or the signature cannot be checked',
     indeterminate: 'Document intact, but the signature could not be fully validated',
@@ -114,11 +131,20 @@ const TEXTS = {
   },
 };
 const lang = (api.i18n.getUILanguage() || 'fr').startsWith('en') ? 'en' : 'fr';
-const T = TEXTS[lang];
+/** @typedef {typeof TEXTS.fr} Texts */
+const T = /** @type {Texts} */ (TEXTS[lang]);
 
 /** @param {string} id @returns {FileList} the files chosen in the input `id` */
 const filesOf = (id) => /** @type {HTMLInputElement} */ ($(id)).files;
 
+/**
+ * An element with its properties and children.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Partial<HTMLElementTagNameMap[K]>} [props]
+ * @param {...(Node | string)} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function el(tag, props = {}, ...children) {
   const e = document.createElement(tag);
   Object.assign(e, props);
@@ -126,6 +152,7 @@ function el(tag, props = {}, ...children) {
   return e;
 }
 
+/** @param {string} text @param {string} [kind] */
 function status(text, kind = 'notice') {
   const s = $('status');
   s.textContent = text;
@@ -133,16 +160,20 @@ function status(text, kind = 'notice') {
   s.hidden = !text;
 }
 
+/** @param {Blob} file */
 async function bytesOf(file) {
   return new Uint8Array(await file.arrayBuffer());
 }
 
+/** @param {string | null} iso */
 const date = (iso) => (iso ? new Date(iso).toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: 'UTC', timeZoneName: 'short' }) : '—');
 
+/** @param {HTMLTableElement} table @param {string} label @param {Node | string} value */
 function row(table, label, value) {
   table.append(el('tr', {}, el('th', { textContent: label }), el('td', {}, value)));
 }
 
+/** @param {SignatureReport} sig @param {number} index */
 function renderSignature(sig, index) {
   const box = el('section', { className: 'signature' });
   box.dataset.status = sig.status;
@@ -183,7 +214,7 @@ function renderSignature(sig, index) {
     box.append(el('h3', { textContent: T.problems }));
     const ul = el('ul', { className: 'problems' });
     for (const p of sig.problems) {
-      const li = el('li', { textContent: T.codes[p.code] ?? p.code, title: p.detail });
+      const li = el('li', { textContent: T.codes[/** @type {keyof Texts['codes']} */ (p.code)] ?? p.code, title: p.detail });
       li.dataset.code = p.code;
       ul.append(li);
     }
@@ -192,6 +223,7 @@ function renderSignature(sig, index) {
   return box;
 }
 
+/** @param {SubmitEvent} event */
 async function verify(event) {
   event.preventDefault();
   const results = $('results');
@@ -218,6 +250,7 @@ async function verify(event) {
       if (!content) throw new Error(T.chooseContent);
       json = verify_cades(bytes, await bytesOf(content), JSON.stringify(anchors), now);
     }
+    /** @type {Report} */
     const report = JSON.parse(json);
     report.signatures.forEach((sig, i) => results.append(renderSignature(sig, i)));
     status(T.count(report.signatures.length));
@@ -230,7 +263,7 @@ async function verify(event) {
   }
 }
 
-for (const e of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-t]'))) e.textContent = T[e.dataset.t];
+for (const e of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-t]'))) e.textContent = /** @type {string} */ (T[/** @type {keyof Texts} */ (e.dataset.t)]);
 document.title = `Paraphe — ${T.title}`;
 document.documentElement.lang = lang;
 $('form').addEventListener('submit', verify);
