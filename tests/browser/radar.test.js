@@ -381,6 +381,13 @@ function scenarios(name, harness) {
 // ---- Chromium (playwright-core) ---------------------------------------------------------------
 
 const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
+/**
+ * A click on a consent window's button that answers it: the window may close itself while
+ * playwright still finishes the click (« Target page, context or browser has been closed »,
+ * seen under load); that is the click's success (driver.js, clickClosing).
+ */
+const clickClosing = (page, selector) => page.click(selector)
+  .catch((e) => { if (!(page.isClosed() || /closed|detached|target/i.test(e.message))) throw e; });
 scenarios('Chromium', {
   async start(world) {
     const userDataDir = path.join(world.dir, 'chromium');
@@ -433,11 +440,11 @@ scenarios('Chromium', {
     await p.waitForSelector('#main:not([hidden])');
     return p;
   },
-  cancel: (consent) => consent.click('#cancel'),
+  cancel: (consent) => clickClosing(consent, '#cancel'),
   async confirm(consent, fingerprint, pin) {
     await consent.check(`input[name=certificate][value="${fingerprint}"]`);
     if (pin !== undefined) await consent.fill('#pin', pin);
-    await consent.click('#confirm');
+    await clickClosing(consent, '#confirm');
   },
 });
 
