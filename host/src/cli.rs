@@ -134,14 +134,17 @@ Configuration: extra PKCS#11 modules
 whether to probe the built-in middleware list
 .RB ( builtinModules ),
 certificate policies. The administrator's file and the user's are both read; the
-user's adds to the administrator's and never undoes it.
+user's adds to the administrator's and never undoes it (its modules come after,
+.B builtinModules
+false in either wins, a policy entry overlapping one of the administrator's is ignored).
 .B PARAPHE_CONFIG
 names the user's file.
 .TP
 .I /etc/chromium/native-messaging-hosts/fr.paraphe.host.json
 .TQ
 .I /usr/lib/mozilla/native-messaging-hosts/fr.paraphe.host.json
-Where browsers find the host.
+Where browsers find the host (see also
+.IR /etc/opt/chrome " and " /etc/opt/edge ).
 .SH ENVIRONMENT
 .B PARAPHE_PKCS11_MODULES
 (module paths, colon-separated),
