@@ -804,6 +804,21 @@ mod tests {
     }
 
     #[test]
+    fn usage_texts_name_what_the_grammar_parses() {
+        // The man page comes from the grammar, `help` prints these: they name the same things.
+        let cmd = grammar();
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+            let mut names = vec![sub.get_name().to_owned()];
+            names.extend(sub.get_arguments().filter_map(|a| a.get_long()).map(|l| format!("--{l}")));
+            for name in names.iter().filter(|n| *n != "--help") {
+                for (lang, usage) in [("USAGE_EN", USAGE_EN), ("USAGE_FR", USAGE_FR)] {
+                    assert!(usage.contains(name.as_str()), "{lang} does not name {name} ({})", sub.get_name());
+                }
+            }
+        }
+    }
+
+    #[test]
     fn browsers_are_told_from_people() {
         let origin = "chrome-extension://debnnagefdjgplndcngcmjleglejidaj/";
         assert_eq!(caller(&[origin]), Some("chromium"));
