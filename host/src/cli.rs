@@ -37,6 +37,8 @@ enum Action {
     Sign(SignOptions),
     Version,
     Help,
+    /// `man` (hidden): the man page, paraphe-host.1, on standard output.
+    Man,
 }
 
 struct SignOptions {
@@ -52,35 +54,162 @@ struct SignOptions {
 }
 
 /// The command line's grammar (clap). The help text is ours, French or English
-/// ([`USAGE_FR`], [`USAGE_EN`]): clap parses, `help` prints.
+/// ([`USAGE_FR`], [`USAGE_EN`]): clap parses, `help` prints. The English `about`/`help`
+/// strings below are for the man page only ([`man_page`], clap_mangen); keep them in step
+/// with [`USAGE_EN`].
 fn grammar() -> clap::Command {
     use clap::{Arg, ArgAction, Command};
-    let flag = |name: &'static str| Arg::new(name).long(name).action(ArgAction::SetTrue);
-    let value = |name: &'static str| Arg::new(name).long(name).action(ArgAction::Set);
+    let flag = |name: &'static str, help: &'static str| Arg::new(name).long(name).action(ArgAction::SetTrue).help(help);
+    let value = |name: &'static str, unit: &'static str, help: &'static str| {
+        Arg::new(name).long(name).action(ArgAction::Set).value_name(unit).help(help)
+    };
     // On the command and on each subcommand (not clap's `global`, whose values from a
     // subcommand replace the command's): `--module` repeats anywhere.
     let common = |c: Command| {
         c.disable_help_flag(true)
             .disable_version_flag(true)
-            .arg(Arg::new("module").long("module").action(ArgAction::Append).value_parser(clap::value_parser!(PathBuf)))
-            .arg(flag("json"))
-            .arg(flag("help").short('h'))
+            .arg(
+                Arg::new("module")
+                    .long("module")
+                    .action(ArgAction::Append)
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .value_name("PATH")
+                    .help("Add a PKCS#11 module (repeatable)"),
+            )
+            .arg(flag("json", "Print JSON (stable) instead of text"))
+            .arg(flag("help", "Print the usage, in French or English after LC_ALL, LC_MESSAGES, LANG").short('h'))
     };
-    let sign = Command::new("sign").args([
-        value("cert"),
-        value("hash-alg"),
-        value("digest"),
-        value("out").value_parser(clap::value_parser!(PathBuf)),
-        flag("pss"),
-        flag("ecdsa-der"),
-        flag("pin-stdin"),
-        flag("allow-login-key"),
-    ]);
-    let plain = ["native", "list", "diagnose", "tls-status", "tls-register", "version", "help"].map(Command::new);
+    let sign = Command::new("sign")
+        .about(
+            "Sign a digest; a key whose certificate can log in (authentication, dual use) only with \
+             --allow-login-key: such a signature over the right digest is a login to a web site",
+        )
+        .args([
+            value("cert", "FINGERPRINT", "The certificate's SHA-256 fingerprint (hex)"),
+            value("hash-alg", "ALG", "The digest's hash: sha256 (default), sha384 or sha512"),
+            value("digest", "HEX", "The digest to sign (hex)"),
+            value("out", "FILE", "Write the signature there").value_parser(clap::value_parser!(PathBuf)),
+            flag("pss", "RSA-PSS instead of PKCS#1 v1.5"),
+            flag("ecdsa-der", "ECDSA signature in DER instead of r||s"),
+            flag("pin-stdin", "Read the PIN from the first line of standard input"),
+            flag("allow-login-key", "Sign with a key whose certificate can log in"),
+        ]);
+    let plain = [
+        ("native", "Speak native messaging on standard input and output"),
+        ("list", "List the certificates on every token"),
+        ("diagnose", "Show modules, tokens, PIN state, certificates"),
+        (
+            "tls-status",
+            "Show the modules in Chromium's NSS database (Linux, ~/.pki/nssdb), for TLS client authentication",
+        ),
+        ("tls-register", "Add the modules to Chromium's NSS database (Linux, ~/.pki/nssdb)"),
+        ("version", "Print the version"),
+        ("help", "Print the usage"),
+    ]
+    .map(|(name, about)| Command::new(name).about(about));
+    let man = Command::new("man").hide(true);
     common(Command::new("paraphe-host"))
+        .about("Paraphe's smart-card host (native messaging and command line)")
+        .long_about(
+            "paraphe-host is the only part of Paraphe that touches the smart card. Browsers start it \
+             through native messaging (the Paraphe extension talks to it on standard input and output); it \
+             loads the PKCS#11 module of the card's middleware and signs digests after the user typed the \
+             PIN in the extension's consent window. The command line runs the same commands through the \
+             same dispatcher, for administrators, scripts and tests.",
+        )
+        .version(env!("CARGO_PKG_VERSION"))
         .disable_help_subcommand(true)
-        .arg(flag("version").short('V'))
-        .subcommands(plain.into_iter().chain([sign]).map(common))
+        .arg(flag("version", "Print the version").short('V'))
+        .subcommands(plain.into_iter().chain([sign, man]).map(common))
+}
+
+/// The man page's sections clap does not know: files, environment, see also (roff).
+const MAN_TAIL: &str = r#".SH FILES
+.TP
+.I ~/.config/paraphe/config.json
+.TQ
+.I /etc/paraphe/config.json
+Configuration: extra PKCS#11 modules
+.RB ( modules ),
+whether to probe the built-in middleware list
+.RB ( builtinModules ),
+certificate policies. The administrator's file and the user's are both read; the
+user's adds to the administrator's and never undoes it (its modules come after,
+.B builtinModules
+false in either wins, a policy entry overlapping one of the administrator's is ignored).
+.B PARAPHE_CONFIG
+names the user's file.
+.TP
+.I /etc/chromium/native-messaging-hosts/fr.paraphe.host.json
+.TQ
+.I /usr/lib/mozilla/native-messaging-hosts/fr.paraphe.host.json
+Where browsers find the host (see also
+.IR /etc/opt/chrome " and " /etc/opt/edge ).
+.SH ENVIRONMENT
+.B PARAPHE_PKCS11_MODULES
+(module paths, colon-separated),
+.BR PARAPHE_CONFIG ,
+.B PARAPHE_LOG
+(error, warn, info, debug),
+.BR PARAPHE_LOG_FILE .
+.SH SEE ALSO
+.BR paraphe-deploy (8)
+"#;
+
+/// Writes the man page `paraphe-host.1` (roff) from the grammar (`paraphe-host man`): name,
+/// synopsis, description, options (clap_mangen), then each command with its own options, then
+/// [`MAN_TAIL`].
+pub fn man_page(out: &mut dyn Write) -> io::Result<()> {
+    let mut cmd = grammar();
+    cmd.build();
+    let man = clap_mangen::Man::new(cmd.clone());
+    // Our title line: clap_mangen's, with no date, would shift the source into the date's place.
+    writeln!(out, ".TH PARAPHE-HOST 1 \"\" \"Paraphe {}\" \"User Commands\"", env!("CARGO_PKG_VERSION"))?;
+    let mut page = Vec::new();
+    man.render_name_section(&mut page)?;
+    man.render_synopsis_section(&mut page)?;
+    man.render_description_section(&mut page)?;
+    man.render_options_section(&mut page)?;
+    // Each section rendered alone starts with clap_mangen's two-line `Aq` definition: once is enough.
+    let mut seen = std::collections::HashSet::new();
+    for line in String::from_utf8_lossy(&page).lines() {
+        if !(line.starts_with(".ie \\n(.g .ds Aq") || line.starts_with(".el .ds Aq")) || seen.insert(line.to_owned()) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    writeln!(out, ".SH COMMANDS")?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        writeln!(out, ".TP\n.B {}", roff_text(sub.get_name()))?;
+        if let Some(about) = sub.get_about() {
+            writeln!(out, "{}", roff_text(&about.to_string()))?;
+        }
+        // The options every command takes are above; the command's own ones here.
+        let own: Vec<_> =
+            sub.get_arguments().filter(|a| !["module", "json", "help"].contains(&a.get_id().as_str())).collect();
+        if own.is_empty() {
+            continue;
+        }
+        writeln!(out, ".RS")?;
+        for arg in own {
+            let long = roff_text(&format!("--{}", arg.get_long().unwrap_or_default()));
+            let unit =
+                arg.get_value_names().and_then(|v| v.first()).map(|v| format!(" \\fI{v}\\fR")).unwrap_or_default();
+            let help = arg.get_help().map(|h| roff_text(&h.to_string())).unwrap_or_default();
+            writeln!(out, ".TP\n\\fB{long}\\fR{unit}\n{help}")?;
+        }
+        writeln!(out, ".RE")?;
+    }
+    out.write_all(MAN_TAIL.as_bytes())
+}
+
+/// `text` as roff running text: backslashes and hyphens escaped, no line read as a request.
+fn roff_text(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with('.') || escaped.starts_with('\'') {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
 }
 
 /// What went wrong on the command line, in our words.
@@ -132,6 +261,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Invocation, String> {
         "tls-status" => Action::Tls { register: false },
         "tls-register" => Action::Tls { register: true },
         "version" => Action::Version,
+        "man" => Action::Man,
         "sign" => {
             let m = sub.ok_or("sign needs --cert <fingerprint>")?;
             let opt = |name: &str| m.get_one::<String>(name).cloned();
@@ -240,17 +370,24 @@ pub fn usage_error(message: &str) {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
-    let mut host = Host::start("cli", &cli.modules);
     let out = &mut io::stdout().lock();
-    let result = match cli.action {
-        Action::Help => out.write_all(t(USAGE_FR, USAGE_EN).as_bytes()).map_err(io_err),
-        Action::Version => writeln!(out, "paraphe-host {}", env!("CARGO_PKG_VERSION")).map_err(io_err),
-        Action::List => list(&mut host, cli.json, out),
-        Action::Diagnose => diagnose(&mut host, cli.json, out),
-        Action::Tls { register } => tls(&mut host, register, cli.json, out),
-        Action::Sign(o) => sign(&mut host, &o, cli.json, out),
+    let result = if let Action::Man = cli.action {
+        // No module to load for this one.
+        man_page(out).map_err(io_err)
+    } else {
+        let mut host = Host::start("cli", &cli.modules);
+        let result = match cli.action {
+            Action::Help => out.write_all(t(USAGE_FR, USAGE_EN).as_bytes()).map_err(io_err),
+            Action::Version => writeln!(out, "paraphe-host {}", env!("CARGO_PKG_VERSION")).map_err(io_err),
+            Action::List => list(&mut host, cli.json, out),
+            Action::Diagnose => diagnose(&mut host, cli.json, out),
+            Action::Tls { register } => tls(&mut host, register, cli.json, out),
+            Action::Sign(o) => sign(&mut host, &o, cli.json, out),
+            Action::Man => man_page(out).map_err(io_err),
+        };
+        host.end_all_sessions();
+        result
     };
-    host.end_all_sessions();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -634,6 +771,7 @@ mod tests {
                     Action::Sign(o) => format!("sign {} {} {} {}", o.cert, o.hash.name(), o.digest_hex, o.pss),
                     Action::Version => "version".to_owned(),
                     Action::Help => "help".to_owned(),
+                    Action::Man => "man".to_owned(),
                 };
                 format!("{what} json={} modules={}", cli.json, cli.modules.len())
             }
@@ -647,6 +785,7 @@ mod tests {
         assert_eq!(action(&["--version"]), "version json=false modules=0");
         assert_eq!(action(&["version"]), "version json=false modules=0");
         assert_eq!(action(&["tls-register"]), "tls true json=false modules=0");
+        assert_eq!(action(&["man"]), "man json=false modules=0");
         assert_eq!(action(&["native", "--module", "/a.so"]), "native cli modules=1");
         assert_eq!(
             action(&["sign", "--cert", "ab", "--digest", "00", "--hash-alg", "sha384", "--pss"]),
@@ -662,6 +801,21 @@ mod tests {
             action(&["sign", "--cert", "ab", "--digest", "00", "--hash-alg", "md5"]),
             "error: unknown hash algorithm md5"
         );
+    }
+
+    #[test]
+    fn usage_texts_name_what_the_grammar_parses() {
+        // The man page comes from the grammar, `help` prints these: they name the same things.
+        let cmd = grammar();
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+            let mut names = vec![sub.get_name().to_owned()];
+            names.extend(sub.get_arguments().filter_map(|a| a.get_long()).map(|l| format!("--{l}")));
+            for name in names.iter().filter(|n| *n != "--help") {
+                for (lang, usage) in [("USAGE_EN", USAGE_EN), ("USAGE_FR", USAGE_FR)] {
+                    assert!(usage.contains(name.as_str()), "{lang} does not name {name} ({})", sub.get_name());
+                }
+            }
+        }
     }
 
     #[test]

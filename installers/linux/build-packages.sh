@@ -41,7 +41,8 @@ install -d "$common/usr/share/paraphe/manifests" "$common/etc/paraphe" \
   "$common/usr/share/man/man1" "$common/usr/share/man/man8" "$common/usr/share/doc/paraphe-host"
 install -m 644 manifests/locations.tsv manifests/*.json.in "$common/usr/share/paraphe/manifests/"
 install -m 644 installers/linux/deploy.conf "$common/etc/paraphe/deploy.conf"
-gzip -9n < installers/linux/paraphe-host.1 > "$common/usr/share/man/man1/paraphe-host.1.gz"
+# paraphe-host.1 is written by the host itself, from its command line's grammar (clap_mangen).
+"$bin" man | gzip -9n > "$common/usr/share/man/man1/paraphe-host.1.gz"
 gzip -9n < installers/linux/paraphe-deploy.8 > "$common/usr/share/man/man8/paraphe-deploy.8.gz"
 install -m 644 docs/ENTERPRISE.md "$common/usr/share/doc/paraphe-host/ENTERPRISE.md"
 chmod 644 "$common"/usr/share/man/man*/*.gz

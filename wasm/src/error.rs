@@ -8,8 +8,8 @@ use serde::Serialize;
 macro_rules! page_codes {
     ($($(#[$doc:meta])* $name:ident = $wire:literal;)*) => {
         /// The extension's own error codes for pages, in the order of `docs/PAGE-API.md`'s
-        /// table (`wasm/tests/page_api_doc.rs` keeps the two, and the codes the extension's
-        /// JavaScript throws, in step). Host codes (`paraphe_protocol::ErrorCode`) reach pages
+        /// table (`wasm/tests/page_api_doc.rs` keeps the two, the codes the extension's
+        /// JavaScript throws and the `ErrorCode` type of `extension/src/page/paraphe.d.ts` in step). Host codes (`paraphe_protocol::ErrorCode`) reach pages
         /// unchanged besides these. Names are part of the page API: append, never rename.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum PageCode {

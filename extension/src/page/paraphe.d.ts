@@ -17,7 +17,7 @@ export type ErrorCode =
   // passed through from the host (docs/PROTOCOL.md)
   | 'UNSUPPORTED_ALGORITHM' | 'DIGEST_LENGTH_MISMATCH' | 'CERTIFICATE_NOT_FOUND' | 'PRIVATE_KEY_NOT_FOUND'
   | 'TOKEN_NOT_PRESENT' | 'TOKEN_ERROR' | 'MODULE_UNAVAILABLE' | 'MECHANISM_NOT_SUPPORTED'
-  | 'KEY_USAGE_NOT_ALLOWED' | (string & {});
+  | 'KEY_USAGE_NOT_ALLOWED' | 'MODULE_NOT_RESPONDING' | (string & {});
 
 export declare class ParapheError extends Error {
   readonly code: ErrorCode;
