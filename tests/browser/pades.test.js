@@ -24,31 +24,6 @@ const T = { timeout: 600_000 };
 const PYHANKO = path.join(lib.ROOT, 'scripts/pyhanko.sh');
 const PYHANKO_TOOL = path.join(lib.ROOT, 'formats/tests/pades/pyhanko_tool.py');
 
-/** A two-page PDF with a classic cross-reference table; `n` makes each one different. */
-function simplePdf(n) {
-  const content = `BT /F1 24 Tf 72 700 Td (Deliberation n 2026-${String(n).padStart(3, '0')}) Tj ET`;
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 6 0 R >> >> >>',
-    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>',
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-    `<< /Title (Acte ${n}) /Producer (paraphe tests) >>`,
-  ];
-  let out = '%PDF-1.7\n%\u00e2\u00e3\u00cf\u00d3\n';
-  const offsets = [];
-  objects.forEach((o, i) => {
-    offsets.push(Buffer.byteLength(out, 'latin1'));
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = Buffer.byteLength(out, 'latin1');
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f\r\n`;
-  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n\r\n`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Info 7 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
-}
-
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ?? ''}` };
@@ -135,16 +110,16 @@ for (const kind of driver.browsers()) {
       const before = {}; // signatures each file has before
       for (let i = 1; i <= 18; i++) {
         const name = `Délibération ${i}.pdf`;
-        fs.writeFileSync(path.join(pdfs, name), simplePdf(i));
+        fs.writeFileSync(path.join(pdfs, name), lib.simplePdf(i));
         names.push(name);
         before[name] = 0;
       }
       const plain = path.join(pdfs, 'plain.tmp');
-      fs.writeFileSync(plain, simplePdf(19));
+      fs.writeFileSync(plain, lib.simplePdf(19));
       must('qpdf', ['--object-streams=generate', plain, path.join(pdfs, 'objets compressés.pdf')]);
       names.push('objets compressés.pdf');
       before['objets compressés.pdf'] = 0;
-      fs.writeFileSync(plain, simplePdf(20));
+      fs.writeFileSync(plain, lib.simplePdf(20));
       must(PYHANKO, [PYHANKO_TOOL, 'sign', plain, path.join(pdfs, 'déjà signé.pdf'), key, cert]);
       names.push('déjà signé.pdf');
       before['déjà signé.pdf'] = 1;
@@ -202,11 +177,11 @@ for (const kind of driver.browsers()) {
 
     test('refused before any consent: not a PDF, encrypted, certified with no change allowed; signHash with pades', T, async () => {
       fs.writeFileSync(path.join(pdfs, 'notes.pdf'), 'ceci n’est pas un PDF\n');
-      fs.writeFileSync(path.join(pdfs, 'base.tmp'), simplePdf(30));
+      fs.writeFileSync(path.join(pdfs, 'base.tmp'), lib.simplePdf(30));
       must('qpdf', ['--encrypt', 'lecture', 'proprio', '256', '--', path.join(pdfs, 'base.tmp'), path.join(pdfs, 'chiffré.pdf')]);
       must(PYHANKO, [PYHANKO_TOOL, 'certify', path.join(pdfs, 'base.tmp'), path.join(pdfs, 'certifié.pdf'),
         path.join(world.kit, 'pki/01.key'), path.join(world.kit, 'pki/01.crt')]);
-      fs.writeFileSync(path.join(pdfs, 'bon.pdf'), simplePdf(31));
+      fs.writeFileSync(path.join(pdfs, 'bon.pdf'), lib.simplePdf(31));
       const windows = await browser.consentCount();
       for (const [name, code] of [['notes.pdf', 'PDF_INVALID'], ['chiffré.pdf', 'PDF_ENCRYPTED'], ['certifié.pdf', 'PDF_CERTIFIED']]) {
         const { error } = await inPage(page, async (paraphe, a) => {
@@ -226,7 +201,7 @@ for (const kind of driver.browsers()) {
 
     test('closing the consent window mid-batch: exactly the PDFs reported signed, each a Blob pdfsig verifies', T, async () => {
       const names = Array.from({ length: 8 }, (_, i) => `mandat ${i + 1}.pdf`);
-      for (const [i, name] of names.entries()) fs.writeFileSync(path.join(pdfs, name), simplePdf(40 + i));
+      for (const [i, name] of names.entries()) fs.writeFileSync(path.join(pdfs, name), lib.simplePdf(40 + i));
       const SIGNED = 3;
       const heldTicket = world.gate.holdAfter('C_Sign', SIGNED);
       const consentP = browser.expectConsent();

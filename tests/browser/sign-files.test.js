@@ -31,31 +31,6 @@ const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07'; // driver.js
 const LOCAL_NAMES = ['fr', 'en'].map((l) => JSON.parse(fs.readFileSync(
   path.join(lib.ROOT, `extension/src/_locales/${l}/messages.json`), 'utf8')).signFilesLocalOrigin.message);
 
-/** A two-page PDF with a classic cross-reference table (as pades.test.js's); `n` makes each one different. */
-function simplePdf(n) {
-  const content = `BT /F1 24 Tf 72 700 Td (Offre n ${n}) Tj ET`;
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 6 0 R >> >> >>',
-    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>',
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-    `<< /Title (Offre ${n}) /Producer (paraphe tests) >>`,
-  ];
-  let out = '%PDF-1.7\n%\u00e2\u00e3\u00cf\u00d3\n';
-  const offsets = [];
-  objects.forEach((o, i) => {
-    offsets.push(Buffer.byteLength(out, 'latin1'));
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = Buffer.byteLength(out, 'latin1');
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f\r\n`;
-  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n\r\n`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Info 7 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
-}
-
 function run(cmd, args, options = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', ...options });
   return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ?? ''}` };
@@ -228,11 +203,11 @@ for (const kind of driver.browsers()) {
       fs.mkdirSync(dir);
       fs.mkdirSync(path.join(world.dir, 'downloads'));
       const at = (name) => path.join(dir, name);
-      fs.writeFileSync(at('Offre technique.pdf'), simplePdf(1));
+      fs.writeFileSync(at('Offre technique.pdf'), lib.simplePdf(1, 'Offre'));
       const plain = path.join(world.dir, 'plain.pdf');
-      fs.writeFileSync(plain, simplePdf(2));
+      fs.writeFileSync(plain, lib.simplePdf(2, 'Offre'));
       must('qpdf', ['--object-streams=generate', plain, at('objets compressés.pdf')]);
-      fs.writeFileSync(plain, simplePdf(3));
+      fs.writeFileSync(plain, lib.simplePdf(3, 'Offre'));
       must(PYHANKO, [PYHANKO_TOOL, 'sign', plain, at('déjà signé.pdf'),
         path.join(world.kit, 'pki/01.key'), path.join(world.kit, 'pki/01.crt')]);
       fs.writeFileSync(at('DC1.xml'), '<?xml version="1.0" encoding="UTF-8"?>\n<candidature><nom>Entreprise Exemple</nom></candidature>\n');
