@@ -8,6 +8,7 @@
 pub(crate) mod asn1;
 pub mod cms;
 pub mod ecdsa;
+pub mod hash;
 pub mod pdf;
 pub mod pkcs1;
 pub mod policies;

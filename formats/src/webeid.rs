@@ -7,9 +7,9 @@
 //! before concatenating keeps them apart. The token itself is
 //! [`paraphe_protocol::command::AuthToken`].
 
+use crate::hash::digest as hash;
 use paraphe_protocol::HashAlgorithm;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256, Sha384, Sha512};
 
 pub const FORMAT: &str = "web-eid:1.0";
 /// Length bounds of the server's challenge nonce (base64 of at least 32 random bytes).
@@ -62,15 +62,6 @@ impl Algorithm {
             ("RSA", _) => Some(Self::RS256),
             _ => None,
         }
-    }
-}
-
-fn hash(alg: HashAlgorithm, data: &[u8]) -> Vec<u8> {
-    match alg {
-        HashAlgorithm::Sha1 => Vec::new(), // never used by a token algorithm
-        HashAlgorithm::Sha256 => Sha256::digest(data).to_vec(),
-        HashAlgorithm::Sha384 => Sha384::digest(data).to_vec(),
-        HashAlgorithm::Sha512 => Sha512::digest(data).to_vec(),
     }
 }
 
@@ -151,6 +142,7 @@ pub fn is_loopback(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha384};
 
     #[test]
     fn digest_is_hash_of_hashes() {

@@ -314,7 +314,7 @@ fn sparse_layout(pdf: &[u8], request: &PadesRequest) -> (pdf::Layout, usize) {
         rounds += 1;
         assert!(rounds < 100, "the reader keeps asking");
     }
-    let mut h = pdf::Hasher::new(request.hash);
+    let mut h = paraphe_formats::hash::Hasher::new(request.hash);
     h.update(pdf);
     let layout = pdf::layout_source(pdf::Source::Sparse(&sparse), h, request).unwrap();
     (layout, sparse.held())

@@ -302,7 +302,7 @@ pub fn pdf_layout(
 /// `Ok(Err((offset, length)))`: the reader needs those bytes first.
 pub fn pdf_layout_sparse(
     pdf: &pdf::Sparse,
-    file_hash: pdf::Hasher,
+    file_hash: paraphe_formats::hash::Hasher,
     certificate: &[u8],
     signing_time: i64,
 ) -> Result<Result<pdf::Layout, (usize, usize)>, PageError> {

@@ -249,7 +249,7 @@ pub fn pades_prepare(
 #[wasm_bindgen]
 pub struct PdfInput {
     sparse: paraphe_formats::pdf::Sparse,
-    hasher: paraphe_formats::pdf::Hasher,
+    hasher: paraphe_formats::hash::Hasher,
     hashed: usize,
 }
 
@@ -275,7 +275,7 @@ impl PdfInput {
             .ok_or_else(|| thrown(&PageError::invalid(format!("PAdES cannot hash with {algorithm:?}"))))?;
         Ok(PdfInput {
             sparse: paraphe_formats::pdf::Sparse::new(size),
-            hasher: paraphe_formats::pdf::Hasher::new(hash),
+            hasher: paraphe_formats::hash::Hasher::new(hash),
             hashed: 0,
         })
     }

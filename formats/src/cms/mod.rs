@@ -32,11 +32,10 @@ mod signed_data;
 
 pub use der::DerError;
 
+use crate::hash::digest;
 use certificate::SignerCertificate;
 use paraphe_protocol::{HashAlgorithm, SignatureScheme};
 use serde::{Deserialize, Serialize};
-use sha1::Sha1;
-use sha2::{Digest, Sha256, Sha384, Sha512};
 use signed_data::SignedData;
 use std::fmt;
 
@@ -292,16 +291,6 @@ fn check_same_document(existing: &SignedData, hash: HashAlgorithm, digest: &[u8]
         }
     }
     Ok(())
-}
-
-/// Digest of `data` with `hash`.
-pub(crate) fn digest(hash: HashAlgorithm, data: &[u8]) -> Vec<u8> {
-    match hash {
-        HashAlgorithm::Sha1 => Sha1::digest(data).to_vec(),
-        HashAlgorithm::Sha256 => Sha256::digest(data).to_vec(),
-        HashAlgorithm::Sha384 => Sha384::digest(data).to_vec(),
-        HashAlgorithm::Sha512 => Sha512::digest(data).to_vec(),
-    }
 }
 
 pub(crate) mod b64 {

@@ -33,13 +33,12 @@ mod object;
 mod reader;
 
 use crate::cms::{self, CadesRequest, CadesState, CmsError};
+use crate::hash::Hasher;
 use object::{Dict, Object, Ref};
 use paraphe_protocol::{HashAlgorithm, SignatureScheme};
 use reader::{Document, Entry, XrefKind};
 pub use reader::{Source, Sparse, NEED_CHUNK};
 use serde::{Deserialize, Serialize};
-use sha1::Sha1;
-use sha2::{Digest, Sha256, Sha384, Sha512};
 use std::fmt;
 
 /// How deep the page tree is followed.
@@ -613,54 +612,6 @@ fn runs(sorted: &[(Ref, usize)]) -> Vec<&[(Ref, usize)]> {
         }
     }
     out
-}
-
-/// A digest over several pieces (the file, then the update around `/Contents`); cloned to
-/// read a digest of what it has hashed so far.
-#[derive(Clone)]
-pub enum Hasher {
-    Sha1(Sha1),
-    Sha256(Sha256),
-    Sha384(Sha384),
-    Sha512(Sha512),
-}
-
-impl Hasher {
-    pub fn new(hash: HashAlgorithm) -> Self {
-        match hash {
-            HashAlgorithm::Sha1 => Self::Sha1(Sha1::new()),
-            HashAlgorithm::Sha256 => Self::Sha256(Sha256::new()),
-            HashAlgorithm::Sha384 => Self::Sha384(Sha384::new()),
-            HashAlgorithm::Sha512 => Self::Sha512(Sha512::new()),
-        }
-    }
-
-    pub fn algorithm(&self) -> HashAlgorithm {
-        match self {
-            Self::Sha1(_) => HashAlgorithm::Sha1,
-            Self::Sha256(_) => HashAlgorithm::Sha256,
-            Self::Sha384(_) => HashAlgorithm::Sha384,
-            Self::Sha512(_) => HashAlgorithm::Sha512,
-        }
-    }
-
-    pub fn update(&mut self, data: &[u8]) {
-        match self {
-            Self::Sha1(h) => h.update(data),
-            Self::Sha256(h) => h.update(data),
-            Self::Sha384(h) => h.update(data),
-            Self::Sha512(h) => h.update(data),
-        }
-    }
-
-    pub fn finish(self) -> Vec<u8> {
-        match self {
-            Self::Sha1(h) => h.finalize().to_vec(),
-            Self::Sha256(h) => h.finalize().to_vec(),
-            Self::Sha384(h) => h.finalize().to_vec(),
-            Self::Sha512(h) => h.finalize().to_vec(),
-        }
-    }
 }
 
 /// Reads a PDF as [`prepare`] does, without signing it: for the fuzz target. Returns the

@@ -4,8 +4,8 @@
 //! SHA-2, ECDSA P-256/P-384).
 
 use crate::asn1::{single, Reader, Tlv};
+use crate::hash::digest;
 use paraphe_protocol::HashAlgorithm;
-use sha2::Digest;
 use x509_parser::oid_registry::Oid;
 
 use super::VerifyError;
@@ -53,47 +53,6 @@ pub(crate) fn hash_name(h: HashAlgorithm) -> &'static str {
         HashAlgorithm::Sha384 => "SHA-384",
         HashAlgorithm::Sha512 => "SHA-512",
     }
-}
-
-/// An incremental hash over the algorithms CMS uses.
-pub(crate) enum Hasher {
-    Sha1(sha1::Sha1),
-    Sha256(sha2::Sha256),
-    Sha384(sha2::Sha384),
-    Sha512(sha2::Sha512),
-}
-
-impl Hasher {
-    pub fn new(h: HashAlgorithm) -> Self {
-        match h {
-            HashAlgorithm::Sha1 => Self::Sha1(sha1::Sha1::new()),
-            HashAlgorithm::Sha256 => Self::Sha256(sha2::Sha256::new()),
-            HashAlgorithm::Sha384 => Self::Sha384(sha2::Sha384::new()),
-            HashAlgorithm::Sha512 => Self::Sha512(sha2::Sha512::new()),
-        }
-    }
-    pub fn update(&mut self, data: &[u8]) {
-        match self {
-            Self::Sha1(h) => h.update(data),
-            Self::Sha256(h) => h.update(data),
-            Self::Sha384(h) => h.update(data),
-            Self::Sha512(h) => h.update(data),
-        }
-    }
-    pub fn finish(self) -> Vec<u8> {
-        match self {
-            Self::Sha1(h) => h.finalize().to_vec(),
-            Self::Sha256(h) => h.finalize().to_vec(),
-            Self::Sha384(h) => h.finalize().to_vec(),
-            Self::Sha512(h) => h.finalize().to_vec(),
-        }
-    }
-}
-
-pub(crate) fn digest(h: HashAlgorithm, data: &[u8]) -> Vec<u8> {
-    let mut hasher = Hasher::new(h);
-    hasher.update(data);
-    hasher.finish()
 }
 
 /// One SignerInfo, as read.

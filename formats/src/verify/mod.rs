@@ -151,7 +151,7 @@ pub fn verify_cades(p7s: &[u8], content: &[u8], trust: &Trust) -> Result<Report,
         .signers
         .iter()
         .map(|s| {
-            let digest = cms::digest(s.digest, content);
+            let digest = crate::hash::digest(s.digest, content);
             check_signer(&sd, s, &digest, trust, None)
         })
         .collect();
@@ -183,7 +183,7 @@ fn verify_pdf_signature(file: &[u8], contents: &[u8], facts: PdfFacts, trust: &T
         return failed(vec![problem("malformed", "no signer")], Some(facts));
     };
     let [a, b, c, d] = facts.byte_range;
-    let mut hasher = cms::Hasher::new(first.digest);
+    let mut hasher = crate::hash::Hasher::new(first.digest);
     for (start, len) in [(a, b), (c, d)] {
         let range = usize::try_from(start).ok().zip(usize::try_from(len).ok());
         match range.and_then(|(s, l)| file.get(s..s.checked_add(l)?)) {
@@ -351,7 +351,7 @@ fn check_signer(
         problems.push(problem(code, e.0));
     }
     if let Some((hash, cert_hash)) = &s.signing_certificate {
-        if cms::digest(*hash, signer_der) != *cert_hash {
+        if crate::hash::digest(*hash, signer_der) != *cert_hash {
             intact = false;
             problems.push(problem(
                 "signing-certificate-mismatch",

@@ -81,7 +81,7 @@ pub fn prepare(request: &DetachedRequest) -> Result<Prepared, XadesError> {
     let reference_id = format!("{signature_id}-document");
     let properties_id = format!("{signature_id}-signed-properties");
 
-    let cert_digest = crate::cms::digest(hash, signer.der);
+    let cert_digest = crate::hash::digest(hash, signer.der);
     let signed_properties = Element::new("xades:SignedProperties")
         .attr("Id", properties_id.clone())
         .child(

@@ -364,7 +364,7 @@ struct Assembly<'a> {
 /// digest of the canonical SignedInfo and the state that [`finish`] completes.
 fn assemble(a: Assembly<'_>) -> Result<Prepared, XadesError> {
     let hash = a.hash;
-    let properties_digest = crate::cms::digest(hash, a.signed_properties.canonical().as_bytes());
+    let properties_digest = crate::hash::digest(hash, a.signed_properties.canonical().as_bytes());
     let signed_info = Element::new("ds:SignedInfo")
         .child(Element::new("ds:CanonicalizationMethod").attr("Algorithm", EXC_C14N))
         .child(Element::new("ds:SignatureMethod").attr("Algorithm", signature_uri(a.signer.key, hash)))
@@ -398,7 +398,7 @@ fn assemble(a: Assembly<'_>) -> Result<Prepared, XadesError> {
         whole.split_once("<ds:SignatureValue></ds:SignatureValue>").ok_or(XadesError::State("no SignatureValue"))?;
 
     Ok(Prepared {
-        digest: crate::cms::digest(hash, canonical_signed_info.as_bytes()),
+        digest: crate::hash::digest(hash, canonical_signed_info.as_bytes()),
         hash,
         scheme: a.scheme,
         signed_info: canonical_signed_info,
@@ -445,7 +445,7 @@ fn signed_properties(
 
     let signing_certificate = Element::new("xad:SigningCertificate").child(
         Element::new("xad:Cert")
-            .child(digest_alg_and_value("xad:CertDigest", hash, &crate::cms::digest(hash, signer.der)))
+            .child(digest_alg_and_value("xad:CertDigest", hash, &crate::hash::digest(hash, signer.der)))
             .child(
                 Element::new("xad:IssuerSerial")
                     .child(Element::new("ds:X509IssuerName").text(issuer))
