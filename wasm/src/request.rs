@@ -428,6 +428,25 @@ mod tests {
 
     const H: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
+    /// Each of `bads` is refused as an invalid request.
+    fn assert_refused<S: AsRef<str>>(bads: impl IntoIterator<Item = S>) {
+        for bad in bads {
+            let bad = bad.as_ref();
+            assert_eq!(validate(bad).err().map(|e| e.code), Some("INVALID_REQUEST"), "{bad}");
+        }
+    }
+
+    /// `req`, which holds `"format":"<format>"`, with `field` added after it.
+    fn with_field(req: &str, format: &str, field: &str) -> String {
+        let f = format!(r#""format":"{format}""#);
+        req.replace(&f, &format!("{f},{field}"))
+    }
+
+    /// A signature policy the formats other than CAdES refuse.
+    fn policy_field() -> String {
+        format!(r#""signaturePolicy":{{"oid":"1.2.3","hash":"{H}","hashAlgorithm":"sha256"}}"#)
+    }
+
     fn files_error(json: &str) -> String {
         validate_files(json).expect_err(json).message
     }
@@ -547,15 +566,13 @@ mod tests {
             validate(&format!(r#"{{"type":"authenticate","challengeNonce":"{nonce}"}}"#)),
             Ok(Validated::Authenticate { challenge_nonce: nonce.clone() })
         );
-        for bad in [
+        assert_refused([
             format!(r#"{{"type":"authenticate","challengeNonce":"{}"}}"#, "A".repeat(43)),
             format!(r#"{{"type":"authenticate","challengeNonce":"{}"}}"#, "A".repeat(129)),
             format!(r#"{{"type":"authenticate","challengeNonce":"{}"}}"#, "A!".repeat(30)),
             format!(r#"{{"type":"authenticate","challengeNonce":"{nonce}","origin":"https://evil.test"}}"#),
             r#"{"type":"authenticate"}"#.to_owned(),
-        ] {
-            assert_eq!(validate(&bad).err().map(|e| e.code), Some("INVALID_REQUEST"), "{bad}");
-        }
+        ]);
     }
 
     #[test]
@@ -573,7 +590,7 @@ mod tests {
         let Ok(Validated::SignHash { items, ecdsa_encoding, .. }) = validate(many) else { panic!("valid") };
         assert_eq!((items.len(), items[1].hash_algorithm), (2, HashAlgorithm::Sha512));
         assert_eq!(ecdsa_encoding, None);
-        for bad in [
+        assert_refused([
             r#"{"type":"signData","data":"%%"}"#,
             r#"{"type":"signData","data":[]}"#,
             r#"{"type":"signData","data":"dGVzdA==","hashAlgorithm":"sha1"}"#,
@@ -581,9 +598,7 @@ mod tests {
             r#"{"type":"signData","data":[{"data":"dGVzdA=="}],"name":"a"}"#,
             r#"{"type":"signData","data":"dGVzdA==","scheme":"rsa-pss","ecdsaEncoding":"raw"}"#,
             r#"{"type":"signData","data":42}"#,
-        ] {
-            assert_eq!(validate(bad).err().map(|e| e.code), Some("INVALID_REQUEST"), "{bad}");
-        }
+        ]);
     }
 
     #[test]
@@ -593,19 +608,12 @@ mod tests {
         );
         let Ok(Validated::SignHash { format, .. }) = validate(&req) else { panic!("valid") };
         assert_eq!(format, SignatureFormat::Xades);
-        for bad in [
+        assert_refused([
             req.replace(r#","name":"a.pdf""#, ""),
-            req.replace(r#""format":"xades""#, r#""format":"xades","scheme":"rsa-pss""#),
-            req.replace(r#""format":"xades""#, r#""format":"xades","ecdsaEncoding":"raw""#),
-            req.replace(
-                r#""format":"xades""#,
-                &format!(
-                    r#""format":"xades","signaturePolicy":{{"oid":"1.2.3","hash":"{H}","hashAlgorithm":"sha256"}}"#
-                ),
-            ),
-        ] {
-            assert_eq!(validate(&bad).err().map(|e| e.code), Some("INVALID_REQUEST"), "{bad}");
-        }
+            with_field(&req, "xades", r#""scheme":"rsa-pss""#),
+            with_field(&req, "xades", r#""ecdsaEncoding":"raw""#),
+            with_field(&req, "xades", &policy_field()),
+        ]);
     }
 
     #[test]
@@ -615,19 +623,12 @@ mod tests {
         );
         let Ok(Validated::SignHash { format, .. }) = validate(&req) else { panic!("valid") };
         assert_eq!(format, SignatureFormat::Pades);
-        for bad in [
+        assert_refused([
             req.replace(r#","size":12"#, ""),
             req.replace(r#","name":"a.pdf""#, ""),
-            req.replace(r#""format":"pades""#, r#""format":"pades","scheme":"rsa-pss""#),
-            req.replace(
-                r#""format":"pades""#,
-                &format!(
-                    r#""format":"pades","signaturePolicy":{{"oid":"1.2.3","hash":"{H}","hashAlgorithm":"sha256"}}"#
-                ),
-            ),
-        ] {
-            assert_eq!(validate(&bad).err().map(|e| e.code), Some("INVALID_REQUEST"), "{bad}");
-        }
+            with_field(&req, "pades", r#""scheme":"rsa-pss""#),
+            with_field(&req, "pades", &policy_field()),
+        ]);
     }
 
     #[test]
@@ -645,17 +646,15 @@ mod tests {
         let plain = format!(r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256"}}]}}"#);
         let Ok(Validated::SignHash { format, policy: None, .. }) = validate(&plain) else { panic!("valid") };
         assert_eq!(format, SignatureFormat::Raw);
-        for bad in [
+        assert_refused([
             req.replace(r#""format":"cades","#, ""),
             req.replace("1.2.250", "1..250"),
             req.replace("1.2.250.1.131.1.5.18.21.1.7", "urn:oid:1.2"),
             req.replace(&format!(r#""hash":"{H}""#), r#""hash":"00""#),
-            req.replace(r#""format":"cades""#, r#""format":"cades","ecdsaEncoding":"raw""#),
+            with_field(&req, "cades", r#""ecdsaEncoding":"raw""#),
             req.replace(r#""format":"cades""#, r#""format":"xades""#),
             req.replace(r#""size":12"#, r#""size":-1"#),
-        ] {
-            assert_eq!(validate(&bad).err().map(|e| e.code), Some("INVALID_REQUEST"), "{bad}");
-        }
+        ]);
     }
 
     #[test]
