@@ -2,22 +2,18 @@
 //! so a document is never held whole, neither in JS nor here.
 
 use crate::error::PageError;
+use paraphe_formats::hash::Hasher;
 use paraphe_protocol::HashAlgorithm;
-use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// SHA-1 is deliberately absent: new document signatures must not use it.
-pub enum StreamingHash {
-    Sha256(Sha256),
-    Sha384(Sha384),
-    Sha512(Sha512),
-}
+pub struct StreamingHash(Hasher);
 
 impl StreamingHash {
     pub fn new(algorithm: &str) -> Result<Self, PageError> {
         match HashAlgorithm::from_name(algorithm) {
-            Some(HashAlgorithm::Sha256) => Ok(Self::Sha256(Sha256::new())),
-            Some(HashAlgorithm::Sha384) => Ok(Self::Sha384(Sha384::new())),
-            Some(HashAlgorithm::Sha512) => Ok(Self::Sha512(Sha512::new())),
+            Some(h @ (HashAlgorithm::Sha256 | HashAlgorithm::Sha384 | HashAlgorithm::Sha512)) => {
+                Ok(Self(Hasher::new(h)))
+            }
             _ => Err(PageError::invalid(format!(
                 "documents are hashed with sha256, sha384 or sha512, not {algorithm:?}"
             ))),
@@ -25,19 +21,11 @@ impl StreamingHash {
     }
 
     pub fn update(&mut self, chunk: &[u8]) {
-        match self {
-            Self::Sha256(h) => h.update(chunk),
-            Self::Sha384(h) => h.update(chunk),
-            Self::Sha512(h) => h.update(chunk),
-        }
+        self.0.update(chunk);
     }
 
     pub fn finish(self) -> Vec<u8> {
-        match self {
-            Self::Sha256(h) => h.finalize().to_vec(),
-            Self::Sha384(h) => h.finalize().to_vec(),
-            Self::Sha512(h) => h.finalize().to_vec(),
-        }
+        self.0.finish()
     }
 }
 
