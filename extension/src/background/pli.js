@@ -251,11 +251,19 @@ export async function fromPage(msg, origin, sender) {
         throw new ParapheError('INVALID_REQUEST', 'unknown message');
     }
   } catch (e) {
-    const err = ParapheError.from(e);
-    job.window?.finish(err.toJSON());
-    drop(key, false);
-    throw err;
+    throw failed(key, job, e);
   }
+}
+
+/**
+ * A message of the job failed: its consent window shows the error and the job goes.
+ * @param {string} key @param {PliJob} job @param {unknown} e @returns {ParapheError} to throw
+ */
+function failed(key, job, e) {
+  const err = ParapheError.from(e);
+  job.window?.finish(err.toJSON());
+  drop(key, false);
+  return err;
 }
 
 /**
@@ -321,10 +329,7 @@ export async function fromFrame(msg, sender) {
         throw new ParapheError('INVALID_REQUEST', 'unknown message');
     }
   } catch (e) {
-    const err = ParapheError.from(e);
-    job.window?.finish(err.toJSON());
-    drop(key, false);
-    throw err;
+    throw failed(key, job, e);
   }
 }
 
