@@ -345,6 +345,22 @@ impl EnvelopeParser {
         }
     }
 
+    /// Takes a content type, one OID (`malformed` if it is more than one element, `not_oid` if
+    /// it is no OID), and reads it with `read`.
+    fn take_content_type<T>(
+        &mut self,
+        malformed: &'static str,
+        not_oid: &'static str,
+        read: impl FnOnce(asn1::Tlv<'_>) -> Result<T, EnvelopeError>,
+    ) -> Result<Option<T>, EnvelopeError> {
+        let Some(der) = self.take_der("the content type")? else { return Ok(None) };
+        let oid = asn1::single(&der, malformed)?;
+        if oid.tag != tag::OID {
+            return Err(EnvelopeError::Malformed(not_oid));
+        }
+        read(oid).map(Some)
+    }
+
     fn step(&mut self) -> Result<Out, EnvelopeError> {
         loop {
             match self.state {
@@ -367,18 +383,19 @@ impl EnvelopeParser {
                     self.state = State::ContentType;
                 }
                 State::ContentType => {
-                    let der = need!(self, self.take_der("the content type")?);
-                    let oid = asn1::single(&der, "a content type OID was expected")?;
-                    if oid.tag != tag::OID {
-                        return Err(EnvelopeError::Malformed("a content type OID was expected"));
-                    }
-                    self.kind = if oid.raw == der::oid_arcs(header::ID_ENVELOPED_DATA) {
-                        EnvelopeKind::Enveloped
-                    } else if oid.raw == der::oid_arcs(header::ID_AUTH_ENVELOPED_DATA) {
-                        EnvelopeKind::AuthEnveloped
-                    } else {
-                        return Err(EnvelopeError::NotEnveloped { content_type: dotted_oid(oid.content) });
-                    };
+                    let not_oid = "a content type OID was expected";
+                    self.kind = need!(
+                        self,
+                        self.take_content_type(not_oid, not_oid, |oid| {
+                            if oid.raw == der::oid_arcs(header::ID_ENVELOPED_DATA) {
+                                Ok(EnvelopeKind::Enveloped)
+                            } else if oid.raw == der::oid_arcs(header::ID_AUTH_ENVELOPED_DATA) {
+                                Ok(EnvelopeKind::AuthEnveloped)
+                            } else {
+                                Err(EnvelopeError::NotEnveloped { content_type: dotted_oid(oid.content) })
+                            }
+                        })?
+                    );
                     self.state = State::Explicit;
                 }
                 State::Explicit => {
@@ -424,12 +441,12 @@ impl EnvelopeParser {
                     self.state = State::ContentTypeInner;
                 }
                 State::ContentTypeInner => {
-                    let der = need!(self, self.take_der("the content type")?);
-                    let oid = asn1::single(&der, "content type")?;
-                    if oid.tag != tag::OID {
-                        return Err(EnvelopeError::Malformed("the encrypted content type OID was expected"));
-                    }
-                    self.content_type = dotted_oid(oid.content);
+                    self.content_type = need!(
+                        self,
+                        self.take_content_type("content type", "the encrypted content type OID was expected", |oid| {
+                            Ok(dotted_oid(oid.content))
+                        })?
+                    );
                     self.state = State::Algorithm;
                 }
                 State::Algorithm => {
