@@ -319,6 +319,17 @@ mod tests {
         fn below(&mut self, n: usize) -> usize {
             (self.next() % n as u64) as usize
         }
+        /// Feeds `ciphertext` to `d` in pieces of 1 to 70 bytes; returns what `d` gave out.
+        fn feed(&mut self, d: &mut GcmDecryptor, ciphertext: &[u8]) -> Vec<u8> {
+            let mut out = Vec::new();
+            let mut rest = ciphertext;
+            while !rest.is_empty() {
+                let n = (1 + self.below(70)).min(rest.len());
+                d.update(&rest[..n], &mut out).unwrap();
+                rest = &rest[n..];
+            }
+            out
+        }
     }
 
     /// Encrypts with aes-gcm (one shot), returns (ciphertext, tag).
@@ -373,13 +384,7 @@ mod tests {
             let (ciphertext, tag) = seal(&key, &nonce, &aad, &plaintext, tag_len);
 
             let mut d = GcmDecryptor::new(&key, &nonce, tag_len).unwrap();
-            let mut out = Vec::new();
-            let mut rest = &ciphertext[..];
-            while !rest.is_empty() {
-                let n = (1 + rng.below(70)).min(rest.len());
-                d.update(&rest[..n], &mut out).unwrap();
-                rest = &rest[n..];
-            }
+            let mut out = rng.feed(&mut d, &ciphertext);
             assert_eq!(out, plaintext, "round {round}");
             d.finish(&aad, &tag, &mut out).unwrap_or_else(|e| panic!("round {round}: {e}"));
 
@@ -426,13 +431,7 @@ mod tests {
                     GcmDecryptor::new(&key, &nonce, 16).unwrap()
                 };
                 d.ghash = StreamHash::Soft64(Box::new(Ghash64::new(&d.h)));
-                let mut out = Vec::new();
-                let mut rest = &ciphertext[..];
-                while !rest.is_empty() {
-                    let n = (1 + rng.below(70)).min(rest.len());
-                    d.update(&rest[..n], &mut out).unwrap();
-                    rest = &rest[n..];
-                }
+                let mut out = rng.feed(&mut d, &ciphertext);
                 if external {
                     assert_eq!(out.len() % 16, 0);
                     assert_eq!(out[..], ciphertext[..out.len()], "whole blocks of ciphertext");
