@@ -169,16 +169,7 @@ impl Verifier {
             .decode(&token.unverified_certificate)
             .map_err(|e| VerifyError::Format(format!("unverifiedCertificate: {e}")))?;
         let sig = b64.decode(&token.signature).map_err(|e| VerifyError::Format(format!("signature: {e}")))?;
-        let cert = match X509Certificate::from_der(&der) {
-            Ok((_, cert)) => cert,
-            Err(e) => return Err(VerifyError::CertificateInvalid(e.to_string())),
-        };
-
-        let validity = cert.validity();
-        let (not_before, not_after) = (validity.not_before.timestamp(), validity.not_after.timestamp());
-        if now < not_before || now > not_after {
-            return Err(VerifyError::CertificateNotValidNow { not_before, not_after, now });
-        }
+        let cert = certificate_valid_at(&der, now)?;
         check_authentication_usage(&cert)?;
         if self.refuse_non_repudiation {
             let ku = cert.key_usage().map_err(|e| VerifyError::CertificateInvalid(e.to_string()))?;
@@ -218,6 +209,20 @@ impl Verifier {
         }
         Err(VerifyError::UntrustedCertificate(format!("issuer {} is not trusted", cert.issuer())))
     }
+}
+
+/// The certificate `der`, read, if it is valid at unix time `now`.
+fn certificate_valid_at(der: &[u8], now: i64) -> Result<X509Certificate<'_>, VerifyError> {
+    let cert = match X509Certificate::from_der(der) {
+        Ok((_, cert)) => cert,
+        Err(e) => return Err(VerifyError::CertificateInvalid(e.to_string())),
+    };
+    let validity = cert.validity();
+    let (not_before, not_after) = (validity.not_before.timestamp(), validity.not_after.timestamp());
+    if now < not_before || now > not_after {
+        return Err(VerifyError::CertificateNotValidNow { not_before, not_after, now });
+    }
+    Ok(cert)
 }
 
 fn parse_algorithm(name: &str) -> Result<Algorithm, VerifyError> {
@@ -354,15 +359,7 @@ impl Verifier {
         scheme: DocumentScheme,
         now: i64,
     ) -> Result<Identity, VerifyError> {
-        let cert = match X509Certificate::from_der(certificate) {
-            Ok((_, cert)) => cert,
-            Err(e) => return Err(VerifyError::CertificateInvalid(e.to_string())),
-        };
-        let validity = cert.validity();
-        let (not_before, not_after) = (validity.not_before.timestamp(), validity.not_after.timestamp());
-        if now < not_before || now > not_after {
-            return Err(VerifyError::CertificateNotValidNow { not_before, not_after, now });
-        }
+        let cert = certificate_valid_at(certificate, now)?;
         let ku = cert.key_usage().map_err(|e| VerifyError::CertificateInvalid(e.to_string()))?;
         if !ku.is_some_and(|k| k.value.non_repudiation() || k.value.digital_signature()) {
             return Err(VerifyError::WrongKeyUsage("neither nonRepudiation nor digitalSignature".into()));
