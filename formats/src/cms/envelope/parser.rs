@@ -361,6 +361,17 @@ impl EnvelopeParser {
         read(oid).map(Some)
     }
 
+    /// Steps over the header `h` of a piece of encrypted content, `len` bytes long: its
+    /// content comes next.
+    fn start_content(&mut self, h: asn1::Header, len: u64) -> Result<(), EnvelopeError> {
+        let end =
+            (self.offset + h.size() as u64).checked_add(len).ok_or(EnvelopeError::Malformed("length too large"))?;
+        self.check_within(end)?;
+        self.advance(h.size());
+        self.state = State::Content { remaining: len };
+        Ok(())
+    }
+
     fn step(&mut self) -> Result<Out, EnvelopeError> {
         loop {
             match self.state {
@@ -467,14 +478,7 @@ impl EnvelopeParser {
                     }
                     let h = need!(self, next_header(self.avail())?);
                     match (h.tag(), h.length) {
-                        (Some(0x80), Length::Definite(len)) => {
-                            let end = (self.offset + h.size() as u64)
-                                .checked_add(len)
-                                .ok_or(EnvelopeError::Malformed("length too large"))?;
-                            self.check_within(end)?;
-                            self.advance(h.size());
-                            self.state = State::Content { remaining: len };
-                        }
+                        (Some(0x80), Length::Definite(len)) => self.start_content(h, len)?,
                         (Some(0xa0), _) => {
                             self.open_container(h, Level::Chunks)?;
                             self.state = State::Chunks;
@@ -492,14 +496,7 @@ impl EnvelopeParser {
                     }
                     let h = need!(self, next_header(self.avail())?);
                     match (h.tag(), h.length) {
-                        (Some(tag::OCTET_STRING), Length::Definite(len)) => {
-                            let end = (self.offset + h.size() as u64)
-                                .checked_add(len)
-                                .ok_or(EnvelopeError::Malformed("length too large"))?;
-                            self.check_within(end)?;
-                            self.advance(h.size());
-                            self.state = State::Content { remaining: len };
-                        }
+                        (Some(tag::OCTET_STRING), Length::Definite(len)) => self.start_content(h, len)?,
                         (Some(0x24), _) => self.open_container(h, Level::Chunks)?,
                         _ => {
                             return Err(EnvelopeError::Malformed(
