@@ -57,4 +57,7 @@ npm_ci extension "the extension's checks (typescript, eslint)"
 # pyHanko (PyPI, pinned) in tests/.work/pyhanko-venv: the independent PAdES signer and
 # validator of the tests (scripts/pyhanko.sh is its one entry point).
 scripts/pyhanko.sh --ensure
+# ETSI's XAdES 1.3.2 and W3C's XML-DSig XSDs (from the signxml wheel, PyPI, pinned) in
+# tests/.work/xades-xsd: the schema check of the XAdES tests (scripts/xades-xsd.sh).
+scripts/xades-xsd.sh --ensure
 log "done"

@@ -3,16 +3,17 @@
 //! it resolves the relative `Reference URI` (the percent-encoded file name) against its own
 //! working directory, not the jeton's location, so it runs in the folder holding both; it
 //! reads the file and checks its digest, the SignedProperties digest
-//! and the signature against the root CA. Then the XAdES structure, element by element in
-//! schema order, with xmllint's XPath: the ETSI XSDs (XAdES 1.3.2, EN 319 132-1) are not on
-//! this machine, so this is the structural check instead of a schema validation.
+//! and the signature against the root CA. Then a schema validation, `xmllint --schema` against
+//! ETSI's XAdES 1.3.2 XSD (`XAdES01903v132-201601.xsd`, EN 319 132-1) with the W3C XML-DSig
+//! schema it imports, both fetched at test time by `scripts/xades-xsd.sh` (pinned, checked by
+//! SHA-256); and the values the schema cannot check, with xmllint's XPath.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use common::{pki, run, scratch, token_sign, try_run, Mechanism};
+use common::{pki, run, scratch, token_sign, try_run, xsd, Mechanism, Xsd};
 use paraphe_formats::xades::detached::{self, DetachedRequest};
 use paraphe_formats::xades::{self, XadesError, XadesState};
 use sha2::{Digest, Sha256};
@@ -57,6 +58,12 @@ fn xmlsec_verify(jeton: &Path) -> (bool, String) {
             .arg(jeton.file_name().unwrap())
             .current_dir(jeton.parent().unwrap()),
     )
+}
+
+/// `xmllint --schema` of a file against the XAdES 1.3.2 XSD (which imports XML-DSig's):
+/// (valid, xmllint's output). `--nonet`: the schemas are local, nothing is fetched.
+fn schema_check(file: &Path) -> (bool, String) {
+    try_run(Command::new("xmllint").args(["--noout", "--nonet", "--schema"]).arg(xsd(Xsd::Xades132)).arg(file))
 }
 
 fn xpath(file: &Path, expr: &str) -> String {
@@ -108,6 +115,8 @@ fn rsa_jeton_beside_a_file_with_an_accented_name() {
     let jeton = sign(&dir, name, false);
     let (ok, out) = xmlsec_verify(&jeton);
     assert!(ok && out.contains("OK"), "xmlsec1 --verify: {out}");
+    let (ok, out) = schema_check(&jeton);
+    assert!(ok && out.contains("validates"), "xmllint --schema XAdES 1.3.2: {out}");
     structure(&jeton, name);
 
     // The file changed: the first Reference no longer verifies.
@@ -122,7 +131,40 @@ fn ecdsa_jeton() {
     let jeton = sign(&dir, "rapport.pdf", true);
     let (ok, out) = xmlsec_verify(&jeton);
     assert!(ok, "xmlsec1 --verify: {out}");
+    let (ok, out) = schema_check(&jeton);
+    assert!(ok && out.contains("validates"), "xmllint --schema XAdES 1.3.2: {out}");
     structure(&jeton, "rapport.pdf");
+}
+
+/// The schema check bites: a jeton whose signed properties are out of the XSD's order, or
+/// that holds an element XAdES 1.3.2 does not define, fails it.
+#[test]
+fn schema_refuses_what_xades_132_does_not_allow() {
+    let dir = scratch("jeton-xsd");
+    let jeton = sign(&dir, "marché.pdf", false);
+    let text = std::fs::read_to_string(&jeton).unwrap();
+    let time = between(&text, "<xades:SigningTime>", "</xades:SigningTime>");
+    let swapped = text.replacen(&time, "", 1).replacen(
+        "</xades:SigningCertificateV2>",
+        &format!("</xades:SigningCertificateV2>{time}"),
+        1,
+    );
+    let unknown =
+        text.replacen("<xades:SigningTime>", "<xades:SigningHour>01</xades:SigningHour><xades:SigningTime>", 1);
+    for (what, bad) in [("SigningTime after SigningCertificateV2", swapped), ("an unknown element", unknown)] {
+        assert_ne!(bad, text, "{what}");
+        let file = dir.join("bad.xml");
+        std::fs::write(&file, bad).unwrap();
+        let (ok, out) = schema_check(&file);
+        assert!(!ok && out.contains("fails to validate"), "{what}: {out}");
+    }
+}
+
+/// `text` from `start` to the end of `end`, both included.
+fn between(text: &str, start: &str, end: &str) -> String {
+    let from = text.find(start).unwrap();
+    let to = from + text[from..].find(end).unwrap() + end.len();
+    text[from..to].to_string()
 }
 
 #[test]

@@ -192,6 +192,27 @@ fn make_pki() -> Pki {
     }
 }
 
+/// The schemas `xsd` finds.
+#[derive(Clone, Copy, Debug)]
+pub enum Xsd {
+    /// ETSI's XAdES 1.3.2 (`XAdES01903v132-201601.xsd`), which imports XML-DSig's.
+    Xades132,
+    /// The W3C XML-DSig core schema alone (`xmldsig-core-schema.xsd`).
+    Xmldsig,
+}
+
+/// The path of an XSD, from `scripts/xades-xsd.sh`, the one entry point to them (it fetches
+/// them, pinned, into tests/.work when missing).
+pub fn xsd(which: Xsd) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/xades-xsd.sh");
+    let arg: &[&str] = match which {
+        Xsd::Xades132 => &[],
+        Xsd::Xmldsig => &["--xmldsig"],
+    };
+    let out = String::from_utf8(run(Command::new(script).args(arg))).unwrap();
+    PathBuf::from(out.trim_end())
+}
+
 /// A fresh directory under the target's scratch space.
 pub fn scratch(name: &str) -> PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};
