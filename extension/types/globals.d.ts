@@ -37,6 +37,12 @@ declare var parapheContent: Readonly<{
   base64(bytes: Uint8Array): string;
   fromBase64(text: string): Uint8Array<ArrayBuffer>;
   extensionFrame(): ExtensionFrame;
+  plainError(thrown: unknown): { code: string; message: string; [field: string]: unknown };
+  portRequest(
+    name: string,
+    message: object,
+    handlers?: { onProgress?: (progress: any) => void; onAsk?: (ask: any) => Promise<unknown> },
+  ): Promise<any>;
 }>;
 
 /** content/shared.js: the extension frame (frame/frame.js) while a request uses it. */

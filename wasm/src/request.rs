@@ -18,42 +18,33 @@ pub const MAX_DIGESTS: usize = 500;
 /// Longest document name shown in the consent window.
 pub const MAX_NAME_CHARS: usize = 200;
 
+// Optional fields may be left out: serde reads a missing `Option` field as `None`. The
+// variants repeat their shared fields because `flatten` cannot go with `deny_unknown_fields`.
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 enum PageRequest {
     Ping {},
     Status {},
     ListCertificates {
-        #[serde(default)]
         usage: Option<UsageFilter>,
     },
     #[serde(rename_all = "camelCase")]
     SignHash {
         hashes: Vec<PageDigest>,
-        #[serde(default)]
         certificate: Option<String>,
-        #[serde(default)]
         scheme: Option<SignatureScheme>,
-        #[serde(default)]
         ecdsa_encoding: Option<EcdsaEncoding>,
-        #[serde(default)]
         format: Option<SignatureFormat>,
-        #[serde(default)]
         signature_policy: Option<PagePolicy>,
     },
     /// Bytes prepared by the server (iParapheur 5, EU DSS `dataToSign`), hashed here.
     #[serde(rename_all = "camelCase")]
     SignData {
         data: DataField,
-        #[serde(default)]
         hash_algorithm: Option<String>,
-        #[serde(default)]
         name: Option<String>,
-        #[serde(default)]
         certificate: Option<String>,
-        #[serde(default)]
         scheme: Option<SignatureScheme>,
-        #[serde(default)]
         ecdsa_encoding: Option<EcdsaEncoding>,
     },
     #[serde(rename_all = "camelCase")]
@@ -74,7 +65,6 @@ enum DataField {
 #[serde(deny_unknown_fields)]
 struct DataItem {
     data: String,
-    #[serde(default)]
     name: Option<String>,
 }
 
@@ -93,10 +83,8 @@ struct PageDigest {
     /// Hex (any case) or standard base64.
     digest: String,
     hash_algorithm: String,
-    #[serde(default)]
     name: Option<String>,
     /// The document's size in bytes, shown in the consent window.
-    #[serde(default)]
     size: Option<u64>,
 }
 
@@ -128,7 +116,6 @@ pub struct PagePolicy {
     /// Digest of the policy document, hex or base64.
     pub hash: String,
     pub hash_algorithm: String,
-    #[serde(default)]
     pub uri: Option<String>,
 }
 

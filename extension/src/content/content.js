@@ -11,7 +11,7 @@
   // Firefox (FIREFOX): extension messages are cloned (binary data goes as is) where
   // Chromium's are JSON (base64 needed); page objects are seen through Xrays (reading a
   // page's Blob through them is slow).
-  const { api, FIREFOX, toPage, pageOrigin, activated, base64, fromBase64, checkFiles, extensionFrame } = globalThis.parapheContent; // content/shared.js
+  const { api, FIREFOX, toPage, pageOrigin, activated, base64, fromBase64, checkFiles, extensionFrame, plainError, portRequest } = globalThis.parapheContent; // content/shared.js
   const CHUNK_BYTES = 512 * 1024; // document read size (hashBlob)
   const MAX_ID_LENGTH = 128;
 
@@ -35,10 +35,10 @@
    */
 
   /**
-   * One page API request on its own runtime port: the background may send `{progress}`
-   * messages (one per signed document of a batch) before `{result}` or `{error}`, and
-   * `{ask}` questions this script answers on the same port with `onAsk` (PAdES: a PDF laid
-   * out in the extension frame for the chosen certificate).
+   * One page API request on its own runtime port "page" (shared.js portRequest): the
+   * background may send `{progress}` messages (one per signed document of a batch) before
+   * `{result}` or `{error}`, and `{ask}` questions this script answers with `onAsk` (PAdES: a
+   * PDF laid out in the extension frame for the chosen certificate).
    * `activation`: whether the person was using the page when it asked (consent windows open
    * only then, background/consent.js).
    * @param {object} request
@@ -47,41 +47,7 @@
    * @param {(question: Question) => Promise<unknown>} [onAsk]
    */
   function pageRequest(request, onProgress = () => {}, activation = activated(), onAsk = undefined) {
-    return new Promise((resolve, reject) => {
-      let port;
-      try {
-        port = api.runtime.connect({ name: 'page' });
-      } catch (e) {
-        reject({ code: 'EXTENSION_UNAVAILABLE', message: String(e?.message ?? e) });
-        return;
-      }
-      let done = false;
-      port.onMessage.addListener((msg) => {
-        if (msg?.progress) {
-          onProgress(msg.progress);
-          return;
-        }
-        if (msg?.ask) {
-          const id = msg.ask.id;
-          const answer = (/** @type {{result: unknown} | {error: PlainError}} */ body) => {
-            if (!done) port.postMessage({ answer: { id, ...body } });
-          };
-          (onAsk ? onAsk(msg.ask) : Promise.reject({ code: 'INVALID_REQUEST', message: 'nothing to answer with' }))
-            .then((result) => answer({ result }), (e) => answer({ error: plainError(e) }));
-          return;
-        }
-        done = true;
-        port.disconnect();
-        if (msg?.error) reject(msg.error);
-        else resolve(msg?.result);
-      });
-      port.onDisconnect.addListener(() => {
-        // Only when the background went away first (the extension was reloaded or updated).
-        done = true;
-        reject({ code: 'EXTENSION_UNAVAILABLE', message: 'the extension went away' });
-      });
-      port.postMessage({ request: JSON.stringify(request), frameOrigin: window.origin, activation });
-    });
+    return portRequest('page', { request: JSON.stringify(request), frameOrigin: window.origin, activation }, { onProgress, onAsk });
   }
 
   // ---- document digests ----------------------------------------------------------------
@@ -275,16 +241,6 @@
     work.then((result) => reply({ result }), (error) => reply({ error: plainError(error) }));
   });
 
-  /**
-   * What was thrown, as `{code, message}` for the page.
-   * @param {unknown} thrown anything (the background's `{code, message}`, an Error, a string)
-   * @returns {PlainError}
-   */
-  function plainError(thrown) {
-    const e = /** @type {{code?: unknown, message?: unknown} | null | undefined} */ (thrown); // a primitive's fields: undefined
-    if (e && typeof e.code === 'string') return /** @type {PlainError} */ ({ ...e });
-    return { code: 'INTERNAL', message: String(e?.message ?? e) };
-  }
 
   // Lets a page (or the client library) know the extension is there without waiting; not
   // which version it is (`ping` tells sites the person allowed).

@@ -2,8 +2,10 @@
 // What every content script of the isolated world needs, once (loaded first, by the
 // manifest and with the LiberSign relay): the WebExtension namespace, handing values to the
 // page, the page's origin as a postMessage target, base64, whether the person is using
-// the frame, and the extension frame that reads the page's files (frame/frame.js). Content scripts cannot import modules; they read `globalThis.parapheContent`,
-// which the page cannot reach (isolated world). Nothing here decides anything.
+// the frame, the runtime port client (also loaded by sign/sign.html), and the extension frame
+// that reads the page's files (frame/frame.js). Content scripts cannot import modules; they
+// read `globalThis.parapheContent`, which the page cannot reach (isolated world). Nothing here
+// decides anything.
 (() => {
   'use strict';
   if (globalThis.parapheContent) return; // registered twice (LiberSign relay)
@@ -30,6 +32,70 @@
     if (!reply) throw { code: 'EXTENSION_UNAVAILABLE', message: 'no answer from the extension' };
     if (reply.error) throw { code: String(reply.error.code), message: String(reply.error.message) };
     return reply.result;
+  }
+
+  /**
+   * `{code, message}` and the error's other fields, from anything thrown (the background's
+   * `{code, message}`, an Error, a string): what a page or the background is handed.
+   * @param {unknown} thrown
+   * @returns {{code: string, message: string, [field: string]: unknown}}
+   */
+  function plainError(thrown) {
+    const e = /** @type {{code?: unknown, message?: unknown} | null | undefined} */ (thrown); // a primitive's fields: undefined
+    if (e && typeof e.code === 'string') return /** @type {{code: string, message: string}} */ ({ ...e });
+    return { code: 'INTERNAL', message: String(e?.message ?? e) };
+  }
+
+  /**
+   * One request on its own runtime port `name` (background/background.js): the background
+   * may send `{progress}` messages (one per signed item of a batch) and `{ask}` questions,
+   * answered on the same port with what `onAsk` resolves (or `{error}`: plainError of what it
+   * throws), before `{result}` or `{error}`. Used by the page API (content.js, port "page")
+   * and by « Signer des fichiers » (sign/sign.js, port "sign-files"). Rejects with the
+   * background's error, or `EXTENSION_UNAVAILABLE` when the port cannot open or the
+   * background goes away first (the extension was reloaded or updated).
+   * @param {string} name
+   * @param {object} message the first message on the port
+   * @param {{onProgress?: (progress: any) => void, onAsk?: (ask: any) => Promise<unknown>}} [handlers]
+   * @returns {Promise<any>}
+   */
+  function portRequest(name, message, { onProgress = () => {}, onAsk } = {}) {
+    return new Promise((resolve, reject) => {
+      let port;
+      try {
+        port = api.runtime.connect({ name });
+      } catch (e) {
+        reject({ code: 'EXTENSION_UNAVAILABLE', message: String(e?.message ?? e) });
+        return;
+      }
+      let done = false;
+      port.onMessage.addListener((msg) => {
+        if (msg?.progress) {
+          onProgress(msg.progress);
+          return;
+        }
+        if (msg?.ask) {
+          const id = msg.ask.id;
+          const answer = (/** @type {{result: unknown} | {error: object}} */ body) => {
+            if (!done) port.postMessage({ answer: { id, ...body } });
+          };
+          (onAsk ? onAsk(msg.ask) : Promise.reject({ code: 'INVALID_REQUEST', message: 'nothing to answer with' }))
+            .then((result) => answer({ result }), (e) => answer({ error: plainError(e) }));
+          return;
+        }
+        done = true;
+        port.disconnect();
+        if (msg?.error) reject(msg.error);
+        else resolve(msg?.result);
+      });
+      port.onDisconnect.addListener(() => {
+        // Only when the background went away first.
+        if (done) return;
+        done = true;
+        reject({ code: 'EXTENSION_UNAVAILABLE', message: 'the extension went away' });
+      });
+      port.postMessage(message);
+    });
   }
 
   /**
@@ -145,6 +211,8 @@
     background,
     checkFiles,
     extensionFrame,
+    plainError,
+    portRequest,
     FIREFOX,
     /** @type {<T>(value: T) => T} */
     toPage: (value) => (FIREFOX ? cloneInto(value, window) : value),

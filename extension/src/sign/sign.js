@@ -295,42 +295,19 @@ async function signFiles(files) {
 }
 
 /**
- * The batch on the runtime port "sign-files" (background.js): `{requests}`, then progress
- * reports, layout questions (answered with `layout`), and the result or the error.
+ * The batch on the runtime port "sign-files" (background.js), through the content scripts'
+ * port client (content/shared.js portRequest, loaded by sign.html): `{requests}`, then
+ * progress reports, layout questions (answered with `layout`), and the result or the error.
  * @param {string[]} requests
  * @param {{layout: (q: any) => Promise<string>, progress: (p: any) => void}} handlers
  * @returns {Promise<{certificate: object, signatures: any[]}>}
  */
 function batch(requests, { layout, progress }) {
-  return new Promise((resolve, reject) => {
-    const port = api.runtime.connect({ name: 'sign-files' });
-    let done = false;
-    port.onMessage.addListener((msg) => {
-      if (msg?.progress) {
-        progress(msg.progress);
-        return;
-      }
-      if (msg?.ask) {
-        const id = msg.ask.id;
-        const answer = (/** @type {object} */ body) => {
-          if (!done) port.postMessage({ answer: { id, ...body } });
-        };
-        layout(msg.ask.layout).then((result) => answer({ result }), (e) => {
-          const { code, text } = errorText(e);
-          answer({ error: { code, message: text } });
-        });
-        return;
-      }
-      done = true;
-      port.disconnect();
-      if (msg?.error) reject(msg.error);
-      else resolve(msg?.result);
-    });
-    port.onDisconnect.addListener(() => {
-      if (done) return;
-      done = true;
-      reject({ code: 'INTERNAL', message: 'the extension went away' });
-    });
-    port.postMessage({ requests });
+  return globalThis.parapheContent.portRequest('sign-files', { requests }, {
+    onProgress: progress,
+    onAsk: (ask) => layout(ask.layout).catch((e) => {
+      const { code, text } = errorText(e);
+      throw { code, message: text };
+    }),
   });
 }
