@@ -151,6 +151,11 @@ for (const kind of driver.browsers()) {
         };
       }, { names, certificate: world.fingerprint('01'), fetchFiles: FETCH_FILES });
       const consent = await consentP;
+      // Each PDF listed with the format it gets (consent/consent.js, consentFormat_pades).
+      const listed = await consent.evaluate(() => [...document.querySelectorAll('#items li')]
+        .map((li) => [li.querySelector('strong').textContent, li.querySelector('.format')?.dataset.format, li.querySelector('.format')?.textContent]));
+      assert.deepEqual(listed.map(([n, f]) => [n, f]), names.map((n) => [n, 'pades']), JSON.stringify(listed));
+      assert.ok(listed.every(([, , text]) => /PAdES/.test(text)), JSON.stringify(listed));
       consent.confirm(world.fingerprint('01'), lib.PIN);
       const { result, error } = await pending;
       assert.equal(error, undefined, JSON.stringify(error));

@@ -70,6 +70,25 @@ function cmsVerifies(world, p7s, content) {
   return r.ok && /Verification successful/.test(r.out);
 }
 
+/**
+ * In the consent window: each listed document as [name, format, format text] (`format`: the
+ * span's data-format, the text beside the name: consent/consent.js).
+ */
+const LISTED = () => [...document.querySelectorAll('#items li')].map((li) => {
+  const f = li.querySelector('.format');
+  return [li.querySelector('strong').textContent, f?.dataset.format ?? null, f?.textContent ?? null];
+});
+/** The consent window's wording of each format (consentFormat_*), French or English. */
+const FORMAT_WORDS = Object.fromEntries(['pades', 'xades', 'cades'].map((f) => [f, ['fr', 'en'].map((l) => ` — ${JSON.parse(fs.readFileSync(
+  path.join(lib.ROOT, `extension/src/_locales/${l}/messages.json`), 'utf8'))[`consentFormat_${f}`].message}`)]));
+
+/** The consent window lists `expected` ([name, format]) in order, each with its format's words. */
+async function listsFormats(consent, expected) {
+  const listed = await consent.formats();
+  assert.deepEqual(listed.map(([name, format]) => [name, format]), expected, JSON.stringify(listed));
+  for (const [name, format, text] of listed) assert.ok(FORMAT_WORDS[format].includes(text), `${name}: ${text}`);
+}
+
 // ---- the page and the consent window, per browser ----------------------------------------------
 // A session: open() the page, setFiles(paths), click(selector), value(fn, arg) (fn runs in
 // the page; a promise is awaited), until(fn) (waits until fn is truthy in the page: a hang
@@ -95,6 +114,7 @@ async function chromiumSession(world) {
       return {
         origin: () => c.origin(),
         items: () => c.text('#items'),
+        formats: () => c.evaluate(LISTED),
         confirm: (fingerprint, pin) => c.confirm(fingerprint, pin),
         close: () => c.close(),
       };
@@ -147,6 +167,7 @@ async function firefoxSession(world) {
       return {
         origin: () => text('#origin'),
         items: () => text('#items'),
+        formats: () => tabs.eval(c, LISTED),
         async confirm(fingerprint, pin) {
           await tabs.click(c, `input[name=certificate][value="${fingerprint}"]`);
           await tabs.type(c, '#pin', pin);
@@ -246,6 +267,8 @@ for (const kind of driver.browsers()) {
       assert.ok(LOCAL_NAMES.includes(await consent.origin()), await consent.origin());
       const items = await consent.items();
       for (const name of all()) assert.ok(items.includes(name), `${name} listed in the consent window: ${items}`);
+      // Each file with the format it gets: the PDFs in PAdES first (the first request), then the jetons.
+      await listsFormats(consent, [...Object.keys(files.pdfs).map((n) => [n, 'pades']), ...files.others.map((n) => [n, 'xades'])]);
       await consent.confirm(world.fingerprint('01'), lib.PIN);
       await session.until(() => document.body.dataset.result || document.body.dataset.error);
       assert.equal(await session.value(() => document.body.dataset.error ?? null), null, await session.value(() => document.getElementById('status').textContent));
@@ -284,6 +307,7 @@ for (const kind of driver.browsers()) {
       await session.click('#pades'); // unticked: the PDF gets a .p7s too
       await session.click('input[name=format][value=cades]');
       const consent = await session.consent(() => session.click('#sign'));
+      await listsFormats(consent, names.map((n) => [n, 'cades']));
       await consent.confirm(world.fingerprint('01'), lib.PIN);
       await session.until(() => document.body.dataset.result || document.body.dataset.error);
       assert.equal(await session.value(() => document.body.dataset.error ?? null), null, await session.value(() => document.getElementById('status').textContent));

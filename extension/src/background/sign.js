@@ -68,7 +68,11 @@ export async function signRequests(requests, origin, sender, progress = () => {}
     const raw = requests.some((r) => !structured(r)) && !ownDigests; // a digest the page chose
     const purpose = raw ? 'sign-raw' : 'sign-structured';
     const tabTitle = sender.tab?.title ?? '';
-    const items = requests.flatMap((r) => r.items.map(({ hex, hashAlgorithm, name, size }) => ({ hex, hashAlgorithm, name, size })));
+    // Each document with the format it gets (the consent window says it: PAdES, XAdES jeton,
+    // CAdES .p7s); a raw signature names none.
+    const items = requests.flatMap((r) => r.items.map(({ hex, hashAlgorithm, name, size }) => ({
+      hex, hashAlgorithm, name, size, ...(structured(r) ? { format: r.format } : {}),
+    })));
     /** @param {ParapheError} err */
     const unsuitable = async (err) => {
       if (extensionPage) throw err;
