@@ -9,6 +9,8 @@
 //   name, one PIN; each output fetched from the page's download links and checked by
 //   independent tools: pdfsig and pyHanko's validator for the PDFs, xmlsec1 beside the file
 //   for the jetons;
+// - after each batch, « Tout télécharger (.zip) »: the zip the browser downloads, tested by
+//   `unzip -t` and Python's zipfile, each member byte for byte the output downloaded alone;
 // - CAdES for everything (the PAdES box unticked): each .p7s checked by `openssl cms -verify`;
 // - the consent window closed: nothing signed, and the page says so;
 // - the certificate checks of the arrêté du 22 mars 2019 (the kit's signing certificates are
@@ -119,6 +121,13 @@ async function chromiumSession(world) {
         close: () => c.close(),
       };
     },
+    // The file the browser saves when `action` starts a download (playwright's download event).
+    async download(action) {
+      const p = page.raw.waitForEvent('download', { timeout: 120_000 });
+      await action();
+      const d = await p;
+      return { name: d.suggestedFilename(), bytes: fs.readFileSync(await d.path()) };
+    },
     close: () => browser.close(),
   };
 }
@@ -178,6 +187,21 @@ async function firefoxSession(world) {
         close: () => tabs.close(c),
       };
     },
+    // The file Firefox saves in the download folder (prefs above) when `action` starts a
+    // download: the new file there, once it has its final name (Firefox writes to `.part`
+    // first). The loop is a hang guard: it ends when the file is there.
+    async download(action) {
+      const folder = path.join(world.dir, 'downloads');
+      const known = new Set(fs.readdirSync(folder));
+      await action();
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const name = fs.readdirSync(folder).find((n) => !known.has(n) && !n.endsWith('.part'));
+        if (name && !fs.existsSync(path.join(folder, `${name}.part`))) return { name, bytes: fs.readFileSync(path.join(folder, name)) };
+        assert.ok(Date.now() < deadline, 'no download');
+        await new Promise((r) => { setTimeout(r, 100); });
+      }
+    },
     close: () => ff.quit(),
   };
 }
@@ -194,6 +218,47 @@ async function outputs(session) {
       return { ...o, base64: btoa(s), download: link?.getAttribute('download') ?? null };
     }));
   });
+}
+
+/**
+ * « Tout télécharger (.zip) »: the zip the browser downloads, checked by `unzip -t` and Python's zipfile (testzip, UTF-8 names, stored members),
+ * each member byte for byte the output downloaded alone (`out`, from `outputs`), in order.
+ */
+async function zipChecks(session, world, out) {
+  assert.equal(await session.value(() => document.getElementById('zip-row').hidden), false, 'the zip is offered');
+  const { name, bytes } = await session.download(() => session.click('#zip'));
+  const made = JSON.parse(await session.until(() => document.body.dataset.zip || document.body.dataset.zipError));
+  assert.equal(typeof made, 'object', `the zip failed: ${made}`);
+  assert.match(made.name, /\.zip$/);
+  assert.ok(name.startsWith(made.name.replace(/\.zip$/, '')) && name.endsWith('.zip'), `downloaded as ${name}`);
+  assert.equal(bytes.length, made.size);
+  const dir = fs.mkdtempSync(path.join(world.dir, 'zip-'));
+  const zip = path.join(dir, made.name);
+  fs.writeFileSync(zip, bytes);
+  const t = run('unzip', ['-t', zip], { env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+  assert.ok(t.ok && /No errors detected/.test(t.out), `unzip -t: ${t.out}`);
+  const extracted = path.join(dir, 'out');
+  fs.mkdirSync(extracted);
+  const py = run('python3', ['-c', `
+import json, os, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+out = []
+for k, i in enumerate(z.infolist()):
+    open(os.path.join(sys.argv[2], str(k)), "wb").write(z.read(i))
+    out.append([i.filename, i.compress_type, bool(i.flag_bits & 0x800)])
+print(json.dumps(out))`, zip, extracted]);
+  assert.ok(py.ok, `python3 zipfile: ${py.out}`);
+  const members = JSON.parse(py.out);
+  assert.deepEqual(members.map(([name]) => name), out.map((o) => o.name), 'one member per output, named as its download, in order');
+  assert.deepEqual(made.members, out.map((o) => o.name));
+  for (const [k, [name, method, utf8]] of members.entries()) {
+    assert.equal(method, 0, `${name}: stored`);
+    assert.equal(utf8, true, `${name}: UTF-8 name flag`);
+    assert.ok(fs.readFileSync(path.join(extracted, String(k))).equals(Buffer.from(out[k].base64, 'base64')),
+      `${name}: byte for byte the file downloaded alone`);
+  }
+  return bytes;
 }
 
 test('certificate checks (arrêté du 22 mars 2019): warnings and errors from the core\'s facts', () => {
@@ -299,6 +364,8 @@ for (const kind of driver.browsers()) {
         fs.appendFileSync(path.join(jetons, name), 'x');
         assert.ok(!xmlsecVerifies(world, jetons, o.name).ok, `${o.name}: a changed file fails`);
       }
+      // « Tout télécharger (.zip) »: every output in one zip, each member the download itself.
+      await zipChecks(session, world, out);
     });
 
     test('CAdES for every file (PAdES unticked): each .p7s verified by openssl cms', T, async () => {
@@ -321,6 +388,7 @@ for (const kind of driver.browsers()) {
         fs.writeFileSync(changed, Buffer.concat([fs.readFileSync(path.join(dir, names[i])), Buffer.from('x')]));
         assert.ok(!cmsVerifies(world, p7s, changed), `${o.name}: a changed file fails`);
       }
+      await zipChecks(session, world, out);
     });
 
     test('the consent window closed: nothing is signed, and the page says so', T, async () => {
@@ -331,6 +399,7 @@ for (const kind of driver.browsers()) {
       assert.equal(await session.value(() => document.body.dataset.error), 'USER_CANCELLED');
       assert.equal(await session.value(() => document.body.dataset.result ?? null), null);
       assert.equal(await session.value(() => document.querySelectorAll('#outputs li').length), 0);
+      assert.equal(await session.value(() => document.getElementById('zip-row').hidden), true, 'no zip of nothing');
       assert.equal(await session.value(() => document.body.dataset.signed), '0');
       const text = await session.value(() => document.getElementById('status').textContent);
       assert.match(text, /Rien n'a été signé|Nothing was signed/, text);

@@ -19,14 +19,19 @@
 // Before signing, the page shows the checks of each signing certificate on the connected
 // tokens (sign/checks.js): dates, signing key usage, qualified or RGS level.
 //
+// After a batch that signed something, « Tout télécharger (.zip) » offers one zip of every
+// output (sign/zip.js: members stored as they are, the core's formats::zip), built when asked.
+//
 // For tests and the person's eyes alike, the end state is on <body>: `data-result` (JSON:
 // [{name, format, url}], the outputs in order) or `data-error` (the code), and
-// `data-certificates` (JSON: [{fingerprint, holder, checks}]) once the checks are shown.
+// `data-certificates` (JSON: [{fingerprint, holder, checks}]) once the checks are shown; once
+// the zip is made, `data-zip` (JSON: {name, url, size, members}) or `data-zip-error`.
 import { $, api, localize, t } from '../common/api.js';
 import * as core from '../background/core.js';
 import { fromBase64 } from '../common/base64.js';
 import { checkPdf, digest, layoutPdf } from '../common/files.js';
 import { certificateChecks, worst } from './checks.js';
+import { zipOf } from './zip.js';
 
 const HASH_ALGORITHM = 'sha256';
 
@@ -37,6 +42,10 @@ document.title = t('signFilesPageTitle');
 let selected = [];
 /** Object URLs of the last outputs, revoked when a new batch starts. @type {string[]} */
 let urls = [];
+/** The last batch's outputs by index (what the zip holds, in order). @type {({name: string, blob: Blob} | undefined)[]} */
+let made = [];
+/** The zip of the last batch's outputs, once made. @type {{name: string, url: string, size: number, members: string[]} | null} */
+let zipped = null;
 
 const isPdf = (/** @type {File} */ f) => f.type === 'application/pdf' || /\.pdf$/i.test(f.name);
 const otherFormat = () => /** @type {'xades' | 'cades'} */ (
@@ -61,6 +70,9 @@ drop.addEventListener('drop', (/** @type {DragEvent} */ ev) => {
 $('form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   if (selected.length > 0) signFiles(selected).catch(() => {});
+});
+$('zip').addEventListener('click', () => {
+  downloadZip().catch(() => {});
 });
 showCertificates().catch(() => {});
 
@@ -194,8 +206,13 @@ async function signFiles(files) {
   for (const el of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input, button'))) el.disabled = true;
   delete document.body.dataset.result;
   delete document.body.dataset.error;
+  delete document.body.dataset.zip;
+  delete document.body.dataset.zipError;
   for (const u of urls) URL.revokeObjectURL(u);
   urls = [];
+  made = [];
+  zipped = null;
+  $('zip-row').hidden = true;
   $('outputs').replaceChildren();
   const bar = $('progress');
   bar.hidden = true;
@@ -219,6 +236,7 @@ async function signFiles(files) {
     urls.push(url);
     const name = outputName(at.file.name, at.format);
     outputs[index] = { name, format: at.format, url };
+    made[index] = { name, blob };
     const li = document.createElement('li');
     const a = document.createElement('a');
     a.href = url;
@@ -291,6 +309,37 @@ async function signFiles(files) {
     for (const part of parts) for (const { pdf } of part.pdfs) pdf.free();
     for (const el of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input, button'))) el.disabled = false;
     $('sign').disabled = selected.length === 0;
+    $('zip-row').hidden = !made.some(Boolean);
+  }
+}
+
+/** « Tout télécharger (.zip) »: the zip of the last batch's outputs, made once, downloaded. */
+async function downloadZip() {
+  const button = /** @type {HTMLButtonElement} */ ($('zip'));
+  button.disabled = true;
+  delete document.body.dataset.zipError;
+  try {
+    if (!zipped) {
+      await core.ready;
+      const { blob, names } = await zipOf(made.filter((m) => m !== undefined));
+      const url = URL.createObjectURL(blob);
+      urls.push(url);
+      zipped = { name: t('signFilesZipName'), url, size: blob.size, members: names };
+    }
+    const a = document.createElement('a');
+    a.href = zipped.url;
+    a.download = zipped.name;
+    a.click();
+    document.body.dataset.zip = JSON.stringify(zipped);
+  } catch (e) {
+    let failure = e;
+    try {
+      if (typeof e === 'string') failure = JSON.parse(e); // thrown by the WASM core
+    } catch { /* not JSON */ }
+    status(failure?.tooLarge ? t('signFilesZipTooLarge') : t('signFilesZipFailed', errorText(e).text), true);
+    document.body.dataset.zipError = failure?.tooLarge ? 'tooLarge' : String(failure?.code ?? 'INTERNAL');
+  } finally {
+    button.disabled = false;
   }
 }
 
