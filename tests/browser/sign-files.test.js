@@ -74,14 +74,15 @@ function cmsVerifies(world, p7s, content) {
 
 /**
  * In the consent window: each listed document as [name, format, format text] (`format`: the
- * span's data-format, the text beside the name: consent/consent.js).
+ * span's data-format, `padesVisible` for a visible PAdES signature; the text beside the
+ * name: consent/consent.js).
  */
 const LISTED = () => [...document.querySelectorAll('#items li')].map((li) => {
   const f = li.querySelector('.format');
-  return [li.querySelector('strong').textContent, f?.dataset.format ?? null, f?.textContent ?? null];
+  return [li.querySelector('strong').textContent, f?.dataset.visible ? 'padesVisible' : f?.dataset.format ?? null, f?.textContent ?? null];
 });
 /** The consent window's wording of each format (consentFormat_*), French or English. */
-const FORMAT_WORDS = Object.fromEntries(['pades', 'xades', 'cades'].map((f) => [f, ['fr', 'en'].map((l) => ` — ${JSON.parse(fs.readFileSync(
+const FORMAT_WORDS = Object.fromEntries(['pades', 'padesVisible', 'xades', 'cades'].map((f) => [f, ['fr', 'en'].map((l) => ` — ${JSON.parse(fs.readFileSync(
   path.join(lib.ROOT, `extension/src/_locales/${l}/messages.json`), 'utf8'))[`consentFormat_${f}`].message}`)]));
 
 /** The consent window lists `expected` ([name, format]) in order, each with its format's words. */
@@ -326,14 +327,15 @@ for (const kind of driver.browsers()) {
       }
     });
 
-    test('five files (3 PDFs in PAdES, 2 XAdES jetons): one consent listing them all, one PIN, each output verified', T, async () => {
+    test('five files (3 PDFs in PAdES, visible, 2 XAdES jetons): one consent listing them all, one PIN, each output verified', T, async () => {
       await choose(all());
+      await session.click('#visible'); // « Signature visible »: a box on each PDF's last page
       const consent = await session.consent(() => session.click('#sign'));
       assert.ok(LOCAL_NAMES.includes(await consent.origin()), await consent.origin());
       const items = await consent.items();
       for (const name of all()) assert.ok(items.includes(name), `${name} listed in the consent window: ${items}`);
       // Each file with the format it gets: the PDFs in PAdES first (the first request), then the jetons.
-      await listsFormats(consent, [...Object.keys(files.pdfs).map((n) => [n, 'pades']), ...files.others.map((n) => [n, 'xades'])]);
+      await listsFormats(consent, [...Object.keys(files.pdfs).map((n) => [n, 'padesVisible']), ...files.others.map((n) => [n, 'xades'])]);
       await consent.confirm(world.fingerprint('01'), lib.PIN);
       await session.until(() => document.body.dataset.result || document.body.dataset.error);
       assert.equal(await session.value(() => document.body.dataset.error ?? null), null, await session.value(() => document.getElementById('status').textContent));
@@ -351,6 +353,11 @@ for (const kind of driver.browsers()) {
         fs.writeFileSync(file, bytes);
         pdfsigChecks(file, before + 1);
         pyhankoChecks(world, file, before + 1);
+        // The visible signature, as poppler reads the last page (lib.simplePdf: two pages), not the first.
+        const text = run('pdftotext', ['-f', '2', '-l', '2', '-enc', 'UTF-8', file, '-']).out;
+        assert.match(text, /Signé par Camille Martin/, `${o.name}: ${text}`);
+        assert.match(text, /Paraphe/, `${o.name}: ${text}`);
+        assert.doesNotMatch(run('pdftotext', ['-f', '1', '-l', '1', '-enc', 'UTF-8', file, '-']).out, /Signé par/);
       }
       for (const name of files.others) {
         const o = out.find((x) => x.name === `${name}.xml`);

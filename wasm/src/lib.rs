@@ -326,13 +326,15 @@ impl PdfInput {
 
     /// The PAdES job (JSON text of `formats::Job::Pades`) for the signer's certificate (DER,
     /// base64), or `{"need":{"offset","length"}}` when the reader needs more bytes first.
-    pub fn layout(&self, certificate_base64: &str, now_ms: f64) -> Result<String, JsValue> {
+    /// `visible`: the signature drawn in the bottom-right corner of the last page.
+    pub fn layout(&self, certificate_base64: &str, now_ms: f64, visible: bool) -> Result<String, JsValue> {
         use base64::Engine;
         self.whole()?;
         let certificate = base64::engine::general_purpose::STANDARD
             .decode(certificate_base64)
             .map_err(|e| thrown(&PageError::invalid(format!("certificate: {e}"))))?;
-        match formats::pdf_layout_sparse(&self.sparse, self.hasher.clone(), &certificate, unix_seconds(now_ms)) {
+        match formats::pdf_layout_sparse(&self.sparse, self.hasher.clone(), &certificate, unix_seconds(now_ms), visible)
+        {
             Ok(Ok(layout)) => {
                 serde_json::to_string(&formats::Job::Pades(Box::new(layout))).map_err(|e| internal(e.to_string()))
             }

@@ -88,7 +88,8 @@ function render() {
       const format = document.createElement('span');
       format.className = 'format';
       format.dataset.format = item.format;
-      format.textContent = ` — ${t(`consentFormat_${item.format}`)}`;
+      format.textContent = ` — ${t(item.format === 'pades' && item.visible ? 'consentFormat_padesVisible' : `consentFormat_${item.format}`)}`;
+      if (item.visible) format.dataset.visible = 'true';
       li.append(format);
     }
     const digest = document.createElement('code');

@@ -16,6 +16,9 @@
 // download: the signed PDF (the file followed by the update: Blob parts, nothing copied),
 // the jeton `<name>.xml` or `<name>.p7s`.
 //
+// « Signature visible » (PAdES): the request says `visible`, and each PDF is laid out with a
+// framed box in the bottom-right corner of its last page (formats::pdf appearance).
+//
 // Before signing, the page shows the checks of each signing certificate on the connected
 // tokens (sign/checks.js): dates, signing key usage, qualified or RGS level.
 //
@@ -54,7 +57,10 @@ const otherFormat = () => /** @type {'xades' | 'cades'} */ (
 const formatOf = (file) => ($('pades').checked && isPdf(file) ? 'pades' : otherFormat());
 
 $('files').addEventListener('change', () => setFiles([...$('files').files]));
-$('pades').addEventListener('change', showList);
+$('pades').addEventListener('change', () => {
+  $('visible').disabled = !$('pades').checked;
+  showList();
+});
 for (const r of document.querySelectorAll('input[name=format]')) r.addEventListener('change', showList);
 const drop = $('drop');
 drop.addEventListener('dragover', (/** @type {DragEvent} */ ev) => {
@@ -272,14 +278,15 @@ async function signFiles(files) {
         }
         read++;
       }
-      requests.push(JSON.stringify({ type: 'signHash', format: part.format, hashes }));
+      const visible = part.format === 'pades' && $('visible').checked ? { visible: true } : {};
+      requests.push(JSON.stringify({ type: 'signHash', format: part.format, hashes, ...visible }));
     }
     status(t('signFilesWaiting', order.length));
     const result = await batch(requests, {
       layout: async (q) => {
         const entry = parts[q?.part]?.pdfs[q?.index];
         if (!entry || parts[q.part].format !== 'pades') throw { code: 'INVALID_REQUEST', message: 'no such PDF' };
-        return layoutPdf(entry, String(q.certificate), Number(q.now));
+        return layoutPdf(entry, String(q.certificate), Number(q.now), q.visible === true);
       },
       progress: (p) => {
         bar.hidden = false;
@@ -309,6 +316,7 @@ async function signFiles(files) {
     for (const part of parts) for (const { pdf } of part.pdfs) pdf.free();
     for (const el of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input, button'))) el.disabled = false;
     $('sign').disabled = selected.length === 0;
+    $('visible').disabled = !$('pades').checked;
     $('zip-row').hidden = !made.some(Boolean);
   }
 }
