@@ -10,7 +10,8 @@
 //   independent tools: pdfsig and pyHanko's validator for the PDFs, xmlsec1 beside the file
 //   for the jetons;
 // - after each batch, « Tout télécharger (.zip) »: the zip the browser downloads, tested by
-//   `unzip -t` and Python's zipfile, each member byte for byte the output downloaded alone;
+//   `unzip -t` and Python's zipfile, each member byte for byte the output downloaded alone
+//   (two files of the same name: the second member named « (2) »);
 // - CAdES for everything (the PAdES box unticked): each .p7s checked by `openssl cms -verify`;
 // - the consent window closed: nothing signed, and the page says so;
 // - the certificate checks of the arrêté du 22 mars 2019 (the kit's signing certificates are
@@ -123,7 +124,8 @@ async function chromiumSession(world) {
       };
     },
     // The file the browser saves when `action` starts a download (playwright's download event).
-    async download(action) {
+    async download(action, sizeOf) {
+      void sizeOf; // playwright says when the download is complete
       const p = page.raw.waitForEvent('download', { timeout: 120_000 });
       await action();
       const d = await p;
@@ -189,16 +191,19 @@ async function firefoxSession(world) {
       };
     },
     // The file Firefox saves in the download folder (prefs above) when `action` starts a
-    // download: the new file there, once it has its final name (Firefox writes to `.part`
-    // first). The loop is a hang guard: it ends when the file is there.
-    async download(action) {
+    // download: the new file there, once complete: no `.part` beside it (Firefox writes there
+    // first, the final name being an empty placeholder meanwhile) and of the size the page says
+    // (`sizeOf()`). The loop is a hang guard: it ends on that state, not on the clock.
+    async download(action, sizeOf) {
       const folder = path.join(world.dir, 'downloads');
       const known = new Set(fs.readdirSync(folder));
       await action();
+      const size = await sizeOf();
       const deadline = Date.now() + 120_000;
       for (;;) {
         const name = fs.readdirSync(folder).find((n) => !known.has(n) && !n.endsWith('.part'));
-        if (name && !fs.existsSync(path.join(folder, `${name}.part`))) return { name, bytes: fs.readFileSync(path.join(folder, name)) };
+        const file = name && path.join(folder, name);
+        if (file && !fs.existsSync(`${file}.part`) && fs.statSync(file).size === size) return { name, bytes: fs.readFileSync(file) };
         assert.ok(Date.now() < deadline, 'no download');
         await new Promise((r) => { setTimeout(r, 100); });
       }
@@ -225,11 +230,17 @@ async function outputs(session) {
  * « Tout télécharger (.zip) »: the zip the browser downloads, checked by `unzip -t` and Python's zipfile (testzip, UTF-8 names, stored members),
  * each member byte for byte the output downloaded alone (`out`, from `outputs`), in order.
  */
-async function zipChecks(session, world, out) {
+async function zipChecks(session, world, out, names = out.map((o) => o.name)) {
   assert.equal(await session.value(() => document.getElementById('zip-row').hidden), false, 'the zip is offered');
-  const { name, bytes } = await session.download(() => session.click('#zip'));
-  const made = JSON.parse(await session.until(() => document.body.dataset.zip || document.body.dataset.zipError));
-  assert.equal(typeof made, 'object', `the zip failed: ${made}`);
+  let made = null;
+  const { name, bytes } = await session.download(() => session.click('#zip'), async () => {
+    const zip = await session.until(() => document.body.dataset.zip
+      || (document.body.dataset.zipError && `failed: ${document.body.dataset.zipError}`));
+    assert.ok(!zip.startsWith('failed'), `the zip: ${zip}`);
+    made = JSON.parse(zip);
+    return made.size;
+  });
+  made ??= JSON.parse(await session.until(() => document.body.dataset.zip));
   assert.match(made.name, /\.zip$/);
   assert.ok(name.startsWith(made.name.replace(/\.zip$/, '')) && name.endsWith('.zip'), `downloaded as ${name}`);
   assert.equal(bytes.length, made.size);
@@ -251,8 +262,8 @@ for k, i in enumerate(z.infolist()):
 print(json.dumps(out))`, zip, extracted]);
   assert.ok(py.ok, `python3 zipfile: ${py.out}`);
   const members = JSON.parse(py.out);
-  assert.deepEqual(members.map(([name]) => name), out.map((o) => o.name), 'one member per output, named as its download, in order');
-  assert.deepEqual(made.members, out.map((o) => o.name));
+  assert.deepEqual(members.map(([name]) => name), names, 'one member per output, named as its download, in order');
+  assert.deepEqual(made.members, names);
   for (const [k, [name, method, utf8]] of members.entries()) {
     assert.equal(method, 0, `${name}: stored`);
     assert.equal(utf8, true, `${name}: UTF-8 name flag`);
@@ -396,6 +407,23 @@ for (const kind of driver.browsers()) {
         assert.ok(!cmsVerifies(world, p7s, changed), `${o.name}: a changed file fails`);
       }
       await zipChecks(session, world, out);
+    });
+
+    test('two files of the same name (from two folders): the zip names the second « (2) »', T, async () => {
+      const other = path.join(world.dir, 'autre dossier');
+      fs.mkdirSync(other, { recursive: true });
+      fs.writeFileSync(path.join(other, 'DC1.xml'), '<candidature><nom>Autre</nom></candidature>\n');
+      await session.open();
+      await session.setFiles([path.join(dir, 'DC1.xml'), path.join(other, 'DC1.xml')]);
+      await session.until(() => document.querySelectorAll('#list li').length === 2);
+      await session.click('input[name=format][value=cades]');
+      const consent = await session.consent(() => session.click('#sign'));
+      await consent.confirm(world.fingerprint('01'), lib.PIN);
+      await session.until(() => document.body.dataset.result || document.body.dataset.error);
+      assert.equal(await session.value(() => document.body.dataset.error ?? null), null);
+      const out = await outputs(session);
+      assert.deepEqual(out.map((o) => o.name), ['DC1.xml.p7s', 'DC1.xml.p7s']);
+      await zipChecks(session, world, out, ['DC1.xml.p7s', 'DC1.xml (2).p7s']);
     });
 
     test('the consent window closed: nothing is signed, and the page says so', T, async () => {
