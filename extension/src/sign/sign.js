@@ -328,8 +328,10 @@ async function downloadZip() {
   delete document.body.dataset.zipError;
   try {
     if (!zipped) {
+      const batch = made;
       await core.ready;
-      const { blob, names } = await zipOf(made.filter((m) => m !== undefined));
+      const { blob, names } = await zipOf(batch.filter((m) => m !== undefined));
+      if (made !== batch) return; // another batch started meanwhile: this zip is not its
       const url = URL.createObjectURL(blob);
       urls.push(url);
       zipped = { name: t('signFilesZipName'), url, size: blob.size, members: names };
