@@ -4,6 +4,7 @@
 //!   qualified status).
 //! - [`pkcs1`]: the DigestInfo that RSASSA-PKCS1-v1_5 signs.
 //! - [`pdf`]: PAdES baseline B-B, an incremental update holding a CAdES signature.
+//! - [`zip`]: a zip of stored members, written around contents that stay where they are.
 
 pub(crate) mod asn1;
 pub mod cms;
@@ -17,3 +18,4 @@ pub mod verify;
 pub mod webeid;
 pub mod x509;
 pub mod xades;
+pub mod zip;

@@ -6,6 +6,11 @@
 //! Test PDFs: one made here with a classic xref table; the same rewritten by `qpdf
 //! --object-streams=generate` (compressed xref stream and object streams); the first one
 //! signed beforehand by pyHanko. Each is signed, and the object-stream one signed twice.
+//!
+//! The visible signature (`visible: true`): on the last page of those and of a PDF whose last
+//! page is turned (`/Rotate 90` inherited) and cropped, with an indirect `/Annots`; poppler's
+//! `pdftotext` reads « Signé par … » on the last page only, and `pdftoppm`'s rendering changes
+//! in the bottom-right corner of the page as shown and nowhere else.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -69,6 +74,11 @@ fn mechanism(scheme: SignatureScheme, hash: HashAlgorithm) -> Mechanism {
 
 /// Signs `pdf` with the RSA (or EC) test signer; the state goes through JSON.
 fn sign(pdf: &[u8], ec: bool, hash: HashAlgorithm) -> Vec<u8> {
+    sign_with(pdf, ec, hash, false)
+}
+
+/// [`sign`], the signature visible on the last page when `visible`.
+fn sign_with(pdf: &[u8], ec: bool, hash: HashAlgorithm, visible: bool) -> Vec<u8> {
     let p = pki();
     let (cert, key, scheme) = if ec {
         (&p.ec_der, &p.ec_key, SignatureScheme::Ecdsa)
@@ -81,6 +91,7 @@ fn sign(pdf: &[u8], ec: bool, hash: HashAlgorithm) -> Vec<u8> {
         certificate: cert.clone(),
         chain: vec![p.intermediate_der.clone()],
         signing_time: 1_780_000_000,
+        visible,
     };
     let prepared = pdf::prepare(pdf, &request).unwrap();
     assert_eq!(prepared.digest.len(), hash.digest_len());
@@ -237,6 +248,7 @@ fn certified_with_no_change_allowed_is_refused() {
         certificate: p.rsa_der.clone(),
         chain: Vec::new(),
         signing_time: 1_780_000_000,
+        visible: false,
     };
     let err = pdf::prepare(&std::fs::read(&certified).unwrap(), &request).unwrap_err();
     assert_eq!(err, PdfError::NoChangesAllowed);
@@ -251,6 +263,7 @@ fn refusals() {
         certificate: p.rsa_der.clone(),
         chain: Vec::new(),
         signing_time: 1_780_000_000,
+        visible: false,
     };
     assert_eq!(pdf::prepare(b"GIF89a", &request).unwrap_err(), PdfError::NotPdf);
     let original = simple_pdf();
@@ -330,6 +343,7 @@ fn large_pdfs_read_sparsely() {
         certificate: p.rsa_der.clone(),
         chain: vec![p.intermediate_der.clone()],
         signing_time: 1_780_000_000,
+        visible: false,
     };
     let plain = write(&dir, "large.pdf", &large_pdf(8));
     let packed = dir.join("packed.pdf");
@@ -347,4 +361,191 @@ fn large_pdfs_read_sparsely() {
         pdfsig(&out, 1);
         pyhanko_validate(&out, 1);
     }
+}
+
+// ---- the visible signature (last page) -------------------------------------------------------
+
+/// A PDF of `objects` (numbered from 1, the first the catalog) with a classic xref table.
+fn pdf_of(objects: &[String]) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
+    out
+}
+
+fn stream(content: &str) -> String {
+    format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len())
+}
+
+/// Two pages; the last one under a page tree node of its own that gives it `/Rotate 90`, the
+/// root node the `/MediaBox`; the last page has its own `/CropBox` and an indirect `/Annots`
+/// array already holding a link.
+fn rotated_pdf() -> Vec<u8> {
+    pdf_of(&[
+        "<< /Type /Catalog /Pages 2 0 R >>".into(),
+        "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 /MediaBox [0 0 595 842] >>".into(),
+        "<< /Type /Page /Parent 2 0 R /Contents 6 0 R /Resources << /Font << /F1 10 0 R >> >> >>".into(),
+        "<< /Type /Pages /Parent 2 0 R /Kids [5 0 R] /Count 1 /Rotate 90 >>".into(),
+        "<< /Type /Page /Parent 4 0 R /CropBox [20.5 30 575 812] /Annots 7 0 R /Contents 8 0 R /Resources << /Font << /F1 10 0 R >> >> >>".into(),
+        stream("BT /F1 20 Tf 72 700 Td (Premiere page) Tj ET"),
+        "[9 0 R]".into(),
+        stream("BT /F1 20 Tf 72 400 Td (Derniere page) Tj ET"),
+        "<< /Type /Annot /Subtype /Link /Rect [100 100 200 120] /Border [0 0 0] /A << /S /URI /URI (https://example.org/) >> >>".into(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into(),
+    ])
+}
+
+/// The text poppler's `pdftotext` reads on page `page` (1-based).
+fn page_text(file: &Path, page: usize) -> String {
+    let n = page.to_string();
+    String::from_utf8(run(Command::new("pdftotext").args(["-f", &n, "-l", &n, "-enc", "UTF-8"]).arg(file).arg("-")))
+        .unwrap()
+}
+
+/// Page `page` rendered by poppler's `pdftoppm` in grey at 36 dpi: (width, height, pixels).
+fn render(file: &Path, page: usize) -> (usize, usize, Vec<u8>) {
+    let n = page.to_string();
+    let pgm = run(Command::new("pdftoppm").args(["-f", &n, "-l", &n, "-r", "36", "-gray"]).arg(file));
+    // P5 <width> <height> 255 <pixels>
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while pgm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !pgm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8(pgm[start..at].to_vec()).unwrap());
+    }
+    assert_eq!(fields[0], "P5");
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    (w, h, pgm[at + 1..].to_vec())
+}
+
+/// Where the signed page's pixels differ from the unsigned one's: all in the bottom-right
+/// quarter as shown, and there are some.
+fn drawn_bottom_right(unsigned: &Path, signed: &Path, page: usize) {
+    let (w, h, before) = render(unsigned, page);
+    let (w2, h2, after) = render(signed, page);
+    assert_eq!((w, h), (w2, h2), "the page keeps its size");
+    let changed: Vec<(usize, usize)> =
+        (0..w * h).filter(|&i| before[i].abs_diff(after[i]) > 40).map(|i| (i % w, i / w)).collect();
+    assert!(changed.len() > 100, "the signature is drawn ({} pixels)", changed.len());
+    assert!(
+        changed.iter().all(|&(x, y)| x > w / 2 && y > h / 2),
+        "drawn in the bottom-right corner of the {w}x{h} page: {:?}",
+        changed.iter().find(|&&(x, y)| x <= w / 2 || y <= h / 2)
+    );
+}
+
+/// The visible signature's text on the last page only, as poppler reads it.
+fn says_signed(file: &Path, last: usize) {
+    let text = page_text(file, last);
+    assert!(text.contains("Signé par Camille Martin"), "page {last}: {text}");
+    assert!(text.contains("le 28/05/2026 à 20:26 UTC"), "page {last}: {text}");
+    assert!(text.contains("Paraphe"), "page {last}: {text}");
+    for page in 1..last {
+        assert!(!page_text(file, page).contains("Signé par"), "page {page}");
+    }
+}
+
+#[test]
+fn visible_signature_on_the_last_page() {
+    let dir = scratch("pades-visible");
+    let original = simple_pdf();
+    let signed = sign_with(&original, false, HashAlgorithm::Sha256, true);
+    assert!(signed.starts_with(&original));
+    let update = String::from_utf8_lossy(&signed[original.len()..]).into_owned();
+    assert!(update.contains("/AP <</N ") && update.contains("/Subtype /Form"), "{update}");
+    assert!(update.contains("/BaseFont /Helvetica/Encoding /WinAnsiEncoding"), "{update}");
+    // The last page (5 0 R) had no /Annots: it is written again with one, the widget's.
+    let page = &update[update.find("\n5 0 obj\n").unwrap()..];
+    let page = &page[..page.find("endobj").unwrap()];
+    assert!(page.contains("/Type /Page") && page.contains("/Annots [9 0 R]"), "{page}");
+    let unsigned = write(&dir, "unsigned.pdf", &original);
+    let file = write(&dir, "signed.pdf", &signed);
+    pdfsig(&file, 1);
+    pyhanko_validate(&file, 1);
+    says_signed(&file, 2);
+    drawn_bottom_right(&unsigned, &file, 2);
+
+    // Signed again, visibly: both are there, both valid.
+    let twice = sign_with(&signed, true, HashAlgorithm::Sha256, true);
+    let file = write(&dir, "twice.pdf", &twice);
+    pdfsig(&file, 2);
+    pyhanko_validate(&file, 2);
+}
+
+#[test]
+fn visible_signature_on_a_rotated_cropped_page_with_annotations() {
+    let dir = scratch("pades-visible-rotated");
+    let original = rotated_pdf();
+    let signed = sign_with(&original, false, HashAlgorithm::Sha256, true);
+    let update = String::from_utf8_lossy(&signed[original.len()..]).into_owned();
+    // The indirect /Annots array is written again, the link kept; the page is not.
+    assert!(update.contains("7 0 obj\n[9 0 R "), "{update}");
+    assert!(!update.contains("\n5 0 obj"), "{update}");
+    assert!(update.contains("/Matrix [0 1 -1 0 0 0]"), "turned against /Rotate 90: {update}");
+    let unsigned = write(&dir, "unsigned.pdf", &original);
+    let file = write(&dir, "signed.pdf", &signed);
+    pdfsig(&file, 1);
+    pyhanko_validate(&file, 1);
+    says_signed(&file, 2);
+    // pdftoppm shows the page turned and cropped: the box is at the bottom right as shown.
+    let (w, h, _) = render(&file, 2);
+    assert!(w > h, "shown in landscape ({w}x{h})");
+    drawn_bottom_right(&unsigned, &file, 2);
+    // The text reads upright: pdftotext finds it in the words' order.
+    assert!(page_text(&file, 2).contains("Paraphe"));
+}
+
+#[test]
+fn visible_signature_with_object_streams_and_after_pyhanko() {
+    let p = pki();
+    let dir = scratch("pades-visible-objstm");
+    let plain = write(&dir, "plain.pdf", &rotated_pdf());
+    let packed = dir.join("packed.pdf");
+    run(Command::new("qpdf").arg("--object-streams=generate").arg(&plain).arg(&packed));
+    let original = std::fs::read(&packed).unwrap();
+    assert!(String::from_utf8_lossy(&original).contains("/ObjStm"));
+    let signed = sign_with(&original, false, HashAlgorithm::Sha256, true);
+    let update = String::from_utf8_lossy(&signed[original.len()..]).into_owned();
+    assert!(update.contains("/Type /XRef"), "an xref stream again: {update}");
+    let file = write(&dir, "signed.pdf", &signed);
+    pdfsig(&file, 1);
+    pyhanko_validate(&file, 1);
+    says_signed(&file, 2);
+    drawn_bottom_right(&packed, &file, 2);
+
+    // A PDF pyHanko signed before (its field on page 1) signed visibly: both valid.
+    let theirs = dir.join("theirs.pdf");
+    run(Command::new(pyhanko())
+        .arg(tool())
+        .arg("sign")
+        .arg(&plain)
+        .arg(&theirs)
+        .arg(&p.rsa_key)
+        .arg(&p.rsa_cert)
+        .arg(&p.intermediate));
+    let before = std::fs::read(&theirs).unwrap();
+    let both = sign_with(&before, true, HashAlgorithm::Sha256, true);
+    let file = write(&dir, "both.pdf", &both);
+    pdfsig(&file, 2);
+    let lines = pyhanko_validate(&file, 2);
+    assert_eq!(lines[1]["field"], "Signature2");
+    says_signed(&file, 2);
+    drawn_bottom_right(&theirs, &file, 2);
 }

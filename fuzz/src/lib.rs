@@ -186,6 +186,9 @@ pub fn pdf_update(data: &[u8]) {
         certificate: RSA_CERTIFICATE.to_vec(),
         chain: Vec::new(),
         signing_time: SIGNING_TIME,
+        // Both kinds of update: the invisible field on the first page, the visible one on
+        // the last (its page tree walk, boxes and /Rotate read from the input).
+        visible: data.len() % 2 == 1,
     };
     let Ok(prepared) = pdf::prepare(data, &request) else { return };
     assert_eq!(prepared.digest.len(), 32);

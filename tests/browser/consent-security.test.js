@@ -402,6 +402,8 @@ if (driver.browsers().includes('chromium')) {
       })`);
       const consent = await consentP;
       assert.match(await consent.text('#items'), /contrat\.pdf/);
+      // The window says how the file is signed (consent/consent.js, consentFormat_pades).
+      assert.equal(await consent.evaluate(() => document.querySelector('#items li .format')?.dataset.format), 'pades');
       await consent.confirm(world.fingerprint('01'), lib.PIN);
       const reply = await answer;
       assert.equal(reply.result, undefined, 'nothing signed');

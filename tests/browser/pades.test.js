@@ -151,6 +151,11 @@ for (const kind of driver.browsers()) {
         };
       }, { names, certificate: world.fingerprint('01'), fetchFiles: FETCH_FILES });
       const consent = await consentP;
+      // Each PDF listed with the format it gets (consent/consent.js, consentFormat_pades).
+      const listed = await consent.evaluate(() => [...document.querySelectorAll('#items li')]
+        .map((li) => [li.querySelector('strong').textContent, li.querySelector('.format')?.dataset.format, li.querySelector('.format')?.textContent]));
+      assert.deepEqual(listed.map(([n, f]) => [n, f]), names.map((n) => [n, 'pades']), JSON.stringify(listed));
+      assert.ok(listed.every(([, , text]) => /PAdES/.test(text)), JSON.stringify(listed));
       consent.confirm(world.fingerprint('01'), lib.PIN);
       const { result, error } = await pending;
       assert.equal(error, undefined, JSON.stringify(error));
@@ -196,7 +201,49 @@ for (const kind of driver.browsers()) {
         hashes: [{ digest: 'a'.repeat(64), hashAlgorithm: 'sha256', name: 'a.pdf', size: 3 }], format: 'pades',
       }));
       assert.equal(error?.code, 'INVALID_REQUEST', JSON.stringify(error));
+      // `visible` is PAdES's only.
+      const visible = await inPage(page, async (paraphe, a) => {
+        // eslint-disable-next-line no-new-func
+        const files = await new Function(`return (${a.fetchFiles})`)()(a.names);
+        return paraphe.signDocuments(files, { format: 'cades', visible: true });
+      }, { names: ['bon.pdf'], fetchFiles: FETCH_FILES });
+      assert.equal(visible.error?.code, 'INVALID_REQUEST', JSON.stringify(visible));
       assert.equal(await browser.consentCount(), windows, 'no consent window opened');
+    });
+
+    test('visible: true draws the signature on each PDF\'s last page (object streams too), pdfsig and pyHanko valid', T, async () => {
+      const names = ['avis visible.pdf', 'objets visibles.pdf'];
+      fs.writeFileSync(path.join(pdfs, names[0]), lib.simplePdf(60));
+      fs.writeFileSync(path.join(pdfs, 'visible.tmp'), lib.simplePdf(61));
+      must('qpdf', ['--object-streams=generate', path.join(pdfs, 'visible.tmp'), path.join(pdfs, names[1])]);
+      const consentP = browser.expectConsent();
+      const pending = inPage(page, async (paraphe, a) => {
+        // eslint-disable-next-line no-new-func
+        const files = await new Function(`return (${a.fetchFiles})`)()(a.names);
+        const r = await paraphe.signDocuments(files, { certificate: a.certificate, format: 'pades', visible: true });
+        return Promise.all(r.signatures.map(async (s) => {
+          const bytes = new Uint8Array(await s.signature.arrayBuffer());
+          let t = '';
+          for (let i = 0; i < bytes.length; i += 0x8000) t += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+          return btoa(t);
+        }));
+      }, { names, certificate: world.fingerprint('01'), fetchFiles: FETCH_FILES });
+      const consent = await consentP;
+      const listed = await consent.evaluate(() => [...document.querySelectorAll('#items li .format')].map((f) => [f.dataset.format, f.dataset.visible]));
+      assert.deepEqual(listed, names.map(() => ['pades', 'true']), 'the consent window says the signatures are visible');
+      consent.confirm(world.fingerprint('01'), lib.PIN);
+      const { result, error } = await pending;
+      assert.equal(error, undefined, JSON.stringify(error));
+      const out = fs.mkdtempSync(path.join(world.dir, 'visible-'));
+      for (const [i, b64] of result.entries()) {
+        const file = path.join(out, names[i]);
+        fs.writeFileSync(file, Buffer.from(b64, 'base64'));
+        pdfsigChecks(file, 1);
+        pyhankoChecks(world, file, 1);
+        const last = must('pdftotext', ['-f', '2', '-l', '2', '-enc', 'UTF-8', file, '-']);
+        assert.match(last, /Signé par Camille Martin/, `${names[i]}: ${last}`);
+        assert.match(last, /Paraphe/, `${names[i]}: ${last}`);
+      }
     });
 
     test('closing the consent window mid-batch: exactly the PDFs reported signed, each a Blob pdfsig verifies', T, async () => {

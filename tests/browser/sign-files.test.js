@@ -9,6 +9,9 @@
 //   name, one PIN; each output fetched from the page's download links and checked by
 //   independent tools: pdfsig and pyHanko's validator for the PDFs, xmlsec1 beside the file
 //   for the jetons;
+// - after each batch, « Tout télécharger (.zip) »: the zip the browser downloads, tested by
+//   `unzip -t` and Python's zipfile, each member byte for byte the output downloaded alone
+//   (two files of the same name: the second member named « (2) »);
 // - CAdES for everything (the PAdES box unticked): each .p7s checked by `openssl cms -verify`;
 // - the consent window closed: nothing signed, and the page says so;
 // - the certificate checks of the arrêté du 22 mars 2019 (the kit's signing certificates are
@@ -70,6 +73,26 @@ function cmsVerifies(world, p7s, content) {
   return r.ok && /Verification successful/.test(r.out);
 }
 
+/**
+ * In the consent window: each listed document as [name, format, format text] (`format`: the
+ * span's data-format, `padesVisible` for a visible PAdES signature; the text beside the
+ * name: consent/consent.js).
+ */
+const LISTED = () => [...document.querySelectorAll('#items li')].map((li) => {
+  const f = li.querySelector('.format');
+  return [li.querySelector('strong').textContent, f?.dataset.visible ? 'padesVisible' : f?.dataset.format ?? null, f?.textContent ?? null];
+});
+/** The consent window's wording of each format (consentFormat_*), French or English. */
+const FORMAT_WORDS = Object.fromEntries(['pades', 'padesVisible', 'xades', 'cades'].map((f) => [f, ['fr', 'en'].map((l) => ` — ${JSON.parse(fs.readFileSync(
+  path.join(lib.ROOT, `extension/src/_locales/${l}/messages.json`), 'utf8'))[`consentFormat_${f}`].message}`)]));
+
+/** The consent window lists `expected` ([name, format]) in order, each with its format's words. */
+async function listsFormats(consent, expected) {
+  const listed = await consent.formats();
+  assert.deepEqual(listed.map(([name, format]) => [name, format]), expected, JSON.stringify(listed));
+  for (const [name, format, text] of listed) assert.ok(FORMAT_WORDS[format].includes(text), `${name}: ${text}`);
+}
+
 // ---- the page and the consent window, per browser ----------------------------------------------
 // A session: open() the page, setFiles(paths), click(selector), value(fn, arg) (fn runs in
 // the page; a promise is awaited), until(fn) (waits until fn is truthy in the page: a hang
@@ -95,9 +118,18 @@ async function chromiumSession(world) {
       return {
         origin: () => c.origin(),
         items: () => c.text('#items'),
+        formats: () => c.evaluate(LISTED),
         confirm: (fingerprint, pin) => c.confirm(fingerprint, pin),
         close: () => c.close(),
       };
+    },
+    // The file the browser saves when `action` starts a download (playwright's download event).
+    async download(action, sizeOf) {
+      void sizeOf; // playwright says when the download is complete
+      const p = page.raw.waitForEvent('download', { timeout: 120_000 });
+      await action();
+      const d = await p;
+      return { name: d.suggestedFilename(), bytes: fs.readFileSync(await d.path()) };
     },
     close: () => browser.close(),
   };
@@ -147,6 +179,7 @@ async function firefoxSession(world) {
       return {
         origin: () => text('#origin'),
         items: () => text('#items'),
+        formats: () => tabs.eval(c, LISTED),
         async confirm(fingerprint, pin) {
           await tabs.click(c, `input[name=certificate][value="${fingerprint}"]`);
           await tabs.type(c, '#pin', pin);
@@ -156,6 +189,24 @@ async function firefoxSession(world) {
         },
         close: () => tabs.close(c),
       };
+    },
+    // The file Firefox saves in the download folder (prefs above) when `action` starts a
+    // download: the new file there, once complete: no `.part` beside it (Firefox writes there
+    // first, the final name being an empty placeholder meanwhile) and of the size the page says
+    // (`sizeOf()`). The loop is a hang guard: it ends on that state, not on the clock.
+    async download(action, sizeOf) {
+      const folder = path.join(world.dir, 'downloads');
+      const known = new Set(fs.readdirSync(folder));
+      await action();
+      const size = await sizeOf();
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const name = fs.readdirSync(folder).find((n) => !known.has(n) && !n.endsWith('.part'));
+        const file = name && path.join(folder, name);
+        if (file && !fs.existsSync(`${file}.part`) && fs.statSync(file).size === size) return { name, bytes: fs.readFileSync(file) };
+        assert.ok(Date.now() < deadline, 'no download');
+        await new Promise((r) => { setTimeout(r, 100); });
+      }
     },
     close: () => ff.quit(),
   };
@@ -173,6 +224,53 @@ async function outputs(session) {
       return { ...o, base64: btoa(s), download: link?.getAttribute('download') ?? null };
     }));
   });
+}
+
+/**
+ * « Tout télécharger (.zip) »: the zip the browser downloads, checked by `unzip -t` and Python's zipfile (testzip, UTF-8 names, stored members),
+ * each member byte for byte the output downloaded alone (`out`, from `outputs`), in order.
+ */
+async function zipChecks(session, world, out, names = out.map((o) => o.name)) {
+  assert.equal(await session.value(() => document.getElementById('zip-row').hidden), false, 'the zip is offered');
+  let made = null;
+  const { name, bytes } = await session.download(() => session.click('#zip'), async () => {
+    const zip = await session.until(() => document.body.dataset.zip
+      || (document.body.dataset.zipError && `failed: ${document.body.dataset.zipError}`));
+    assert.ok(!zip.startsWith('failed'), `the zip: ${zip}`);
+    made = JSON.parse(zip);
+    return made.size;
+  });
+  made ??= JSON.parse(await session.until(() => document.body.dataset.zip));
+  assert.match(made.name, /\.zip$/);
+  assert.ok(name.startsWith(made.name.replace(/\.zip$/, '')) && name.endsWith('.zip'), `downloaded as ${name}`);
+  assert.equal(bytes.length, made.size);
+  const dir = fs.mkdtempSync(path.join(world.dir, 'zip-'));
+  const zip = path.join(dir, made.name);
+  fs.writeFileSync(zip, bytes);
+  const t = run('unzip', ['-t', zip], { env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+  assert.ok(t.ok && /No errors detected/.test(t.out), `unzip -t: ${t.out}`);
+  const extracted = path.join(dir, 'out');
+  fs.mkdirSync(extracted);
+  const py = run('python3', ['-c', `
+import json, os, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+out = []
+for k, i in enumerate(z.infolist()):
+    open(os.path.join(sys.argv[2], str(k)), "wb").write(z.read(i))
+    out.append([i.filename, i.compress_type, bool(i.flag_bits & 0x800)])
+print(json.dumps(out))`, zip, extracted]);
+  assert.ok(py.ok, `python3 zipfile: ${py.out}`);
+  const members = JSON.parse(py.out);
+  assert.deepEqual(members.map(([name]) => name), names, 'one member per output, named as its download, in order');
+  assert.deepEqual(made.members, names);
+  for (const [k, [name, method, utf8]] of members.entries()) {
+    assert.equal(method, 0, `${name}: stored`);
+    assert.equal(utf8, true, `${name}: UTF-8 name flag`);
+    assert.ok(fs.readFileSync(path.join(extracted, String(k))).equals(Buffer.from(out[k].base64, 'base64')),
+      `${name}: byte for byte the file downloaded alone`);
+  }
+  return bytes;
 }
 
 test('certificate checks (arrêté du 22 mars 2019): warnings and errors from the core\'s facts', () => {
@@ -240,12 +338,15 @@ for (const kind of driver.browsers()) {
       }
     });
 
-    test('five files (3 PDFs in PAdES, 2 XAdES jetons): one consent listing them all, one PIN, each output verified', T, async () => {
+    test('five files (3 PDFs in PAdES, visible, 2 XAdES jetons): one consent listing them all, one PIN, each output verified', T, async () => {
       await choose(all());
+      await session.click('#visible'); // « Signature visible »: a box on each PDF's last page
       const consent = await session.consent(() => session.click('#sign'));
       assert.ok(LOCAL_NAMES.includes(await consent.origin()), await consent.origin());
       const items = await consent.items();
       for (const name of all()) assert.ok(items.includes(name), `${name} listed in the consent window: ${items}`);
+      // Each file with the format it gets: the PDFs in PAdES first (the first request), then the jetons.
+      await listsFormats(consent, [...Object.keys(files.pdfs).map((n) => [n, 'padesVisible']), ...files.others.map((n) => [n, 'xades'])]);
       await consent.confirm(world.fingerprint('01'), lib.PIN);
       await session.until(() => document.body.dataset.result || document.body.dataset.error);
       assert.equal(await session.value(() => document.body.dataset.error ?? null), null, await session.value(() => document.getElementById('status').textContent));
@@ -263,6 +364,11 @@ for (const kind of driver.browsers()) {
         fs.writeFileSync(file, bytes);
         pdfsigChecks(file, before + 1);
         pyhankoChecks(world, file, before + 1);
+        // The visible signature, as poppler reads the last page (lib.simplePdf: two pages), not the first.
+        const text = run('pdftotext', ['-f', '2', '-l', '2', '-enc', 'UTF-8', file, '-']).out;
+        assert.match(text, /Signé par Camille Martin/, `${o.name}: ${text}`);
+        assert.match(text, /Paraphe/, `${o.name}: ${text}`);
+        assert.doesNotMatch(run('pdftotext', ['-f', '1', '-l', '1', '-enc', 'UTF-8', file, '-']).out, /Signé par/);
       }
       for (const name of files.others) {
         const o = out.find((x) => x.name === `${name}.xml`);
@@ -276,6 +382,8 @@ for (const kind of driver.browsers()) {
         fs.appendFileSync(path.join(jetons, name), 'x');
         assert.ok(!xmlsecVerifies(world, jetons, o.name).ok, `${o.name}: a changed file fails`);
       }
+      // « Tout télécharger (.zip) »: every output in one zip, each member the download itself.
+      await zipChecks(session, world, out);
     });
 
     test('CAdES for every file (PAdES unticked): each .p7s verified by openssl cms', T, async () => {
@@ -284,6 +392,7 @@ for (const kind of driver.browsers()) {
       await session.click('#pades'); // unticked: the PDF gets a .p7s too
       await session.click('input[name=format][value=cades]');
       const consent = await session.consent(() => session.click('#sign'));
+      await listsFormats(consent, names.map((n) => [n, 'cades']));
       await consent.confirm(world.fingerprint('01'), lib.PIN);
       await session.until(() => document.body.dataset.result || document.body.dataset.error);
       assert.equal(await session.value(() => document.body.dataset.error ?? null), null, await session.value(() => document.getElementById('status').textContent));
@@ -297,6 +406,24 @@ for (const kind of driver.browsers()) {
         fs.writeFileSync(changed, Buffer.concat([fs.readFileSync(path.join(dir, names[i])), Buffer.from('x')]));
         assert.ok(!cmsVerifies(world, p7s, changed), `${o.name}: a changed file fails`);
       }
+      await zipChecks(session, world, out);
+    });
+
+    test('two files of the same name (from two folders): the zip names the second « (2) »', T, async () => {
+      const other = path.join(world.dir, 'autre dossier');
+      fs.mkdirSync(other, { recursive: true });
+      fs.writeFileSync(path.join(other, 'DC1.xml'), '<candidature><nom>Autre</nom></candidature>\n');
+      await session.open();
+      await session.setFiles([path.join(dir, 'DC1.xml'), path.join(other, 'DC1.xml')]);
+      await session.until(() => document.querySelectorAll('#list li').length === 2);
+      await session.click('input[name=format][value=cades]');
+      const consent = await session.consent(() => session.click('#sign'));
+      await consent.confirm(world.fingerprint('01'), lib.PIN);
+      await session.until(() => document.body.dataset.result || document.body.dataset.error);
+      assert.equal(await session.value(() => document.body.dataset.error ?? null), null);
+      const out = await outputs(session);
+      assert.deepEqual(out.map((o) => o.name), ['DC1.xml.p7s', 'DC1.xml.p7s']);
+      await zipChecks(session, world, out, ['DC1.xml.p7s', 'DC1.xml (2).p7s']);
     });
 
     test('the consent window closed: nothing is signed, and the page says so', T, async () => {
@@ -307,6 +434,7 @@ for (const kind of driver.browsers()) {
       assert.equal(await session.value(() => document.body.dataset.error), 'USER_CANCELLED');
       assert.equal(await session.value(() => document.body.dataset.result ?? null), null);
       assert.equal(await session.value(() => document.querySelectorAll('#outputs li').length), 0);
+      assert.equal(await session.value(() => document.getElementById('zip-row').hidden), true, 'no zip of nothing');
       assert.equal(await session.value(() => document.body.dataset.signed), '0');
       const text = await session.value(() => document.getElementById('status').textContent);
       assert.match(text, /Rien n'a été signé|Nothing was signed/, text);

@@ -201,7 +201,7 @@ pub fn prepare(job: &Job, certificate: &[u8], signing_time: i64) -> Result<Prepa
             })
         }
         Job::Pades(layout) => {
-            let request = pades_request(certificate, layout.hash_algorithm, signing_time)?;
+            let request = pades_request(certificate, layout.hash_algorithm, signing_time, false)?;
             let prepared = pdf::prepare_layout((**layout).clone(), &request).map_err(pdf_error)?;
             Ok(Prepared {
                 digest: STANDARD.encode(&prepared.digest),
@@ -266,7 +266,14 @@ pub fn pdf_error(e: pdf::PdfError) -> PageError {
     PageError { code: code.name(), message: e.to_string() }
 }
 
-fn pades_request(certificate: &[u8], hash: HashAlgorithm, signing_time: i64) -> Result<PadesRequest, PageError> {
+/// `visible`: the signature drawn on the last page (`pdf::PadesRequest::visible`); only the
+/// layout reads it, the CMS is the same either way.
+fn pades_request(
+    certificate: &[u8],
+    hash: HashAlgorithm,
+    signing_time: i64,
+    visible: bool,
+) -> Result<PadesRequest, PageError> {
     if hash == HashAlgorithm::Sha1 {
         return Err(PageError::invalid("PAdES signs with SHA-256, SHA-384 or SHA-512"));
     }
@@ -276,6 +283,7 @@ fn pades_request(certificate: &[u8], hash: HashAlgorithm, signing_time: i64) -> 
         certificate: certificate.to_vec(),
         chain: Vec::new(),
         signing_time,
+        visible,
     })
 }
 
@@ -286,15 +294,16 @@ pub fn pdf_check(pdf: &[u8]) -> Result<(), PageError> {
 }
 
 /// The PDF's part of a PAdES signature, where the PDF is: the update laid out for this
-/// certificate (`/M` = `signing_time`) and the byte ranges hashed. It becomes a
-/// [`Job::Pades`], which [`prepare`] turns into what the card signs.
+/// certificate (`/M` = `signing_time`; `visible`: drawn on the last page) and the byte ranges
+/// hashed. It becomes a [`Job::Pades`], which [`prepare`] turns into what the card signs.
 pub fn pdf_layout(
     pdf: &[u8],
     certificate: &[u8],
     hash: HashAlgorithm,
     signing_time: i64,
+    visible: bool,
 ) -> Result<pdf::Layout, PageError> {
-    pdf::layout(pdf, &pades_request(certificate, hash, signing_time)?).map_err(pdf_error)
+    pdf::layout(pdf, &pades_request(certificate, hash, signing_time, visible)?).map_err(pdf_error)
 }
 
 /// [`pdf_layout`] of a sparse file ([`pdf::Sparse`]) whose bytes `file_hash` hashed, all
@@ -305,8 +314,9 @@ pub fn pdf_layout_sparse(
     file_hash: paraphe_formats::hash::Hasher,
     certificate: &[u8],
     signing_time: i64,
+    visible: bool,
 ) -> Result<Result<pdf::Layout, (usize, usize)>, PageError> {
-    let request = pades_request(certificate, file_hash.algorithm(), signing_time)?;
+    let request = pades_request(certificate, file_hash.algorithm(), signing_time, visible)?;
     match pdf::layout_source(pdf::Source::Sparse(pdf), file_hash, &request) {
         Ok(layout) => Ok(Ok(layout)),
         Err(pdf::PdfError::Need { offset, length }) => Ok(Err((offset, length))),
@@ -333,7 +343,7 @@ pub fn prepare_pades(
     hash: HashAlgorithm,
     signing_time: i64,
 ) -> Result<Prepared, PageError> {
-    let layout = pdf_layout(pdf, certificate, hash, signing_time)?;
+    let layout = pdf_layout(pdf, certificate, hash, signing_time, false)?;
     prepare(&Job::Pades(Box::new(layout)), certificate, signing_time)
 }
 
@@ -428,7 +438,7 @@ mod tests {
         let refused = prepare_pades(b"not a pdf", RSA_SIGNING, HashAlgorithm::Sha256, 0).err().unwrap();
         assert_eq!((refused.code, refused.message.as_str()), ("PDF_INVALID", "not a PDF file"));
         // The layout crosses as JSON, and the signed attributes are built from it.
-        let layout = pdf_layout(PDF, RSA_SIGNING, HashAlgorithm::Sha256, 1_780_000_000).unwrap();
+        let layout = pdf_layout(PDF, RSA_SIGNING, HashAlgorithm::Sha256, 1_780_000_000, false).unwrap();
         let job: Job = serde_json::from_str(&serde_json::to_string(&Job::Pades(Box::new(layout))).unwrap()).unwrap();
         let prepared = prepare(&job, RSA_SIGNING, 1_780_000_000).unwrap();
         assert_eq!(STANDARD.decode(&prepared.digest).unwrap().len(), 32);

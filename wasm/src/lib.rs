@@ -16,6 +16,7 @@ pub mod origin;
 pub mod pli;
 pub mod request;
 pub mod webeid;
+pub mod zip;
 
 use error::PageError;
 use paraphe_protocol::command::KeyHint;
@@ -325,13 +326,15 @@ impl PdfInput {
 
     /// The PAdES job (JSON text of `formats::Job::Pades`) for the signer's certificate (DER,
     /// base64), or `{"need":{"offset","length"}}` when the reader needs more bytes first.
-    pub fn layout(&self, certificate_base64: &str, now_ms: f64) -> Result<String, JsValue> {
+    /// `visible`: the signature drawn in the bottom-right corner of the last page.
+    pub fn layout(&self, certificate_base64: &str, now_ms: f64, visible: bool) -> Result<String, JsValue> {
         use base64::Engine;
         self.whole()?;
         let certificate = base64::engine::general_purpose::STANDARD
             .decode(certificate_base64)
             .map_err(|e| thrown(&PageError::invalid(format!("certificate: {e}"))))?;
-        match formats::pdf_layout_sparse(&self.sparse, self.hasher.clone(), &certificate, unix_seconds(now_ms)) {
+        match formats::pdf_layout_sparse(&self.sparse, self.hasher.clone(), &certificate, unix_seconds(now_ms), visible)
+        {
             Ok(Ok(layout)) => {
                 serde_json::to_string(&formats::Job::Pades(Box::new(layout))).map_err(|e| internal(e.to_string()))
             }
@@ -473,5 +476,71 @@ impl PliDecryptor {
     /// Input bytes consumed so far.
     pub fn consumed(&self) -> f64 {
         self.inner.consumed() as f64
+    }
+}
+
+/// The CRC-32 of a zip member, fed chunk by chunk as the output streams by (`formats::zip`).
+#[wasm_bindgen]
+pub struct Crc32 {
+    inner: paraphe_formats::zip::Crc32,
+}
+
+#[wasm_bindgen]
+impl Crc32 {
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Crc32 {
+        Crc32 { inner: paraphe_formats::zip::Crc32::new() }
+    }
+
+    pub fn update(&mut self, chunk: &[u8]) {
+        self.inner.update(chunk);
+    }
+
+    /// The CRC-32 of what was fed so far.
+    pub fn value(&self) -> u32 {
+        self.inner.value()
+    }
+}
+
+/// A zip of stored members (`zip.rs`): built from `[{name, size, crc32}]` (JSON text) and the
+/// local date and time, it gives the bytes before each member (`header(i)`) and after the last
+/// (`trailer()`). Throws `{code, message, tooLarge}` (JSON text) for what it refuses.
+#[wasm_bindgen]
+pub struct ZipArchive {
+    inner: paraphe_formats::zip::Archive,
+}
+
+#[wasm_bindgen]
+impl ZipArchive {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        members_json: &str,
+        year: u32,
+        month: u32,
+        day: u32,
+        hour: u32,
+        minute: u32,
+        second: u32,
+    ) -> Result<ZipArchive, JsValue> {
+        let inner = zip::archive(members_json, [year, month, day, hour, minute, second])
+            .map_err(|e| JsValue::from_str(&e.to_json()))?;
+        Ok(ZipArchive { inner })
+    }
+
+    /// What goes right before member `index`.
+    pub fn header(&self, index: usize) -> Option<Vec<u8>> {
+        self.inner.headers.get(index).cloned()
+    }
+
+    /// The central directory and its end record, after the last member.
+    pub fn trailer(&self) -> Vec<u8> {
+        self.inner.trailer.clone()
+    }
+
+    /// The whole archive's length.
+    pub fn size(&self) -> f64 {
+        // Below 2^32: what needs more is refused (no ZIP64).
+        self.inner.size as f64
     }
 }

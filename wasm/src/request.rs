@@ -36,6 +36,9 @@ enum PageRequest {
         ecdsa_encoding: Option<EcdsaEncoding>,
         format: Option<SignatureFormat>,
         signature_policy: Option<PagePolicy>,
+        /// PAdES only: the signature drawn on the last page.
+        #[serde(default)]
+        visible: Option<bool>,
     },
     /// Bytes prepared by the server (iParapheur 5, EU DSS `dataToSign`), hashed here.
     #[serde(rename_all = "camelCase")]
@@ -139,6 +142,8 @@ pub enum Validated {
         format: SignatureFormat,
         /// CAdES only: the signature policy, its digest decoded to base64.
         policy: Option<crate::formats::CadesPolicy>,
+        /// PAdES only: a visible signature on the last page (`formats::pdf::PadesRequest::visible`).
+        visible: bool,
     },
     /// A `web-eid:1.0` login token for the sender's origin (`docs/PAGE-API.md`).
     #[serde(rename_all = "camelCase")]
@@ -228,7 +233,7 @@ pub fn validate(json: &str) -> Result<Validated, PageError> {
         PageRequest::ListCertificates { usage } => {
             Validated::ListCertificates { usage: usage.unwrap_or(UsageFilter::Signing) }
         }
-        PageRequest::SignHash { hashes, certificate, scheme, ecdsa_encoding, format, signature_policy } => {
+        PageRequest::SignHash { hashes, certificate, scheme, ecdsa_encoding, format, signature_policy, visible } => {
             if hashes.is_empty() {
                 return Err(PageError::invalid("hashes is empty"));
             }
@@ -284,7 +289,11 @@ pub fn validate(json: &str) -> Result<Validated, PageError> {
                     return Err(PageError::invalid("signaturePolicy is for the cades format only"))
                 }
             };
-            Validated::SignHash { items, certificate, scheme, ecdsa_encoding, format, policy }
+            if visible.is_some() && format != SignatureFormat::Pades {
+                return Err(PageError::invalid("visible is for the pades format only"));
+            }
+            let visible = visible.unwrap_or(false);
+            Validated::SignHash { items, certificate, scheme, ecdsa_encoding, format, policy, visible }
         }
         PageRequest::SignData { data, hash_algorithm, name, certificate, scheme, ecdsa_encoding } => {
             let algorithm = hash_algorithm.unwrap_or_else(|| "sha256".to_owned());
@@ -319,6 +328,7 @@ pub fn validate(json: &str) -> Result<Validated, PageError> {
                 ecdsa_encoding,
                 format: SignatureFormat::Raw,
                 policy: None,
+                visible: false,
             }
         }
         PageRequest::Authenticate { challenge_nonce } => {
@@ -608,8 +618,16 @@ mod tests {
         let req = format!(
             r#"{{"type":"signHash","hashes":[{{"digest":"{H}","hashAlgorithm":"sha256","name":"a.pdf","size":12}}],"format":"pades"}}"#
         );
-        let Ok(Validated::SignHash { format, .. }) = validate(&req) else { panic!("valid") };
+        let Ok(Validated::SignHash { format, visible: false, .. }) = validate(&req) else { panic!("valid") };
         assert_eq!(format, SignatureFormat::Pades);
+        let shown = with_field(&req, "pades", r#""visible":true"#);
+        let Ok(Validated::SignHash { visible: true, .. }) = validate(&shown) else { panic!("visible") };
+        let plain = req.replace(r#""format":"pades""#, r#""format":"cades""#);
+        assert_refused([
+            with_field(&plain, "cades", r#""visible":true"#),
+            with_field(&plain, "cades", r#""visible":false"#),
+            with_field(&req, "pades", r#""visible":"yes""#),
+        ]);
         assert_refused([
             req.replace(r#","size":12"#, ""),
             req.replace(r#","name":"a.pdf""#, ""),

@@ -115,3 +115,23 @@ fn certificate_choices_say_which_can_log_in() {
     assert_eq!(by_key("EC"), Some(serde_json::Value::Bool(false)), "nonRepudiation only: {out}");
     assert_eq!(by_key("RSA"), Some(serde_json::Value::Bool(true)), "digitalSignature + clientAuth: {out}");
 }
+
+#[wasm_bindgen_test]
+fn zip_parts_around_the_members() {
+    let mut crc = paraphe_wasm::Crc32::new();
+    crc.update(b"12345");
+    crc.update(b"6789");
+    assert_eq!(crc.value(), 0xCBF4_3926);
+    let members = format!(r#"[{{"name":"déjà signé.pdf","size":9,"crc32":{}}}]"#, crc.value());
+    let zip = paraphe_wasm::ZipArchive::new(&members, 2026, 12, 3, 9, 30, 0).expect("valid");
+    let header = zip.header(0).expect("one member");
+    assert_eq!(&header[..4], b"PK\x03\x04");
+    assert!(zip.header(1).is_none());
+    let trailer = zip.trailer();
+    assert_eq!(zip.size(), (header.len() + 9 + trailer.len()) as f64);
+    let e = paraphe_wasm::ZipArchive::new(r#"[{"name":"a","size":4294967295,"crc32":0}]"#, 2026, 12, 3, 9, 30, 0)
+        .err()
+        .and_then(|e| e.as_string())
+        .unwrap_or_default();
+    assert!(e.contains(r#""tooLarge":true"#), "{e}");
+}

@@ -48,6 +48,7 @@ export function core() {
  * @property {string | null} ecdsaEncoding
  * @property {'raw' | 'cades' | 'xades' | 'pades'} format
  * @property {object | null} policy CAdES only
+ * @property {boolean} visible PAdES only: the signature drawn on the last page
  */
 
 /** A certificate as the consent window shows it (certs.rs `Choice`). @typedef {import('../common/types.js').Choice} Choice */

@@ -68,7 +68,11 @@ export async function signRequests(requests, origin, sender, progress = () => {}
     const raw = requests.some((r) => !structured(r)) && !ownDigests; // a digest the page chose
     const purpose = raw ? 'sign-raw' : 'sign-structured';
     const tabTitle = sender.tab?.title ?? '';
-    const items = requests.flatMap((r) => r.items.map(({ hex, hashAlgorithm, name, size }) => ({ hex, hashAlgorithm, name, size })));
+    // Each document with the format it gets (the consent window says it: PAdES, XAdES jeton,
+    // CAdES .p7s); a raw signature names none.
+    const items = requests.flatMap((r) => r.items.map(({ hex, hashAlgorithm, name, size }) => ({
+      hex, hashAlgorithm, name, size, ...(structured(r) ? { format: r.format } : {}), ...(r.visible ? { visible: true } : {}),
+    })));
     /** @param {ParapheError} err */
     const unsuitable = async (err) => {
       if (extensionPage) throw err;
@@ -194,7 +198,9 @@ function jobs(request, part, choice, pageChosen, ask, extensionPage, sender) {
   return request.items.map((item, index) => {
     const info = { digest: item.hex, hashAlgorithm: item.hashAlgorithm, format: structured(request) ? request.format : 'raw' };
     if (request.format === 'pades') {
-      const question = { part, index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now() };
+      const question = {
+        part, index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now(), visible: request.visible === true,
+      };
       const asked = /** @type {NonNullable<typeof ask>} */ (ask);
       return { format: () => padesLayout(item, question, asked, extensionPage, sender), info };
     }

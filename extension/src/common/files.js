@@ -46,11 +46,12 @@ export async function checkPdf(blob, algorithm) {
 
 /**
  * The checked PDF laid out for `certificate` (DER, base64): a formats::Job::Pades, JSON text.
- * @param {CheckedPdf} entry @param {string} certificate @param {number} now
+ * `visible`: the signature drawn in the bottom-right corner of the last page.
+ * @param {CheckedPdf} entry @param {string} certificate @param {number} now @param {boolean} [visible]
  */
-export async function layoutPdf(entry, certificate, now) {
+export async function layoutPdf(entry, certificate, now, visible = false) {
   for (;;) {
-    const text = entry.pdf.layout(certificate, now);
+    const text = entry.pdf.layout(certificate, now, visible);
     const need = JSON.parse(text).need;
     if (!need) return text;
     await fill(entry, need);

@@ -72,8 +72,10 @@
  */
 
 /**
- * One document of a consent window's list (a validated digest, a file, a pli).
- * @typedef {{name?: string | null, size?: number | null, hashAlgorithm: string, hex: string}} ConsentItem
+ * One document of a consent window's list (a validated digest, a file, a pli); `format`: the
+ * signature it gets (`pades`, `xades` jeton, `cades` .p7s), shown beside its name; `visible`:
+ * the PAdES signature is drawn on the last page.
+ * @typedef {{name?: string | null, size?: number | null, hashAlgorithm: string, hex: string, format?: string, visible?: boolean}} ConsentItem
  */
 
 /**

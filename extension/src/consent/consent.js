@@ -62,6 +62,8 @@ const KINDS = {
   'certificate-list': { title: 'consentListTitle', heading: 'consentListHeading', origin: 'consentListOriginLabel',
     what: 'consentListWhat', button: 'consentListButton', done: 'consentListDone' },
 };
+// The signature formats a document may be listed with (ConsentItem `format`).
+const FORMATS = new Set(['pades', 'xades', 'cades']);
 // Kinds that use no key: no PIN, and the certificates are shown, not chosen among.
 const NO_LOGIN = new Set(['certificate', 'certificate-list']);
 
@@ -81,6 +83,14 @@ function render() {
       li.append(name, size);
     } else {
       li.append(name);
+    }
+    if (item.format && FORMATS.has(item.format)) {
+      const format = document.createElement('span');
+      format.className = 'format';
+      format.dataset.format = item.format;
+      format.textContent = ` — ${t(item.format === 'pades' && item.visible ? 'consentFormat_padesVisible' : `consentFormat_${item.format}`)}`;
+      if (item.visible) format.dataset.visible = 'true';
+      li.append(format);
     }
     const digest = document.createElement('code');
     digest.textContent = `${item.hashAlgorithm.toUpperCase()} ${item.hex}`;

@@ -149,6 +149,12 @@ export function signDocuments(
 /** The options of a PAdES signature: no scheme, encoding or policy (the key's own scheme). */
 export interface PadesOptions {
   certificate?: string;
+  /**
+   * A visible signature: a framed box in the bottom-right corner of the last page (as the page
+   * is shown: its crop box and rotation), « Signé par <the certificate's CN> », the date (UTC)
+   * and « Paraphe ». Default: an invisible signature field.
+   */
+  visible?: boolean;
   onProgress?: (p: { done: number; total: number; signature: PadesSignature & { index: number } }) => void;
 }
 /** Bytes as given to signData: raw, or base64 text. */

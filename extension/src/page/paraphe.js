@@ -124,9 +124,10 @@ export async function listCertificates({ usage } = {}) {
   return r.certificates;
 }
 
-/** @param {{certificate?: string, scheme?: string, ecdsaEncoding?: string, format?: string, signaturePolicy?: object}} args */
-function options({ certificate, scheme, ecdsaEncoding, format, signaturePolicy }) {
+/** @param {{certificate?: string, scheme?: string, ecdsaEncoding?: string, format?: string, signaturePolicy?: object, visible?: boolean}} args */
+function options({ certificate, scheme, ecdsaEncoding, format, signaturePolicy, visible }) {
   return {
+    ...(visible !== undefined ? { visible } : {}),
     ...(certificate ? { certificate } : {}),
     ...(scheme ? { scheme } : {}),
     ...(ecdsaEncoding ? { ecdsaEncoding } : {}),

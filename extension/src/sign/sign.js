@@ -16,17 +16,25 @@
 // download: the signed PDF (the file followed by the update: Blob parts, nothing copied),
 // the jeton `<name>.xml` or `<name>.p7s`.
 //
+// « Signature visible » (PAdES): the request says `visible`, and each PDF is laid out with a
+// framed box in the bottom-right corner of its last page (formats::pdf appearance).
+//
 // Before signing, the page shows the checks of each signing certificate on the connected
 // tokens (sign/checks.js): dates, signing key usage, qualified or RGS level.
 //
+// After a batch that signed something, « Tout télécharger (.zip) » offers one zip of every
+// output (sign/zip.js: members stored as they are, the core's formats::zip), built when asked.
+//
 // For tests and the person's eyes alike, the end state is on <body>: `data-result` (JSON:
 // [{name, format, url}], the outputs in order) or `data-error` (the code), and
-// `data-certificates` (JSON: [{fingerprint, holder, checks}]) once the checks are shown.
+// `data-certificates` (JSON: [{fingerprint, holder, checks}]) once the checks are shown; once
+// the zip is made, `data-zip` (JSON: {name, url, size, members}) or `data-zip-error`.
 import { $, api, localize, t } from '../common/api.js';
 import * as core from '../background/core.js';
 import { fromBase64 } from '../common/base64.js';
 import { checkPdf, digest, layoutPdf } from '../common/files.js';
 import { certificateChecks, worst } from './checks.js';
+import { zipOf } from './zip.js';
 
 const HASH_ALGORITHM = 'sha256';
 
@@ -37,6 +45,10 @@ document.title = t('signFilesPageTitle');
 let selected = [];
 /** Object URLs of the last outputs, revoked when a new batch starts. @type {string[]} */
 let urls = [];
+/** The last batch's outputs by index (what the zip holds, in order). @type {({name: string, blob: Blob} | undefined)[]} */
+let made = [];
+/** The zip of the last batch's outputs, once made. @type {{name: string, url: string, size: number, members: string[]} | null} */
+let zipped = null;
 
 const isPdf = (/** @type {File} */ f) => f.type === 'application/pdf' || /\.pdf$/i.test(f.name);
 const otherFormat = () => /** @type {'xades' | 'cades'} */ (
@@ -45,7 +57,10 @@ const otherFormat = () => /** @type {'xades' | 'cades'} */ (
 const formatOf = (file) => ($('pades').checked && isPdf(file) ? 'pades' : otherFormat());
 
 $('files').addEventListener('change', () => setFiles([...$('files').files]));
-$('pades').addEventListener('change', showList);
+$('pades').addEventListener('change', () => {
+  $('visible').disabled = !$('pades').checked;
+  showList();
+});
 for (const r of document.querySelectorAll('input[name=format]')) r.addEventListener('change', showList);
 const drop = $('drop');
 drop.addEventListener('dragover', (/** @type {DragEvent} */ ev) => {
@@ -61,6 +76,9 @@ drop.addEventListener('drop', (/** @type {DragEvent} */ ev) => {
 $('form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   if (selected.length > 0) signFiles(selected).catch(() => {});
+});
+$('zip').addEventListener('click', () => {
+  downloadZip().catch(() => {});
 });
 showCertificates().catch(() => {});
 
@@ -194,8 +212,13 @@ async function signFiles(files) {
   for (const el of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input, button'))) el.disabled = true;
   delete document.body.dataset.result;
   delete document.body.dataset.error;
+  delete document.body.dataset.zip;
+  delete document.body.dataset.zipError;
   for (const u of urls) URL.revokeObjectURL(u);
   urls = [];
+  made = [];
+  zipped = null;
+  $('zip-row').hidden = true;
   $('outputs').replaceChildren();
   const bar = $('progress');
   bar.hidden = true;
@@ -219,6 +242,7 @@ async function signFiles(files) {
     urls.push(url);
     const name = outputName(at.file.name, at.format);
     outputs[index] = { name, format: at.format, url };
+    made[index] = { name, blob };
     const li = document.createElement('li');
     const a = document.createElement('a');
     a.href = url;
@@ -254,14 +278,15 @@ async function signFiles(files) {
         }
         read++;
       }
-      requests.push(JSON.stringify({ type: 'signHash', format: part.format, hashes }));
+      const visible = part.format === 'pades' && $('visible').checked ? { visible: true } : {};
+      requests.push(JSON.stringify({ type: 'signHash', format: part.format, hashes, ...visible }));
     }
     status(t('signFilesWaiting', order.length));
     const result = await batch(requests, {
       layout: async (q) => {
         const entry = parts[q?.part]?.pdfs[q?.index];
         if (!entry || parts[q.part].format !== 'pades') throw { code: 'INVALID_REQUEST', message: 'no such PDF' };
-        return layoutPdf(entry, String(q.certificate), Number(q.now));
+        return layoutPdf(entry, String(q.certificate), Number(q.now), q.visible === true);
       },
       progress: (p) => {
         bar.hidden = false;
@@ -291,6 +316,40 @@ async function signFiles(files) {
     for (const part of parts) for (const { pdf } of part.pdfs) pdf.free();
     for (const el of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input, button'))) el.disabled = false;
     $('sign').disabled = selected.length === 0;
+    $('visible').disabled = !$('pades').checked;
+    $('zip-row').hidden = !made.some(Boolean);
+  }
+}
+
+/** « Tout télécharger (.zip) »: the zip of the last batch's outputs, made once, downloaded. */
+async function downloadZip() {
+  const button = /** @type {HTMLButtonElement} */ ($('zip'));
+  button.disabled = true;
+  delete document.body.dataset.zipError;
+  try {
+    if (!zipped) {
+      const batch = made;
+      await core.ready;
+      const { blob, names } = await zipOf(batch.filter((m) => m !== undefined));
+      if (made !== batch) return; // another batch started meanwhile: this zip is not its
+      const url = URL.createObjectURL(blob);
+      urls.push(url);
+      zipped = { name: t('signFilesZipName'), url, size: blob.size, members: names };
+    }
+    const a = document.createElement('a');
+    a.href = zipped.url;
+    a.download = zipped.name;
+    a.click();
+    document.body.dataset.zip = JSON.stringify(zipped);
+  } catch (e) {
+    let failure = e;
+    try {
+      if (typeof e === 'string') failure = JSON.parse(e); // thrown by the WASM core
+    } catch { /* not JSON */ }
+    status(failure?.tooLarge ? t('signFilesZipTooLarge') : t('signFilesZipFailed', errorText(e).text), true);
+    document.body.dataset.zipError = failure?.tooLarge ? 'tooLarge' : String(failure?.code ?? 'INTERNAL');
+  } finally {
+    button.disabled = false;
   }
 }
 

@@ -8,10 +8,12 @@
 //! - the signature dictionary (`/Type /Sig /Filter /Adobe.PPKLite /SubFilter
 //!   /ETSI.CAdES.detached /M /ByteRange /Contents`), `/Contents` a zero-filled placeholder
 //!   sized for the CMS this certificate gives;
-//! - an invisible signature field and its widget (`/Rect [0 0 0 0]`, flags Print and
-//!   Locked), on the first page;
+//! - a signature field and its widget (flags Print and Locked): invisible (`/Rect [0 0 0 0]`)
+//!   on the first page, or, when the request asks for it ([`PadesRequest::visible`]), visible
+//!   in the bottom-right corner of the last page as shown, with an appearance stream
+//!   (`/AP /N`, a Form XObject: « Signé par <CN> », the date, « Paraphe »; [`appearance`]);
 //! - the objects that list them, written again: the `/Fields` array (or the `/AcroForm` or
-//!   catalog holding it, with `/SigFlags 3`) and the first page's `/Annots` (or the page);
+//!   catalog holding it, with `/SigFlags 3`) and that page's `/Annots` (or the page);
 //! - a cross-reference section of the kind the file's newest one is (a table, or an
 //!   uncompressed xref stream), with `/Prev`.
 //!
@@ -26,9 +28,10 @@
 //!
 //! Encrypted PDFs are refused, and so are certified ones that allow no change (DocMDP
 //! `/P 1`). Streams are read for `/FlateDecode` only (xref and object streams): the objects
-//! rewritten are the catalog, the AcroForm, the first page and arrays, which are never
-//! streams.
+//! rewritten are the catalog, the AcroForm, the first (or last) page and arrays, which are
+//! never streams.
 
+mod appearance;
 mod object;
 mod reader;
 
@@ -113,6 +116,9 @@ pub struct PadesRequest {
     pub chain: Vec<Vec<u8>>,
     /// Unix seconds, for `/M` (the caller's clock).
     pub signing_time: i64,
+    /// A visible signature on the last page (« Signé par <CN> », the date in UTC, « Paraphe »)
+    /// instead of an invisible field on the first.
+    pub visible: bool,
 }
 
 /// The result of [`prepare`].
@@ -200,7 +206,23 @@ pub fn check(pdf: &[u8]) -> Result<(), PdfError> {
 
 /// [`check`] of a whole or sparse file; a sparse one may answer [`PdfError::Need`].
 pub fn check_source(pdf: Source<'_>) -> Result<(), PdfError> {
-    build_update(pdf, 0, 16).map(|_| ())
+    build_update(pdf, 0, 16, None).map(|_| ())
+}
+
+/// The visible signature's lines: « Signé par <CN> » (the certificate's common name, else its
+/// organization, else its subject), « le JJ/MM/AAAA à HH:MM UTC », « Paraphe ».
+fn stamp_lines(request: &PadesRequest) -> Vec<String> {
+    let signer = crate::x509::summarize(&request.certificate, &[])
+        .ok()
+        .and_then(|i| i.subject_common_name.or(i.organization).or(Some(i.subject)))
+        .unwrap_or_default();
+    // 2026-12-03T09:41:27Z
+    let t = crate::x509::rfc3339(request.signing_time);
+    let date = match (t.get(0..4), t.get(5..7), t.get(8..10), t.get(11..16)) {
+        (Some(y), Some(m), Some(d), Some(hm)) => format!("le {d}/{m}/{y} à {hm} UTC"),
+        _ => t.clone(),
+    };
+    vec![format!("Signé par {signer}"), date, "Paraphe".to_owned()]
 }
 
 /// Step 1, the PDF's part: the update laid out for `request`'s certificate, and the byte
@@ -219,7 +241,8 @@ pub fn layout_source(pdf: Source<'_>, file_hash: Hasher, request: &PadesRequest)
         return Err(PdfError::State("the file was hashed with another algorithm"));
     }
     let contents_length = contents_needed(request)?;
-    let update = build_update(pdf, request.signing_time, contents_length)?;
+    let stamp = if request.visible { Some(stamp_lines(request)) } else { None };
+    let update = build_update(pdf, request.signing_time, contents_length, stamp.as_deref())?;
     let (before, after) = update.ranges();
     let source_digest = file_hash.clone().finish();
     let mut h = file_hash;
@@ -369,6 +392,50 @@ fn first_page(doc: &mut Document<'_>, catalog: &Dict) -> Result<(Ref, Dict), Pdf
     Err(malformed("the page tree is too deep"))
 }
 
+/// The last page: its reference and dictionary, and what it inherits or has of its own (ISO
+/// 32000-1 §7.7.3.4): the box it is shown in (`/CropBox`, else `/MediaBox`) and `/Rotate`.
+fn last_page(doc: &mut Document<'_>, catalog: &Dict) -> Result<(Ref, Dict, [f64; 4], i64), PdfError> {
+    let mut node = catalog.reference(b"Pages").ok_or_else(|| malformed("the catalog has no /Pages"))?;
+    let (mut media, mut crop, mut rotate) = (None, None, None);
+    for _ in 0..MAX_PAGE_DEPTH {
+        let dict = dict_of(doc.get(node)?, "page tree node")?;
+        if let Some(b) = page_box(doc, &dict, b"MediaBox")? {
+            media = Some(b);
+        }
+        if let Some(b) = page_box(doc, &dict, b"CropBox")? {
+            crop = Some(b);
+        }
+        if let Some(r) = dict.get(b"Rotate") {
+            let r = doc.direct(r)?;
+            rotate = appearance::read_number(&r).map(|v| v as i64);
+        }
+        if dict.name(b"Type") == Some(b"Page") || dict.get(b"Kids").is_none() {
+            let shown = crop.or(media).ok_or_else(|| malformed("the last page has no /MediaBox"))?;
+            return Ok((node, dict, shown, rotate.unwrap_or(0)));
+        }
+        let (kids, _) = array_in(doc, &dict, b"Kids")?;
+        node = match kids.last() {
+            Some(Object::Ref(r)) => *r,
+            _ => return Err(PdfError::Malformed("the document has no page".into())),
+        };
+    }
+    Err(malformed("the page tree is too deep"))
+}
+
+/// A rectangle `[llx lly urx ury]` of a page or page tree node, if it has one.
+fn page_box(doc: &mut Document<'_>, dict: &Dict, key: &[u8]) -> Result<Option<[f64; 4]>, PdfError> {
+    let Some(o) = dict.get(key) else { return Ok(None) };
+    let Object::Array(items) = doc.direct(o)? else { return Err(malformed("a page box is not an array")) };
+    let mut b = [0.0; 4];
+    if items.len() != 4 {
+        return Err(malformed("a page box has not four numbers"));
+    }
+    for (v, item) in b.iter_mut().zip(&items) {
+        *v = appearance::read_number(&doc.direct(item)?).ok_or_else(|| malformed("a page box has not four numbers"))?;
+    }
+    Ok(Some(b))
+}
+
 /// The `/T` tokens of the fields already there.
 fn field_names(doc: &mut Document<'_>, fields: &[Object]) -> Vec<Vec<u8>> {
     fields
@@ -408,7 +475,14 @@ fn pdf_date(unix: i64) -> String {
     format!("D:{digits}+00'00'")
 }
 
-fn build_update(pdf: Source<'_>, signing_time: i64, contents_length: usize) -> Result<Update, PdfError> {
+/// The update; `stamp`: the visible signature's lines (on the last page), else an invisible
+/// field on the first page.
+fn build_update(
+    pdf: Source<'_>,
+    signing_time: i64,
+    contents_length: usize,
+    stamp: Option<&[String]>,
+) -> Result<Update, PdfError> {
     let mut doc = Document::open(pdf)?;
     if doc.trailer.get(b"Encrypt").is_some() {
         return Err(PdfError::Encrypted);
@@ -423,7 +497,25 @@ fn build_update(pdf: Source<'_>, signing_time: i64, contents_length: usize) -> R
     let next = u32::try_from(size.max(highest)).map_err(|_| malformed("too many objects"))?;
     let sig = Ref { num: next, gen: 0 };
     let field = Ref { num: next.checked_add(1).ok_or_else(|| malformed("too many objects"))?, gen: 0 };
-    let (page_ref, mut page) = first_page(&mut doc, &catalog)?;
+    let (page_ref, mut page, placement) = match stamp {
+        Some(_) => {
+            let (r, page, shown, rotate) = last_page(&mut doc, &catalog)?;
+            (r, page, Some(appearance::place(shown, rotate)))
+        }
+        None => {
+            let (r, page) = first_page(&mut doc, &catalog)?;
+            (r, page, None)
+        }
+    };
+    let form = match (stamp, &placement) {
+        (Some(lines), Some(p)) => Some((
+            Ref { num: field.num.checked_add(1).ok_or_else(|| malformed("too many objects"))?, gen: 0 },
+            appearance::form(lines, p),
+        )),
+        _ => None,
+    };
+    // The newest object of the update (before an xref stream).
+    let last_new = form.as_ref().map_or(field, |(r, _)| *r);
 
     // Objects written again, with their number.
     let mut rewritten: Vec<(Ref, Object)> = Vec::new();
@@ -472,7 +564,7 @@ fn build_update(pdf: Source<'_>, signing_time: i64, contents_length: usize) -> R
         }
     }
 
-    // The widget on the first page.
+    // The widget on its page.
     let (mut annots, annots_place) = array_in(&mut doc, &page, b"Annots")?;
     annots.push(Object::Ref(field));
     match annots_place {
@@ -514,9 +606,27 @@ fn build_update(pdf: Source<'_>, signing_time: i64, contents_length: usize) -> R
     widget.set(b"V", Object::Ref(sig));
     widget.set(b"F", Object::integer(132)); // Print | Locked
     widget.set(b"P", Object::Ref(page_ref));
-    widget.set(b"Rect", Object::Array(vec![Object::integer(0); 4]));
+    match (&placement, &form) {
+        (Some(p), Some((form_ref, _))) => {
+            widget.set(b"Rect", Object::Array(p.rect.iter().map(|&v| appearance::number(v)).collect()));
+            let mut ap = Dict::default();
+            ap.set(b"N", Object::Ref(*form_ref));
+            widget.set(b"AP", Object::Dict(ap));
+        }
+        _ => widget.set(b"Rect", Object::Array(vec![Object::integer(0); 4])),
+    }
     widget.write(&mut out);
     out.extend_from_slice(b"\nendobj\n");
+
+    if let Some((form_ref, (mut dict, content))) = form {
+        offsets.push((form_ref, base + out.len()));
+        out.extend_from_slice(format!("{} 0 obj\n", form_ref.num).as_bytes());
+        dict.set(b"Length", Object::integer(content.len() as u64));
+        dict.write(&mut out);
+        out.extend_from_slice(b"\nstream\n");
+        out.extend_from_slice(&content);
+        out.extend_from_slice(b"\nendstream\nendobj\n");
+    }
 
     for (r, object) in &rewritten {
         let gen = match doc.entries.get(&r.num) {
@@ -540,7 +650,7 @@ fn build_update(pdf: Source<'_>, signing_time: i64, contents_length: usize) -> R
     trailer.set(b"Prev", Object::integer(doc.startxref));
     match doc.kind {
         XrefKind::Table => {
-            let new_size = u64::from(field.num) + 1;
+            let new_size = u64::from(last_new.num) + 1;
             trailer.set(b"Size", Object::integer(new_size.max(size)));
             let xref_at = base + out.len();
             offsets.sort_by_key(|(r, _)| r.num);
@@ -558,7 +668,7 @@ fn build_update(pdf: Source<'_>, signing_time: i64, contents_length: usize) -> R
             out.extend_from_slice(format!("\nstartxref\n{xref_at}\n%%EOF\n").as_bytes());
         }
         XrefKind::Stream => {
-            let xref = Ref { num: field.num + 1, gen: 0 };
+            let xref = Ref { num: last_new.num.checked_add(1).ok_or_else(|| malformed("too many objects"))?, gen: 0 };
             let xref_at = base + out.len();
             offsets.push((xref, xref_at));
             offsets.sort_by_key(|(r, _)| r.num);
@@ -619,5 +729,5 @@ fn runs(sorted: &[(Ref, usize)]) -> Vec<&[(Ref, usize)]> {
 pub fn inspect(pdf: &[u8]) -> Result<usize, PdfError> {
     let doc = Document::open(Source::Whole(pdf))?;
     let n = doc.entries.len();
-    build_update(Source::Whole(pdf), 0, 16).map(|_| n)
+    build_update(Source::Whole(pdf), 0, 16, None).map(|_| n)
 }
