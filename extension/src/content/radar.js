@@ -104,8 +104,10 @@
    * not tell finds nothing).
    */
   function byPage() {
-    const nav = /** @type {PerformanceNavigationTiming | undefined} */ (performance.getEntriesByType('navigation')[0]);
-    const status = nav?.responseStatus;
+    let status;
+    try {
+      status = /** @type {PerformanceNavigationTiming | undefined} */ (performance.getEntriesByType('navigation')[0])?.responseStatus;
+    } catch { /* no navigation timing here: the scan goes on */ }
     if (typeof status !== 'number') return;
     const title = document.title;
     for (const [kind, code, re] of PAGE_RULES) if (status === code && re.test(title)) found(kind, title);
