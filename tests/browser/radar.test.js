@@ -10,6 +10,8 @@
 // - the same on the NexU page: after the reload the page detects « NexU », gets the certificate
 //   the person chose in a consent window (two on the token), has its server prepare dataToSign
 //   and signs it through the consent window (openssl dgst); cancelling the chooser signs nothing;
+//   a person who takes longer than the page's 60 s of activation in the chooser still gets the
+//   signature's window (their choice in the chooser is their act);
 // - a TLS client-authentication failure against a local https server that requires a client
 //   certificate is found, with the token's authentication certificate named;
 // - so is the real nginx's HTTP 400 page for a missing or refused client certificate
@@ -388,6 +390,36 @@ function scenarios(name, harness) {
       assert.equal(await h.eval(page, () => window.nexuError), 'USER_CANCELLED');
       assert.match(await h.eval(page, () => document.getElementById('errorcontent').textContent), /.{10,}/, 'NexU\'s errorMessage shown');
       assert.equal(server.nexu.dataToSign, before, 'the page never asked its server for dataToSign');
+      await page.close();
+    });
+
+    test('NexU: the person takes longer than the page\'s 60 s of activation in the chooser: the signature\'s window still opens', { timeout: 240_000 }, async () => {
+      await h.store(browser, { nexuOrigins: [server.origin] });
+      await h.registered(browser, 'nexu-page');
+      const page = await h.open(browser, `${server.origin}/nexu.html`);
+      await h.waitFor(page, () => window.nexuState !== 'checking');
+      assert.equal(await h.eval(page, () => window.nexuState), 'detected');
+      await h.front(page);
+      const known = await h.known(browser);
+      const clicked = Date.now();
+      await h.click(page, '#signLaunchButton'); // the person's last act on the page
+      const chooser = await h.consent(browser, known);
+      // The page's own activation is over (content/activation.js: 60 s after its last trusted
+      // click or key press) while the chooser is open: the signature that follows comes from a
+      // page the person has not touched for over a minute.
+      await new Promise((r) => setTimeout(r, Math.max(0, clicked + 62_000 - Date.now())));
+      const chosen = world.fingerprint('01');
+      const next = await h.known(browser);
+      await h.confirm(chooser, chosen);
+      // Their confirmation in the chooser was their act: the signature's window opens.
+      const consent = await h.consent(browser, next);
+      assert.match(await h.text(consent, '#items'), new RegExp(createHash('sha256').update(server.nexu.dataToSign).digest('hex')));
+      await h.confirm(consent, chosen, lib.PIN);
+      await h.waitFor(page, () => window.nexuState === 'signed' || window.nexuState === 'error');
+      assert.equal(await h.eval(page, () => window.nexuState), 'signed', await h.eval(page, () => `${window.nexuError}: ${document.getElementById('errorcontent').textContent}`));
+      const file = path.join(world.dir, 'dataToSign-late.bin');
+      fs.writeFileSync(file, server.nexu.dataToSign);
+      assert.ok(lib.opensslVerifies(world, '01', file, server.nexu.signatureValue.value), 'openssl dgst -sha256 -verify');
       await page.close();
     });
 
