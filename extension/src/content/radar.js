@@ -2,9 +2,10 @@
 // document is parsed and then at what is added to it, for the marks a signing client leaves
 // in the DOM: script URLs and inline script text, applets and Java objects, `.jnlp`,
 // `afirma://` and `eudss://` links; and whether the document itself is a server's refusal for
-// want of a client certificate (nginx's HTTP 400 page: its status and its title). It never writes to the DOM, posts nothing to the page and
-// adds no page-visible listener (a MutationObserver of the isolated world is invisible to page
-// scripts): the page cannot learn that it looked. Findings go to the background only, and only
+// want of a client certificate (nginx's HTTP 400 page: its status and its title). It never
+// writes to the DOM, posts nothing to the page and adds no page-visible listener (a
+// MutationObserver of the isolated world is invisible to page scripts): the page cannot learn
+// that it looked. Findings go to the background only, and only
 // when there is one; a page without any costs one query of the document.
 //
 // Registered by background/radar.js (scripting.registerContentScripts, document_idle, every
