@@ -70,7 +70,10 @@ export async function startNginx(dir, tls, servers) {
     const child = spawn(NGINX, ['-p', dir, '-c', file, '-e', errorLog], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const exited = new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.once('error', (e) => { stderr += e.message; resolve(null); }); // not started
+    });
     let gone = false;
     exited.then(() => { gone = true; });
     // Until it listens on every port, or exits (a port taken meanwhile: try again).
