@@ -14,8 +14,12 @@ apt_pkgs=(softhsm2 opensc gnutls-bin openssl libpcsclite-dev pkg-config libnss3-
 if [ -z "${PARAPHE_SETUP_MINIMAL:-}" ]; then
   apt_pkgs+=(pcscd pcsc-tools vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome
              python3-venv yubico-piv-tool chromium chromium-driver firefox-esr xvfb xauth binaryen
-             poppler-utils qpdf)
+             poppler-utils qpdf nginx-light)
 fi
+# nginx-light: the real nginx that the radar's browser tests start themselves, as their own
+# process with their own configuration (tests/browser/nginx.js); Debian's nginx service is not
+# used (on a machine with systemd the package starts it on port 80: `systemctl disable --now
+# nginx` if it is not wanted).
 # Node.js for the browser tests and the demo's browser part (any Node >= 18; Debian 12 has 18).
 if [ -z "${PARAPHE_SETUP_MINIMAL:-}" ] && ! command -v npm >/dev/null; then apt_pkgs+=(nodejs npm); fi
 apt_ensure "${apt_pkgs[@]}"

@@ -54,8 +54,8 @@ interface ExtensionFrame {
   release(): void;
 }
 
-/** common/radar-rules.js: what the radar recognizes, `[kind, rule]` pairs (its own world's global). */
-declare var parapheRadarRules: Readonly<{ url: [string, RegExp][]; text: [string, RegExp][] }>;
+/** common/radar-rules.js: what the radar recognizes, `[kind, rule]` pairs, `page`: `[kind, HTTP status, title]` (its own world's global). */
+declare var parapheRadarRules: Readonly<{ url: [string, RegExp][]; text: [string, RegExp][]; page: [string, number, RegExp][] }>;
 
 /** content/libersign-relay.js and content/radar.js: already running in this frame (isolated world). */
 declare var parapheLibersignRelay: boolean | undefined;

@@ -10,8 +10,14 @@
 // - the same on the NexU page: after the reload the page detects « NexU », gets the certificate
 //   the person chose in a consent window (two on the token), has its server prepare dataToSign
 //   and signs it through the consent window (openssl dgst); cancelling the chooser signs nothing;
+//   a person who takes longer than the page's 60 s of activation in the chooser still gets the
+//   signature's window (their choice in the chooser is their act);
 // - a TLS client-authentication failure against a local https server that requires a client
 //   certificate is found, with the token's authentication certificate named;
+// - so is the real nginx's HTTP 400 page for a missing or refused client certificate
+//   (`ssl_verify_client on`, `optional` with a `return 496`, a `return 495`), and « Réessayer »
+//   asks nginx again; nginx's ordinary 400, an application's 400 page and a 200 page that
+//   bears nginx's title are no finding;
 // - a page without any client shows nothing, and the page cannot see the radar.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -26,6 +32,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import * as lib from './lib.js';
 import { launchFirefox, Tabs } from './marionette.js';
+import { startNginx } from './nginx.js';
 
 const T = { timeout: 120_000 };
 const PAGES = path.join(lib.ROOT, 'tests/browser/pages');
@@ -120,6 +127,34 @@ async function startClientAuthServer(world) {
       server.close(r);
     }),
   };
+}
+
+/**
+ * The real nginx, requiring a client certificate from the kit's CA: [0] `ssl_verify_client
+ * on`; [1] `optional`, with a check that returns nginx's 496 (no certificate) where a site
+ * wants one, its 495 (a certificate refused) at /bad, and pages that are no finding: nginx's
+ * ordinary 400 (/ordinary), an application's own 400 (/custom), a 200 page with the title of
+ * nginx's refusal (/article); these two also call NexU inline, a finding that shows when the
+ * page's scan was reported.
+ */
+function startNginxPortal(world) {
+  const ca = path.join(world.kit, 'pki/ca.crt');
+  const mark = '<script>/* nexu_get_certificates */</script>';
+  return startNginx(path.join(world.dir, 'nginx'), lib.tlsFor(world.dir), [
+    `ssl_client_certificate ${ca};
+    ssl_verify_client on;
+    location / { return 200 '<!doctype html><title>Portail</title><p id="subject">$ssl_client_s_dn</p>'; }`,
+    `ssl_client_certificate ${ca};
+    ssl_verify_client optional;
+    location = /bad { return 495; }
+    location = /ordinary { return 400; }
+    location = /custom { return 400 '<!doctype html><title>Requête invalide</title><h1>No required SSL certificate was sent</h1>${mark}'; }
+    location = /article { return 200 '<!doctype html><title>400 No required SSL certificate was sent</title><h1>Erreurs de nginx</h1>${mark}'; }
+    location / {
+      if ($ssl_client_verify != SUCCESS) { return 496; }
+      return 200 '<!doctype html><title>Portail</title><p id="subject">$ssl_client_s_dn</p>';
+    }`,
+  ]);
 }
 
 /** The key id (01, 04…) of the kit whose certificate is `certB64`. */
@@ -358,6 +393,36 @@ function scenarios(name, harness) {
       await page.close();
     });
 
+    test('NexU: the person takes longer than the page\'s 60 s of activation in the chooser: the signature\'s window still opens', { timeout: 240_000 }, async () => {
+      await h.store(browser, { nexuOrigins: [server.origin] });
+      await h.registered(browser, 'nexu-page');
+      const page = await h.open(browser, `${server.origin}/nexu.html`);
+      await h.waitFor(page, () => window.nexuState !== 'checking');
+      assert.equal(await h.eval(page, () => window.nexuState), 'detected');
+      await h.front(page);
+      const known = await h.known(browser);
+      const clicked = Date.now();
+      await h.click(page, '#signLaunchButton'); // the person's last act on the page
+      const chooser = await h.consent(browser, known);
+      // The page's own activation is over (content/activation.js: 60 s after its last trusted
+      // click or key press) while the chooser is open: the signature that follows comes from a
+      // page the person has not touched for over a minute.
+      await new Promise((r) => setTimeout(r, Math.max(0, clicked + 62_000 - Date.now())));
+      const chosen = world.fingerprint('01');
+      const next = await h.known(browser);
+      await h.confirm(chooser, chosen);
+      // Their confirmation in the chooser was their act: the signature's window opens.
+      const consent = await h.consent(browser, next);
+      assert.match(await h.text(consent, '#items'), new RegExp(createHash('sha256').update(server.nexu.dataToSign).digest('hex')));
+      await h.confirm(consent, chosen, lib.PIN);
+      await h.waitFor(page, () => window.nexuState === 'signed' || window.nexuState === 'error');
+      assert.equal(await h.eval(page, () => window.nexuState), 'signed', await h.eval(page, () => `${window.nexuError}: ${document.getElementById('errorcontent').textContent}`));
+      const file = path.join(world.dir, 'dataToSign-late.bin');
+      fs.writeFileSync(file, server.nexu.dataToSign);
+      assert.ok(lib.opensslVerifies(world, '01', file, server.nexu.signatureValue.value), 'openssl dgst -sha256 -verify');
+      await page.close();
+    });
+
     test('a TLS client-authentication failure is found, with the token\'s authentication certificate', T, async () => {
       const portal = await startClientAuthServer(world);
       try {
@@ -374,6 +439,72 @@ function scenarios(name, harness) {
       } finally {
         await portal.close();
       }
+    });
+
+    describe('nginx', () => {
+      let nginx;
+      before(async () => { nginx = await startNginxPortal(world); });
+      after(() => nginx?.close());
+
+      /** How many times nginx was asked for `pathname` (its access log). */
+      const asked = (pathname) => fs.readFileSync(path.join(world.dir, 'nginx/access.log'), 'utf8')
+        .split('\n').filter((l) => l.includes(`"GET ${pathname} HTTP/`)).length;
+
+      for (const [what, at, title] of [
+        ['ssl_verify_client on, no certificate', () => nginx.urls[0], 'No required SSL certificate was sent'],
+        ['optional, and a return 496 where the site wants one', () => nginx.urls[1], 'No required SSL certificate was sent'],
+        ['a certificate refused (return 495)', () => `${nginx.urls[1]}bad`, 'The SSL certificate error'],
+      ]) {
+        test(`nginx, ${what}: its 400 page is found as a TLS refusal, « Réessayer » asks nginx again`, T, async () => {
+          const url = at();
+          const pathname = new URL(url).pathname;
+          const page = await h.open(browser, url);
+          await h.waitFor(page, () => document.readyState === 'complete');
+          assert.equal(await h.eval(page, () => document.title), `400 ${title}`, 'nginx\'s own page');
+          const tabId = await h.tabId(browser, url);
+          const view = await h.until(browser, tabId, (v) => v.findings.some((f) => f.kind === 'tls'));
+          const found = view.findings.find((f) => f.kind === 'tls');
+          assert.equal(found.status, 'tls');
+          assert.deepEqual(found.details, [`${new URL(url).origin} (HTTP 400 « 400 ${title} »)`]);
+          assert.ok(view.certificates?.length > 0, 'an authentication certificate on the token');
+          assert.equal(await h.badge(browser, tabId), '!');
+          const p = await popup(tabId);
+          await h.waitFor(p, () => document.getElementById('radar-section').hidden === false);
+          assert.ok(await h.eval(p, () => document.getElementById('radar-tls-setup') !== null));
+          const before = asked(pathname);
+          await h.click(p, '#radar-retry');
+          await h.waitFor(p, () => !document.getElementById('radar-state').hidden);
+          // The tab goes back to the refused page: nginx is asked again (tls.test.js follows
+          // this in Firefox with the token's module installed: nginx gets the certificate).
+          for (let i = 0; asked(pathname) === before; i++) {
+            if (i > 300) throw new Error('« Réessayer » did not ask nginx again');
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          await p.close();
+          await page.close();
+        });
+      }
+
+      test('nginx: its ordinary 400, an application\'s 400, a 200 page with nginx\'s title: no TLS finding', T, async () => {
+        for (const pathname of ['custom', 'article']) {
+          const url = `${nginx.urls[1]}${pathname}`;
+          const page = await h.open(browser, url);
+          const tabId = await h.tabId(browser, url);
+          // The page's inline NexU call: reported with whatever else its scan found.
+          const view = await h.until(browser, tabId, (v) => v.findings.some((f) => f.kind === 'nexu'));
+          assert.deepEqual(view.findings.map((f) => f.kind), ['nexu'], url);
+          await page.close();
+        }
+        const url = `${nginx.urls[1]}ordinary`;
+        const page = await h.open(browser, url);
+        await h.waitFor(page, () => document.readyState === 'complete');
+        assert.equal(await h.eval(page, () => document.title), '400 Bad Request', 'nginx\'s own page');
+        const tabId = await h.tabId(browser, url);
+        await h.radarRan(browser, tabId); // its scan is over: whatever it found was sent
+        assert.deepEqual((await h.view(browser, tabId)).findings, []);
+        assert.equal(await h.badge(browser, tabId), '');
+        await page.close();
+      });
     });
   });
 }

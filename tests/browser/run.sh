@@ -24,7 +24,8 @@ files+=(decrypt.test.js)
 # LiberSign-compatible interface (s2low-style wrapper, CMS, PES V2) and signData, same browsers.
 files+=(libersign.test.js)
 # The radar: each client's page named in the popup, « Activer » for the s2low-style wrapper
-# and esup-signature's NexU calls, a TLS client-auth failure, nothing on a plain page; same
+# and esup-signature's NexU calls, a TLS client-auth failure, the real nginx's 400 page for a
+# missing client certificate (nginx-light, started by the test), nothing on a plain page; same
 # browsers (Firefox under Marionette, which reaches the extension's pages).
 files+=(radar.test.js)
 # CAdES through the page API, batches of 100 with an interruption, the PIN session.
@@ -51,7 +52,8 @@ files+=(memory.test.js)
 # Real readers and cards (virtual PIV card of tests/kit/virtual-card, pcscd, OpenSC), Chromium
 # only; skips itself where pcscd / vpcd are missing or PARAPHE_SKIP_VCARD=1.
 [[ " ${browsers[*]} " == *" chromium "* ]] && files+=(cards.test.js)
-# TLS client authentication (browser.pkcs11 + a portal that requires a client certificate):
+# TLS client authentication (browser.pkcs11 + a portal that requires a client certificate,
+# node's and the real nginx's):
 # Firefox only (Chromium's side, the NSS database, is host/tests/tls_nssdb.rs).
 case " ${browsers[*]} " in *" firefox "*) files+=(tls.test.js) ;; esac
 # One browser at a time: 2 cores, and each suite drives a consent window.

@@ -324,7 +324,7 @@ async function pageRequest(request, origin, sender, progress, activation, ask) {
           await consent.fromTab(sender, activation, () => noSuitableCertificate(
             { origin, tabTitle: sender.tab?.title ?? '', kind: 'certificate-list' },
             new ParapheError('NO_CERTIFICATE', 'no certificate on a connected token'),
-          ).catch(() => {}));
+          ).catch(() => {}), { confirmed: false });
           return { certificates: [] };
         }
         await consent.fromTab(sender, activation, () => disclosure.ask(origin, sender.tab?.title ?? '', s.certificates));

@@ -234,7 +234,8 @@ async function onWindowMessage(c, msg) {
 // from a web page that opens one is admitted only:
 //  - with a user activation in its frame: the content script reports whether the frame has
 //    the browser's transient activation or a trusted pointer or key press in the last
-//    ACTIVATION_GRACE (content/activation.js); else USER_ACTIVATION_REQUIRED;
+//    ACTIVATION_GRACE (content/activation.js), or the person confirmed a consent window of
+//    this frame in the last ANSWER_GRACE_MS (below); else USER_ACTIVATION_REQUIRED;
 //  - one at a time per tab: while one waits or is shown, the tab's next gets CONSENT_PENDING;
 //  - once the tab is visible: active in its window, that window focused and not minimized.
 //    Until then the request waits (up to CONSENT_TIMEOUT_MS, then TIMEOUT), and the window
@@ -244,6 +245,35 @@ async function onWindowMessage(c, msg) {
 
 const busyTabs = new Set(); // tab ids with an admitted request
 const POLL_MS = 500;
+
+// A consent window that the person confirmed is their act for the frame that asked, as a
+// click on the page is: for ANSWER_GRACE_MS (content/activation.js's grace) after it, that
+// frame's next request is admitted without a fresh activation in the page. A flow of two
+// windows (NexU: the certificate chooser, then the signature) thus goes on however long the
+// person took over the first; a window cancelled or closed gives nothing. Kept in memory
+// only: a background that restarted asks for the page's activation again.
+const ANSWER_GRACE_MS = 60_000;
+/** @type {Map<string, number>} frame (tab, frame id, origin) → when the person last confirmed one of its windows */
+const answered = new Map();
+
+/** @param {chrome.runtime.MessageSender} sender @param {number} tabId */
+function frameKey(sender, tabId) {
+  let origin = 'null';
+  try {
+    origin = new URL(String(sender.url)).origin;
+  } catch { /* no URL: 'null' */ }
+  return `${tabId} ${sender.frameId ?? 0} ${origin}`;
+}
+
+/** @param {string} key */
+function answeredLately(key) {
+  const at = answered.get(key);
+  return at !== undefined && performance.now() - at < ANSWER_GRACE_MS;
+}
+
+api.tabs.onRemoved.addListener((tabId) => {
+  for (const key of answered.keys()) if (key.startsWith(`${tabId} `)) answered.delete(key);
+});
 
 /**
  * Admits a request of the web page `sender` (a runtime message sender) that will open a
@@ -259,7 +289,7 @@ export async function admit(sender, activation) {
   if (tabId === undefined || !Number.isInteger(tabId) || tabId < 0 || String(sender?.url ?? '').startsWith(api.runtime.getURL(''))) {
     return () => {};
   }
-  if (activation !== true) {
+  if (activation !== true && !answeredLately(frameKey(/** @type {chrome.runtime.MessageSender} */ (sender), tabId))) {
     throw new ParapheError('USER_ACTIVATION_REQUIRED',
       'ask for a signature or a certificate from a click or a key press of the person on the page');
   }
@@ -282,17 +312,26 @@ export async function admit(sender, activation) {
 }
 
 /**
- * `work()` under an admission (see admit).
+ * `work()` under an admission (see admit). `confirmed`: the work resolves only once the person
+ * confirmed its consent window (the default), which then counts as their act for the frame
+ * (ANSWER_GRACE_MS); false for a work that also resolves when the window was closed.
  * @template T
  * @param {chrome.runtime.MessageSender | undefined} sender
  * @param {unknown} activation
  * @param {() => Promise<T>} work
+ * @param {{confirmed?: boolean}} [options]
  * @returns {Promise<T>}
  */
-export async function fromTab(sender, activation, work) {
+export async function fromTab(sender, activation, work, { confirmed = true } = {}) {
   const end = await admit(sender, activation);
   try {
-    return await work();
+    const result = await work();
+    const tabId = sender?.tab?.id;
+    if (confirmed && sender && Number.isInteger(tabId) && /** @type {number} */ (tabId) >= 0) {
+      for (const [key, at] of answered) if (performance.now() - at >= ANSWER_GRACE_MS) answered.delete(key);
+      answered.set(frameKey(sender, /** @type {number} */ (tabId)), performance.now());
+    }
+    return result;
   } finally {
     end();
   }

@@ -5,7 +5,9 @@
 // - webRequest.onBeforeRequest: requests for a client's files or local server (NexU on
 //   127.0.0.1:9795, Fortify on :31337, `/libersign/` update URLs, `scwsapi.js`…), whatever
 //   script made them;
-// - webRequest.onErrorOccurred: TLS handshakes that failed for want of a client certificate.
+// - webRequest.onErrorOccurred: TLS handshakes that failed for want of a client certificate;
+//   a server that refuses after the handshake (nginx's HTTP 400 « No required SSL
+//   certificate was sent ») is seen by the content script, from the page it sent.
 // Nothing leaves the browser. Findings are kept per tab (storage.session, so that a stopped
 // service worker keeps them) until the tab loads another page, and shown as a badge on the
 // toolbar icon and in the popup (popup/radar.js), with one action each:
@@ -236,14 +238,23 @@ const CLIENT_AUTH = new RegExp([
 api.webRequest.onErrorOccurred.addListener((d) => {
   if (d.tabId < 0 || !CLIENT_AUTH.test(d.error ?? '')) return;
   const origin = originOf(d.url);
-  record(d.tabId, 'tls', `${origin} (${d.error})`, d.type === 'main_frame' ? origin : null).then(() => {
-    const tab = tabs.get(d.tabId);
-    if (tab && d.type === 'main_frame') {
-      tab.retryUrl = d.url; // « Réessayer » goes back there, whatever the tab shows meanwhile
-      save();
-    }
-  });
+  recordTls(d.tabId, `${origin} (${d.error})`, d.type === 'main_frame' ? d.url : null);
 }, { urls: ['https://*/*'], types: ['main_frame', 'sub_frame', 'xmlhttprequest'] });
+
+/**
+ * A client-authentication refusal in `tabId`; `pageUrl`: the page itself was refused there
+ * (« Réessayer » goes back to it, whatever the tab shows meanwhile), null for a frame or a
+ * request of the page.
+ * @param {number} tabId @param {string} detail @param {string | null} pageUrl
+ */
+async function recordTls(tabId, detail, pageUrl) {
+  await record(tabId, 'tls', detail, pageUrl === null ? null : originOf(pageUrl));
+  const tab = tabs.get(tabId);
+  if (tab && pageUrl !== null) {
+    tab.retryUrl = pageUrl;
+    save();
+  }
+}
 
 /**
  * A request of a kind Paraphe serves arrived from this tab (Web eID, LiberSign, NexU): show it.
@@ -344,9 +355,15 @@ export async function handle(msg, sender) {
         frame = 'null';
       }
       const top = sender.frameId === 0 ? frame : null;
+      const tabId = /** @type {number} */ (sender.tab.id);
       for (const f of msg.findings.slice(0, 32)) {
-        if (typeof f?.kind === 'string' && typeof f.detail === 'string') {
-          await record(/** @type {number} */ (sender.tab.id), f.kind, f.detail.slice(0, 200), top);
+        if (typeof f?.kind !== 'string' || typeof f.detail !== 'string') continue;
+        if (f.kind === 'tls') {
+          // The server's refusal page (nginx's 400, common/radar-rules.js `page`): this frame's
+          // document, which « Réessayer » loads again when it is the tab's page.
+          await recordTls(tabId, `${frame} (HTTP 400 « ${f.detail.slice(0, 120)} »)`, top !== null && sender.url ? sender.url : null);
+        } else {
+          await record(tabId, f.kind, f.detail.slice(0, 200), top);
         }
       }
       return {};

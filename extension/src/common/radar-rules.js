@@ -4,7 +4,9 @@
 // global of its own world: the isolated world's in a page, the background's own.
 //
 // `url`: rules over a URL (a script's, a link's, a request's); `text`: rules over a page's
-// inline script (the page's own code calling the client). Each rule names the kind of client.
+// inline script (the page's own code calling the client); `page`: a server's own page that
+// says what it wanted, by the HTTP status of the document and its title. Each rule names the
+// kind of client.
 (() => {
   'use strict';
   globalThis.parapheRadarRules = Object.freeze({
@@ -28,6 +30,13 @@
       ['eudss', /eudss:\/\//],
       ['java', /\bdeployJava\s*\.\s*(runApplet|launchWebStartApplication)\b/],
       ['webeid', /\bwebeid\s*\.\s*(authenticate|getSigningCertificate|sign)\s*\(|\bhwcrypto\s*\.\s*(getCertificate|sign)\s*\(/],
+    ],
+    page: [
+      // nginx (and its forks: Angie, OpenResty, Tengine) with `ssl_verify_client`: the
+      // handshake went through, then HTTP 400 with its built-in page, whose title says why
+      // (ngx_http_special_response.c; the h1 is only « 400 Bad Request »): no certificate
+      // (`on`, or `optional` and a `return 496`), or one it refused (`return 495` too).
+      ['tls', 400, /^400 (No required SSL certificate was sent|The SSL certificate error)$/],
     ],
   });
 })();

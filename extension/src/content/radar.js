@@ -1,9 +1,11 @@
 // The radar, page side (docs/RADAR.md): an isolated-world content script that looks, once the
 // document is parsed and then at what is added to it, for the marks a signing client leaves
 // in the DOM: script URLs and inline script text, applets and Java objects, `.jnlp`,
-// `afirma://` and `eudss://` links. It never writes to the DOM, posts nothing to the page and
-// adds no page-visible listener (a MutationObserver of the isolated world is invisible to page
-// scripts): the page cannot learn that it looked. Findings go to the background only, and only
+// `afirma://` and `eudss://` links; and whether the document itself is a server's refusal for
+// want of a client certificate (nginx's HTTP 400 page: its status and its title). It never
+// writes to the DOM, posts nothing to the page and adds no page-visible listener (a
+// MutationObserver of the isolated world is invisible to page scripts): the page cannot learn
+// that it looked. Findings go to the background only, and only
 // when there is one; a page without any costs one query of the document.
 //
 // Registered by background/radar.js (scripting.registerContentScripts, document_idle, every
@@ -17,7 +19,7 @@
   globalThis.parapheRadar = true;
   const api = globalThis.browser ?? globalThis.chrome;
 
-  const { url: URL_RULES, text: TEXT_RULES } = globalThis.parapheRadarRules; // common/radar-rules.js
+  const { url: URL_RULES, text: TEXT_RULES, page: PAGE_RULES } = globalThis.parapheRadarRules; // common/radar-rules.js
   const MAX_TEXT = 256 * 1024; // of one inline script
   const SELECTOR = 'script, applet, object, embed, a[href^="afirma:" i], a[href^="eudss:" i], a[href*=".jnlp" i]';
 
@@ -97,6 +99,22 @@
     return node.nodeType === 1;
   }
 
+  /**
+   * This document as a whole: a server's own page with the status and title of a rule (the
+   * status of this document's response, from its navigation timing entry; a browser that does
+   * not tell finds nothing).
+   */
+  function byPage() {
+    let status;
+    try {
+      status = /** @type {PerformanceNavigationTiming | undefined} */ (performance.getEntriesByType('navigation')[0])?.responseStatus;
+    } catch { /* no navigation timing here: the scan goes on */ }
+    if (typeof status !== 'number') return;
+    const title = document.title;
+    for (const [kind, code, re] of PAGE_RULES) if (status === code && re.test(title)) found(kind, title);
+  }
+
+  byPage();
   scan(document.documentElement);
   // What scripts add later (a wrapper started on `load`, a single-page application's views).
   new MutationObserver((records) => {
