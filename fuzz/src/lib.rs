@@ -186,6 +186,7 @@ pub fn pdf_update(data: &[u8]) {
         certificate: RSA_CERTIFICATE.to_vec(),
         chain: Vec::new(),
         signing_time: SIGNING_TIME,
+        timestamp: false,
     };
     let Ok(prepared) = pdf::prepare(data, &request) else { return };
     assert_eq!(prepared.digest.len(), 32);
