@@ -30,6 +30,7 @@ import { certificateChoices, noSuitableCertificate } from './choices.js';
 import * as consent from './consent.js';
 import * as native from './native.js';
 import * as sessions from './sessions.js';
+import { settings } from './settings.js';
 
 /**
  * `request`: a validated `signHash` (wasm/src/request.rs). `progress(p)` reports to the page:
@@ -105,9 +106,11 @@ export async function signRequests(requests, origin, sender, progress = () => {}
       }
     }
     const format = requests.map((r) => r.format).join('+');
+    // Baseline B-T for CAdES and PAdES when a time-stamp authority is configured (settings.js).
+    const timestampUrl = (await settings()).timestampUrl || undefined;
     const view = { origin, tabTitle, format, purpose, items, choices };
     return await consent.ask(view, (choice, pin, window) => sessions.withLogin(choice, pin, async (session) => {
-      const signatures = await batch.run(requests.flatMap((r, part) => jobs(r, part, choice, raw, ask, extensionPage, sender)), {
+      const signatures = await batch.run(requests.flatMap((r, part) => jobs(r, part, choice, raw, ask, extensionPage, sender, timestampUrl)), {
         choice,
         session,
         window,
@@ -188,16 +191,20 @@ function checkedLayout(item, text) {
  * @param {((question: object) => Promise<any>) | undefined} ask always there for PAdES (signRequests checks)
  * @param {boolean} extensionPage
  * @param {chrome.runtime.MessageSender} sender
+ * @param {string | undefined} timestampUrl the time-stamp authority (B-T for CAdES and PAdES), if any
  * @returns {import('./batch.js').Job[]}
  */
-function jobs(request, part, choice, pageChosen, ask, extensionPage, sender) {
+function jobs(request, part, choice, pageChosen, ask, extensionPage, sender, timestampUrl) {
   return request.items.map((item, index) => {
     const info = { digest: item.hex, hashAlgorithm: item.hashAlgorithm, format: structured(request) ? request.format : 'raw' };
     if (request.format === 'pades') {
-      const question = { part, index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now() };
+      const question = {
+        part, index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now(), timestamp: Boolean(timestampUrl),
+      };
       const asked = /** @type {NonNullable<typeof ask>} */ (ask);
-      return { format: () => padesLayout(item, question, asked, extensionPage, sender), info };
+      return { format: () => padesLayout(item, question, asked, extensionPage, sender), timestamp: timestampUrl, info };
     }
+    if (request.format === 'cades') return { format: formatJob(request, item), timestamp: timestampUrl, info };
     if (structured(request)) return { format: formatJob(request, item), info };
     return {
       raw: {

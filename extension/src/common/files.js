@@ -46,11 +46,13 @@ export async function checkPdf(blob, algorithm) {
 
 /**
  * The checked PDF laid out for `certificate` (DER, base64): a formats::Job::Pades, JSON text.
- * @param {CheckedPdf} entry @param {string} certificate @param {number} now
+ * `timestamp`: with room for a signature time-stamp (PAdES B-T, a time-stamp authority is
+ * configured: the background asks so, and refuses a layout without the room).
+ * @param {CheckedPdf} entry @param {string} certificate @param {number} now @param {boolean} [timestamp]
  */
-export async function layoutPdf(entry, certificate, now) {
+export async function layoutPdf(entry, certificate, now, timestamp = false) {
   for (;;) {
-    const text = entry.pdf.layout(certificate, now);
+    const text = entry.pdf.layout(certificate, now, timestamp);
     const need = JSON.parse(text).need;
     if (!need) return text;
     await fill(entry, need);

@@ -25,7 +25,7 @@
 // On the port, one job at a time in the order asked; {ready: true} once, when the port is taken:
 //   {id, kind: 'hash', blob, algorithm}  → {id, result: hex digest}
 //   {id, kind: 'pdf-check', blob, algorithm, key}  → {id, result: hex digest} (PAdES, below)
-//   {id, kind: 'pdf-layout', key, certificate, now, reply} → {id, result: ''}: the layout
+//   {id, kind: 'pdf-layout', key, certificate, now, timestamp, reply} → {id, result: ''}: the layout
 //     (formats::Job::Pades, JSON text) goes to the background itself, not through the content
 //     script: {kind: 'pdf-frame-layout', reply, layout} (background/sign.js)
 //   {id, kind: 'pdf-release', key}                 → {id, result: ''}
@@ -63,14 +63,16 @@ window.addEventListener('message', (event) => {
 /**
  * A job of the content script (the list above); each field its word, checked here.
  * @typedef {{kind?: unknown, blob?: unknown, algorithm?: unknown, key?: unknown, certificate?: unknown,
- *   now?: unknown, jobId?: unknown, id?: unknown, reply?: unknown} | null | undefined} Job
+ *   now?: unknown, timestamp?: unknown, jobId?: unknown, id?: unknown, reply?: unknown} | null | undefined} Job
  */
 
 /** @param {Job} data @param {(done: number) => void} progress */
 async function job(data, progress) {
   await ready;
   // PAdES's later steps work on a PDF checked before (no file with them).
-  if (data?.kind === 'pdf-layout') return layoutPdf(String(data.key), String(data.certificate), Number(data.now), String(data.reply));
+  if (data?.kind === 'pdf-layout') {
+    return layoutPdf(String(data.key), String(data.certificate), Number(data.now), String(data.reply), data.timestamp === true);
+  }
   if (data?.kind === 'pdf-release') {
     pdfs.get(String(data.key))?.pdf.free();
     pdfs.delete(String(data.key));
@@ -102,13 +104,13 @@ async function checkPdf(blob, algorithm, key) {
 /**
  * The PDF `key` laid out for `certificate`, sent to the background under `reply` (the id of
  * its question). The content script runs in the page's process: what the card signs never
- * passes through it.
- * @param {string} key @param {string} certificate @param {number} now @param {string} reply
+ * passes through it. `timestamp`: room for a signature time-stamp (B-T).
+ * @param {string} key @param {string} certificate @param {number} now @param {string} reply @param {boolean} timestamp
  */
-async function layoutPdf(key, certificate, now, reply) {
+async function layoutPdf(key, certificate, now, reply, timestamp) {
   const entry = pdfs.get(key);
   if (!entry) throw { code: 'INVALID_REQUEST', message: 'no such PDF' };
-  const layout = await layoutCheckedPdf(entry, certificate, now);
+  const layout = await layoutCheckedPdf(entry, certificate, now, timestamp);
   await background({ kind: 'pdf-frame-layout', reply, layout });
   return '';
 }
