@@ -228,6 +228,49 @@ fn trim_zeros(b: &[u8]) -> &[u8] {
     &b[start..]
 }
 
+/// The signature value and nonce the time-stamp seeds answer (`seeds/make-timestamps.sh`).
+const TSA_MESSAGE: &[u8] = b"paraphe fuzz signature value";
+const TSA_NONCE: [u8; 8] = [0x5e; 8];
+
+/// What a time-stamp authority answers the extension (PAdES and CAdES baseline B-T): an
+/// RFC 3161 `TimeStampResp` from the network, read by `cms::timestamp::token`, then the token
+/// added to a CAdES SignerInfo by `cms::finish_timestamped`. Invariants: an accepted token is
+/// a DER SEQUENCE; it is accepted for this imprint and nonce only (another signature value or
+/// nonce is refused); the signature with it is the one without, grown by the attribute.
+pub fn timestamp_response(data: &[u8]) {
+    use paraphe_formats::cms::{self, timestamp, CadesRequest};
+    use paraphe_protocol::{HashAlgorithm, SignatureScheme};
+    let token = match timestamp::token(data, TSA_MESSAGE, &TSA_NONCE) {
+        Ok(token) => token,
+        Err(e) => {
+            assert!(!e.to_string().is_empty());
+            return;
+        }
+    };
+    assert_eq!(token.first(), Some(&0x30), "a token is a ContentInfo");
+    assert_eq!(
+        timestamp::token(data, b"another signature value", &TSA_NONCE),
+        Err(timestamp::TimestampError::ImprintMismatch)
+    );
+    assert_eq!(timestamp::token(data, TSA_MESSAGE, &[0x5f; 8]), Err(timestamp::TimestampError::NonceMismatch));
+    // The same response added to a CAdES signature whose value is TSA_MESSAGE is impossible to
+    // arrange with a real key; check the attribute's framing with any signature instead: the
+    // response is refused for it (another imprint), and B-B still finishes.
+    let request = CadesRequest {
+        digest: vec![1; 32],
+        hash: HashAlgorithm::Sha256,
+        scheme: SignatureScheme::RsaPkcs1,
+        certificate: RSA_CERTIFICATE.to_vec(),
+        chain: Vec::new(),
+        signing_time: SIGNING_TIME,
+        policy: None,
+        cosign: None,
+    };
+    let prepared = cms::prepare(&request).expect("a CAdES signature of the seed certificate");
+    let signature = vec![0x5a; prepared.state.signature_length()];
+    assert!(cms::finish_timestamped(&prepared.state, &signature, data, &TSA_NONCE).is_err());
+}
+
 /// Signing time for the formats (2026-05-28): the certificates' validity is not checked.
 const SIGNING_TIME: i64 = 1_780_000_000;
 const RSA_CERTIFICATE: &[u8] = include_bytes!("../seeds/certificate/rsa-2048-authentication.der");
