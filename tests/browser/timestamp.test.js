@@ -10,6 +10,8 @@
 //   whose imprint is the SHA-256 of the signature value; each signed PDF verifies with pdfsig
 //   and pyHanko's validator, which reports its signature time-stamp intact, valid and trusted;
 //   the .p7s with `openssl cms -verify`; each token with `openssl ts -verify`.
+// - « Signer des fichiers » (Chromium): a PDF chosen in the page comes out time-stamped (its
+//   layout, answered by the page itself, has room for the token).
 // - an authority that answers HTTP 503, then one that answers an HTML page: TIMESTAMP_FAILED,
 //   and no signature comes back (never a B-B one instead).
 import assert from 'node:assert/strict';
@@ -297,6 +299,41 @@ for (const kind of driver.browsers()) {
       const sent = requests.map((r) => r.body.toString('hex').toUpperCase());
       for (const imprint of imprints) assert.ok(sent.some((b) => b.includes(imprint)), `a request for imprint ${imprint}`);
     });
+
+    if (kind === 'chromium') {
+      test('« Signer des fichiers »: a PDF in PAdES B-T (its layout asked with room for the token)', T, async () => {
+        authority.state.mode = 'ok';
+        authority.state.requests.length = 0;
+        const file = path.join(world.dir, 'Offre technique.pdf');
+        fs.writeFileSync(file, lib.simplePdf(60, 'Offre'));
+        const signPage = await browser.newPage(`chrome-extension://${lib.CHROMIUM_ID}/sign/sign.html`);
+        await signPage.waitFor('#files');
+        await signPage.raw.setInputFiles('#files', [file]);
+        await signPage.raw.waitForFunction(() => document.querySelectorAll('#list li').length === 1);
+        const consentP = browser.expectConsent();
+        await signPage.click('#sign');
+        (await consentP).confirm(world.fingerprint('01'), lib.PIN);
+        await signPage.raw.waitForFunction(() => document.body.dataset.result || document.body.dataset.error);
+        assert.equal(await signPage.raw.evaluate(() => document.body.dataset.error ?? null), null,
+          await signPage.text('#status'));
+        const base64 = await signPage.raw.evaluate(async () => {
+          const [o] = JSON.parse(document.body.dataset.result);
+          const bytes = new Uint8Array(await (await fetch(o.url)).arrayBuffer());
+          let out = '';
+          for (let i = 0; i < bytes.length; i += 0x8000) out += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+          return btoa(out);
+        });
+        await signPage.close();
+        const signed = path.join(world.dir, 'Offre technique signée.pdf');
+        fs.writeFileSync(signed, Buffer.from(base64, 'base64'));
+        const py = run(PYHANKO, [PYHANKO_TOOL, 'validate', signed, path.join(world.kit, 'pki/ca.crt'), tsa.cert]);
+        assert.ok(py.ok, `pyHanko: ${py.out}`);
+        const [line] = py.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+        assert.deepEqual([line.timestamp?.intact, line.timestamp?.valid, line.timestamp?.trusted], [true, true, true], py.out);
+        assert.match(run('pdfsig', ['-nocert', signed]).out, /Signature Validation: Signature is Valid\./);
+        assert.equal(authority.state.requests.length, 1);
+      });
+    }
 
     for (const mode of ['unavailable', 'garbage']) {
       test(`the authority ${mode === 'unavailable' ? 'answers HTTP 503' : 'answers an HTML page'}: TIMESTAMP_FAILED, no signature`, T, async () => {
