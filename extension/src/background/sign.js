@@ -18,6 +18,10 @@
 // signed attributes around it, the card signs them, and the result is the update with the CMS,
 // which the content script appends to the page's file.
 //
+// Baseline B-T: with a time-stamp authority configured (settings.js `timestampUrl`), the CAdES
+// and PAdES jobs carry its URL (`timestamp`): batch.js has the signature time-stamped before it
+// is finished (timestamp.js), and PAdES layouts are asked with room for the token.
+//
 // Dual-use keys: a `web-eid:1.0` login token is nothing but a signature over
 // H(H(origin) ‖ H(nonce)), so a key whose certificate can log in (`loginCapable`) never signs
 // a digest the page chose (`format: "raw"`, login purpose `sign-raw`): it would hand the page
