@@ -369,7 +369,8 @@ fn sign_bt(pdf: &[u8], ec: bool) -> (Vec<u8>, Vec<u8>) {
         scheme,
         certificate: cert.clone(),
         chain: vec![p.intermediate_der.clone()],
-        signing_time: 1_780_000_000,
+        // Now: the test certificates were issued today (the verifier checks them at `/M`).
+        signing_time: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64,
         timestamp: true,
     };
     let prepared = pdf::prepare(pdf, &request).unwrap();
@@ -490,4 +491,20 @@ fn b_t_failures_write_nothing() {
         TimestampError::NoRoom { .. }
     ));
     assert!(pdf::finish_timestamped(&b_t.state, &signature, &response, &nonce).is_ok());
+}
+
+/// « Vérifier une signature » (`formats::verify`) reads Paraphe's own B-T signature: valid,
+/// trusted, time-stamped.
+#[cfg(feature = "verify")]
+#[test]
+fn b_t_read_by_our_own_verifier() {
+    use paraphe_formats::verify::{verify_pdf, Status, Trust};
+    let p = pki();
+    let (signed, _) = sign_bt(&simple_pdf(), false);
+    let root = run(Command::new("openssl").args(["x509", "-outform", "DER"]).arg("-in").arg(p.dir.join("root.crt")));
+    let trust = Trust { anchors: vec![root], hints: Vec::new(), now: 1_800_000_000 };
+    let report = verify_pdf(&signed, &trust).unwrap();
+    let s = &report.signatures[0];
+    assert_eq!(s.status, Status::Valid, "{:?}", s.problems);
+    assert!(s.timestamped);
 }

@@ -1,6 +1,6 @@
 //! Signature formats built around a signature the card makes: CAdES detached SignedData
 //! (`paraphe_formats::cms`), PES V2 XAdES enveloped (`paraphe_formats::xades`) and PAdES
-//! baseline B-B (`paraphe_formats::pdf`: [`Job::Pades`] is a layout made where the PDF is,
+//! baseline B-B or B-T (`paraphe_formats::pdf`: [`Job::Pades`] is a layout made where the PDF is,
 //! by [`pdf_layout`]; [`prepare_pades`] takes the whole PDF at once).
 //!
 //! The card signs a digest and nothing else, so every format is two steps, and the

@@ -8,7 +8,7 @@
 //! authority's `TimeStampResp` and returns the `TimeStampToken` to add as an unsigned
 //! attribute, once it checked that the status grants it, that it is a SignedData over a
 //! TSTInfo, and that the TSTInfo's imprint and nonce are those of the request. The response is
-//! untrusted bytes from the network: it is read with [`crate::asn1`] under its limits (BER is
+//! untrusted bytes from the network: it is read with `asn1.rs` under its limits (BER is
 //! accepted and rewritten as DER first), and the `timestamp_response` fuzz target drives it.
 //!
 //! The authority's signature over the TSTInfo is not checked here (the core carries no
