@@ -9,9 +9,11 @@
 //   (Content-Type application/timestamp-query; openssl reads it: SHA-256, a nonce, certReq),
 //   whose imprint is the SHA-256 of the signature value; each signed PDF verifies with pdfsig
 //   and pyHanko's validator, which reports its signature time-stamp intact, valid and trusted;
-//   the .p7s with `openssl cms -verify`; each token with `openssl ts -verify`.
+//   the .p7s with `openssl cms -verify`; each token with `openssl ts -verify`. The consent
+//   window names the authority.
 // - « Signer des fichiers » (Chromium): a PDF chosen in the page comes out time-stamped (its
 //   layout, answered by the page itself, has room for the token).
+// - the options page (Chromium) shows the authority, refuses a non-http(s) URL, empties it;
 // - an authority that answers HTTP 503, then one that answers an HTML page: TIMESTAMP_FAILED,
 //   and no signature comes back (never a B-B one instead).
 import assert from 'node:assert/strict';
@@ -233,6 +235,10 @@ for (const kind of driver.browsers()) {
         docs: docs.map((d) => ({ ...d, data: [...d.data] })), certificate: world.fingerprint('01'), format,
       });
       const consent = await consentP;
+      // The window names the authority the signatures will go to.
+      const host = new URL(tsaServer.origin).host;
+      assert.ok((await consent.text('#timestamp')).includes(host), await consent.text('#timestamp'));
+      assert.ok(await consent.visible('#timestamp'));
       consent.confirm(world.fingerprint('01'), lib.PIN);
       return { ...(await pending), consent };
     };
@@ -351,6 +357,25 @@ for (const kind of driver.browsers()) {
         assert.deepEqual(error.signed ?? [], []);
         assert.equal(error.signatures ?? 0, 0);
         assert.equal(authority.state.requests.length, 1, 'the card signed, then the authority was asked once');
+      });
+    }
+
+    if (kind === 'chromium') {
+      test('the options page shows the authority, refuses what is not an http(s) URL, and empties it', T, async () => {
+        const options = await browser.newPage(`chrome-extension://${lib.CHROMIUM_ID}/options/options.html`);
+        await options.waitFor('#timestampUrl');
+        await options.waitForFunction(() => document.getElementById('timestampUrl').value !== '');
+        assert.equal(await options.raw.inputValue('#timestampUrl'), `${tsaServer.origin}/tsa`);
+        const stored = () => options.raw.evaluate(async () => (await import('/common/store.js')).get(['timestampUrl']));
+        await options.raw.fill('#timestampUrl', 'ftp://tsa.example.fr/');
+        await options.raw.dispatchEvent('#timestampUrl', 'change');
+        await options.waitFor('#timestampInvalid:not([hidden])');
+        assert.deepEqual(await stored(), { timestampUrl: `${tsaServer.origin}/tsa` }, 'unchanged');
+        await options.raw.fill('#timestampUrl', '');
+        await options.raw.dispatchEvent('#timestampUrl', 'change');
+        await options.waitFor('#saved:not([hidden])');
+        assert.deepEqual(await stored(), { timestampUrl: '' }, 'no authority: B-B again');
+        await options.close();
       });
     }
   });

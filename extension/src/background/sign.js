@@ -112,7 +112,8 @@ export async function signRequests(requests, origin, sender, progress = () => {}
     const format = requests.map((r) => r.format).join('+');
     // Baseline B-T for CAdES and PAdES when a time-stamp authority is configured (settings.js).
     const timestampUrl = (await settings()).timestampUrl || undefined;
-    const view = { origin, tabTitle, format, purpose, items, choices };
+    const timestamped = timestampUrl && requests.some((r) => r.format === 'cades' || r.format === 'pades');
+    const view = { origin, tabTitle, format, purpose, items, choices, ...(timestamped ? { timestamp: new URL(timestampUrl).host } : {}) };
     return await consent.ask(view, (choice, pin, window) => sessions.withLogin(choice, pin, async (session) => {
       const signatures = await batch.run(requests.flatMap((r, part) => jobs(r, part, choice, raw, ask, extensionPage, sender, timestampUrl)), {
         choice,
