@@ -63,11 +63,41 @@ async function post(url, request) {
   if (!response.ok) throw failed(`the time-stamp authority ${url} answered HTTP ${response.status}`);
   const length = Number(response.headers.get('Content-Length') ?? 0);
   if (length > MAX_RESPONSE) throw failed(`the time-stamp authority's answer is too large (${length} bytes)`);
-  let body;
   try {
-    body = new Uint8Array(await response.arrayBuffer());
+    return await readAtMost(response, MAX_RESPONSE);
   } catch (e) {
+    if (e instanceof ParapheError) throw e;
     throw failed(`the time-stamp authority's answer could not be read (${/** @type {Error} */ (e)?.message ?? e})`);
   }
-  return body;
+}
+
+/**
+ * The body, read as it comes and given up past `limit` bytes (an answer without a
+ * Content-Length is not read whole into memory first).
+ * @param {Response} response @param {number} limit
+ * @returns {Promise<Uint8Array>}
+ */
+async function readAtMost(response, limit) {
+  if (!response.body) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  /** @type {Uint8Array[]} */
+  const parts = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      reader.cancel().catch(() => {});
+      throw failed(`the time-stamp authority's answer is too large (over ${limit} bytes)`);
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
