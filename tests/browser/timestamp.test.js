@@ -14,7 +14,8 @@
 // - « Signer des fichiers » (Chromium): a PDF chosen in the page comes out time-stamped (its
 //   layout, answered by the page itself, has room for the token).
 // - the options page (Chromium) shows the authority, refuses a non-http(s) URL, empties it;
-// - an authority that answers HTTP 503, one that answers an HTML page, one that sends 256 KiB
+// - an authority that answers HTTP 503, one that answers an HTML page, one that refuses (a
+//   real openssl rejection, badAlg), one that sends 256 KiB
 //   without a Content-Length: TIMESTAMP_FAILED, and no signature comes back (never a B-B one
 //   instead).
 import assert from 'node:assert/strict';
@@ -64,12 +65,15 @@ function makeTsa(world) {
     'signer_digest = sha256', 'default_policy = 1.2.250.1.999.1', 'digests = sha256, sha384, sha512',
     'accuracy = secs:1', 'ordering = no', 'tsa_name = yes', 'ess_cert_id_alg = sha256', '',
   ].join('\n'));
-  return { dir, cert: at('tsa.crt'), config: at('ts.cnf') };
+  // The same authority accepting SHA-512 imprints only: it refuses Paraphe's (badAlg).
+  fs.writeFileSync(at('ts-sha512.cnf'), fs.readFileSync(at('ts.cnf'), 'utf8').replace(/^digests = .*$/m, 'digests = sha512'));
+  return { dir, cert: at('tsa.crt'), config: at('ts.cnf'), refusing: at('ts-sha512.cnf') };
 }
 
 /**
  * The authority's HTTP side: POST /tsa. `mode`: 'ok' (openssl ts -reply), 'unavailable'
- * (HTTP 503), 'garbage' (an HTML page with 200), 'huge' (256 KiB, chunked). Every request is kept.
+ * (HTTP 503), 'garbage' (an HTML page with 200), 'huge' (256 KiB, chunked), 'refused' (openssl's
+ * own rejection: an authority for SHA-512 imprints only). Every request is kept.
  */
 function tsaRoute(tsa) {
   const state = { mode: 'ok', requests: [] };
@@ -99,7 +103,8 @@ function tsaRoute(tsa) {
       const query = path.join(tsa.dir, `q${n}.tsq`);
       const reply = path.join(tsa.dir, `r${n}.tsr`);
       fs.writeFileSync(query, body);
-      const r = run('openssl', ['ts', '-reply', '-config', tsa.config, '-queryfile', query, '-out', reply]);
+      const config = state.mode === 'refused' ? tsa.refusing : tsa.config;
+      const r = run('openssl', ['ts', '-reply', '-config', config, '-queryfile', query, '-out', reply]);
       if (!r.ok) {
         res.writeHead(500, { 'content-type': 'text/plain' }).end(r.out);
         return;
@@ -352,6 +357,7 @@ for (const kind of driver.browsers()) {
     const FAILURES = {
       unavailable: ['answers HTTP 503', /HTTP 503/],
       garbage: ['answers an HTML page', /not an RFC 3161 response/],
+      refused: ['refuses (openssl: SHA-512 imprints only)', /refused \(status 2, failure 0: /],
       huge: ['sends 256 KiB without a length', /too large \(over 65536 bytes\)/], // given up as it came
     };
     for (const [mode, [what, why]] of Object.entries(FAILURES)) {
