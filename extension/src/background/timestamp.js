@@ -39,7 +39,7 @@ const failed = (message) => new ParapheError('TIMESTAMP_FAILED', message);
 
 /**
  * The authority's answer to `request`: the body of a 200 response.
- * @param {string} url @param {Uint8Array} request
+ * @param {string} url @param {Uint8Array<ArrayBuffer>} request
  * @returns {Promise<Uint8Array>}
  */
 async function post(url, request) {
@@ -48,7 +48,7 @@ async function post(url, request) {
     response = await fetch(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/timestamp-query' },
-      body: /** @type {BodyInit} */ (/** @type {unknown} */ (request)),
+      body: request,
       credentials: 'omit',
       cache: 'no-store',
       referrerPolicy: 'no-referrer',
