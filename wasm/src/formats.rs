@@ -386,19 +386,40 @@ pub fn finish(state: &State, signature: &[u8]) -> Result<Vec<u8>, PageError> {
     }
 }
 
-/// A time-stamp failure as pages see it: `TIMESTAMP_FAILED`, other failures `INTERNAL`.
+/// A failure after the card signed, on the time-stamp path, as pages see it: the time-stamp
+/// authority's answer refused (or the request not made) is `TIMESTAMP_FAILED`; anything else
+/// is a state or signature that does not fit, `INTERNAL`. No wildcard: a new error decides.
 fn timestamp_error(e: &CmsError) -> PageError {
     let code = match e {
         CmsError::Timestamp(_) => PageCode::TimestampFailed,
-        _ => PageCode::Internal,
+        CmsError::DigestLength { .. }
+        | CmsError::Certificate(_)
+        | CmsError::KeyMismatch { .. }
+        | CmsError::SigningTime(_)
+        | CmsError::Policy(_)
+        | CmsError::Cosign(_)
+        | CmsError::CosignOtherDocument
+        | CmsError::SignatureLength { .. }
+        | CmsError::State(_) => PageCode::Internal,
     };
     PageError { code: code.name(), message: e.to_string() }
 }
 
+/// [`timestamp_error`] for PAdES: the CMS's own errors as above, the PDF's `INTERNAL`.
 fn pdf_timestamp_error(e: pdf::PdfError) -> PageError {
+    use pdf::PdfError::{
+        Cms, ContentsTooSmall, Encrypted, Malformed, Need, NoChangesAllowed, NotPdf, State, Unsupported,
+    };
     match e {
-        pdf::PdfError::Cms(e) => timestamp_error(&e),
-        e => PageError { code: PageCode::Internal.name(), message: e.to_string() },
+        Cms(e) => timestamp_error(&e),
+        NotPdf
+        | Malformed(_)
+        | Unsupported(_)
+        | Encrypted
+        | NoChangesAllowed
+        | ContentsTooSmall { .. }
+        | State(_)
+        | Need { .. } => PageError { code: PageCode::Internal.name(), message: e.to_string() },
     }
 }
 
@@ -409,7 +430,9 @@ pub fn timestamp_request(state: &State, signature: &[u8], nonce: &[u8]) -> Resul
     match state {
         State::CadesT(s) => cms::timestamp_request(s, signature, nonce).map_err(|e| timestamp_error(&e)),
         State::Pades(s) => pdf::timestamp_request(s, signature, nonce).map_err(pdf_timestamp_error),
-        _ => Err(PageError { code: PageCode::Internal.name(), message: "no time-stamp for this format".into() }),
+        State::Cades(_) | State::Xades(_) | State::Jeton(_) => {
+            Err(PageError { code: PageCode::Internal.name(), message: "no time-stamp for this format".into() })
+        }
     }
 }
 
@@ -425,7 +448,9 @@ pub fn finish_timestamped(
     match state {
         State::CadesT(s) => cms::finish_timestamped(s, signature, response, nonce).map_err(|e| timestamp_error(&e)),
         State::Pades(s) => pdf::finish_timestamped(s, signature, response, nonce).map_err(pdf_timestamp_error),
-        _ => Err(PageError { code: PageCode::Internal.name(), message: "no time-stamp for this format".into() }),
+        State::Cades(_) | State::Xades(_) | State::Jeton(_) => {
+            Err(PageError { code: PageCode::Internal.name(), message: "no time-stamp for this format".into() })
+        }
     }
 }
 
