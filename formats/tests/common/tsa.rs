@@ -5,7 +5,7 @@
 use super::{pki, run, scratch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 pub struct Tsa {
     pub dir: PathBuf,
@@ -13,6 +13,8 @@ pub struct Tsa {
     pub config: PathBuf,
     /// The TSA certificate, PEM.
     pub cert: PathBuf,
+    /// One `openssl ts -reply` at a time: each one reads and writes the serial file.
+    serial: Mutex<()>,
 }
 
 const TSA_EXTENSIONS: &str = "\
@@ -102,7 +104,7 @@ fn make_tsa() -> Tsa {
     std::fs::write(dir.join("serial"), "01\n").unwrap();
     let config = dir.join("ts.cnf");
     std::fs::write(&config, ts_config(&dir)).unwrap();
-    Tsa { cert: dir.join("tsa.crt"), config, dir }
+    Tsa { cert: dir.join("tsa.crt"), config, dir, serial: Mutex::new(()) }
 }
 
 impl Tsa {
@@ -112,6 +114,7 @@ impl Tsa {
         let query = work.join("query.tsq");
         let response = work.join("reply.tsr");
         std::fs::write(&query, request).unwrap();
+        let _one = self.serial.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         run(Command::new("openssl")
             .args(["ts", "-reply", "-config"])
             .arg(&self.config)
