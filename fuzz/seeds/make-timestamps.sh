@@ -2,7 +2,7 @@
 # Regenerates the time-stamp response seeds (fuzz/seeds/timestamp_response/*): RFC 3161
 # TimeStampResp made by `openssl ts -reply` with a throw-away TSA (extendedKeyUsage critical
 # timeStamping), answering requests for the message and nonce the timestamp_response target
-# expects (fuzz/src/lib.rs: TSA_MESSAGE, TSA_NONCE): granted, refused (a policy the authority
+# expects (fuzz/src/lib.rs: TSA_SIGNATURE, TSA_NONCE): granted, refused (a policy the authority
 # does not accept), and granted without a nonce. Public test material; the key is thrown away.
 #   fuzz/seeds/make-timestamps.sh
 set -euo pipefail
@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 mkdir -p timestamp_response
 work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
-printf 'paraphe fuzz signature value' >"$work/message"
+head -c 256 /dev/zero | tr '\0' 'Z' >"$work/message" # 256 bytes 0x5a
 imprint=$(openssl dgst -sha256 -r "$work/message" | cut -d' ' -f1)
 cat >"$work/ext.cnf" <<CNF
 [req]
@@ -41,7 +41,7 @@ ordering = no
 tsa_name = yes
 ess_cert_id_alg = sha256
 CNF
-# query NAME [POLICY]: the TimeStampReq of timestamp::request(TSA_MESSAGE, TSA_NONCE), with a
+# query NAME [POLICY]: the TimeStampReq of timestamp::request(TSA_SIGNATURE, TSA_NONCE), with a
 # reqPolicy when POLICY is given.
 query() {
   {
