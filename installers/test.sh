@@ -109,6 +109,7 @@ LIBERSIGN_ORIGINS=https://parapheur.example.fr https://s2low.example.fr:8443
 WEBEID_ORIGINS=https://portail.example.fr
 PIN_SESSION_MINUTES=5
 ALLOW_LOOPBACK_HTTP=false
+TIMESTAMP_URL=http://timestamp.example.fr/tsa
 PKCS11_MODULES=/opt/vendor/lib/libvendor.so
 CONF
 deploy() { PARAPHE_DEPLOY_ROOT=$fake PARAPHE_HOST=/usr/bin/paraphe-host PARAPHE_GENERATE=$root/manifests/generate.sh \
@@ -130,7 +131,8 @@ jq -e --slurpfile schema extension/src/managed_schema.json \
 jq -e '.ExtensionInstallForcelist == ["debnnagefdjgplndcngcmjleglejidaj;https://intranet.example.fr/paraphe/updates.xml"]' \
   "$fake/etc/chromium/policies/managed/paraphe.json" >/dev/null || fail "forcelist"
 jq -e '.policies.ExtensionSettings."paraphe@paraphe.fr".installation_mode == "force_installed"
-  and .policies."3rdparty".Extensions."paraphe@paraphe.fr".pinSessionMinutes == 5' \
+  and .policies."3rdparty".Extensions."paraphe@paraphe.fr".pinSessionMinutes == 5
+  and .policies."3rdparty".Extensions."paraphe@paraphe.fr".timestampUrl == "http://timestamp.example.fr/tsa"' \
   "$fake/etc/firefox/policies/policies.json" >/dev/null || fail "Firefox policies"
 echo '{"foreign": true}' > "$fake/etc/opt/edge/policies/managed/other.json"
 deploy apply 2>/dev/null

@@ -3,7 +3,8 @@
 //! - [`x509`]: the facts of a certificate a person chooses by (usage, RGS level, eIDAS
 //!   qualified status).
 //! - [`pkcs1`]: the DigestInfo that RSASSA-PKCS1-v1_5 signs.
-//! - [`pdf`]: PAdES baseline B-B, an incremental update holding a CAdES signature.
+//! - [`pdf`]: PAdES baseline B-B and B-T, an incremental update holding a CAdES signature
+//!   (B-T: with an RFC 3161 signature time-stamp, [`cms::timestamp`]).
 //! - [`zip`]: a zip of stored members, written around contents that stay where they are.
 
 pub(crate) mod asn1;

@@ -410,3 +410,33 @@ fn state_json_shape() {
     assert_eq!(json["signatureLength"], 256);
     assert!(json["cosign"].is_null());
 }
+
+#[test]
+fn cades_b_t_with_an_openssl_authority() {
+    // ECDSA: the time-stamp covers the DER signature value, not the card's raw r || s.
+    for (scheme, cert, key) in [
+        (SignatureScheme::RsaPkcs1, &pki().rsa_der, &pki().rsa_key),
+        (SignatureScheme::Ecdsa, &pki().ec_der, &pki().ec_key),
+    ] {
+        let req = request(HashAlgorithm::Sha256, scheme, cert);
+        let prepared = cms::prepare(&req).unwrap();
+        let signature = token_sign(key, &prepared.digest, mechanism(scheme, HashAlgorithm::Sha256));
+        let nonce = [0xa5; 12];
+        let query = cms::timestamp_request(&prepared.state, &signature, &nonce).unwrap();
+        let response = common::tsa::tsa().reply(&query);
+        let p7s = cms::finish_timestamped(&prepared.state, &signature, &response, &nonce).unwrap();
+        verify(&p7s, false);
+        let si = signer_infos(&p7s)[0].children();
+        assert_eq!(si.len(), 7, "unsigned attributes last");
+        assert_eq!(si[6].tag, 0xa1);
+        let attribute = si[6].children()[0].children();
+        assert_eq!(attribute[0].raw, [6, 11, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 1, 9, 16, 2, 14]);
+        let token = attribute[1].children()[0].raw;
+        let value = si[5].content;
+        let (ok, out) = common::tsa::tsa().verify_token(token, &hash_of(HashAlgorithm::Sha256, value));
+        assert!(ok && out.contains("Verification: OK"), "openssl ts -verify: {out}");
+        // The same answer for another signature, or without the right nonce, is refused.
+        assert!(cms::finish_timestamped(&prepared.state, &signature, &response, &[0xa6; 12]).is_err());
+        assert!(cms::finish(&prepared.state, &signature).is_ok(), "B-B is the state's other way out");
+    }
+}

@@ -92,6 +92,7 @@ fn sign_with(pdf: &[u8], ec: bool, hash: HashAlgorithm, visible: bool) -> Vec<u8
         chain: vec![p.intermediate_der.clone()],
         signing_time: 1_780_000_000,
         visible,
+        timestamp: false,
     };
     let prepared = pdf::prepare(pdf, &request).unwrap();
     assert_eq!(prepared.digest.len(), hash.digest_len());
@@ -249,6 +250,7 @@ fn certified_with_no_change_allowed_is_refused() {
         chain: Vec::new(),
         signing_time: 1_780_000_000,
         visible: false,
+        timestamp: false,
     };
     let err = pdf::prepare(&std::fs::read(&certified).unwrap(), &request).unwrap_err();
     assert_eq!(err, PdfError::NoChangesAllowed);
@@ -264,6 +266,7 @@ fn refusals() {
         chain: Vec::new(),
         signing_time: 1_780_000_000,
         visible: false,
+        timestamp: false,
     };
     assert_eq!(pdf::prepare(b"GIF89a", &request).unwrap_err(), PdfError::NotPdf);
     let original = simple_pdf();
@@ -344,6 +347,7 @@ fn large_pdfs_read_sparsely() {
         chain: vec![p.intermediate_der.clone()],
         signing_time: 1_780_000_000,
         visible: false,
+        timestamp: false,
     };
     let plain = write(&dir, "large.pdf", &large_pdf(8));
     let packed = dir.join("packed.pdf");
@@ -548,4 +552,162 @@ fn visible_signature_with_object_streams_and_after_pyhanko() {
     assert_eq!(lines[1]["field"], "Signature2");
     says_signed(&file, 2);
     drawn_bottom_right(&theirs, &file, 2);
+}
+
+/// PAdES baseline B-T: the card's signature, then the RFC 3161 request over its value to the
+/// test authority (`openssl ts -reply`), then the token in the SignerInfo's unsigned
+/// attributes. Returns the signed PDF and the token.
+fn sign_bt(pdf: &[u8], ec: bool) -> (Vec<u8>, Vec<u8>) {
+    use paraphe_formats::cms::timestamp;
+    let p = pki();
+    let (cert, key, scheme) = if ec {
+        (&p.ec_der, &p.ec_key, SignatureScheme::Ecdsa)
+    } else {
+        (&p.rsa_der, &p.rsa_key, SignatureScheme::RsaPkcs1)
+    };
+    let request = PadesRequest {
+        hash: HashAlgorithm::Sha256,
+        scheme,
+        certificate: cert.clone(),
+        chain: vec![p.intermediate_der.clone()],
+        // Now: the test certificates were issued today (the verifier checks them at `/M`).
+        signing_time: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64,
+        visible: false,
+        timestamp: true,
+    };
+    let prepared = pdf::prepare(pdf, &request).unwrap();
+    let state: PadesState = serde_json::from_str(&serde_json::to_string(&prepared.state).unwrap()).unwrap();
+    let signature = token_sign(key, &prepared.digest, mechanism(scheme, HashAlgorithm::Sha256));
+    assert!(matches!(pdf::finish(&state, &signature), Err(PdfError::State(_))), "a B-T state is never finished as B-B");
+    let nonce = [0x5e; 16];
+    let query = pdf::timestamp_request(&state, &signature, &nonce).unwrap();
+    let response = common::tsa::tsa().reply(&query);
+    let update = pdf::finish_timestamped(&state, &signature, &response, &nonce).unwrap();
+    let value = if ec { paraphe_formats::ecdsa::raw_to_der(&signature).unwrap() } else { signature.clone() };
+    let token = timestamp::token(&response, &value, &nonce).unwrap();
+    assert!(update.windows(40).any(|w| w == hex::encode_upper(&token[..20]).as_bytes()), "the token is in /Contents");
+    // (check_cms reads the whole CMS: the authority's token has a signing-time of its own.)
+    (pdf.iter().chain(&update).copied().collect(), token)
+}
+
+/// The signature value of the PDF's last signature: the SignerInfo's `signature` OCTET STRING.
+fn last_signature_value(signed: &[u8]) -> Vec<u8> {
+    let at = signed.windows(11).rposition(|w| w == b"/Contents <").unwrap() + 11;
+    let end = at + signed[at..].iter().position(|&b| b == b'>').unwrap();
+    let bytes = hex::decode(&signed[at..end]).unwrap();
+    let (ci, _) = Tlv::parse(&bytes);
+    let signed_data = &ci.children()[1].children()[0];
+    let signer_infos = signed_data.children().last().unwrap().children();
+    let signer_info = signer_infos[0].children();
+    assert_eq!(signer_info.len(), 7, "version, sid, digest, signed attributes, algorithm, value, unsigned attributes");
+    assert_eq!(signer_info[6].tag, 0xa1);
+    let id_aa_signature_time_stamp_token = [6, 11, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 1, 9, 16, 2, 14];
+    assert!(signer_info[6].raw.windows(13).any(|w| w == id_aa_signature_time_stamp_token));
+    let signing_time = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05];
+    assert!(!signer_info[3].raw.windows(11).any(|w| w == signing_time), "PAdES forbids the signing-time attribute");
+    signer_info[5].content.to_vec()
+}
+
+#[test]
+fn baseline_b_t_with_an_openssl_authority() {
+    let dir = scratch("pades-bt");
+    for (ec, original) in [(false, simple_pdf()), (true, simple_pdf())] {
+        let (signed, token) = sign_bt(&original, ec);
+        let file = write(&dir, if ec { "bt-ec.pdf" } else { "bt-rsa.pdf" }, &signed);
+        pdfsig(&file, 1);
+        let lines = pyhanko_validate_with_tsa(&file, 1);
+        let ts = &lines[0]["timestamp"];
+        assert_eq!(
+            (&ts["intact"], &ts["valid"], &ts["trusted"]),
+            (&true.into(), &true.into(), &true.into()),
+            "{lines:?}"
+        );
+        assert!(lines[0]["summary"].as_str().unwrap().contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"), "{lines:?}");
+        // The token, on its own, for the SHA-256 of the signature value.
+        let value = last_signature_value(&signed);
+        let (ok, out) = common::tsa::tsa().verify_token(&token, &sha2::Sha256::digest(&value));
+        assert!(ok && out.contains("Verification: OK"), "openssl ts -verify: {out}");
+    }
+}
+
+/// [`pyhanko_validate`] with the authority's certificate among the other certificates (its
+/// root is the test root).
+fn pyhanko_validate_with_tsa(file: &Path, signatures: usize) -> Vec<serde_json::Value> {
+    let p = pki();
+    let (ok, out) = try_run(
+        Command::new(pyhanko())
+            .arg(tool())
+            .arg("validate")
+            .arg(file)
+            .arg(&p.root)
+            .arg(&p.intermediate)
+            .arg(&common::tsa::tsa().cert),
+    );
+    assert!(ok, "pyHanko rejects {}: {out}", file.display());
+    let lines: Vec<serde_json::Value> =
+        out.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), signatures, "{out}");
+    lines
+}
+
+#[test]
+fn b_t_failures_write_nothing() {
+    use paraphe_formats::cms::{timestamp::TimestampError, CmsError};
+    let p = pki();
+    let request = PadesRequest {
+        hash: HashAlgorithm::Sha256,
+        scheme: SignatureScheme::RsaPkcs1,
+        certificate: p.rsa_der.clone(),
+        chain: Vec::new(),
+        signing_time: 1_780_000_000,
+        visible: false,
+        timestamp: true,
+    };
+    let b_b = pdf::prepare(&simple_pdf(), &PadesRequest { timestamp: false, ..request.clone() }).unwrap();
+    let b_t = pdf::prepare(&simple_pdf(), &request).unwrap();
+    let room = |s: &PadesState| serde_json::to_value(s).unwrap()["contentsLength"].as_u64().unwrap() as usize;
+    assert_eq!(room(&b_t.state) - room(&b_b.state), 2 * pdf::TIMESTAMP_ROOM, "room for the token");
+    let signature = token_sign(&p.rsa_key, &b_t.digest, Mechanism::RsaPkcs1("sha256"));
+    let nonce = [7; 8];
+    let response = common::tsa::tsa().reply(&pdf::timestamp_request(&b_t.state, &signature, &nonce).unwrap());
+    let refused = |r: Result<Vec<u8>, PdfError>| match r {
+        Err(PdfError::Cms(CmsError::Timestamp(e))) => e,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        refused(pdf::finish_timestamped(&b_t.state, &signature, &response, &[8; 8])),
+        TimestampError::NonceMismatch
+    );
+    let other = token_sign(&p.rsa_key, &[0; 32], Mechanism::RsaPkcs1("sha256"));
+    assert_eq!(
+        refused(pdf::finish_timestamped(&b_t.state, &other, &response, &nonce)),
+        TimestampError::ImprintMismatch
+    );
+    assert!(matches!(
+        refused(pdf::finish_timestamped(&b_t.state, &signature, &response[..100], &nonce)),
+        TimestampError::Malformed(_)
+    ));
+    // A B-B placeholder has no room for a token.
+    let small = common::tsa::tsa().reply(&pdf::timestamp_request(&b_b.state, &signature, &nonce).unwrap());
+    assert!(matches!(
+        refused(pdf::finish_timestamped(&b_b.state, &signature, &small, &nonce)),
+        TimestampError::NoRoom { .. }
+    ));
+    assert!(pdf::finish_timestamped(&b_t.state, &signature, &response, &nonce).is_ok());
+}
+
+/// « Vérifier une signature » (`formats::verify`) reads Paraphe's own B-T signature: valid,
+/// trusted, time-stamped.
+#[cfg(feature = "verify")]
+#[test]
+fn b_t_read_by_our_own_verifier() {
+    use paraphe_formats::verify::{verify_pdf, Status, Trust};
+    let p = pki();
+    let (signed, _) = sign_bt(&simple_pdf(), false);
+    let root = run(Command::new("openssl").args(["x509", "-outform", "DER"]).arg("-in").arg(p.dir.join("root.crt")));
+    let trust = Trust { anchors: vec![root], hints: Vec::new(), now: 1_800_000_000 };
+    let report = verify_pdf(&signed, &trust).unwrap();
+    let s = &report.signatures[0];
+    assert_eq!(s.status, Status::Valid, "{:?}", s.problems);
+    assert!(s.timestamped);
 }

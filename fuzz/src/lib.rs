@@ -189,6 +189,7 @@ pub fn pdf_update(data: &[u8]) {
         // Both kinds of update: the invisible field on the first page, the visible one on
         // the last (its page tree walk, boxes and /Rotate read from the input).
         visible: data.len() % 2 == 1,
+        timestamp: false,
     };
     let Ok(prepared) = pdf::prepare(data, &request) else { return };
     assert_eq!(prepared.digest.len(), 32);
@@ -228,6 +229,53 @@ fn der_element(bytes: &[u8], tag: u8) -> Option<Element<'_>> {
 fn trim_zeros(b: &[u8]) -> &[u8] {
     let start = b.iter().position(|x| *x != 0).unwrap_or(b.len());
     &b[start..]
+}
+
+/// The signature value and nonce the time-stamp seeds answer (`seeds/make-timestamps.sh`): an
+/// RSA-2048 signature of 256 bytes 0x5a, whose SignerInfo value is those bytes as they are.
+const TSA_SIGNATURE: [u8; 256] = [0x5a; 256];
+const TSA_NONCE: [u8; 8] = [0x5e; 8];
+
+/// What a time-stamp authority answers the extension (PAdES and CAdES baseline B-T): an
+/// RFC 3161 `TimeStampResp` from the network, read by `cms::timestamp::token`, then the token
+/// added to a CAdES SignerInfo by `cms::finish_timestamped`. Invariants: an accepted token is
+/// a DER SEQUENCE, accepted for this imprint and nonce only (another signature value or nonce
+/// is refused); `finish_timestamped` accepts exactly what `token` accepts, and its signature
+/// is the B-B one grown by the unsigned attribute holding the token.
+pub fn timestamp_response(data: &[u8]) {
+    use paraphe_formats::cms::{self, timestamp, CadesRequest};
+    use paraphe_protocol::{HashAlgorithm, SignatureScheme};
+    let request = CadesRequest {
+        digest: vec![1; 32],
+        hash: HashAlgorithm::Sha256,
+        scheme: SignatureScheme::RsaPkcs1,
+        certificate: RSA_CERTIFICATE.to_vec(),
+        chain: Vec::new(),
+        signing_time: SIGNING_TIME,
+        policy: None,
+        cosign: None,
+    };
+    let prepared = cms::prepare(&request).expect("a CAdES signature of the seed certificate");
+    assert_eq!(prepared.state.signature_length(), TSA_SIGNATURE.len());
+    let timestamped = cms::finish_timestamped(&prepared.state, &TSA_SIGNATURE, data, &TSA_NONCE);
+    let token = match timestamp::token(data, &TSA_SIGNATURE, &TSA_NONCE) {
+        Ok(token) => token,
+        Err(e) => {
+            assert!(!e.to_string().is_empty());
+            assert!(timestamped.is_err(), "finish_timestamped took what token refused");
+            return;
+        }
+    };
+    assert_eq!(token.first(), Some(&0x30), "a token is a ContentInfo");
+    assert_eq!(
+        timestamp::token(data, b"another signature value", &TSA_NONCE),
+        Err(timestamp::TimestampError::ImprintMismatch)
+    );
+    assert_eq!(timestamp::token(data, &TSA_SIGNATURE, &[0x5f; 8]), Err(timestamp::TimestampError::NonceMismatch));
+    let with = timestamped.expect("finish_timestamped takes what token accepts");
+    let without = cms::finish(&prepared.state, &TSA_SIGNATURE).expect("B-B");
+    assert!(with.len() > without.len() + token.len(), "the attribute holds the token");
+    assert!(with.windows(token.len()).any(|w| w == token.as_slice()), "the token, byte for byte");
 }
 
 /// Signing time for the formats (2026-05-28): the certificates' validity is not checked.

@@ -75,6 +75,18 @@ fn pdf_update() {
 }
 
 #[test]
+fn timestamp_response() {
+    let seeds = seeds("timestamp_response");
+    // The granted seed must get past the parser, or mutations never reach the TSTInfo checks.
+    let granted = &seeds.iter().find(|(n, _)| n == "granted.tsr").expect("granted.tsr").1;
+    assert!(
+        paraphe_formats::cms::timestamp::token(granted, &[0x5a; 256], &[0x5e; 8]).is_ok(),
+        "seed granted.tsr is not a token for the target's message and nonce"
+    );
+    smoke(&seeds, paraphe_fuzz::timestamp_response, None);
+}
+
+#[test]
 fn cms_envelope() {
     let seeds = seeds("cms_envelope");
     smoke(&seeds, paraphe_fuzz::cms_envelope, None);

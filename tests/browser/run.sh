@@ -35,6 +35,11 @@ files+=(formats.test.js)
 # PAdES through the page API: 20 PDFs under one PIN (object streams, one signed by pyHanko
 # before), each checked by pdfsig and pyHanko's validator; refusals before consent.
 files+=(pades.test.js)
+# Baseline B-T (issue #17): PAdES and CAdES with a time-stamp authority configured (the
+# person's option in Chromium, the policy in Firefox): `openssl ts -reply` behind http here,
+# results checked by pdfsig, pyHanko (time-stamp trusted) and openssl ts -verify; an authority
+# that fails gives TIMESTAMP_FAILED and no signature. Same browsers.
+files+=(timestamp.test.js)
 # « Signer des fichiers » (extension page): files chosen through its file input, PAdES + XAdES
 # jetons and CAdES under one consent and one PIN, checked by pdfsig, pyHanko, xmlsec1 and
 # openssl cms; a closed consent window signs nothing. Same browsers (Firefox under Marionette).

@@ -71,6 +71,9 @@ page_codes! {
     PdfEncrypted = "PDF_ENCRYPTED";
     /// PAdES: the PDF is certified with no change allowed (DocMDP level 1).
     PdfCertified = "PDF_CERTIFIED";
+    /// A time-stamp authority is configured and did not time-stamp the signature (unreachable,
+    /// refused, or an answer that is not a token for it): no signature is returned.
+    TimestampFailed = "TIMESTAMP_FAILED";
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

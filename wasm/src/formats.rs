@@ -1,6 +1,6 @@
 //! Signature formats built around a signature the card makes: CAdES detached SignedData
 //! (`paraphe_formats::cms`), PES V2 XAdES enveloped (`paraphe_formats::xades`) and PAdES
-//! baseline B-B (`paraphe_formats::pdf`: [`Job::Pades`] is a layout made where the PDF is,
+//! baseline B-B or B-T (`paraphe_formats::pdf`: [`Job::Pades`] is a layout made where the PDF is,
 //! by [`pdf_layout`]; [`prepare_pades`] takes the whole PDF at once).
 //!
 //! The card signs a digest and nothing else, so every format is two steps, and the
@@ -14,11 +14,16 @@
 //!    bytes (a DER `.p7s`, or the XML document LiberSign returns for PES).
 //!
 //! Jobs and states cross the JS boundary as JSON; the background never looks inside them.
+//!
+//! Baseline B-T (a time-stamp authority configured, [`prepare_timestamped`]): CAdES and PAdES
+//! states then finish only with a signature time-stamp: after the card signed, the background
+//! sends [`timestamp_request`]'s RFC 3161 request to the authority and hands its response to
+//! [`finish_timestamped`], which checks it (`TIMESTAMP_FAILED` otherwise) and adds the token.
 
 use crate::error::{PageCode, PageError};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use paraphe_formats::cms::{self, CadesRequest, CadesState};
+use paraphe_formats::cms::{self, CadesRequest, CadesState, CmsError};
 use paraphe_formats::pdf::{self, PadesRequest, PadesState};
 use paraphe_formats::xades::{
     self, PesSignatureRequest, ProductionPlace, XadesFormat, XadesPolicy, XadesState, XmlEncoding,
@@ -119,6 +124,8 @@ pub struct CadesPolicy {
 #[serde(rename_all = "camelCase")]
 pub enum State {
     Cades(CadesState),
+    /// A CAdES signature finished with a signature time-stamp only (baseline B-T).
+    CadesT(CadesState),
     Xades(XadesState),
     Pades(PadesState),
     Jeton(XadesState),
@@ -133,6 +140,9 @@ pub struct Prepared {
     pub hash_algorithm: HashAlgorithm,
     pub scheme: SignatureScheme,
     pub state: State,
+    /// The signature is finished with a time-stamp ([`timestamp_request`] then
+    /// [`finish_timestamped`]; [`finish`] refuses it): CAdES and PAdES when one was asked for.
+    pub timestamp: bool,
 }
 
 fn decode(field: &str, text: &str) -> Result<Vec<u8>, PageError> {
@@ -152,6 +162,18 @@ fn scheme_for(certificate: &[u8]) -> Result<SignatureScheme, PageError> {
 
 /// Step 1: the digest the card must sign. `signing_time` is Unix seconds.
 pub fn prepare(job: &Job, certificate: &[u8], signing_time: i64) -> Result<Prepared, PageError> {
+    prepare_timestamped(job, certificate, signing_time, false)
+}
+
+/// [`prepare`]; `timestamp`: a time-stamp authority is configured, so CAdES and PAdES
+/// signatures are made at baseline B-T (PAdES: `/Contents` has room for the token). XAdES
+/// (PES, jetons) stays B-B: [`Prepared::timestamp`] says which.
+pub fn prepare_timestamped(
+    job: &Job,
+    certificate: &[u8],
+    signing_time: i64,
+    timestamp: bool,
+) -> Result<Prepared, PageError> {
     let scheme = scheme_for(certificate)?;
     match job {
         Job::Cades { digest, hash_algorithm, cosign, scheme: asked, policy } => {
@@ -181,7 +203,8 @@ pub fn prepare(job: &Job, certificate: &[u8], signing_time: i64) -> Result<Prepa
                 digest: STANDARD.encode(&prepared.digest),
                 hash_algorithm: prepared.hash,
                 scheme: prepared.scheme,
-                state: State::Cades(prepared.state),
+                state: if timestamp { State::CadesT(prepared.state) } else { State::Cades(prepared.state) },
+                timestamp,
             })
         }
         Job::Jeton { file_name, digest, mime_type } => {
@@ -198,16 +221,19 @@ pub fn prepare(job: &Job, certificate: &[u8], signing_time: i64) -> Result<Prepa
                 hash_algorithm: prepared.hash,
                 scheme: prepared.scheme,
                 state: State::Jeton(prepared.state),
+                timestamp: false,
             })
         }
         Job::Pades(layout) => {
-            let request = pades_request(certificate, layout.hash_algorithm, signing_time, false)?;
+            let request =
+                PadesRequest { timestamp, ..pades_request(certificate, layout.hash_algorithm, signing_time)? };
             let prepared = pdf::prepare_layout((**layout).clone(), &request).map_err(pdf_error)?;
             Ok(Prepared {
                 digest: STANDARD.encode(&prepared.digest),
                 hash_algorithm: prepared.hash,
                 scheme: prepared.scheme,
                 state: State::Pades(prepared.state),
+                timestamp,
             })
         }
         Job::Xades(pes) => {
@@ -245,6 +271,7 @@ pub fn prepare(job: &Job, certificate: &[u8], signing_time: i64) -> Result<Prepa
                 hash_algorithm: prepared.hash,
                 scheme: prepared.scheme,
                 state: State::Xades(prepared.state),
+                timestamp: false,
             })
         }
     }
@@ -266,14 +293,10 @@ pub fn pdf_error(e: pdf::PdfError) -> PageError {
     PageError { code: code.name(), message: e.to_string() }
 }
 
-/// `visible`: the signature drawn on the last page (`pdf::PadesRequest::visible`); only the
-/// layout reads it, the CMS is the same either way.
-fn pades_request(
-    certificate: &[u8],
-    hash: HashAlgorithm,
-    signing_time: i64,
-    visible: bool,
-) -> Result<PadesRequest, PageError> {
+/// A PAdES request for this certificate: invisible, B-B. Callers set `visible` (the signature
+/// drawn on the last page: only the layout reads it, the CMS is the same either way) and
+/// `timestamp` (room for a signature time-stamp, B-T) with struct update syntax.
+fn pades_request(certificate: &[u8], hash: HashAlgorithm, signing_time: i64) -> Result<PadesRequest, PageError> {
     if hash == HashAlgorithm::Sha1 {
         return Err(PageError::invalid("PAdES signs with SHA-256, SHA-384 or SHA-512"));
     }
@@ -283,7 +306,8 @@ fn pades_request(
         certificate: certificate.to_vec(),
         chain: Vec::new(),
         signing_time,
-        visible,
+        visible: false,
+        timestamp: false,
     })
 }
 
@@ -294,29 +318,34 @@ pub fn pdf_check(pdf: &[u8]) -> Result<(), PageError> {
 }
 
 /// The PDF's part of a PAdES signature, where the PDF is: the update laid out for this
-/// certificate (`/M` = `signing_time`; `visible`: drawn on the last page) and the byte ranges
-/// hashed. It becomes a [`Job::Pades`], which [`prepare`] turns into what the card signs.
+/// certificate (`/M` = `signing_time`; `visible`: drawn on the last page; `timestamp`: room
+/// for a signature time-stamp, B-T) and the byte ranges hashed. It becomes a [`Job::Pades`], which [`prepare`] turns into what the card signs.
 pub fn pdf_layout(
     pdf: &[u8],
     certificate: &[u8],
     hash: HashAlgorithm,
     signing_time: i64,
     visible: bool,
+    timestamp: bool,
 ) -> Result<pdf::Layout, PageError> {
-    pdf::layout(pdf, &pades_request(certificate, hash, signing_time, visible)?).map_err(pdf_error)
+    pdf::layout(pdf, &PadesRequest { visible, timestamp, ..pades_request(certificate, hash, signing_time)? })
+        .map_err(pdf_error)
 }
 
 /// [`pdf_layout`] of a sparse file ([`pdf::Sparse`]) whose bytes `file_hash` hashed, all
 /// of them in order: what the hashing frame does, so that a large PDF is never held whole.
-/// `Ok(Err((offset, length)))`: the reader needs those bytes first.
+/// `Ok(Err((offset, length)))`: the reader needs those bytes first. `visible` and `timestamp`
+/// as for [`pdf_layout`].
 pub fn pdf_layout_sparse(
     pdf: &pdf::Sparse,
     file_hash: paraphe_formats::hash::Hasher,
     certificate: &[u8],
     signing_time: i64,
     visible: bool,
+    timestamp: bool,
 ) -> Result<Result<pdf::Layout, (usize, usize)>, PageError> {
-    let request = pades_request(certificate, file_hash.algorithm(), signing_time, visible)?;
+    let request =
+        PadesRequest { visible, timestamp, ..pades_request(certificate, file_hash.algorithm(), signing_time)? };
     match pdf::layout_source(pdf::Source::Sparse(pdf), file_hash, &request) {
         Ok(layout) => Ok(Ok(layout)),
         Err(pdf::PdfError::Need { offset, length }) => Ok(Err((offset, length))),
@@ -343,7 +372,7 @@ pub fn prepare_pades(
     hash: HashAlgorithm,
     signing_time: i64,
 ) -> Result<Prepared, PageError> {
-    let layout = pdf_layout(pdf, certificate, hash, signing_time, false)?;
+    let layout = pdf_layout(pdf, certificate, hash, signing_time, false, false)?;
     prepare(&Job::Pades(Box::new(layout)), certificate, signing_time)
 }
 
@@ -356,11 +385,80 @@ pub fn finish(state: &State, signature: &[u8]) -> Result<Vec<u8>, PageError> {
     let failed = |message: String| PageError { code: "INTERNAL", message };
     match state {
         State::Cades(s) => cms::finish(s, signature).map_err(|e| failed(e.to_string())),
+        State::CadesT(_) => Err(failed("a time-stamp was asked for: finish_timestamped".into())),
         State::Xades(s) => {
             xades::finish(s, signature).map(|x| x.libersign_document()).map_err(|e| failed(e.to_string()))
         }
         State::Pades(s) => pdf::finish(s, signature).map_err(|e| failed(e.to_string())),
         State::Jeton(s) => xades::finish(s, signature).map(|x| x.jeton()).map_err(|e| failed(e.to_string())),
+    }
+}
+
+/// A failure after the card signed, on the time-stamp path, as pages see it: the time-stamp
+/// authority's answer refused (or the request not made) is `TIMESTAMP_FAILED`; anything else
+/// is a state or signature that does not fit, `INTERNAL`. No wildcard: a new error decides.
+fn timestamp_error(e: &CmsError) -> PageError {
+    let code = match e {
+        CmsError::Timestamp(_) => PageCode::TimestampFailed,
+        CmsError::DigestLength { .. }
+        | CmsError::Certificate(_)
+        | CmsError::KeyMismatch { .. }
+        | CmsError::SigningTime(_)
+        | CmsError::Policy(_)
+        | CmsError::Cosign(_)
+        | CmsError::CosignOtherDocument
+        | CmsError::SignatureLength { .. }
+        | CmsError::State(_) => PageCode::Internal,
+    };
+    PageError { code: code.name(), message: e.to_string() }
+}
+
+/// [`timestamp_error`] for PAdES: the CMS's own errors as above, the PDF's `INTERNAL`.
+fn pdf_timestamp_error(e: pdf::PdfError) -> PageError {
+    use pdf::PdfError::{
+        Cms, ContentsTooSmall, Encrypted, Malformed, Need, NoChangesAllowed, NotPdf, State, Unsupported,
+    };
+    match e {
+        Cms(e) => timestamp_error(&e),
+        NotPdf
+        | Malformed(_)
+        | Unsupported(_)
+        | Encrypted
+        | NoChangesAllowed
+        | ContentsTooSmall { .. }
+        | State(_)
+        | Need { .. } => PageError { code: PageCode::Internal.name(), message: e.to_string() },
+    }
+}
+
+/// The RFC 3161 `TimeStampReq` (DER) for a B-T signature ([`Prepared::timestamp`]): SHA-256 of
+/// the signature value the card's `signature` gives, certReq, `nonce` (8 to 32 random bytes,
+/// the caller's: the core has no randomness) as the nonce.
+pub fn timestamp_request(state: &State, signature: &[u8], nonce: &[u8]) -> Result<Vec<u8>, PageError> {
+    match state {
+        State::CadesT(s) => cms::timestamp_request(s, signature, nonce).map_err(|e| timestamp_error(&e)),
+        State::Pades(s) => pdf::timestamp_request(s, signature, nonce).map_err(pdf_timestamp_error),
+        State::Cades(_) | State::Xades(_) | State::Jeton(_) => {
+            Err(PageError { code: PageCode::Internal.name(), message: "no time-stamp for this format".into() })
+        }
+    }
+}
+
+/// Step 2 of a B-T signature: [`finish`] with the authority's `response` to
+/// [`timestamp_request`] (same `nonce`), checked and added as the signature time-stamp. A
+/// response that is not a granted token for this request and signature is `TIMESTAMP_FAILED`.
+pub fn finish_timestamped(
+    state: &State,
+    signature: &[u8],
+    response: &[u8],
+    nonce: &[u8],
+) -> Result<Vec<u8>, PageError> {
+    match state {
+        State::CadesT(s) => cms::finish_timestamped(s, signature, response, nonce).map_err(|e| timestamp_error(&e)),
+        State::Pades(s) => pdf::finish_timestamped(s, signature, response, nonce).map_err(pdf_timestamp_error),
+        State::Cades(_) | State::Xades(_) | State::Jeton(_) => {
+            Err(PageError { code: PageCode::Internal.name(), message: "no time-stamp for this format".into() })
+        }
     }
 }
 
@@ -438,7 +536,7 @@ mod tests {
         let refused = prepare_pades(b"not a pdf", RSA_SIGNING, HashAlgorithm::Sha256, 0).err().unwrap();
         assert_eq!((refused.code, refused.message.as_str()), ("PDF_INVALID", "not a PDF file"));
         // The layout crosses as JSON, and the signed attributes are built from it.
-        let layout = pdf_layout(PDF, RSA_SIGNING, HashAlgorithm::Sha256, 1_780_000_000, false).unwrap();
+        let layout = pdf_layout(PDF, RSA_SIGNING, HashAlgorithm::Sha256, 1_780_000_000, false, false).unwrap();
         let job: Job = serde_json::from_str(&serde_json::to_string(&Job::Pades(Box::new(layout))).unwrap()).unwrap();
         let prepared = prepare(&job, RSA_SIGNING, 1_780_000_000).unwrap();
         assert_eq!(STANDARD.decode(&prepared.digest).unwrap().len(), 32);
@@ -449,6 +547,34 @@ mod tests {
         assert_eq!(e.code, "INVALID_REQUEST");
         assert_eq!(pdf_check(PDF), Ok(()));
         assert_eq!(pdf_check(b"%PDF-1.7 garbage").err().map(|e| e.code), Some("PDF_INVALID"));
+    }
+
+    #[test]
+    fn b_t_needs_a_time_stamp() {
+        // PAdES: room for the token, finished only with one.
+        let layout = pdf_layout(PDF, RSA_SIGNING, HashAlgorithm::Sha256, 1_780_000_000, false, true).unwrap();
+        let small = pdf_layout(PDF, RSA_SIGNING, HashAlgorithm::Sha256, 1_780_000_000, false, false).unwrap();
+        assert!(layout.contents_length > small.contents_length);
+        let refused = prepare_timestamped(&Job::Pades(Box::new(small)), RSA_SIGNING, 1_780_000_000, true);
+        assert_eq!(refused.err().map(|e| e.code), Some("INVALID_REQUEST"), "a B-B layout for a B-T signature");
+        let pades = prepare_timestamped(&Job::Pades(Box::new(layout)), RSA_SIGNING, 1_780_000_000, true).unwrap();
+        let cades_t = prepare_timestamped(&cades(HashAlgorithm::Sha256, 32), RSA_SIGNING, 1_780_000_000, true).unwrap();
+        let jeton = Job::Jeton { file_name: "a.txt".into(), digest: STANDARD.encode([1; 32]), mime_type: None };
+        assert!(!prepare_timestamped(&jeton, RSA_SIGNING, 1_780_000_000, true).unwrap().timestamp, "XAdES stays B-B");
+        for prepared in [pades, cades_t] {
+            assert!(prepared.timestamp);
+            let state: State = serde_json::from_str(&serde_json::to_string(&prepared.state).unwrap()).unwrap();
+            assert_eq!(finish(&state, &[1; 256]).err().map(|e| e.code), Some("INTERNAL"), "never B-B");
+            let request = timestamp_request(&state, &[1; 256], &[9; 16]).unwrap();
+            assert_eq!(request[0], 0x30);
+            let e = finish_timestamped(&state, &[1; 256], b"<html>", &[9; 16]).err().unwrap();
+            assert_eq!(e.code, "TIMESTAMP_FAILED", "{e}");
+            let e = timestamp_request(&state, &[1; 256], &[9; 2]).err().unwrap();
+            assert_eq!(e.code, "TIMESTAMP_FAILED", "{e}");
+        }
+        let b_b = prepare(&cades(HashAlgorithm::Sha256, 32), RSA_SIGNING, 1_780_000_000).unwrap();
+        assert!(!b_b.timestamp);
+        assert_eq!(timestamp_request(&b_b.state, &[1; 256], &[9; 16]).err().map(|e| e.code), Some("INTERNAL"));
     }
 
     #[test]

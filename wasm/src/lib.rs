@@ -195,17 +195,25 @@ fn unix_seconds(now_ms: f64) -> i64 {
 }
 
 /// Step 1 of a format: `job` (JSON text of a `formats::Job`), the signer's certificate (DER,
-/// base64) and the time give `{digest, hashAlgorithm, scheme, state}` (JSON text); the card
-/// signs `digest` (base64) with `scheme`.
+/// base64) and the time give `{digest, hashAlgorithm, scheme, state, timestamp}` (JSON text);
+/// the card signs `digest` (base64) with `scheme`. `timestamp`: a time-stamp authority is
+/// configured (CAdES and PAdES at baseline B-T; `timestamp` in the result says whether this
+/// signature is finished by `format_finish_timestamped`).
 #[wasm_bindgen]
-pub fn format_prepare(job_json: &str, certificate_base64: &str, now_ms: f64) -> Result<String, JsValue> {
+pub fn format_prepare(
+    job_json: &str,
+    certificate_base64: &str,
+    now_ms: f64,
+    timestamp: bool,
+) -> Result<String, JsValue> {
     use base64::Engine;
     let job: formats::Job =
         serde_json::from_str(job_json).map_err(|e| thrown(&PageError::invalid(format!("format job: {e}"))))?;
     let certificate = base64::engine::general_purpose::STANDARD
         .decode(certificate_base64)
         .map_err(|e| internal(format!("certificate: {e}")))?;
-    let prepared = formats::prepare(&job, &certificate, unix_seconds(now_ms)).map_err(|e| thrown(&e))?;
+    let prepared =
+        formats::prepare_timestamped(&job, &certificate, unix_seconds(now_ms), timestamp).map_err(|e| thrown(&e))?;
     serde_json::to_string(&prepared).map_err(|e| internal(e.to_string()))
 }
 
@@ -218,6 +226,43 @@ pub fn format_finish(state_json: &str, signature_base64: &str) -> Result<String,
     let state: formats::State = serde_json::from_str(state_json).map_err(|e| internal(format!("format state: {e}")))?;
     let signature = engine.decode(signature_base64).map_err(|e| internal(format!("signature: {e}")))?;
     formats::finish(&state, &signature).map(|bytes| engine.encode(bytes)).map_err(|e| thrown(&e))
+}
+
+/// The RFC 3161 `TimeStampReq` (DER, base64) for a signature whose `format_prepare` result
+/// said `timestamp`: the `state` (JSON text), the card's signature and a nonce (8 to 32 random
+/// bytes, base64) give what the background posts to the time-stamp authority.
+#[wasm_bindgen]
+pub fn format_timestamp_request(
+    state_json: &str,
+    signature_base64: &str,
+    nonce_base64: &str,
+) -> Result<String, JsValue> {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let state: formats::State = serde_json::from_str(state_json).map_err(|e| internal(format!("format state: {e}")))?;
+    let signature = engine.decode(signature_base64).map_err(|e| internal(format!("signature: {e}")))?;
+    let nonce = engine.decode(nonce_base64).map_err(|e| internal(format!("nonce: {e}")))?;
+    formats::timestamp_request(&state, &signature, &nonce).map(|bytes| engine.encode(bytes)).map_err(|e| thrown(&e))
+}
+
+/// Step 2 of a B-T signature: `format_finish` with the authority's response (base64 of the
+/// `TimeStampResp` bytes) to `format_timestamp_request` with the same nonce. Throws
+/// `TIMESTAMP_FAILED` unless it is a granted token for this request and signature.
+#[wasm_bindgen]
+pub fn format_finish_timestamped(
+    state_json: &str,
+    signature_base64: &str,
+    response: &[u8],
+    nonce_base64: &str,
+) -> Result<String, JsValue> {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let state: formats::State = serde_json::from_str(state_json).map_err(|e| internal(format!("format state: {e}")))?;
+    let signature = engine.decode(signature_base64).map_err(|e| internal(format!("signature: {e}")))?;
+    let nonce = engine.decode(nonce_base64).map_err(|e| internal(format!("nonce: {e}")))?;
+    formats::finish_timestamped(&state, &signature, response, &nonce)
+        .map(|bytes| engine.encode(bytes))
+        .map_err(|e| thrown(&e))
 }
 
 /// Step 1 of a PAdES signature: the whole PDF (bytes), the signer's certificate (DER, base64),
@@ -326,15 +371,28 @@ impl PdfInput {
 
     /// The PAdES job (JSON text of `formats::Job::Pades`) for the signer's certificate (DER,
     /// base64), or `{"need":{"offset","length"}}` when the reader needs more bytes first.
-    /// `visible`: the signature drawn in the bottom-right corner of the last page.
-    pub fn layout(&self, certificate_base64: &str, now_ms: f64, visible: bool) -> Result<String, JsValue> {
+    /// `visible`: the signature drawn in the bottom-right corner of the last page; `timestamp`:
+    /// room for a signature time-stamp (B-T, a time-stamp authority configured).
+    pub fn layout(
+        &self,
+        certificate_base64: &str,
+        now_ms: f64,
+        visible: bool,
+        timestamp: bool,
+    ) -> Result<String, JsValue> {
         use base64::Engine;
         self.whole()?;
         let certificate = base64::engine::general_purpose::STANDARD
             .decode(certificate_base64)
             .map_err(|e| thrown(&PageError::invalid(format!("certificate: {e}"))))?;
-        match formats::pdf_layout_sparse(&self.sparse, self.hasher.clone(), &certificate, unix_seconds(now_ms), visible)
-        {
+        match formats::pdf_layout_sparse(
+            &self.sparse,
+            self.hasher.clone(),
+            &certificate,
+            unix_seconds(now_ms),
+            visible,
+            timestamp,
+        ) {
             Ok(Ok(layout)) => {
                 serde_json::to_string(&formats::Job::Pades(Box::new(layout))).map_err(|e| internal(e.to_string()))
             }

@@ -38,7 +38,7 @@ fn formats_through_the_boundary() {
         paraphe_wasm::libersign_plan(&format!(r#"[{{"hash":"{}","format":"CMS"}}]"#, "ab".repeat(20))).expect("valid");
     let plan: serde_json::Value = serde_json::from_str(&plan).expect("JSON");
     let job = plan[0]["job"].to_string();
-    let prepared = paraphe_wasm::format_prepare(&job, &cert, 1_780_000_000_000.0).expect("prepared");
+    let prepared = paraphe_wasm::format_prepare(&job, &cert, 1_780_000_000_000.0, false).expect("prepared");
     let prepared: serde_json::Value = serde_json::from_str(&prepared).expect("JSON");
     assert_eq!(prepared["hashAlgorithm"], "sha1");
     let p7s = paraphe_wasm::format_finish(&prepared["state"].to_string(), &b64.encode([1u8; 256])).expect("finished");

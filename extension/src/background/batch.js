@@ -9,7 +9,11 @@
 //       the WASM core prepares what the card signs (CAdES signed attributes, a XAdES
 //       SignedInfo; signing time = when it is sent) and wraps the card's signature;
 //       `format` may be a function of the certificate choice giving (a promise of) the job
-//       when it is sent (PAdES: the PDF laid out in the tab's extension frame).
+//       when it is sent (PAdES: the PDF laid out in the tab's extension frame);
+//       `timestamp` (the time-stamp authority's URL, settings.js `timestampUrl`): CAdES and
+//       PAdES at baseline B-T: once the card signed, the authority time-stamps the signature
+//       value (timestamp.js) and the core adds its token; if that fails, the job fails with
+//       TIMESTAMP_FAILED and no signature (never a B-B one instead).
 //
 // Pipelining: the first job is signed alone (a key with CKA_ALWAYS_AUTHENTICATE logs in again
 // at each signature, possibly with a PIN of its own: a wrong one must cost one try, not
@@ -25,6 +29,7 @@
 import { ParapheError } from '../common/api.js';
 import * as core from './core.js';
 import * as native from './native.js';
+import { finishTimestamped } from './timestamp.js';
 
 /** Sign requests on their way to the host at once. */
 export const IN_FLIGHT = 4;
@@ -35,7 +40,7 @@ export const IN_FLIGHT = 4;
  * @typedef {object} FormatJob a formats.rs `Job`, as JSON
  * @typedef {{
  *   raw?: RawJob, format?: FormatJob | ((choice: Choice) => FormatJob | Promise<FormatJob>),
- *   info?: Record<string, unknown>,
+ *   timestamp?: string, info?: Record<string, unknown>,
  * }} Job
  * @typedef {import('./core.js').Choice} Choice
  * @typedef {{scheme: string, signature: string} & Record<string, unknown>} JobResult
@@ -125,17 +130,21 @@ async function signJob(job, choice, session) {
     return { scheme: /** @type {string} */ (used), signature: result.signature };
   }
   const formatJob = /** @type {FormatJob} */ (typeof job.format === 'function' ? await job.format(choice) : job.format);
-  const prepared = prepare(formatJob, choice);
+  const prepared = prepare(formatJob, choice, Boolean(job.timestamp));
   const result = await native.call('sign', (id) => core.signRequest(id, session, prepared.digest,
     prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
-  return { scheme: prepared.scheme, signature: core.formatFinish(prepared.state, result.signature) };
+  const signature = prepared.timestamp
+    ? await finishTimestamped(String(job.timestamp), prepared.state, result.signature)
+    : core.formatFinish(prepared.state, result.signature);
+  return { scheme: prepared.scheme, signature };
 }
 
 /**
  * What the card will sign for a format job (signing time = now). Callers use it before the
  * consent window too, so that a value the format refuses fails before any window opens.
- * @param {FormatJob} formatJob @param {Choice} choice
+ * `timestamp`: baseline B-T (a time-stamp authority is configured).
+ * @param {FormatJob} formatJob @param {Choice} choice @param {boolean} [timestamp]
  */
-export function prepare(formatJob, choice) {
-  return core.formatPrepare(formatJob, choice.certificate);
+export function prepare(formatJob, choice, timestamp = false) {
+  return core.formatPrepare(formatJob, choice.certificate, timestamp);
 }

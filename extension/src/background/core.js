@@ -55,7 +55,7 @@ export function core() {
 
 /**
  * Step 1 of a format (formats.rs `Prepared`): the card signs `digest` with `scheme`.
- * @typedef {{digest: string, hashAlgorithm: HashAlgorithm, scheme: string, state: object}} Prepared
+ * @typedef {{digest: string, hashAlgorithm: HashAlgorithm, scheme: string, state: object, timestamp: boolean}} Prepared
  */
 
 /**
@@ -151,11 +151,31 @@ export const logoutRequest = (id, session) => core().logout_request(id, session)
 
 /**
  * Step 1 of a format: what the card signs for `job` (a `formats::Job`) with `certificate`.
- * @param {object} job @param {string} certificate DER, base64
+ * `timestamp`: a time-stamp authority is configured (CAdES and PAdES at baseline B-T: the
+ * result's `timestamp` is then true, and the signature is finished by `formatFinishTimestamped`).
+ * @param {object} job @param {string} certificate DER, base64 @param {boolean} [timestamp]
  * @returns {Prepared}
  */
-export const formatPrepare = (job, certificate) =>
-  JSON.parse(core().format_prepare(JSON.stringify(job), certificate, Date.now()));
+export const formatPrepare = (job, certificate, timestamp = false) =>
+  JSON.parse(core().format_prepare(JSON.stringify(job), certificate, Date.now(), timestamp));
+
+/**
+ * The RFC 3161 TimeStampReq (DER, base64) for a B-T signature: SHA-256 of its signature value.
+ * @param {object} state @param {string} signature base64 @param {string} nonce 8 to 32 random bytes, base64
+ * @returns {string}
+ */
+export const formatTimestampRequest = (state, signature, nonce) =>
+  core().format_timestamp_request(JSON.stringify(state), signature, nonce);
+
+/**
+ * Step 2 of a B-T signature: the signed object (base64) with the authority's token, from its
+ * `response` (the TimeStampResp bytes) to `formatTimestampRequest` with the same nonce. Throws
+ * TIMESTAMP_FAILED (JSON text) unless the response is a granted token for it.
+ * @param {object} state @param {string} signature base64 @param {Uint8Array} response @param {string} nonce base64
+ * @returns {string}
+ */
+export const formatFinishTimestamped = (state, signature, response, nonce) =>
+  core().format_finish_timestamped(JSON.stringify(state), signature, response, nonce);
 
 /**
  * Step 2: the signed object (base64) from step 1's `state` and the card's signature.

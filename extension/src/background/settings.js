@@ -6,10 +6,13 @@
 //     [::1]. Off by default; for portal developers (docs/PAGE-API.md).
 //   pinSessionMinutes: keep the token logged in that long after a consent (0: the PIN is
 //     asked for every consent; at most 480). See sessions.js.
+//   timestampUrl: the RFC 3161 time-stamp authority (http or https URL); set, CAdES and PAdES
+//     signatures of the page API and « Signer des fichiers » are baseline B-T, and one the
+//     authority does not time-stamp fails (TIMESTAMP_FAILED). '' (default): B-B. timestamp.js.
 import { api } from '../common/api.js';
 import * as store from '../common/store.js';
 
-const DEFAULTS = { allowLoopbackHttp: false, pinSessionMinutes: 0 };
+const DEFAULTS = { allowLoopbackHttp: false, pinSessionMinutes: 0, timestampUrl: '' };
 /** @typedef {keyof typeof DEFAULTS} Key */
 const KEYS = /** @type {Key[]} */ (Object.keys(DEFAULTS));
 

@@ -18,6 +18,10 @@
 // signed attributes around it, the card signs them, and the result is the update with the CMS,
 // which the content script appends to the page's file.
 //
+// Baseline B-T: with a time-stamp authority configured (settings.js `timestampUrl`), the CAdES
+// and PAdES jobs carry its URL (`timestamp`): batch.js has the signature time-stamped before it
+// is finished (timestamp.js), and PAdES layouts are asked with room for the token.
+//
 // Dual-use keys: a `web-eid:1.0` login token is nothing but a signature over
 // H(H(origin) ‖ H(nonce)), so a key whose certificate can log in (`loginCapable`) never signs
 // a digest the page chose (`format: "raw"`, login purpose `sign-raw`): it would hand the page
@@ -30,6 +34,7 @@ import { certificateChoices, noSuitableCertificate } from './choices.js';
 import * as consent from './consent.js';
 import * as native from './native.js';
 import * as sessions from './sessions.js';
+import { settings } from './settings.js';
 
 /**
  * `request`: a validated `signHash` (wasm/src/request.rs). `progress(p)` reports to the page:
@@ -109,9 +114,12 @@ export async function signRequests(requests, origin, sender, progress = () => {}
       }
     }
     const format = requests.map((r) => r.format).join('+');
-    const view = { origin, tabTitle, format, purpose, items, choices };
+    // Baseline B-T for CAdES and PAdES when a time-stamp authority is configured (settings.js).
+    const timestampUrl = (await settings()).timestampUrl || undefined;
+    const timestamped = timestampUrl && requests.some((r) => r.format === 'cades' || r.format === 'pades');
+    const view = { origin, tabTitle, format, purpose, items, choices, ...(timestamped ? { timestamp: new URL(timestampUrl).host } : {}) };
     return await consent.ask(view, (choice, pin, window) => sessions.withLogin(choice, pin, async (session) => {
-      const signatures = await batch.run(requests.flatMap((r, part) => jobs(r, part, choice, raw, ask, extensionPage, sender)), {
+      const signatures = await batch.run(requests.flatMap((r, part) => jobs(r, part, choice, raw, ask, extensionPage, sender, timestampUrl)), {
         choice,
         session,
         window,
@@ -192,18 +200,21 @@ function checkedLayout(item, text) {
  * @param {((question: object) => Promise<any>) | undefined} ask always there for PAdES (signRequests checks)
  * @param {boolean} extensionPage
  * @param {chrome.runtime.MessageSender} sender
+ * @param {string | undefined} timestampUrl the time-stamp authority (B-T for CAdES and PAdES), if any
  * @returns {import('./batch.js').Job[]}
  */
-function jobs(request, part, choice, pageChosen, ask, extensionPage, sender) {
+function jobs(request, part, choice, pageChosen, ask, extensionPage, sender, timestampUrl) {
   return request.items.map((item, index) => {
     const info = { digest: item.hex, hashAlgorithm: item.hashAlgorithm, format: structured(request) ? request.format : 'raw' };
     if (request.format === 'pades') {
       const question = {
-        part, index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now(), visible: request.visible === true,
+        part, index, certificate: choice.certificate, hashAlgorithm: item.hashAlgorithm, now: Date.now(),
+        visible: request.visible === true, timestamp: Boolean(timestampUrl),
       };
       const asked = /** @type {NonNullable<typeof ask>} */ (ask);
-      return { format: () => padesLayout(item, question, asked, extensionPage, sender), info };
+      return { format: () => padesLayout(item, question, asked, extensionPage, sender), timestamp: timestampUrl, info };
     }
+    if (request.format === 'cades') return { format: formatJob(request, item), timestamp: timestampUrl, info };
     if (structured(request)) return { format: formatJob(request, item), info };
     return {
       raw: {

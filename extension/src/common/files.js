@@ -46,12 +46,15 @@ export async function checkPdf(blob, algorithm) {
 
 /**
  * The checked PDF laid out for `certificate` (DER, base64): a formats::Job::Pades, JSON text.
- * `visible`: the signature drawn in the bottom-right corner of the last page.
- * @param {CheckedPdf} entry @param {string} certificate @param {number} now @param {boolean} [visible]
+ * `visible`: the signature drawn in the bottom-right corner of the last page. `timestamp`:
+ * with room for a signature time-stamp (PAdES B-T, a time-stamp authority is configured: the
+ * background asks so, and refuses a layout without the room).
+ * @param {CheckedPdf} entry @param {string} certificate @param {number} now
+ * @param {{visible?: boolean, timestamp?: boolean}} [options]
  */
-export async function layoutPdf(entry, certificate, now, visible = false) {
+export async function layoutPdf(entry, certificate, now, { visible = false, timestamp = false } = {}) {
   for (;;) {
-    const text = entry.pdf.layout(certificate, now, visible);
+    const text = entry.pdf.layout(certificate, now, visible, timestamp);
     const need = JSON.parse(text).need;
     if (!need) return text;
     await fill(entry, need);

@@ -25,6 +25,7 @@
 //                           registered at start before Chromium answers storage.managed)
 //   nexuOrigins             origins where NexU is answered in the page (background/nexu.js)
 //   radar                   boolean: the radar runs (background/radar.js; default on)
+//   timestampUrl            the RFC 3161 time-stamp authority (settings.js; '' = none: B-B)
 // A change is announced to the extension's other contexts with a runtime message
 // {kind: "store-changed", keys}, which also wakes the background; `onChanged` listens.
 import { api } from './api.js';
@@ -55,6 +56,27 @@ export function normalizeOrigin(text) {
 }
 
 /**
+ * An RFC 3161 time-stamp authority's address, as written, or null: an http or https URL (many
+ * authorities serve RFC 3161 over plain http: the answer is signed, checked against the
+ * request, and the request is a hash), without credentials or a fragment, at most 2048
+ * characters.
+ * @param {unknown} v
+ * @returns {string | null}
+ */
+export function normalizeTimestampUrl(v) {
+  if (typeof v !== 'string' || v.length > 2048) return null;
+  let url;
+  try {
+    url = new URL(v.trim());
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  if (url.username || url.password || url.hash) return null;
+  return url.href;
+}
+
+/**
  * A list of origins, each already in its normalized form; null if it is not one.
  * @param {unknown} v
  * @returns {string[] | null}
@@ -75,6 +97,7 @@ function originList(v) {
  *   libersignPolicySeen?: string[],
  *   nexuOrigins?: string[],
  *   radar?: boolean,
+ *   timestampUrl?: string,
  * }} Settings
  * @typedef {keyof Settings} SettingKey
  */
@@ -91,6 +114,7 @@ const CHECKS = {
   libersignPolicySeen: originList,
   nexuOrigins: originList,
   radar: (v) => (typeof v === 'boolean' ? v : null),
+  timestampUrl: (v) => (v === '' ? '' : normalizeTimestampUrl(v)),
 };
 export const KEYS = /** @type {SettingKey[]} */ (Object.keys(CHECKS));
 

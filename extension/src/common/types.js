@@ -80,10 +80,11 @@
 
 /**
  * What the consent window shows (background/consent.js `ask`'s view): who asks, what, and the
- * certificates to choose from; `failure`: no certificate fits, the window only says why.
+ * certificates to choose from; `failure`: no certificate fits, the window only says why;
+ * `timestamp`: the host of the time-stamp authority the signatures will be sent to (B-T).
  * @typedef {{
  *   origin: string, tabTitle?: string, kind?: string, purpose?: string, items: ConsentItem[],
- *   choices: ConsentChoice[], failure?: ErrorJson,
+ *   choices: ConsentChoice[], failure?: ErrorJson, timestamp?: string,
  * }} ConsentView
  */
 

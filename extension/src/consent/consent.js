@@ -102,6 +102,11 @@ function render() {
     li.textContent = t('consentMore', n - 50);
     items.append(li);
   }
+  // Baseline B-T: the person sees which authority will time-stamp the signatures.
+  if (view.timestamp) {
+    $('timestamp').textContent = t('consentTimestamp', view.timestamp);
+    $('timestamp').hidden = false;
+  }
 
   const words = KINDS[view.kind];
   if (words) {

@@ -31,7 +31,7 @@
    * and its question for a PAdES layout.
    * @typedef {{signature: string, index?: number, [field: string]: unknown}} SignedItem
    * @typedef {{done: number, total: number, signature: SignedItem & {index: number}}} Progress
-   * @typedef {{id: number, layout: {index: number, certificate: string, hashAlgorithm: string, now: number, visible?: boolean, reply: string}}} Question
+   * @typedef {{id: number, layout: {index: number, certificate: string, hashAlgorithm: string, now: number, visible?: boolean, timestamp?: boolean, reply: string}}} Question
    */
 
   /**
@@ -172,7 +172,8 @@
         if (!Number.isInteger(q?.index) || !list[q.index]) throw { code: 'INVALID_REQUEST', message: 'no such document' };
         // The frame sends the layout to the background itself (frame/frame.js).
         return frame.run({
-          kind: 'pdf-layout', key: `${prefix}:${q.index}`, certificate: q.certificate, now: q.now, visible: q.visible === true, reply: q.reply,
+          kind: 'pdf-layout', key: `${prefix}:${q.index}`, certificate: q.certificate, now: q.now,
+          visible: q.visible === true, timestamp: q.timestamp === true, reply: q.reply,
         });
       };
       // The signed PDF: the page's file followed by the update (Blob parts: nothing copied).

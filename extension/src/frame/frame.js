@@ -25,7 +25,7 @@
 // On the port, one job at a time in the order asked; {ready: true} once, when the port is taken:
 //   {id, kind: 'hash', blob, algorithm}  → {id, result: hex digest}
 //   {id, kind: 'pdf-check', blob, algorithm, key}  → {id, result: hex digest} (PAdES, below)
-//   {id, kind: 'pdf-layout', key, certificate, now, visible, reply} → {id, result: ''}: the layout
+//   {id, kind: 'pdf-layout', key, certificate, now, visible, timestamp, reply} → {id, result: ''}: the layout
 //     (formats::Job::Pades, JSON text) goes to the background itself, not through the content
 //     script: {kind: 'pdf-frame-layout', reply, layout} (background/sign.js)
 //   {id, kind: 'pdf-release', key}                 → {id, result: ''}
@@ -63,7 +63,7 @@ window.addEventListener('message', (event) => {
 /**
  * A job of the content script (the list above); each field its word, checked here.
  * @typedef {{kind?: unknown, blob?: unknown, algorithm?: unknown, key?: unknown, certificate?: unknown,
- *   now?: unknown, jobId?: unknown, id?: unknown, reply?: unknown, visible?: unknown} | null | undefined} Job
+ *   now?: unknown, visible?: unknown, timestamp?: unknown, jobId?: unknown, id?: unknown, reply?: unknown} | null | undefined} Job
  */
 
 /** @param {Job} data @param {(done: number) => void} progress */
@@ -71,7 +71,7 @@ async function job(data, progress) {
   await ready;
   // PAdES's later steps work on a PDF checked before (no file with them).
   if (data?.kind === 'pdf-layout') {
-    return layoutPdf(String(data.key), String(data.certificate), Number(data.now), data.visible === true, String(data.reply));
+    return layoutPdf(String(data.key), String(data.certificate), Number(data.now), String(data.reply), { visible: data.visible === true, timestamp: data.timestamp === true });
   }
   if (data?.kind === 'pdf-release') {
     pdfs.get(String(data.key))?.pdf.free();
@@ -104,14 +104,15 @@ async function checkPdf(blob, algorithm, key) {
 /**
  * The PDF `key` laid out for `certificate`, sent to the background under `reply` (the id of
  * its question). The content script runs in the page's process: what the card signs never
- * passes through it.
- * `visible`: the signature drawn on the last page.
- * @param {string} key @param {string} certificate @param {number} now @param {boolean} visible @param {string} reply
+ * passes through it. `visible`: the signature drawn on the last page; `timestamp`: room for a
+ * signature time-stamp (B-T).
+ * @param {string} key @param {string} certificate @param {number} now @param {string} reply
+ * @param {{visible: boolean, timestamp: boolean}} options
  */
-async function layoutPdf(key, certificate, now, visible, reply) {
+async function layoutPdf(key, certificate, now, reply, options) {
   const entry = pdfs.get(key);
   if (!entry) throw { code: 'INVALID_REQUEST', message: 'no such PDF' };
-  const layout = await layoutCheckedPdf(entry, certificate, now, visible);
+  const layout = await layoutCheckedPdf(entry, certificate, now, options);
   await background({ kind: 'pdf-frame-layout', reply, layout });
   return '';
 }

@@ -1,6 +1,7 @@
 // @ts-check
 // Options page: the PIN session (how long the card stays unlocked after a consent, see
-// background/sessions.js) and, for portal developers, allowLoopbackHttp: pages served over
+// background/sessions.js), the time-stamp authority (`timestampUrl`: CAdES and PAdES at
+// baseline B-T, background/timestamp.js) and, for portal developers, allowLoopbackHttp: pages served over
 // plain http from 127.0.0.1, localhost or [::1] may use Paraphe (docs/PAGE-API.md). A value
 // the administrator set in policy (storage.managed) is shown and cannot be changed here. The
 // person's values are in common/store.js (where content scripts cannot write them).
@@ -49,5 +50,20 @@ minutes.addEventListener('change', async () => {
     return;
   }
   await store.set({ pinSessionMinutes: value });
+  saved();
+});
+
+const tsa = $('timestampUrl');
+const forcedTsa = await managed('timestampUrl');
+const { timestampUrl = '' } = await store.get(['timestampUrl']);
+tsa.value = typeof forcedTsa === 'string' ? forcedTsa : timestampUrl;
+tsa.disabled = typeof forcedTsa === 'string';
+document.getElementById('timestampManaged').hidden = !tsa.disabled;
+tsa.addEventListener('change', async () => {
+  const value = tsa.value.trim() === '' ? '' : store.normalizeTimestampUrl(tsa.value);
+  document.getElementById('timestampInvalid').hidden = value !== null;
+  if (value === null) return;
+  await store.set({ timestampUrl: value });
+  tsa.value = value;
   saved();
 });

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'PLI_MALFORMED' | 'PLI_TRUNCATED' | 'PLI_DECRYPTION_FAILED' | 'PLI_INTEGRITY_FAILURE'
   /** PAdES: not a PDF (or damaged), encrypted, certified with no change allowed. */
   | 'PDF_INVALID' | 'PDF_ENCRYPTED' | 'PDF_CERTIFIED'
+  /** A time-stamp authority is configured (PAdES/CAdES B-T) and did not time-stamp the signature. */
+  | 'TIMESTAMP_FAILED'
   // passed through from the host (docs/PROTOCOL.md)
   | 'UNSUPPORTED_ALGORITHM' | 'DIGEST_LENGTH_MISMATCH' | 'CERTIFICATE_NOT_FOUND' | 'PRIVATE_KEY_NOT_FOUND'
   | 'TOKEN_NOT_PRESENT' | 'TOKEN_ERROR' | 'MODULE_UNAVAILABLE' | 'MECHANISM_NOT_SUPPORTED'

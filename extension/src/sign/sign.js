@@ -192,7 +192,10 @@ function errorText(e) {
   try {
     if (typeof e === 'string') parsed = JSON.parse(e); // thrown by the WASM core
   } catch { /* not JSON */ }
-  return { code: String(parsed.code), text: api.i18n.getMessage(`error_${parsed.code}`) || String(parsed.message) };
+  const localized = api.i18n.getMessage(`error_${parsed.code}`);
+  // A time-stamp authority's failure says which (unreachable, refused, not a token) after the text.
+  const detail = localized && parsed.code === 'TIMESTAMP_FAILED' ? ` (${parsed.message})` : '';
+  return { code: String(parsed.code), text: localized ? `${localized}${detail}` : String(parsed.message) };
 }
 
 /** The name a signature is saved under. @param {string} name @param {string} format */
@@ -286,7 +289,7 @@ async function signFiles(files) {
       layout: async (q) => {
         const entry = parts[q?.part]?.pdfs[q?.index];
         if (!entry || parts[q.part].format !== 'pades') throw { code: 'INVALID_REQUEST', message: 'no such PDF' };
-        return layoutPdf(entry, String(q.certificate), Number(q.now), q.visible === true);
+        return layoutPdf(entry, String(q.certificate), Number(q.now), { visible: q.visible === true, timestamp: q.timestamp === true });
       },
       progress: (p) => {
         bar.hidden = false;

@@ -29,6 +29,7 @@ pub(crate) mod certificate;
 pub(crate) mod der;
 pub mod envelope;
 mod signed_data;
+pub mod timestamp;
 
 pub use der::DerError;
 
@@ -141,6 +142,8 @@ pub enum CmsError {
     SignatureLength { expected: usize, actual: usize },
     /// The state given to [`finish`] is not one [`prepare`] made.
     State(&'static str),
+    /// The time-stamp could not be added ([`finish_timestamped`]).
+    Timestamp(timestamp::TimestampError),
 }
 
 impl fmt::Display for CmsError {
@@ -159,6 +162,7 @@ impl fmt::Display for CmsError {
                 write!(f, "the token returned a {actual}-byte signature, {expected} bytes were expected")
             }
             Self::State(why) => write!(f, "invalid signing state: {why}"),
+            Self::Timestamp(e) => e.fmt(f),
         }
     }
 }
@@ -238,25 +242,56 @@ fn prepare_with(request: &CadesRequest, signing_time_attribute: bool) -> Result<
 /// Step 2: the DER `ContentInfo` holding the SignedData, from the token's `signature`
 /// (RSA as is; ECDSA as raw `r || s`, as PKCS#11 `CKM_ECDSA` returns it).
 pub fn finish(state: &CadesState, signature: &[u8]) -> Result<Vec<u8>, CmsError> {
+    finish_with(state, signature, None)
+}
+
+/// The SignerInfo's `signature` value (its content octets) for the token's `signature`: what a
+/// signature time-stamp hashes ([`timestamp::request`]).
+pub fn signature_value(state: &CadesState, signature: &[u8]) -> Result<Vec<u8>, CmsError> {
     if state.version != STATE_VERSION {
         return Err(CmsError::State("made by another version"));
     }
     if signature.len() != state.signature_length {
         return Err(CmsError::SignatureLength { expected: state.signature_length, actual: signature.len() });
     }
+    match state.scheme {
+        SignatureScheme::Ecdsa => {
+            crate::ecdsa::raw_to_der(signature).ok_or(CmsError::State("ECDSA signature too long"))
+        }
+        SignatureScheme::RsaPkcs1 | SignatureScheme::RsaPss => Ok(signature.to_vec()),
+    }
+}
+
+/// The RFC 3161 `TimeStampReq` for the signature-time-stamp of this signature (CAdES and
+/// PAdES baseline B-T): [`timestamp::request`] over [`signature_value`].
+pub fn timestamp_request(state: &CadesState, signature: &[u8], nonce: &[u8]) -> Result<Vec<u8>, CmsError> {
+    timestamp::request(&signature_value(state, signature)?, nonce).map_err(CmsError::Timestamp)
+}
+
+/// Step 2 with a signature time-stamp: [`finish`], the SignerInfo carrying the authority's
+/// token (from its `response` to [`timestamp_request`] with the same `nonce`, checked by
+/// [`timestamp::token`]) as the unsigned attribute `id-aa-signatureTimeStampToken`.
+pub fn finish_timestamped(
+    state: &CadesState,
+    signature: &[u8],
+    response: &[u8],
+    nonce: &[u8],
+) -> Result<Vec<u8>, CmsError> {
+    let value = signature_value(state, signature)?;
+    let token = timestamp::token(response, &value, nonce).map_err(CmsError::Timestamp)?;
+    finish_with(state, signature, Some(&token))
+}
+
+fn finish_with(state: &CadesState, signature: &[u8], token: Option<&[u8]>) -> Result<Vec<u8>, CmsError> {
+    let signature_value = signature_value(state, signature)?;
     if state.signed_attributes.first() != Some(&der::tag::SET) || state.certificates.is_empty() {
         return Err(CmsError::State("no signed attributes or no certificate"));
     }
-    let signature_value = match state.scheme {
-        SignatureScheme::Ecdsa => {
-            crate::ecdsa::raw_to_der(signature).ok_or(CmsError::State("ECDSA signature too long"))?
-        }
-        SignatureScheme::RsaPkcs1 | SignatureScheme::RsaPss => signature.to_vec(),
-    };
 
     // RFC 5652 §5.3: inside SignerInfo the SET OF tag becomes [0] IMPLICIT.
     let mut signed_attrs = state.signed_attributes.clone();
     signed_attrs[0] = der::tag::context(0);
+    let unsigned_attrs = token.map(timestamp::unsigned_attributes).unwrap_or_default();
     let signer_info = der::sequence(&[
         &der::small_integer(1), // sid is issuerAndSerialNumber
         &state.signer_identifier,
@@ -264,6 +299,7 @@ pub fn finish(state: &CadesState, signature: &[u8]) -> Result<Vec<u8>, CmsError>
         &signed_attrs,
         &algorithm::signature_algorithm(state.scheme, state.hash),
         &der::octet_string(&signature_value),
+        &unsigned_attrs,
     ]);
 
     let mut signed_data = match &state.cosign {

@@ -1,4 +1,4 @@
-//! PAdES baseline B-B signatures (ETSI EN 319 142-1 §6.3, ISO 32000-1 §12.8): an incremental
+//! PAdES baseline B-B and B-T signatures (ETSI EN 319 142-1 §6.3, ISO 32000-1 §12.8): an incremental
 //! update that adds a signature field and its signature dictionary, with a detached CAdES
 //! SignedData (`/SubFilter /ETSI.CAdES.detached`) over the `/ByteRange`.
 //!
@@ -26,6 +26,12 @@
 //! 2. [`finish`] makes the CMS from the card's signature and writes it into the placeholder:
 //!    the signed PDF is the original bytes followed by the returned update.
 //!
+//! B-T ([`PadesRequest::timestamp`]): the placeholder has room for a time-stamp token too, and
+//! step 2 is [`timestamp_request`] (the RFC 3161 request over the SHA-256 of the signature
+//! value, sent by the caller: this crate has no I/O) then [`finish_timestamped`] with the
+//! authority's response, whose token becomes the SignerInfo's unsigned attribute
+//! `id-aa-signatureTimeStampToken` ([`crate::cms::timestamp`]).
+//!
 //! Encrypted PDFs are refused, and so are certified ones that allow no change (DocMDP
 //! `/P 1`). Streams are read for `/FlateDecode` only (xref and object streams): the objects
 //! rewritten are the catalog, the AcroForm, the first (or last) page and arrays, which are
@@ -48,6 +54,10 @@ use std::fmt;
 const MAX_PAGE_DEPTH: usize = 64;
 /// Room left in `/Contents` beyond the exact CMS size (bytes).
 const CONTENTS_MARGIN: usize = 64;
+/// Room for the signature time-stamp (bytes), when one is asked for ([`PadesRequest::timestamp`]):
+/// the unsigned attribute and the authority's token with its certificates (real ones have 3 to
+/// 8 KiB). A token larger than this fails the signature rather than writing a B-B one.
+pub const TIMESTAMP_ROOM: usize = 16 * 1024;
 /// Width of each `/ByteRange` number: files up to 10^12 bytes.
 const RANGE_WIDTH: usize = 12;
 
@@ -119,6 +129,10 @@ pub struct PadesRequest {
     /// A visible signature on the last page (« Signé par <CN> », the date in UTC, « Paraphe »)
     /// instead of an invisible field on the first.
     pub visible: bool,
+    /// PAdES baseline B-T: `/Contents` has room for a signature time-stamp
+    /// ([`TIMESTAMP_ROOM`]), and the signature is finished with one ([`finish_timestamped`];
+    /// [`finish`] refuses).
+    pub timestamp: bool,
 }
 
 /// The result of [`prepare`].
@@ -134,7 +148,7 @@ pub struct Prepared {
 }
 
 /// What [`finish`] needs. JSON: `{"version":1, "cades":{…}, "update":"<base64>",
-/// "contentsAt":N, "contentsLength":N}`.
+/// "contentsAt":N, "contentsLength":N, "timestamp":bool}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PadesState {
@@ -147,6 +161,9 @@ pub struct PadesState {
     contents_at: usize,
     /// Hex digits between `<` and `>`.
     contents_length: usize,
+    /// B-T: only [`finish_timestamped`] finishes it.
+    #[serde(default)]
+    timestamp: bool,
 }
 
 const STATE_VERSION: u32 = 1;
@@ -195,7 +212,8 @@ fn contents_needed(request: &PadesRequest) -> Result<usize, PdfError> {
     // The CMS has the same size whatever the digest; the longest signature sizes it.
     let probe = cms::prepare_pades(&cades_request(request, vec![0; request.hash.digest_len()]))?;
     let longest = cms::finish(&probe.state, &vec![0xff; probe.state.signature_length()])?;
-    Ok(2 * (longest.len() + CONTENTS_MARGIN))
+    let room = if request.timestamp { TIMESTAMP_ROOM } else { 0 };
+    Ok(2 * (longest.len() + CONTENTS_MARGIN + room))
 }
 
 /// What [`prepare`] refuses of the PDF itself (not a PDF, damaged, encrypted, certified with
@@ -282,6 +300,7 @@ pub fn prepare_layout(layout: Layout, request: &PadesRequest) -> Result<Prepared
             update: layout.update,
             contents_at: layout.contents_at,
             contents_length: layout.contents_length,
+            timestamp: request.timestamp,
         },
     })
 }
@@ -308,8 +327,48 @@ pub fn prepare(pdf: &[u8], request: &PadesRequest) -> Result<Prepared, PdfError>
 }
 
 /// Step 2: the incremental update with the CMS in `/Contents`. The signed PDF is the
-/// original file followed by these bytes.
+/// original file followed by these bytes. A B-T state ([`PadesRequest::timestamp`]) is
+/// refused: it is finished by [`finish_timestamped`] only.
 pub fn finish(state: &PadesState, signature: &[u8]) -> Result<Vec<u8>, PdfError> {
+    if state.timestamp {
+        return Err(PdfError::State("a time-stamp was asked for: finish_timestamped"));
+    }
+    let cms = check_state(state).and_then(|()| Ok(cms::finish(&state.cades, signature)?))?;
+    write_contents(state, &cms)
+}
+
+/// The RFC 3161 `TimeStampReq` for a B-T signature (`nonce`: 8 to 32 random bytes), over the
+/// SHA-256 of the CMS signature value the card's `signature` gives.
+pub fn timestamp_request(state: &PadesState, signature: &[u8], nonce: &[u8]) -> Result<Vec<u8>, PdfError> {
+    check_state(state)?;
+    Ok(cms::timestamp_request(&state.cades, signature, nonce)?)
+}
+
+/// Step 2 of a B-T signature: [`finish`] with the authority's token, from its `response` to
+/// [`timestamp_request`] with the same `nonce` (checked: granted, a signed TSTInfo, this
+/// imprint and nonce), in the SignerInfo's unsigned attribute
+/// `id-aa-signatureTimeStampToken`. Any failure leaves nothing written.
+pub fn finish_timestamped(
+    state: &PadesState,
+    signature: &[u8],
+    response: &[u8],
+    nonce: &[u8],
+) -> Result<Vec<u8>, PdfError> {
+    check_state(state)?;
+    let cms = cms::finish_timestamped(&state.cades, signature, response, nonce)?;
+    let room = state.contents_length / 2;
+    if cms.len() > room {
+        let without = cms::finish(&state.cades, signature)?.len();
+        let token = cms.len().saturating_sub(without);
+        return Err(PdfError::Cms(CmsError::Timestamp(cms::timestamp::TimestampError::NoRoom {
+            token,
+            room: room.saturating_sub(without),
+        })));
+    }
+    write_contents(state, &cms)
+}
+
+fn check_state(state: &PadesState) -> Result<(), PdfError> {
     if state.version != STATE_VERSION {
         return Err(PdfError::State("made by another version"));
     }
@@ -320,8 +379,12 @@ pub fn finish(state: &PadesState, signature: &[u8]) -> Result<Vec<u8>, PdfError>
     {
         return Err(PdfError::State("the placeholder is not where the state says"));
     }
-    let cms = cms::finish(&state.cades, signature)?;
-    let hex = hex::encode_upper(&cms);
+    Ok(())
+}
+
+/// The update with `cms` written into the placeholder.
+fn write_contents(state: &PadesState, cms: &[u8]) -> Result<Vec<u8>, PdfError> {
+    let hex = hex::encode_upper(cms);
     if hex.len() > state.contents_length {
         return Err(PdfError::ContentsTooSmall { room: state.contents_length / 2, needed: cms.len() });
     }

@@ -3,7 +3,8 @@
     pyhanko_tool.py sign IN OUT KEY CERT [CHAIN…]   PAdES B-B signature in field "Signature1"
     pyhanko_tool.py certify IN OUT KEY CERT [CHAIN…]  the same, a certification allowing no change
     pyhanko_tool.py validate [--allow-sha1] PDF ROOT [OTHER…]
-                                                    every signature, one JSON line each;
+                                                    every signature, one JSON line each
+                                                    (with its signature time-stamp's status);
                                                     exit 1 unless all are intact, valid, trusted
                                                     and allowed by the later revisions.
                                                     --allow-sha1: SHA-1 digests are accepted
@@ -30,6 +31,12 @@ def sign(src, dst, key, cert, *chain, certify=False):
         meta = signers.PdfSignatureMetadata(field_name="Signature1", subfilter=SigSeedSubFilter.PADES, **extra)
         with open(dst, "wb") as out:
             signers.sign_pdf(writer, meta, signer=signer, output=out)
+
+
+def timestamp(ts):
+    if ts is None:
+        return None
+    return {"intact": ts.intact, "valid": ts.valid, "trusted": ts.trusted, "time": ts.timestamp.isoformat()}
 
 
 def validate(*args):
@@ -64,6 +71,10 @@ def validate(*args):
                 "modificationLevel": status.modification_level.name if status.modification_level else None,
                 "docmdpOk": status.docmdp_ok,
                 "bottomLine": status.bottom_line,
+                # The signature time-stamp (PAdES B-T): validated by pyHanko against the same
+                # trust roots, null without one.
+                "timestamp": timestamp(status.timestamp_validity),
+                "summary": status.summary(),
             }
             print(json.dumps(line))
             if not (status.bottom_line and status.intact and status.valid and status.trusted):
