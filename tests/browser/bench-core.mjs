@@ -8,7 +8,8 @@
 // Used to decide what scripts/build-extension.sh does to the module (wasm-opt, rustc flags).
 // With --browser, the same work in a page of headless Chromium or Firefox ESR (their engines,
 // newer than Node's), timed there by wall clock (performance.now(); no CPU time in a page), so
-// more rounds are needed on a busy machine.
+// more rounds are needed on a busy machine. The browser starts as the tests start it (driver.js),
+// with the extension of extension/dist or $PARAPHE_EXTENSION_DIST, which the page does not use.
 //   node tests/browser/bench-core.mjs [--mib N] [--rounds N] [--browser chromium|firefox] NAME=PKG_DIR …
 // Each PKG_DIR holds paraphe_wasm.js and paraphe_wasm_bg.wasm (scripts/build-extension.sh
 // writes them into extension/pkg, or $PARAPHE_EXTENSION_DIST/pkg). Needs openssl.
