@@ -5,9 +5,11 @@
 # Steps: the two WASM modules (cargo, profile wasm-release): the core (wasm/, paraphe_wasm, loaded
 # by the background and most pages) and « Vérifier une signature » (verify-wasm/, paraphe_verify,
 # loaded by the verify page only) → wasm-bindgen --target web (with their .d.ts, which
-# extension/tsconfig*.json read; not copied into dist) → wasm-opt (when installed) → copy
+# extension/tsconfig*.json read; not copied into dist) → wasm-opt (on request) → copy
 # extension/src and write each browser's manifest.
-#   PARAPHE_WASM_PROFILE=dev   faster debug build of the WASM modules
+#   PARAPHE_WASM_PROFILE=dev   faster debug build of the WASM modules (no wasm-opt)
+#   PARAPHE_WASM_OPT_LEVEL=-O3  run binaryen's wasm-opt on both modules at that level (below;
+#                               off by default: it measured no gain)
 #   PARAPHE_EXTENSION_DIST=DIR  build into DIR/chromium and DIR/firefox (and the bindings into
 #                               DIR/pkg) instead of extension/dist and extension/pkg, so that a
 #                               benchmark's build does not replace the one tests are using
@@ -39,21 +41,49 @@ dist=${PARAPHE_EXTENSION_DIST:-extension/dist}
 pkg=extension/pkg
 [ -n "${PARAPHE_EXTENSION_DIST:-}" ] && pkg=$dist/pkg
 rm -rf "$pkg"
-# Optional wasm-opt, ~30% smaller. Only a recent binaryen: wasm-bindgen 0.2.130 emits an
-# externref table that Debian 12's wasm-opt 108 rewrites into a module that fails at load time
-# ("WebAssembly.Table.set(): Argument 1 is invalid for table"). npm binaryen ≥ 116 is fine.
-opt_ver=$(wasm-opt --version 2>/dev/null | awk '{print $3}' || true)
-[ "$profile" != dev ] && [ "${opt_ver:-0}" -ge 116 ] 2>/dev/null || log "wasm-opt ${opt_ver:-absent} skipped (needs binaryen >= 116)"
+# wasm-opt, on request: PARAPHE_WASM_OPT_LEVEL=-O3 (or -O1, -O4, -Oz…) runs it on both modules.
+# Off by default because it measured no faster and no smaller where it counts
+# (docs/BENCHMARKS.md, « WASM core and wasm-opt »): -O3 takes 7 % off the core's raw bytes but
+# adds 6 % to its gzip -9 size (the extension ships in a zip), and the core hashed 4-5 % slower
+# in V8 after any level; the build says so in its log.
+# binaryen from npm, pinned in extension/package-lock.json (Debian 12's binaryen 108 predates
+# what rustc emits, and rewrites wasm-bindgen's externref table into a module that fails at
+# load time). The flags enable what rustc's wasm32-unknown-unknown emits by default (`rustc
+# --print cfg --target wasm32-unknown-unknown`; LLVM's bulk-memory brings bulk-memory-opt and
+# call-indirect-overlong), as the module's target_features section says too; a module with
+# anything else fails wasm-opt's validation. Any failure of wasm-opt fails the build: no
+# silent fallback to the module as it was.
+opt_level=${PARAPHE_WASM_OPT_LEVEL:-}
+wasm_opt=
+if [ -z "$opt_level" ]; then
+  log "wasm-opt off (PARAPHE_WASM_OPT_LEVEL unset: measured no gain, docs/BENCHMARKS.md)"
+elif [ "$profile" = dev ]; then
+  log "wasm-opt skipped: profile dev"
+else
+  # shellcheck source=scripts/npm.sh
+  . scripts/npm.sh
+  npm_ci extension "the extension's checks and wasm-opt (typescript, eslint, binaryen)"
+  wasm_opt=$PWD/extension/node_modules/.bin/wasm-opt
+  [ -x "$wasm_opt" ] || { echo "$wasm_opt is missing (npm package binaryen, extension/package.json); run scripts/setup.sh" >&2; exit 1; }
+fi
 # bind CRATE_FILE OUT_NAME: wasm-bindgen (and wasm-opt) of one module into $pkg.
 bind() {
   wasm-bindgen --target web --remove-name-section --out-dir "$pkg" --out-name "$2" \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile_dir/$1.wasm"
-  if [ "$profile" != dev ] && [ "${opt_ver:-0}" -ge 116 ] 2>/dev/null; then
-    wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-      --enable-mutable-globals --enable-reference-types --enable-multivalue \
-      "$pkg/$2_bg.wasm" -o "$pkg/$2_bg.wasm" \
-      || log "wasm-opt failed on $2; keeping the unoptimized module"
+  [ -n "$wasm_opt" ] || return 0
+  local wasm=$pkg/$2_bg.wasm before
+  before=$(stat -c %s "$wasm")
+  # shellcheck disable=SC2086 # PARAPHE_WASM_OPT_LEVEL may hold several options
+  if ! "$wasm_opt" $opt_level --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+    --enable-bulk-memory --enable-bulk-memory-opt --enable-call-indirect-overlong \
+    --enable-reference-types --enable-multivalue --strip-target-features --strip-producers \
+    "$wasm" -o "$wasm.opt"; then
+    rm -f "$wasm.opt"
+    echo "wasm-opt $opt_level failed on $2 (above); unset PARAPHE_WASM_OPT_LEVEL to build without it" >&2
+    exit 1
   fi
+  mv "$wasm.opt" "$wasm"
+  log "wasm-opt $opt_level $2: $before → $(stat -c %s "$wasm") bytes"
 }
 bind paraphe_wasm paraphe_wasm
 bind paraphe_verify_wasm paraphe_verify

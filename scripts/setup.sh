@@ -13,7 +13,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 apt_pkgs=(softhsm2 opensc gnutls-bin openssl libpcsclite-dev pkg-config libnss3-tools xmlsec1 xmlstarlet libxml2-utils jq)
 if [ -z "${PARAPHE_SETUP_MINIMAL:-}" ]; then
   apt_pkgs+=(pcscd pcsc-tools vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome
-             python3-venv yubico-piv-tool chromium chromium-driver firefox-esr xvfb xauth binaryen
+             python3-venv yubico-piv-tool chromium chromium-driver firefox-esr xvfb xauth
              poppler-utils qpdf nginx-light)
 fi
 # nginx-light: the real nginx that the radar's browser tests start themselves, as their own
@@ -43,21 +43,13 @@ if [ -n "$wb_ver" ]; then
 fi
 
 
-# npm packages of a folder, exactly as its lockfile says, again whenever the lockfile changed
-# (node_modules/.paraphe-lock records the lockfile it was installed from).
-npm_ci() { # npm_ci DIR WHAT
-  local stamp=$1/node_modules/.paraphe-lock
-  [ -f "$1/package-lock.json" ] || return 0
-  if ! cmp -s "$1/package-lock.json" "$stamp"; then
-    log "npm: installing $2 ($1/package-lock.json)"
-    (cd "$1" && npm ci --no-audit --no-fund --silent)
-    cp "$1/package-lock.json" "$stamp"
-  fi
-}
+# shellcheck source=scripts/npm.sh
+. scripts/npm.sh
 # Browser drivers that use Debian's browsers (no browser download), and the pages' libraries.
 npm_ci tests/browser "the browser test drivers"
-# The extension's type checker and linter (extension/package.json).
-npm_ci extension "the extension's checks (typescript, eslint)"
+# The extension's type checker and linter, and binaryen's wasm-opt that scripts/build-extension.sh
+# runs on the WASM modules (extension/package.json).
+npm_ci extension "the extension's checks and wasm-opt (typescript, eslint, binaryen)"
 # pyHanko (PyPI, pinned) in tests/.work/pyhanko-venv: the independent PAdES signer and
 # validator of the tests (scripts/pyhanko.sh is its one entry point).
 scripts/pyhanko.sh --ensure
