@@ -2,8 +2,10 @@
 # Build the browser extension from one source into two unpacked extensions:
 #   extension/dist/chromium   Manifest V3, module service worker, fixed id from "key"
 #   extension/dist/firefox    Manifest V3, module event page, gecko id paraphe@paraphe.fr
-# Steps: the two WASM modules (cargo, profile wasm-release): the core (wasm/, paraphe_wasm, loaded
-# by the background and most pages) and « Vérifier une signature » (verify-wasm/, paraphe_verify,
+# Steps: the three WASM modules (cargo, profile wasm-release): the core (wasm/, paraphe_wasm, loaded
+# by the background and the pages that call it through background/core.js), the files module
+# (files-wasm/, paraphe_files: PDFs, zips, hashing and plis for the extension frame, « Ouvrir un
+# pli » and « Signer des fichiers ») and « Vérifier une signature » (verify-wasm/, paraphe_verify,
 # loaded by the verify page only) → wasm-bindgen --target web (with their .d.ts, which
 # extension/tsconfig*.json read; not copied into dist) → wasm-opt (on request) → copy
 # extension/src and write each browser's manifest.
@@ -24,9 +26,12 @@ profile_dir=$profile
 [ "$profile" = dev ] && profile_dir=debug
 
 # One build per package, so that the core does not get paraphe-formats' feature `verify` (and its
-# rsa/p256/p384) by feature unification with verify-wasm.
+# rsa/p256/p384) by feature unification with verify-wasm, and files-wasm does not get the core's
+# exports (paraphe-wasm's feature `bindings`).
 log "cargo build -p paraphe-wasm ($profile)"
 cargo build -q -p paraphe-wasm --target wasm32-unknown-unknown --profile "$profile"
+log "cargo build -p paraphe-files-wasm ($profile)"
+cargo build -q -p paraphe-files-wasm --target wasm32-unknown-unknown --profile "$profile"
 log "cargo build -p paraphe-verify-wasm ($profile)"
 cargo build -q -p paraphe-verify-wasm --target wasm32-unknown-unknown --profile "$profile"
 
@@ -86,6 +91,7 @@ bind() {
   log "wasm-opt $opt_level $2: $before → $(stat -c %s "$wasm") bytes"
 }
 bind paraphe_wasm paraphe_wasm
+bind paraphe_files_wasm paraphe_files
 bind paraphe_verify_wasm paraphe_verify
 
 version=$(awk -F'"' '/^\[workspace.package\]/{p=1} p && /^version/{print $2; exit}' Cargo.toml)
@@ -108,4 +114,4 @@ for browser in chromium firefox; do
   esac
   jq --arg v "$version" ".version = \$v | $filter" "$src/manifest.json" > "$out/manifest.json"
 done
-log "built $dist/chromium and $dist/firefox (WASM: core $(stat -c %s "$pkg/paraphe_wasm_bg.wasm") bytes, verify $(stat -c %s "$pkg/paraphe_verify_bg.wasm") bytes)"
+log "built $dist/chromium and $dist/firefox (WASM: core $(stat -c %s "$pkg/paraphe_wasm_bg.wasm") bytes, files $(stat -c %s "$pkg/paraphe_files_bg.wasm") bytes, verify $(stat -c %s "$pkg/paraphe_verify_bg.wasm") bytes)"

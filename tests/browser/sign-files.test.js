@@ -273,6 +273,32 @@ print(json.dumps(out))`, zip, extracted]);
   return bytes;
 }
 
+test('the background imports the core (pkg/paraphe_wasm) only; the frame, « Ouvrir un pli » and this page the files module only', () => {
+  // The module graphs as built (dist/: pkg/ beside the pages), from their static imports, as
+  // verify.test.js does for the verify page: the core every start of the background loads
+  // must not carry the PDF reader nor the zip (issue 18), and the pages that read files load
+  // one module, pkg/paraphe_files (files-wasm/), not both.
+  const root = lib.EXT.chromium;
+  const graph = (entry) => {
+    const seen = new Set();
+    const walk = (file) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(/^import\b[^'"]*['"](\.[^'"]+)['"]/gm)) {
+        walk(path.resolve(path.dirname(file), m[1]));
+      }
+    };
+    walk(path.join(root, entry));
+    return [...seen].map((f) => path.relative(root, f)).filter((f) => f.startsWith('pkg/'));
+  };
+  assert.deepEqual(graph('background/background.js'), ['pkg/paraphe_wasm.js']);
+  for (const page of ['frame/frame.js', 'pli/pli.js', 'pli/hash-worker.js', 'sign/sign.js']) {
+    assert.deepEqual(graph(page), ['pkg/paraphe_files.js'], page);
+  }
+  const core = fs.readFileSync(path.join(root, 'pkg/paraphe_wasm.js'), 'utf8');
+  assert.doesNotMatch(core, /class (PdfInput|ZipArchive|Crc32)\b|pades_prepare/);
+});
+
 test('certificate checks (arrêté du 22 mars 2019): warnings and errors from the core\'s facts', () => {
   const base = { expired: false, notYetValid: false, usages: ['signing'], qualified: true, rgsLevel: null };
   assert.equal(worst(certificateChecks(base)), 'ok');

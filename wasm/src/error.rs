@@ -4,6 +4,7 @@
 //! same (`USER_CANCELLED`, `PIN_LOCKED`, `INTERNAL`, `RAW_SIGNATURE_REFUSED`).
 
 use serde::Serialize;
+use wasm_bindgen::JsValue;
 
 macro_rules! page_codes {
     ($($(#[$doc:meta])* $name:ident = $wire:literal;)*) => {
@@ -95,6 +96,16 @@ impl PageError {
         serde_json::to_string(self)
             .unwrap_or_else(|_| r#"{"code":"INTERNAL","message":"unserializable error"}"#.to_owned())
     }
+}
+
+/// The value the WASM modules throw for `e`: the JSON text of `{code, message}`.
+pub fn thrown(e: &PageError) -> JsValue {
+    JsValue::from_str(&e.to_json())
+}
+
+/// [`thrown`] of an `INTERNAL` error.
+pub fn internal(message: String) -> JsValue {
+    thrown(&PageError { code: PageCode::Internal.name(), message })
 }
 
 impl std::fmt::Display for PageError {

@@ -160,6 +160,12 @@ fn scheme_for(certificate: &[u8]) -> Result<SignatureScheme, PageError> {
     })
 }
 
+/// Unix seconds from `Date.now()` milliseconds (`as` saturates, which is what we want).
+#[allow(clippy::cast_possible_truncation)]
+pub fn unix_seconds(now_ms: f64) -> i64 {
+    (now_ms / 1000.0).floor() as i64
+}
+
 /// Step 1: the digest the card must sign. `signing_time` is Unix seconds.
 pub fn prepare(job: &Job, certificate: &[u8], signing_time: i64) -> Result<Prepared, PageError> {
     prepare_timestamped(job, certificate, signing_time, false)

@@ -1,10 +1,10 @@
 // @ts-check
-// Reading a File or Blob for a signature, in the extension's process, with the WASM core
-// (its glue must be initialized first): a document's digest, and PAdES's PDF steps. Used by
+// Reading a File or Blob for a signature, in the extension's process, with the files module
+// (files-wasm/, pkg/paraphe_files: its glue must be initialized first): a document's digest, and PAdES's PDF steps. Used by
 // the extension frame (frame/frame.js, the page API's files) and « Signer des fichiers »
 // (sign/sign.js, the extension's own page).
 //
-// PAdES: each PDF streams by once through the core's PdfInput, which hashes all of it (the
+// PAdES: each PDF streams by once through the files module's PdfInput, which hashes all of it (the
 // digest for the consent window, and the start of the byte-range digest) and keeps only the
 // parts its reader asks for, read from the Blob where they are (the tail, the cross-reference
 // sections, the objects the update rewrites): a large PDF is never held whole. That also
@@ -12,7 +12,7 @@
 // The PdfInput is kept by the caller until it asks for the layout for the chosen certificate
 // (the incremental update with its placeholder and the digest of the byte ranges, a
 // formats::Job::Pades as JSON text), then freed.
-import { Hasher, PdfInput } from '../pkg/paraphe_wasm.js';
+import { Hasher, PdfInput } from '../pkg/paraphe_files.js';
 import { pieces } from './pieces.js';
 
 const HASH_PIECE_BYTES = 1 << 20;

@@ -5,14 +5,15 @@
 // reaches it by structured clone (a handle on the browser's blob storage or on the file on
 // disk: no copy, no base64, no JSON), and it reads it here, in the extension's process, as a
 // stream into one reused buffer (common/pieces.js):
-//  - document digests (signDocument(s), data-paraphe-file): the WASM core's streaming
+//  - document digests (signDocument(s), data-paraphe-file): the files module's streaming
 //    Hasher; only the digest goes back;
 //  - plis (the page API's `decrypt`): pli/stream.js, the same as « Ouvrir un pli »; the
 //    header goes to the background, which asks for consent and has the card unwrap the key
 //    (background/pli.js, job of the content script's `pli-start`); the plaintext is kept as
 //    Blob parts (the browser's blob storage, not this frame's heap) and goes back as one Blob
 //    only once the core checked the end of the pli. Nothing of it before.
-// Memory: the reading buffer, a piece or two in flight and the core's instance, whatever the
+// Memory: the reading buffer, a piece or two in flight and the files module's instance (the
+// WASM of files-wasm/, pkg/paraphe_files: hashing, plis, PDFs; not the background's core), whatever the
 // file's size; the page's process never reads the file.
 //
 // Who may use it: the frame is web-accessible (any page may load it), so it takes one
@@ -31,7 +32,7 @@
 //   {id, kind: 'pdf-release', key}                 → {id, result: ''}
 //   {id, kind: 'decrypt', blob, jobId}   → {id, progress: bytes read}…, {id, result: {plaintext: Blob, size, opened}}
 //   either                               → {id, error: {code, message}}
-import init from '../pkg/paraphe_wasm.js';
+import init from '../pkg/paraphe_files.js';
 import { api } from '../common/api.js';
 import { checkPdf as checkPdfBlob, digest, layoutPdf as layoutCheckedPdf } from '../common/files.js';
 import { release } from '../pli/bulk.js';
@@ -47,7 +48,7 @@ window.addEventListener('message', (event) => {
   const port = event.ports?.[0];
   if (event.source !== window.parent || !port || !token || event.data?.paraphe !== 'frame-port' || event.data.token !== token) return;
   token = null; // one port, once
-  ready = init({ module_or_path: new URL('../pkg/paraphe_wasm_bg.wasm', import.meta.url) });
+  ready = init({ module_or_path: new URL('../pkg/paraphe_files_bg.wasm', import.meta.url) });
   ready.catch(() => {}); // reported with each job
   let queue = Promise.resolve();
   port.onmessage = (/** @type {MessageEvent<Job>} */ { data }) => {

@@ -1,11 +1,11 @@
 // @ts-check
 // SHA-256 of the plaintext for « Ouvrir un pli » (pli.js), on another thread than the
-// decryption: the page posts each piece of plaintext it wrote, this worker feeds the WASM
-// core's streaming Hasher and acknowledges each piece (the page keeps a few in flight, no
+// decryption: the page posts each piece of plaintext it wrote, this worker feeds the files
+// module's streaming Hasher and acknowledges each piece (the page keeps a few in flight, no
 // more), then answers {sha256} to {finish: true}.
-import init, { Hasher } from '../pkg/paraphe_wasm.js';
+import init, { Hasher } from '../pkg/paraphe_files.js';
 
-const ready = init({ module_or_path: new URL('../pkg/paraphe_wasm_bg.wasm', import.meta.url) });
+const ready = init({ module_or_path: new URL('../pkg/paraphe_files_bg.wasm', import.meta.url) });
 /** @type {Hasher | null} */
 let hasher = null;
 

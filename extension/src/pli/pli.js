@@ -2,9 +2,9 @@
 // « Ouvrir un pli »: the extension's own page for opening plis from disk, of any size.
 //
 // The pli is read from disk as a stream into one reused buffer and decrypted here as it goes,
-// by pli/stream.js, the same code as the page API's extension frame: the WASM core parses it
-// and keeps every check (GCM GHASH and tag, the CBC padding), WebCrypto runs the AES of the
-// bulk (native AES: the core's software AES ran at 20–40 MB/s in WASM; see
+// by pli/stream.js, the same code as the page API's extension frame: the WASM files module
+// (files-wasm/, pkg/paraphe_files: the core's PliDecryptor) parses it and keeps every check
+// (GCM GHASH and tag, the CBC padding), WebCrypto runs the AES of the bulk (native AES: the core's software AES ran at 20–40 MB/s in WASM; see
 // PliDecryptor.set_key_external_base64); the SHA-256 shown at the end is computed in a
 // worker (hash-worker.js). Reading, decrypting, hashing and writing overlap, one piece per
 // stage, so memory stays a few pieces. The plaintext is written at once to a file, never held:
@@ -22,9 +22,11 @@
 // background, which finds the certificate, asks for consent and the PIN, has the card unwrap
 // the key and returns it to this page (the extension's own origin).
 import { $, api, localize, t } from '../common/api.js';
-import * as core from '../background/core.js';
+import init, { Hasher } from '../pkg/paraphe_files.js';
 import { openPli } from './stream.js';
 
+/** The files module (files-wasm/): PliDecryptor for pli/stream.js, Hasher where the worker cannot start. */
+const ready = init({ module_or_path: new URL('../pkg/paraphe_files_bg.wasm', import.meta.url) });
 const TEMP_PREFIX = 'pli-';
 
 localize();
@@ -130,7 +132,7 @@ function plaintextHasher() {
   try {
     worker = new Worker(new URL('hash-worker.js', import.meta.url), { type: 'module' });
   } catch {
-    const hasher = core.newHasher('sha256');
+    const hasher = new Hasher('sha256');
     return {
       update: async (bytes) => hasher.update(bytes),
       finish: async () => hasher.finish(),
@@ -196,7 +198,7 @@ async function openFile(file, choose) {
   try {
     // Asked first, while the click still counts as a user gesture.
     if (choose) sink = await chosenSink(outName);
-    await core.ready;
+    await ready;
     hasher = plaintextHasher();
     status(t('pliPageReading'));
     const bar = $('progress');

@@ -10,7 +10,7 @@
 // Release rule: what `write` receives is provisional until `openPli` resolved (the core
 // checked the padding or the GCM tag at the end). On a rejection the caller discards
 // everything it was given.
-import { PliDecryptor } from '../pkg/paraphe_wasm.js';
+import { PliDecryptor } from '../pkg/paraphe_files.js';
 import { base64 } from '../common/base64.js';
 import { pieces } from '../common/pieces.js';
 import { bulkDecryptor, decryptPiece } from './bulk.js';
@@ -29,7 +29,7 @@ export const PIECE_BYTES = 1 << 20;
  */
 
 /**
- * Opens the pli `blob` (the core's WASM must be instantiated). Resolves with what `unwrap`
+ * Opens the pli `blob` (the files module, pkg/paraphe_files, must be instantiated). Resolves with what `unwrap`
  * resolved with (the key left out) once the whole plaintext went to `write` and the core
  * checked its end; rejects with the core's `{code, message}` JSON text or what `unwrap` or
  * `write` threw.

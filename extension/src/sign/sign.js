@@ -4,8 +4,8 @@
 // signature inside the PDF, offered for PDFs), XAdES detached (the « jeton » `.xml` next to
 // the file) or CAdES detached (`.p7s`).
 //
-// The files never leave this page: it reads them with the WASM core (common/files.js, as
-// the page API's extension frame does): each PDF to sign in PAdES is checked and hashed by a
+// The files never leave this page: it reads them with the WASM files module (files-wasm/,
+// common/files.js, as the page API's extension frame does): each PDF to sign in PAdES is checked and hashed by a
 // PdfInput, kept until its layout is asked for; the other files are hashed. Only digests and
 // names go to the background, as one or two `signHash` requests (`pades`; `xades` or `cades`)
 // on the runtime port "sign-files" (background.js signFilesMessage), signed as one batch by
@@ -23,19 +23,21 @@
 // tokens (sign/checks.js): dates, signing key usage, qualified or RGS level.
 //
 // After a batch that signed something, « Tout télécharger (.zip) » offers one zip of every
-// output (sign/zip.js: members stored as they are, the core's formats::zip), built when asked.
+// output (sign/zip.js: members stored as they are, the files module's formats::zip), built when asked.
 //
 // For tests and the person's eyes alike, the end state is on <body>: `data-result` (JSON:
 // [{name, format, url}], the outputs in order) or `data-error` (the code), and
 // `data-certificates` (JSON: [{fingerprint, holder, checks}]) once the checks are shown; once
 // the zip is made, `data-zip` (JSON: {name, url, size, members}) or `data-zip-error`.
 import { $, api, localize, t } from '../common/api.js';
-import * as core from '../background/core.js';
+import init from '../pkg/paraphe_files.js';
 import { fromBase64 } from '../common/base64.js';
 import { checkPdf, digest, layoutPdf } from '../common/files.js';
 import { certificateChecks, worst } from './checks.js';
 import { zipOf } from './zip.js';
 
+/** The files module (files-wasm/): hashing and PDFs (common/files.js), the zip (zip.js). */
+const ready = init({ module_or_path: new URL('../pkg/paraphe_files_bg.wasm', import.meta.url) });
 const HASH_ALGORITHM = 'sha256';
 
 localize();
@@ -260,7 +262,7 @@ async function signFiles(files) {
     a.click(); // the download, as soon as it is signed
   };
   try {
-    await core.ready;
+    await ready;
     const requests = [];
     let read = 0;
     for (const part of parts) {
@@ -332,7 +334,7 @@ async function downloadZip() {
   try {
     if (!zipped) {
       const batch = made;
-      await core.ready;
+      await ready;
       const { blob, names } = await zipOf(batch.filter((m) => m !== undefined));
       if (made !== batch) return; // another batch started meanwhile: this zip is not its
       const url = URL.createObjectURL(blob);

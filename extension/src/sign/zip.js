@@ -1,10 +1,10 @@
 // @ts-check
 // « Tout télécharger (.zip) » of « Signer des fichiers »: one zip holding every output, its
-// members stored as they are (formats::zip through the WASM core). Each output streams once
-// through the core's Crc32; the core writes the bytes before each member and after the last;
+// members stored as they are (formats::zip through the files module). Each output streams once
+// through its Crc32; the module writes the bytes before each member and after the last;
 // the zip is a Blob of those parts and the outputs' own Blobs, end to end: no output is
 // copied, and a signed PDF stays its file followed by its update.
-import { Crc32, ZipArchive } from '../pkg/paraphe_wasm.js';
+import { Crc32, ZipArchive } from '../pkg/paraphe_files.js';
 import { pieces } from '../common/pieces.js';
 
 const PIECE_BYTES = 1 << 20;

@@ -26,7 +26,7 @@ pub struct ZipFailure {
 
 impl ZipFailure {
     fn invalid(message: String) -> Self {
-        Self { code: crate::error::PageCode::InvalidRequest.name(), message, too_large: false }
+        Self { code: paraphe_wasm::error::PageCode::InvalidRequest.name(), message, too_large: false }
     }
 
     pub fn to_json(&self) -> String {
