@@ -5,6 +5,7 @@
 use crate::error::{internal, thrown, PageError};
 use crate::formats::unix_seconds;
 use crate::{certs, formats, host, libersign, origin, request, webeid};
+use base64::Engine as _;
 use paraphe_protocol::command::KeyHint;
 use paraphe_protocol::{EcdsaEncoding, HashAlgorithm, LoginPurpose, SignatureScheme};
 use serde::de::DeserializeOwned;
@@ -200,6 +201,21 @@ pub fn format_finish(state_json: &str, signature_base64: &str) -> Result<String,
     formats::finish(&state, &signature).map(|bytes| engine.encode(bytes)).map_err(|e| thrown(&e))
 }
 
+/// The format state (JSON text), the card's signature and the nonce (base64) of a B-T
+/// signature, decoded: a bad one is the extension's fault (`INTERNAL`), never the page's.
+fn timestamp_inputs(
+    state_json: &str,
+    signature_base64: &str,
+    nonce_base64: &str,
+) -> Result<(formats::State, Vec<u8>, Vec<u8>), JsValue> {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let state = serde_json::from_str(state_json).map_err(|e| internal(format!("format state: {e}")))?;
+    let signature = engine.decode(signature_base64).map_err(|e| internal(format!("signature: {e}")))?;
+    let nonce = engine.decode(nonce_base64).map_err(|e| internal(format!("nonce: {e}")))?;
+    Ok((state, signature, nonce))
+}
+
 /// The RFC 3161 `TimeStampReq` (DER, base64) for a signature whose `format_prepare` result
 /// said `timestamp`: the `state` (JSON text), the card's signature and a nonce (8 to 32 random
 /// bytes, base64) give what the background posts to the time-stamp authority.
@@ -209,12 +225,10 @@ pub fn format_timestamp_request(
     signature_base64: &str,
     nonce_base64: &str,
 ) -> Result<String, JsValue> {
-    use base64::Engine;
-    let engine = base64::engine::general_purpose::STANDARD;
-    let state: formats::State = serde_json::from_str(state_json).map_err(|e| internal(format!("format state: {e}")))?;
-    let signature = engine.decode(signature_base64).map_err(|e| internal(format!("signature: {e}")))?;
-    let nonce = engine.decode(nonce_base64).map_err(|e| internal(format!("nonce: {e}")))?;
-    formats::timestamp_request(&state, &signature, &nonce).map(|bytes| engine.encode(bytes)).map_err(|e| thrown(&e))
+    let (state, signature, nonce) = timestamp_inputs(state_json, signature_base64, nonce_base64)?;
+    formats::timestamp_request(&state, &signature, &nonce)
+        .map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes))
+        .map_err(|e| thrown(&e))
 }
 
 /// Step 2 of a B-T signature: `format_finish` with the authority's response (base64 of the
@@ -227,13 +241,9 @@ pub fn format_finish_timestamped(
     response: &[u8],
     nonce_base64: &str,
 ) -> Result<String, JsValue> {
-    use base64::Engine;
-    let engine = base64::engine::general_purpose::STANDARD;
-    let state: formats::State = serde_json::from_str(state_json).map_err(|e| internal(format!("format state: {e}")))?;
-    let signature = engine.decode(signature_base64).map_err(|e| internal(format!("signature: {e}")))?;
-    let nonce = engine.decode(nonce_base64).map_err(|e| internal(format!("nonce: {e}")))?;
+    let (state, signature, nonce) = timestamp_inputs(state_json, signature_base64, nonce_base64)?;
     formats::finish_timestamped(&state, &signature, response, &nonce)
-        .map(|bytes| engine.encode(bytes))
+        .map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes))
         .map_err(|e| thrown(&e))
 }
 
