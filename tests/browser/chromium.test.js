@@ -8,14 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import * as lib from './lib.js';
 
-const EXECUTABLE = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
 const T = { timeout: 60_000 };
 
 async function launch(world, { withHost = true } = {}) {
   const userDataDir = path.join(world.dir, `chromium-${Date.now()}`);
   if (withHost) lib.writeHostManifest('chromium', path.join(userDataDir, 'NativeMessagingHosts/fr.paraphe.host.json'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: EXECUTABLE,
+    executablePath: lib.chromiumExecutable(world.dir),
     headless: true,
     env: world.env,
     args: [

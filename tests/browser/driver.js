@@ -8,7 +8,6 @@ import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 import * as lib from './lib.js';
 
-const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
 const FIREFOX = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
 // Fixed moz-extension:// UUID, so the consent page's URL is known.
 const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
@@ -134,7 +133,7 @@ async function launchChromium(world, { withHost, headless, allowLoopbackHttp, se
   const userDataDir = path.join(world.dir, `chromium-${Date.now()}`);
   if (withHost) lib.writeHostManifest('chromium', path.join(userDataDir, 'NativeMessagingHosts/fr.paraphe.host.json'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
+    executablePath: lib.chromiumExecutable(world.dir),
     headless,
     ignoreHTTPSErrors: true,
     env: world.env,

@@ -25,6 +25,52 @@ const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
 // tests/kit/pkcs11-gate, built by `cargo build` (a workspace member).
 export const GATE_MODULE = process.env.PARAPHE_PKCS11_GATE ?? path.join(ROOT, 'target/debug/libparaphe_pkcs11_gate.so');
 
+/** Debian's Chromium. */
+export const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
+
+/** Whether Chromium can be started in a mount namespace of its own (root and `unshare -m`). */
+export function canUnshare() {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('unshare', ['-m', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The Chromium a test starts: in a mount namespace of its own where /etc/chromium is a private
+ * copy under `dir` (Debian's master_preferences, and `policy`, if given, as the administrator's
+ * managed policy for the extension), so that nothing deployed on this machine changes what a
+ * test sees: a Paraphe installed here, or another suite's installers/test.sh, which deploys a
+ * real policy (`pinSessionMinutes`…) and a system host manifest for a few minutes. Nothing is
+ * written to the machine's /etc. Chromium reads policy from /etc/chromium/policies/managed
+ * only; the policy file is dated an hour back, as one deployed before the browser starts
+ * (Chromium waits for a policy file written seconds ago to settle). Without root or
+ * `unshare -m`: the plain binary, and a `policy` is refused (the caller skips).
+ * @param {string} dir
+ * @param {object | null} [policy]
+ */
+export function chromiumExecutable(dir, policy = null) {
+  if (!canUnshare()) {
+    if (policy) throw new Error('a Chromium policy needs root and unshare -m (a private /etc/chromium)');
+    return CHROMIUM;
+  }
+  const etc = fs.mkdtempSync(path.join(dir, 'etc-chromium-'));
+  if (fs.existsSync('/etc/chromium/master_preferences')) fs.copyFileSync('/etc/chromium/master_preferences', path.join(etc, 'master_preferences'));
+  if (policy) {
+    fs.mkdirSync(path.join(etc, 'policies/managed'), { recursive: true });
+    const file = path.join(etc, 'policies/managed/paraphe.json');
+    fs.writeFileSync(file, JSON.stringify({ '3rdparty': { extensions: { [CHROMIUM_ID]: policy } } }));
+    const old = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(file, old, old);
+  }
+  const wrapper = `${etc}.sh`;
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec unshare -m sh -c 'etc=$1; bin=$2; shift 2; mount --bind "$etc" /etc/chromium && exec "$bin" "$@"' sh '${etc}' '${CHROMIUM}' "$@"\n`, { mode: 0o755 });
+  return wrapper;
+}
+
 export function checkPrerequisites() {
   for (const [what, p] of [['host binary (cargo build -p paraphe-host)', HOST_BIN],
     ['Chromium build (scripts/build-extension.sh)', path.join(EXT.chromium, 'manifest.json')],

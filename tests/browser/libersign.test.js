@@ -712,7 +712,6 @@ function scenarios(name, h) {
 
 // ---- Chromium (playwright-core): the person's allow-list, through the options page -----------
 
-const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
 
 scenarios('Chromium', {
   async start(world) {
@@ -720,7 +719,7 @@ scenarios('Chromium', {
     const userDataDir = path.join(world.dir, 'chromium');
     lib.writeHostManifest('chromium', path.join(userDataDir, 'NativeMessagingHosts/fr.paraphe.host.json'));
     const browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
+      executablePath: lib.chromiumExecutable(world.dir),
       headless: true,
       env: world.env,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -875,27 +874,6 @@ scenarios('Firefox', {
 // before), and every load after that at document_start; after a browser restart (Chromium: the
 // same profile), the very first load has it before the page's first script.
 
-/**
- * Chromium reads policy from /etc/chromium/policies/managed only: each launch runs in its own
- * mount namespace where /etc/chromium is a copy holding this test's policy, so nothing is
- * written to the machine's /etc. The policy file is dated an hour back, as one deployed before
- * the browser starts (Chromium waits for a policy file written seconds ago to settle).
- */
-function chromiumWithPolicy(dir, policy) {
-  const etc = path.join(dir, 'etc-chromium');
-  fs.mkdirSync(path.join(etc, 'policies/managed'), { recursive: true });
-  if (fs.existsSync('/etc/chromium/master_preferences')) fs.copyFileSync('/etc/chromium/master_preferences', path.join(etc, 'master_preferences'));
-  const file = path.join(etc, 'policies/managed/paraphe.json');
-  fs.writeFileSync(file, JSON.stringify({ '3rdparty': { extensions: { [lib.CHROMIUM_ID]: policy } } }));
-  const old = new Date(Date.now() - 3_600_000);
-  fs.utimesSync(file, old, old);
-  const wrapper = path.join(dir, 'chromium-with-policy.sh');
-  fs.writeFileSync(wrapper, `#!/bin/sh\nexec unshare -m sh -c 'etc=$1; bin=$2; shift 2; mount --bind "$etc" /etc/chromium && exec "$bin" "$@"' sh '${etc}' '${CHROMIUM}' "$@"\n`, { mode: 0o755 });
-  return wrapper;
-}
-
-const canUnshare = () => process.getuid?.() === 0 && run('unshare', ['-m', 'true']).ok;
-
 function firstLoad(name, h) {
   if (!BROWSERS.includes(name.toLowerCase())) return;
   describe(`${name}: the first page load`, () => {
@@ -944,9 +922,10 @@ function firstLoad(name, h) {
 }
 
 const chromiumFirstLoad = {
-  skip: () => (canUnshare() ? false : 'needs root and unshare -m for a private /etc/chromium (Chromium reads policy there only)'),
+  skip: () => (lib.canUnshare() ? false : 'needs root and unshare -m for a private /etc/chromium (Chromium reads policy there only)'),
   async launch(world, server) {
-    const executablePath = chromiumWithPolicy(world.dir, { libersignOrigins: [server.origin] });
+    // The policy in a private /etc/chromium (lib.chromiumExecutable).
+    const executablePath = lib.chromiumExecutable(world.dir, { libersignOrigins: [server.origin] });
     this.options = {
       executablePath,
       headless: true,

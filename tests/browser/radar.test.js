@@ -511,7 +511,6 @@ function scenarios(name, harness) {
 
 // ---- Chromium (playwright-core) ---------------------------------------------------------------
 
-const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
 /**
  * A click on a consent window's button that answers it: the window may close itself while
  * playwright still finishes the click (« Target page, context or browser has been closed »,
@@ -524,7 +523,7 @@ scenarios('Chromium', {
     const userDataDir = path.join(world.dir, 'chromium');
     lib.writeHostManifest('chromium', path.join(userDataDir, 'NativeMessagingHosts/fr.paraphe.host.json'));
     const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
+      executablePath: lib.chromiumExecutable(world.dir),
       headless: true,
       ignoreHTTPSErrors: true,
       env: world.env,
