@@ -9,18 +9,10 @@ pub fn raw_to_der(raw: &[u8]) -> Option<Vec<u8>> {
     let (r, s) = raw.split_at(raw.len() / 2);
     let mut body = Vec::with_capacity(raw.len() + 8);
     for int in [r, s] {
-        let trimmed = match int.iter().position(|b| *b != 0) {
-            Some(i) => &int[i..],
-            None => &int[int.len() - 1..],
-        };
-        // INTEGER is signed: a leading 1 bit needs a 0x00 pad.
-        let pad = trimmed[0] & 0x80 != 0;
+        let content = crate::cms::der::unsigned_integer_content(int);
         body.push(0x02);
-        body.push(u8::try_from(trimmed.len() + usize::from(pad)).ok()?);
-        if pad {
-            body.push(0);
-        }
-        body.extend_from_slice(trimmed);
+        body.push(u8::try_from(content.len()).ok()?);
+        body.extend_from_slice(&content);
     }
     let mut out = Vec::with_capacity(body.len() + 3);
     out.push(0x30);

@@ -86,6 +86,20 @@ pub(crate) fn null() -> Vec<u8> {
     vec![tag::NULL, 0]
 }
 
+/// The content of a DER INTEGER holding the unsigned big-endian number `bytes` (not empty):
+/// leading zero bytes dropped (one kept for zero), a 0x00 put first when the high bit is set
+/// (INTEGER is signed). ECDSA's `r` and `s`, a time-stamp request's nonce.
+pub(crate) fn unsigned_integer_content(bytes: &[u8]) -> Vec<u8> {
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len().saturating_sub(1));
+    let trimmed = &bytes[start..];
+    let mut content = Vec::with_capacity(trimmed.len() + 1);
+    if trimmed.first().is_some_and(|&b| b & 0x80 != 0) {
+        content.push(0);
+    }
+    content.extend_from_slice(trimmed);
+    content
+}
+
 /// A non-negative INTEGER small enough for a version number or a salt length.
 pub(crate) fn small_integer(value: u8) -> Vec<u8> {
     if value & 0x80 == 0 {

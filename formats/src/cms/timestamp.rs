@@ -95,19 +95,12 @@ fn malformed(e: impl Into<der::DerError>) -> TimestampError {
     TimestampError::Malformed(e.into().0)
 }
 
-/// The DER INTEGER content of a positive nonce: leading zeros dropped, a zero put first when
-/// the high bit is set.
+/// The DER INTEGER content of a nonce (8 to 32 bytes), read as a positive integer.
 fn nonce_integer(nonce: &[u8]) -> Result<Vec<u8>, TimestampError> {
     if !NONCE_LENGTHS.contains(&nonce.len()) {
         return Err(TimestampError::Nonce);
     }
-    let start = nonce.iter().position(|&b| b != 0).unwrap_or(nonce.len() - 1);
-    let mut content = Vec::with_capacity(nonce.len() + 1);
-    if nonce[start] & 0x80 != 0 {
-        content.push(0);
-    }
-    content.extend_from_slice(&nonce[start..]);
-    Ok(content)
+    Ok(der::unsigned_integer_content(nonce))
 }
 
 /// `MessageImprint` over `message`.
