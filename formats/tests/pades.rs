@@ -24,17 +24,28 @@ use std::process::Command;
 
 /// A two-page PDF with a classic cross-reference table.
 fn simple_pdf() -> Vec<u8> {
-    let content = "BT /F1 24 Tf 72 700 Td (Deliberation n 2026-042) Tj ET";
-    let stream = format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len());
     let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 6 0 R >> >> >>",
-        &stream,
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        "<< /Title (Test Paraphe) /Producer (paraphe tests) >>",
+        "<< /Type /Catalog /Pages 2 0 R >>".into(),
+        "<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>".into(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 6 0 R >> >> >>".into(),
+        stream("BT /F1 24 Tf 72 700 Td (Deliberation n 2026-042) Tj ET"),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>".into(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into(),
+        "<< /Title (Test Paraphe) /Producer (paraphe tests) >>".into(),
     ];
+    pdf_with_trailer(
+        &objects,
+        "/Info 7 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>]",
+    )
+}
+
+/// A PDF of `objects` (numbered from 1, the first the catalog) with a classic xref table.
+fn pdf_of(objects: &[String]) -> Vec<u8> {
+    pdf_with_trailer(objects, "")
+}
+
+/// [`pdf_of`] with `extra` entries in the trailer dictionary.
+fn pdf_with_trailer(objects: &[String], extra: &str) -> Vec<u8> {
     let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offsets = Vec::new();
     for (i, o) in objects.iter().enumerate() {
@@ -46,12 +57,9 @@ fn simple_pdf() -> Vec<u8> {
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
     }
+    let extra = if extra.is_empty() { String::new() } else { format!(" {extra}") };
     out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R /Info 7 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>] >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
+        format!("trailer\n<< /Size {} /Root 1 0 R{extra} >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
     );
     out
 }
@@ -369,25 +377,7 @@ fn large_pdfs_read_sparsely() {
 
 // ---- the visible signature (last page) -------------------------------------------------------
 
-/// A PDF of `objects` (numbered from 1, the first the catalog) with a classic xref table.
-fn pdf_of(objects: &[String]) -> Vec<u8> {
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes());
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
-    );
-    out
-}
-
+/// A PDF stream object holding `content`.
 fn stream(content: &str) -> String {
     format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len())
 }
