@@ -8,7 +8,6 @@ import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 import * as lib from './lib.js';
 
-const FIREFOX = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
 // Fixed moz-extension:// UUID, so the consent page's URL is known.
 const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
 
@@ -189,7 +188,7 @@ async function launchFirefox(world, { withHost, headless, settings }) {
   if (withHost) lib.writeHostManifest('firefox', path.join(home, '.mozilla/native-messaging-hosts/fr.paraphe.host.json'));
   const browser = await puppeteer.launch({
     browser: 'firefox',
-    executablePath: FIREFOX,
+    executablePath: lib.firefoxExecutable(world.dir),
     headless,
     acceptInsecureCerts: true,
     env: { ...world.env, HOME: home },

@@ -12,7 +12,6 @@ import { after, before, describe, test } from 'node:test';
 import puppeteer from 'puppeteer-core';
 import * as lib from './lib.js';
 
-const EXECUTABLE = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
 const T = { timeout: 90_000 };
 // Fixed moz-extension:// UUID, so the test knows the consent page's URL.
 const UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
@@ -23,7 +22,7 @@ async function launch(world, { withHost = true } = {}) {
   if (withHost) lib.writeHostManifest('firefox', path.join(home, '.mozilla/native-messaging-hosts/fr.paraphe.host.json'));
   const browser = await puppeteer.launch({
     browser: 'firefox',
-    executablePath: EXECUTABLE,
+    executablePath: lib.firefoxExecutable(world.dir),
     headless: true,
     acceptInsecureCerts: true,
     env: { ...world.env, HOME: home },

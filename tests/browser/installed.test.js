@@ -26,7 +26,7 @@ const EXT = process.env.PARAPHE_EXT_CHROMIUM ?? lib.EXT.chromium;
 const EXECUTABLE = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
 const SYSTEM_MANIFEST = '/etc/chromium/native-messaging-hosts/fr.paraphe.host.json';
 const FIREFOX_SYSTEM_MANIFEST = '/usr/lib/mozilla/native-messaging-hosts/fr.paraphe.host.json';
-const FIREFOX = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
+const FIREFOX = lib.FIREFOX;
 const FIREFOX_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
 const T = { timeout: 60_000 };
 

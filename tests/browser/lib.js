@@ -71,6 +71,30 @@ export function chromiumExecutable(dir, policy = null) {
   return wrapper;
 }
 
+/** Debian's Firefox ESR (`PARAPHE_FIREFOX` for another). */
+export const FIREFOX = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
+
+/**
+ * The Firefox a test starts: as with `chromiumExecutable`, in a mount namespace of its own,
+ * where /usr/lib/mozilla (the system's native-messaging hosts, managed storage and PKCS#11
+ * module manifests) and /etc/firefox (policies.json) are an empty directory under `dir`, so
+ * Firefox sees only what the test writes under its own HOME: not a Paraphe installed here, nor
+ * the policy (`pinSessionMinutes`…) and manifests another suite's installers/test.sh deploys
+ * for a few minutes. A bind mount needs its target, and nothing is written to the machine's
+ * /etc: a /etc/firefox made after the namespace was (a second or so before Firefox reads its
+ * policies) is not hidden. Without root or `unshare -m`: the plain binary.
+ * `installed.test.js` does not use it: it must read the system's files.
+ * @param {string} dir
+ */
+export function firefoxExecutable(dir) {
+  if (!canUnshare()) return FIREFOX;
+  fs.mkdirSync(dir, { recursive: true });
+  const empty = fs.mkdtempSync(path.join(dir, 'firefox-system-'));
+  const wrapper = `${empty}.sh`;
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec unshare -m sh -c 'e=$1; bin=$2; shift 2; for d in /etc/firefox /usr/lib/mozilla; do if [ -d "$d" ]; then mount --bind "$e" "$d" || exit 1; fi; done; exec "$bin" "$@"' sh '${empty}' '${FIREFOX}' "$@"\n`, { mode: 0o755 });
+  return wrapper;
+}
+
 export function checkPrerequisites() {
   for (const [what, p] of [['host binary (cargo build -p paraphe-host)', HOST_BIN],
     ['Chromium build (scripts/build-extension.sh)', path.join(EXT.chromium, 'manifest.json')],

@@ -790,7 +790,6 @@ scenarios('Chromium', {
 
 // ---- Firefox ESR (puppeteer-core, WebDriver BiDi): an administrator's policy -------------------
 
-const FIREFOX = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
 const UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
 
 scenarios('Firefox', {
@@ -806,7 +805,7 @@ scenarios('Firefox', {
     }));
     const browser = await puppeteer.launch({
       browser: 'firefox',
-      executablePath: FIREFOX,
+      executablePath: lib.firefoxExecutable(world.dir),
       headless: true,
       acceptInsecureCerts: true,
       env: { ...world.env, HOME: home },
@@ -970,7 +969,7 @@ const firefoxFirstLoad = {
     }));
     const browser = await puppeteer.launch({
       browser: 'firefox',
-      executablePath: FIREFOX,
+      executablePath: lib.firefoxExecutable(world.dir),
       headless: true,
       acceptInsecureCerts: true,
       env: { ...world.env, HOME: home },

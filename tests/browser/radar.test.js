@@ -583,7 +583,6 @@ scenarios('Chromium', {
 // window) could not be driven from puppeteer: Firefox runs under Marionette, Firefox's own
 // protocol (marionette.js), whose tabs are pages here as playwright's are above.
 
-const FIREFOX = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
 const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07'; // fixed, so the extension's URLs are known
 const MOZ = `moz-extension://${GECKO_UUID}/`;
 scenarios('Firefox', {
@@ -591,7 +590,7 @@ scenarios('Firefox', {
     const home = path.join(world.dir, 'home');
     lib.writeHostManifest('firefox', path.join(home, '.mozilla/native-messaging-hosts/fr.paraphe.host.json'));
     const ff = await launchFirefox({
-      executable: FIREFOX,
+      executable: lib.firefoxExecutable(world.dir),
       dir: path.join(world.dir, 'firefox'),
       env: { ...world.env, HOME: home },
       prefs: { 'extensions.webextensions.uuids': JSON.stringify({ [lib.GECKO_ID]: GECKO_UUID }) },

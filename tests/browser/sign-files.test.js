@@ -139,7 +139,7 @@ async function firefoxSession(world) {
   const home = path.join(world.dir, 'home');
   lib.writeHostManifest('firefox', path.join(home, '.mozilla/native-messaging-hosts/fr.paraphe.host.json'));
   const ff = await launchFirefox({
-    executable: process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr',
+    executable: lib.firefoxExecutable(world.dir),
     dir: path.join(world.dir, 'firefox'),
     env: { ...world.env, HOME: home },
     prefs: {

@@ -26,7 +26,6 @@ import * as lib from './lib.js';
 import { launchFirefox } from './marionette.js';
 import { startNginx } from './nginx.js';
 
-const EXECUTABLE = process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr';
 const UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
 const OPTIONS = `moz-extension://${UUID}/options/options.html`;
 const POPUP = `moz-extension://${UUID}/popup/popup.html`;
@@ -101,7 +100,7 @@ async function launch(world) {
   fs.mkdirSync(path.join(home, '.mozilla/pkcs11-modules'), { recursive: true });
   fs.writeFileSync(path.join(home, `.mozilla/pkcs11-modules/${moduleName}.json`), manifest);
   const ff = await launchFirefox({
-    executable: EXECUTABLE,
+    executable: lib.firefoxExecutable(world.dir),
     dir: path.join(world.dir, 'firefox'),
     env: { ...world.env, HOME: home },
     prefs: {

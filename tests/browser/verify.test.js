@@ -44,7 +44,7 @@ async function chromiumSession(dir) {
  */
 async function firefoxSession(dir) {
   const ff = await launchFirefox({
-    executable: process.env.PARAPHE_FIREFOX ?? '/usr/bin/firefox-esr',
+    executable: lib.firefoxExecutable(dir),
     dir,
     env: { ...process.env, HOME: dir },
     prefs: { 'extensions.webextensions.uuids': JSON.stringify({ [lib.GECKO_ID]: GECKO_UUID }) },
