@@ -1,6 +1,8 @@
 //! The core's `#[wasm_bindgen]` surface (feature `bindings`, on by default): what the
 //! background calls, through `extension/src/background/core.js`. The logic is plain Rust in the
-//! crate's modules; the files module (`files-wasm/`) uses those as a library, without this.
+//! crate's modules; the files module (`files-wasm/`) and the signing module (`signing-wasm/`:
+//! certificate display, formats, LiberSign, which the background instantiates on first use)
+//! use those as a library, without this.
 
 use crate::error::{internal, thrown, wire_enum, PageError};
 use crate::{host, origin, request, webeid};
