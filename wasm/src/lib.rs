@@ -1,5 +1,5 @@
 //! Paraphe's WASM core, instantiated at every start of the extension's background (and by the
-//! pages that call it through `background/core.js`: the consent window, diagnostics).
+//! pages that call it through `background/core.js`: the diagnostics page).
 //!
 //! Only the `#[wasm_bindgen]` surface lives in [`bindings`] (feature `bindings`, on by
 //! default); the logic is plain Rust in the modules below, unit-tested natively
