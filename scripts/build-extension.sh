@@ -28,8 +28,8 @@ profile_dir=$profile
 [ "$profile" = dev ] && profile_dir=debug
 
 # One build per package, so that the core does not get paraphe-formats' feature `verify` (and its
-# rsa/p256/p384) by feature unification with verify-wasm, and files-wasm does not get the core's
-# exports (paraphe-wasm's feature `bindings`).
+# rsa/p256/p384) by feature unification with verify-wasm, and files-wasm and signing-wasm do not
+# get the core's exports (paraphe-wasm's feature `bindings`).
 log "cargo build -p paraphe-wasm ($profile)"
 cargo build -q -p paraphe-wasm --target wasm32-unknown-unknown --profile "$profile"
 log "cargo build -p paraphe-files-wasm ($profile)"
