@@ -106,10 +106,13 @@ part_batch() {
 part_size() {
   local wasm=$PARAPHE_EXTENSION_DIST/pkg/paraphe_wasm_bg.wasm
   local files=$PARAPHE_EXTENSION_DIST/pkg/paraphe_files_bg.wasm
+  local signing=$PARAPHE_EXTENSION_DIST/pkg/paraphe_signing_bg.wasm
   local verify=$PARAPHE_EXTENSION_DIST/pkg/paraphe_verify_bg.wasm
-  printf '## WASM core loaded by the background\n\n'
+  printf '## WASM core the background starts with\n\n'
   printf '| file | bytes | gzip -9 |\n|---|---:|---:|\n'
   printf '| `pkg/paraphe_wasm_bg.wasm` | %s | %s |\n' "$(stat -c %s "$wasm")" "$(gzip -9c "$wasm" | wc -c)"
+  printf '| `pkg/paraphe_signing_bg.wasm` (certificates, formats, LiberSign: instantiated by the background on first use) | %s | %s |\n' \
+    "$(stat -c %s "$signing")" "$(gzip -9c "$signing" | wc -c)"
   printf '| `pkg/paraphe_files_bg.wasm` (the pages that read files: extension frame, « Ouvrir un pli », « Signer des fichiers »; not the background) | %s | %s |\n' \
     "$(stat -c %s "$files")" "$(gzip -9c "$files" | wc -c)"
   printf '| `pkg/paraphe_verify_bg.wasm` (« Vérifier une signature » only, not the background) | %s | %s |\n' \

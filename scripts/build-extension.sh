@@ -2,15 +2,17 @@
 # Build the browser extension from one source into two unpacked extensions:
 #   extension/dist/chromium   Manifest V3, module service worker, fixed id from "key"
 #   extension/dist/firefox    Manifest V3, module event page, gecko id paraphe@paraphe.fr
-# Steps: the three WASM modules (cargo, profile wasm-release): the core (wasm/, paraphe_wasm, loaded
-# by the background and the pages that call it through background/core.js), the files module
+# Steps: the four WASM modules (cargo, profile wasm-release): the core (wasm/, paraphe_wasm, loaded
+# by the background and the pages that call it through background/core.js), the signing module
+# (signing-wasm/, paraphe_signing: certificate display, signature formats, LiberSign; instantiated
+# by background/core.js on first use), the files module
 # (files-wasm/, paraphe_files: PDFs, zips, hashing and plis for the extension frame, « Ouvrir un
 # pli » and « Signer des fichiers ») and « Vérifier une signature » (verify-wasm/, paraphe_verify,
 # loaded by the verify page only) → wasm-bindgen --target web (with their .d.ts, which
 # extension/tsconfig*.json read; not copied into dist) → wasm-opt (on request) → copy
 # extension/src and write each browser's manifest.
 #   PARAPHE_WASM_PROFILE=dev   faster debug build of the WASM modules (no wasm-opt)
-#   PARAPHE_WASM_OPT_LEVEL=-O3  run binaryen's wasm-opt on both modules at that level (below;
+#   PARAPHE_WASM_OPT_LEVEL=-O3  run binaryen's wasm-opt on each module at that level (below;
 #                               off by default: it measured no gain)
 #   PARAPHE_EXTENSION_DIST=DIR  build into DIR/chromium and DIR/firefox (and the bindings into
 #                               DIR/pkg) instead of extension/dist and extension/pkg, so that a
@@ -26,12 +28,14 @@ profile_dir=$profile
 [ "$profile" = dev ] && profile_dir=debug
 
 # One build per package, so that the core does not get paraphe-formats' feature `verify` (and its
-# rsa/p256/p384) by feature unification with verify-wasm, and files-wasm does not get the core's
-# exports (paraphe-wasm's feature `bindings`).
+# rsa/p256/p384) by feature unification with verify-wasm, and files-wasm and signing-wasm do not
+# get the core's exports (paraphe-wasm's feature `bindings`).
 log "cargo build -p paraphe-wasm ($profile)"
 cargo build -q -p paraphe-wasm --target wasm32-unknown-unknown --profile "$profile"
 log "cargo build -p paraphe-files-wasm ($profile)"
 cargo build -q -p paraphe-files-wasm --target wasm32-unknown-unknown --profile "$profile"
+log "cargo build -p paraphe-signing-wasm ($profile)"
+cargo build -q -p paraphe-signing-wasm --target wasm32-unknown-unknown --profile "$profile"
 log "cargo build -p paraphe-verify-wasm ($profile)"
 cargo build -q -p paraphe-verify-wasm --target wasm32-unknown-unknown --profile "$profile"
 
@@ -46,7 +50,7 @@ dist=${PARAPHE_EXTENSION_DIST:-extension/dist}
 pkg=extension/pkg
 [ -n "${PARAPHE_EXTENSION_DIST:-}" ] && pkg=$dist/pkg
 rm -rf "$pkg"
-# wasm-opt, on request: PARAPHE_WASM_OPT_LEVEL=-O3 (or -O1, -O4, -Oz…) runs it on both modules.
+# wasm-opt, on request: PARAPHE_WASM_OPT_LEVEL=-O3 (or -O1, -O4, -Oz…) runs it on each module.
 # Off by default because it measured no faster and no smaller where it counts
 # (docs/BENCHMARKS.md, « WASM core and wasm-opt »): -O3 takes 7 % off the core's raw bytes but
 # adds 6 % to its gzip -9 size (the extension ships in a zip), and the core hashed 4-5 % slower
@@ -92,6 +96,7 @@ bind() {
 }
 bind paraphe_wasm paraphe_wasm
 bind paraphe_files_wasm paraphe_files
+bind paraphe_signing_wasm paraphe_signing
 bind paraphe_verify_wasm paraphe_verify
 
 version=$(awk -F'"' '/^\[workspace.package\]/{p=1} p && /^version/{print $2; exit}' Cargo.toml)
@@ -114,4 +119,4 @@ for browser in chromium firefox; do
   esac
   jq --arg v "$version" ".version = \$v | $filter" "$src/manifest.json" > "$out/manifest.json"
 done
-log "built $dist/chromium and $dist/firefox (WASM: core $(stat -c %s "$pkg/paraphe_wasm_bg.wasm") bytes, files $(stat -c %s "$pkg/paraphe_files_bg.wasm") bytes, verify $(stat -c %s "$pkg/paraphe_verify_bg.wasm") bytes)"
+log "built $dist/chromium and $dist/firefox (WASM: core $(stat -c %s "$pkg/paraphe_wasm_bg.wasm") bytes, $(gzip -9c "$pkg/paraphe_wasm_bg.wasm" | wc -c) gzip -9; signing $(stat -c %s "$pkg/paraphe_signing_bg.wasm") bytes, files $(stat -c %s "$pkg/paraphe_files_bg.wasm") bytes, verify $(stat -c %s "$pkg/paraphe_verify_bg.wasm") bytes)"

@@ -24,11 +24,13 @@ if [ -f fuzz/Cargo.toml ]; then
   cargo test --quiet --manifest-path fuzz/Cargo.toml
 fi
 
-step "WASM core and files module under wasm-bindgen-test (Node)"
+step "WASM core, files and signing modules under wasm-bindgen-test (Node)"
 CARGO_TARGET_DIR=target/wasm CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p paraphe-wasm --target wasm32-unknown-unknown --test web
 CARGO_TARGET_DIR=target/wasm CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p paraphe-files-wasm --target wasm32-unknown-unknown --test web
+CARGO_TARGET_DIR=target/wasm CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p paraphe-signing-wasm --target wasm32-unknown-unknown --test web
 
 step "extension build"
 scripts/build-extension.sh

@@ -21,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import * as driver from './driver.js';
 import * as lib from './lib.js';
@@ -273,11 +274,13 @@ print(json.dumps(out))`, zip, extracted]);
   return bytes;
 }
 
-test('the background imports the core (pkg/paraphe_wasm) only; the frame, « Ouvrir un pli » and this page the files module only', () => {
+test('the background starts the core (pkg/paraphe_wasm) only, ≤ 200 KB gzip, and the signing module on first use; the frame, « Ouvrir un pli » and this page the files module only', () => {
   // The module graphs as built (dist/: pkg/ beside the pages), from their static imports, as
   // verify.test.js does for the verify page: the core every start of the background loads
-  // must not carry the PDF reader nor the zip (issue 18), and the pages that read files load
-  // one module, pkg/paraphe_files (files-wasm/), not both.
+  // must not carry the PDF reader nor the zip, nor the certificate display, the formats and
+  // LiberSign (issue 18: those are the signing module's, which background/core.js
+  // instantiates in `signing()` only), and the pages that read files load one module,
+  // pkg/paraphe_files (files-wasm/), through common/files-module.js.
   const root = lib.EXT.chromium;
   const graph = (entry) => {
     const seen = new Set();
@@ -291,12 +294,27 @@ test('the background imports the core (pkg/paraphe_wasm) only; the frame, « Ouv
     walk(path.join(root, entry));
     return [...seen].map((f) => path.relative(root, f)).filter((f) => f.startsWith('pkg/'));
   };
-  assert.deepEqual(graph('background/background.js'), ['pkg/paraphe_wasm.js']);
+  assert.deepEqual(graph('background/background.js').sort(), ['pkg/paraphe_signing.js', 'pkg/paraphe_wasm.js']);
   for (const page of ['frame/frame.js', 'pli/pli.js', 'pli/hash-worker.js', 'sign/sign.js']) {
     assert.deepEqual(graph(page), ['pkg/paraphe_files.js'], page);
   }
   const core = fs.readFileSync(path.join(root, 'pkg/paraphe_wasm.js'), 'utf8');
   assert.doesNotMatch(core, /class (PdfInput|ZipArchive|Crc32)\b|pades_prepare/);
+  assert.doesNotMatch(core, /export function (certificate_|format_|libersign_)/, 'the signing module\'s exports');
+  const signing = fs.readFileSync(path.join(root, 'pkg/paraphe_signing.js'), 'utf8');
+  for (const name of ['certificate_choices', 'certificate_spki', 'format_prepare', 'format_finish', 'libersign_plan']) {
+    assert.match(signing, new RegExp(`export function ${name}\\(`), name);
+  }
+  // At the start of the background, only the core is instantiated: the one top-level `init(`
+  // of core.js is the core's, and the signing module's `initSigning(` is inside `signing()`.
+  const coreJs = fs.readFileSync(path.join(root, 'background/core.js'), 'utf8');
+  assert.deepEqual([...coreJs.matchAll(/^export const ready = init\(\{ module_or_path: api\.runtime\.getURL\('([^']+)'\) \}\);$/gm)].map((m) => m[1]),
+    ['pkg/paraphe_wasm_bg.wasm']);
+  assert.deepEqual([...coreJs.matchAll(/initSigning\(/g)].length, 1);
+  assert.match(coreJs, /^export function signing\(\) \{\n  signingReady \?\?= initSigning\(\{ module_or_path: api\.runtime\.getURL\('pkg\/paraphe_signing_bg\.wasm'\) \}\)/m);
+  // The size goal (issue 18): the module every start of the background compiles, gzip -9.
+  const bytes = zlib.gzipSync(fs.readFileSync(path.join(root, 'pkg/paraphe_wasm_bg.wasm')), { level: 9 }).length;
+  assert.ok(bytes <= 200_000, `the core is ${bytes} bytes gzip -9, more than 200 000`);
 });
 
 test('certificate checks (arrêté du 22 mars 2019): warnings and errors from the core\'s facts', () => {

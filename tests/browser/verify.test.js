@@ -85,7 +85,7 @@ async function firefoxSession(dir) {
   };
 }
 
-test('the verify page imports its own WASM module (pkg/paraphe_verify), never the core', () => {
+test('the verify page imports its own WASM module (pkg/paraphe_verify), never the core nor the signing module', () => {
   // The module graph of verify.js as built (dist/: pkg/ beside the pages), from its static
   // imports. Resource timing does not list extension URLs, so this is read from the files.
   const seen = new Set();
@@ -100,7 +100,7 @@ test('the verify page imports its own WASM module (pkg/paraphe_verify), never th
   walk(path.join(root, 'verify/verify.js'));
   const files = [...seen].map((f) => path.relative(root, f));
   assert.ok(files.includes('pkg/paraphe_verify.js'), files.join(' '));
-  assert.ok(!files.some((f) => f.startsWith('pkg/paraphe_wasm')), files.join(' '));
+  assert.ok(!files.some((f) => f.startsWith('pkg/paraphe_wasm') || f.startsWith('pkg/paraphe_signing')), files.join(' '));
   // And the core has no verification exports left.
   const core = fs.readFileSync(path.join(root, 'pkg/paraphe_wasm.js'), 'utf8');
   assert.doesNotMatch(core, /verify_(pdf|cades)/);

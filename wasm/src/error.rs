@@ -108,6 +108,13 @@ pub fn internal(message: String) -> JsValue {
     thrown(&PageError { code: PageCode::Internal.name(), message })
 }
 
+/// A wire name (`sha256`, `signing`, `sign-raw`…) as the protocol enum it names; thrown as
+/// `INVALID_REQUEST` if none.
+pub fn wire_enum<T: serde::de::DeserializeOwned>(name: &str) -> Result<T, JsValue> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned()))
+        .map_err(|e| thrown(&PageError::invalid(e.to_string())))
+}
+
 impl std::fmt::Display for PageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.code, self.message)

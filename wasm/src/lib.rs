@@ -1,5 +1,5 @@
-//! Paraphe's WASM core, loaded by the extension's background (and its pages that sign or
-//! open plis: the consent window, « Ouvrir un pli », « Signer des fichiers », the extension frame).
+//! Paraphe's WASM core, instantiated at every start of the extension's background (and by the
+//! pages that call it through `background/core.js`: the diagnostics page).
 //!
 //! Only the `#[wasm_bindgen]` surface lives in [`bindings`] (feature `bindings`, on by
 //! default); the logic is plain Rust in the modules below, unit-tested natively
@@ -11,7 +11,10 @@
 //! What only pages that read files need (the PDF reader and PAdES layout, the zip) is
 //! exported by the files module (`files-wasm/`, `paraphe_files`), which uses this crate as a
 //! library without its `bindings`: a dependency's `#[wasm_bindgen]` exports would otherwise
-//! all be linked into it.
+//! all be linked into it. The same for what only signing needs ([`certs`], [`formats`],
+//! [`libersign`]): the signing module (`signing-wasm/`, `paraphe_signing`) exports it, and the
+//! background instantiates that module on first use, so that the core every start compiles
+//! stays small (issue 18).
 
 pub mod certs;
 pub mod digest;

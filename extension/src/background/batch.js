@@ -130,12 +130,12 @@ async function signJob(job, choice, session) {
     return { scheme: /** @type {string} */ (used), signature: result.signature };
   }
   const formatJob = /** @type {FormatJob} */ (typeof job.format === 'function' ? await job.format(choice) : job.format);
-  const prepared = prepare(formatJob, choice, Boolean(job.timestamp));
+  const prepared = await prepare(formatJob, choice, Boolean(job.timestamp));
   const result = await native.call('sign', (id) => core.signRequest(id, session, prepared.digest,
     prepared.hashAlgorithm, prepared.scheme, choice.keyType, 'raw'));
   const signature = prepared.timestamp
     ? await finishTimestamped(String(job.timestamp), prepared.state, result.signature)
-    : core.formatFinish(prepared.state, result.signature);
+    : await core.formatFinish(prepared.state, result.signature);
   return { scheme: prepared.scheme, signature };
 }
 

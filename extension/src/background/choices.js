@@ -19,7 +19,7 @@ import * as native from './native.js';
 export async function certificateChoices(usage) {
   /** @type {import('../common/types.js').HostCertificateList} */
   const list = await native.call('list-certificates', {});
-  const choices = core.certificateChoices(list, usage).map((c) => {
+  const choices = (await core.certificateChoices(list, usage)).map((c) => {
     const token = list.tokens.find((t) => t.id === c.token);
     return { ...c, pinPad: !!token?.protectedAuthenticationPath, pinStatus: token?.pin ?? null };
   });

@@ -7,12 +7,34 @@
 // (`validateRequest(text)`, `certificateChoices(list, usage)`…). The types below mirror the
 // Rust structs named in each comment (wasm/src); wasm-bindgen's pkg/paraphe_wasm.d.ts types
 // the raw exports.
+//
+// Two modules: the core (paraphe_wasm: page requests, origins, host requests, Web eID, `Hasher`,
+// `PliDecryptor`), instantiated at every start of the background, and the signing module
+// (paraphe_signing, signing-wasm/: certificate display, signature formats, LiberSign),
+// instantiated on the first call that needs it (`signing()`), so that a start that only answers
+// a `ping`, checks an origin or opens a pli header does not compile it. Its glue is imported
+// statically all the same (no `import()` in a module service worker); only its WASM waits.
 import init, * as wasm from '../pkg/paraphe_wasm.js';
+import initSigning, * as signingWasm from '../pkg/paraphe_signing.js';
 import { api } from '../common/api.js';
 
 export const ready = init({ module_or_path: api.runtime.getURL('pkg/paraphe_wasm_bg.wasm') });
 let loaded = false;
 ready.then(() => { loaded = true; });
+
+/** @type {Promise<typeof signingWasm> | undefined} */
+let signingReady;
+/**
+ * The signing module's raw exports, instantiated on the first call (then the same promise).
+ * A failed instantiation is not kept: the next call tries again.
+ * @returns {Promise<typeof signingWasm>}
+ */
+export function signing() {
+  signingReady ??= initSigning({ module_or_path: api.runtime.getURL('pkg/paraphe_signing_bg.wasm') }).then(
+    () => signingWasm,
+    (e) => { signingReady = undefined; throw e; });
+  return signingReady;
+}
 
 /**
  * The core's raw exports; only valid after `await ready`. Use the typed functions below.
@@ -104,17 +126,17 @@ export const validateFiles = (text) => core().validate_files(text);
 /**
  * The certificates of a host `list-certificates` result fit for `usage`, decoded, at the present time.
  * @param {object} list @param {Usage} usage
- * @returns {Choice[]}
+ * @returns {Promise<Choice[]>}
  */
-export const certificateChoices = (list, usage) =>
-  JSON.parse(core().certificate_choices(JSON.stringify(list), usage, Date.now()));
+export const certificateChoices = async (list, usage) =>
+  JSON.parse((await signing()).certificate_choices(JSON.stringify(list), usage, Date.now()));
 
 /**
  * The SubjectPublicKeyInfo (base64 DER) of a certificate (base64 DER), for WebCrypto.
  * @param {string} certificate
- * @returns {string}
+ * @returns {Promise<string>}
  */
-export const certificateSpki = (certificate) => core().certificate_spki(certificate);
+export const certificateSpki = async (certificate) => (await signing()).certificate_spki(certificate);
 
 // ---- host request texts (native.call's `build(id)`) ----------------------------------------
 
@@ -154,58 +176,58 @@ export const logoutRequest = (id, session) => core().logout_request(id, session)
  * `timestamp`: a time-stamp authority is configured (CAdES and PAdES at baseline B-T: the
  * result's `timestamp` is then true, and the signature is finished by `formatFinishTimestamped`).
  * @param {object} job @param {string} certificate DER, base64 @param {boolean} [timestamp]
- * @returns {Prepared}
+ * @returns {Promise<Prepared>}
  */
-export const formatPrepare = (job, certificate, timestamp = false) =>
-  JSON.parse(core().format_prepare(JSON.stringify(job), certificate, Date.now(), timestamp));
+export const formatPrepare = async (job, certificate, timestamp = false) =>
+  JSON.parse((await signing()).format_prepare(JSON.stringify(job), certificate, Date.now(), timestamp));
 
 /**
  * The RFC 3161 TimeStampReq (DER, base64) for a B-T signature: SHA-256 of its signature value.
  * @param {object} state @param {string} signature base64 @param {string} nonce 8 to 32 random bytes, base64
- * @returns {string}
+ * @returns {Promise<string>}
  */
-export const formatTimestampRequest = (state, signature, nonce) =>
-  core().format_timestamp_request(JSON.stringify(state), signature, nonce);
+export const formatTimestampRequest = async (state, signature, nonce) =>
+  (await signing()).format_timestamp_request(JSON.stringify(state), signature, nonce);
 
 /**
  * Step 2 of a B-T signature: the signed object (base64) with the authority's token, from its
  * `response` (the TimeStampResp bytes) to `formatTimestampRequest` with the same nonce. Throws
  * TIMESTAMP_FAILED (JSON text) unless the response is a granted token for it.
  * @param {object} state @param {string} signature base64 @param {Uint8Array} response @param {string} nonce base64
- * @returns {string}
+ * @returns {Promise<string>}
  */
-export const formatFinishTimestamped = (state, signature, response, nonce) =>
-  core().format_finish_timestamped(JSON.stringify(state), signature, response, nonce);
+export const formatFinishTimestamped = async (state, signature, response, nonce) =>
+  (await signing()).format_finish_timestamped(JSON.stringify(state), signature, response, nonce);
 
 /**
  * Step 2: the signed object (base64) from step 1's `state` and the card's signature.
  * @param {object} state @param {string} signature base64
- * @returns {string}
+ * @returns {Promise<string>}
  */
-export const formatFinish = (state, signature) => core().format_finish(JSON.stringify(state), signature);
+export const formatFinish = async (state, signature) => (await signing()).format_finish(JSON.stringify(state), signature);
 
 /**
  * A LiberSign answer from a finished format's bytes (libersign.rs): base64 of a PEM
  * `-----BEGIN PKCS7-----` document for `CMS` (what s2low's openssl commands read), the
  * bytes unchanged for XAdES.
  * @param {string} kind @param {string} signature base64
- * @returns {string}
+ * @returns {Promise<string>}
  */
-export const libersignAnswer = (kind, signature) => core().libersign_answer(kind, signature);
+export const libersignAnswer = async (kind, signature) => (await signing()).libersign_answer(kind, signature);
 
 /**
  * LiberSign `signatureInformations` → the digests to sign, in answer order, with their jobs.
  * @param {unknown} infos
- * @returns {LibersignPlanEntry[]}
+ * @returns {Promise<LibersignPlanEntry[]>}
  */
-export const libersignPlan = (infos) => JSON.parse(core().libersign_plan(JSON.stringify(infos ?? null)));
+export const libersignPlan = async (infos) => JSON.parse((await signing()).libersign_plan(JSON.stringify(infos ?? null)));
 
 /**
  * The signing certificates of a `list-certificates` result as LiberSign's wrappers read them.
  * @param {object} list
- * @returns {object[]}
+ * @returns {Promise<object[]>}
  */
-export const libersignCertificates = (list) => JSON.parse(core().libersign_certificates(JSON.stringify(list), Date.now()));
+export const libersignCertificates = async (list) => JSON.parse((await signing()).libersign_certificates(JSON.stringify(list), Date.now()));
 
 // ---- Web eID (webeid.rs): serialized web-eid.js errors --------------------------------------
 

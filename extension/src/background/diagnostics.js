@@ -76,7 +76,7 @@ async function report() {
     try {
       /** @type {import('../common/types.js').HostCertificateList} */
       const list = await again('list-certificates');
-      const choices = core.certificateChoices(list, 'any');
+      const choices = await core.certificateChoices(list, 'any');
       out.tokens = list.tokens;
       out.certificates = choices.map((c) => {
         const token = list.tokens.find((t) => t.id === c.token);

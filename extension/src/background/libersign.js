@@ -260,7 +260,7 @@ async function request(msg, sender, progress) {
       return { hash: null };
     case 'LISTCERTS': {
       const list = await native.call('list-certificates', {});
-      return { certs: core.libersignCertificates(list) };
+      return { certs: await core.libersignCertificates(list) };
     }
     case 'SIGN': {
       // The consent window rules (consent.js): activation, a visible tab, one at a time.
@@ -332,7 +332,7 @@ function itemName(entry) {
  */
 async function sign(msg, origin, sender, progress) {
   const infos = /** @type {unknown[]} */ (msg.sign); // an array: libersignPlan checked it
-  const plan = core.libersignPlan(infos);
+  const plan = await core.libersignPlan(infos);
   const cert = msg.cert && typeof msg.cert === 'object' ? /** @type {{ID?: unknown}} */ (msg.cert).ID : msg.cert; // an ID, or a certificate object
   const fingerprint = String(cert ?? '').toLowerCase();
   const release = native.hold();
@@ -343,7 +343,7 @@ async function sign(msg, origin, sender, progress) {
     }
     // A page value the format refuses (a bad Id, a p7s for another document…) fails here,
     // before any window opens.
-    for (const entry of plan) batch.prepare(entry.job, chosen);
+    for (const entry of plan) await batch.prepare(entry.job, chosen);
 
     progress(t('libersignProgressConsent'));
     const view = {
@@ -371,7 +371,7 @@ async function sign(msg, origin, sender, progress) {
     // As LiberSign answered: CMS (and PAdES, the SignedData iParapheur's server writes into
     // the PDF) as base64 of a PEM `PKCS7` document (what s2low's actes_transac_sign.php hands
     // to `openssl pkcs7` and `openssl smime -inform PEM`).
-    plan.forEach((entry, i) => answer[entry.info].push(core.libersignAnswer(entry.kind, signed[i].signature)));
+    for (const [i, entry] of plan.entries()) answer[entry.info].push(await core.libersignAnswer(entry.kind, signed[i].signature));
     return answer.map((parts) => parts.join(','));
   } finally {
     release();

@@ -108,7 +108,7 @@ export async function signRequests(requests, origin, sender, progress = () => {}
     for (const request of requests) {
       if (!structured(request) || request.format === 'pades') continue;
       try {
-        for (const c of choices) batch.prepare(formatJob(request, request.items[0]), c);
+        for (const c of choices) await batch.prepare(formatJob(request, request.items[0]), c);
       } catch (e) {
         return await unsuitable(ParapheError.from(e));
       }

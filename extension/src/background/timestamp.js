@@ -29,7 +29,7 @@ const NONCE_BYTES = 16;
  */
 export async function finishTimestamped(url, state, signature) {
   const nonce = base64(crypto.getRandomValues(new Uint8Array(NONCE_BYTES)));
-  const request = fromBase64(core.formatTimestampRequest(state, signature, nonce));
+  const request = fromBase64(await core.formatTimestampRequest(state, signature, nonce));
   const response = await post(url, request);
   return core.formatFinishTimestamped(state, signature, response, nonce);
 }

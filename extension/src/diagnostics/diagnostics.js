@@ -193,7 +193,7 @@ function algorithmsFor(c) {
 async function verify(c, result) {
   if (result.certificate.fingerprint !== c.fingerprint) throw new Error('signed with another certificate');
   await core.ready;
-  const spki = fromBase64(core.certificateSpki(result.certificate.certificate));
+  const spki = fromBase64(await core.certificateSpki(result.certificate.certificate));
   const [importAlg, verifyAlg] = algorithmsFor(c);
   const key = await crypto.subtle.importKey('spki', spki, importAlg, false, ['verify']);
   const sig = result.signatures[0];

@@ -32,8 +32,8 @@
 //   {id, kind: 'pdf-release', key}                 → {id, result: ''}
 //   {id, kind: 'decrypt', blob, jobId}   → {id, progress: bytes read}…, {id, result: {plaintext: Blob, size, opened}}
 //   either                               → {id, error: {code, message}}
-import init from '../pkg/paraphe_files.js';
 import { api } from '../common/api.js';
+import { startFilesModule } from '../common/files-module.js';
 import { checkPdf as checkPdfBlob, digest, layoutPdf as layoutCheckedPdf } from '../common/files.js';
 import { release } from '../pli/bulk.js';
 import { openPli } from '../pli/stream.js';
@@ -48,7 +48,7 @@ window.addEventListener('message', (event) => {
   const port = event.ports?.[0];
   if (event.source !== window.parent || !port || !token || event.data?.paraphe !== 'frame-port' || event.data.token !== token) return;
   token = null; // one port, once
-  ready = init({ module_or_path: new URL('../pkg/paraphe_files_bg.wasm', import.meta.url) });
+  ready = startFilesModule(); // not before: a page may load this frame and never use it
   ready.catch(() => {}); // reported with each job
   let queue = Promise.resolve();
   port.onmessage = (/** @type {MessageEvent<Job>} */ { data }) => {

@@ -3,9 +3,10 @@
 // decryption: the page posts each piece of plaintext it wrote, this worker feeds the files
 // module's streaming Hasher and acknowledges each piece (the page keeps a few in flight, no
 // more), then answers {sha256} to {finish: true}.
-import init, { Hasher } from '../pkg/paraphe_files.js';
+import { Hasher } from '../pkg/paraphe_files.js';
+import { startFilesModule } from '../common/files-module.js';
 
-const ready = init({ module_or_path: new URL('../pkg/paraphe_files_bg.wasm', import.meta.url) });
+const ready = startFilesModule();
 /** @type {Hasher | null} */
 let hasher = null;
 

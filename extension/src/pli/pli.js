@@ -22,11 +22,12 @@
 // background, which finds the certificate, asks for consent and the PIN, has the card unwrap
 // the key and returns it to this page (the extension's own origin).
 import { $, api, localize, t } from '../common/api.js';
-import init, { Hasher } from '../pkg/paraphe_files.js';
+import { Hasher } from '../pkg/paraphe_files.js';
+import { startFilesModule } from '../common/files-module.js';
 import { openPli } from './stream.js';
 
 /** The files module (files-wasm/): PliDecryptor for pli/stream.js, Hasher where the worker cannot start. */
-const ready = init({ module_or_path: new URL('../pkg/paraphe_files_bg.wasm', import.meta.url) });
+const ready = startFilesModule();
 const TEMP_PREFIX = 'pli-';
 
 localize();

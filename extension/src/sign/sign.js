@@ -30,14 +30,14 @@
 // `data-certificates` (JSON: [{fingerprint, holder, checks}]) once the checks are shown; once
 // the zip is made, `data-zip` (JSON: {name, url, size, members}) or `data-zip-error`.
 import { $, api, localize, t } from '../common/api.js';
-import init from '../pkg/paraphe_files.js';
 import { fromBase64 } from '../common/base64.js';
 import { checkPdf, digest, layoutPdf } from '../common/files.js';
+import { startFilesModule } from '../common/files-module.js';
 import { certificateChecks, worst } from './checks.js';
 import { zipOf } from './zip.js';
 
 /** The files module (files-wasm/): hashing and PDFs (common/files.js), the zip (zip.js). */
-const ready = init({ module_or_path: new URL('../pkg/paraphe_files_bg.wasm', import.meta.url) });
+const ready = startFilesModule();
 const HASH_ALGORITHM = 'sha256';
 
 localize();
