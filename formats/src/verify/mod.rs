@@ -8,8 +8,12 @@
 //! [`crate::policies::AUTHORITIES`]), the certificate's facts ([`crate::x509::summarize`]:
 //! RGS level, qualified status) and the signing time. No network: no revocation check.
 
+mod c14n;
 mod cms;
 pub mod pdf;
+mod xades;
+
+pub use xades::{verify_xades, MAX_JETON};
 
 use paraphe_protocol::cert::{CertificateInfo, KeyUsage};
 use serde::Serialize;
@@ -360,6 +364,20 @@ fn check_signer(
         }
     }
 
+    conclude(report, problems, intact, signer_der, &sd.certificates, trust)
+}
+
+/// What every format's report shares once integrity is known: the signer's facts, the
+/// certificate's validity at the signing time (else now), the chain (from `pool`, the
+/// certificates the signature carries, and the anchors) and the status.
+fn conclude(
+    mut report: SignatureReport,
+    mut problems: Vec<Problem>,
+    intact: bool,
+    signer_der: &[u8],
+    pool: &[Vec<u8>],
+    trust: &Trust,
+) -> SignatureReport {
     // The signer's facts.
     let info = crate::x509::summarize(signer_der, &trust.hints).ok();
     if let Some(info) = &info {
@@ -373,7 +391,7 @@ fn check_signer(
     }
 
     // The chain.
-    let (chain, anchor) = build_chain(signer_der, &sd.certificates, &trust.anchors);
+    let (chain, anchor) = build_chain(signer_der, pool, &trust.anchors);
     report.chain = chain;
     report.trusted = anchor.is_some();
     report.trust_anchor = anchor;
