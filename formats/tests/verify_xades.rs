@@ -169,3 +169,31 @@ fn our_own_jetons_rsa_and_ecdsa() {
         assert!(codes(s).contains(&"signed-properties-modified"), "{:?}", s.problems);
     }
 }
+
+/// Our canonical forms against `xmllint --c14n` / `--exc-c14n` (libxml2's C14N, which
+/// xmlsec1 uses too), on documents without comments (xmllint keeps them): namespaces
+/// declared, redeclared, undeclared (`xmlns=""`) and unused, attributes to sort, escapes,
+/// CDATA, processing instructions; and the sample jetons.
+#[test]
+fn canonical_forms_are_xmllint_s() {
+    let dir = common::scratch("c14n");
+    let doc = "<?xml version=\"1.0\"?>\n<?before root?>\n\
+        <r:Root xmlns:r=\"urn:r\" xmlns:u=\"urn:unused\" xmlns=\"urn:d\" xml:lang=\"fr\">\r\n\
+        <r:A Id=\"a\" b=\"2\" a=\"1\" r:z=\"&lt;&quot;&#9;&#xD;&#xA;\" u:y='&apos;'>x &amp; y &#xD;<![CDATA[<>&]]><?pi  data?></r:A>\n\
+        <C xmlns=\"\"><D xmlns=\"urn:d\"/><E xmlns:r=\"urn:other\" r:q=\"1\"><F xmlns=\"\"/></E></C>\n\
+        <ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo a=\"\u{e9}\"/></ds:Signature>\n\
+        </r:Root>\n<?after?>\n";
+    std::fs::write(dir.join("doc.xml"), doc).unwrap();
+    let mut files = vec![dir.join("doc.xml")];
+    for jeton in ["acte.txt.xml", "acte.bin.xml"] {
+        files.push(samples().join(jeton));
+    }
+    for file in &files {
+        let input = std::fs::read(file).unwrap();
+        for (exclusive, flag) in [(false, "--c14n"), (true, "--exc-c14n")] {
+            let expected = common::run(Command::new("xmllint").arg(flag).arg(file));
+            let ours = paraphe_formats::verify::canonicalize(&input, exclusive).unwrap();
+            assert_eq!(ours, String::from_utf8(expected).unwrap(), "{} {flag}", file.display());
+        }
+    }
+}

@@ -1,5 +1,6 @@
-//! Verifying signatures made elsewhere: CAdES/CMS detached (`.p7s` + the file) and PAdES
-//! (every signature of a PDF), for the « Vérifier une signature » page.
+//! Verifying signatures made elsewhere: CAdES/CMS detached (`.p7s` + the file), PAdES
+//! (every signature of a PDF) and XAdES detached « jetons » (`.xml` + the file, [`xades`]),
+//! for the « Vérifier une signature » page.
 //!
 //! For each signature: integrity (the content's digest against `messageDigest`, the
 //! signature over the signed attributes with the signer's key), the signer's certificate
@@ -11,9 +12,9 @@
 mod c14n;
 mod cms;
 pub mod pdf;
-mod xades;
+pub mod xades;
 
-pub use xades::{verify_xades, MAX_JETON};
+pub use xades::{canonicalize, verify_xades, MAX_JETON};
 
 use paraphe_protocol::cert::{CertificateInfo, KeyUsage};
 use serde::Serialize;
@@ -51,7 +52,9 @@ pub enum Status {
 pub struct Problem {
     /// `digest-mismatch`, `signature-invalid`, `signer-certificate-missing`,
     /// `signing-certificate-mismatch`, `chain-untrusted`, `certificate-expired`,
-    /// `certificate-not-yet-valid`, `byte-range-invalid`, `unsupported`, `malformed`.
+    /// `certificate-not-yet-valid`, `byte-range-invalid`, `unsupported`, `malformed`;
+    /// XAdES also: `signed-properties-modified`, `reference-modified`, `reference-missing`,
+    /// `content-missing`, `weak-algorithm` (SHA-1), and `file-name-differs` (a note only).
     pub code: &'static str,
     pub detail: String,
 }
@@ -118,7 +121,7 @@ pub struct SignatureReport {
     pub chain: Vec<ChainLink>,
     pub trusted: bool,
     pub trust_anchor: Option<String>,
-    /// RFC 3339: the signed `signingTime`, else a PDF's `/M`.
+    /// RFC 3339: the signed `signingTime` (XAdES: `SigningTime`, in UTC), else a PDF's `/M`.
     pub signing_time: Option<String>,
     pub digest_algorithm: &'static str,
     pub timestamped: bool,
@@ -129,7 +132,7 @@ pub struct SignatureReport {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
-    /// `cades` or `pades`.
+    /// `cades`, `pades` or `xades`.
     pub format: &'static str,
     pub signatures: Vec<SignatureReport>,
 }

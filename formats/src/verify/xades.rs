@@ -54,6 +54,20 @@ pub fn verify_xades(jeton: &[u8], file_name: &str, content: &[u8], trust: &Trust
     Ok(Report { format: "xades", signatures })
 }
 
+/// The canonical form of a whole XML document (no DTD), as `xmllint --c14n` (inclusive) or
+/// `--exc-c14n` (exclusive) writes it, without comments: the canonicalisation the references
+/// and the SignedInfo are checked with, for tests against independent tools and for fuzzing.
+pub fn canonicalize(xml: &[u8], exclusive: bool) -> Result<String, VerifyError> {
+    if xml.len() > MAX_JETON {
+        return Err(VerifyError("too large".into()));
+    }
+    let text = decode(xml)?;
+    let options = ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES, ..ParsingOptions::default() };
+    let doc = Document::parse_with_options(&text, options).map_err(|e| VerifyError(format!("not an XML file: {e}")))?;
+    let method = Method::from_uri(if exclusive { c14n::EXC_C14N } else { c14n::C14N }).unwrap_or_default();
+    Ok(c14n::document(&text, &doc, &method, None))
+}
+
 /// The jeton as text: UTF-8 (a BOM skipped), or ISO-8859-1 when its declaration says so.
 fn decode(bytes: &[u8]) -> Result<String, VerifyError> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
