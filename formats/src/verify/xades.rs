@@ -29,6 +29,13 @@ use roxmltree::{Document, Node, NodeId, ParsingOptions};
 /// The largest jeton read, in bytes. Real ones are a few kilobytes.
 pub const MAX_JETON: usize = 4 << 20;
 const MAX_NODES: u32 = 100_000;
+/// Namespace declarations (`xmlns`) in a jeton: real ones have a handful. roxmltree copies an
+/// element's in-scope namespaces when it declares one more, so a deep chain of declarations
+/// would cost memory quadratic in their number.
+const MAX_NAMESPACE_DECLARATIONS: usize = 256;
+/// Signatures in a jeton, References in a SignedInfo: real jetons have one, and two or three.
+const MAX_SIGNATURES: usize = 8;
+const MAX_REFERENCES: usize = 32;
 
 const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 const XADES_NS: [&str; 3] =
@@ -43,14 +50,18 @@ pub fn verify_xades(jeton: &[u8], file_name: &str, content: &[u8], trust: &Trust
         return Err(VerifyError(format!("the XML signature is larger than {} MiB", MAX_JETON >> 20)));
     }
     let text = decode(jeton)?;
-    let options = ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES, ..ParsingOptions::default() };
-    let doc = Document::parse_with_options(&text, options).map_err(|e| VerifyError(format!("not an XML file: {e}")))?;
+    let doc = parse(&text)?;
     let signatures: Vec<Node<'_, '_>> = doc.descendants().filter(|n| is(*n, DSIG, "Signature")).collect();
     if signatures.is_empty() {
         return Err(VerifyError("no XML signature (ds:Signature) in this file".into()));
     }
+    if signatures.len() > MAX_SIGNATURES {
+        return Err(VerifyError(format!("more than {MAX_SIGNATURES} signatures in this file")));
+    }
+    let ids = Ids::of(&doc);
     let file = File { name: file_name, content };
-    let signatures = signatures.into_iter().map(|s| verify_signature(&text, &doc, s, &file, trust)).collect();
+    let jeton = Jeton { src: &text, doc: &doc, ids: &ids, file: &file };
+    let signatures = signatures.into_iter().map(|s| verify_signature(&jeton, s, trust)).collect();
     Ok(Report { format: "xades", signatures })
 }
 
@@ -62,10 +73,33 @@ pub fn canonicalize(xml: &[u8], exclusive: bool) -> Result<String, VerifyError> 
         return Err(VerifyError("too large".into()));
     }
     let text = decode(xml)?;
-    let options = ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES, ..ParsingOptions::default() };
-    let doc = Document::parse_with_options(&text, options).map_err(|e| VerifyError(format!("not an XML file: {e}")))?;
+    let doc = parse(&text)?;
     let method = Method::from_uri(if exclusive { c14n::EXC_C14N } else { c14n::C14N }).unwrap_or_default();
     Ok(c14n::document(&text, &doc, &method, None))
+}
+
+/// The parse of untrusted XML: no DTD, bounded nodes and namespace declarations.
+fn parse(text: &str) -> Result<Document<'_>, VerifyError> {
+    if text.matches("xmlns").count() > MAX_NAMESPACE_DECLARATIONS {
+        return Err(VerifyError(format!("more than {MAX_NAMESPACE_DECLARATIONS} namespace declarations")));
+    }
+    let options = ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES, ..ParsingOptions::default() };
+    Document::parse_with_options(text, options).map_err(|e| VerifyError(format!("not an XML file: {e}")))
+}
+
+/// The elements by `Id` (or `ID`, `id`), read once: `None` for a value more than one has.
+struct Ids(std::collections::HashMap<String, Option<NodeId>>);
+
+impl Ids {
+    fn of(doc: &Document<'_>) -> Self {
+        let mut map = std::collections::HashMap::new();
+        for n in doc.descendants().filter(Node::is_element) {
+            for a in n.attributes().filter(|a| a.namespace().is_none() && matches!(a.name(), "Id" | "ID" | "id")) {
+                map.entry(a.value().to_string()).and_modify(|e| *e = None).or_insert(Some(n.id()));
+            }
+        }
+        Self(map)
+    }
 }
 
 /// The jeton as text: UTF-8 (a BOM skipped), or ISO-8859-1 when its declaration says so.
@@ -83,6 +117,15 @@ fn decode(bytes: &[u8]) -> Result<String, VerifyError> {
 struct File<'a> {
     name: &'a str,
     content: &'a [u8],
+}
+
+/// A parsed jeton, its source text (prefixes are read from it), and the file given.
+#[derive(Clone, Copy)]
+struct Jeton<'a, 'i, 'f> {
+    src: &'a str,
+    doc: &'a Document<'i>,
+    ids: &'a Ids,
+    file: &'a File<'f>,
 }
 
 fn is(node: Node<'_, '_>, ns: &str, local: &str) -> bool {
@@ -166,13 +209,13 @@ fn method_of(node: Node<'_, '_>) -> Option<Method> {
 }
 
 /// The element whose `Id` (or `ID`, `id`) is `id`: none if absent or not unique.
-fn by_id<'a, 'i>(doc: &'a Document<'i>, id: &str) -> Result<Node<'a, 'i>, Problem> {
-    let mut found =
-        doc.descendants().filter(|n| ["Id", "ID", "id"].iter().any(|a| n.attribute(*a) == Some(id))).take(2);
-    match (found.next(), found.next()) {
-        (Some(n), None) => Ok(n),
-        (None, _) => Err(problem("reference-missing", format!("no element has the Id {id}"))),
-        (Some(_), Some(_)) => Err(problem("malformed", format!("the Id {id} is not unique"))),
+fn by_id<'a, 'i>(doc: &'a Document<'i>, ids: &Ids, id: &str) -> Result<Node<'a, 'i>, Problem> {
+    match ids.0.get(id) {
+        Some(Some(n)) => {
+            doc.get_node(*n).ok_or_else(|| problem("reference-missing", format!("no element has the Id {id}")))
+        }
+        None => Err(problem("reference-missing", format!("no element has the Id {id}"))),
+        Some(None) => Err(problem("malformed", format!("the Id {id} is not unique"))),
     }
 }
 
@@ -215,14 +258,13 @@ struct Checked<'a, 'i> {
 /// Reference validation (XML-DSig 1.1 §3.2.1): pushes the problems found, returns what was
 /// checked and whether its digest matched.
 fn check_reference<'a, 'i>(
-    src: &str,
-    doc: &'a Document<'i>,
+    jeton: &Jeton<'a, 'i, '_>,
     signature: Node<'a, 'i>,
     reference: Node<'a, 'i>,
-    file: &File<'_>,
     external: usize,
     problems: &mut Vec<Problem>,
 ) -> (Checked<'a, 'i>, bool) {
+    let Jeton { src, doc, ids, file } = *jeton;
     let mut checked = Checked { target: None, is_file: false, hash: None };
     let uri = reference.attribute("URI");
     let is_properties = reference.attribute("Type").is_some_and(|t| SIGNED_PROPERTIES_TYPES.contains(&t));
@@ -253,7 +295,7 @@ fn check_reference<'a, 'i>(
             let target = if u.is_empty() {
                 None
             } else {
-                match by_id(doc, &u[1..]) {
+                match by_id(doc, ids, &u[1..]) {
                     Ok(n) => Some(n),
                     Err(p) => {
                         problems.push(p);
@@ -403,13 +445,8 @@ fn check_signature_value(
     super::cms::check_prehashed(spki, &alg, hash, &hashed, &signature)
 }
 
-fn verify_signature(
-    src: &str,
-    doc: &Document<'_>,
-    signature: Node<'_, '_>,
-    file: &File<'_>,
-    trust: &Trust,
-) -> SignatureReport {
+fn verify_signature<'a, 'i>(jeton: &Jeton<'a, 'i, '_>, signature: Node<'a, 'i>, trust: &Trust) -> SignatureReport {
+    let src = jeton.src;
     let malformed = |detail: &str| failed(vec![problem("malformed", detail)], None);
     let Some(signed_info) = child(signature, DSIG, "SignedInfo") else {
         return malformed("the signature has no SignedInfo");
@@ -429,12 +466,15 @@ fn verify_signature(
     if references.is_empty() {
         return malformed("the SignedInfo has no Reference");
     }
+    if references.len() > MAX_REFERENCES {
+        return malformed("the SignedInfo has too many References");
+    }
     let external =
         references.iter().filter(|r| r.attribute("URI").is_none_or(|u| !u.is_empty() && !u.starts_with('#'))).count();
     let mut file_hash = None;
     let mut properties = None;
     for reference in &references {
-        let (checked, ok) = check_reference(src, doc, signature, *reference, file, external, &mut problems);
+        let (checked, ok) = check_reference(jeton, signature, *reference, external, &mut problems);
         intact &= ok;
         if checked.is_file && file_hash.is_none() {
             file_hash = checked.hash;
@@ -538,6 +578,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_repeated_id_is_refused() {
+        // Two elements with the Id the reference names: which one was signed is ambiguous
+        // (signature wrapping), so neither is taken.
+        let xml = format!(
+            "<r><Signature xmlns=\"{DSIG}\"><SignedInfo>\
+             <Reference URI=\"#p\"><DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/>\
+             <DigestValue>AAAA</DigestValue></Reference><Reference URI=\"f\">\
+             <DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><DigestValue>AAAA</DigestValue>\
+             </Reference></SignedInfo></Signature><a Id=\"p\"/><b Id=\"p\"/></r>"
+        );
+        let r = verify_xades(xml.as_bytes(), "f", b"", &Trust::default()).unwrap();
+        let s = &r.signatures[0];
+        assert_eq!(s.status, super::super::Status::Invalid);
+        assert!(
+            s.problems.iter().any(|p| p.code == "malformed" && p.detail.contains("not unique")),
+            "{:?}",
+            s.problems
+        );
+    }
+
+    #[test]
     fn times_in_utc() {
         assert_eq!(utc_time("2026-05-28T20:26:40Z").as_deref(), Some("2026-05-28T20:26:40Z"));
         assert_eq!(utc_time(" 2026-05-28T22:26:40.123+02:00 ").as_deref(), Some("2026-05-28T20:26:40Z"));
@@ -559,6 +620,10 @@ mod tests {
         assert!(verify_xades(b"<a/>", "f", b"", &t).is_err_and(|e| e.0.contains("no XML signature")));
         assert!(verify_xades(b"<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>", "f", b"", &t).is_err());
         assert!(verify_xades(&vec![b' '; MAX_JETON + 1], "f", b"", &t).is_err());
+        let deep = format!("{}{}", "<a xmlns:p=\"u\">".repeat(300), "</a>".repeat(300));
+        assert!(verify_xades(deep.as_bytes(), "f", b"", &t).is_err_and(|e| e.0.contains("namespace declarations")));
+        let many = format!("<r>{}</r>", format!("<Signature xmlns=\"{DSIG}\"/>").repeat(MAX_SIGNATURES + 1));
+        assert!(verify_xades(many.as_bytes(), "f", b"", &t).is_err_and(|e| e.0.contains("signatures")));
         let bare = format!("<Signature xmlns=\"{DSIG}\"/>");
         let r = verify_xades(bare.as_bytes(), "f", b"", &t).unwrap();
         assert_eq!(r.signatures[0].problems[0].code, "malformed");
