@@ -84,7 +84,13 @@ fn parse(text: &str) -> Result<Document<'_>, VerifyError> {
         return Err(VerifyError(format!("more than {MAX_NAMESPACE_DECLARATIONS} namespace declarations")));
     }
     let options = ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES, ..ParsingOptions::default() };
-    Document::parse_with_options(text, options).map_err(|e| VerifyError(format!("not an XML file: {e}")))
+    let doc = Document::parse_with_options(text, options).map_err(|e| VerifyError(format!("not an XML file: {e}")))?;
+    // roxmltree takes a malformed XML declaration for a processing instruction `xml`, a
+    // target XML reserves: such a document is not well-formed.
+    if doc.descendants().filter_map(|n| n.pi()).any(|pi| pi.target.eq_ignore_ascii_case("xml")) {
+        return Err(VerifyError("not an XML file: a malformed XML declaration".into()));
+    }
+    Ok(doc)
 }
 
 /// The elements by `Id` (or `ID`, `id`), read once: `None` for a value more than one has.
@@ -624,6 +630,7 @@ mod tests {
         assert!(verify_xades(deep.as_bytes(), "f", b"", &t).is_err_and(|e| e.0.contains("namespace declarations")));
         let many = format!("<r>{}</r>", format!("<Signature xmlns=\"{DSIG}\"/>").repeat(MAX_SIGNATURES + 1));
         assert!(verify_xades(many.as_bytes(), "f", b"", &t).is_err_and(|e| e.0.contains("signatures")));
+        assert!(canonicalize(b"<?xml >x<?xml version=\"1.0\"?><a/>", false).is_err());
         let bare = format!("<Signature xmlns=\"{DSIG}\"/>");
         let r = verify_xades(bare.as_bytes(), "f", b"", &t).unwrap();
         assert_eq!(r.signatures[0].problems[0].code, "malformed");
