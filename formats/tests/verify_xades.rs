@@ -1,5 +1,6 @@
 //! « Vérifier une signature » on XAdES detached jetons made elsewhere: `xmlsec1 --sign` from
-//! templates (exclusive C14N + RSA, inclusive C14N + ECDSA, SHA-1), by
+//! templates (exclusive C14N + RSA, inclusive C14N + ECDSA, SHA-1), RSA-PSS by lxml's C14N and
+//! openssl (`tests/verify/xades_pss.py`), by
 //! `tests/verify/make-samples.sh`, and tampered copies of them (file, SignedProperties,
 //! SignedInfo, certificate), each also checked by `xmlsec1 --verify` so that what is called
 //! tampered is tampered for an independent verifier too; and jetons made by our own signer
@@ -80,6 +81,9 @@ fn xmlsec1_jetons_exc_c14n_rsa_and_c14n_ecdsa_are_valid() {
         assert_eq!(s.signing_time.as_deref(), Some(expected.trim()), "+02:00 in the jeton, reported in UTC");
         assert_eq!(s.digest_algorithm, "SHA-256");
     }
+    // RSA-PSS (sha256-rsa-MGF1), signed over lxml's canonical SignedInfo by openssl.
+    let s = verify("acte.txt.pss.xml", "acte.txt");
+    assert_eq!(s.status, Status::Valid, "PSS: {:?}", s.problems);
     let s = verify("acte.txt.xml", "acte.txt");
     let signer = s.signer.as_ref().unwrap();
     assert_eq!(signer.rgs_level.as_deref(), Some("**"));
