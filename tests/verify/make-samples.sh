@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Signatures made ELSEWHERE for the « Vérifier une signature » tests (formats/tests/verify.rs,
 # tests/browser/verify.test.js): a throwaway PKI made with openssl, CAdES detached .p7s made
-# by `openssl cms -sign`, PAdES PDFs signed by pyHanko (scripts/pyhanko.sh), and tampered
+# by `openssl cms -sign`, PAdES PDFs signed by pyHanko (scripts/pyhanko.sh), XAdES detached
+# « jetons » signed by `xmlsec1 --sign` from templates (exclusive and inclusive C14N 1.0, RSA
+# and ECDSA; RSA-PSS by lxml's C14N and openssl, tests/verify/xades_pss.py), and tampered
 # copies. Nothing here is made by Paraphe.
 #   tests/verify/make-samples.sh OUT_DIR     (reuses OUT_DIR when it is complete)
 set -euo pipefail
