@@ -188,7 +188,14 @@ fn canonical_forms_are_xmllint_s() {
         <ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo a=\"\u{e9}\"/></ds:Signature>\n\
         </r:Root>\n<?after?>\n";
     std::fs::write(dir.join("doc.xml"), doc).unwrap();
-    let mut files = vec![dir.join("doc.xml")];
+    // The same in ISO-8859-1 (`é` as one byte): the canonical form is UTF-8.
+    let latin1: Vec<u8> = doc
+        .replace("<?xml version=\"1.0\"?>", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>")
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    std::fs::write(dir.join("latin1.xml"), latin1).unwrap();
+    let mut files = vec![dir.join("doc.xml"), dir.join("latin1.xml")];
     for jeton in ["acte.txt.xml", "acte.bin.xml"] {
         files.push(samples().join(jeton));
     }
