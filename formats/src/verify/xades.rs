@@ -380,10 +380,18 @@ fn check_reference<'a, 'i>(
 /// `xs:dateTime` to RFC 3339 in UTC (fractions of a second dropped; no zone taken as UTC).
 fn utc_time(text: &str) -> Option<String> {
     let t = text.trim();
-    let num = |s: &str| s.parse::<i64>().ok();
+    // ASCII only, so that every slice below is on a character boundary; digits only in the
+    // numbers, so that no sign or overflow gets in.
+    if !t.is_ascii() {
+        return None;
+    }
+    let num =
+        |s: &str| (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<i64>().ok()).flatten();
     let (date, rest) = t.split_once('T')?;
-    let mut d = date.splitn(3, '-');
-    let (y, mo, da) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
+    if date.len() != 10 || &date[4..5] != "-" || &date[7..8] != "-" {
+        return None;
+    }
+    let (y, mo, da) = (num(&date[..4])?, num(&date[5..7])?, num(&date[8..10])?);
     let hms = rest.get(..8)?;
     let (h, mi, s) = (num(hms.get(0..2)?)?, num(hms.get(3..5)?)?, num(hms.get(6..8)?)?);
     let mut zone = &rest[8..];
@@ -634,6 +642,10 @@ mod tests {
         assert_eq!(utc_time("2026-01-01T00:30:00-01:00").as_deref(), Some("2026-01-01T01:30:00Z"));
         assert_eq!(utc_time("2026-02-29T00:00:00").as_deref(), Some("2026-03-01T00:00:00Z"));
         assert!(utc_time("yesterday").is_none() && utc_time("2026-13-01T00:00:00Z").is_none());
+        // Found by cargo fuzz: a multi-byte character in the zone.
+        assert!(utc_time("2026-05-28T20:26:40+0\u{3bc}00").is_none());
+        assert!(utc_time("99999999999999-05-28T20:26:40Z").is_none());
+        assert!(utc_time("2026-+5-28T20:26:40Z").is_none());
     }
 
     #[test]
