@@ -172,6 +172,34 @@ pub fn cms_envelope(data: &[u8]) {
     assert_eq!(cut_up, whole, "the result depends on the chunk size ({chunk})");
 }
 
+/// A « jeton » (XAdES detached signature, `.xml`) a person hands the « Vérifier une
+/// signature » page, with a file named `acte.txt`: `formats::verify::verify_xades` (the
+/// roxmltree parse, C14N of the references and the SignedInfo, the digests, the signature,
+/// the signed properties, the chain), and the document's canonical forms. Invariants: no
+/// panic; a report has signatures, each `invalid` exactly when not intact and `valid` only
+/// with a trusted chain, and encodes as JSON; canonical XML (inclusive and exclusive) is a
+/// fixed point: it parses, and canonicalising it again gives it back byte for byte.
+pub fn xades_jeton(data: &[u8]) {
+    use paraphe_formats::verify::{canonicalize, verify_xades, Status, Trust};
+    let trust = Trust { anchors: Vec::new(), hints: Vec::new(), now: SIGNING_TIME };
+    if let Ok(report) = verify_xades(data, "acte.txt", b"Acte de test.\n", &trust) {
+        assert_eq!(report.format, "xades");
+        assert!(!report.signatures.is_empty(), "a report without signatures");
+        for s in &report.signatures {
+            assert_eq!(s.status == Status::Invalid, !s.intact, "status {:?}, intact {}", s.status, s.intact);
+            assert!(s.status != Status::Valid || s.trusted, "valid without a trusted chain");
+        }
+        serde_json::to_string(&report).expect("a report encodes as JSON");
+    }
+    for exclusive in [false, true] {
+        if let Ok(canonical) = canonicalize(data, exclusive) {
+            let again = canonicalize(canonical.as_bytes(), exclusive)
+                .unwrap_or_else(|e| panic!("canonical XML does not parse ({e}): {canonical:?}"));
+            assert_eq!(again, canonical, "canonical XML is not a fixed point (exclusive: {exclusive})");
+        }
+    }
+}
+
 /// A PDF a person hands the « Signer des fichiers » page or a page hands `signDocuments` in
 /// PAdES: `formats::pdf::prepare` reads its cross-reference sections, object streams, page
 /// tree and AcroForm, and lays out the incremental update. Invariants: no panic; what it

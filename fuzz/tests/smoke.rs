@@ -92,6 +92,12 @@ fn cms_envelope() {
     smoke(&seeds, paraphe_fuzz::cms_envelope, None);
 }
 
+#[test]
+fn xades_jeton() {
+    let seeds = seeds("xades_jeton");
+    smoke(&seeds, paraphe_fuzz::xades_jeton, None);
+}
+
 fn inputs_per_kind() -> usize {
     std::env::var("PARAPHE_FUZZ_SMOKE_INPUTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000)
 }

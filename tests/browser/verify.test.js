@@ -1,6 +1,7 @@
 // « Vérifier une signature » (extension/src/verify/), in each browser asked for (run.sh), on
-// signatures made elsewhere by tests/verify/make-samples.sh: `openssl cms -sign` .p7s files
-// and pyHanko-signed PDFs (one signature, two), with a throwaway PKI whose root the person
+// signatures made elsewhere by tests/verify/make-samples.sh: `openssl cms -sign` .p7s files,
+// pyHanko-signed PDFs (one signature, two) and `xmlsec1 --sign` XAdES jetons (exclusive C14N
+// with RSA, inclusive C14N with ECDSA), with a throwaway PKI whose root the person
 // adds on the page. Tampered copies must be reported as such. The files are set on the
 // page's file inputs through the driver, as a person choosing them would.
 import assert from 'node:assert/strict';
@@ -103,7 +104,7 @@ test('the verify page imports its own WASM module (pkg/paraphe_verify), never th
   assert.ok(!files.some((f) => f.startsWith('pkg/paraphe_wasm') || f.startsWith('pkg/paraphe_signing')), files.join(' '));
   // And the core has no verification exports left.
   const core = fs.readFileSync(path.join(root, 'pkg/paraphe_wasm.js'), 'utf8');
-  assert.doesNotMatch(core, /verify_(pdf|cades)/);
+  assert.doesNotMatch(core, /verify_(pdf|cades|xades)/);
 });
 
 for (const kind of driver.browsers()) {
@@ -177,6 +178,44 @@ for (const kind of driver.browsers()) {
       assert.deepEqual(shown.map((s) => s.status), ['valid', 'valid']);
       assert.equal(report.signatures[0].pdf.coversWholeFile, false);
       assert.equal(report.signatures[1].pdf.coversWholeFile, true);
+    });
+
+    test('xmlsec1 jeton (exc-c14n, RSA) + file, root added: valid, signer, RGS **, qualified, signing time', T, async () => {
+      const { report, shown, error } = await check({ signed: 'acte.txt.xml', content: 'acte.txt', cas: ['root.pem'] });
+      assert.equal(error, undefined);
+      assert.equal(report.format, 'xades');
+      assert.equal(shown.length, 1);
+      assert.equal(shown[0].status, 'valid', shown[0].problems);
+      assert.equal(shown[0].rgs, '**');
+      assert.equal(shown[0].qualified, 'true');
+      assert.match(shown[0].text, /Camille Martin/);
+      assert.match(shown[0].text, /ChamberSign France/);
+      const time = fs.readFileSync(path.join(SAMPLES, 'jeton-time.txt'), 'utf8').trim();
+      assert.equal(report.signatures[0].signingTime, time);
+    });
+
+    test('jetons tampered with: the file, the signed properties, the SignedInfo; each reported as such', T, async () => {
+      const file = await check({ signed: 'acte.txt.xml', content: 'acte-modifie.txt', cas: ['root.pem'] });
+      assert.equal(file.shown[0].status, 'invalid');
+      assert.match(file.shown[0].problems, /digest-mismatch/);
+      assert.match(file.shown[0].text, /contenu signé a été modifié|signed content was modified/);
+      const properties = await check({ signed: 'acte.txt.sp-modifie.xml', content: 'acte.txt', cas: ['root.pem'] });
+      assert.equal(properties.shown[0].status, 'invalid');
+      assert.match(properties.shown[0].problems, /signed-properties-modified/);
+      assert.doesNotMatch(properties.shown[0].problems, /digest-mismatch/);
+      const signedInfo = await check({ signed: 'acte.txt.si-modifie.xml', content: 'acte.txt', cas: ['root.pem'] });
+      assert.equal(signedInfo.shown[0].status, 'invalid');
+      assert.match(signedInfo.shown[0].problems, /signature-invalid/);
+    });
+
+    test('xmlsec1 jeton (c14n 1.0, ECDSA), no CA added: intact but not validated; without its file: asked for', T, async () => {
+      const { report, shown } = await check({ signed: 'acte.bin.xml', content: 'acte.bin' });
+      assert.equal(report.format, 'xades');
+      assert.equal(shown[0].status, 'indeterminate');
+      assert.equal(shown[0].intact, 'true');
+      assert.match(shown[0].problems, /chain-untrusted/);
+      const alone = await check({ signed: 'acte.bin.xml' });
+      assert.match(alone.error, /fichier signé|signed file/);
     });
 
     test('tampered PDF: reported as modified; unknown signer: no RGS level, no badge', T, async () => {

@@ -5,7 +5,8 @@
 //! uses and would otherwise load with every start of the service worker. Same conventions as
 //! the core: the logic is plain Rust in [`verify`], unit-tested natively; the report crosses
 //! the boundary as JSON text; failures are thrown as the JSON text of `{code, message}`
-//! (`INVALID_REQUEST`, as `docs/PAGE-API.md` names it).
+//! (`INVALID_REQUEST`, as `docs/PAGE-API.md` names it). The XML parser of XAdES jetons
+//! (`roxmltree`) is in this module only, as are the RSA and EC crates.
 
 pub mod verify;
 
@@ -32,6 +33,20 @@ fn invalid(message: &str) -> JsValue {
 pub fn verify_cades(p7s: &[u8], content: &[u8], anchors_json: &str, now_unix: f64) -> Result<String, JsValue> {
     #[allow(clippy::cast_possible_truncation)]
     verify::cades(p7s, content, anchors_json, now_unix as i64).map_err(|e| invalid(&e))
+}
+
+/// A detached XAdES jeton (`.xml`) over the file the person gave, matched with the jeton's
+/// file reference by `file_name`; as [`verify_cades`].
+#[wasm_bindgen]
+pub fn verify_xades(
+    jeton: &[u8],
+    file_name: &str,
+    content: &[u8],
+    anchors_json: &str,
+    now_unix: f64,
+) -> Result<String, JsValue> {
+    #[allow(clippy::cast_possible_truncation)]
+    verify::xades(jeton, file_name, content, anchors_json, now_unix as i64).map_err(|e| invalid(&e))
 }
 
 /// Every signature of a PDF, as [`verify_cades`].

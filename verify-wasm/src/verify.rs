@@ -1,6 +1,6 @@
 //! « Vérifier une signature »: the page hands over the files' bytes; the verification is
-//! `paraphe_formats::verify` (CAdES detached, every PAdES signature of a PDF), its report
-//! returned as JSON text.
+//! `paraphe_formats::verify` (CAdES detached, every PAdES signature of a PDF, XAdES detached
+//! jetons), its report returned as JSON text.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -51,6 +51,17 @@ pub fn cades(p7s: &[u8], content: &[u8], anchors_json: &str, now_unix: i64) -> R
     json(&verify::verify_cades(p7s, content, &trust(anchors_json, now_unix)?).map_err(|e| e.0)?)
 }
 
+/// A detached XAdES jeton over the file named `file_name`.
+pub fn xades(
+    jeton: &[u8],
+    file_name: &str,
+    content: &[u8],
+    anchors_json: &str,
+    now_unix: i64,
+) -> Result<String, String> {
+    json(&verify::verify_xades(jeton, file_name, content, &trust(anchors_json, now_unix)?).map_err(|e| e.0)?)
+}
+
 /// Every signature of a PDF.
 pub fn pdf(file: &[u8], anchors_json: &str, now_unix: i64) -> Result<String, String> {
     json(&verify::verify_pdf(file, &trust(anchors_json, now_unix)?).map_err(|e| e.0)?)
@@ -75,5 +86,6 @@ mod tests {
     fn errors_are_plain_text() {
         assert!(pdf(b"not a pdf", "[]", 0).is_err_and(|e| e.contains("PDF")));
         assert!(cades(b"junk", b"x", "[]", 0).is_err());
+        assert!(xades(b"<a/>", "f", b"x", "[]", 0).is_err_and(|e| e.contains("no XML signature")));
     }
 }

@@ -1,11 +1,11 @@
-// « Vérifier une signature »: a signed PDF (every PAdES signature), or a detached .p7s with
-// the file it signs. A WASM module of its own verifies (verify-wasm/, pkg/paraphe_verify, over
+// « Vérifier une signature »: a signed PDF (every PAdES signature), a detached .p7s or a
+// detached XAdES « jeton » (.xml) with the file it signs. A WASM module of its own verifies (verify-wasm/, pkg/paraphe_verify, over
 // paraphe_formats::verify): integrity, signer, chain up to the CA certificates the person
 // adds, RGS level, qualified status, signing time. Only this page loads it: the core the
 // background loads (pkg/paraphe_wasm) has no verification code. Nothing leaves the browser;
 // no host, no card. The page's texts are here (fr, en) so that this page adds no strings to
 // the shared _locales.
-import init, { verify_cades, verify_pdf } from '../pkg/paraphe_verify.js';
+import init, { verify_cades, verify_pdf, verify_xades } from '../pkg/paraphe_verify.js';
 import { $, api } from '../common/api.js';
 import { base64 } from '../common/base64.js';
 
@@ -31,16 +31,15 @@ const ready = init({ module_or_path: api.runtime.getURL('pkg/paraphe_verify_bg.w
 const TEXTS = {
   fr: {
     title: 'Vérifier une signature',
-    intro: 'Choisissez un PDF signé, ou une signature .p7s avec le fichier qu’elle signe. Tout se passe dans le navigateur : rien n’est envoyé.',
-    signedLabel: 'PDF signé, ou signature (.p7s)',
-    contentLabel: 'Fichier signé (pour une signature .p7s)',
+    intro: 'Choisissez un PDF signé, ou une signature .p7s ou un jeton XAdES .xml avec le fichier signé. Tout se passe dans le navigateur : rien n’est envoyé.',
+    signedLabel: 'PDF signé, signature (.p7s) ou jeton de signature (.xml)',
+    contentLabel: 'Fichier signé (pour une signature .p7s ou un jeton .xml)',
     casLabel: 'Certificats d’autorité à approuver (facultatif : .cer, .crt, .pem)',
     verifyButton: 'Vérifier',
     limits: 'La révocation des certificats (listes de révocation, OCSP) n’est pas vérifiée : la chaîne est vérifiée jusqu’aux autorités que vous ajoutez.',
     working: 'Vérification…',
-    chooseSigned: 'Choisissez d’abord un PDF signé ou une signature .p7s.',
-    chooseContent: 'Une signature .p7s est détachée : choisissez aussi le fichier qu’elle signe.',
-    xades: 'Les jetons XAdES (.xml) ne sont pas encore vérifiés par cette page.',
+    chooseSigned: 'Choisissez d’abord un PDF signé, une signature .p7s ou un jeton .xml.',
+    chooseContent: 'Une signature .p7s ou un jeton .xml est détaché du fichier : choisissez aussi le fichier signé.',
     count: (/** @type {number} */ n) => (n === 1 ? '1 signature' : `${n} signatures`),
     signature: (/** @type {number} */ i) => `Signature ${i}`,
     valid: 'Signature valide',
@@ -77,20 +76,25 @@ const TEXTS = {
       'byte-range-invalid': 'les octets signés du PDF sont mal délimités',
       unsupported: 'algorithme non pris en charge',
       malformed: 'signature mal formée',
+      'signed-properties-modified': 'les propriétés signées (date de signature, certificat) ont été modifiées',
+      'reference-modified': 'une partie signée du jeton a été modifiée',
+      'reference-missing': 'une partie signée du jeton est introuvable',
+      'content-missing': 'le fichier signé n’est pas celui que nomme le jeton',
+      'weak-algorithm': 'SHA-1 refusé : cet algorithme ne protège plus une signature',
+      'file-name-differs': 'le jeton nomme le fichier signé autrement (fichier renommé ?)',
     },
   },
   en: {
     title: 'Verify a signature',
-    intro: 'Choose a signed PDF, or a .p7s signature with the file it signs. Everything happens in the browser: nothing is sent.',
-    signedLabel: 'Signed PDF, or signature (.p7s)',
-    contentLabel: 'Signed file (for a .p7s signature)',
+    intro: 'Choose a signed PDF, or a .p7s signature or an XAdES .xml token with the signed file. Everything happens in the browser: nothing is sent.',
+    signedLabel: 'Signed PDF, signature (.p7s) or signature token (.xml)',
+    contentLabel: 'Signed file (for a .p7s signature or an .xml token)',
     casLabel: 'Certification authority certificates to trust (optional: .cer, .crt, .pem)',
     verifyButton: 'Verify',
     limits: 'Revocation (CRLs, OCSP) is not checked: the chain is checked up to the authorities you add.',
     working: 'Verifying…',
-    chooseSigned: 'First choose a signed PDF or a .p7s signature.',
-    chooseContent: 'A .p7s signature is detached: also choose the file it signs.',
-    xades: 'XAdES tokens (.xml) are not verified by this page yet.',
+    chooseSigned: 'First choose a signed PDF, a .p7s signature or an .xml token.',
+    chooseContent: 'A .p7s signature or an .xml token is detached from the file: also choose the signed file.',
     count: (/** @type {number} */ n) => (n === 1 ? '1 signature' : `${n} signatures`),
     signature: (/** @type {number} */ i) => `Signature ${i}`,
     valid: 'Valid signature',
@@ -127,6 +131,12 @@ const TEXTS = {
       'byte-range-invalid': 'the PDF’s signed bytes are badly delimited',
       unsupported: 'unsupported algorithm',
       malformed: 'malformed signature',
+      'signed-properties-modified': 'the signed properties (signing time, certificate) were modified',
+      'reference-modified': 'a signed part of the token was modified',
+      'reference-missing': 'a signed part of the token is missing',
+      'content-missing': 'the signed file is not the one the token names',
+      'weak-algorithm': 'SHA-1 refused: it no longer protects a signature',
+      'file-name-differs': 'the token names the signed file differently (renamed?)',
     },
   },
 };
@@ -243,12 +253,14 @@ async function verify(event) {
     const head = new TextDecoder().decode(bytes.subarray(0, 5));
     if (head === '%PDF-') {
       json = verify_pdf(bytes, JSON.stringify(anchors), now);
-    } else if (/\.xml$/i.test(signed.name)) {
-      throw new Error(T.xades);
     } else {
       const content = filesOf('content')[0];
       if (!content) throw new Error(T.chooseContent);
-      json = verify_cades(bytes, await bytesOf(content), JSON.stringify(anchors), now);
+      // A jeton is XML text (after a byte order mark and white space); a .p7s never starts with '<'.
+      const xml = /\.xml$/i.test(signed.name) || /^(\uFEFF)?\s*</.test(new TextDecoder().decode(bytes.subarray(0, 64)));
+      json = xml
+        ? verify_xades(bytes, content.name, await bytesOf(content), JSON.stringify(anchors), now)
+        : verify_cades(bytes, await bytesOf(content), JSON.stringify(anchors), now);
     }
     /** @type {Report} */
     const report = JSON.parse(json);

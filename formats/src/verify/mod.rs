@@ -1,5 +1,6 @@
-//! Verifying signatures made elsewhere: CAdES/CMS detached (`.p7s` + the file) and PAdES
-//! (every signature of a PDF), for the « Vérifier une signature » page.
+//! Verifying signatures made elsewhere: CAdES/CMS detached (`.p7s` + the file), PAdES
+//! (every signature of a PDF) and XAdES detached « jetons » (`.xml` + the file, [`xades`]),
+//! for the « Vérifier une signature » page.
 //!
 //! For each signature: integrity (the content's digest against `messageDigest`, the
 //! signature over the signed attributes with the signer's key), the signer's certificate
@@ -8,8 +9,12 @@
 //! [`crate::policies::AUTHORITIES`]), the certificate's facts ([`crate::x509::summarize`]:
 //! RGS level, qualified status) and the signing time. No network: no revocation check.
 
+mod c14n;
 mod cms;
 pub mod pdf;
+pub mod xades;
+
+pub use xades::{canonicalize, verify_xades, MAX_JETON};
 
 use paraphe_protocol::cert::{CertificateInfo, KeyUsage};
 use serde::Serialize;
@@ -47,7 +52,9 @@ pub enum Status {
 pub struct Problem {
     /// `digest-mismatch`, `signature-invalid`, `signer-certificate-missing`,
     /// `signing-certificate-mismatch`, `chain-untrusted`, `certificate-expired`,
-    /// `certificate-not-yet-valid`, `byte-range-invalid`, `unsupported`, `malformed`.
+    /// `certificate-not-yet-valid`, `byte-range-invalid`, `unsupported`, `malformed`;
+    /// XAdES also: `signed-properties-modified`, `reference-modified`, `reference-missing`,
+    /// `content-missing`, `weak-algorithm` (SHA-1), and `file-name-differs` (a note only).
     pub code: &'static str,
     pub detail: String,
 }
@@ -114,7 +121,7 @@ pub struct SignatureReport {
     pub chain: Vec<ChainLink>,
     pub trusted: bool,
     pub trust_anchor: Option<String>,
-    /// RFC 3339: the signed `signingTime`, else a PDF's `/M`.
+    /// RFC 3339: the signed `signingTime` (XAdES: `SigningTime`, in UTC), else a PDF's `/M`.
     pub signing_time: Option<String>,
     pub digest_algorithm: &'static str,
     pub timestamped: bool,
@@ -125,7 +132,7 @@ pub struct SignatureReport {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
-    /// `cades` or `pades`.
+    /// `cades`, `pades` or `xades`.
     pub format: &'static str,
     pub signatures: Vec<SignatureReport>,
 }
@@ -360,6 +367,20 @@ fn check_signer(
         }
     }
 
+    conclude(report, problems, intact, signer_der, &sd.certificates, trust)
+}
+
+/// What every format's report shares once integrity is known: the signer's facts, the
+/// certificate's validity at the signing time (else now), the chain (from `pool`, the
+/// certificates the signature carries, and the anchors) and the status.
+fn conclude(
+    mut report: SignatureReport,
+    mut problems: Vec<Problem>,
+    intact: bool,
+    signer_der: &[u8],
+    pool: &[Vec<u8>],
+    trust: &Trust,
+) -> SignatureReport {
     // The signer's facts.
     let info = crate::x509::summarize(signer_der, &trust.hints).ok();
     if let Some(info) = &info {
@@ -373,7 +394,7 @@ fn check_signer(
     }
 
     // The chain.
-    let (chain, anchor) = build_chain(signer_der, &sd.certificates, &trust.anchors);
+    let (chain, anchor) = build_chain(signer_der, pool, &trust.anchors);
     report.chain = chain;
     report.trusted = anchor.is_some();
     report.trust_anchor = anchor;
