@@ -164,14 +164,28 @@ for (const kind of driver.browsers()) {
       const pli = makePli(world, doc, { cipher: 'aes-256-gcm', name: 'tampered.p7m' });
       pli.bytes[Math.floor(pli.bytes.length / 2)] ^= 1;
       const page = await openPortal();
+      const started = Date.now();
       const consentP = browser.expectConsent();
       const answer = decryptInPage(page, pli);
       const consent = await consentP;
+      /** The page API's plaintext files in the extension's OPFS made since `started` (frame/frame.js: page-pli-<ms>-<uuid>). */
+      const plaintextFiles = () => consent.evaluate(async (since) => {
+        const names = [];
+        for await (const name of (await navigator.storage.getDirectory()).keys()) {
+          if (name.startsWith('page-pli-') && Number(name.split('-')[2]) >= since) names.push(name);
+        }
+        return names;
+      }, started - 1000);
+      // Where the frame has storage (Firefox; not Chromium's frame when third-party cookies
+      // are blocked, as here), this pli's file is there, in the storage the extension's
+      // pages see too, from before the key.
+      if (kind === 'firefox') assert.equal((await plaintextFiles()).length, 1, 'the frame writes to the extension\'s OPFS');
       await consent.confirm(world.fingerprint('03'), lib.PIN);
       const { result, error } = await answer;
       assert.equal(result, undefined, 'no plaintext');
       assert.equal(error?.code, 'PLI_INTEGRITY_FAILURE', JSON.stringify(error));
       await consent.waitFor('#status.error');
+      assert.deepEqual(await plaintextFiles(), [], 'nothing left behind');
       await consent.close();
 
       // Addressed to a certificate that is not on the token: refused before any window.

@@ -24,6 +24,7 @@
 import { $, api, localize, t } from '../common/api.js';
 import init, { Hasher } from '../pkg/paraphe_files.js';
 import { openPli } from './stream.js';
+import { canOpenToFile, openPliToFile } from './to-file.js';
 
 /** The files module (files-wasm/): PliDecryptor for pli/stream.js, Hasher where the worker cannot start. */
 const ready = init({ module_or_path: new URL('../pkg/paraphe_files_bg.wasm', import.meta.url) });
@@ -183,6 +184,19 @@ function plaintextHasher() {
   };
 }
 
+/**
+ * The checked plaintext, offered as a download (read from disk by the browser).
+ * @param {File} plain @param {string} outName
+ */
+function offerDownload(plain, outName) {
+  const link = $('save');
+  if (link.href) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(plain);
+  link.download = outName;
+  $('again').hidden = false;
+  link.click();
+}
+
 /** @param {File} file @param {boolean} choose the person picks where the plaintext goes */
 async function openFile(file, choose) {
   for (const el of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input, button'))) el.disabled = true;
@@ -199,52 +213,67 @@ async function openFile(file, choose) {
     // Asked first, while the click still counts as a user gesture.
     if (choose) sink = await chosenSink(outName);
     await ready;
-    hasher = plaintextHasher();
     status(t('pliPageReading'));
     const bar = $('progress');
     let keyed = 0;
-    let written = 0;
-    let writing = Promise.resolve();
-    // pli/stream.js reads, parses and decrypts; the plaintext is hashed (in the worker) and
-    // written here, one write in flight while the next piece is decrypted.
-    const opened = await openPli(file, {
-      unwrap: async (prefix) => {
-        status(t('pliPageWaiting'));
-        const r = await background({ kind: 'pli-unwrap', name: file.name, size: file.size, prefix });
-        sink ??= await temporarySink();
-        keyed = performance.now();
-        bar.hidden = false;
-        return r;
-      },
-      write: async (bytes) => {
-        written += bytes.length;
-        await hasher.update(bytes);
-        await writing;
-        writing = sink.write(bytes);
-        writing.catch(() => {}); // awaited at the next write or at the end
-      },
-      progress: (offset) => {
-        if (!keyed) return;
-        bar.value = offset / file.size;
-        status(t('pliPageProgress', Math.floor((100 * offset) / file.size), sizeText(offset)));
-      },
-    });
-    // openPli resolved: the padding or the GCM tag is checked, all plaintext was written.
-    await writing;
-    await sink.close();
-    const sha256 = await hasher.finish();
-    bar.value = 1;
-    let size = written;
-    if (sink.file) {
-      const plain = await sink.file();
-      size = plain.size;
-      const link = $('save');
-      if (link.href) URL.revokeObjectURL(link.href);
-      link.href = URL.createObjectURL(plain);
-      link.download = outName;
-      $('again').hidden = false;
-      link.click();
-      removeTemporaryFiles(sink.name).catch(() => {});
+    const unwrap = async (/** @type {string} */ prefix) => {
+      status(t('pliPageWaiting'));
+      const r = await background({ kind: 'pli-unwrap', name: file.name, size: file.size, prefix });
+      keyed = performance.now();
+      bar.hidden = false;
+      return r;
+    };
+    const progress = (/** @type {number} */ offset) => {
+      if (!keyed) return;
+      bar.value = offset / file.size;
+      status(t('pliPageProgress', Math.floor((100 * offset) / file.size), sizeText(offset)));
+    };
+    let opened;
+    let sha256;
+    let size;
+    if (!sink && canOpenToFile()) {
+      // To a temporary OPFS file, on a worker that also hashes (pli/to-file.js): the
+      // plaintext is never in memory. The File exists only once the end is checked.
+      const name = `${TEMP_PREFIX}${crypto.randomUUID()}.part`;
+      const r = await openPliToFile(file, name, { unwrap, progress, sha256: true });
+      ({ opened, size } = r);
+      sha256 = /** @type {string} */ (r.sha256);
+      bar.value = 1;
+      offerDownload(r.file, outName);
+      removeTemporaryFiles(name).catch(() => {});
+    } else {
+      hasher = plaintextHasher();
+      let written = 0;
+      let writing = Promise.resolve();
+      // pli/stream.js reads, parses and decrypts; the plaintext is hashed (in the worker) and
+      // written here, one write in flight while the next piece is decrypted.
+      opened = await openPli(file, {
+        unwrap: async (prefix) => {
+          const r = await unwrap(prefix);
+          sink ??= await temporarySink();
+          return r;
+        },
+        write: async (bytes) => {
+          written += bytes.length;
+          await hasher.update(bytes);
+          await writing;
+          writing = sink.write(bytes);
+          writing.catch(() => {}); // awaited at the next write or at the end
+        },
+        progress,
+      });
+      // openPli resolved: the padding or the GCM tag is checked, all plaintext was written.
+      await writing;
+      await sink.close();
+      sha256 = await hasher.finish();
+      bar.value = 1;
+      size = written;
+      if (sink.file) {
+        const plain = await sink.file();
+        size = plain.size;
+        offerDownload(plain, outName);
+        removeTemporaryFiles(sink.name).catch(() => {});
+      }
     }
     status(t('pliPageDone', outName, sizeText(size), sha256));
     document.body.dataset.result = JSON.stringify({
