@@ -220,6 +220,28 @@ for (const kind of driver.browsers()) {
       assert.equal(result.size, plain.length);
       assert.equal(result.sha256, createHash('sha256').update(plain).digest('hex'));
       assert.equal(result.name, 'grand-pli');
+      await closed(consent);
+
+      // A tampered one: PLI_INTEGRITY_FAILURE, and its temporary file is gone (the one of
+      // the pli above stays, for its download link).
+      const temporaries = () => page.evaluate(async () => {
+        const names = [];
+        for await (const name of (await navigator.storage.getDirectory()).keys()) if (name.startsWith('pli-')) names.push(name);
+        return names;
+      });
+      const kept = await temporaries();
+      assert.equal(kept.length, 1, JSON.stringify(kept));
+      const tampered = makePli(world, doc, { cipher: 'aes-256-gcm', ber: true, name: 'pli-altere.p7m' });
+      tampered.bytes[Math.floor(tampered.bytes.length / 2)] ^= 1;
+      fs.writeFileSync(tampered.file, tampered.bytes);
+      if (kind === 'chromium') await page.raw.setInputFiles('#file', tampered.file);
+      else await (await page.raw.$('#file')).uploadFile(tampered.file);
+      const againP = browser.expectConsent();
+      await page.click('#open');
+      await (await againP).confirm(world.fingerprint('03'), lib.PIN);
+      await page.waitForFunction(() => document.body.dataset.error);
+      assert.equal(await page.evaluate(() => document.body.dataset.error), 'PLI_INTEGRITY_FAILURE');
+      assert.deepEqual(await temporaries(), kept, 'nothing left behind');
       await page.close();
     });
   });

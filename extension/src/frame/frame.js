@@ -9,9 +9,11 @@
 //    Hasher; only the digest goes back;
 //  - plis (the page API's `decrypt`): pli/stream.js, the same as « Ouvrir un pli »; the
 //    header goes to the background, which asks for consent and has the card unwrap the key
-//    (background/pli.js, job of the content script's `pli-start`); the plaintext is kept as
-//    Blob parts (the browser's blob storage, not this frame's heap) and goes back as one Blob
-//    only once the core checked the end of the pli. Nothing of it before.
+//    (background/pli.js, job of the content script's `pli-start`); the plaintext goes on a
+//    worker into a file of the extension's OPFS (pli/to-file.js) and back as that File, or,
+//    where this frame has no storage, is kept as Blob parts (the browser's blob storage) and
+//    goes back as one Blob; either only once the core checked the end of the pli. Nothing
+//    of it before.
 // Memory: the reading buffer, a piece or two in flight and the files module's instance (the
 // WASM of files-wasm/, pkg/paraphe_files: hashing, plis, PDFs; not the background's core), whatever the
 // file's size; the page's process never reads the file.
@@ -30,7 +32,7 @@
 //     (formats::Job::Pades, JSON text) goes to the background itself, not through the content
 //     script: {kind: 'pdf-frame-layout', reply, layout} (background/sign.js)
 //   {id, kind: 'pdf-release', key}                 → {id, result: ''}
-//   {id, kind: 'decrypt', blob, jobId}   → {id, progress: bytes read}…, {id, result: {plaintext: Blob, size, opened}}
+//   {id, kind: 'decrypt', blob, jobId}   → {id, progress: bytes read}…, {id, result: {plaintext: File | Blob, size, opened}}
 //   either                               → {id, error: {code, message}}
 import init from '../pkg/paraphe_files.js';
 import { api } from '../common/api.js';

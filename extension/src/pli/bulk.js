@@ -86,16 +86,20 @@ export async function bulkDecryptor(json, keyBase64) {
   // block, which WebCrypto checks and strips.
   const PAD = new Uint8Array(16).fill(16);
   let iv = fromBase64(params.iv);
+  // One input buffer for every piece (WebCrypto copies its input at the call, and nothing is
+  // awaited between filling it and the call), so no garbage buffer per piece.
+  let input = new Uint8Array(0);
   return async (ciphertext) => {
     const chain = iv;
     const last = ciphertext.slice(ciphertext.length - 16);
     iv = last;
     const extra = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: last }, key, PAD), 0, 16);
-    const input = new Uint8Array(ciphertext.length + 16);
-    input.set(ciphertext);
-    input.set(extra, ciphertext.length);
-    // Not released here: detaching either buffer made Chromium's AES-CBC fail (OperationError).
-    return crypto.subtle.decrypt({ name: 'AES-CBC', iv: chain }, key, input);
+    if (input.length < ciphertext.length + 16) input = new Uint8Array(ciphertext.length + 16);
+    const view = input.subarray(0, ciphertext.length + 16);
+    view.set(ciphertext);
+    view.set(extra, ciphertext.length);
+    release(ciphertext);
+    return crypto.subtle.decrypt({ name: 'AES-CBC', iv: chain }, key, view);
   };
 }
 

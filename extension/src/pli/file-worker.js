@@ -7,7 +7,7 @@
 // (only workers have them): a write into the file at its offset, no Blob parts, no writable
 // stream's queue, so neither this process nor the browser's keeps the plaintext in memory,
 // whatever the pli's size. Each buffer is detached once written (common/bulk.js, release).
-// Optionally the SHA-256 of the plaintext, here too (the files module's Hasher).
+// Optionally the SHA-256 of the plaintext, on a worker of its own (pli/hasher.js).
 //
 // The file is the owner's to hand out, and only once this worker said `done`: the padding
 // or the GCM tag was checked over the whole pli. On any failure the file is deleted here
@@ -18,7 +18,8 @@
 //   → {unwrap: prefix(b64)}                ← {unwrapped: {key, ...}} | {unwrapError: {code, message}}
 //   → {progress: bytes read}…
 //   → {done: {size, sha256?, opened}} | {error: {code, message}}
-import init, { Hasher } from '../pkg/paraphe_files.js';
+import init from '../pkg/paraphe_files.js';
+import { plaintextHasher } from './hasher.js';
 import { release } from './bulk.js';
 import { openPli } from './stream.js';
 
@@ -50,8 +51,7 @@ async function run({ blob, name, sha256 }) {
   const handle = await root.getFileHandle(name, { create: true });
   /** @type {FileSystemSyncAccessHandle | null} */
   let access = null;
-  /** @type {Hasher | null} */
-  let hasher = sha256 ? new Hasher('sha256') : null;
+  const hasher = sha256 ? plaintextHasher() : null;
   let size = 0;
   try {
     access = await handle.createSyncAccessHandle();
@@ -62,11 +62,12 @@ async function run({ blob, name, sha256 }) {
         onUnwrapped = (reply) => (reply.unwrapError ? reject(reply.unwrapError) : resolve(reply.unwrapped));
         self.postMessage({ unwrap: prefix });
       }),
-      write: (bytes) => {
-        hasher?.update(bytes);
+      write: async (bytes) => {
         for (let at = 0; at < bytes.length;) at += file.write(bytes.subarray(at), { at: size + at });
         size += bytes.length;
-        release(bytes); // written: its memory can go now
+        // Written: to the hash worker (which frees it) or freed now.
+        if (hasher) await hasher.update(bytes, bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength);
+        else release(bytes);
       },
       progress: (done) => self.postMessage({ progress: done }),
     });
@@ -74,8 +75,7 @@ async function run({ blob, name, sha256 }) {
     access.flush();
     access.close();
     access = null;
-    const digest = hasher ? hasher.finish() : null;
-    hasher = null;
+    const digest = hasher ? await hasher.finish() : null;
     return { size, sha256: digest, opened };
   } catch (e) {
     try {
@@ -84,9 +84,7 @@ async function run({ blob, name, sha256 }) {
     await root.removeEntry(name).catch(() => {});
     throw e;
   } finally {
-    try {
-      hasher?.free();
-    } catch { /* freed by finish */ }
+    hasher?.close();
   }
 }
 

@@ -1,20 +1,23 @@
 // @ts-check
 // « Ouvrir un pli »: the extension's own page for opening plis from disk, of any size.
 //
-// The pli is read from disk as a stream into one reused buffer and decrypted here as it goes,
-// by pli/stream.js, the same code as the page API's extension frame: the WASM files module
+// The pli is read from disk as a stream into one reused buffer and decrypted as it goes, by
+// pli/stream.js, the same code as the page API's extension frame: the WASM files module
 // (files-wasm/, pkg/paraphe_files: the core's PliDecryptor) parses it and keeps every check
-// (GCM GHASH and tag, the CBC padding), WebCrypto runs the AES of the bulk (native AES: the core's software AES ran at 20–40 MB/s in WASM; see
-// PliDecryptor.set_key_external_base64); the SHA-256 shown at the end is computed in a
-// worker (hash-worker.js). Reading, decrypting, hashing and writing overlap, one piece per
-// stage, so memory stays a few pieces. The plaintext is written at once to a file, never held:
-//  - by default to a temporary file in this extension's origin-private file system (OPFS,
-//    Chromium and Firefox ≥ 111), offered as a download once complete and checked. The
+// (GCM GHASH and tag, the CBC padding), WebCrypto runs the AES of the bulk (native AES: the
+// core's software AES ran at 20–40 MB/s in WASM; see PliDecryptor.set_key_external_base64).
+// The plaintext is written at once to a file, never held:
+//  - by default, on a worker (pli/to-file.js, file-worker.js) that decrypts, computes the
+//    SHA-256 shown at the end and writes each piece into a temporary file of this
+//    extension's origin-private file system (OPFS, Chromium and Firefox ≥ 111) through a
+//    synchronous access handle; offered as a download once complete and checked. The
 //    download reads that file from disk.
 //  - or, where the File System Access API exists (Chromium) and the person asks for it,
-//    straight to the file they choose. Its writable stream writes to a side file that only
-//    replaces the target on close(): on a failure it is aborted, so no partial plaintext
-//    ever appears under the chosen name.
+//    straight to the file they choose, decrypted on this page (the SHA-256 in
+//    hash-worker.js), reading, decrypting, hashing and writing overlapping one piece per
+//    stage. Its writable stream writes to a side file that only replaces the target on
+//    close(): on a failure it is aborted, so no partial plaintext ever appears under the
+//    chosen name.
 // A pli that fails (GCM tag, padding, truncation) leaves nothing behind: the temporary file
 // is deleted and nothing is downloaded.
 //
@@ -22,11 +25,12 @@
 // background, which finds the certificate, asks for consent and the PIN, has the card unwrap
 // the key and returns it to this page (the extension's own origin).
 import { $, api, localize, t } from '../common/api.js';
-import init, { Hasher } from '../pkg/paraphe_files.js';
+import init from '../pkg/paraphe_files.js';
+import { plaintextHasher } from './hasher.js';
 import { openPli } from './stream.js';
 import { canOpenToFile, openPliToFile } from './to-file.js';
 
-/** The files module (files-wasm/): PliDecryptor for pli/stream.js, Hasher where the worker cannot start. */
+/** The files module (files-wasm/): PliDecryptor for pli/stream.js, Hasher where the hash worker cannot start. */
 const ready = init({ module_or_path: new URL('../pkg/paraphe_files_bg.wasm', import.meta.url) });
 const TEMP_PREFIX = 'pli-';
 
@@ -116,71 +120,6 @@ async function chosenSink(suggestedName) {
     close: () => writable.close(),
     abort: () => writable.abort().catch(() => {}),
     file: null,
-  };
-}
-
-/**
- * The SHA-256 shown to the person, computed in a worker (hash-worker.js), so that it runs
- * on another core than the decryption; at most MAX_HASH_IN_FLIGHT pieces are waiting there.
- * Falls back to this page's own Hasher where the worker cannot start.
- */
-const MAX_HASH_IN_FLIGHT = 3;
-/**
- * @returns {{update: (bytes: Uint8Array) => Promise<void>, finish: () => Promise<string>, close: () => void}}
- */
-function plaintextHasher() {
-  let worker;
-  try {
-    worker = new Worker(new URL('hash-worker.js', import.meta.url), { type: 'module' });
-  } catch {
-    const hasher = new Hasher('sha256');
-    return {
-      update: async (bytes) => hasher.update(bytes),
-      finish: async () => hasher.finish(),
-      close: () => { try { hasher.free(); } catch { /* freed by finish */ } },
-    };
-  }
-  let inFlight = 0;
-  /** @type {{code: string, message: string} | null} */
-  let failure = null;
-  /** @type {{resolve: (value?: unknown) => void, reject: (reason: unknown) => void} | null} */
-  let waiting = null; // {resolve, reject} of the one pending update or finish
-  const settle = () => {
-    const w = waiting;
-    waiting = null;
-    if (w && failure) w.reject(failure);
-    else w?.resolve();
-  };
-  /** @type {string | null} */
-  let sha256 = null;
-  /** From hash-worker.js. */
-  worker.onmessage = (/** @type {MessageEvent<{ack?: boolean, sha256?: string, error?: string}>} */ { data }) => {
-    if (data.error) failure = { code: 'INTERNAL', message: `SHA-256: ${data.error}` };
-    if (data.ack) inFlight--;
-    if (data.sha256) sha256 = data.sha256;
-    settle();
-  };
-  worker.onerror = (e) => {
-    e.preventDefault?.();
-    failure = { code: 'INTERNAL', message: `SHA-256 worker: ${e.message ?? 'failed'}` };
-    settle();
-  };
-  const wait = () => new Promise((resolve, reject) => { waiting = { resolve, reject }; });
-  return {
-    /** @param {Uint8Array} bytes */
-    async update(bytes) {
-      while (inFlight >= MAX_HASH_IN_FLIGHT && !failure) await wait();
-      if (failure) throw failure;
-      inFlight++;
-      worker.postMessage({ bytes }); // a copy: the same bytes are being written to the file
-    },
-    async finish() {
-      worker.postMessage({ finish: true });
-      while (sha256 === null && !failure) await wait();
-      if (failure) throw failure;
-      return sha256;
-    },
-    close: () => worker.terminate(),
   };
 }
 
