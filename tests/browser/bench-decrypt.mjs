@@ -151,7 +151,9 @@ async function pliPage() {
   else await (await page.raw.$('#file')).uploadFile(pli);
   const consentP = browser.expectConsent();
   await page.click('#open');
-  const consent = await consentP;
+  const consent = await consentP.catch(async (e) => {
+    throw new Error(`${e.message}; the page says: ${await page.text('#status').catch(() => '?')}`);
+  });
   await consent.confirm(fingerprint, lib.PIN);
   const baseline = treeRss(self);
   let peak = baseline;
