@@ -18,6 +18,17 @@ interface Window {
 interface FileSystemDirectoryHandle {
   keys(): AsyncIterableIterator<string>;
 }
+// OPFS's synchronous access handle (dedicated workers only: pli/file-worker.js), which the
+// DOM lib leaves to its worker variant.
+interface FileSystemSyncAccessHandle {
+  write(buffer: ArrayBufferView | ArrayBuffer, options?: { at?: number }): number;
+  truncate(size: number): void;
+  flush(): void;
+  close(): void;
+}
+interface FileSystemFileHandle {
+  createSyncAccessHandle(): Promise<FileSystemSyncAccessHandle>;
+}
 
 /** Firefox content scripts: a copy of `value` owned by the page's `scope`. */
 declare function cloneInto<T>(value: T, scope: object, options?: { cloneFunctions?: boolean }): T;

@@ -61,7 +61,7 @@ try {
  * The page API: `paraphe.decrypt(file)` from a portal page, the file chosen in an
  * <input type=file> (a File on disk, as a person would give it). Timed from the PIN's
  * confirmation in the consent window (so: the card's unwrap, then the bulk) to the
- * plaintext Blob in the page; checked by its SHA-256 (WebCrypto, after the timing).
+ * plaintext (File or Blob) in the page; checked by its SHA-256 (WebCrypto, after the timing).
  */
 async function pageApi() {
   const server = await lib.startServer(world.dir);
@@ -80,7 +80,7 @@ async function pageApi() {
     await page.evaluate(() => {
       window.benchDone = null;
       window.paraphe.decrypt(document.getElementById('pli').files[0]).then(
-        (r) => { window.benchDone = { at: Date.now(), size: r.size }; window.benchPlain = r.plaintext; },
+        (r) => { window.benchDone = { at: Date.now(), size: r.size, onDisk: r.plaintext instanceof File }; window.benchPlain = r.plaintext; },
         (e) => { window.benchDone = { error: `${e.code ?? ''} ${e.message ?? e}` }; },
       );
     });
@@ -110,7 +110,7 @@ async function pageApi() {
     }
     const secs = (done.at - confirmed) / 1000;
     const rate = mb / secs;
-    console.log(`| ${label} | ${cipher} | paraphe in ${kind}, page API \`decrypt\` (extension frame; plaintext Blob to the page) | ${secs.toFixed(1)} s | ${rate.toFixed(0)} MB/s | growth: page ${MiB(grown.page * 1024)} MiB, extension ${MiB(grown.extension * 1024)} MiB, browser and others ${MiB(grown.other * 1024)} MiB (holds the plaintext Blob)${ratio(rate)} |`);
+    console.log(`| ${label} | ${cipher} | paraphe in ${kind}, page API \`decrypt\` (extension frame; plaintext ${done.onDisk ? 'File in OPFS' : 'Blob parts'} to the page) | ${secs.toFixed(1)} s | ${rate.toFixed(0)} MB/s | growth: page ${MiB(grown.page * 1024)} MiB, extension ${MiB(grown.extension * 1024)} MiB, browser and others ${MiB(grown.other * 1024)} MiB${done.onDisk ? '' : ' (holds the plaintext Blob)'}${ratio(rate)} |`);
     await page.close();
   } finally {
     await server.close();
@@ -151,7 +151,9 @@ async function pliPage() {
   else await (await page.raw.$('#file')).uploadFile(pli);
   const consentP = browser.expectConsent();
   await page.click('#open');
-  const consent = await consentP;
+  const consent = await consentP.catch(async (e) => {
+    throw new Error(`${e.message}; the page says: ${await page.text('#status').catch(() => '?')}`);
+  });
   await consent.confirm(fingerprint, lib.PIN);
   const baseline = treeRss(self);
   let peak = baseline;

@@ -164,14 +164,28 @@ for (const kind of driver.browsers()) {
       const pli = makePli(world, doc, { cipher: 'aes-256-gcm', name: 'tampered.p7m' });
       pli.bytes[Math.floor(pli.bytes.length / 2)] ^= 1;
       const page = await openPortal();
+      const started = Date.now();
       const consentP = browser.expectConsent();
       const answer = decryptInPage(page, pli);
       const consent = await consentP;
+      /** The page API's plaintext files in the extension's OPFS made since `started` (frame/frame.js: page-pli-<ms>-<uuid>). */
+      const plaintextFiles = () => consent.evaluate(async (since) => {
+        const names = [];
+        for await (const name of (await navigator.storage.getDirectory()).keys()) {
+          if (name.startsWith('page-pli-') && Number(name.split('-')[2]) >= since) names.push(name);
+        }
+        return names;
+      }, started - 1000);
+      // Where the frame has storage (Firefox; not Chromium's frame when third-party cookies
+      // are blocked, as here), this pli's file is there, in the storage the extension's
+      // pages see too, from before the key.
+      if (kind === 'firefox') assert.equal((await plaintextFiles()).length, 1, 'the frame writes to the extension\'s OPFS');
       await consent.confirm(world.fingerprint('03'), lib.PIN);
       const { result, error } = await answer;
       assert.equal(result, undefined, 'no plaintext');
       assert.equal(error?.code, 'PLI_INTEGRITY_FAILURE', JSON.stringify(error));
       await consent.waitFor('#status.error');
+      assert.deepEqual(await plaintextFiles(), [], 'nothing left behind');
       await consent.close();
 
       // Addressed to a certificate that is not on the token: refused before any window.
@@ -206,6 +220,28 @@ for (const kind of driver.browsers()) {
       assert.equal(result.size, plain.length);
       assert.equal(result.sha256, createHash('sha256').update(plain).digest('hex'));
       assert.equal(result.name, 'grand-pli');
+      await closed(consent);
+
+      // A tampered one: PLI_INTEGRITY_FAILURE, and its temporary file is gone (the one of
+      // the pli above stays, for its download link).
+      const temporaries = () => page.evaluate(async () => {
+        const names = [];
+        for await (const name of (await navigator.storage.getDirectory()).keys()) if (name.startsWith('pli-')) names.push(name);
+        return names;
+      });
+      const kept = await temporaries();
+      assert.equal(kept.length, 1, JSON.stringify(kept));
+      const tampered = makePli(world, doc, { cipher: 'aes-256-gcm', ber: true, name: 'pli-altere.p7m' });
+      tampered.bytes[Math.floor(tampered.bytes.length / 2)] ^= 1;
+      fs.writeFileSync(tampered.file, tampered.bytes);
+      if (kind === 'chromium') await page.raw.setInputFiles('#file', tampered.file);
+      else await (await page.raw.$('#file')).uploadFile(tampered.file);
+      const againP = browser.expectConsent();
+      await page.click('#open');
+      await (await againP).confirm(world.fingerprint('03'), lib.PIN);
+      await page.waitForFunction(() => document.body.dataset.error);
+      assert.equal(await page.evaluate(() => document.body.dataset.error), 'PLI_INTEGRITY_FAILURE');
+      assert.deepEqual(await temporaries(), kept, 'nothing left behind');
       await page.close();
     });
   });

@@ -1,8 +1,9 @@
 // @ts-check
 // The start of the files module (files-wasm/, pkg/paraphe_files: hashing, plis, PDFs, the
 // zip), for every page and worker that uses it: « Signer des fichiers » (sign/sign.js),
-// « Ouvrir un pli » (pli/pli.js, pli/hash-worker.js) and the extension frame (frame/frame.js,
-// which starts it only once its port is taken). No DOM here: the hash worker imports it too.
+// « Ouvrir un pli » (pli/pli.js, pli/hash-worker.js, pli/file-worker.js) and the extension
+// frame (frame/frame.js, which starts it only once its port is taken). No DOM here: the
+// workers import it too.
 import init from '../pkg/paraphe_files.js';
 
 /** @type {Promise<unknown> | null} */

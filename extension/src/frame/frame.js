@@ -9,9 +9,11 @@
 //    Hasher; only the digest goes back;
 //  - plis (the page API's `decrypt`): pli/stream.js, the same as « Ouvrir un pli »; the
 //    header goes to the background, which asks for consent and has the card unwrap the key
-//    (background/pli.js, job of the content script's `pli-start`); the plaintext is kept as
-//    Blob parts (the browser's blob storage, not this frame's heap) and goes back as one Blob
-//    only once the core checked the end of the pli. Nothing of it before.
+//    (background/pli.js, job of the content script's `pli-start`); the plaintext goes on a
+//    worker into a file of the extension's OPFS (pli/to-file.js) and back as that File, or,
+//    where this frame has no storage, is kept as Blob parts (the browser's blob storage) and
+//    goes back as one Blob; either only once the core checked the end of the pli. Nothing
+//    of it before.
 // Memory: the reading buffer, a piece or two in flight and the files module's instance (the
 // WASM of files-wasm/, pkg/paraphe_files: hashing, plis, PDFs; not the background's core), whatever the
 // file's size; the page's process never reads the file.
@@ -30,13 +32,14 @@
 //     (formats::Job::Pades, JSON text) goes to the background itself, not through the content
 //     script: {kind: 'pdf-frame-layout', reply, layout} (background/sign.js)
 //   {id, kind: 'pdf-release', key}                 → {id, result: ''}
-//   {id, kind: 'decrypt', blob, jobId}   → {id, progress: bytes read}…, {id, result: {plaintext: Blob, size, opened}}
+//   {id, kind: 'decrypt', blob, jobId}   → {id, progress: bytes read}…, {id, result: {plaintext: File | Blob, size, opened}}
 //   either                               → {id, error: {code, message}}
 import { api } from '../common/api.js';
 import { startFilesModule } from '../common/files-module.js';
 import { checkPdf as checkPdfBlob, digest, layoutPdf as layoutCheckedPdf } from '../common/files.js';
 import { release } from '../pli/bulk.js';
 import { openPli } from '../pli/stream.js';
+import { canOpenToFile, openPliToFile } from '../pli/to-file.js';
 
 /** Progress to the background's consent window: every this many bytes of the pli. */
 const WINDOW_PROGRESS_BYTES = 4 << 20;
@@ -126,33 +129,71 @@ async function background(message) {
   return reply.result;
 }
 
+/** OPFS files of the page API's plaintexts: `page-pli-<time>-<uuid>`. */
+const PAGE_PLI_PREFIX = 'page-pli-';
+/**
+ * How long a plaintext File handed to a page stays readable at least: the file behind it
+ * is deleted by the first `decrypt` after that (docs/PAGE-API.md).
+ */
+const PAGE_PLI_KEEP_MS = 60 * 60 * 1000;
+
+/** Plaintext files of earlier `decrypt`s older than PAGE_PLI_KEEP_MS. */
+async function removeOldPlaintexts() {
+  const root = await navigator.storage.getDirectory();
+  const now = Date.now();
+  for await (const name of root.keys()) {
+    if (!name.startsWith(PAGE_PLI_PREFIX)) continue;
+    const made = Number(name.slice(PAGE_PLI_PREFIX.length).split('-')[0]);
+    if (!(now - made < PAGE_PLI_KEEP_MS)) await root.removeEntry(name).catch(() => {});
+  }
+}
+
 /**
  * Opens the pli `blob` of the background's job `jobId` (background/pli.js, fromFrame).
+ * Where the frame has OPFS and workers (pli/to-file.js): decrypted on a worker into a file
+ * of the extension's origin-private file system, handed back as that File (on disk: the
+ * plaintext is in no process's memory); else kept as Blob parts (the browser's blob
+ * storage) and handed back as one Blob. Either only once the core checked the end of the pli.
  * @param {Blob} blob
  * @param {string} jobId
  * @param {(done: number) => void} progress
  */
 async function decrypt(blob, jobId, progress) {
+  let shown = 0;
+  const unwrap = (/** @type {string} */ prefix) => background({ kind: 'pli-frame-open', jobId, prefix });
+  const progressed = (/** @type {number} */ done) => {
+    progress(done);
+    if (done - shown >= WINDOW_PROGRESS_BYTES) {
+      shown = done;
+      background({ kind: 'pli-frame-progress', jobId, done }).catch(() => {});
+    }
+  };
+  // Chromium denies storage to an extension frame in a web page when third-party cookies
+  // are blocked (SecurityError): then Blob parts.
+  const toFile = canOpenToFile() && await removeOldPlaintexts().then(() => true, () => false);
   /** @type {Blob[]} */
   const parts = []; // checked plaintext only leaves once openPli resolved
-  let shown = 0;
   try {
-    const opened = await openPli(blob, {
-      unwrap: (prefix) => background({ kind: 'pli-frame-open', jobId, prefix }),
-      write: (bytes) => {
-        // To the blob storage (a copy), and this piece's memory freed at once.
-        parts.push(new Blob([bytes]));
-        release(bytes);
-      },
-      progress: (done) => {
-        progress(done);
-        if (done - shown >= WINDOW_PROGRESS_BYTES) {
-          shown = done;
-          background({ kind: 'pli-frame-progress', jobId, done }).catch(() => {});
-        }
-      },
-    });
-    const plaintext = new Blob(parts, { type: 'application/octet-stream' });
+    let plaintext;
+    let opened;
+    if (toFile) {
+      const name = `${PAGE_PLI_PREFIX}${Date.now()}-${crypto.randomUUID()}`;
+      const r = await openPliToFile(blob, name, { unwrap, progress: progressed });
+      opened = r.opened;
+      // A File over the file on disk (no copy), typed as the Blob-parts one.
+      plaintext = new File([r.file], 'plaintext', { type: 'application/octet-stream', lastModified: r.file.lastModified });
+    } else {
+      opened = await openPli(blob, {
+        unwrap,
+        write: (bytes) => {
+          // To the blob storage (a copy), and this piece's memory freed at once.
+          parts.push(new Blob([bytes]));
+          release(bytes);
+        },
+        progress: progressed,
+      });
+      plaintext = new Blob(parts, { type: 'application/octet-stream' });
+    }
     // Awaited: the content script removes this frame once it has the answer, and a message
     // still in flight from a removed frame can be lost (CI saw it in Chromium: the consent
     // window never learnt that the pli opened, and stayed open).

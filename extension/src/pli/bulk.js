@@ -14,18 +14,39 @@ export { base64, fromBase64 };
  */
 
 /**
- * Detaches the buffer of `bytes` (empty from then on), so that its memory can go at once
- * rather than at the garbage collector's next pass: a pli's pieces are large and many. For
- * buffers nobody else holds. (WebCrypto's results stay with their wrapper until collected:
- * docs/BENCHMARKS.md says how much the extension's process still grows.)
+ * A port whose other end is closed: what is transferred to it is dropped, memory and all.
+ * Created at the first release.
+ * @type {MessagePort | null}
+ */
+let bin = null;
+
+/**
+ * Frees the memory of `bytes` now rather than at the garbage collector's next pass: a pli's
+ * pieces are large and many. For buffers nobody else holds, whole (not a view of a larger
+ * buffer). Detaching from JavaScript (`transfer(0)`) is not enough in Chromium: the buffers
+ * WebCrypto returns are also held by the browser's side of the page (Blink) until their
+ * wrapper is collected, late (the extension's process grew by twice the pli:
+ * docs/BENCHMARKS.md). Transferring one in a message moves its memory out of them, and a
+ * port whose other end is closed discards the message at once.
  * @param {Uint8Array} bytes
  */
 export function release(bytes) {
   const buffer = /** @type {ArrayBuffer & {transfer?: (n: number) => ArrayBuffer}} */ (bytes.buffer);
   if (bytes.byteOffset !== 0 || bytes.byteLength !== buffer.byteLength) return; // a view of a larger buffer
   try {
-    buffer.transfer?.(0);
+    if (!bin && typeof MessageChannel === 'function') {
+      const { port1, port2 } = new MessageChannel();
+      port2.close();
+      bin = port1;
+    }
+    if (bin) {
+      bin.postMessage(null, [buffer]);
+      return;
+    }
   } catch { /* not transferable (WASM memory, already detached) */ }
+  try {
+    buffer.transfer?.(0);
+  } catch { /* not transferable */ }
 }
 
 /**
@@ -65,16 +86,20 @@ export async function bulkDecryptor(json, keyBase64) {
   // block, which WebCrypto checks and strips.
   const PAD = new Uint8Array(16).fill(16);
   let iv = fromBase64(params.iv);
+  // One input buffer for every piece (WebCrypto copies its input at the call, and nothing is
+  // awaited between filling it and the call), so no garbage buffer per piece.
+  let input = new Uint8Array(0);
   return async (ciphertext) => {
     const chain = iv;
     const last = ciphertext.slice(ciphertext.length - 16);
     iv = last;
     const extra = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: last }, key, PAD), 0, 16);
-    const input = new Uint8Array(ciphertext.length + 16);
-    input.set(ciphertext);
-    input.set(extra, ciphertext.length);
-    // Not released here: detaching either buffer made Chromium's AES-CBC fail (OperationError).
-    return crypto.subtle.decrypt({ name: 'AES-CBC', iv: chain }, key, input);
+    if (input.length < ciphertext.length + 16) input = new Uint8Array(ciphertext.length + 16);
+    const view = input.subarray(0, ciphertext.length + 16);
+    view.set(ciphertext);
+    view.set(extra, ciphertext.length);
+    release(ciphertext);
+    return crypto.subtle.decrypt({ name: 'AES-CBC', iv: chain }, key, view);
   };
 }
 

@@ -1,10 +1,11 @@
 // @ts-check
 // SHA-256 of the plaintext for « Ouvrir un pli » (pli.js), on another thread than the
-// decryption: the page posts each piece of plaintext it wrote, this worker feeds the files
+// decryption: pli/hasher.js posts each piece of plaintext written, this worker feeds the files
 // module's streaming Hasher and acknowledges each piece (the page keeps a few in flight, no
 // more), then answers {sha256} to {finish: true}.
 import { Hasher } from '../pkg/paraphe_files.js';
 import { startFilesModule } from '../common/files-module.js';
+import { release } from './bulk.js';
 
 const ready = startFilesModule();
 /** @type {Hasher | null} */
@@ -17,6 +18,7 @@ self.onmessage = async (/** @type {MessageEvent<{bytes?: Uint8Array, finish?: bo
     hasher ??= new Hasher('sha256');
     if (data.bytes) {
       hasher.update(data.bytes);
+      release(data.bytes); // ours (a copy or handed over): its memory can go now
       self.postMessage({ ack: true });
     } else if (data.finish) {
       const sha256 = hasher.finish();

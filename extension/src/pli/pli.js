@@ -1,20 +1,23 @@
 // @ts-check
 // « Ouvrir un pli »: the extension's own page for opening plis from disk, of any size.
 //
-// The pli is read from disk as a stream into one reused buffer and decrypted here as it goes,
-// by pli/stream.js, the same code as the page API's extension frame: the WASM files module
+// The pli is read from disk as a stream into one reused buffer and decrypted as it goes, by
+// pli/stream.js, the same code as the page API's extension frame: the WASM files module
 // (files-wasm/, pkg/paraphe_files: the core's PliDecryptor) parses it and keeps every check
-// (GCM GHASH and tag, the CBC padding), WebCrypto runs the AES of the bulk (native AES: the core's software AES ran at 20–40 MB/s in WASM; see
-// PliDecryptor.set_key_external_base64); the SHA-256 shown at the end is computed in a
-// worker (hash-worker.js). Reading, decrypting, hashing and writing overlap, one piece per
-// stage, so memory stays a few pieces. The plaintext is written at once to a file, never held:
-//  - by default to a temporary file in this extension's origin-private file system (OPFS,
-//    Chromium and Firefox ≥ 111), offered as a download once complete and checked. The
+// (GCM GHASH and tag, the CBC padding), WebCrypto runs the AES of the bulk (native AES: the
+// core's software AES ran at 20–40 MB/s in WASM; see PliDecryptor.set_key_external_base64).
+// The plaintext is written at once to a file, never held:
+//  - by default, on a worker (pli/to-file.js, file-worker.js) that decrypts, computes the
+//    SHA-256 shown at the end and writes each piece into a temporary file of this
+//    extension's origin-private file system (OPFS, Chromium and Firefox ≥ 111) through a
+//    synchronous access handle; offered as a download once complete and checked. The
 //    download reads that file from disk.
 //  - or, where the File System Access API exists (Chromium) and the person asks for it,
-//    straight to the file they choose. Its writable stream writes to a side file that only
-//    replaces the target on close(): on a failure it is aborted, so no partial plaintext
-//    ever appears under the chosen name.
+//    straight to the file they choose, decrypted on this page (the SHA-256 in
+//    hash-worker.js), reading, decrypting, hashing and writing overlapping one piece per
+//    stage. Its writable stream writes to a side file that only replaces the target on
+//    close(): on a failure it is aborted, so no partial plaintext ever appears under the
+//    chosen name.
 // A pli that fails (GCM tag, padding, truncation) leaves nothing behind: the temporary file
 // is deleted and nothing is downloaded.
 //
@@ -22,11 +25,12 @@
 // background, which finds the certificate, asks for consent and the PIN, has the card unwrap
 // the key and returns it to this page (the extension's own origin).
 import { $, api, localize, t } from '../common/api.js';
-import { Hasher } from '../pkg/paraphe_files.js';
 import { startFilesModule } from '../common/files-module.js';
+import { plaintextHasher } from './hasher.js';
 import { openPli } from './stream.js';
+import { canOpenToFile, openPliToFile } from './to-file.js';
 
-/** The files module (files-wasm/): PliDecryptor for pli/stream.js, Hasher where the worker cannot start. */
+/** The files module (files-wasm/): PliDecryptor for pli/stream.js, Hasher where the hash worker cannot start. */
 const ready = startFilesModule();
 const TEMP_PREFIX = 'pli-';
 
@@ -120,68 +124,16 @@ async function chosenSink(suggestedName) {
 }
 
 /**
- * The SHA-256 shown to the person, computed in a worker (hash-worker.js), so that it runs
- * on another core than the decryption; at most MAX_HASH_IN_FLIGHT pieces are waiting there.
- * Falls back to this page's own Hasher where the worker cannot start.
+ * The checked plaintext, offered as a download (read from disk by the browser).
+ * @param {File} plain @param {string} outName
  */
-const MAX_HASH_IN_FLIGHT = 3;
-/**
- * @returns {{update: (bytes: Uint8Array) => Promise<void>, finish: () => Promise<string>, close: () => void}}
- */
-function plaintextHasher() {
-  let worker;
-  try {
-    worker = new Worker(new URL('hash-worker.js', import.meta.url), { type: 'module' });
-  } catch {
-    const hasher = new Hasher('sha256');
-    return {
-      update: async (bytes) => hasher.update(bytes),
-      finish: async () => hasher.finish(),
-      close: () => { try { hasher.free(); } catch { /* freed by finish */ } },
-    };
-  }
-  let inFlight = 0;
-  /** @type {{code: string, message: string} | null} */
-  let failure = null;
-  /** @type {{resolve: (value?: unknown) => void, reject: (reason: unknown) => void} | null} */
-  let waiting = null; // {resolve, reject} of the one pending update or finish
-  const settle = () => {
-    const w = waiting;
-    waiting = null;
-    if (w && failure) w.reject(failure);
-    else w?.resolve();
-  };
-  /** @type {string | null} */
-  let sha256 = null;
-  /** From hash-worker.js. */
-  worker.onmessage = (/** @type {MessageEvent<{ack?: boolean, sha256?: string, error?: string}>} */ { data }) => {
-    if (data.error) failure = { code: 'INTERNAL', message: `SHA-256: ${data.error}` };
-    if (data.ack) inFlight--;
-    if (data.sha256) sha256 = data.sha256;
-    settle();
-  };
-  worker.onerror = (e) => {
-    e.preventDefault?.();
-    failure = { code: 'INTERNAL', message: `SHA-256 worker: ${e.message ?? 'failed'}` };
-    settle();
-  };
-  const wait = () => new Promise((resolve, reject) => { waiting = { resolve, reject }; });
-  return {
-    /** @param {Uint8Array} bytes */
-    async update(bytes) {
-      while (inFlight >= MAX_HASH_IN_FLIGHT && !failure) await wait();
-      if (failure) throw failure;
-      inFlight++;
-      worker.postMessage({ bytes }); // a copy: the same bytes are being written to the file
-    },
-    async finish() {
-      worker.postMessage({ finish: true });
-      while (sha256 === null && !failure) await wait();
-      if (failure) throw failure;
-      return sha256;
-    },
-    close: () => worker.terminate(),
-  };
+function offerDownload(plain, outName) {
+  const link = $('save');
+  if (link.href) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(plain);
+  link.download = outName;
+  $('again').hidden = false;
+  link.click();
 }
 
 /** @param {File} file @param {boolean} choose the person picks where the plaintext goes */
@@ -200,52 +152,67 @@ async function openFile(file, choose) {
     // Asked first, while the click still counts as a user gesture.
     if (choose) sink = await chosenSink(outName);
     await ready;
-    hasher = plaintextHasher();
     status(t('pliPageReading'));
     const bar = $('progress');
     let keyed = 0;
-    let written = 0;
-    let writing = Promise.resolve();
-    // pli/stream.js reads, parses and decrypts; the plaintext is hashed (in the worker) and
-    // written here, one write in flight while the next piece is decrypted.
-    const opened = await openPli(file, {
-      unwrap: async (prefix) => {
-        status(t('pliPageWaiting'));
-        const r = await background({ kind: 'pli-unwrap', name: file.name, size: file.size, prefix });
-        sink ??= await temporarySink();
-        keyed = performance.now();
-        bar.hidden = false;
-        return r;
-      },
-      write: async (bytes) => {
-        written += bytes.length;
-        await hasher.update(bytes);
-        await writing;
-        writing = sink.write(bytes);
-        writing.catch(() => {}); // awaited at the next write or at the end
-      },
-      progress: (offset) => {
-        if (!keyed) return;
-        bar.value = offset / file.size;
-        status(t('pliPageProgress', Math.floor((100 * offset) / file.size), sizeText(offset)));
-      },
-    });
-    // openPli resolved: the padding or the GCM tag is checked, all plaintext was written.
-    await writing;
-    await sink.close();
-    const sha256 = await hasher.finish();
-    bar.value = 1;
-    let size = written;
-    if (sink.file) {
-      const plain = await sink.file();
-      size = plain.size;
-      const link = $('save');
-      if (link.href) URL.revokeObjectURL(link.href);
-      link.href = URL.createObjectURL(plain);
-      link.download = outName;
-      $('again').hidden = false;
-      link.click();
-      removeTemporaryFiles(sink.name).catch(() => {});
+    const unwrap = async (/** @type {string} */ prefix) => {
+      status(t('pliPageWaiting'));
+      const r = await background({ kind: 'pli-unwrap', name: file.name, size: file.size, prefix });
+      keyed = performance.now();
+      bar.hidden = false;
+      return r;
+    };
+    const progress = (/** @type {number} */ offset) => {
+      if (!keyed) return;
+      bar.value = offset / file.size;
+      status(t('pliPageProgress', Math.floor((100 * offset) / file.size), sizeText(offset)));
+    };
+    let opened;
+    let sha256;
+    let size;
+    if (!sink && canOpenToFile()) {
+      // To a temporary OPFS file, on a worker that also hashes (pli/to-file.js): the
+      // plaintext is never in memory. The File exists only once the end is checked.
+      const name = `${TEMP_PREFIX}${crypto.randomUUID()}.part`;
+      const r = await openPliToFile(file, name, { unwrap, progress, sha256: true });
+      ({ opened, size } = r);
+      sha256 = /** @type {string} */ (r.sha256);
+      bar.value = 1;
+      offerDownload(r.file, outName);
+      removeTemporaryFiles(name).catch(() => {});
+    } else {
+      hasher = plaintextHasher();
+      let written = 0;
+      let writing = Promise.resolve();
+      // pli/stream.js reads, parses and decrypts; the plaintext is hashed (in the worker) and
+      // written here, one write in flight while the next piece is decrypted.
+      opened = await openPli(file, {
+        unwrap: async (prefix) => {
+          const r = await unwrap(prefix);
+          sink ??= await temporarySink();
+          return r;
+        },
+        write: async (bytes) => {
+          written += bytes.length;
+          await hasher.update(bytes);
+          await writing;
+          writing = sink.write(bytes);
+          writing.catch(() => {}); // awaited at the next write or at the end
+        },
+        progress,
+      });
+      // openPli resolved: the padding or the GCM tag is checked, all plaintext was written.
+      await writing;
+      await sink.close();
+      sha256 = await hasher.finish();
+      bar.value = 1;
+      size = written;
+      if (sink.file) {
+        const plain = await sink.file();
+        size = plain.size;
+        offerDownload(plain, outName);
+        removeTemporaryFiles(sink.name).catch(() => {});
+      }
     }
     status(t('pliPageDone', outName, sizeText(size), sha256));
     document.body.dataset.result = JSON.stringify({

@@ -1,0 +1,81 @@
+// @ts-check
+// The SHA-256 of a pli's plaintext shown to the person by « Ouvrir un pli », computed in
+// hash-worker.js so that it runs beside the decryption: by pli/file-worker.js (the pieces
+// handed over, no copy) and by pli.js for a file the person picked (copies: the same bytes
+// are being written by the page).
+import { Hasher } from '../pkg/paraphe_files.js';
+import { release } from './bulk.js';
+
+/**
+ * The SHA-256 shown to the person, computed in a worker (hash-worker.js), so that it runs
+ * on another core than the decryption; at most MAX_HASH_IN_FLIGHT pieces are waiting there.
+ * Falls back to this page's own Hasher where the worker cannot start.
+ */
+const MAX_HASH_IN_FLIGHT = 3;
+/**
+ * @returns {{update: (bytes: Uint8Array, transfer?: boolean) => Promise<void>, finish: () => Promise<string>, close: () => void}}
+ */
+export function plaintextHasher() {
+  let worker;
+  try {
+    worker = new Worker(new URL('hash-worker.js', import.meta.url), { type: 'module' });
+  } catch {
+    const hasher = new Hasher('sha256');
+    return {
+      update: async (bytes, transfer = false) => {
+        hasher.update(bytes);
+        if (transfer) release(bytes);
+      },
+      finish: async () => hasher.finish(),
+      close: () => { try { hasher.free(); } catch { /* freed by finish */ } },
+    };
+  }
+  let inFlight = 0;
+  /** @type {{code: string, message: string} | null} */
+  let failure = null;
+  /** @type {{resolve: (value?: unknown) => void, reject: (reason: unknown) => void} | null} */
+  let waiting = null; // {resolve, reject} of the one pending update or finish
+  const settle = () => {
+    const w = waiting;
+    waiting = null;
+    if (w && failure) w.reject(failure);
+    else w?.resolve();
+  };
+  /** @type {string | null} */
+  let sha256 = null;
+  /** From hash-worker.js. */
+  worker.onmessage = (/** @type {MessageEvent<{ack?: boolean, sha256?: string, error?: string}>} */ { data }) => {
+    if (data.error) failure = { code: 'INTERNAL', message: `SHA-256: ${data.error}` };
+    if (data.ack) inFlight--;
+    if (data.sha256) sha256 = data.sha256;
+    settle();
+  };
+  worker.onerror = (e) => {
+    e.preventDefault?.();
+    failure = { code: 'INTERNAL', message: `SHA-256 worker: ${e.message ?? 'failed'}` };
+    settle();
+  };
+  const wait = () => new Promise((resolve, reject) => { waiting = { resolve, reject }; });
+  return {
+    /**
+     * @param {Uint8Array} bytes
+     * @param {boolean} [transfer] hand over the buffer (whole, nobody else's: the worker frees
+     *   it once hashed) rather than a copy
+     */
+    async update(bytes, transfer = false) {
+      while (inFlight >= MAX_HASH_IN_FLIGHT && !failure) await wait();
+      if (failure) throw failure;
+      inFlight++;
+      if (transfer) worker.postMessage({ bytes }, [bytes.buffer]);
+      else worker.postMessage({ bytes }); // a copy
+    },
+    async finish() {
+      worker.postMessage({ finish: true });
+      while (sha256 === null && !failure) await wait();
+      if (failure) throw failure;
+      return sha256;
+    },
+    close: () => worker.terminate(),
+  };
+}
+

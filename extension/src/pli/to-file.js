@@ -1,0 +1,70 @@
+// @ts-check
+// Opening a pli into a file of the extension's origin-private file system (OPFS), owner's
+// side: starts pli/file-worker.js, relays its `unwrap` (the owner's background messaging:
+// workers have no extension APIs) and hands back the plaintext as a File on disk once the
+// worker checked the end of the pli. Used by the extension frame (the page API's `decrypt`,
+// frame/frame.js) and « Ouvrir un pli » (pli.js). Memory: the worker's reading buffer and a
+// piece or two in flight; the plaintext is never in memory, here or in the browser's process
+// (a File of the OPFS is a file on disk).
+
+/**
+ * Whether this context can open plis to a file: a module worker and OPFS (Chromium ≥ 102,
+ * Firefox ≥ 111; not Firefox's private windows).
+ */
+export function canOpenToFile() {
+  return typeof Worker === 'function' && typeof navigator.storage?.getDirectory === 'function';
+}
+
+/**
+ * Opens `blob` into the OPFS file `name` (created, or emptied). Resolves once the padding or
+ * the GCM tag is checked, with the File and what `unwrap` resolved with (the key left out);
+ * rejects with `{code, message}`, the file deleted.
+ * @param {Blob} blob
+ * @param {string} name
+ * @param {{
+ *   unwrap: (prefix: string) => Promise<{key: string} & Record<string, any>>,
+ *   progress?: (done: number) => void,
+ *   sha256?: boolean,
+ * }} options
+ * @returns {Promise<{file: File, size: number, sha256: string | null, opened: Record<string, any>}>}
+ */
+export async function openPliToFile(blob, name, { unwrap, progress = () => {}, sha256 = false }) {
+  const worker = new Worker(new URL('file-worker.js', import.meta.url), { type: 'module' });
+  try {
+    /** @type {{size: number, sha256: string | null, opened: Record<string, any>}} */
+    const done = await new Promise((resolve, reject) => {
+      worker.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
+        if (data?.unwrap !== undefined) {
+          unwrap(data.unwrap).then(
+            (/** @type {Record<string, any>} */ unwrapped) => worker.postMessage({ unwrapped }),
+            (/** @type {any} */ e) => worker.postMessage({ unwrapError: e && typeof e.code === 'string' ? { code: e.code, message: String(e.message) } : { code: 'INTERNAL', message: String(e?.message ?? e) } }),
+          );
+        } else if (data?.progress !== undefined) {
+          progress(data.progress);
+        } else if (data?.done) {
+          resolve(data.done);
+        } else if (data?.error) {
+          reject(data.error);
+        }
+      };
+      worker.onerror = (e) => {
+        e.preventDefault?.();
+        reject({ code: 'INTERNAL', message: `pli worker: ${e.message ?? 'failed'}` });
+      };
+      worker.postMessage({ start: { blob, name, sha256 } });
+    });
+    const root = await navigator.storage.getDirectory();
+    const file = await (await root.getFileHandle(name)).getFile();
+    if (file.size !== done.size) throw { code: 'INTERNAL', message: 'the plaintext file is not what was written' };
+    return { file, ...done };
+  } catch (e) {
+    // The worker deletes its file before it reports a failure; not when it could not start
+    // or died (its access handle goes with it).
+    worker.terminate();
+    const root = await navigator.storage.getDirectory().catch(() => /** @type {FileSystemDirectoryHandle | null} */ (null));
+    await root?.removeEntry(name).catch(() => {});
+    throw e;
+  } finally {
+    worker.terminate();
+  }
+}
