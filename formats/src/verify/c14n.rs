@@ -13,6 +13,7 @@
 //! enveloped-signature transform). The walk is iterative, so a deeply nested input cannot
 //! exhaust the stack.
 
+use crate::xades::xml::{escape_attribute, escape_text};
 use roxmltree::{Node, NodeId, NodeType};
 
 pub(crate) const C14N: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
@@ -57,32 +58,6 @@ fn prefix_at(src: &str, at: usize) -> &str {
 
 fn element_prefix<'a>(src: &'a str, node: Node<'_, '_>) -> &'a str {
     prefix_at(src, node.range().start)
-}
-
-fn escape_text(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
-}
-
-fn escape_attr(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#x9;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// The namespace declarations output so far, innermost last: (depth, prefix, URI).
@@ -277,7 +252,7 @@ fn open(
                 out.push_str(if p.is_empty() { " xmlns" } else { " xmlns:" });
                 out.push_str(&p);
                 out.push_str("=\"");
-                escape_attr(&u, out);
+                escape_attribute(&u, out);
                 out.push('"');
                 rendered.0.push((*depth, p, u));
             }
@@ -285,7 +260,7 @@ fn open(
                 out.push(' ');
                 out.push_str(&q);
                 out.push_str("=\"");
-                escape_attr(&v, out);
+                escape_attribute(&v, out);
                 out.push('"');
             }
             out.push('>');

@@ -32,7 +32,7 @@
 
 pub mod detached;
 mod name;
-mod xml;
+pub(crate) mod xml;
 
 use crate::cms::certificate::{Key, SignerCertificate};
 use base64::engine::general_purpose::STANDARD as BASE64;
