@@ -35,6 +35,7 @@
 //   {id, kind: 'decrypt', blob, jobId}   → {id, progress: bytes read}…, {id, result: {plaintext: File | Blob, size, opened}}
 //   either                               → {id, error: {code, message}}
 import { api } from '../common/api.js';
+import { plainError } from '../common/core-error.js';
 import { startFilesModule } from '../common/files-module.js';
 import { checkPdf as checkPdfBlob, digest, layoutPdf as layoutCheckedPdf } from '../common/files.js';
 import { release } from '../pli/bulk.js';
@@ -205,21 +206,4 @@ async function decrypt(blob, jobId, progress) {
     await background({ kind: 'pli-frame-end', jobId, error }).catch(() => {});
     throw error;
   }
-}
-
-/**
- * `{code, message}` from what was thrown here or by the core (JSON text).
- * @param {unknown} thrown
- */
-function plainError(thrown) {
-  if (typeof thrown === 'string') {
-    try {
-      const parsed = JSON.parse(thrown);
-      if (typeof parsed?.code === 'string') return { code: parsed.code, message: String(parsed.message) };
-    } catch { /* not JSON */ }
-  }
-  // An object's fields (a primitive has none: undefined).
-  const e = /** @type {{code?: unknown, message?: unknown} | null | undefined} */ (thrown);
-  if (e && typeof e.code === 'string') return { code: e.code, message: String(e.message) };
-  return { code: 'INTERNAL', message: String(e?.message ?? e) };
 }

@@ -19,6 +19,7 @@
 //   → {progress: bytes read}…
 //   → {done: {size, sha256?, opened}} | {error: {code, message}}
 import { startFilesModule } from '../common/files-module.js';
+import { plainError } from '../common/core-error.js';
 import { plaintextHasher } from './hasher.js';
 import { release } from './bulk.js';
 import { openPli } from './stream.js';
@@ -86,20 +87,4 @@ async function run({ blob, name, sha256 }) {
   } finally {
     hasher?.close();
   }
-}
-
-/**
- * `{code, message}` from what was thrown here, by the core (JSON text) or by the owner.
- * @param {unknown} thrown
- */
-function plainError(thrown) {
-  if (typeof thrown === 'string') {
-    try {
-      const parsed = JSON.parse(thrown);
-      if (typeof parsed?.code === 'string') return { code: parsed.code, message: String(parsed.message) };
-    } catch { /* not JSON */ }
-  }
-  const e = /** @type {{code?: unknown, message?: unknown} | null | undefined} */ (thrown);
-  if (e && typeof e.code === 'string') return { code: e.code, message: String(e.message) };
-  return { code: 'INTERNAL', message: String(e?.message ?? e) };
 }
