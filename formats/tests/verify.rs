@@ -3,25 +3,10 @@
 //! `tests/verify/make-samples.sh` with a throwaway PKI; tampered copies must be reported.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::samples::read;
 use paraphe_formats::verify::{verify_cades, verify_pdf, Status, Trust};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
-
-fn samples() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let dir = root.join("tests/.work/verify-samples");
-        let status = Command::new(root.join("tests/verify/make-samples.sh")).arg(&dir).status().unwrap();
-        assert!(status.success(), "make-samples.sh failed");
-        dir
-    })
-}
-
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(samples().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
 
 fn trust(anchors: &[&str]) -> Trust {
     Trust { anchors: anchors.iter().map(|a| read(a)).collect(), hints: Vec::new(), now: 1_800_000_000 }

@@ -11,28 +11,12 @@ mod common;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
+use common::samples::{read, samples};
 use common::{token_sign, try_run, Mechanism};
 use paraphe_formats::verify::{verify_xades, SignatureReport, Status, Trust};
 use paraphe_formats::xades::{self, detached};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
-
-fn samples() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let dir = root.join("tests/.work/verify-samples");
-        let status = Command::new(root.join("tests/verify/make-samples.sh")).arg(&dir).status().unwrap();
-        assert!(status.success(), "make-samples.sh failed");
-        dir
-    })
-}
-
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(samples().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
 
 fn pem_der(name: &str) -> Vec<u8> {
     let text = String::from_utf8(read(name)).unwrap();

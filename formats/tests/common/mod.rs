@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod pes;
+pub mod samples;
 pub mod tsa;
 
 use std::path::{Path, PathBuf};
