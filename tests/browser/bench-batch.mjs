@@ -40,6 +40,7 @@ try {
       const consent = await consentP;
       await consent.click(`input[name=certificate][value="${fingerprint}"]`);
       await consent.type('#pin', lib.PIN);
+      await consent.waitArmed(); // « Confirmer » ignores clicks until armed (consent/consent.js)
       const t0 = performance.now();
       await consent.clickClosing('#confirm');
       const { count, loopMs } = await pending;
