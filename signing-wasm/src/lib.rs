@@ -50,7 +50,6 @@ pub fn format_prepare(
     now_ms: f64,
     timestamp: bool,
 ) -> Result<String, JsValue> {
-    use base64::Engine;
     let job: formats::Job =
         serde_json::from_str(job_json).map_err(|e| thrown(&PageError::invalid(format!("format job: {e}"))))?;
     let certificate = base64::engine::general_purpose::STANDARD
@@ -65,7 +64,6 @@ pub fn format_prepare(
 /// `format_prepare` returned and the card's signature (base64).
 #[wasm_bindgen]
 pub fn format_finish(state_json: &str, signature_base64: &str) -> Result<String, JsValue> {
-    use base64::Engine;
     let engine = base64::engine::general_purpose::STANDARD;
     let state: formats::State = serde_json::from_str(state_json).map_err(|e| internal(format!("format state: {e}")))?;
     let signature = engine.decode(signature_base64).map_err(|e| internal(format!("signature: {e}")))?;
@@ -79,7 +77,6 @@ fn timestamp_inputs(
     signature_base64: &str,
     nonce_base64: &str,
 ) -> Result<(formats::State, Vec<u8>, Vec<u8>), JsValue> {
-    use base64::Engine;
     let engine = base64::engine::general_purpose::STANDARD;
     let state = serde_json::from_str(state_json).map_err(|e| internal(format!("format state: {e}")))?;
     let signature = engine.decode(signature_base64).map_err(|e| internal(format!("signature: {e}")))?;

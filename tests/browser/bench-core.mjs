@@ -91,11 +91,13 @@ const open = (core, p) => {
         h.update(d.feed(new Uint8Array(0)));
       }
     }
-    h.update(d.finish());
+    // GCM: the GHASH of each piece is WebCrypto's (pli/bulk.js), not given back here, so
+    // finish refuses; what is timed is the core's share, parsing and handing out.
+    if (external === null) h.update(d.finish());
   } finally {
     d.free();
   }
-  // GCM: what came out is the ciphertext (WebCrypto's to decrypt), the tag checked by the core.
+  // GCM: what came out is the ciphertext (WebCrypto's to decrypt and hash).
   return external === null ? h.digest('hex') : 'external';
 };
 
@@ -117,7 +119,7 @@ const tasks = [
       return hex;
     },
   })),
-  { name: `pli AES-256-GCM, core's share (GHASH, tag), ${pliSize >> 20} MiB`, mib: pliSize >> 20, page: { kind: 'pli', pli: 'gcm', key: gcm.key }, run: (core) => open(core, gcm) },
+  { name: `pli AES-256-GCM, core's share (parsing; GHASH and AES are WebCrypto's), ${pliSize >> 20} MiB`, mib: pliSize >> 20, page: { kind: 'pli', pli: 'gcm', key: gcm.key }, run: (core) => open(core, gcm) },
   { name: `pli 3DES, whole decryption, ${desSize >> 20} MiB`, mib: desSize >> 20, page: { kind: 'pli', pli: 'des', key: des.key }, run: (core) => open(core, des) },
 ];
 
@@ -176,6 +178,7 @@ if (browserKind) {
         // As pli/stream.js; what comes out: its length and last bytes (3DES plaintext).
         const d = new core.PliDecryptor();
         let keyed = false;
+        let external = false;
         let n = 0;
         let last = new Uint8Array(0);
         const take = (out) => {
@@ -186,12 +189,12 @@ if (browserKind) {
           const out = d.feed(piece);
           if (keyed) take(out);
           else if (d.header() !== undefined) {
-            d.set_key_external_base64(task.key);
+            external = d.set_key_external_base64(task.key) !== undefined;
             keyed = true;
             take(d.feed(new Uint8Array(0)));
           }
         }
-        take(d.finish());
+        if (!external) take(d.finish()); // GCM: its GHASH is WebCrypto's, see open()
         d.free();
         got = `${n} ${Array.from(last).join(',')}`;
       }

@@ -11,15 +11,16 @@
 //! `set_key_external_base64` instead of `set_key_base64` (the « Ouvrir un pli » page): the
 //! page runs the AES of the bulk with WebCrypto (native AES; this core's software AES in
 //! WASM is several times slower), `feed` then returns *ciphertext* in whole blocks, and the
-//! checks stay here (GCM GHASH and tag, the last CBC block and its padding): `finish`
-//! returns the plaintext of the last block, only if they pass.
+//! checks stay here (the GCM tag, chained from the GHASH of each piece that WebCrypto's
+//! AES-GCM computes and `absorb_ghash` takes back; the last CBC block and its padding):
+//! `finish` returns the plaintext of the last block, only if they pass.
 
 use crate::error::{PageCode, PageError};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use paraphe_formats::cms::envelope::{
     find_recipient, BulkCipher, ContentEncryption, Decryption, EnvelopeError, EnvelopeKind, Header, KeyTransport,
-    Recipient, RecipientIdentifier,
+    Recipient, RecipientIdentifier, GHASH_IV,
 };
 use paraphe_protocol::command::{DecryptArgs, DecryptScheme};
 use serde::{Deserialize, Serialize};
@@ -126,6 +127,8 @@ impl Pli {
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<u8>, PageError> {
         let mut out = std::mem::take(&mut self.stash);
         self.decryption.feed(chunk, &mut out).map_err(|e| page_error(&e))?;
+        // AES-GCM in external mode: what this call returns is one piece for absorb_ghash.
+        self.decryption.end_piece();
         Ok(out)
     }
 
@@ -210,10 +213,12 @@ impl Pli {
     }
 
     /// `set_key_base64`, but the caller decrypts the bulk (see the module docs): returns how,
-    /// as JSON `{"name":"AES-CBC","iv":b64}` or `{"name":"AES-CTR","counter":b64,"length":32}`
-    /// (WebCrypto's algorithm parameters; the IV or counter of the first block `feed` hands
-    /// out), or `None` when the algorithm has no such form (3DES): `feed` then returns
-    /// plaintext as after `set_key_base64`.
+    /// as JSON `{"name":"AES-CBC","iv":b64}` (the IV of the first block `feed` hands out) or
+    /// `{"name":"AES-GCM","counter":b64,"length":32,"ghashIv":b64}`: AES-CTR from that
+    /// counter for the first block, and for each piece `feed` hands out, in order, the tag
+    /// of WebCrypto's AES-GCM encryption of nothing under `ghashIv` with the piece as
+    /// additional data, to `absorb_ghash`. `None` when the algorithm has no such form (3DES):
+    /// `feed` then returns plaintext as after `set_key_base64`.
     pub fn set_key_external_base64(&mut self, key: &str) -> Result<Option<String>, PageError> {
         let key = zeroize::Zeroizing::new(STANDARD.decode(key).map_err(|e| internal(&format!("key: {e}")))?);
         let mut out = std::mem::take(&mut self.stash);
@@ -221,10 +226,17 @@ impl Pli {
         self.stash = out;
         Ok(bulk.map(|b| match b {
             BulkCipher::AesCbc { iv } => format!(r#"{{"name":"AES-CBC","iv":"{}"}}"#, STANDARD.encode(iv)),
-            BulkCipher::AesCtr { counter } => {
-                format!(r#"{{"name":"AES-CTR","counter":"{}","length":32}}"#, STANDARD.encode(counter))
-            }
+            BulkCipher::AesGcm { counter } => format!(
+                r#"{{"name":"AES-GCM","counter":"{}","length":32,"ghashIv":"{}"}}"#,
+                STANDARD.encode(counter),
+                STANDARD.encode(GHASH_IV)
+            ),
         }))
+    }
+
+    /// AES-GCM in external mode: the GHASH tag of the oldest piece `feed` handed out.
+    pub fn absorb_ghash(&mut self, tag: &[u8]) -> Result<(), PageError> {
+        self.decryption.absorb_ghash(tag).map_err(|e| page_error(&e))
     }
 
     /// End of input. `Ok` means the plaintext is complete, and authentic for GCM; on an

@@ -99,6 +99,12 @@ impl PliDecryptor {
         self.inner.set_key_external_base64(key).map_err(|e| thrown(&e))
     }
 
+    /// AES-GCM after `set_key_external_base64`: WebCrypto's GHASH tag (16 bytes) of the
+    /// oldest piece `feed` handed out and not yet absorbed.
+    pub fn absorb_ghash(&mut self, tag: &[u8]) -> Result<(), JsValue> {
+        self.inner.absorb_ghash(tag).map_err(|e| thrown(&e))
+    }
+
     /// End of input: the last plaintext, or the error (integrity, padding, truncation).
     pub fn finish(&mut self) -> Result<Vec<u8>, JsValue> {
         self.inner.finish().map_err(|e| thrown(&e))

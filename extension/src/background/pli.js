@@ -210,7 +210,7 @@ export async function fromPage(msg, origin, sender) {
         const { key: cek, choice, header, window } = await unwrap(job.pli, { ...job, keepOpen: true });
         job.window = window;
         // job.opening stays true: the core is keyed before WebCrypto is, no chunk in between.
-        job.bulk = await bulkDecryptor(job.pli.set_key_external_base64(cek), cek);
+        job.bulk = await bulkDecryptor(job.pli.set_key_external_base64(cek), cek, (tag) => job.pli.absorb_ghash(tag));
         job.opening = false;
         job.keyed = true;
         window.progress(job.pli.consumed(), job.size);

@@ -6,13 +6,13 @@
 import { Hasher } from '../pkg/paraphe_files.js';
 import { release } from './bulk.js';
 
+/** Pieces handed to the hash worker and not yet hashed, at most. */
+const MAX_HASH_IN_FLIGHT = 3;
+
 /**
  * The SHA-256 shown to the person, computed in a worker (hash-worker.js), so that it runs
  * on another core than the decryption; at most MAX_HASH_IN_FLIGHT pieces are waiting there.
  * Falls back to this page's own Hasher where the worker cannot start.
- */
-const MAX_HASH_IN_FLIGHT = 3;
-/**
  * @returns {{update: (bytes: Uint8Array, transfer?: boolean) => Promise<void>, finish: () => Promise<string>, close: () => void}}
  */
 export function plaintextHasher() {

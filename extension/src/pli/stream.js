@@ -1,9 +1,9 @@
 // @ts-check
 // Opening a pli from a File or Blob, shared by the extension frame (frame/frame.js: the page
 // API's `decrypt`) and the « Ouvrir un pli » page (pli.js). The pli is read in pieces into
-// one reused buffer (common/pieces.js); the WASM core parses it and keeps every check (GCM
-// GHASH and tag, the CBC padding), WebCrypto runs the AES of the bulk (pli/bulk.js; 3DES in
-// the core). No copy of the whole pli or of its plaintext is made here: each piece of
+// one reused buffer (common/pieces.js); the WASM core parses it and keeps every check (the
+// GCM tag, the CBC padding), WebCrypto runs the AES of the bulk and GCM's GHASH of each piece
+// (pli/bulk.js; 3DES in the core). No copy of the whole pli or of its plaintext is made here: each piece of
 // plaintext goes to the caller's `write` as soon as it is decrypted, one piece in flight
 // while the next is read and decrypted.
 //
@@ -77,7 +77,7 @@ export async function openPli(blob, { unwrap, write, progress = () => {} }) {
             head.length = 0;
             const { key, ...rest } = await unwrap(base64(all.subarray(0, Number(pli.consumed()))));
             opened = rest;
-            bulk = await bulkDecryptor(pli.set_key_external_base64(key), key);
+            bulk = await bulkDecryptor(pli.set_key_external_base64(key), key, (tag) => pli.absorb_ghash(tag));
             keyed = true;
             // What came after the header in that piece.
             await next(decryptPiece(bulk, pli.feed(new Uint8Array(0))));

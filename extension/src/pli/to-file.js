@@ -6,6 +6,7 @@
 // frame/frame.js) and « Ouvrir un pli » (pli.js). Memory: the worker's reading buffer and a
 // piece or two in flight; the plaintext is never in memory, here or in the browser's process
 // (a File of the OPFS is a file on disk).
+import { plainError } from '../common/core-error.js';
 
 /**
  * Whether this context can open plis to a file: a module worker and OPFS (Chromium ≥ 102,
@@ -37,7 +38,7 @@ export async function openPliToFile(blob, name, { unwrap, progress = () => {}, s
         if (data?.unwrap !== undefined) {
           unwrap(data.unwrap).then(
             (/** @type {Record<string, any>} */ unwrapped) => worker.postMessage({ unwrapped }),
-            (/** @type {any} */ e) => worker.postMessage({ unwrapError: e && typeof e.code === 'string' ? { code: e.code, message: String(e.message) } : { code: 'INTERNAL', message: String(e?.message ?? e) } }),
+            (/** @type {unknown} */ e) => worker.postMessage({ unwrapError: plainError(e) }),
           );
         } else if (data?.progress !== undefined) {
           progress(data.progress);

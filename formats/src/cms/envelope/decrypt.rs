@@ -7,8 +7,10 @@
 //!
 //! [`ContentDecryptor::new_external`]: the caller runs the AES of the bulk of the content
 //! itself (in the browser, WebCrypto's native AES: software AES in WASM runs at a few tens of
-//! MB/s). This module still parses nothing of it but keeps every check: the GHASH and the tag,
-//! the last CBC block and its padding, which it decrypts itself once the end is known.
+//! MB/s; the GHASH too, native carry-less multiply there). This module still keeps every
+//! check: the GCM tag (its GHASH chained from the caller's per-piece ones) and its
+//! comparison, the last CBC block and its padding, which it decrypts itself once the end is
+//! known.
 
 use super::gcm::GcmDecryptor;
 use super::{ContentEncryption, EnvelopeError, Trailer};
@@ -74,9 +76,12 @@ pub enum BulkCipher {
     /// AES-CBC: the first block chains on `iv`, each later one on the ciphertext block
     /// before it (the last block of the previous piece handed out).
     AesCbc { iv: [u8; 16] },
-    /// AES-CTR with a 32-bit big-endian counter (WebCrypto `length: 32`): block `i` of the
-    /// content (counting every block handed out, from 0) uses `counter` + `i`.
-    AesCtr { counter: [u8; 16] },
+    /// AES-GCM, both halves the caller's: AES-CTR with a 32-bit big-endian counter
+    /// (WebCrypto `length: 32`), block `i` of the content (counting every block handed out,
+    /// from 0) using `counter` + `i`; and the GHASH of each piece handed out, as the tag of an
+    /// AES-GCM encryption of nothing under the IV [`super::gcm::GHASH_IV`] with the piece as
+    /// additional data, given back in order to [`ContentDecryptor::absorb_ghash`].
+    AesGcm { counter: [u8; 16] },
 }
 
 enum Mode {
@@ -179,8 +184,23 @@ impl ContentDecryptor {
     pub fn bulk_cipher(&self) -> Option<BulkCipher> {
         match &self.mode {
             Mode::CbcExternal { iv, .. } => Some(BulkCipher::AesCbc { iv: *iv }),
-            Mode::Gcm(g) if g.is_external() => Some(BulkCipher::AesCtr { counter: g.first_counter() }),
+            Mode::Gcm(g) if g.is_external() => Some(BulkCipher::AesGcm { counter: g.first_counter() }),
             _ => None,
+        }
+    }
+
+    /// [`BulkCipher::AesGcm`]: what `update` appends from now on is the caller's next piece.
+    pub fn end_piece(&mut self) {
+        if let Mode::Gcm(g) = &mut self.mode {
+            g.end_run();
+        }
+    }
+
+    /// [`BulkCipher::AesGcm`]: the caller's GHASH tag of the oldest piece not yet absorbed.
+    pub fn absorb_ghash(&mut self, tag: &[u8]) -> Result<(), EnvelopeError> {
+        match &mut self.mode {
+            Mode::Gcm(g) => g.absorb_ghash(tag),
+            _ => Err(EnvelopeError::State("GHASH is not the caller's")),
         }
     }
 

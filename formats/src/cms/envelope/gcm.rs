@@ -13,6 +13,15 @@
 //! ```
 //!
 //! The ciphertext is hashed as it streams; the AAD term is added at the end.
+//!
+//! In external mode ([`GcmDecryptor::new_external`], the browser) the caller runs both halves
+//! of the bulk with WebCrypto's native AES and carry-less multiply: CTR to decrypt each run
+//! of whole blocks handed out, and its GHASH as the tag of an AES-GCM *encryption* of nothing
+//! with the run as additional data, under the IV [`GHASH_IV`]. That tag is
+//! `E_K(0^96 ‖ 1) ⊕ GHASH(P ‖ [len(P)]_64 ‖ 0^64)`; [`GcmDecryptor::absorb_ghash`] takes
+//! the mask and the length block out and chains the runs, so the tag is still computed and
+//! compared here, over every byte. (Nothing is encrypted under that IV: the repeated IV
+//! exposes no keystream.)
 
 use super::EnvelopeError;
 use aes::cipher::consts::U16;
@@ -27,6 +36,9 @@ use ghash::GHash;
 use super::ghash64::Ghash64;
 
 type Block = [u8; 16];
+
+/// The IV of the caller's AES-GCM calls that compute each run's GHASH (external mode).
+pub const GHASH_IV: [u8; 12] = [0; 12];
 
 /// GCM's limit on the plaintext: 2^39 − 256 bits (SP 800-38D §5.2.1.1).
 const MAX_CIPHERTEXT: u64 = (1 << 36) - 32;
@@ -104,12 +116,29 @@ pub(super) struct GcmDecryptor {
     icv_len: usize,
     /// inc32(J0): the counter block of the first content block.
     first_counter: Block,
-    /// The caller applies CTR to whole blocks itself (see [`Self::new_external`]).
-    external: bool,
+    /// E_K(GHASH_IV ‖ 0^31 ‖ 1): the caller's GHASH tags are masked with it (external mode).
+    outside_mask: Block,
+    /// The caller applies CTR and GHASH to whole blocks itself (see [`Self::new_external`]).
+    external: Option<Box<Outside>>,
 }
 
-/// H, E_K(J0) and the CTR keystream starting at inc32(J0).
-fn init<C>(key: &[u8], nonce: &[u8]) -> Result<(Block, Block, Block, ctr::Ctr32BE<C>), EnvelopeError>
+/// External mode's state: the runs of whole blocks handed out, and the GHASH of those whose
+/// tag came back.
+struct Outside {
+    /// Blocks of each run handed out whose tag has not come back yet, oldest first.
+    pending: std::collections::VecDeque<u64>,
+    /// The last of `pending` still grows: [`GcmDecryptor::end_run`] not called since.
+    open: bool,
+    /// `H · Y`, Y the GHASH state after the runs absorbed so far (from a zero state).
+    z: Block,
+    /// The last `H^n` computed (runs are mostly of one size).
+    power: (u64, Block),
+}
+
+/// H, E_K(J0), inc32(J0), the CTR keystream starting there, and the mask of the caller's
+/// GHASH tags (E_K of GHASH_IV's J0).
+#[allow(clippy::type_complexity)]
+fn init<C>(key: &[u8], nonce: &[u8]) -> Result<(Block, Block, Block, ctr::Ctr32BE<C>, Block), EnvelopeError>
 where
     C: KeyInit + BlockCipher + BlockEncrypt + BlockEncryptMut + BlockSizeUser<BlockSize = U16>,
     ctr::Ctr32BE<C>: KeyIvInit,
@@ -138,7 +167,12 @@ where
     counter[12..].copy_from_slice(&low.to_be_bytes());
     let ctr =
         ctr::Ctr32BE::<C>::new_from_slices(key, &counter).map_err(|_| EnvelopeError::State("bad AES key length"))?;
-    Ok((h, mask.into(), counter, ctr))
+    let mut outside = [0u8; 16];
+    outside[..12].copy_from_slice(&GHASH_IV);
+    outside[15] = 1;
+    let mut outside = GenericArray::from(outside);
+    cipher.encrypt_block(&mut outside);
+    Ok((h, mask.into(), counter, ctr, outside.into()))
 }
 
 /// `[len(A)]_64 ‖ [len(C)]_64` in bits.
@@ -179,10 +213,10 @@ impl GcmDecryptor {
         if nonce.is_empty() || !(12..=16).contains(&icv_len) {
             return Err(EnvelopeError::Malformed("bad GCM parameters"));
         }
-        let (h, tag_mask, first_counter, ctr) = match key.len() {
-            16 => init::<Aes128>(key, nonce).map(|(h, m, j, c)| (h, m, j, Ctr::Aes128(c)))?,
-            24 => init::<Aes192>(key, nonce).map(|(h, m, j, c)| (h, m, j, Ctr::Aes192(c)))?,
-            32 => init::<Aes256>(key, nonce).map(|(h, m, j, c)| (h, m, j, Ctr::Aes256(c)))?,
+        let (h, tag_mask, first_counter, ctr, outside) = match key.len() {
+            16 => init::<Aes128>(key, nonce).map(|(h, m, j, c, o)| (h, m, j, Ctr::Aes128(c), o))?,
+            24 => init::<Aes192>(key, nonce).map(|(h, m, j, c, o)| (h, m, j, Ctr::Aes192(c), o))?,
+            32 => init::<Aes256>(key, nonce).map(|(h, m, j, c, o)| (h, m, j, Ctr::Aes256(c), o))?,
             _ => return Err(EnvelopeError::State("bad AES key length")),
         };
         Ok(Self {
@@ -195,26 +229,68 @@ impl GcmDecryptor {
             ciphertext_len: 0,
             icv_len,
             first_counter,
-            external: false,
+            outside_mask: outside,
+            external: None,
         })
     }
 
-    /// Like [`Self::new`], but the caller runs CTR over the bulk of the content (AES-CTR of
-    /// WebCrypto, say: native AES where this crate has only software AES): [`Self::update`]
-    /// appends the *ciphertext* of each whole block, to be decrypted with the 32-bit counter
-    /// [`Self::first_counter`] plus the block's index; the GHASH, the tag and the last
-    /// partial block stay here.
+    /// Like [`Self::new`], but the caller runs CTR and GHASH over the bulk of the content
+    /// (WebCrypto's AES-CTR and AES-GCM, native where this crate has only software):
+    /// [`Self::update`] appends the *ciphertext* of each whole block, to be decrypted with the
+    /// 32-bit counter [`Self::first_counter`] plus the block's index, and each non-empty run
+    /// it appends must come back, in order, through [`Self::absorb_ghash`] (see the module
+    /// docs). The tag, its comparison and the last partial block stay here.
     pub fn new_external(key: &[u8], nonce: &[u8], icv_len: usize) -> Result<Self, EnvelopeError> {
-        Ok(Self { external: true, ..Self::new(key, nonce, icv_len)? })
+        let mut d = Self::new(key, nonce, icv_len)?;
+        d.external = Some(Box::new(Outside {
+            pending: std::collections::VecDeque::new(),
+            open: false,
+            z: [0; 16],
+            power: (1, d.h),
+        }));
+        Ok(d)
     }
 
     pub fn is_external(&self) -> bool {
-        self.external
+        self.external.is_some()
     }
 
     /// inc32(J0), the counter block of the first block of content (SP 800-38D §7.2 step 3).
     pub fn first_counter(&self) -> Block {
         self.first_counter
+    }
+
+    /// External mode: what [`Self::update`] appends from now on is a new run (the caller's
+    /// piece: the output of one call of its own, which may have made several updates).
+    pub fn end_run(&mut self) {
+        if let Some(outside) = &mut self.external {
+            outside.open = false;
+        }
+    }
+
+    /// External mode: the tag of the caller's AES-GCM encryption of nothing, IV
+    /// [`GHASH_IV`], with the oldest run handed out and not yet absorbed as its additional
+    /// data (16 bytes). Ends the run.
+    pub fn absorb_ghash(&mut self, tag: &[u8]) -> Result<(), EnvelopeError> {
+        let h = self.h;
+        let outside = self.external.as_mut().ok_or(EnvelopeError::State("GHASH is not the caller's"))?;
+        let tag: Block = tag.try_into().map_err(|_| EnvelopeError::State("a GHASH tag has 16 bytes"))?;
+        let blocks = outside.pending.pop_front().ok_or(EnvelopeError::State("no run of ciphertext to absorb"))?;
+        if outside.pending.is_empty() {
+            outside.open = false;
+        }
+        // tag ⊕ mask = GHASH(P ‖ [len(P)]_64 ‖ 0^64) = H · Y(P) ⊕ L · H, Y(P) P's GHASH state.
+        let mut s = tag;
+        xor(&mut s, &self.outside_mask);
+        xor(&mut s, &mul(&lengths(blocks * 16, 0), &h));
+        if outside.power.0 != blocks {
+            outside.power = (blocks, pow(&h, blocks));
+        }
+        // H · Y(before ‖ P) = H · Y(before) · H^n ⊕ H · Y(P).
+        let mut z = mul(&outside.z, &outside.power.1);
+        xor(&mut z, &s);
+        outside.z = z;
+        Ok(())
     }
 
     /// Hashes `ciphertext` and appends its decryption to `out`. The plaintext is
@@ -224,14 +300,27 @@ impl GcmDecryptor {
         if self.ciphertext_len > MAX_CIPHERTEXT {
             return Err(EnvelopeError::Malformed("more ciphertext than GCM allows"));
         }
-        if self.external {
-            // Whole blocks out, the partial one kept (in `partial`, also GHASH's).
+        if let Some(outside) = &mut self.external {
+            // Whole blocks out, as one run for the caller's CTR and GHASH; the partial one kept.
             let held = self.partial_len;
-            let whole = (held + ciphertext.len()) / 16 * 16;
-            if whole > 0 {
-                out.extend_from_slice(&self.partial[..held]);
-                out.extend_from_slice(&ciphertext[..whole - held]);
+            let total = held + ciphertext.len();
+            let whole = total / 16 * 16;
+            if whole == 0 {
+                self.partial[held..total].copy_from_slice(ciphertext);
+                self.partial_len = total;
+                return Ok(());
             }
+            out.extend_from_slice(&self.partial[..held]);
+            out.extend_from_slice(&ciphertext[..whole - held]);
+            match outside.pending.back_mut() {
+                Some(blocks) if outside.open => *blocks += whole as u64 / 16,
+                _ => outside.pending.push_back(whole as u64 / 16),
+            }
+            outside.open = true;
+            let rest = &ciphertext[whole - held..];
+            self.partial[..rest.len()].copy_from_slice(rest);
+            self.partial_len = rest.len();
+            return Ok(());
         }
         let mut input = ciphertext;
         if self.partial_len > 0 {
@@ -251,11 +340,9 @@ impl GcmDecryptor {
         self.partial[..rest.len()].copy_from_slice(rest);
         self.partial_len += rest.len();
 
-        if !self.external {
-            let start = out.len();
-            out.extend_from_slice(ciphertext);
-            self.ctr.apply(&mut out[start..]);
-        }
+        let start = out.len();
+        out.extend_from_slice(ciphertext);
+        self.ctr.apply(&mut out[start..]);
         Ok(())
     }
 
@@ -265,12 +352,34 @@ impl GcmDecryptor {
     /// `out` once the tag matched.
     pub fn finish(self, aad: &[u8], mac: &[u8], out: &mut Vec<u8>) -> Result<(), EnvelopeError> {
         let mut ctr = self.ctr;
-        let mut ghash = self.ghash;
-        if self.partial_len > 0 {
-            ghash.update_padded(&self.partial[..self.partial_len]);
-        }
-        ghash.update_padded(&lengths(aad.len() as u64, self.ciphertext_len));
-        let mut s: Block = ghash.finalize();
+        let length = lengths(aad.len() as u64, self.ciphertext_len);
+        let mut s: Block = match &self.external {
+            None => {
+                let mut ghash = self.ghash;
+                if self.partial_len > 0 {
+                    ghash.update_padded(&self.partial[..self.partial_len]);
+                }
+                ghash.update_padded(&length);
+                ghash.finalize()
+            }
+            Some(outside) => {
+                if !outside.pending.is_empty() {
+                    return Err(EnvelopeError::State("a run of ciphertext was not absorbed"));
+                }
+                // z = H · Y; Y ⊕ X_partial, then the length block, each times H.
+                let mut y = outside.z;
+                if self.partial_len > 0 {
+                    let mut last = [0u8; 16];
+                    last[..self.partial_len].copy_from_slice(&self.partial[..self.partial_len]);
+                    xor(&mut y, &mul(&last, &self.h));
+                    xor(&mut y, &length);
+                    mul(&y, &self.h)
+                } else {
+                    xor(&mut y, &mul(&length, &self.h));
+                    y
+                }
+            }
+        };
         if !aad.is_empty() {
             let mut g = GHash::new(&self.h.into());
             g.update_padded(aad);
@@ -287,7 +396,7 @@ impl GcmDecryptor {
         if diff != 0 {
             return Err(EnvelopeError::TagMismatch);
         }
-        if self.external && self.partial_len > 0 {
+        if self.external.is_some() && self.partial_len > 0 {
             let start = out.len();
             out.extend_from_slice(&self.partial[..self.partial_len]);
             ctr.apply_at(self.ciphertext_len - self.partial_len as u64, &mut out[start..])?;
@@ -298,7 +407,7 @@ impl GcmDecryptor {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use aes_gcm::aead::{Aead, Payload};
     use aes_gcm::aes::cipher::consts::{U12, U13, U14, U15, U16 as N16, U8};
@@ -320,16 +429,29 @@ mod tests {
             (self.next() % n as u64) as usize
         }
         /// Feeds `ciphertext` to `d` in pieces of 1 to 70 bytes; returns what `d` gave out.
-        fn feed(&mut self, d: &mut GcmDecryptor, ciphertext: &[u8]) -> Vec<u8> {
+        /// In external mode, each run handed out goes back to `absorb_ghash` as WebCrypto's
+        /// AES-GCM tag would (`key` the content key).
+        fn feed(&mut self, d: &mut GcmDecryptor, ciphertext: &[u8], key: &[u8]) -> Vec<u8> {
             let mut out = Vec::new();
             let mut rest = ciphertext;
             while !rest.is_empty() {
                 let n = (1 + self.below(70)).min(rest.len());
+                let start = out.len();
                 d.update(&rest[..n], &mut out).unwrap();
+                d.end_run();
+                if d.is_external() && out.len() > start {
+                    d.absorb_ghash(&ghash_tag(key, &out[start..])).unwrap();
+                }
                 rest = &rest[n..];
             }
             out
         }
+    }
+
+    /// What the browser's WebCrypto computes for a run: the tag of AES-GCM over nothing,
+    /// IV `GHASH_IV`, the run as additional data.
+    pub(in crate::cms::envelope) fn ghash_tag(key: &[u8], run: &[u8]) -> Vec<u8> {
+        seal(key, &GHASH_IV, run, &[], 16).1
     }
 
     /// Encrypts with aes-gcm (one shot), returns (ciphertext, tag).
@@ -384,7 +506,7 @@ mod tests {
             let (ciphertext, tag) = seal(&key, &nonce, &aad, &plaintext, tag_len);
 
             let mut d = GcmDecryptor::new(&key, &nonce, tag_len).unwrap();
-            let mut out = rng.feed(&mut d, &ciphertext);
+            let mut out = rng.feed(&mut d, &ciphertext, &key);
             assert_eq!(out, plaintext, "round {round}");
             d.finish(&aad, &tag, &mut out).unwrap_or_else(|e| panic!("round {round}: {e}"));
 
@@ -410,8 +532,16 @@ mod tests {
         }
     }
 
+    fn d_absorbs_nothing_more(key: &[u8], nonce: &[u8]) -> bool {
+        let mut d = GcmDecryptor::new_external(key, nonce, 16).unwrap();
+        d.absorb_ghash(&[0; 16]) == Err(EnvelopeError::State("no run of ciphertext to absorb"))
+            && GcmDecryptor::new(key, nonce, 16).unwrap().absorb_ghash(&[0; 16])
+                == Err(EnvelopeError::State("GHASH is not the caller's"))
+    }
+
     /// The `wasm32` configuration (the 64-bit software GHASH), and the external mode (the
-    /// caller's CTR, here the `ctr` crate with the counter it is given), natively.
+    /// caller's CTR, here the `ctr` crate with the counter it is given, and the caller's
+    /// GHASH, here `aes-gcm`'s tags as WebCrypto's), natively.
     #[test]
     fn soft_ghash_and_external_ctr() {
         use aes::cipher::{KeyIvInit, StreamCipher};
@@ -431,7 +561,7 @@ mod tests {
                     GcmDecryptor::new(&key, &nonce, 16).unwrap()
                 };
                 d.ghash = StreamHash::Soft64(Box::new(Ghash64::new(&d.h)));
-                let mut out = rng.feed(&mut d, &ciphertext);
+                let mut out = rng.feed(&mut d, &ciphertext, &key);
                 if external {
                     assert_eq!(out.len() % 16, 0);
                     assert_eq!(out[..], ciphertext[..out.len()], "whole blocks of ciphertext");
@@ -445,11 +575,30 @@ mod tests {
                     let mut bad_tag = tag.clone();
                     bad_tag[0] ^= 1;
                     let mut d = GcmDecryptor::new_external(&key, &nonce, 16).unwrap();
-                    d.ghash = StreamHash::Soft64(Box::new(Ghash64::new(&d.h)));
-                    d.update(&ciphertext, &mut Vec::new()).unwrap();
+                    let mut run = Vec::new();
+                    d.update(&ciphertext, &mut run).unwrap();
+                    if !run.is_empty() {
+                        d.absorb_ghash(&ghash_tag(&key, &run)).unwrap();
+                    }
                     let mut nothing = Vec::new();
                     assert_eq!(d.finish(&aad, &bad_tag, &mut nothing), Err(EnvelopeError::TagMismatch));
                     assert!(nothing.is_empty(), "no plaintext when the tag fails");
+                    // A run whose GHASH never came back, or a wrong one: refused.
+                    if ciphertext.len() >= 16 {
+                        let mut d = GcmDecryptor::new_external(&key, &nonce, 16).unwrap();
+                        d.update(&ciphertext, &mut Vec::new()).unwrap();
+                        assert_eq!(
+                            d.finish(&aad, &tag, &mut Vec::new()),
+                            Err(EnvelopeError::State("a run of ciphertext was not absorbed"))
+                        );
+                        let mut d = GcmDecryptor::new_external(&key, &nonce, 16).unwrap();
+                        let mut run = Vec::new();
+                        d.update(&ciphertext, &mut run).unwrap();
+                        run[0] ^= 1;
+                        d.absorb_ghash(&ghash_tag(&key, &run)).unwrap();
+                        assert_eq!(d.finish(&aad, &tag, &mut Vec::new()), Err(EnvelopeError::TagMismatch));
+                        assert!(d_absorbs_nothing_more(&key, &nonce));
+                    }
                 }
             }
         }

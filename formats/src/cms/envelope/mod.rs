@@ -34,6 +34,7 @@ mod parser;
 mod recipient;
 
 pub use decrypt::{BulkCipher, ContentDecryptor};
+pub use gcm::GHASH_IV;
 pub use parser::{EnvelopeParser, Event};
 pub use recipient::{find_recipient, RecipientMatch};
 
@@ -309,6 +310,21 @@ impl Decryption {
         self.decryptor = Some(decryptor);
         self.drain(out)?;
         Ok(bulk)
+    }
+
+    /// [`BulkCipher::AesGcm`]: the ciphertext `feed` (or `set_key_external`) appends from now
+    /// on belongs to the caller's next piece; what was appended since the last call is one
+    /// piece, whose GHASH tag `absorb_ghash` takes.
+    pub fn end_piece(&mut self) {
+        if let Some(d) = &mut self.decryptor {
+            d.end_piece();
+        }
+    }
+
+    /// [`BulkCipher::AesGcm`]: the caller's GHASH tag of the oldest piece handed out and not
+    /// yet absorbed.
+    pub fn absorb_ghash(&mut self, tag: &[u8]) -> Result<(), EnvelopeError> {
+        self.decryptor.as_mut().ok_or(EnvelopeError::State("no key"))?.absorb_ghash(tag)
     }
 
     /// Input bytes consumed so far.

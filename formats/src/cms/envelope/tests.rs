@@ -263,7 +263,8 @@ fn oids_read_back() {
 
 /// What the browser does with [`Decryption::set_key_external`]: each piece `feed` hands out
 /// is decrypted on its own, as one WebCrypto call would (CBC chaining on the last block of
-/// the previous piece, CTR from the first counter plus the blocks done), then `finish`'s
+/// the previous piece, CTR from the first counter plus the blocks done; GCM's GHASH of the
+/// piece as WebCrypto's AES-GCM tag), then `finish`'s
 /// plaintext is appended. CBC here is AES-128, GCM AES-256 (the keys of the builders above).
 fn decrypt_external(input: &[u8], chunk: usize, key: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
     use aes::cipher::{BlockDecryptMut, KeyIvInit, StreamCipher};
@@ -278,11 +279,13 @@ fn decrypt_external(input: &[u8], chunk: usize, key: &[u8]) -> Result<Vec<u8>, E
         if d.header().is_some() && bulk.is_none() {
             bulk = Some(d.set_key_external(key, &mut piece)?.expect("AES has an external form"));
         }
+        d.end_piece();
         assert_eq!(piece.len() % 16, 0, "whole blocks only");
         match &bulk {
             _ if piece.is_empty() => {}
             None => panic!("ciphertext before the key"),
-            Some(BulkCipher::AesCtr { counter }) => {
+            Some(BulkCipher::AesGcm { counter }) => {
+                d.absorb_ghash(&super::gcm::tests::ghash_tag(key, &piece))?;
                 let mut c = *counter;
                 let low = u32::from_be_bytes([c[12], c[13], c[14], c[15]]).wrapping_add(blocks_done);
                 c[12..].copy_from_slice(&low.to_be_bytes());
