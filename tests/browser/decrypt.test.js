@@ -141,6 +141,31 @@ for (const kind of driver.browsers()) {
       await page.close();
     });
 
+    test('the page API\'s plaintext file on disk is deleted when its tab closes (Firefox: the frame has storage)', T, async (t) => {
+      if (kind !== 'firefox') return t.skip('Chromium here: the frame has no storage (third-party cookies blocked), Blob parts');
+      const ours = () => browser.extensionOpfsFiles().filter((f) => f.size === plain.length);
+      const before = ours().length;
+      const pli = makePli(world, doc, { cipher: 'aes-256-gcm', name: 'onglet.p7m' });
+      const page = await browser.newPage(`${server.origin}/sign.html`);
+      await page.waitForFunction(() => window.parapheLoaded);
+      const consentP = browser.expectConsent();
+      const answer = decryptInPage(page, pli);
+      const consent = await consentP;
+      await consent.confirm(world.fingerprint('03'), lib.PIN);
+      const { result, error } = await answer;
+      assert.equal(error, undefined, JSON.stringify(error));
+      assert.ok(Buffer.from(result.base64, 'base64').equals(plain));
+      await closed(consent);
+      assert.equal(ours().length, before + 1, 'the plaintext is a file on disk while its page is open');
+      await page.close();
+      // The background deletes it on tabs.onRemoved: wait for that state (the deadline
+      // only guards against a hang).
+      for (const deadline = Date.now() + 30_000; ours().length > before;) {
+        if (Date.now() > deadline) throw new Error('the plaintext file outlived its tab');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+
     test('OAEP-SHA256: SoftHSM cannot, the page gets MECHANISM_NOT_SUPPORTED', T, async () => {
       const pli = makePli(world, doc, { cipher: 'aes256', oaep: 'sha256', name: 'oaep256.p7m' });
       const page = await openPortal();

@@ -237,6 +237,22 @@ async function launchFirefox(world, { withHost, headless, settings }) {
     /** Every open page, raw, and a raw page wrapped (decrypt.test.js: extension pages). */
     rawPages: () => browser.pages(),
     wrap: (raw) => new Page(raw, 'firefox'),
+    /**
+     * The files of the extension's origin-private file system on disk (Firefox keeps them
+     * under the profile's storage/default/moz-extension+++<uuid>/fs/, one file each, by
+     * hashed names): [{path, size}], its metadata database left out.
+     */
+    extensionOpfsFiles() {
+      const args = browser.process()?.spawnargs ?? [];
+      const at = args.findIndex((a) => a === '--profile' || a === '-profile');
+      if (at < 0) throw new Error(`no profile in ${args.join(' ')}`);
+      const fsDir = path.join(args[at + 1], 'storage/default', `moz-extension+++${GECKO_UUID}`, 'fs');
+      if (!fs.existsSync(fsDir)) return [];
+      return fs.readdirSync(fsDir, { recursive: true })
+        .map((f) => path.join(fsDir, String(f)))
+        .filter((f) => fs.statSync(f).isFile() && !path.basename(f).startsWith('metadata'))
+        .map((f) => ({ path: f, size: fs.statSync(f).size }));
+    },
     close: () => browser.close(),
   };
 }

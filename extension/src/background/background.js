@@ -13,7 +13,7 @@
 //                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-read"|"pli-abort"}  plis (pli.js)
 //                              {kind:"check-files", request}   signDocument(s) and decrypt checked before
 //                                                              their files are read (wasm/src/request.rs)
-//   extension frame (frame/frame.js, in a web page's tab) → {kind:"pli-frame-open"|"pli-frame-progress"|"pli-frame-end"|"pdf-frame-layout"}
+//   extension frame (frame/frame.js, in a web page's tab) → {kind:"pli-frame-open"|"pli-frame-file"|"pli-frame-progress"|"pli-frame-end"|"pdf-frame-layout"}
 //                              for the pli job its content script started (pli.js)
 //   « Ouvrir un pli » page  → {kind:"pli-unwrap"}
 //   « Signer des fichiers » page → runtime port "sign-files": {requests} (signFilesMessage), as
@@ -250,6 +250,7 @@ async function handle(msg, sender) {
     case 'pli-abort':
       return pli.fromPage(/** @type {Message} */ (msg), await webPageOrigin(sender, msg.frameOrigin), sender);
     case 'pli-frame-open': // the extension frame, for a job a content script started (pli.js)
+    case 'pli-frame-file':
     case 'pli-frame-progress':
     case 'pli-frame-end':
       if (!fromExtensionFrame(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'the extension frame only');

@@ -11,6 +11,7 @@
 //    and hands the pli to the extension frame (frame/frame.js, pli/stream.js) with the job id;
 //    the frame reads and decrypts it, and asks here (fromFrame):
 //      {kind:"pli-frame-open", jobId, prefix(b64)} → consent + PIN + unwrap → {key(b64), certificate, contentEncryption, authenticated}
+//      {kind:"pli-frame-file", jobId}               → {name}: the OPFS file to decrypt into (plaintext-files.js)
 //      {kind:"pli-frame-progress", jobId, done}     → the consent window's progress bar
 //      {kind:"pli-frame-end", jobId, error?}        → the window says whether the pli opened; the job ends
 //    The frame keeps the plaintext and hands it to the content script only once the core
@@ -43,6 +44,7 @@ import { certificateChoices } from './choices.js';
 import * as native from './native.js';
 import * as sessions from './sessions.js';
 import { base64, bulkDecryptor, decryptPiece, fromBase64 } from '../pli/bulk.js';
+import * as plaintextFiles from './plaintext-files.js';
 
 const MAX_JOBS_PER_TAB = 2;
 const MAX_JOBS = 8;
@@ -316,6 +318,8 @@ export async function fromFrame(msg, sender) {
         window.progress(0, job.size);
         return { key: cek, ...publicResult(choice, header) };
       }
+      case 'pli-frame-file':
+        return { name: plaintextFiles.newName(job.tabId) };
       case 'pli-frame-progress':
         job.window?.progress(Number(msg.done) || 0, job.size);
         return {};

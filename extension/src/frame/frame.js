@@ -130,11 +130,12 @@ async function background(message) {
   return reply.result;
 }
 
-/** OPFS files of the page API's plaintexts: `page-pli-<time>-<uuid>`. */
+/** OPFS files of the page API's plaintexts: `page-pli-<time>-<tab>-<uuid>` (background/plaintext-files.js). */
 const PAGE_PLI_PREFIX = 'page-pli-';
 /**
  * How long a plaintext File handed to a page stays readable at least: the file behind it
- * is deleted by the first `decrypt` after that (docs/PAGE-API.md).
+ * is deleted by the first `decrypt` after that, if its tab did not close before
+ * (docs/PAGE-API.md).
  */
 const PAGE_PLI_KEEP_MS = 60 * 60 * 1000;
 
@@ -178,7 +179,10 @@ async function decrypt(blob, jobId, progress) {
     let plaintext;
     let opened;
     if (toFile) {
-      const name = `${PAGE_PLI_PREFIX}${Date.now()}-${crypto.randomUUID()}`;
+      // Named by the background, after this tab: deleted when the tab closes
+      // (background/plaintext-files.js).
+      const { name } = await background({ kind: 'pli-frame-file', jobId });
+      if (typeof name !== 'string' || !name.startsWith(PAGE_PLI_PREFIX)) throw { code: 'INTERNAL', message: 'no plaintext file name' };
       const r = await openPliToFile(blob, name, { unwrap, progress: progressed });
       opened = r.opened;
       // A File over the file on disk (no copy), typed as the Blob-parts one.

@@ -6,8 +6,12 @@
 import { Hasher } from '../pkg/paraphe_files.js';
 import { release } from './bulk.js';
 
-/** Pieces handed to the hash worker and not yet hashed, at most. */
-const MAX_HASH_IN_FLIGHT = 3;
+/**
+ * Pieces handed to the hash worker and not yet hashed, at most: enough that the decryption
+ * seldom waits for the hash (3 made it wait, measured), few enough to bound memory (1 MiB
+ * each).
+ */
+const MAX_HASH_IN_FLIGHT = 8;
 
 /**
  * The SHA-256 shown to the person, computed in a worker (hash-worker.js), so that it runs

@@ -1,0 +1,51 @@
+// @ts-check
+// The page API's plaintext files. Where the extension frame has storage (Firefox; Chromium
+// unless third-party cookies are blocked), it decrypts a pli into a file of the extension's
+// origin-private file system (OPFS) and hands the page a File over it (frame/frame.js,
+// pli/to-file.js). That file holds a bid in clear, and nothing needs it once the page that
+// asked is gone. So its name carries its tab, `page-pli-<time>-<tab>-<uuid>` (given to the
+// frame here, `pli-frame-file`), and it is deleted:
+//  - when that tab closes;
+//  - when the browser starts (no page of the last session is left);
+//  - when the background starts (Firefox suspends it when idle), if its tab no longer exists.
+// The frame itself also deletes those over an hour old at each `decrypt`: in Chromium its
+// storage is the site's partition, which this background does not see.
+import { api } from '../common/api.js';
+
+export const PREFIX = 'page-pli-';
+const NAME = /^page-pli-(\d+)-(\d+)-[0-9a-f-]{36}$/;
+
+/** A new file name for a plaintext of tab `tabId`. @param {number} tabId */
+export function newName(tabId) {
+  return `${PREFIX}${Date.now()}-${tabId}-${crypto.randomUUID()}`;
+}
+
+/**
+ * Deletes the plaintext files whose tab `gone` says is gone.
+ * @param {(tabId: number) => Promise<boolean>} gone
+ */
+async function remove(gone) {
+  /** @type {FileSystemDirectoryHandle} */
+  let root;
+  try {
+    root = await navigator.storage.getDirectory();
+  } catch {
+    return; // no OPFS in this context: nothing of ours there
+  }
+  const names = [];
+  for await (const name of root.keys()) names.push(name);
+  for (const name of names) {
+    const m = NAME.exec(name);
+    if (m && await gone(Number(m[2]))) await root.removeEntry(name).catch(() => {});
+  }
+}
+
+const tabExists = (/** @type {number} */ tabId) => api.tabs.get(tabId).then(() => true, () => false);
+
+api.tabs.onRemoved.addListener((closed) => {
+  remove(async (tabId) => tabId === closed).catch(() => {});
+});
+api.runtime.onStartup.addListener(() => {
+  remove(async () => true).catch(() => {});
+});
+remove(async (tabId) => !(await tabExists(tabId))).catch(() => {});
