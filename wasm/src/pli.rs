@@ -127,8 +127,9 @@ impl Pli {
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<u8>, PageError> {
         let mut out = std::mem::take(&mut self.stash);
         self.decryption.feed(chunk, &mut out).map_err(|e| page_error(&e))?;
-        // AES-GCM in external mode: what this call returns is one piece for absorb_ghash.
-        self.decryption.end_piece();
+        // External mode: what this call returns is one piece (AES-GCM: for absorb_ghash;
+        // AES-CBC: with its padding block for WebCrypto).
+        self.decryption.end_piece(&mut out);
         Ok(out)
     }
 
@@ -213,7 +214,9 @@ impl Pli {
     }
 
     /// `set_key_base64`, but the caller decrypts the bulk (see the module docs): returns how,
-    /// as JSON `{"name":"AES-CBC","iv":b64}` (the IV of the first block `feed` hands out) or
+    /// as JSON `{"name":"AES-CBC","iv":b64}` (the IV of the first block `feed` hands out;
+    /// each piece ends with a block that decrypts to a whole padding block, so WebCrypto's
+    /// AES-CBC takes it as it is; the next piece chains on the block before that one) or
     /// `{"name":"AES-GCM","counter":b64,"length":32,"ghashIv":b64}`: AES-CTR from that
     /// counter for the first block, and for each piece `feed` hands out, in order, the tag
     /// of WebCrypto's AES-GCM encryption of nothing under `ghashIv` with the piece as

@@ -112,27 +112,19 @@ async function gcm(params, raw, absorb) {
  * @returns {Promise<BulkDecryptor>}
  */
 async function cbc(params, raw) {
-  const key = await crypto.subtle.importKey('raw', raw, 'AES-CBC', false, ['encrypt', 'decrypt']);
-  // AES-CBC: WebCrypto insists on PKCS#7 padding at the end of every call, and these pieces
-  // have none (the core keeps the real last block and checks its padding itself). So each
-  // piece gets one more block, E(16 × 0x10 ⊕ last block): it decrypts to a whole padding
-  // block, which WebCrypto checks and strips.
-  const PAD = new Uint8Array(16).fill(16);
+  const key = await crypto.subtle.importKey('raw', raw, 'AES-CBC', false, ['decrypt']);
+  // WebCrypto's AES-CBC insists on PKCS#7 padding at the end of every call, and the pli's
+  // pieces have none (the core keeps the real last block and checks its padding itself). So
+  // the core ends each piece with one more block, E(16 × 0x10 ⊕ last block), which decrypts
+  // to a whole padding block that WebCrypto checks and strips; the next piece chains on the
+  // block before it.
   let iv = fromBase64(params.iv);
-  // One input buffer for every piece (WebCrypto copies its input at the call, and nothing is
-  // awaited between filling it and the call), so no garbage buffer per piece.
-  let input = new Uint8Array(0);
-  return async (ciphertext) => {
+  return (ciphertext) => {
     const chain = iv;
-    const last = ciphertext.slice(ciphertext.length - 16);
-    iv = last;
-    const extra = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: last }, key, PAD), 0, 16);
-    if (input.length < ciphertext.length + 16) input = new Uint8Array(ciphertext.length + 16);
-    const view = input.subarray(0, ciphertext.length + 16);
-    view.set(ciphertext);
-    view.set(extra, ciphertext.length);
-    release(ciphertext);
-    return crypto.subtle.decrypt({ name: 'AES-CBC', iv: chain }, key, view);
+    iv = ciphertext.slice(ciphertext.length - 32, ciphertext.length - 16);
+    const plaintext = crypto.subtle.decrypt({ name: 'AES-CBC', iv: chain }, key, ciphertext);
+    release(ciphertext); // WebCrypto copied it at the call
+    return plaintext;
   };
 }
 

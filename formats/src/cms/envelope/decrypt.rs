@@ -15,7 +15,7 @@
 use super::gcm::GcmDecryptor;
 use super::{ContentEncryption, EnvelopeError, Trailer};
 use aes::cipher::inout::InOutBuf;
-use aes::cipher::{BlockDecrypt, BlockDecryptMut, KeyInit, KeyIvInit};
+use aes::cipher::{BlockDecrypt, BlockDecryptMut, BlockEncrypt, KeyInit, KeyIvInit};
 use aes::{Aes128, Aes192, Aes256};
 use std::fmt;
 
@@ -68,13 +68,25 @@ impl Aes {
             Self::Aes256(c) => c.decrypt_block(b),
         }
     }
+
+    fn encrypt_block(&self, block: &mut [u8; 16]) {
+        let b = block.into();
+        match self {
+            Self::Aes128(c) => c.encrypt_block(b),
+            Self::Aes192(c) => c.encrypt_block(b),
+            Self::Aes256(c) => c.encrypt_block(b),
+        }
+    }
 }
 
 /// How the caller decrypts what [`ContentDecryptor::update`] hands out in external mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BulkCipher {
     /// AES-CBC: the first block chains on `iv`, each later one on the ciphertext block
-    /// before it (the last block of the previous piece handed out).
+    /// before it. Each piece handed out ends with one block more, `E_K(16 × 0x10 ⊕ C_last)`
+    /// (`C_last` the piece's last block of content), which decrypts to a whole PKCS#7
+    /// padding block: WebCrypto's AES-CBC, which insists on padding at the end of every
+    /// call, decrypts the piece as it is and strips it. The next piece chains on `C_last`.
     AesCbc { iv: [u8; 16] },
     /// AES-GCM, both halves the caller's: AES-CTR with a 32-bit big-endian counter
     /// (WebCrypto `length: 32`), block `i` of the content (counting every block handed out,
@@ -101,6 +113,8 @@ enum Mode {
         /// Ciphertext not handed out yet: 1 to 16 bytes once any arrived.
         held: Vec<u8>,
         seen: u64,
+        /// Blocks were handed out since the last `end_piece` (which appends the padding block).
+        open: bool,
     },
     Gcm(Box<GcmDecryptor>),
 }
@@ -171,6 +185,7 @@ impl ContentDecryptor {
                 chain: *iv,
                 held: Vec::with_capacity(16),
                 seen: 0,
+                open: false,
             },
             ContentEncryption::AesGcm { nonce, icv_len, .. } => {
                 Mode::Gcm(Box::new(GcmDecryptor::new_external(key, nonce, *icv_len)?))
@@ -189,10 +204,20 @@ impl ContentDecryptor {
         }
     }
 
-    /// [`BulkCipher::AesGcm`]: what `update` appends from now on is the caller's next piece.
-    pub fn end_piece(&mut self) {
-        if let Mode::Gcm(g) = &mut self.mode {
-            g.end_run();
+    /// External mode: what `update` appended since the last call is one piece of the
+    /// caller's; what it appends from now on, the next. AES-CBC: appends the piece's padding
+    /// block to `out` ([`BulkCipher::AesCbc`]).
+    pub fn end_piece(&mut self, out: &mut Vec<u8>) {
+        match &mut self.mode {
+            Mode::Gcm(g) => g.end_run(),
+            Mode::CbcExternal { aes, chain, open, .. } if *open => {
+                let mut pad = [16u8; 16];
+                pad.iter_mut().zip(chain.iter()).for_each(|(p, c)| *p ^= c);
+                aes.encrypt_block(&mut pad);
+                out.extend_from_slice(&pad);
+                *open = false;
+            }
+            _ => {}
         }
     }
 
@@ -209,7 +234,7 @@ impl ContentDecryptor {
     pub fn update(&mut self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<(), EnvelopeError> {
         match &mut self.mode {
             Mode::Gcm(g) => g.update(ciphertext, out),
-            Mode::CbcExternal { chain, held, seen, .. } => {
+            Mode::CbcExternal { chain, held, seen, open, .. } => {
                 if ciphertext.is_empty() {
                     return Ok(());
                 }
@@ -225,6 +250,7 @@ impl ContentDecryptor {
                 out.extend_from_slice(held);
                 out.extend_from_slice(&ciphertext[..ready - held.len()]);
                 chain.copy_from_slice(&out[start + ready - 16..start + ready]);
+                *open = true;
                 let rest = &ciphertext[ready - held.len()..];
                 held.clear();
                 held.extend_from_slice(rest);
@@ -258,7 +284,10 @@ impl ContentDecryptor {
                 let mac = trailer.mac.as_deref().ok_or(EnvelopeError::Malformed("the AuthEnvelopedData has no MAC"))?;
                 g.finish(&trailer.aad, mac, out)
             }
-            Mode::CbcExternal { aes, chain, held, seen, .. } => {
+            Mode::CbcExternal { aes, chain, held, seen, open, .. } => {
+                if open {
+                    return Err(EnvelopeError::State("a piece of ciphertext was not ended"));
+                }
                 let Ok(mut last) = <[u8; 16]>::try_from(held.as_slice()) else { return Err(EnvelopeError::Padding) };
                 if seen == 0 {
                     return Err(EnvelopeError::Padding);

@@ -312,12 +312,13 @@ impl Decryption {
         Ok(bulk)
     }
 
-    /// [`BulkCipher::AesGcm`]: the ciphertext `feed` (or `set_key_external`) appends from now
-    /// on belongs to the caller's next piece; what was appended since the last call is one
-    /// piece, whose GHASH tag `absorb_ghash` takes.
-    pub fn end_piece(&mut self) {
+    /// External mode: the ciphertext `feed` (or `set_key_external`) appended since the last
+    /// call is one piece of the caller's (AES-GCM: whose GHASH tag `absorb_ghash` takes;
+    /// AES-CBC: its padding block is appended to `out`, see [`BulkCipher::AesCbc`]); what it
+    /// appends from now on, the next.
+    pub fn end_piece(&mut self, out: &mut Vec<u8>) {
         if let Some(d) = &mut self.decryptor {
-            d.end_piece();
+            d.end_piece(out);
         }
     }
 

@@ -279,7 +279,7 @@ fn decrypt_external(input: &[u8], chunk: usize, key: &[u8]) -> Result<Vec<u8>, E
         if d.header().is_some() && bulk.is_none() {
             bulk = Some(d.set_key_external(key, &mut piece)?.expect("AES has an external form"));
         }
-        d.end_piece();
+        d.end_piece(&mut piece);
         assert_eq!(piece.len() % 16, 0, "whole blocks only");
         match &bulk {
             _ if piece.is_empty() => {}
@@ -292,10 +292,13 @@ fn decrypt_external(input: &[u8], chunk: usize, key: &[u8]) -> Result<Vec<u8>, E
                 ctr::Ctr32BE::<aes::Aes256>::new_from_slices(key, &c).unwrap().apply_keystream(&mut piece);
             }
             Some(BulkCipher::AesCbc { iv }) => {
+                // As WebCrypto: the piece ends with a block that decrypts to a whole padding
+                // block, checked and stripped.
                 let iv = chain.unwrap_or(*iv);
-                chain = Some(piece[piece.len() - 16..].try_into().unwrap());
+                chain = Some(piece[piece.len() - 32..piece.len() - 16].try_into().unwrap());
                 let mut dec = cbc::Decryptor::<aes::Aes128>::new_from_slices(key, &iv).unwrap();
                 piece.chunks_exact_mut(16).for_each(|b| dec.decrypt_block_mut(b.into()));
+                assert_eq!(piece.split_off(piece.len() - 16), [16u8; 16], "a whole padding block");
             }
         }
         blocks_done += (piece.len() / 16) as u32;
