@@ -125,12 +125,20 @@ impl Pli {
 
     /// Feeds a chunk; returns the plaintext it (and anything stashed) yields.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<u8>, PageError> {
-        let mut out = std::mem::take(&mut self.stash);
-        self.decryption.feed(chunk, &mut out).map_err(|e| page_error(&e))?;
+        let mut out = Vec::new();
+        self.feed_into(chunk, &mut out)?;
+        Ok(out)
+    }
+
+    /// `feed` into `out` (emptied first; its capacity kept from one call to the next).
+    pub fn feed_into(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<(), PageError> {
+        out.clear();
+        out.append(&mut self.stash);
+        self.decryption.feed(chunk, out).map_err(|e| page_error(&e))?;
         // External mode: what this call returns is one piece (AES-GCM: for absorb_ghash;
         // AES-CBC: with its padding block for WebCrypto).
-        self.decryption.end_piece(&mut out);
-        Ok(out)
+        self.decryption.end_piece(out);
+        Ok(())
     }
 
     /// The header as JSON text, once known.

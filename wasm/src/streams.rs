@@ -48,6 +48,8 @@ impl Hasher {
 #[wasm_bindgen]
 pub struct PliDecryptor {
     inner: pli::Pli,
+    /// What `feed_view` handed out last (its capacity kept: no allocation per piece).
+    out: Vec<u8>,
 }
 
 #[wasm_bindgen]
@@ -55,12 +57,26 @@ impl PliDecryptor {
     #[wasm_bindgen(constructor)]
     #[allow(clippy::new_without_default)]
     pub fn new() -> PliDecryptor {
-        PliDecryptor { inner: pli::Pli::new() }
+        PliDecryptor { inner: pli::Pli::new(), out: Vec::new() }
     }
 
     /// Feeds ciphertext; returns the plaintext it yields (none before the key is set).
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<u8>, JsValue> {
         self.inner.feed(chunk).map_err(|e| thrown(&e))
+    }
+
+    /// `feed` for the ciphertext of the external mode (`set_key_external_base64`), without a
+    /// copy out: returns the length of what came out, which stays in this module's memory
+    /// at `out_pointer` until the next call into it. The caller views it there and hands it
+    /// to WebCrypto at once (which copies its input at the call): no buffer made per piece.
+    pub fn feed_in_place(&mut self, chunk: &[u8]) -> Result<usize, JsValue> {
+        self.inner.feed_into(chunk, &mut self.out).map_err(|e| thrown(&e))?;
+        Ok(self.out.len())
+    }
+
+    /// Where `feed_in_place` left its output in this module's memory.
+    pub fn out_pointer(&self) -> usize {
+        self.out.as_ptr() as usize
     }
 
     /// `feed` for chunks that crossed extension messaging as base64; returns base64.

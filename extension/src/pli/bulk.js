@@ -131,7 +131,8 @@ async function cbc(params, raw) {
 /**
  * Plaintext of a piece from the core: through WebCrypto when it handed out ciphertext.
  * @param {BulkDecryptor | null} bulk
- * @param {Uint8Array} piece the core's (PliDecryptor.feed: a copy out of its memory)
+ * @param {Uint8Array} piece the core's: a copy out of its memory (PliDecryptor.feed), or
+ *   with `bulk` a view of it (feed_in_place), which `bulk` hands to WebCrypto synchronously
  * @returns {Promise<Uint8Array<ArrayBuffer>>}
  */
 export function decryptPiece(bulk, piece) {

@@ -11,6 +11,7 @@
 // checked the padding or the GCM tag at the end). On a rejection the caller discards
 // everything it was given.
 import { PliDecryptor } from '../pkg/paraphe_files.js';
+import { startFilesModule } from '../common/files-module.js';
 import { base64 } from '../common/base64.js';
 import { pieces } from '../common/pieces.js';
 import { bulkDecryptor, decryptPiece } from './bulk.js';
@@ -29,7 +30,7 @@ export const PIECE_BYTES = 1 << 20;
  */
 
 /**
- * Opens the pli `blob` (the files module, pkg/paraphe_files, must be instantiated). Resolves with what `unwrap`
+ * Opens the pli `blob` with the files module (pkg/paraphe_files, started here if it is not). Resolves with what `unwrap`
  * resolved with (the key left out) once the whole plaintext went to `write` and the core
  * checked its end; rejects with the core's `{code, message}` JSON text or what `unwrap` or
  * `write` threw.
@@ -38,7 +39,17 @@ export const PIECE_BYTES = 1 << 20;
  * @returns {Promise<Record<string, any>>}
  */
 export async function openPli(blob, { unwrap, write, progress = () => {} }) {
+  const { memory } = /** @type {{memory: WebAssembly.Memory}} */ (await startFilesModule());
   const pli = new PliDecryptor();
+  /**
+   * The ciphertext `bytes` yield, as a view of the core's memory (PliDecryptor.feed_in_place):
+   * valid until the next call into the core, so for WebCrypto at once.
+   * @param {Uint8Array} bytes
+   */
+  const inPlace = (bytes) => {
+    const n = pli.feed_in_place(bytes);
+    return new Uint8Array(memory.buffer, pli.out_pointer(), n);
+  };
   try {
     let read = 0;
     /** @type {Uint8Array[]} */
@@ -67,8 +78,10 @@ export async function openPli(blob, { unwrap, write, progress = () => {} }) {
         read += bytes.length;
         if (keyed) {
           // The core copies the piece and hands out ciphertext (or plaintext, 3DES); WebCrypto
-          // copies its input at the call: the buffer may be read into again at once.
-          await next(decryptPiece(bulk, pli.feed(bytes)));
+          // copies its input at the call: the buffer may be read into again at once. The
+          // ciphertext is a view of the core's memory (inPlace: no buffer made per piece),
+          // handed to WebCrypto before any other call into the core.
+          await next(decryptPiece(bulk, bulk ? inPlace(bytes) : pli.feed(bytes)));
         } else {
           head.push(bytes.slice());
           pli.feed(bytes); // nothing comes out before the key
@@ -80,7 +93,7 @@ export async function openPli(blob, { unwrap, write, progress = () => {} }) {
             bulk = await bulkDecryptor(pli.set_key_external_base64(key), key, (tag) => pli.absorb_ghash(tag));
             keyed = true;
             // What came after the header in that piece.
-            await next(decryptPiece(bulk, pli.feed(new Uint8Array(0))));
+            await next(decryptPiece(bulk, bulk ? inPlace(new Uint8Array(0)) : pli.feed(new Uint8Array(0))));
           }
         }
         progress(read);
