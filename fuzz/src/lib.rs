@@ -170,6 +170,96 @@ pub fn cms_envelope(data: &[u8]) {
     let cut_up = paraphe_formats::cms::envelope::decrypt(pli, chunk, key);
     let whole = paraphe_formats::cms::envelope::decrypt(pli, pli.len().max(1), key);
     assert_eq!(cut_up, whole, "the result depends on the chunk size ({chunk})");
+    // The browser's way (external mode): the same plaintext, or a failure where it failed.
+    let external = decrypt_external(pli, chunk, fill);
+    match (&whole, &external) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "external mode: another plaintext"),
+        (Ok(_), Err(e)) => panic!("external mode failed where the core's own did not: {e}"),
+        (Err(_), Ok(_)) => panic!("external mode gave plaintext where the core's own failed"),
+        (Err(_), Err(_)) => {}
+    }
+}
+
+/// [`cms_envelope`]'s pli opened as `pli/stream.js` and `pli/bulk.js` do in the browser
+/// (`Decryption::set_key_external`), WebCrypto's AES played by the `aes` crates: each piece
+/// `feed` hands out (one per `end_piece`) decrypted on its own, AES-CTR from the counter plus
+/// the blocks done and its GHASH tag given back (`absorb_ghash`), or AES-CBC with its
+/// padding block checked and stripped; 3DES as the core's own.
+fn decrypt_external(
+    pli: &[u8],
+    chunk: usize,
+    fill: u8,
+) -> Result<Vec<u8>, paraphe_formats::cms::envelope::EnvelopeError> {
+    use aes::cipher::{BlockDecryptMut, KeyIvInit, StreamCipher};
+    use aes_gcm::aead::{AeadInPlace, KeyInit};
+    use paraphe_formats::cms::envelope::{BulkCipher, Decryption, GHASH_IV};
+    let mut d = Decryption::new();
+    let mut key = Vec::new();
+    let mut bulk: Option<Option<BulkCipher>> = None;
+    let mut blocks_done: u32 = 0;
+    let mut chain: Option<[u8; 16]> = None;
+    let mut plain = Vec::new();
+    let mut piece = Vec::new();
+    for part in pli.chunks(chunk.max(1)) {
+        piece.clear();
+        d.feed(part, &mut piece)?;
+        if bulk.is_none() {
+            if let Some(h) = d.header() {
+                key = vec![fill; h.content_encryption.key_len()];
+                bulk = Some(d.set_key_external(&key, &mut piece)?);
+            }
+        }
+        d.end_piece(&mut piece);
+        match &bulk {
+            Some(Some(_)) if piece.is_empty() => {}
+            Some(Some(BulkCipher::AesGcm { counter })) => {
+                let mut tag = [0u8; 16];
+                let mut none: [u8; 0] = [];
+                macro_rules! ghash_and_ctr {
+                    ($aes:ty) => {{
+                        let gcm = aes_gcm::AesGcm::<$aes, aes_gcm::aead::consts::U12>::new_from_slice(&key).expect("key");
+                        tag.copy_from_slice(&gcm.encrypt_in_place_detached((&GHASH_IV).into(), &piece, &mut none).expect("tag"));
+                        let mut c = *counter;
+                        let low = u32::from_be_bytes([c[12], c[13], c[14], c[15]]).wrapping_add(blocks_done);
+                        c[12..].copy_from_slice(&low.to_be_bytes());
+                        ctr::Ctr32BE::<$aes>::new_from_slices(&key, &c).expect("key").apply_keystream(&mut piece);
+                    }};
+                }
+                match key.len() {
+                    16 => ghash_and_ctr!(aes::Aes128),
+                    24 => ghash_and_ctr!(aes::Aes192),
+                    _ => ghash_and_ctr!(aes::Aes256),
+                }
+                d.absorb_ghash(&tag)?;
+            }
+            Some(Some(BulkCipher::AesCbc { iv })) => {
+                assert!(piece.len() >= 32 && piece.len() % 16 == 0, "a CBC piece: blocks and its padding block");
+                let iv = chain.unwrap_or(*iv);
+                chain = Some(piece[piece.len() - 32..piece.len() - 16].try_into().expect("a block"));
+                macro_rules! cbc {
+                    ($aes:ty) => {
+                        cbc::Decryptor::<$aes>::new_from_slices(&key, &iv)
+                            .expect("key")
+                            .decrypt_padded_mut::<aes::cipher::block_padding::Pkcs7>(&mut piece)
+                            .map(<[u8]>::len)
+                    };
+                }
+                let n = match key.len() {
+                    16 => cbc!(aes::Aes128),
+                    24 => cbc!(aes::Aes192),
+                    _ => cbc!(aes::Aes256),
+                }
+                .expect("the core's padding block is always valid");
+                assert_eq!(n, piece.len() - 16, "exactly the padding block stripped");
+                piece.truncate(n);
+            }
+            _ => {} // before the key (nothing comes out), or 3DES (plaintext)
+        }
+        blocks_done = blocks_done.wrapping_add((piece.len() / 16) as u32);
+        plain.extend_from_slice(&piece);
+    }
+    d.finish(&mut plain)?;
+    Ok(plain)
 }
 
 /// A « jeton » (XAdES detached signature, `.xml`) a person hands the « Vérifier une
