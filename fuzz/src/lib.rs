@@ -217,8 +217,11 @@ fn decrypt_external(
                 let mut none: [u8; 0] = [];
                 macro_rules! ghash_and_ctr {
                     ($aes:ty) => {{
-                        let gcm = aes_gcm::AesGcm::<$aes, aes_gcm::aead::consts::U12>::new_from_slice(&key).expect("key");
-                        tag.copy_from_slice(&gcm.encrypt_in_place_detached((&GHASH_IV).into(), &piece, &mut none).expect("tag"));
+                        let gcm =
+                            aes_gcm::AesGcm::<$aes, aes_gcm::aead::consts::U12>::new_from_slice(&key).expect("key");
+                        tag.copy_from_slice(
+                            &gcm.encrypt_in_place_detached((&GHASH_IV).into(), &piece, &mut none).expect("tag"),
+                        );
                         let mut c = *counter;
                         let low = u32::from_be_bytes([c[12], c[13], c[14], c[15]]).wrapping_add(blocks_done);
                         c[12..].copy_from_slice(&low.to_be_bytes());
