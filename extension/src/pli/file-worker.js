@@ -76,9 +76,10 @@ async function run({ blob, name, sha256 }) {
       },
       progress: (done) => self.postMessage({ progress: done }),
     });
-    // openPli resolved: the padding or the tag is checked, every byte is in the file.
+    // openPli resolved: the padding or the tag is checked, every byte is in the file. No
+    // flush: it would wait for the disk (fsync), and a temporary file need not outlive a
+    // crash; what was written is visible to readers once the handle is closed.
     access.truncate(size);
-    access.flush();
     access.close();
     access = null;
     const digest = hasher ? await hasher.finish() : null;
