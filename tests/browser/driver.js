@@ -118,21 +118,25 @@ export class Consent extends Page {
  * Launches `kind` with the extension and, unless `withHost` is false, the host registered.
  * `world` is lib.makeWorld's. Self-signed https test servers are accepted.
  * `allowLoopbackHttp` (Chromium only) turns the developer option on (scripts/demo.sh).
+ * `thirdPartyCookies` (Chromium only): allowed by policy, as Chrome's and Edge's defaults do.
  * `settings` (e.g. {pinSessionMinutes: 5}): in Chromium the person's options
  * (common/store.js, set as the options page does), in Firefox the administrator's policy
  * (managed storage, as deployed).
  */
-export async function launch(kind, world, { withHost = true, headless = true, allowLoopbackHttp = false, settings = null } = {}) {
+export async function launch(kind, world, { withHost = true, headless = true, allowLoopbackHttp = false, settings = null, thirdPartyCookies = false } = {}) {
   return kind === 'chromium'
-    ? launchChromium(world, { withHost, headless, allowLoopbackHttp, settings })
+    ? launchChromium(world, { withHost, headless, allowLoopbackHttp, settings, thirdPartyCookies })
     : launchFirefox(world, { withHost, headless, settings });
 }
 
-async function launchChromium(world, { withHost, headless, allowLoopbackHttp, settings }) {
+async function launchChromium(world, { withHost, headless, allowLoopbackHttp, settings, thirdPartyCookies }) {
   const userDataDir = path.join(world.dir, `chromium-${Date.now()}`);
   if (withHost) lib.writeHostManifest('chromium', path.join(userDataDir, 'NativeMessagingHosts/fr.paraphe.host.json'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: lib.chromiumExecutable(world.dir),
+    // This Chromium (Debian's 156) blocks third-party cookies, and with them storage for the
+    // extension frame in a page; Chrome and Edge allow them by default: `thirdPartyCookies`
+    // does as they do (the BlockThirdPartyCookies policy).
+    executablePath: lib.chromiumExecutable(world.dir, null, thirdPartyCookies ? { BlockThirdPartyCookies: false } : null),
     headless,
     ignoreHTTPSErrors: true,
     env: world.env,

@@ -47,22 +47,25 @@ export function canUnshare() {
  * real policy (`pinSessionMinutes`…) and a system host manifest for a few minutes. Nothing is
  * written to the machine's /etc. Chromium reads policy from /etc/chromium/policies/managed
  * only; the policy file is dated an hour back, as one deployed before the browser starts
- * (Chromium waits for a policy file written seconds ago to settle). Without root or
- * `unshare -m`: the plain binary, and a `policy` is refused (the caller skips).
+ * (Chromium waits for a policy file written seconds ago to settle). `browserPolicy`: the
+ * browser's own policies (e.g. `{BlockThirdPartyCookies: false}`). Without root or
+ * `unshare -m`: the plain binary, and a policy is refused (the caller skips).
  * @param {string} dir
  * @param {object | null} [policy]
+ * @param {object | null} [browserPolicy]
  */
-export function chromiumExecutable(dir, policy = null) {
+export function chromiumExecutable(dir, policy = null, browserPolicy = null) {
   if (!canUnshare()) {
-    if (policy) throw new Error('a Chromium policy needs root and unshare -m (a private /etc/chromium)');
+    if (policy || browserPolicy) throw new Error('a Chromium policy needs root and unshare -m (a private /etc/chromium)');
     return CHROMIUM;
   }
   const etc = fs.mkdtempSync(path.join(dir, 'etc-chromium-'));
   if (fs.existsSync('/etc/chromium/master_preferences')) fs.copyFileSync('/etc/chromium/master_preferences', path.join(etc, 'master_preferences'));
-  if (policy) {
+  for (const [name, content] of [['paraphe.json', policy && { '3rdparty': { extensions: { [CHROMIUM_ID]: policy } } }], ['browser.json', browserPolicy]]) {
+    if (!content) continue;
     fs.mkdirSync(path.join(etc, 'policies/managed'), { recursive: true });
-    const file = path.join(etc, 'policies/managed/paraphe.json');
-    fs.writeFileSync(file, JSON.stringify({ '3rdparty': { extensions: { [CHROMIUM_ID]: policy } } }));
+    const file = path.join(etc, 'policies/managed', name);
+    fs.writeFileSync(file, JSON.stringify(content));
     const old = new Date(Date.now() - 3_600_000);
     fs.utimesSync(file, old, old);
   }

@@ -243,46 +243,77 @@ describe('memory bounds: plis', () => {
     }
   }
 
+  /** Waits until the consent window closed itself (after the pli opened): a known state. */
+  const consentClosed = async (consent) => until(async () => (await consent.raw.isClosed?.() ?? false)
+    || await consent.raw.evaluate(() => false).catch(() => true), 'the consent window did not close itself');
+
+  /** The demo portal with a file input holding each pli (`small`, `large`). */
+  async function portalWithPlis(browser, kind) {
+    const page = await browser.newPage(`${server.origin}/sign.html`);
+    await page.waitForFunction(() => window.parapheLoaded === true);
+    await page.evaluate(() => {
+      for (const id of ['small', 'large']) {
+        const input = document.createElement('input');
+        input.type = 'file';
+        input.id = id;
+        document.body.append(input);
+      }
+    });
+    for (const id of ['small', 'large']) {
+      if (kind === 'chromium') await page.raw.setInputFiles(`#${id}`, plis[id]);
+      else await (await page.raw.$(`#${id}`)).uploadFile(plis[id]);
+    }
+    return page;
+  }
+
+  /** `decrypt` of the pli in input `id` up to the plaintext in the page (its size read, not its bytes). */
+  function opener(browser, page) {
+    return async (id, beforeConfirm = null) => {
+      const consentP = browser.expectConsent();
+      await page.evaluate((which) => {
+        window.opened = null;
+        window.paraphe.decrypt(document.getElementById(which).files[0]).then(
+          (r) => { window.opened = { size: r.size, isBlob: r.plaintext instanceof Blob, onDisk: r.plaintext instanceof File }; },
+          (e) => { window.opened = { error: e.code }; },
+        );
+      }, id);
+      const consent = await consentP;
+      if (beforeConfirm) await beforeConfirm(consent);
+      await consent.confirm(world.fingerprint('03'), lib.PIN);
+      await page.waitForFunction(() => window.opened !== null);
+      const r = await page.evaluate(() => window.opened);
+      assert.equal(r.error, undefined, JSON.stringify(r));
+      assert.ok(r.isBlob);
+      await consentClosed(consent); // a known state before the next one
+      return r;
+    };
+  }
+
+  if (driver.browsers().includes('chromium')) {
+    test(`chromium with third-party cookies allowed (Chrome's and Edge's default): the page API's decrypt of a ${PLI_MIB} MiB pli is a File on disk; every kind of process ≤ ${PLI_MIB_BOUND} MiB more than for a small one`, T, async (t) => {
+      if (!lib.canUnshare()) return t.skip('a Chromium policy needs root and unshare -m (lib.chromiumExecutable)');
+      const browser = await driver.launch('chromium', world, { thirdPartyCookies: true });
+      try {
+        const open = opener(browser, await portalWithPlis(browser, 'chromium'));
+        await open('small'); // warm-up: background, host, certificates, the frame's module
+        let big = null;
+        const grown = await growthOver(() => open('small'), async () => { big = await open('large'); });
+        assert.equal(big.size, PLI_MIB << 20);
+        assert.ok(big.onDisk, "the frame has storage here: the plaintext is a File in the extension's OPFS");
+        check('chromium', 'page API decrypt (third-party cookies allowed: to OPFS)', grown);
+      } finally {
+        await browser.close();
+      }
+    });
+  }
+
   for (const kind of driver.browsers()) {
     test(`${kind}: decrypt and « Ouvrir un pli » of a ${PLI_MIB} MiB pli (GCM; CBC too in the page): every kind of process ≤ ${PLI_MIB_BOUND} MiB more than for a small one`, T, async () => {
       const browser = await driver.launch(kind, world);
       try {
-        const page = await browser.newPage(`${server.origin}/sign.html`);
-        await page.waitForFunction(() => window.parapheLoaded === true);
-        await page.evaluate(() => {
-          for (const id of ['small', 'large']) {
-            const input = document.createElement('input');
-            input.type = 'file';
-            input.id = id;
-            document.body.append(input);
-          }
-        });
-        for (const id of ['small', 'large']) {
-          if (kind === 'chromium') await page.raw.setInputFiles(`#${id}`, plis[id]);
-          else await (await page.raw.$(`#${id}`)).uploadFile(plis[id]);
-        }
-        const closed = async (consent) => until(async () => (await consent.raw.isClosed?.() ?? false)
-          || await consent.raw.evaluate(() => false).catch(() => true), 'the consent window did not close itself');
-        /** decrypt up to the plaintext in the page (its size read, not its bytes). */
-        const open = async (id, beforeConfirm = null) => {
-          const consentP = browser.expectConsent();
-          await page.evaluate((which) => {
-            window.opened = null;
-            window.paraphe.decrypt(document.getElementById(which).files[0]).then(
-              (r) => { window.opened = { size: r.size, isBlob: r.plaintext instanceof Blob, onDisk: r.plaintext instanceof File }; },
-              (e) => { window.opened = { error: e.code }; },
-            );
-          }, id);
-          const consent = await consentP;
-          if (beforeConfirm) await beforeConfirm(consent);
-          await consent.confirm(world.fingerprint('03'), lib.PIN);
-          await page.waitForFunction(() => window.opened !== null);
-          const r = await page.evaluate(() => window.opened);
-          assert.equal(r.error, undefined, JSON.stringify(r));
-          assert.ok(r.isBlob);
-          await closed(consent); // a known state before the next one
-          return r;
-        };
+        const page = await portalWithPlis(browser, kind);
+        const open = opener(browser, page);
+        const closed = consentClosed;
         const pliUrl = kind === 'chromium'
           ? `chrome-extension://${lib.CHROMIUM_ID}/pli/pli.html`
           : `moz-extension://${GECKO_UUID}/pli/pli.html`;
@@ -298,7 +329,8 @@ describe('memory bounds: plis', () => {
           check(kind, 'page API decrypt', grown);
         } else {
           // The frame had no storage (Chromium blocks it to an extension frame in a web page
-          // when third-party cookies are blocked, as in this headless Chromium): Blob parts,
+          // when third-party cookies are blocked, as in this Chromium; allowed, the test
+          // above): Blob parts,
           // which the browser process keeps (in memory below its blob storage's limit) and
           // the extension's process builds. Only the page's process is bounded then.
           const report = JSON.stringify(Object.fromEntries(Object.entries(grown).map(([k, v]) => [k, Math.round(v)])));
