@@ -141,28 +141,50 @@ for (const kind of driver.browsers()) {
       await page.close();
     });
 
-    test('the page API\'s plaintext file on disk is deleted when its tab closes (Firefox: the frame has storage)', T, async (t) => {
-      if (kind !== 'firefox') return t.skip('Chromium here: the frame has no storage (third-party cookies blocked), Blob parts');
-      const ours = () => browser.extensionOpfsFiles().filter((f) => f.size === plain.length);
-      const before = ours().length;
-      const pli = makePli(world, doc, { cipher: 'aes-256-gcm', name: 'onglet.p7m' });
-      const page = await browser.newPage(`${server.origin}/sign.html`);
-      await page.waitForFunction(() => window.parapheLoaded);
-      const consentP = browser.expectConsent();
-      const answer = decryptInPage(page, pli);
-      const consent = await consentP;
-      await consent.confirm(world.fingerprint('03'), lib.PIN);
-      const { result, error } = await answer;
-      assert.equal(error, undefined, JSON.stringify(error));
-      assert.ok(Buffer.from(result.base64, 'base64').equals(plain));
-      await closed(consent);
-      assert.equal(ours().length, before + 1, 'the plaintext is a file on disk while its page is open');
-      await page.close();
-      // The background deletes it on tabs.onRemoved: wait for that state (the deadline
-      // only guards against a hang).
-      for (const deadline = Date.now() + 30_000; ours().length > before;) {
-        if (Date.now() > deadline) throw new Error('the plaintext file outlived its tab');
-        await new Promise((r) => setTimeout(r, 100));
+    test('the page API\'s plaintext file is deleted when its tab closes (where the frame has storage: Firefox; Chromium with third-party cookies allowed)', T, async (t) => {
+      let b = browser;
+      if (kind === 'chromium') {
+        // This Chromium blocks third-party cookies, so the frame has no storage (Blob parts);
+        // Chrome and Edge allow them by default: as they do, by policy.
+        if (!lib.canUnshare()) return t.skip('a Chromium policy needs root and unshare -m');
+        b = await driver.launch('chromium', world, { thirdPartyCookies: true });
+      }
+      try {
+        // The plaintext files: Firefox's, on disk in the profile; Chromium's, as an extension
+        // page sees its origin's OPFS (the frame's storage is the extension's own there too).
+        let extensionPage = null;
+        const ours = kind === 'firefox'
+          ? async () => b.extensionOpfsFiles().filter((f) => f.size === plain.length).length
+          : async () => {
+            extensionPage ??= await b.newPage(`chrome-extension://${lib.CHROMIUM_ID}/pli/pli.html`);
+            return extensionPage.raw.evaluate(async () => {
+              let n = 0;
+              for await (const name of (await navigator.storage.getDirectory()).keys()) if (name.startsWith('page-pli-')) n += 1;
+              return n;
+            });
+          };
+        const before = await ours();
+        const pli = makePli(world, doc, { cipher: 'aes-256-gcm', name: 'onglet.p7m' });
+        const page = await b.newPage(`${server.origin}/sign.html`);
+        await page.waitForFunction(() => window.parapheLoaded);
+        const consentP = b.expectConsent();
+        const answer = decryptInPage(page, pli);
+        const consent = await consentP;
+        await consent.confirm(world.fingerprint('03'), lib.PIN);
+        const { result, error } = await answer;
+        assert.equal(error, undefined, JSON.stringify(error));
+        assert.ok(Buffer.from(result.base64, 'base64').equals(plain));
+        await closed(consent);
+        assert.equal(await ours(), before + 1, 'the plaintext is a file while its page is open');
+        await page.close();
+        // The background deletes it on tabs.onRemoved: wait for that state (the deadline
+        // only guards against a hang).
+        for (const deadline = Date.now() + 30_000; await ours() > before;) {
+          if (Date.now() > deadline) throw new Error('the plaintext file outlived its tab');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } finally {
+        if (b !== browser) await b.close();
       }
     });
 

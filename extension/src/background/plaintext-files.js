@@ -8,8 +8,9 @@
 //  - when that tab closes;
 //  - when the browser starts (no page of the last session is left);
 //  - when the background starts (Firefox suspends it when idle), if its tab no longer exists.
-// The frame itself also deletes those over an hour old at each `decrypt`: in Chromium its
-// storage is the site's partition, which this background does not see.
+// The frame itself also deletes those over an hour old at each `decrypt`, whatever their tab.
+// Where the frame has storage, it is the extension's own OPFS, which this background sees
+// (checked in both browsers by tests/browser/decrypt.test.js).
 import { api } from '../common/api.js';
 
 export const PREFIX = 'page-pli-';
