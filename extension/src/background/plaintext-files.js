@@ -7,7 +7,8 @@
 // frame here, `pli-frame-file`), and it is deleted:
 //  - when that tab closes;
 //  - when the browser starts (no page of the last session is left);
-//  - when the background starts (Firefox suspends it when idle), if its tab no longer exists.
+//  - when Firefox's background page starts (Firefox suspends it when idle), if its tab no
+//    longer exists (Chromium: see `inServiceWorker`).
 // The frame itself also deletes those over an hour old at each `decrypt`, whatever their tab.
 // Where the frame has storage, it is the extension's own OPFS, which this background sees
 // (checked in both browsers by tests/browser/decrypt.test.js).
@@ -16,8 +17,20 @@ import { api } from '../common/api.js';
 export const PREFIX = 'page-pli-';
 const NAME = /^page-pli-(\d+)-(\d+)-[0-9a-f-]{36}$/;
 
+/**
+ * Chromium's background is a service worker: there OPFS is touched only for the tabs this
+ * worker named a file for, and at the browser's start (a suite of radar tests, which never
+ * opened a pli, hung in one run out of three while every closed tab made the worker list
+ * its OPFS; never once it did not). Firefox's background page also sweeps at its own start,
+ * since Firefox suspends it when idle and `named` goes with it.
+ */
+const inServiceWorker = typeof document === 'undefined'; // Firefox's background is a page
+/** Tabs given a file name by this background since it started. */
+const named = new Set();
+
 /** A new file name for a plaintext of tab `tabId`. @param {number} tabId */
 export function newName(tabId) {
+  named.add(tabId);
   return `${PREFIX}${Date.now()}-${tabId}-${crypto.randomUUID()}`;
 }
 
@@ -44,9 +57,11 @@ async function remove(gone) {
 const tabExists = (/** @type {number} */ tabId) => api.tabs.get(tabId).then(() => true, () => false);
 
 api.tabs.onRemoved.addListener((closed) => {
+  if (inServiceWorker && !named.has(closed)) return;
+  named.delete(closed);
   remove(async (tabId) => tabId === closed).catch(() => {});
 });
 api.runtime.onStartup.addListener(() => {
   remove(async () => true).catch(() => {});
 });
-remove(async (tabId) => !(await tabExists(tabId))).catch(() => {});
+if (!inServiceWorker) remove(async (tabId) => !(await tabExists(tabId))).catch(() => {});
