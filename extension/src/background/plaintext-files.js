@@ -20,8 +20,8 @@ const NAME = /^page-pli-(\d+)-(\d+)-[0-9a-f-]{36}$/;
 /**
  * Chromium's background is a service worker: there OPFS is touched only for the tabs this
  * worker named a file for, and at the browser's start (a suite of radar tests, which never
- * opened a pli, hung in one run out of three while every closed tab made the worker list
- * its OPFS; never once it did not). Firefox's background page also sweeps at its own start,
+ * opened a pli, hung in 2 runs out of 5 while every closed tab made the worker list its
+ * OPFS; in none of 6 since). Firefox's background page also sweeps at its own start,
  * since Firefox suspends it when idle and `named` goes with it.
  */
 const inServiceWorker = typeof document === 'undefined'; // Firefox's background is a page
