@@ -8,6 +8,8 @@
 #   PARAPHE_BENCH_BROWSERS="chromium firefox"       browsers for the in-browser run ("" = none)
 #   PARAPHE_BENCH_CIPHERS="aes-256-gcm aes256 des3" openssl's names (3DES: up to 200 MiB)
 #   PARAPHE_BENCH_PLI_VIA="page-api pli-page"       which ways of opening in the browser
+#   PARAPHE_BENCH_REPEAT=3                          runs of each, the median reported (openssl's
+#                                                   time moves by 2-3x from one run to the next here)
 #   PARAPHE_EXTENSION_DIST=DIR                      extension build to load (tests/browser/lib.js)
 # Needs: cargo build --release -p paraphe-formats --example open_pli; cargo build -p
 # paraphe-host; scripts/build-extension.sh. Writes into a directory of its own under target/
@@ -32,7 +34,22 @@ measure() {
   awk '{printf "%s %.0f\n", $1, $2 / 1024}' "$work/time"
 }
 
-row() { printf '| %s | %s | %s | %s s | %s MB/s | %s MiB | %s |\n' "$@"; }
+row() { printf '| %s | %s | %s | %s | %s MB/s | %s MiB | %s |\n' "$@"; }
+
+export PARAPHE_BENCH_REPEAT=${PARAPHE_BENCH_REPEAT:-3}
+# "<median seconds> <max RSS MiB> <all seconds, in run order>" of PARAPHE_BENCH_REPEAT runs of a
+# command (measure's arguments).
+median_of_runs() {
+  local runs=() out=$1 secs rss top=0
+  for _ in $(seq "$PARAPHE_BENCH_REPEAT"); do
+    read -r secs rss < <(measure "$@")
+    runs+=("$secs")
+    [ "$rss" -gt "$top" ] && top=$rss
+  done
+  local mid
+  mid=$(printf '%s\n' "${runs[@]}" | sort -g | sed -n "$(((${#runs[@]} + 1) / 2))p")
+  echo "$mid $top $(printf '%s / ' "${runs[@]}" | sed 's| / $||') s"
+}
 
 echo "| size | cipher | implementation | time | throughput | peak RSS | vs openssl, same run |"
 echo "|---|---|---|---|---|---|---|"
@@ -50,13 +67,13 @@ for size in "${@:-100}"; do
 
     "$open_pli" "$pli" --wrapped-key "$work/wrapped" >/dev/null
     cek=$(openssl pkeyutl -decrypt -inkey "$key" -in "$work/wrapped" | od -An -tx1 | tr -d ' \n')
-    read -r secs rss < <(measure "$work/out" openssl cms -decrypt -binary -inform DER -in "$pli" -inkey "$key" -recip "$cert")
+    read -r secs rss all < <(median_of_runs "$work/out" openssl cms -decrypt -binary -inform DER -in "$pli" -inkey "$key" -recip "$cert")
     [ "$(sha256sum <"$work/out" | cut -d' ' -f1)" = "$want" ] || { echo "openssl: wrong plaintext" >&2; exit 1; }
     ossl=$(awk "BEGIN{printf \"%.1f\", $mb/$secs}")
-    row "$size MiB" "$cipher" "openssl cms -decrypt" "$secs" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss" "1×"
-    read -r secs rss < <(measure "$work/out" "$open_pli" "$pli" --key "$cek" --out -)
+    row "$size MiB" "$cipher" "openssl cms -decrypt" "$secs s ($all)" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss" "1×"
+    read -r secs rss all < <(median_of_runs "$work/out" "$open_pli" "$pli" --key "$cek" --out -)
     [ "$(sha256sum <"$work/out" | cut -d' ' -f1)" = "$want" ] || { echo "open_pli: wrong plaintext" >&2; exit 1; }
-    row "$size MiB" "$cipher" "paraphe (native, streaming)" "$secs" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss" \
+    row "$size MiB" "$cipher" "paraphe (native, streaming)" "$secs s ($all)" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss" \
       "$(awk "BEGIN{printf \"%.2f×\", ($mb/$secs)/$ossl}")"
     rm -f "$work/out"
     for b in $browsers; do

@@ -5,8 +5,9 @@
 // decryption, the plaintext streamed to a temporary file), sampling the browser's memory.
 // Prints one Markdown table row each: the page API's time is from the PIN's confirmation to
 // the Blob in the page, the page's from the key to the checked plaintext on disk.
-// With OPENSSL_MBPS (openssl's throughput on the same file, same run), the row ends with the
-// ratio of the two.
+// Each way runs PARAPHE_BENCH_REPEAT times (default 3) in the same browser; the row gives the
+// median time (and the others), the largest memory growth. With OPENSSL_MBPS (openssl's
+// median throughput on the same file, same run), the row ends with the ratio of the two.
 //   node tests/browser/bench-decrypt.mjs chromium|firefox KIT_DIR PLI SHA256 SIZE_LABEL CIPHER [OPENSSL_MBPS]
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +19,7 @@ import { sampleMemory } from './memory.js';
 const [kind, kit, pli, want, label, cipher, opensslRate] = process.argv.slice(2);
 /** Which ways of opening to time: the page API, the « Ouvrir un pli » page, or both. */
 const via = (process.env.PARAPHE_BENCH_PLI_VIA ?? 'page-api pli-page').split(/\s+/);
+const repeat = Math.max(1, Number(process.env.PARAPHE_BENCH_REPEAT ?? 3));
 const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
 const world = lib.makeWorld(`bench-${kind}`);
 // Use the benchmark's kit (the pli was made for its certificate 03).
@@ -49,9 +51,28 @@ const self = process.pid;
 const mb = fs.statSync(pli).size / 1e6;
 const ratio = (rate) => (opensslRate ? ` | ${(rate / Number(opensslRate)).toFixed(2)}×` : '');
 const MiB = (kib) => (kib / 1024).toFixed(0);
+/** The median of `runs` by `key`, and all of its values in the order they ran ("a / b / c s"). */
+function median(runs, key) {
+  const sorted = [...runs].sort((a, b) => a[key] - b[key]);
+  return { mid: sorted[(sorted.length - 1) >> 1], all: `${runs.map((r) => r[key].toFixed(2)).join(' / ')} s` };
+}
 try {
-  if (via.includes('page-api')) await pageApi();
-  if (via.includes('pli-page')) await pliPage();
+  if (via.includes('page-api')) {
+    const runs = [];
+    for (let i = 0; i < repeat; i++) runs.push(await pageApi());
+    const { mid, all } = median(runs, 'secs');
+    const most = (k) => MiB(Math.max(...runs.map((r) => r.grown[k])) * 1024);
+    const rate = mb / mid.secs;
+    console.log(`| ${label} | ${cipher} | paraphe in ${kind}, page API \`decrypt\` (extension frame; plaintext ${mid.onDisk ? 'File in OPFS' : 'Blob parts'} to the page) | ${mid.secs.toFixed(2)} s (${all}) | ${rate.toFixed(0)} MB/s | growth: page ${most('page')} MiB, extension ${most('extension')} MiB, browser and others ${most('other')} MiB${mid.onDisk ? '' : ' (holds the plaintext Blob)'}${ratio(rate)} |`);
+  }
+  if (via.includes('pli-page')) {
+    const runs = [];
+    for (let i = 0; i < repeat; i++) runs.push(await pliPage());
+    const { mid, all } = median(runs, 'decryptSeconds');
+    const above = MiB(Math.max(...runs.map((r) => r.peak - r.baseline)));
+    const rate = mb / mid.decryptSeconds;
+    console.log(`| ${label} | ${cipher} | paraphe in ${kind}, « Ouvrir un pli » (to OPFS, SHA-256 of the plaintext) | ${mid.decryptSeconds.toFixed(2)} s (${all}; ${mid.seconds.toFixed(1)} s with consent) | ${rate.toFixed(0)} MB/s | ${MiB(mid.peak)} MiB (browser tree; ${above} MiB above idle)${ratio(rate)} |`);
+  }
 } finally {
   await browser.close();
   world.cleanup();
@@ -108,10 +129,9 @@ async function pageApi() {
       if (await consent.raw.evaluate(() => false).catch(() => true)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const secs = (done.at - confirmed) / 1000;
-    const rate = mb / secs;
-    console.log(`| ${label} | ${cipher} | paraphe in ${kind}, page API \`decrypt\` (extension frame; plaintext ${done.onDisk ? 'File in OPFS' : 'Blob parts'} to the page) | ${secs.toFixed(1)} s | ${rate.toFixed(0)} MB/s | growth: page ${MiB(grown.page * 1024)} MiB, extension ${MiB(grown.extension * 1024)} MiB, browser and others ${MiB(grown.other * 1024)} MiB${done.onDisk ? '' : ' (holds the plaintext Blob)'}${ratio(rate)} |`);
+    await page.evaluate(() => { window.benchPlain = null; });
     await page.close();
+    return { secs: (done.at - confirmed) / 1000, grown, onDisk: done.onDisk };
   } finally {
     await server.close();
   }
@@ -166,7 +186,6 @@ async function pliPage() {
   if (r.sha256 !== want) throw new Error('wrong plaintext');
   // `decryptSeconds`: from the key to the checked plaintext on disk; `seconds` adds reading
   // the header, the consent window, the PIN and the card (about 3 s here, driven by script).
-  const rate = mb / r.decryptSeconds;
-  console.log(`| ${label} | ${cipher} | paraphe in ${kind}, « Ouvrir un pli » (to OPFS, SHA-256 of the plaintext) | ${r.decryptSeconds.toFixed(1)} s (${r.seconds.toFixed(1)} s with consent) | ${rate.toFixed(0)} MB/s | ${MiB(peak)} MiB (browser tree; ${MiB(peak - baseline)} MiB above idle)${ratio(rate)} |`);
   await page.close();
+  return { decryptSeconds: r.decryptSeconds, seconds: r.seconds, peak, baseline };
 }

@@ -7,9 +7,9 @@ import { Hasher } from '../pkg/paraphe_files.js';
 import { release } from './bulk.js';
 
 /**
- * Pieces handed to the hash worker and not yet hashed, at most: enough that the decryption
- * seldom waits for the hash (3 made it wait, measured), few enough to bound memory (1 MiB
- * each).
+ * Pieces handed to the hash worker and not yet hashed, at most: a few, so that the
+ * decryption does not wait for each hash; few enough to bound memory (PIECE_BYTES each,
+ * pli/stream.js: 4 MiB in all).
  */
 const MAX_HASH_IN_FLIGHT = 8;
 

@@ -16,8 +16,15 @@ import { base64 } from '../common/base64.js';
 import { pieces } from '../common/pieces.js';
 import { bulkDecryptor, decryptPiece } from './bulk.js';
 
-/** Read size: large enough that the per-call costs (core, WebCrypto, writes) vanish. */
-export const PIECE_BYTES = 1 << 20;
+/**
+ * Read size: large enough that the per-call costs (core, WebCrypto, writes) vanish, and
+ * below 1 MiB. Every piece makes fresh buffers (WebCrypto's copy of its input, its
+ * output), and from about 1 MiB up Chromium's allocator maps each one anew and unmaps it when
+ * freed, so that every page of it faults in again: WebCrypto's AES-CTR and GHASH of 100 MiB
+ * took 213–320 ms in 1 and 2 MiB pieces, 70–113 ms in 256–768 KiB ones (same worker, same
+ * run), and opening a 100 MiB pli went from 0.9 to 0.6 s (docs/BENCHMARKS.md).
+ */
+export const PIECE_BYTES = 512 << 10;
 
 /**
  * @typedef {object} Opening
