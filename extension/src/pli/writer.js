@@ -1,0 +1,78 @@
+// @ts-check
+// The owner's side of pli/writer-worker.js: pli/file-worker.js hands each piece of plaintext
+// to `write`, which returns at once unless MAX_WRITES_IN_FLIGHT pieces are still waiting to be
+// written (memory stays bounded whatever the pli's size), so the decryption goes on while the
+// writer's thread writes.
+/** Pieces handed to the writer and not yet written, at most (PIECE_BYTES each, pli/stream.js). */
+const MAX_WRITES_IN_FLIGHT = 8;
+
+/**
+ * @typedef {object} FileWriter
+ * @property {(bytes: Uint8Array) => Promise<void>} write the next piece, handed over (the
+ *   caller must not use it after; a view of a larger buffer is copied); rejects with the
+ *   writer's `{code, message}` once it failed
+ * @property {() => Promise<{size: number, sha256: string | null}>} finish once every piece
+ *   was handed over: the file is complete and closed
+ * @property {() => Promise<void>} abort closes the file (the caller deletes it)
+ */
+
+/**
+ * Starts a writer of the OPFS file `name` (created, or emptied; `reserve` bytes at most),
+ * computing its SHA-256 on the way if asked.
+ * @param {string} name
+ * @param {{sha256: boolean, reserve: number}} options
+ * @returns {FileWriter}
+ */
+export function fileWriter(name, { sha256, reserve }) {
+  const worker = new Worker(new URL('writer-worker.js', import.meta.url), { type: 'module' });
+  let inFlight = 0;
+  /** @type {{code: string, message: string} | null} */
+  let failure = null;
+  /** @type {{size: number, sha256: string | null} | null} */
+  let finished = null;
+  let aborted = false;
+  /** @type {(() => void)[]} */
+  let waiting = []; // callers waiting for the worker's next message (write, finish, abort)
+  const wait = () => new Promise((resolve) => { waiting.push(() => resolve(undefined)); });
+  const wake = () => {
+    const w = waiting;
+    waiting = [];
+    for (const resume of w) resume();
+  };
+  worker.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
+    if (data?.ack) inFlight--;
+    if (data?.finished) finished = data.finished;
+    if (data?.aborted) aborted = true;
+    if (data?.error) failure ??= data.error;
+    wake();
+  };
+  worker.onerror = (e) => {
+    e.preventDefault?.();
+    failure ??= { code: 'INTERNAL', message: `plaintext writer: ${e.message ?? 'failed'}` };
+    aborted = true; // a worker that failed holds no handle
+    wake();
+  };
+  worker.postMessage({ open: { name, sha256, reserve } });
+  return {
+    async write(bytes) {
+      if (bytes.length === 0) return;
+      while (inFlight >= MAX_WRITES_IN_FLIGHT && !failure) await wait();
+      if (failure) throw failure;
+      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+      inFlight++;
+      worker.postMessage({ bytes: whole }, [whole.buffer]);
+    },
+    async finish() {
+      worker.postMessage({ finish: true });
+      while (!finished && !failure) await wait();
+      if (failure) throw failure;
+      worker.terminate();
+      return /** @type {{size: number, sha256: string | null}} */ (finished);
+    },
+    async abort() {
+      worker.postMessage({ abort: true });
+      while (!aborted) await wait();
+      worker.terminate();
+    },
+  };
+}
