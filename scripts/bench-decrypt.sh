@@ -40,7 +40,7 @@ export PARAPHE_BENCH_REPEAT=${PARAPHE_BENCH_REPEAT:-3}
 # "<median seconds> <max RSS MiB> <all seconds, in run order>" of PARAPHE_BENCH_REPEAT runs of a
 # command (measure's arguments).
 median_of_runs() {
-  local runs=() out=$1 secs rss top=0
+  local runs=() secs rss top=0
   for _ in $(seq "$PARAPHE_BENCH_REPEAT"); do
     read -r secs rss < <(measure "$@")
     runs+=("$secs")

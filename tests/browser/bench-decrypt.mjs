@@ -107,44 +107,42 @@ async function pageApi() {
     portal = { page, server };
   }
   const { page } = portal;
-  {
-    if (kind === 'chromium') await page.raw.setInputFiles('#pli', pli);
-    else await (await page.raw.$('#pli')).uploadFile(pli);
-    const consentP = browser.expectConsent();
-    await page.evaluate(() => {
-      window.benchDone = null;
-      window.paraphe.decrypt(document.getElementById('pli').files[0]).then(
-        (r) => { window.benchDone = { at: Date.now(), size: r.size, onDisk: r.plaintext instanceof File }; window.benchPlain = r.plaintext; },
-        (e) => { window.benchDone = { error: `${e.code ?? ''} ${e.message ?? e}` }; },
-      );
-    });
-    const consent = await consentP;
-    const sampling = sampleMemory(self);
-    // consent.confirm, with the time taken at the click (the driver's click may return late).
-    await consent.click(`input[name=certificate][value="${fingerprint}"]`);
-    await consent.type('#pin', lib.PIN);
-    await consent.waitArmed();
-    const confirmed = Date.now();
-    await consent.clickClosing('#confirm');
-    await page.waitForFunction(() => window.benchDone !== null, 30 * 60_000);
-    const grown = sampling();
-    const done = await page.evaluate(() => window.benchDone);
-    if (done.error) throw new Error(`decryption failed: ${done.error}`);
-    const sha = await page.evaluate(async () => {
-      const digest = await crypto.subtle.digest('SHA-256', await window.benchPlain.arrayBuffer());
-      return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-    });
-    if (sha !== want) throw new Error('wrong plaintext');
-    // The window closes itself once the pli opened; Firefox's WebDriver BiDi may fail to open
-    // the next page while it does: wait for a known state (the deadline only guards a hang).
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
-      if (await consent.raw.isClosed?.()) break;
-      if (await consent.raw.evaluate(() => false).catch(() => true)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await page.evaluate(() => { window.benchPlain = null; });
-    return { secs: (done.at - confirmed) / 1000, grown, onDisk: done.onDisk };
+  if (kind === 'chromium') await page.raw.setInputFiles('#pli', pli);
+  else await (await page.raw.$('#pli')).uploadFile(pli);
+  const consentP = browser.expectConsent();
+  await page.evaluate(() => {
+    window.benchDone = null;
+    window.paraphe.decrypt(document.getElementById('pli').files[0]).then(
+      (r) => { window.benchDone = { at: Date.now(), size: r.size, onDisk: r.plaintext instanceof File }; window.benchPlain = r.plaintext; },
+      (e) => { window.benchDone = { error: `${e.code ?? ''} ${e.message ?? e}` }; },
+    );
+  });
+  const consent = await consentP;
+  const sampling = sampleMemory(self);
+  // consent.confirm, with the time taken at the click (the driver's click may return late).
+  await consent.click(`input[name=certificate][value="${fingerprint}"]`);
+  await consent.type('#pin', lib.PIN);
+  await consent.waitArmed();
+  const confirmed = Date.now();
+  await consent.clickClosing('#confirm');
+  await page.waitForFunction(() => window.benchDone !== null, 30 * 60_000);
+  const grown = sampling();
+  const done = await page.evaluate(() => window.benchDone);
+  if (done.error) throw new Error(`decryption failed: ${done.error}`);
+  const sha = await page.evaluate(async () => {
+    const digest = await crypto.subtle.digest('SHA-256', await window.benchPlain.arrayBuffer());
+    return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  });
+  if (sha !== want) throw new Error('wrong plaintext');
+  // The window closes itself once the pli opened; Firefox's WebDriver BiDi may fail to open
+  // the next page while it does: wait for a known state (the deadline only guards a hang).
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+    if (await consent.raw.isClosed?.()) break;
+    if (await consent.raw.evaluate(() => false).catch(() => true)) break;
+    await new Promise((r) => setTimeout(r, 100));
   }
+  await page.evaluate(() => { window.benchPlain = null; });
+  return { secs: (done.at - confirmed) / 1000, grown, onDisk: done.onDisk };
 }
 
 /** « Ouvrir un pli »: the extension page, the plaintext streamed to a temporary OPFS file. */

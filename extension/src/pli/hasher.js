@@ -1,8 +1,8 @@
 // @ts-check
 // The SHA-256 of a pli's plaintext shown to the person by « Ouvrir un pli », computed in
-// hash-worker.js so that it runs beside the decryption: by pli/file-worker.js (the pieces
-// handed over, no copy) and by pli.js for a file the person picked (copies: the same bytes
-// are being written by the page).
+// hash-worker.js so that it runs beside the decryption: by pli/writer-worker.js (the pieces
+// handed over once written, no copy) and by pli.js for a file the person picked (copies: the
+// same bytes are being written by the page).
 import { Hasher } from '../pkg/paraphe_files.js';
 import { release } from './bulk.js';
 

@@ -22,7 +22,7 @@ import { bulkDecryptor, decryptPiece } from './bulk.js';
  * output), and from about 1 MiB up Chromium's allocator maps each one anew and unmaps it when
  * freed, so that every page of it faults in again: WebCrypto's AES-CTR and GHASH of 100 MiB
  * took 213–320 ms in 1 and 2 MiB pieces, 70–113 ms in 256–768 KiB ones (same worker, same
- * run), and opening a 100 MiB pli went from 0.9 to 0.6 s (docs/BENCHMARKS.md).
+ * run), and opening a 100 MiB pli went from 0.9 to 0.6 s (issue 18's note of stop 18).
  */
 export const PIECE_BYTES = 512 << 10;
 

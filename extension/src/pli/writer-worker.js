@@ -60,7 +60,7 @@ async function open({ name, sha256, reserve }) {
   access.truncate(0);
   // Chromium: the file at its largest size at once (`reserve`: the pli's, longer than its
   // plaintext), cut to the plaintext's at the end: writes that grow a file ask the browser
-  // for quota each time, and that halved the speed of opening a pli (docs/BENCHMARKS.md).
+  // for quota each time, and that halved the speed of opening a pli (measured with 8dd1fb5).
   // Not in Firefox: there a truncate that grows the file now and then never returns, and
   // the worker with it (its sync access handle's calls block the thread, abort included):
   // decrypt.test.js hung in 7 runs out of 40 here with it, in none of 16 without.
