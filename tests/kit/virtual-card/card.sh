@@ -6,8 +6,9 @@
 #
 #   card.sh start DIR      venv (cached), pcscd if none runs, bridge, provisioning, DIR/env.
 #                          Idempotent: a card already running for DIR is kept as it is.
-#   card.sh remove DIR     pull the card out of its reader (keys and PIN counter kept)
-#   card.sh insert DIR     put it back
+#   card.sh remove DIR     pull the card out of its reader (keys and PIN counter kept); returns
+#                          once pcscd's event thread has seen it out (pcsc_reader.py says why)
+#   card.sh insert DIR     put it back (after pcscd has seen it out, also after a kill -USR1)
 #   card.sh unblock DIR    PUK 12345678 resets the PIN to 123456 and its counter to 3
 #   card.sh pin-tries DIR  prints the PIN tries left, as the card counts them. It selects the
 #                          PIV application, which logs the card out: not in a logged-in test.
@@ -55,7 +56,7 @@ step() {
   T_STEP=$t
 }
 
-usage() { sed -n '7,30s/^# \{0,1\}//p' "$SELF" >&2; exit 2; }
+usage() { sed -n '7,31s/^# \{0,1\}//p' "$SELF" >&2; exit 2; }
 
 reader_name() { printf 'Virtual PCD 00 0%s' "$1"; }
 reader_port() { printf '%s' $((35963 + $1)); }
@@ -199,7 +200,7 @@ start_bridge() {
   # The bridge keeps fd 7 (the share lock, see share_lock) open for its life.
   setsid "$VENV/bin/python" "$BRIDGE_PY" --port "$(reader_port "$n")" \
     --storage "$DIR/jcecard" --lock "$(reader_lock "$n")" \
-    --delay-ms "${PARAPHE_VCARD_APDU_DELAY_MS:-0}" --stall-file "$DIR/stall" ${PARAPHE_VCARD_OWNER_PID:+--exit-with "$PARAPHE_VCARD_OWNER_PID"} \
+    --delay-ms "${PARAPHE_VCARD_APDU_DELAY_MS:-0}" --stall-file "$DIR/stall" --out-file "$DIR/out" ${PARAPHE_VCARD_OWNER_PID:+--exit-with "$PARAPHE_VCARD_OWNER_PID"} \
     >"$DIR/bridge.log" 2>&1 </dev/null 8>&- &
   pid=$!
   for ((i = 0; i < 500; i++)); do
@@ -285,7 +286,7 @@ cmd_start() {
     return 0
   fi
   stop_pid "$(pid_of bridge)" "$BRIDGE_PY" # a bridge whose card is not visible: start afresh
-  rm -f -- "$DIR/bridge.pid" "$DIR/reader"
+  rm -f -- "$DIR/bridge.pid" "$DIR/reader" "$DIR/out" "$DIR/events-in"
 
   ensure_venv
   step "venv ($VENV)"
@@ -304,6 +305,7 @@ cmd_start() {
   step "provisioning (9A, 9C, CHUID)"
   check_card "$n"
   step "OpenSC sees both certificates"
+  record_inserted "$n"
   write_env
   start_watcher
   say "ready: $(reader_name "$n"), bridge pid $(pid_of bridge); . $DIR/env"
@@ -339,17 +341,56 @@ bridge_or_die() {
   READER_N=$(cat -- "$DIR/reader")
 }
 
+# What pcscd and the bridge saw, for a card that did not come or go as asked.
+card_diagnosis() {
+  printf '\n--- opensc-tool -l\n%s\n--- end of %s\n' "$(opensc-tool -l 2>&1)" "$DIR/bridge.log"
+  tail -n 15 -- "$DIR/bridge.log" 2>&1
+  printf -- '--- pcscd: pid %s%s\n' "$(pcscd_pid)" "$(pcscd_running || echo ', not running')"
+  if [[ -s $DIR/pcscd.log ]]; then tail -n 10 -- "$DIR/pcscd.log" 2>&1; fi
+}
+
+# pcsc_reader.py with the system's Python (ctypes on libpcsclite; the venv is not needed).
+pcsc_reader() { "${PARAPHE_PYTHON:-python3}" "$HERE/pcsc_reader.py" "$@"; }
+
+# The reader's event counter when the card was last seen in (DIR/events-in): pcscd's event
+# thread moves it at each insertion and removal it sees (pcsc_reader.py says why it matters).
+record_inserted() {
+  local state
+  state=$(pcsc_reader state "$(reader_name "$1")")
+  [[ $state == Yes\ * ]] || die "pcscd says of $(reader_name "$1"): ${state:-no such reader}"
+  echo "${state#Yes }" >"$DIR/events-in"
+}
+
+# Until pcscd's event thread has seen the card out: "absent" for clients is not enough, a
+# failed APDU says so too, and a card put back before the thread's next poll would then stay
+# "absent" for good (seen: 1 run in ~100 of the host's stall test).
+wait_seen_out() {
+  local out
+  out=$(pcsc_reader wait "$(reader_name "$READER_N")" --card No \
+    --events-not "$(cat -- "$DIR/events-in" 2>/dev/null || echo -1)" --timeout 5 2>&1) ||
+    die "the card is still in $(reader_name "$READER_N") for pcscd ($out)$(card_diagnosis)"
+}
+
 cmd_remove() {
   bridge_or_die
   kill -USR1 "$BRIDGE"
-  wait_card "$READER_N" No 5 || die "the card is still in $(reader_name "$READER_N")"
+  wait_seen_out
   step "removed"
 }
 
+# Also after a pull (kill -USR1 by a test, which returns at once: the bridge's DIR/out tells):
+# waits until pcscd has seen the card out before putting it back.
 cmd_insert() {
   bridge_or_die
+  if [[ ! -e $DIR/out ]]; then
+    wait_card "$READER_N" Yes 5 || die "the card is in, yet not in $(reader_name "$READER_N")$(card_diagnosis)"
+    step "in already"
+    return 0
+  fi
+  wait_seen_out
   kill -USR2 "$BRIDGE"
-  wait_card "$READER_N" Yes 5 || die "the card did not come back in $(reader_name "$READER_N")"
+  wait_card "$READER_N" Yes 5 || die "the card did not come back in $(reader_name "$READER_N")$(card_diagnosis)"
+  record_inserted "$READER_N"
   step "inserted"
 }
 

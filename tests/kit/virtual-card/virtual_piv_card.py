@@ -15,7 +15,7 @@ OpenSC's PIV driver and opensc-pkcs11.so see a card that lists certificates, sig
 (RSA-2048 PKCS#1 v1.5, ECDSA P-256) and decrypts (RSA PKCS#1 v1.5).
 
     python virtual_piv_card.py [--port 35963] [--storage DIR] [--lock FILE] [--delay-ms MS]
-                               [--stall-file FILE] [--exit-with PID] [-v]
+                               [--stall-file FILE] [--out-file FILE] [--exit-with PID] [-v]
 
 - Connected to vpcd = card inserted; disconnected = card removed.
 - `kill -USR1 PID` removes the card and `kill -USR2 PID` inserts it again; the card's
@@ -26,6 +26,8 @@ OpenSC's PIV driver and opensc-pkcs11.so see a card that lists certificates, sig
 - `--stall-file FILE`: while FILE exists, the card holds the next command APDU it gets and
   answers nothing (a card or middleware that hangs), and writes FILE.held once it holds one.
   It lets go when FILE is deleted, or when the card is removed (SIGUSR1).
+- `--out-file FILE`: FILE exists while the card is out (from SIGUSR1 to SIGUSR2), so that
+  card.sh knows a card pulled by someone else's `kill -USR1`.
 - `--lock FILE`: hold an exclusive flock on FILE while running, and exit with status 3 at
   once if another process holds it. card.sh uses one lock per reader, so two virtual cards
   never fight over one reader.
@@ -70,6 +72,9 @@ from jcecard.piv import applet as piv_applet
 from jcecard.piv.data_objects import PIVSlot
 
 log = logging.getLogger("virtual-piv-card")
+# Insertions and removals as the bridge lived them, kept at INFO whatever -v says: card.sh
+# shows the end of bridge.log when a card does not come or go as asked.
+events = logging.getLogger("virtual-piv-card.events")
 
 # PIV Discovery Object (SP 800-73-4 part 1, 3.3.2): the PIV AID, then PIN usage policy
 # 40 00 = "the PIV Card Application PIN satisfies the PIV access control rules".
@@ -162,9 +167,10 @@ class Removed(Exception):
 
 
 class Bridge:
-    def __init__(self, card, host, port, delay=0.0, stall_file=None):
+    def __init__(self, card, host, port, delay=0.0, stall_file=None, out_file=None):
         self.card = card
         self.stall_file = stall_file  # while it exists, APDUs get no answer (see hold())
+        self.out_file = out_file  # exists while the card is out
         self.address = (host, port)
         self.delay = delay  # seconds added to every APDU: a slow card, on demand
         self.inserted = True
@@ -176,6 +182,9 @@ class Bridge:
     def remove(self, *_):
         """SIGUSR1: pull the card out. Closing the socket is what vpcd sees as removal."""
         self.inserted = False
+        if self.out_file:
+            with open(self.out_file, "w"):
+                pass
         if self.sock is not None:
             try:
                 self.sock.shutdown(socket.SHUT_RDWR)
@@ -185,6 +194,11 @@ class Bridge:
     def insert(self, *_):
         """SIGUSR2: put it back (the main loop reconnects)."""
         self.inserted = True
+        if self.out_file:
+            try:
+                os.unlink(self.out_file)
+            except FileNotFoundError:
+                pass
 
     # -- transport --
 
@@ -276,7 +290,7 @@ class Bridge:
             msg = self.recv_exact(n)
             if n == 1:
                 control = msg[0]
-                log.info("control %d", control)
+                events.info("control %d", control)
                 if control == 0:
                     self.card.power_off()
                 elif control == 1:
@@ -300,17 +314,20 @@ class Bridge:
                 time.sleep(0.05)
             try:
                 self.sock = socket.create_connection(self.address)
-            except OSError:  # vpcd not listening (yet): wait, like a card in a reader
+            except OSError as e:  # vpcd not listening (yet): wait, like a card in a reader
+                events.debug("vpcd does not accept: %s", e)
                 time.sleep(0.1)
                 continue
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if not announced:
                 log.warning("card connected to vpcd at %s:%d", *self.address)
                 announced = True
+            else:
+                events.info("inserted: connected to vpcd again")
             try:
                 self.serve()
-            except (Removed, OSError):
-                pass
+            except (Removed, OSError) as e:
+                events.info("connection ended (%s), inserted=%s", type(e).__name__, self.inserted)
             self.sock.close()
             self.sock = None
             self.pending = b""
@@ -355,6 +372,12 @@ def main():
         help="while FILE exists, hold the next APDU unanswered (a hanging card); FILE.held marks it",
     )
     parser.add_argument(
+        "--out-file",
+        default=None,
+        metavar="FILE",
+        help="FILE exists while the card is out of its reader (SIGUSR1 to SIGUSR2)",
+    )
+    parser.add_argument(
         "--exit-with",
         type=int,
         default=None,
@@ -368,6 +391,7 @@ def main():
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         force=True,  # jcecard configures logging when imported
     )
+    events.setLevel(logging.INFO)
     if not args.v:
         logging.getLogger("jcecard").setLevel(logging.ERROR)  # it warns on every wrong PIN
 
@@ -387,7 +411,7 @@ def main():
     if storage:
         storage.mkdir(parents=True, exist_ok=True)
     bridge = Bridge(
-        OpenPGPCard(storage_path=storage), args.host, args.port, args.delay_ms / 1000, args.stall_file
+        OpenPGPCard(storage_path=storage), args.host, args.port, args.delay_ms / 1000, args.stall_file, args.out_file
     )
     signal.signal(signal.SIGUSR1, bridge.remove)
     signal.signal(signal.SIGUSR2, bridge.insert)
