@@ -46,6 +46,18 @@ function decryptInPage(page, pli) {
   }, [pli.bytes.toString('base64'), pli.name]);
 }
 
+/**
+ * The consent window of a request whose page answer is `answer` (decryptInPage): fails at
+ * once, with the page's error, if the page got its answer first (a request refused before
+ * any window, CONSENT_PENDING say), instead of waiting for a window that will not come.
+ */
+async function consentFor(consentP, answer) {
+  consentP.catch(() => {}); // not awaited when the answer comes first
+  const first = await Promise.race([consentP.then((consent) => ({ consent })), answer.then((early) => ({ early }))]);
+  if (!first.consent) assert.fail(`the page got its answer before any consent window: ${JSON.stringify(first.early)}`);
+  return first.consent;
+}
+
 /** The extension page opened by the OAEP-SHA256 test's consent window (Firefox). */
 async function firefoxPage(browser, url) {
   const deadline = Date.now() + 30_000; // a hang guard: the loop ends when the page shows
@@ -123,7 +135,7 @@ for (const kind of driver.browsers()) {
       for (const pli of plis) {
         const consentP = browser.expectConsent();
         const answer = decryptInPage(page, pli);
-        const consent = await consentP;
+        const consent = await consentFor(consentP, answer);
         assert.equal(await consent.origin(), server.origin);
         assert.match(await consent.text('#items'), new RegExp(pli.name.replace('.', '\\.')));
         assert.deepEqual(await consent.choices(), [world.fingerprint('03')], 'only the encryption certificate');
@@ -169,7 +181,7 @@ for (const kind of driver.browsers()) {
         await page.waitForFunction(() => window.parapheLoaded);
         const consentP = b.expectConsent();
         const answer = decryptInPage(page, pli);
-        const consent = await consentP;
+        const consent = await consentFor(consentP, answer);
         await consent.confirm(world.fingerprint('03'), lib.PIN);
         const { result, error } = await answer;
         assert.equal(error, undefined, JSON.stringify(error));
@@ -193,7 +205,7 @@ for (const kind of driver.browsers()) {
       const page = await openPortal();
       const consentP = browser.expectConsent();
       const answer = decryptInPage(page, pli);
-      const consent = await consentP;
+      const consent = await consentFor(consentP, answer);
       await consent.confirm(world.fingerprint('03'), lib.PIN);
       const { error } = await answer;
       assert.equal(error?.code, 'MECHANISM_NOT_SUPPORTED', JSON.stringify(error));
@@ -214,7 +226,7 @@ for (const kind of driver.browsers()) {
       const started = Date.now();
       const consentP = browser.expectConsent();
       const answer = decryptInPage(page, pli);
-      const consent = await consentP;
+      const consent = await consentFor(consentP, answer);
       /** The page API's plaintext files in the extension's OPFS made since `started` (frame/frame.js: page-pli-<ms>-<uuid>). */
       const plaintextFiles = () => consent.evaluate(async (since) => {
         const names = [];

@@ -228,7 +228,9 @@ async function launchFirefox(world, { withHost, headless, settings }) {
         }
         await new Promise((r) => setTimeout(r, 150));
       }
-      throw new Error('no consent window');
+      const seen = [];
+      for (const p of await browser.pages()) seen.push(await p.evaluate(() => location.href).catch((e) => `(${e.message.split('\n')[0].slice(0, 100)})`));
+      throw new Error(`no consent window; pages: ${JSON.stringify(seen)}`);
     },
     /** How many consent windows are open. */
     async consentCount() {
@@ -252,10 +254,22 @@ async function launchFirefox(world, { withHost, headless, settings }) {
       if (at < 0) throw new Error(`no profile in ${args.join(' ')}`);
       const fsDir = path.join(args[at + 1], 'storage/default', `moz-extension+++${GECKO_UUID}`, 'fs');
       if (!fs.existsSync(fsDir)) return [];
-      return fs.readdirSync(fsDir, { recursive: true })
-        .map((f) => path.join(fsDir, String(f)))
-        .filter((f) => fs.statSync(f).isFile() && !path.basename(f).startsWith('metadata'))
-        .map((f) => ({ path: f, size: fs.statSync(f).size }));
+      // Firefox creates and deletes files there as it goes (its database's journal, a file
+      // being removed): one listed by readdir may be gone by its stat.
+      const files = [];
+      for (const name of fs.readdirSync(fsDir, { recursive: true })) {
+        const f = path.join(fsDir, String(name));
+        if (path.basename(f).startsWith('metadata')) continue;
+        let stat;
+        try {
+          stat = fs.statSync(f);
+        } catch (e) {
+          if (e.code === 'ENOENT') continue;
+          throw e;
+        }
+        if (stat.isFile()) files.push({ path: f, size: stat.size });
+      }
+      return files;
     },
     close: () => browser.close(),
   };
