@@ -228,9 +228,9 @@ async function launchFirefox(world, { withHost, headless, settings }) {
         }
         await new Promise((r) => setTimeout(r, 150));
       }
-      const seen = [];
-      for (const p of await browser.pages()) seen.push(await p.evaluate(() => location.href).catch((e) => `(${e.message.split('\n')[0].slice(0, 100)})`));
-      throw new Error(`no consent window; pages: ${JSON.stringify(seen)}`);
+      const hrefs = [];
+      for (const p of await browser.pages()) hrefs.push(await p.evaluate(() => location.href).catch((e) => `(${e.message.split('\n')[0].slice(0, 100)})`));
+      throw new Error(`no consent window; pages: ${JSON.stringify(hrefs)}`);
     },
     /** How many consent windows are open. */
     async consentCount() {
