@@ -361,13 +361,19 @@ record_inserted() {
   echo "${state#Yes }" >"$DIR/events-in"
 }
 
-# Until pcscd's event thread has seen the card out: "absent" for clients is not enough, a
-# failed APDU says so too, and a card put back before the thread's next poll would then stay
-# "absent" for good (seen: 1 run in ~100 of the host's stall test).
+# Until pcscd's event thread has seen the card out (its counter moved): what clients are told
+# can be wrong both ways. A failed APDU says "absent" before the thread knows, and a card put
+# back before the thread's next poll then stays "absent" for good (1 run in ~100 of the host's
+# stall test); a client's reset can say "present" after the thread saw the card go (1 run in
+# ~80 once that was fixed).
 wait_seen_out() {
-  local out
-  out=$(pcsc_reader wait "$(reader_name "$READER_N")" --card No \
-    --events-not "$(cat -- "$DIR/events-in" 2>/dev/null || echo -1)" --timeout 5 2>&1) ||
+  local out in
+  in=$(cat -- "$DIR/events-in" 2>/dev/null || true)
+  if [[ -z $in ]]; then # a card started by an older card.sh: what clients see, then
+    wait_card "$READER_N" No 5 || die "the card is still in $(reader_name "$READER_N")$(card_diagnosis)"
+    return 0
+  fi
+  out=$(pcsc_reader wait "$(reader_name "$READER_N")" --events-not "$in" --timeout 5 2>&1) ||
     die "the card is still in $(reader_name "$READER_N") for pcscd ($out)$(card_diagnosis)"
 }
 
@@ -388,8 +394,13 @@ cmd_insert() {
     return 0
   fi
   wait_seen_out
+  local out_count state
+  state=$(pcsc_reader state "$(reader_name "$READER_N")")
+  out_count=${state##* }
   kill -USR2 "$BRIDGE"
-  wait_card "$READER_N" Yes 5 || die "the card did not come back in $(reader_name "$READER_N")$(card_diagnosis)"
+  # Seen in by the event thread too (its counter moved again), not only "present" for clients.
+  state=$(pcsc_reader wait "$(reader_name "$READER_N")" --card Yes --events-not "${out_count:--1}" --timeout 5 2>&1) ||
+    die "the card did not come back in $(reader_name "$READER_N") ($state)$(card_diagnosis)"
   record_inserted "$READER_N"
   step "inserted"
 }

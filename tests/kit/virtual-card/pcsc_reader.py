@@ -3,9 +3,9 @@
 
     pcsc_reader.py state READER
         prints "Yes 7" or "No 8": card present, then the reader's event counter
-    pcsc_reader.py wait READER --card Yes|No [--events-not N] [--timeout S]
-        returns once the card is (or is not) in and the counter is no longer N; exit 1
-        and the last state on stderr after S seconds (default 5)
+    pcsc_reader.py wait READER [--card Yes|No] [--events-not N] [--timeout S]
+        returns once the card is (or is not) in, if asked, and the counter is no longer N;
+        exit 1 and the last state on stderr after S seconds (default 5)
 
 READER is the end of the reader's name ("Virtual PCD 00 00"), as `opensc-tool -l` shows it.
 
@@ -13,8 +13,10 @@ Why the counter: pcscd's event thread polls each reader (every 400 ms for vpcd) 
 every insertion and removal it sees; nothing else changes the counter. A failed APDU also
 marks the reader "absent" (winscard.c, SCardTransmit), without the event thread knowing. A
 card put back before that thread's next poll is then "present" for the thread, which sees
-no change, and "absent" for every client, for good. So a removal is done only once the
-counter has moved, and a card goes back in only after that.
+no change, and "absent" for every client, for good. The other way round happens too: a
+reset or power-up that a client asked for marks the reader "present" while the thread has
+seen the card leave. So a removal is done once the counter has moved, whatever clients are
+told, and a card goes back in only after that.
 
 Reads pcsc-lite's shared state through libpcsclite with ctypes (standard library only).
 """
@@ -95,13 +97,13 @@ def main():
         if state is not None:
             print(show(state))
         return 0
-    if args.card is None:
-        parser.error("wait needs --card")
-    want = args.card == "Yes"
+    if args.card is None and args.events_not is None:
+        parser.error("wait needs --card or --events-not")
+    want = None if args.card is None else args.card == "Yes"
     deadline = time.monotonic() + args.timeout
     while True:
         state = pcsc.state(args.reader)
-        if state is not None and state[0] == want and state[1] != args.events_not:
+        if state is not None and want in (None, state[0]) and state[1] != args.events_not:
             return 0
         if time.monotonic() >= deadline:
             print(f"pcscd says of {args.reader}: {show(state)}", file=sys.stderr)
