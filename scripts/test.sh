@@ -6,6 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 step() { printf '\n==> %s\n' "$*" >&2; }
+# A hang guard around a step (CI gives the whole run 90 minutes): after MINUTES, print what
+# still runs under it and fail, instead of a run that never ends without a word.
+bounded() {
+  local minutes=$1 rc=0
+  shift
+  timeout --kill-after=30 "${minutes}m" "$@" || rc=$?
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    echo "HUNG: '$*' still ran after $minutes minutes; the processes left:" >&2
+    ps -eo pid,ppid,etime,args --forest | grep -v '\[' >&2 || true
+  fi
+  return "$rc"
+}
 
 step "setup"
 scripts/setup.sh
@@ -17,7 +29,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "unit and integration tests (SoftHSM, virtual card)"
-cargo test --workspace --quiet
+bounded 40 cargo test --workspace --quiet
 
 if [ -f fuzz/Cargo.toml ]; then
   step "fuzz entry points, smoke run"
@@ -39,14 +51,15 @@ step "extension checks (tsc --noEmit over JSDoc, eslint)"
 (cd extension && npm run --silent check)
 step "browser end-to-end tests (Chromium, Firefox ESR)"
 cargo build --quiet -p paraphe-host -p paraphe-demo-portal -p paraphe-pkcs11-gate
-tests/browser/run.sh
+# About 12 minutes on this 2-core machine, unloaded.
+bounded 45 tests/browser/run.sh
 
 # After the browser suite, never alongside it: for a minute a system-wide host manifest exists.
 step "installers: .deb/.rpm + lintian/rpmlint, installed host in Chromium and Firefox, per-user install"
-installers/test.sh
+bounded 20 installers/test.sh
 
 # Wine, no browser: may run alongside anything. Skipped with a message where Wine is missing.
 step "Windows: paraphe-host.exe and the MSIs under Wine (msiexec, registry, native messaging, PKCS#11)"
-installers/windows/test.sh
+bounded 20 installers/windows/test.sh
 
 step "all tests passed"

@@ -7,7 +7,28 @@ import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
+
+// Hang guard of every test file (each imports this module): once the file's tests are over, its
+// process must end. A browser, server or child left running would keep it alive, and node --test
+// waits for it for ever (a CI run that never ended after a failed test). After 60 s, say what is
+// still open, kill the children's process groups (browsers run in groups of their own) and end.
+after(() => {
+  setTimeout(() => {
+    let children = '';
+    try {
+      children = execFileSync('ps', ['-o', 'pid=,pgid=,etime=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+    } catch { /* none */ }
+    console.error(`this test file's process still runs 60 s after its tests; open: ${JSON.stringify(process.getActiveResourcesInfo())}; children:\n${children}`);
+    const ownGroup = Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(process.pid)], { encoding: 'utf8' }));
+    for (const line of children.split('\n').filter(Boolean)) {
+      const [pid, pgid] = line.trim().split(/\s+/).map(Number);
+      try { process.kill(pgid === ownGroup ? pid : -pgid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    process.exit(1);
+  }, 60_000).unref();
+});
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const HOST_BIN = process.env.PARAPHE_HOST_BIN ?? path.join(ROOT, 'target/debug/paraphe-host');

@@ -62,4 +62,6 @@ files+=(memory.test.js)
 # Firefox only (Chromium's side, the NSS database, is host/tests/tls_nssdb.rs).
 case " ${browsers[*]} " in *" firefox "*) files+=(tls.test.js) ;; esac
 # One browser at a time: 2 cores, and each suite drives a consent window.
-exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# --test-timeout: a hang guard for tests that set no timeout of their own (a hung test fails and
+# the others go on); lib.js ends a file whose process outlives its tests.
+exec node --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec "${files[@]}"
