@@ -12,6 +12,12 @@ import * as lib from './lib.js';
 const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
 
 const READY = '#main:not([hidden])';
+/**
+ * PARAPHE_FIREFOX_CONSOLE=1: Firefox's output, with every console message of the extension
+ * (background, frames, workers) and of pages, on this process's output: how a stall inside
+ * the extension is located (ARCHITECTURE.md, « Debugging »).
+ */
+const CONSOLE = process.env.PARAPHE_FIREFOX_CONSOLE === '1';
 /** A consent window that only says that no certificate fits (background/choices.js). */
 export const NO_SUITABLE = '#status.error:not([hidden])';
 
@@ -196,7 +202,11 @@ async function launchFirefox(world, { withHost, headless, settings }) {
     headless,
     acceptInsecureCerts: true,
     env: { ...world.env, HOME: home },
-    extraPrefsFirefox: { 'extensions.webextensions.uuids': JSON.stringify({ [lib.GECKO_ID]: GECKO_UUID }) },
+    extraPrefsFirefox: {
+      'extensions.webextensions.uuids': JSON.stringify({ [lib.GECKO_ID]: GECKO_UUID }),
+      ...(CONSOLE ? { 'devtools.console.stdout.chrome': true, 'devtools.console.stdout.content': true } : {}),
+    },
+    dumpio: CONSOLE,
   });
   const id = await browser.installExtension(lib.EXT.firefox);
   if (id !== lib.GECKO_ID) throw new Error(`unexpected add-on id ${id}`);

@@ -53,11 +53,23 @@ export function sampleMemory(root = process.pid) {
  * the larger input adds, without what both share (a consent window, the request itself).
  */
 export async function growthOver(small, big, root = process.pid) {
-  let stop = sampleMemory(root);
-  await small();
-  const a = stop();
-  stop = sampleMemory(root);
-  await big();
-  const b = stop();
+  const a = await sampled(small, root);
+  const b = await sampled(big, root);
   return Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - a[k]]));
+}
+
+/**
+ * The peak growth of each kind while `fn()` runs. The sampling stops whatever `fn` does: a
+ * sampler left running when `fn` threw kept its test file's process alive for ever, and with
+ * it the CI run (ea487db).
+ */
+async function sampled(fn, root) {
+  const stop = sampleMemory(root);
+  try {
+    await fn();
+  } catch (e) {
+    stop();
+    throw e;
+  }
+  return stop();
 }
