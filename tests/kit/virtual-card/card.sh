@@ -62,22 +62,18 @@ reader_name() { printf 'Virtual PCD 00 0%s' "$1"; }
 reader_port() { printf '%s' $((35963 + $1)); }
 reader_lock() { printf '%s/paraphe-vcard-reader-%s.lock' "${TMPDIR:-/tmp}" "$1"; }
 
-# "Yes", "No", or nothing when pcscd does not list the reader.
+# pcsc_reader.py with the system's Python (ctypes on libpcsclite; the venv is not needed).
+pcsc_reader() { "${PARAPHE_PYTHON:-python3}" "$HERE/pcsc_reader.py" "$@"; }
+
+# "Yes", "No", or nothing when pcscd does not list the reader (what pcscd tells its clients).
 card_in() {
-  # opensc-tool -l: "Nr.  Card  Features  Name", e.g. "0    Yes             Virtual PCD 00 00"
-  opensc-tool -l 2>/dev/null | awk -v r="$(reader_name "$1")" '
-    length($0) >= length(r) && substr($0, length($0) - length(r) + 1) == r { print $2; exit }'
+  local state
+  state=$(pcsc_reader state "$(reader_name "$1")" 2>/dev/null) || true
+  printf '%s' "${state%% *}"
 }
 
 # Waits until card_in $1 answers $2 (up to $3 seconds, default 10).
-wait_card() {
-  local i limit=$((${3:-10} * 50))
-  for ((i = 0; i < limit; i++)); do
-    [[ $(card_in "$1") == "$2" ]] && return 0
-    sleep 0.02
-  done
-  return 1
-}
+wait_card() { pcsc_reader wait "$(reader_name "$1")" --card "$2" --timeout "${3:-10}" 2>/dev/null; }
 
 # Running, and not a zombie: this machine's init may take a second to reap orphans.
 alive() {
@@ -171,7 +167,7 @@ pcscd_running() { ps -C pcscd -o stat= 2>/dev/null | grep -qv '^Z'; }
 
 ensure_pcscd() {
   if pcscd_running; then
-    opensc-tool -l 2>/dev/null | grep -q 'Virtual PCD 00 0' ||
+    [[ -n $(card_in 0) ]] ||
       die "pcscd runs without vpcd's readers: install vsmartcard-vpcd and restart pcscd"
     return 0
   fi
@@ -182,7 +178,7 @@ ensure_pcscd() {
   echo $! >"$PCSCD_PIDFILE"
   local i
   for ((i = 0; i < 250; i++)); do
-    opensc-tool -l 2>/dev/null | grep -q 'Virtual PCD 00 00' && return 0
+    [[ -n $(card_in 0) ]] && return 0
     alive "$(pcscd_pid)" || break
     sleep 0.02
   done
@@ -349,8 +345,6 @@ card_diagnosis() {
   if [[ -s $DIR/pcscd.log ]]; then tail -n 10 -- "$DIR/pcscd.log" 2>&1; fi
 }
 
-# pcsc_reader.py with the system's Python (ctypes on libpcsclite; the venv is not needed).
-pcsc_reader() { "${PARAPHE_PYTHON:-python3}" "$HERE/pcsc_reader.py" "$@"; }
 
 # The reader's event counter when the card was last seen in (DIR/events-in): pcscd's event
 # thread moves it at each insertion and removal it sees (pcsc_reader.py says why it matters).
