@@ -58,18 +58,6 @@ async function consentFor(consentP, answer) {
   return first.consent;
 }
 
-/** The extension page opened by the OAEP-SHA256 test's consent window (Firefox). */
-async function firefoxPage(browser, url) {
-  const deadline = Date.now() + 30_000; // a hang guard: the loop ends when the page shows
-  while (Date.now() < deadline) {
-    for (const p of await browser.rawPages()) {
-      if ((await p.evaluate(() => location.href).catch(() => '')) === url) return browser.wrap(p);
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`${url} did not open`);
-}
-
 for (const kind of driver.browsers()) {
   describe(`decrypt (${kind})`, () => {
     let world;
@@ -263,7 +251,7 @@ for (const kind of driver.browsers()) {
       const url = kind === 'chromium'
         ? `chrome-extension://${lib.CHROMIUM_ID}/pli/pli.html`
         : `moz-extension://${GECKO_UUID}/pli/pli.html`;
-      const page = kind === 'chromium' ? await browser.newPage(url) : await firefoxPage(browser, url);
+      const page = kind === 'chromium' ? await browser.newPage(url) : await browser.pageAt(url);
       await page.waitFor('#file');
       if (kind === 'chromium') await page.raw.setInputFiles('#file', pli.file);
       else await (await page.raw.$('#file')).uploadFile(pli.file);

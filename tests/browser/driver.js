@@ -15,7 +15,7 @@ const READY = '#main:not([hidden])';
 /**
  * PARAPHE_FIREFOX_CONSOLE=1: Firefox's output, with every console message of the extension
  * (background, frames, workers) and of pages, on this process's output: how a stall inside
- * the extension is located (ARCHITECTURE.md, « Debugging »).
+ * the extension is located (console.log where it may stop, then loop the test).
  */
 const CONSOLE = process.env.PARAPHE_FIREFOX_CONSOLE === '1';
 /** A consent window that only says that no certificate fits (background/choices.js). */
@@ -212,6 +212,9 @@ async function launchFirefox(world, { withHost, headless, settings }) {
   if (id !== lib.GECKO_ID) throw new Error(`unexpected add-on id ${id}`);
   const prefix = `moz-extension://${GECKO_UUID}/consent/`;
   const seen = new WeakSet(); // consent windows already handed out
+  /** What each page's location is, or why it cannot be read: for error messages. */
+  const hrefs = async () => Promise.all((await browser.pages()).map((p) => p.evaluate(() => location.href)
+    .catch((e) => `(${e.message.split('\n')[0].slice(0, 100)})`)));
   return {
     kind: 'firefox',
     async newPage(url) {
@@ -238,9 +241,20 @@ async function launchFirefox(world, { withHost, headless, settings }) {
         }
         await new Promise((r) => setTimeout(r, 150));
       }
-      const hrefs = [];
-      for (const p of await browser.pages()) hrefs.push(await p.evaluate(() => location.href).catch((e) => `(${e.message.split('\n')[0].slice(0, 100)})`));
-      throw new Error(`no consent window; pages: ${JSON.stringify(hrefs)}`);
+      throw new Error(`no consent window; pages: ${JSON.stringify(await hrefs())}`);
+    },
+    /**
+     * The page at `url` that the extension opened (WebDriver BiDi may not navigate to
+     * moz-extension:// URLs), once it shows; the deadline is a hang guard.
+     */
+    async pageAt(url, timeout = 30_000) {
+      for (const deadline = Date.now() + timeout; Date.now() < deadline;) {
+        for (const p of await browser.pages()) {
+          if ((await p.evaluate(() => location.href).catch(() => '')) === url) return new Page(p, 'firefox');
+        }
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      throw new Error(`${url} did not open; pages: ${JSON.stringify(await hrefs())}`);
     },
     /** How many consent windows are open. */
     async consentCount() {
@@ -250,9 +264,6 @@ async function launchFirefox(world, { withHost, headless, settings }) {
       }
       return n;
     },
-    /** Every open page, raw, and a raw page wrapped (decrypt.test.js: extension pages). */
-    rawPages: () => browser.pages(),
-    wrap: (raw) => new Page(raw, 'firefox'),
     /**
      * The files of the extension's origin-private file system on disk (Firefox keeps them
      * under the profile's storage/default/moz-extension+++<uuid>/fs/, one file each, by

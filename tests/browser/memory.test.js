@@ -343,7 +343,7 @@ describe('memory bounds: plis', () => {
         }
 
         // « Ouvrir un pli »: the pli chosen in its file input, to a temporary OPFS file.
-        const pliPage = kind === 'chromium' ? await browser.newPage(pliUrl) : await extensionPage(browser, pliUrl);
+        const pliPage = kind === 'chromium' ? await browser.newPage(pliUrl) : await browser.pageAt(pliUrl);
         await pliPage.waitFor('#file');
         const openInPage = async (id) => {
           if (kind === 'chromium') await pliPage.raw.setInputFiles('#file', plis[id]);
@@ -373,16 +373,3 @@ describe('memory bounds: plis', () => {
     });
   }
 });
-
-/** An extension page opened by the extension itself (Firefox), found among the pages. */
-async function extensionPage(browser, url) {
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline;) { // a hang guard
-    for (const p of await browser.rawPages()) {
-      if ((await p.evaluate(() => location.href).catch(() => '')) === url) return browser.wrap(p);
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  const seen = [];
-  for (const p of await browser.rawPages()) seen.push(await p.evaluate(() => location.href).catch((e) => `(${e.message.split('\n')[0].slice(0, 100)})`));
-  throw new Error(`${url} did not open; pages: ${JSON.stringify(seen)}`);
-}

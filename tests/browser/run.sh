@@ -7,6 +7,8 @@
 #   tests/browser/run.sh chromium         one browser (chromium | firefox)
 #   PARAPHE_HOST_BIN=/path/paraphe-host   another host binary
 #   PARAPHE_KEEP_TEST_DIR=1               keep the throw-away profiles, token and host log
+#   PARAPHE_FIREFOX_CONSOLE=1             Firefox's output and the extension's console messages
+#                                         (background, frames, workers) on the test's output
 set -euo pipefail
 cd "$(dirname "$0")"
 [ -d node_modules/playwright-core ] || npm install --no-audit --no-fund --silent

@@ -10,22 +10,32 @@ import { release } from './bulk.js';
 const ready = startFilesModule();
 /** @type {Hasher | null} */
 let hasher = null;
+/** To pli/hasher.js, whose document or worker hashes with this one. @type {MessagePort} */
+let owner;
 
-/** From pli.js: `{bytes}` (a piece of plaintext) or `{finish: true}`. */
-self.onmessage = async (/** @type {MessageEvent<{bytes?: Uint8Array, finish?: boolean}>} */ { data }) => {
+/** First, from the document that started this worker: `{port}`, where the hashing is asked for. */
+self.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
+  if (!(data?.port instanceof MessagePort)) return;
+  self.onmessage = null; // once
+  owner = data.port;
+  owner.onmessage = onMessage;
+};
+
+/** From pli/hasher.js: `{bytes}` (a piece of plaintext) or `{finish: true}`. */
+const onMessage = async (/** @type {MessageEvent<{bytes?: Uint8Array, finish?: boolean}>} */ { data }) => {
   try {
     await ready; // messages wait in order: the same promise resumes them first in, first out
     hasher ??= new Hasher('sha256');
     if (data.bytes) {
       hasher.update(data.bytes);
       release(data.bytes); // ours (a copy or handed over): its memory can go now
-      self.postMessage({ ack: true });
+      owner.postMessage({ ack: true });
     } else if (data.finish) {
       const sha256 = hasher.finish();
       hasher = null;
-      self.postMessage({ sha256 });
+      owner.postMessage({ sha256 });
     }
   } catch (e) {
-    self.postMessage({ error: String(e?.message ?? e) });
+    owner.postMessage({ error: String(e?.message ?? e) });
   }
 };

@@ -16,14 +16,26 @@ const MAX_HASH_IN_FLIGHT = 8;
 /**
  * The SHA-256 shown to the person, computed in a worker (hash-worker.js), so that it runs
  * on another core than the decryption; at most MAX_HASH_IN_FLIGHT pieces are waiting there.
- * Falls back to this page's own Hasher where the worker cannot start.
+ * `port`: to a hash worker that the document started (a worker never starts one: see
+ * pli/to-file.js); without it, a document starts its own, or, where the worker cannot start,
+ * hashes on its own Hasher.
+ * @param {MessagePort | null} [port]
  * @returns {{update: (bytes: Uint8Array, transfer?: boolean) => Promise<void>, finish: () => Promise<string>, close: () => void}}
  */
-export function plaintextHasher() {
-  let worker;
-  try {
-    worker = new Worker(new URL('hash-worker.js', import.meta.url), { type: 'module' });
-  } catch {
+export function plaintextHasher(port = null) {
+  /** @type {Worker | null} */
+  let worker = null;
+  if (!port) {
+    try {
+      worker = new Worker(new URL('hash-worker.js', import.meta.url), { type: 'module' });
+      const channel = new MessageChannel();
+      worker.postMessage({ port: channel.port2 }, [channel.port2]);
+      port = channel.port1;
+    } catch {
+      worker = null;
+    }
+  }
+  if (!port) {
     const hasher = new Hasher('sha256');
     return {
       update: async (bytes, transfer = false) => {
@@ -48,17 +60,21 @@ export function plaintextHasher() {
   /** @type {string | null} */
   let sha256 = null;
   /** From hash-worker.js. */
-  worker.onmessage = (/** @type {MessageEvent<{ack?: boolean, sha256?: string, error?: string}>} */ { data }) => {
+  port.onmessage = (/** @type {MessageEvent<{ack?: boolean, sha256?: string, error?: string}>} */ { data }) => {
     if (data.error) failure = { code: 'INTERNAL', message: `SHA-256: ${data.error}` };
     if (data.ack) inFlight--;
     if (data.sha256) sha256 = data.sha256;
     settle();
   };
-  worker.onerror = (e) => {
-    e.preventDefault?.();
-    failure = { code: 'INTERNAL', message: `SHA-256 worker: ${e.message ?? 'failed'}` };
-    settle();
-  };
+  // A worker started here fails here; one started by the document, there (pli/to-file.js).
+  if (worker) {
+    worker.onerror = (e) => {
+      e.preventDefault?.();
+      failure = { code: 'INTERNAL', message: `SHA-256 worker: ${e.message ?? 'failed'}` };
+      settle();
+    };
+  }
+  const to = port;
   const wait = () => new Promise((resolve, reject) => { waiting = { resolve, reject }; });
   return {
     /**
@@ -70,16 +86,19 @@ export function plaintextHasher() {
       while (inFlight >= MAX_HASH_IN_FLIGHT && !failure) await wait();
       if (failure) throw failure;
       inFlight++;
-      if (transfer) worker.postMessage({ bytes }, [bytes.buffer]);
-      else worker.postMessage({ bytes }); // a copy
+      if (transfer) to.postMessage({ bytes }, [bytes.buffer]);
+      else to.postMessage({ bytes }); // a copy
     },
     async finish() {
-      worker.postMessage({ finish: true });
+      to.postMessage({ finish: true });
       while (sha256 === null && !failure) await wait();
       if (failure) throw failure;
       return sha256;
     },
-    close: () => worker.terminate(),
+    close: () => {
+      to.close();
+      worker?.terminate();
+    },
   };
 }
 

@@ -1,8 +1,15 @@
 // @ts-check
 // Opening a pli into a file of the extension's origin-private file system (OPFS), owner's
-// side: starts pli/file-worker.js, relays its `unwrap` (the owner's background messaging:
-// workers have no extension APIs) and hands back the plaintext as a File on disk once the
-// worker checked the end of the pli. Used by the extension frame (the page API's `decrypt`,
+// side: starts pli/file-worker.js and the writer it hands the plaintext to
+// (pli/writer-worker.js, and the SHA-256 worker behind it, pli/hash-worker.js, if asked),
+// joined by message channels, relays the file worker's `unwrap` (the owner's background
+// messaging: workers have no extension APIs) and hands back the plaintext as a File on disk
+// once the worker checked the end of the pli.
+//
+// Every worker is started here, by the document, never by another worker: Firefox now and
+// then never returned from `new Worker()` called on a worker, and that worker's thread stopped
+// with it (decrypt.test.js: the page API's decrypt hung in about 1 run in 8, each time right
+// after the file worker started its writer; found with PARAPHE_FIREFOX_CONSOLE=1). Used by the extension frame (the page API's `decrypt`,
 // frame/frame.js) and « Ouvrir un pli » (pli.js). Memory: the worker's reading buffer and a
 // piece or two in flight; the plaintext is never in memory, here or in the browser's process
 // (a File of the OPFS is a file on disk).
@@ -30,7 +37,14 @@ export function canOpenToFile() {
  * @returns {Promise<{file: File, size: number, sha256: string | null, opened: Record<string, any>}>}
  */
 export async function openPliToFile(blob, name, { unwrap, progress = () => {}, sha256 = false }) {
-  const worker = new Worker(new URL('file-worker.js', import.meta.url), { type: 'module' });
+  const start = (/** @type {string} */ script) => new Worker(new URL(script, import.meta.url), { type: 'module' });
+  const worker = start('file-worker.js');
+  const writer = start('writer-worker.js');
+  const hasher = sha256 ? start('hash-worker.js') : null;
+  const toWriter = new MessageChannel();
+  const toHasher = hasher ? new MessageChannel() : null;
+  if (hasher && toHasher) hasher.postMessage({ port: toHasher.port2 }, [toHasher.port2]);
+  writer.postMessage({ port: toWriter.port2, hasher: toHasher?.port1 ?? null }, toHasher ? [toWriter.port2, toHasher.port1] : [toWriter.port2]);
   try {
     /** @type {{size: number, sha256: string | null, opened: Record<string, any>}} */
     const done = await new Promise((resolve, reject) => {
@@ -48,11 +62,15 @@ export async function openPliToFile(blob, name, { unwrap, progress = () => {}, s
           reject(data.error);
         }
       };
-      worker.onerror = (e) => {
-        e.preventDefault?.();
-        reject({ code: 'INTERNAL', message: `pli worker: ${e.message ?? 'failed'}` });
-      };
-      worker.postMessage({ start: { blob, name, sha256 } });
+      // A helper that fails leaves the file worker waiting for it: the whole opening fails.
+      for (const [w, what] of /** @type {[Worker | null, string][]} */ ([[worker, 'pli worker'], [writer, 'plaintext writer'], [hasher, 'SHA-256 worker']])) {
+        if (!w) continue;
+        w.onerror = (e) => {
+          e.preventDefault?.();
+          reject({ code: 'INTERNAL', message: `${what}: ${e.message ?? 'failed'}` });
+        };
+      }
+      worker.postMessage({ start: { blob, name, sha256, writer: toWriter.port1 } }, [toWriter.port1]);
     });
     const root = await navigator.storage.getDirectory();
     const file = await (await root.getFileHandle(name)).getFile();
@@ -61,11 +79,17 @@ export async function openPliToFile(blob, name, { unwrap, progress = () => {}, s
   } catch (e) {
     // The worker deletes its file before it reports a failure; not when it could not start
     // or died (its access handle goes with it).
-    worker.terminate();
+    terminate();
     const root = await navigator.storage.getDirectory().catch(() => /** @type {FileSystemDirectoryHandle | null} */ (null));
     await root?.removeEntry(name).catch(() => {});
     throw e;
   } finally {
+    terminate();
+  }
+
+  function terminate() {
     worker.terminate();
+    writer.terminate();
+    hasher?.terminate();
   }
 }

@@ -5,7 +5,9 @@
 // the two overlap. Each piece is written at its offset through a synchronous access handle
 // (only workers have them), then handed to the SHA-256 worker (pli/hasher.js) or freed.
 //
-// Protocol, with pli/writer.js (the owner):
+// Started by the document that opens the pli (pli/to-file.js), which first sends, on the
+// worker itself, {port, hasher}: the port to pli/writer.js (in pli/file-worker.js) and, or
+// null, a port to the SHA-256 worker (hash-worker.js). Then, on `port`, with pli/writer.js:
 //   ← {open: {name, sha256, reserve}}  creates (or empties) the file `name` in the root
 //   ← {bytes}                  the next piece, handed over (transferred)  → {ack}
 //   ← {finish: true}           → {finished: {size, sha256}}: the file cut to size and closed
@@ -27,14 +29,27 @@ let failed = false;
 let queue = Promise.resolve();
 /** The file's opening, which an abort waits for (so that no handle is made after it). */
 let opening = Promise.resolve();
+/** To pli/writer.js. @type {MessagePort} */
+let owner;
+/** To the SHA-256 worker, if the owner gave one. @type {MessagePort | null} */
+let hashPort = null;
 
 self.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
+  if (!(data?.port instanceof MessagePort)) return;
+  self.onmessage = null; // once
+  owner = data.port;
+  hashPort = data.hasher instanceof MessagePort ? data.hasher : null;
+  owner.onmessage = onOwnerMessage;
+};
+
+/** @param {MessageEvent<any>} event */
+function onOwnerMessage({ data }) {
   if (data?.abort) {
     // Not queued behind the writes: they are skipped from now on.
     failed = true;
     opening.catch(() => {}).then(() => {
       close();
-      self.postMessage({ aborted: true });
+      owner.postMessage({ aborted: true });
     });
     return;
   }
@@ -43,14 +58,14 @@ self.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
     try {
       if (data?.open) await (opening = open(data.open));
       else if (data?.bytes) await write(data.bytes);
-      else if (data?.finish) self.postMessage({ finished: await finish() });
+      else if (data?.finish) owner.postMessage({ finished: await finish() });
     } catch (e) {
       failed = true;
       close();
-      self.postMessage({ error: { code: typeof e?.code === 'string' ? e.code : 'INTERNAL', message: `the plaintext could not be written: ${e?.message ?? e}` } });
+      owner.postMessage({ error: { code: typeof e?.code === 'string' ? e.code : 'INTERNAL', message: `the plaintext could not be written: ${e?.message ?? e}` } });
     }
   });
-};
+}
 
 /** @param {{name: string, sha256: boolean, reserve: number}} open */
 async function open({ name, sha256, reserve }) {
@@ -66,7 +81,8 @@ async function open({ name, sha256, reserve }) {
   // decrypt.test.js hung in 7 runs out of 40 here with it, in none of 16 without.
   reserved = !navigator.userAgent.includes('Firefox/');
   if (reserved) access.truncate(reserve);
-  hasher = sha256 ? plaintextHasher() : null;
+  if (sha256 && !hashPort) throw { code: 'INTERNAL', message: 'no SHA-256 worker' };
+  hasher = sha256 && hashPort ? plaintextHasher(hashPort) : null;
   size = 0;
 }
 
@@ -78,7 +94,7 @@ async function write(bytes) {
   // Written: to the hash worker (which frees it) or freed now.
   if (hasher) await hasher.update(bytes, true);
   else release(bytes);
-  self.postMessage({ ack: true });
+  owner.postMessage({ ack: true });
 }
 
 async function finish() {

@@ -2,7 +2,8 @@
 // The owner's side of pli/writer-worker.js: pli/file-worker.js hands each piece of plaintext
 // to `write`, which returns at once unless MAX_WRITES_IN_FLIGHT pieces are still waiting to be
 // written (memory stays bounded whatever the pli's size), so the decryption goes on while the
-// writer's thread writes.
+// writer's thread writes. The two workers talk over a message channel that the document which
+// started both made (pli/to-file.js); that document also sees the writer fail (onerror).
 /** Pieces handed to the writer and not yet written, at most (PIECE_BYTES each, pli/stream.js). */
 const MAX_WRITES_IN_FLIGHT = 8;
 
@@ -17,14 +18,14 @@ const MAX_WRITES_IN_FLIGHT = 8;
  */
 
 /**
- * Starts a writer of the OPFS file `name` (created, or emptied; `reserve` bytes at most),
- * computing its SHA-256 on the way if asked.
+ * Has the writer at the end of `port` write the OPFS file `name` (created, or emptied;
+ * `reserve` bytes at most), computing its SHA-256 on the way if asked.
+ * @param {MessagePort} port to pli/writer-worker.js
  * @param {string} name
  * @param {{sha256: boolean, reserve: number}} options
  * @returns {FileWriter}
  */
-export function fileWriter(name, { sha256, reserve }) {
-  const worker = new Worker(new URL('writer-worker.js', import.meta.url), { type: 'module' });
+export function fileWriter(port, name, { sha256, reserve }) {
   let inFlight = 0;
   /** @type {{code: string, message: string} | null} */
   let failure = null;
@@ -39,20 +40,14 @@ export function fileWriter(name, { sha256, reserve }) {
     waiting = [];
     for (const resume of w) resume();
   };
-  worker.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
+  port.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
     if (data?.ack) inFlight--;
     if (data?.finished) finished = data.finished;
     if (data?.aborted) aborted = true;
     if (data?.error) failure ??= data.error;
     wake();
   };
-  worker.onerror = (e) => {
-    e.preventDefault?.();
-    failure ??= { code: 'INTERNAL', message: `plaintext writer: ${e.message ?? 'failed'}` };
-    aborted = true; // a worker that failed holds no handle
-    wake();
-  };
-  worker.postMessage({ open: { name, sha256, reserve } });
+  port.postMessage({ open: { name, sha256, reserve } });
   return {
     async write(bytes) {
       if (bytes.length === 0) return;
@@ -60,19 +55,19 @@ export function fileWriter(name, { sha256, reserve }) {
       if (failure) throw failure;
       const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
       inFlight++;
-      worker.postMessage({ bytes: whole }, [whole.buffer]);
+      port.postMessage({ bytes: whole }, [whole.buffer]);
     },
     async finish() {
-      worker.postMessage({ finish: true });
+      port.postMessage({ finish: true });
       while (!finished && !failure) await wait();
       if (failure) throw failure;
-      worker.terminate();
+      port.close();
       return /** @type {{size: number, sha256: string | null}} */ (finished);
     },
     async abort() {
-      worker.postMessage({ abort: true });
+      port.postMessage({ abort: true });
       while (!aborted) await wait();
-      worker.terminate();
+      port.close();
     },
   };
 }
