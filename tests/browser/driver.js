@@ -159,6 +159,20 @@ async function launchChromium(world, { withHost, headless, allowLoopbackHttp, se
     ?? await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 60_000 });
   if (allowLoopbackHttp || settings) await lib.storeChromium(context, { ...(allowLoopbackHttp ? { allowLoopbackHttp } : {}), ...settings });
   const consentPrefix = `chrome-extension://${lib.CHROMIUM_ID}/consent/`;
+  /**
+   * The browser's windows and tabs as the background sees them (a consent window waits for
+   * its tab to be shown: background/consent.js, untilVisible), for a failure's message.
+   */
+  const windowsNow = async () => {
+    const sw = context.serviceWorkers().find(isOurs);
+    if (!sw) return 'no service worker';
+    const state = sw.evaluate(async () => JSON.stringify((await chrome.windows.getAll({ populate: true })).map((w) => ({
+      id: w.id, type: w.type, focused: w.focused, state: w.state,
+      tabs: (w.tabs ?? []).map((t) => `${t.active ? 'active ' : ''}${t.id}`), // no URLs: no tabs permission
+    }))));
+    const late = new Promise((resolve) => { setTimeout(resolve, 5_000, 'the service worker did not answer in 5 s').unref(); });
+    return Promise.race([state, late]).catch((e) => `unknown (${e.message})`);
+  };
   return {
     kind: 'chromium',
     async newPage(url) {
@@ -172,7 +186,8 @@ async function launchChromium(world, { withHost, headless, allowLoopbackHttp, se
      * certificate fits).
      */
     expectConsent(timeout = 90_000, ready = READY) {
-      const p = context.waitForEvent('page', { predicate: (pg) => pg.url().startsWith(consentPrefix), timeout });
+      const p = context.waitForEvent('page', { predicate: (pg) => pg.url().startsWith(consentPrefix), timeout })
+        .catch(async (e) => { throw new Error(`${e.message}\nwindows: ${await windowsNow()}`); });
       return p.then(async (raw) => {
         const c = new Consent(raw, 'chromium');
         await c.waitFor(ready);
