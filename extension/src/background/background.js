@@ -12,7 +12,8 @@
 //                              the extension frame (frame/frame.js) cannot start
 //                              {kind:"pli-start"|"pli-chunk"|"pli-open"|"pli-finish"|"pli-read"|"pli-abort"}  plis (pli.js)
 //                              {kind:"check-files", request}   signDocument(s) and decrypt checked before
-//                                                              their files are read (wasm/src/request.rs)
+//                                                              their files are read: the origin, then the
+//                                                              request (wasm/src/request.rs)
 //   extension frame (frame/frame.js, in a web page's tab) → {kind:"pli-frame-open"|"pli-frame-file"|"pli-frame-progress"|"pli-frame-end"|"pdf-frame-layout"}
 //                              for the pli job its content script started (pli.js)
 //   « Ouvrir un pli » page  → {kind:"pli-unwrap"}
@@ -275,6 +276,9 @@ async function handle(msg, sender) {
       if (!fromExtensionPage(sender)) throw new ParapheError('ORIGIN_NOT_ALLOWED', 'extension pages only');
       return { ended: sessions.logoutAll() };
     case 'check-files': // content scripts, before they read a page's files (content/shared.js)
+      // The origin first: a sandboxed document's request ends here, at once (its extension
+      // frame, sandboxed too, would never start: the content script waited for it in vain).
+      await webPageOrigin(sender, msg.frameOrigin);
       core.validateFiles(String(msg.request));
       return {};
     case 'store-changed': // common/store.js's own listener acts on it
