@@ -58,11 +58,15 @@ async function main() {
       const pending = page.evaluate(([alg, small]) => {
         const f = small ? new Blob([new Uint8Array(1)]) : document.getElementById('bench-file').files[0];
         window.benchStart = performance.timeOrigin + performance.now();
-        window.benchPending = window.paraphe.signDocument(f, { hashAlgorithm: alg }).catch(() => null);
+        window.benchPending = window.paraphe.signDocument(f, { hashAlgorithm: alg }).catch((e) => `${e.code}: ${e.message}`);
         return window.benchStart;
       }, [algorithm, tiny]);
       const start = await pending;
-      const consent = await consentP;
+      // A request that ended without a window says how.
+      const consent = await consentP.catch(async (e) => {
+        const ended = await Promise.race([page.raw.evaluate(() => window.benchPending), new Promise((r) => { setTimeout(r, 1000, 'still pending'); })]);
+        throw new Error(`${e.message}\nthe request: ${ended}`);
+      });
       const opened = await consent.evaluate(() => performance.timeOrigin);
       const text = tiny ? '' : await consent.raw.evaluate(() => document.body.innerText);
       await consent.cancel();

@@ -17,6 +17,8 @@ browsers=()
 for b in "${@:-chromium firefox}"; do
   for x in $b; do files+=("$x.test.js"); browsers+=("$x"); done
 done
+# No browser: extension code that runs as it is in Node (common/pieces.js: a stalled read).
+files+=(pieces.test.js)
 # Suites that run in each browser asked for (card login: demo portal and Web eID pages);
 # they need the demo portal too: cargo build -p paraphe-demo-portal.
 export PARAPHE_BROWSERS="${browsers[*]}"

@@ -5,37 +5,69 @@
 // file's size.
 
 /**
+ * How long a read of the Blob's stream may give nothing before it is given up and the piece
+ * read again from a new stream. Chromium: a read of the stream of a page's File handed to the
+ * extension frame now and then never resolves, mid-file, and the request waited for ever
+ * (seen with tests/browser/bench-hash-page.mjs in 4 of 6 runs of 20 reads of a 256 MiB file,
+ * stuck 832 KiB into a 1 MiB piece; CI's PAdES of 200 MiB in memory.test.js waited so).
+ * Slices instead of the stream avoid it, but at 0.7× the speed and +100–150 MiB of garbage
+ * buffers in the extension's process. Where a read is merely slow (a network share), starting
+ * the piece again costs that piece only.
+ */
+export const STALLED_READ_MS = 5_000;
+
+/**
  * The Blob's bytes, in order, in pieces of `bytes` (the last one shorter). Each piece is a
  * view of the same memory: the caller must be done with it (copied it into the WASM core,
  * handed it to WebCrypto, which copies its input at the call) before asking for the next.
  * Where the browser's Blob stream takes a buffer of the reader's (a BYOB reader), every read
- * goes into that one buffer; otherwise in `bytes` slices, one read ahead.
+ * goes into that one buffer (a new one after a stalled read, which keeps the old); otherwise
+ * in `bytes` slices, one read ahead.
  * @param {Blob} blob
  * @param {number} bytes
+ * @param {{stalledMs?: number}} [options] STALLED_READ_MS unless said (tests)
  * @returns {AsyncGenerator<Uint8Array>}
  */
-export async function* pieces(blob, bytes) {
-  /** @type {ReadableStreamBYOBReader | null} */
-  let reader = null;
-  try {
-    reader = blob.stream().getReader({ mode: 'byob' });
-  } catch { /* not a byte stream here */ }
+export async function* pieces(blob, bytes, { stalledMs = STALLED_READ_MS } = {}) {
+  /** A BYOB reader of the Blob from `at` on, or null where its stream is not a byte stream. */
+  const byob = (/** @type {number} */ at) => {
+    try {
+      return (at === 0 ? blob : blob.slice(at)).stream().getReader({ mode: 'byob' });
+    } catch {
+      return null;
+    }
+  };
+  let reader = byob(0);
   if (reader) {
     let buffer = new ArrayBuffer(bytes);
+    let at = 0; // where the piece being filled starts in the Blob
     try {
       for (;;) {
         // Filled up before it is handed out: a few large pieces, not many small ones.
         let filled = 0;
         let done = false;
         while (filled < bytes && !done) {
-          const r = await reader.read(new Uint8Array(buffer, filled, bytes - filled));
+          const r = await withinMs(reader.read(new Uint8Array(buffer, filled, bytes - filled)), stalledMs);
+          if (!r) {
+            // Stalled: the read keeps the buffer (handed to it) and what it held of this
+            // piece; the piece again, into a new buffer, from a new stream.
+            console.warn(`pieces: a read stalled ${at + filled} bytes into the file; that piece again from a new stream`);
+            reader.cancel().catch(() => {});
+            reader = /** @type {ReadableStreamBYOBReader} */ (byob(at));
+            buffer = new ArrayBuffer(bytes);
+            filled = 0;
+            continue;
+          }
           done = r.done;
           if (r.value) {
             buffer = r.value.buffer; // the same memory, handed back by the stream
             filled += r.value.byteLength;
           }
         }
-        if (filled > 0) yield new Uint8Array(buffer, 0, filled);
+        if (filled > 0) {
+          at += filled;
+          yield new Uint8Array(buffer, 0, filled);
+        }
         if (done) return;
       }
     } finally {
@@ -54,5 +86,19 @@ export async function* pieces(blob, bytes) {
     at += buffer.byteLength;
     next = at < blob.size ? slice(at) : null; // read ahead while this slice is used
     yield new Uint8Array(buffer);
+  }
+}
+
+/**
+ * `promise`'s value, or null if it did not settle within `ms`.
+ * @template T @param {Promise<T>} promise @param {number} ms @returns {Promise<T | null>}
+ */
+async function withinMs(promise, ms) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  try {
+    return await Promise.race([promise, new Promise((resolve) => { timer = setTimeout(resolve, ms, null); })]);
+  } finally {
+    clearTimeout(timer);
   }
 }
