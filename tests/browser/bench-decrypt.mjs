@@ -164,14 +164,7 @@ async function pliPage() {
     const consent = await consentP;
     await consent.evaluate((u) => browser.tabs.create({ url: u }).then(() => true), url);
     await consent.cancel();
-    const deadline = Date.now() + 60_000; // a hang guard: the loop ends when the page shows
-    while (!page && Date.now() < deadline) {
-      for (const p of await browser.rawPages()) {
-        if ((await p.evaluate(() => location.href).catch(() => '')) === url) page = browser.wrap(p);
-      }
-      if (!page) await new Promise((r) => setTimeout(r, 150));
-    }
-    if (!page) throw new Error(`${url} did not open`);
+    page = await browser.pageAt(url, 60_000); // a hang guard: returns when the page shows
     await server.close();
   }
   await page.waitFor('#file');
