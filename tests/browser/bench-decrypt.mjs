@@ -145,14 +145,19 @@ async function pageApi() {
   return { secs: (done.at - confirmed) / 1000, grown, onDisk: done.onDisk };
 }
 
-/** « Ouvrir un pli »: the extension page, the plaintext streamed to a temporary OPFS file. */
-async function pliPage() {
+/**
+ * The « Ouvrir un pli » page, opened once and used for every run: in Firefox each new tab
+ * opened by the extension was a new chance for WebDriver BiDi not to see it ("no such frame":
+ * the run of 2026-12-04 12:19Z stopped so, as the one of 2026-12-03 did on 1 GiB).
+ */
+let pliTab = null;
+async function pliTabOnce() {
+  if (pliTab) return pliTab;
   const url = kind === 'chromium'
     ? `chrome-extension://${lib.CHROMIUM_ID}/pli/pli.html`
     : `moz-extension://${GECKO_UUID}/pli/pli.html`;
-  let page;
   if (kind === 'chromium') {
-    page = await browser.newPage(url);
+    pliTab = await browser.newPage(url);
   } else {
     // WebDriver BiDi may not navigate to moz-extension:// URLs: an extension page opens it,
     // here a consent window (asked for by a portal page, then cancelled).
@@ -164,9 +169,16 @@ async function pliPage() {
     const consent = await consentP;
     await consent.evaluate((u) => browser.tabs.create({ url: u }).then(() => true), url);
     await consent.cancel();
-    page = await browser.pageAt(url, 60_000); // a hang guard: returns when the page shows
+    pliTab = await browser.pageAt(url, 60_000); // a hang guard: returns when the page shows
     await server.close();
   }
+  return pliTab;
+}
+
+/** « Ouvrir un pli »: the extension page, the plaintext streamed to a temporary OPFS file. */
+async function pliPage() {
+  const page = await pliTabOnce();
+  await page.bringToFront(); // a request from a hidden tab waits until it shows
   await page.waitFor('#file');
   if (kind === 'chromium') await page.raw.setInputFiles('#file', pli);
   else await (await page.raw.$('#file')).uploadFile(pli);
@@ -179,14 +191,16 @@ async function pliPage() {
   const baseline = treeRss(self);
   let peak = baseline;
   const timer = setInterval(() => { peak = Math.max(peak, treeRss(self)); }, 100);
-  await page.waitForFunction(() => document.body.dataset.result || document.body.dataset.error, 30 * 60_000);
-  clearInterval(timer);
+  try {
+    await page.waitForFunction(() => document.body.dataset.result || document.body.dataset.error, 30 * 60_000);
+  } finally {
+    clearInterval(timer); // whatever happened: a sampler left running keeps this process alive
+  }
   const error = await page.evaluate(() => document.body.dataset.error);
   if (error) throw new Error(`decryption failed: ${error}`);
   const r = JSON.parse(await page.evaluate(() => document.body.dataset.result));
   if (r.sha256 !== want) throw new Error('wrong plaintext');
   // `decryptSeconds`: from the key to the checked plaintext on disk; `seconds` adds reading
   // the header, the consent window, the PIN and the card (about 3 s here, driven by script).
-  await page.close();
   return { decryptSeconds: r.decryptSeconds, seconds: r.seconds, peak, baseline };
 }
