@@ -55,6 +55,8 @@ function treeRss(pid) {
 
 const browser = await driver.launch(kind, world);
 const self = process.pid;
+/** « Ouvrir un pli », once open (pliTabOnce). */
+let pliTab = null;
 const mb = fs.statSync(pli).size / 1e6;
 const ratio = (rate) => (opensslRate ? ` | ${(rate / Number(opensslRate)).toFixed(2)}×` : '');
 const MiB = (kib) => (kib / 1024).toFixed(0);
@@ -150,7 +152,6 @@ async function pageApi() {
  * opened by the extension was a new chance for WebDriver BiDi not to see it ("no such frame":
  * the run of 2026-12-04 12:19Z stopped so, as the one of 2026-12-03 did on 1 GiB).
  */
-let pliTab = null;
 async function pliTabOnce() {
   if (pliTab) return pliTab;
   const url = kind === 'chromium'
