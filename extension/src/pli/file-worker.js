@@ -4,7 +4,7 @@
 // pli » (pli.js) start one per pli, through pli/to-file.js. The pli is read and decrypted by
 // pli/stream.js, as everywhere (the files module parses and checks, WebCrypto runs the AES),
 // and each piece of plaintext is handed over to a writer on another thread (pli/writer.js,
-// writer-worker.js, started by the owner: see to-file.js), which writes it straight into the
+// writer-worker.js, started by the owner and reached through it: pli/link.js), which writes it straight into the
 // file through a synchronous access handle, then frees it or hands it to the SHA-256 worker: no Blob parts,
 // no writable stream's queue, so neither this process nor the browser's keeps the plaintext
 // in memory, whatever the pli's size; and the writes (the slowest step: the kernel gives the
@@ -15,14 +15,16 @@
 // before `error` is posted: nothing is left behind.
 //
 // Protocol, with the owner (to-file.js):
-//   ← {start: {blob, name, sha256, writer}}  name: the OPFS file (created by the writer, in
-//                                            the root); writer: a MessagePort to writer-worker.js
+//   ← {start: {blob, name, sha256}}        name: the OPFS file (created by the writer, in
+//                                          the root)
+//   ↔ {link: 'writer', message}            pli/writer.js's messages with writer-worker.js
 //   → {unwrap: prefix(b64)}                ← {unwrapped: {key, ...}} | {unwrapError: {code, message}}
 //   → {progress: bytes read}…
 //   → {done: {size, sha256?, opened}} | {error: {code, message}}
 import { startFilesModule } from '../common/files-module.js';
 import { plainError } from '../common/core-error.js';
 import { fileWriter } from './writer.js';
+import { workerLink } from './link.js';
 import { openPli } from './stream.js';
 
 const ready = startFilesModule();
@@ -44,12 +46,12 @@ self.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
 };
 
 /**
- * @param {{blob: Blob, name: string, sha256: boolean, writer: MessagePort}} start
+ * @param {{blob: Blob, name: string, sha256: boolean}} start
  * @returns {Promise<{size: number, sha256: string | null, opened: Record<string, any>}>}
  */
-async function run({ blob, name, sha256, writer: port }) {
+async function run({ blob, name, sha256 }) {
   await ready;
-  const writer = fileWriter(port, name, { sha256, reserve: blob.size });
+  const writer = fileWriter(workerLink('writer'), name, { sha256, reserve: blob.size });
   try {
     const opened = await openPli(blob, {
       unwrap: (prefix) => new Promise((resolve, reject) => {

@@ -6,23 +6,14 @@
 import { Hasher } from '../pkg/paraphe_files.js';
 import { startFilesModule } from '../common/files-module.js';
 import { release } from './bulk.js';
+import { workerLink } from './link.js';
 
 const ready = startFilesModule();
 /** @type {Hasher | null} */
 let hasher = null;
-/** To pli/hasher.js, whose document or worker hashes with this one. @type {MessagePort} */
-let owner;
-
-/** First, from the document that started this worker: `{port}`, where the hashing is asked for. */
-self.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
-  if (!(data?.port instanceof MessagePort)) return;
-  self.onmessage = null; // once
-  owner = data.port;
-  owner.onmessage = onMessage;
-};
 
 /** From pli/hasher.js: `{bytes}` (a piece of plaintext) or `{finish: true}`. */
-const onMessage = async (/** @type {MessageEvent<{bytes?: Uint8Array, finish?: boolean}>} */ { data }) => {
+const onMessage = async (/** @type {{data: {bytes?: Uint8Array, finish?: boolean}}} */ { data }) => {
   try {
     await ready; // messages wait in order: the same promise resumes them first in, first out
     hasher ??= new Hasher('sha256');
@@ -39,3 +30,10 @@ const onMessage = async (/** @type {MessageEvent<{bytes?: Uint8Array, finish?: b
     owner.postMessage({ error: String(e?.message ?? e) });
   }
 };
+
+/**
+ * To pli/hasher.js, whose document (pli.js) or worker (writer-worker.js, through the
+ * document: pli/link.js) hashes with this one.
+ */
+const owner = workerLink('owner');
+owner.onmessage = onMessage;

@@ -5,6 +5,7 @@
 // same bytes are being written by the page).
 import { Hasher } from '../pkg/paraphe_files.js';
 import { release } from './bulk.js';
+import { workerEnd } from './link.js';
 
 /**
  * Pieces handed to the hash worker and not yet hashed, at most: a few, so that the
@@ -17,9 +18,9 @@ const MAX_HASH_IN_FLIGHT = 8;
  * The SHA-256 shown to the person, computed in a worker (hash-worker.js), so that it runs
  * on another core than the decryption; at most MAX_HASH_IN_FLIGHT pieces are waiting there.
  * `port`: to a hash worker that the document started (a worker never starts one: see
- * pli/to-file.js); without it, a document starts its own, or, where the worker cannot start,
+ * pli/link.js); without it, a document starts its own, or, where the worker cannot start,
  * hashes on its own Hasher.
- * @param {MessagePort | null} [port]
+ * @param {import('./link.js').Link | null} [port]
  * @returns {{update: (bytes: Uint8Array, transfer?: boolean) => Promise<void>, finish: () => Promise<string>, close: () => void}}
  */
 export function plaintextHasher(port = null) {
@@ -28,9 +29,7 @@ export function plaintextHasher(port = null) {
   if (!port) {
     try {
       worker = new Worker(new URL('hash-worker.js', import.meta.url), { type: 'module' });
-      const channel = new MessageChannel();
-      worker.postMessage({ port: channel.port2 }, [channel.port2]);
-      port = channel.port1;
+      port = workerEnd(worker, 'owner');
     } catch {
       worker = null;
     }
@@ -60,7 +59,7 @@ export function plaintextHasher(port = null) {
   /** @type {string | null} */
   let sha256 = null;
   /** From hash-worker.js. */
-  port.onmessage = (/** @type {MessageEvent<{ack?: boolean, sha256?: string, error?: string}>} */ { data }) => {
+  port.onmessage = (/** @type {{data: {ack?: boolean, sha256?: string, error?: string}}} */ { data }) => {
     if (data.error) failure = { code: 'INTERNAL', message: `SHA-256: ${data.error}` };
     if (data.ack) inFlight--;
     if (data.sha256) sha256 = data.sha256;

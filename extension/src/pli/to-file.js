@@ -2,18 +2,15 @@
 // Opening a pli into a file of the extension's origin-private file system (OPFS), owner's
 // side: starts pli/file-worker.js and the writer it hands the plaintext to
 // (pli/writer-worker.js, and the SHA-256 worker behind it, pli/hash-worker.js, if asked),
-// joined by message channels, relays the file worker's `unwrap` (the owner's background
-// messaging: workers have no extension APIs) and hands back the plaintext as a File on disk
-// once the worker checked the end of the pli.
-//
-// Every worker is started here, by the document, never by another worker: Firefox now and
-// then never returned from `new Worker()` called on a worker, and that worker's thread stopped
-// with it (decrypt.test.js: the page API's decrypt hung in about 1 run in 8, each time right
-// after the file worker started its writer; found with PARAPHE_FIREFOX_CONSOLE=1). Used by the extension frame (the page API's `decrypt`,
-// frame/frame.js) and « Ouvrir un pli » (pli.js). Memory: the worker's reading buffer and a
-// piece or two in flight; the plaintext is never in memory, here or in the browser's process
-// (a File of the OPFS is a file on disk).
+// passes their messages to each other (pli/link.js: every worker is started here, by the
+// document, and talks to the others through it), relays the file worker's `unwrap` (the
+// owner's background messaging: workers have no extension APIs) and hands back the plaintext
+// as a File on disk once the worker checked the end of the pli. Used by the extension frame
+// (the page API's `decrypt`, frame/frame.js) and « Ouvrir un pli » (pli.js). Memory: the
+// worker's reading buffer and a piece or two in flight; the plaintext is never in memory,
+// here or in the browser's process (a File of the OPFS is a file on disk).
 import { plainError } from '../common/core-error.js';
+import { join } from './link.js';
 
 /**
  * Whether this context can open plis to a file: a module worker and OPFS (Chromium ≥ 102,
@@ -41,10 +38,8 @@ export async function openPliToFile(blob, name, { unwrap, progress = () => {}, s
   const worker = start('file-worker.js');
   const writer = start('writer-worker.js');
   const hasher = sha256 ? start('hash-worker.js') : null;
-  const toWriter = new MessageChannel();
-  const toHasher = hasher ? new MessageChannel() : null;
-  if (hasher && toHasher) hasher.postMessage({ port: toHasher.port2 }, [toHasher.port2]);
-  writer.postMessage({ port: toWriter.port2, hasher: toHasher?.port1 ?? null }, toHasher ? [toWriter.port2, toHasher.port1] : [toWriter.port2]);
+  join(worker, 'writer', writer, 'owner'); // pli/writer.js ↔ writer-worker.js
+  if (hasher) join(writer, 'hasher', hasher, 'owner'); // pli/hasher.js ↔ hash-worker.js
   try {
     /** @type {{size: number, sha256: string | null, opened: Record<string, any>}} */
     const done = await new Promise((resolve, reject) => {
@@ -70,7 +65,7 @@ export async function openPliToFile(blob, name, { unwrap, progress = () => {}, s
           reject({ code: 'INTERNAL', message: `${what}: ${e.message ?? 'failed'}` });
         };
       }
-      worker.postMessage({ start: { blob, name, sha256, writer: toWriter.port1 } }, [toWriter.port1]);
+      worker.postMessage({ start: { blob, name, sha256 } });
     });
     const root = await navigator.storage.getDirectory();
     const file = await (await root.getFileHandle(name)).getFile();

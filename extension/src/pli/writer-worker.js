@@ -5,9 +5,9 @@
 // the two overlap. Each piece is written at its offset through a synchronous access handle
 // (only workers have them), then handed to the SHA-256 worker (pli/hasher.js) or freed.
 //
-// Started by the document that opens the pli (pli/to-file.js), which first sends, on the
-// worker itself, {port, hasher}: the port to pli/writer.js (in pli/file-worker.js) and, or
-// null, a port to the SHA-256 worker (hash-worker.js). Then, on `port`, with pli/writer.js:
+// Started by the document that opens the pli (pli/to-file.js), through which it talks with
+// pli/writer.js (in pli/file-worker.js; link 'owner') and, if the SHA-256 is asked for, with
+// the SHA-256 worker (hash-worker.js; link 'hasher'): pli/link.js. With pli/writer.js:
 //   ← {open: {name, sha256, reserve}}  creates (or empties) the file `name` in the root
 //   ← {bytes}                  the next piece, handed over (transferred)  → {ack}
 //   ← {finish: true}           → {finished: {size, sha256}}: the file cut to size and closed
@@ -16,6 +16,7 @@
 //                              but abort
 import { plaintextHasher } from './hasher.js';
 import { release } from './bulk.js';
+import { workerLink } from './link.js';
 
 /** @type {FileSystemSyncAccessHandle | null} */
 let access = null;
@@ -29,20 +30,11 @@ let failed = false;
 let queue = Promise.resolve();
 /** The file's opening, which an abort waits for (so that no handle is made after it). */
 let opening = Promise.resolve();
-/** To pli/writer.js. @type {MessagePort} */
-let owner;
-/** To the SHA-256 worker, if the owner gave one. @type {MessagePort | null} */
-let hashPort = null;
+/** To pli/writer.js. */
+const owner = workerLink('owner');
+owner.onmessage = onOwnerMessage;
 
-self.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
-  if (!(data?.port instanceof MessagePort)) return;
-  self.onmessage = null; // once
-  owner = data.port;
-  hashPort = data.hasher instanceof MessagePort ? data.hasher : null;
-  owner.onmessage = onOwnerMessage;
-};
-
-/** @param {MessageEvent<any>} event */
+/** @param {{data: any}} event */
 function onOwnerMessage({ data }) {
   if (data?.abort) {
     // Not queued behind the writes: they are skipped from now on.
@@ -81,8 +73,8 @@ async function open({ name, sha256, reserve }) {
   // decrypt.test.js hung in 7 runs out of 40 here with it, in none of 16 without.
   reserved = !navigator.userAgent.includes('Firefox/');
   if (reserved) access.truncate(reserve);
-  if (sha256 && !hashPort) throw { code: 'INTERNAL', message: 'no SHA-256 worker' };
-  hasher = sha256 && hashPort ? plaintextHasher(hashPort) : null;
+  // The document started the SHA-256 worker with this one when it asked for the SHA-256.
+  hasher = sha256 ? plaintextHasher(workerLink('hasher')) : null;
   size = 0;
 }
 

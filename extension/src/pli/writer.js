@@ -2,8 +2,8 @@
 // The owner's side of pli/writer-worker.js: pli/file-worker.js hands each piece of plaintext
 // to `write`, which returns at once unless MAX_WRITES_IN_FLIGHT pieces are still waiting to be
 // written (memory stays bounded whatever the pli's size), so the decryption goes on while the
-// writer's thread writes. The two workers talk over a message channel that the document which
-// started both made (pli/to-file.js); that document also sees the writer fail (onerror).
+// writer's thread writes. The two workers talk through the document which started both
+// (pli/link.js, pli/to-file.js); that document also sees the writer fail (onerror).
 /** Pieces handed to the writer and not yet written, at most (PIECE_BYTES each, pli/stream.js). */
 const MAX_WRITES_IN_FLIGHT = 8;
 
@@ -20,7 +20,7 @@ const MAX_WRITES_IN_FLIGHT = 8;
 /**
  * Has the writer at the end of `port` write the OPFS file `name` (created, or emptied;
  * `reserve` bytes at most), computing its SHA-256 on the way if asked.
- * @param {MessagePort} port to pli/writer-worker.js
+ * @param {import('./link.js').Link} port to pli/writer-worker.js
  * @param {string} name
  * @param {{sha256: boolean, reserve: number}} options
  * @returns {FileWriter}
@@ -40,7 +40,7 @@ export function fileWriter(port, name, { sha256, reserve }) {
     waiting = [];
     for (const resume of w) resume();
   };
-  port.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
+  port.onmessage = ({ data }) => {
     if (data?.ack) inFlight--;
     if (data?.finished) finished = data.finished;
     if (data?.aborted) aborted = true;
