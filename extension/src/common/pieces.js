@@ -8,10 +8,10 @@
  * How long a read of the Blob's stream may give nothing before it is given up and the piece
  * read again from a new stream. Chromium: a read of the stream of a page's File handed to the
  * extension frame now and then never resolves, mid-file, and the request waited for ever
- * (seen with tests/browser/bench-hash-page.mjs in 4 of 6 runs of 20 reads of a 256 MiB file,
- * stuck 832 KiB into a 1 MiB piece; CI's PAdES of 200 MiB in memory.test.js waited so).
- * Slices instead of the stream avoid it, but at 0.7× the speed and +100–150 MiB of garbage
- * buffers in the extension's process. Where a read is merely slow (a network share), starting
+ * (seen with tests/browser/bench-hash-page.mjs in 4 of 6 runs, each 20 signDocument of a
+ * 256 MiB file, stuck 832 KiB into a 1 MiB piece; most likely what CI's PAdES of 200 MiB in
+ * memory.test.js waited for). Slices instead of the stream had no hang in 5 runs, but at
+ * 0.7× the speed and +100–150 MiB of garbage buffers in the extension's process. Where a read is merely slow (a network share), starting
  * the piece again costs that piece only.
  */
 export const STALLED_READ_MS = 5_000;
