@@ -46,18 +46,6 @@ function decryptInPage(page, pli) {
   }, [pli.bytes.toString('base64'), pli.name]);
 }
 
-/**
- * The consent window of a request whose page answer is `answer` (decryptInPage): fails at
- * once, with the page's error, if the page got its answer first (a request refused before
- * any window, CONSENT_PENDING say), instead of waiting for a window that will not come.
- */
-async function consentFor(consentP, answer) {
-  consentP.catch(() => {}); // not awaited when the answer comes first
-  const first = await Promise.race([consentP.then((consent) => ({ consent })), answer.then((early) => ({ early }))]);
-  if (!first.consent) assert.fail(`the page got its answer before any consent window: ${JSON.stringify(first.early)}`);
-  return first.consent;
-}
-
 for (const kind of driver.browsers()) {
   describe(`decrypt (${kind})`, () => {
     let world;
@@ -123,7 +111,7 @@ for (const kind of driver.browsers()) {
       for (const pli of plis) {
         const consentP = browser.expectConsent();
         const answer = decryptInPage(page, pli);
-        const consent = await consentFor(consentP, answer);
+        const consent = await driver.consentFor(consentP, answer);
         assert.equal(await consent.origin(), server.origin);
         assert.match(await consent.text('#items'), new RegExp(pli.name.replace('.', '\\.')));
         assert.deepEqual(await consent.choices(), [world.fingerprint('03')], 'only the encryption certificate');
@@ -169,7 +157,7 @@ for (const kind of driver.browsers()) {
         await page.waitForFunction(() => window.parapheLoaded);
         const consentP = b.expectConsent();
         const answer = decryptInPage(page, pli);
-        const consent = await consentFor(consentP, answer);
+        const consent = await driver.consentFor(consentP, answer);
         await consent.confirm(world.fingerprint('03'), lib.PIN);
         const { result, error } = await answer;
         assert.equal(error, undefined, JSON.stringify(error));
@@ -193,7 +181,7 @@ for (const kind of driver.browsers()) {
       const page = await openPortal();
       const consentP = browser.expectConsent();
       const answer = decryptInPage(page, pli);
-      const consent = await consentFor(consentP, answer);
+      const consent = await driver.consentFor(consentP, answer);
       await consent.confirm(world.fingerprint('03'), lib.PIN);
       const { error } = await answer;
       assert.equal(error?.code, 'MECHANISM_NOT_SUPPORTED', JSON.stringify(error));
@@ -214,7 +202,7 @@ for (const kind of driver.browsers()) {
       const started = Date.now();
       const consentP = browser.expectConsent();
       const answer = decryptInPage(page, pli);
-      const consent = await consentFor(consentP, answer);
+      const consent = await driver.consentFor(consentP, answer);
       /** The page API's plaintext files in the extension's OPFS made since `started` (frame/frame.js: page-pli-<ms>-<uuid>). */
       const plaintextFiles = () => consent.evaluate(async (since) => {
         const names = [];

@@ -86,6 +86,18 @@ class Page {
 /** A trusted key press of Shift in `raw` (a playwright or puppeteer page): a user activation. */
 export const gesture = (raw) => raw.keyboard.press('Shift');
 
+/**
+ * The consent window of a request whose answer in the page is the promise `answer`: fails at
+ * once, with that answer, if the page got it first (a request refused or stuck before any
+ * window), instead of waiting for a window that will not come.
+ */
+export async function consentFor(consentP, answer) {
+  consentP.catch(() => {}); // not awaited when the answer comes first
+  const first = await Promise.race([consentP.then((consent) => ({ consent })), answer.then((early) => ({ early }))]);
+  if (!first.consent) throw new Error(`the page got its answer before any consent window: ${JSON.stringify(first.early)}`);
+  return first.consent;
+}
+
 /** The extension's consent window. */
 export class Consent extends Page {
   evaluate(fn, arg) { return this.raw.evaluate(fn, arg); }

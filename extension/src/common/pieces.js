@@ -11,10 +11,10 @@
  * (seen with tests/browser/bench-hash-page.mjs in 4 of 6 runs, each 20 signDocument of a
  * 256 MiB file, stuck 832 KiB into a 1 MiB piece; most likely what CI's PAdES of 200 MiB in
  * memory.test.js waited for). Slices instead of the stream had no hang in 5 runs, but at
- * 0.7× the speed and +100–150 MiB of garbage buffers in the extension's process. Where a read is merely slow (a network share), starting
- * the piece again costs that piece only.
+ * 0.7× the speed and +100–150 MiB of garbage buffers in the extension's process. Where a
+ * read is merely slow (a network share), starting the piece again costs that piece only.
  */
-export const STALLED_READ_MS = 5_000;
+const STALLED_READ_MS = 5_000;
 
 /**
  * The Blob's bytes, in order, in pieces of `bytes` (the last one shorter). Each piece is a

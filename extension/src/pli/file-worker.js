@@ -4,11 +4,12 @@
 // pli » (pli.js) start one per pli, through pli/to-file.js. The pli is read and decrypted by
 // pli/stream.js, as everywhere (the files module parses and checks, WebCrypto runs the AES),
 // and each piece of plaintext is handed over to a writer on another thread (pli/writer.js,
-// writer-worker.js, started by the owner and reached through it: pli/link.js), which writes it straight into the
-// file through a synchronous access handle, then frees it or hands it to the SHA-256 worker: no Blob parts,
-// no writable stream's queue, so neither this process nor the browser's keeps the plaintext
-// in memory, whatever the pli's size; and the writes (the slowest step: the kernel gives the
-// new file fresh pages) overlap the reading and decrypting of the next pieces.
+// writer-worker.js, started by the owner and reached through it: pli/link.js), which writes
+// it straight into the file through a synchronous access handle, then frees it or hands it
+// to the SHA-256 worker: no Blob parts, no writable stream's queue, so neither this process
+// nor the browser's keeps the plaintext in memory, whatever the pli's size; and the writes
+// (the slowest step: the kernel gives the new file fresh pages) overlap the reading and
+// decrypting of the next pieces.
 //
 // The file is the owner's to hand out, and only once this worker said `done`: the padding
 // or the GCM tag was checked over the whole pli. On any failure the file is deleted here
