@@ -13,7 +13,7 @@
 // (the incremental update with its placeholder and the digest of the byte ranges, a
 // formats::Job::Pades as JSON text), then freed.
 import { Hasher, PdfInput } from '../pkg/paraphe_files.js';
-import { pieces } from './pieces.js';
+import { piecesReadAhead } from './pieces.js';
 
 const HASH_PIECE_BYTES = 1 << 20;
 
@@ -31,7 +31,7 @@ export async function checkPdf(blob, algorithm) {
   const entry = { pdf, blob };
   try {
     try {
-      for await (const bytes of pieces(blob, HASH_PIECE_BYTES)) pdf.hash(bytes);
+      for await (const bytes of piecesReadAhead(blob, HASH_PIECE_BYTES)) pdf.hash(bytes);
     } catch (e) {
       if (typeof e === 'string') throw e; // the core's (JSON text): the file grew
       throw { code: 'INVALID_REQUEST', message: `the file could not be read: ${e?.message ?? e}` };
@@ -83,7 +83,7 @@ export async function digest(blob, algorithm) {
   try {
     let read = 0;
     try {
-      for await (const bytes of pieces(blob, HASH_PIECE_BYTES)) {
+      for await (const bytes of piecesReadAhead(blob, HASH_PIECE_BYTES)) {
         hasher.update(bytes);
         read += bytes.length;
       }

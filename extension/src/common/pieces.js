@@ -2,7 +2,8 @@
 // Reading a File or Blob as a stream of pieces into one buffer used again and again, for the
 // extension frame (frame/frame.js: document digests, plis of the page API) and « Ouvrir un
 // pli » (pli/pli.js). No garbage buffer per piece, so memory stays that buffer whatever the
-// file's size.
+// file's size. piecesReadAhead (document digests and PDFs, common/files.js) has them read
+// on a worker (common/read-worker.js) where that is faster: Firefox.
 
 /**
  * How long a read of the Blob's stream may give nothing before it is given up and the piece
@@ -100,5 +101,69 @@ async function withinMs(promise, ms) {
     return await Promise.race([promise, new Promise((resolve) => { timer = setTimeout(resolve, ms, null); })]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Where a large file's pieces are read on a worker (common/read-worker.js) while the caller
+ * uses the ones before: Firefox, from a document. There the extension frame reads a page's
+ * File at about 1 GiB/s, and hashing SHA-512 runs at about 430 MiB/s: on one thread, one
+ * after the other, signDocument hashed a 256 MiB file at 240–300 MiB/s, slower than hash-wasm
+ * in the page; with the reading on a worker, 330–400 MiB/s (docs/BENCHMARKS.md). Not in
+ * Chromium, where the frame's own reading keeps up (the worker was 5–10 % slower there).
+ * Not from a worker: a worker that starts one now and then hung in Firefox (pli/link.js).
+ */
+const READ_ON_WORKER = typeof document !== 'undefined' && typeof Worker === 'function' && navigator.userAgent.includes('Firefox/');
+/** Smaller files are read here: starting a worker costs more than it would save. */
+const READ_ON_WORKER_FROM_BYTES = 8 << 20;
+
+/**
+ * pieces(), read ahead on a worker where that is faster (READ_ON_WORKER), for callers that
+ * spend as long on each piece as reading it takes (hashing). The same contract: each piece
+ * must be used before the next is asked for (it then goes back to the worker).
+ * @param {Blob} blob
+ * @param {number} bytes
+ * @returns {AsyncGenerator<Uint8Array>}
+ */
+export async function* piecesReadAhead(blob, bytes) {
+  /** @type {Worker | null} */
+  let worker = null;
+  if (READ_ON_WORKER && blob.size >= READ_ON_WORKER_FROM_BYTES) {
+    try {
+      worker = new Worker(new URL('read-worker.js', import.meta.url), { type: 'module' });
+    } catch {
+      worker = null;
+    }
+  }
+  if (!worker) {
+    yield* pieces(blob, bytes);
+    return;
+  }
+  /** What the worker said and the loop below did not take yet. @type {{piece?: Uint8Array, done?: boolean, error?: string}[]} */
+  const inbox = [];
+  /** @type {(() => void) | null} */
+  let wake = null;
+  const take = (/** @type {{piece?: Uint8Array, done?: boolean, error?: string}} */ message) => {
+    inbox.push(message);
+    wake?.();
+    wake = null;
+  };
+  worker.onmessage = ({ data }) => take(data);
+  worker.onerror = (e) => {
+    e.preventDefault();
+    take({ error: e.message || 'the reading worker failed' });
+  };
+  try {
+    worker.postMessage({ blob, bytes });
+    for (;;) {
+      while (inbox.length === 0) await new Promise((resolve) => { wake = () => resolve(undefined); });
+      const { piece, done, error } = /** @type {{piece?: Uint8Array, done?: boolean, error?: string}} */ (inbox.shift());
+      if (error !== undefined) throw new Error(error);
+      if (done || !piece) return;
+      yield piece;
+      worker.postMessage({ back: piece.buffer }, [piece.buffer]); // used: the worker's again
+    }
+  } finally {
+    worker.terminate();
   }
 }
