@@ -145,24 +145,37 @@ if (browserKind) {
   });
   const server = await lib.startServer(world.dir, routes);
   const browser = await driver.launch(browserKind, world, { withHost: false });
-  const page = await browser.newPage(`${server.origin}/sign.html`);
-  const version = await page.raw.evaluate(() => navigator.userAgent);
-  await page.raw.evaluate(async ({ n, mib }) => {
-    const w = /** @type {any} */ (window);
-    w.benchCores = [];
-    for (let i = 0; i < n; i++) {
-      const core = await import(`/core/${i}/paraphe_wasm.js`);
-      await core.default();
-      w.benchCores.push(core);
-    }
-    // Random pieces of 1 MiB (getRandomValues fills 64 KiB at a time), 16 MiB reused.
-    const pool = new Uint8Array(16 << 20);
-    for (let at = 0; at < pool.length; at += 65536) crypto.getRandomValues(pool.subarray(at, at + 65536));
-    w.benchChunks = Array.from({ length: mib }, (_, i) => pool.subarray((i % 16) << 20, ((i % 16) + 1) << 20));
-    const split = (b) => Array.from({ length: Math.ceil(b.length / (1 << 20)) }, (_, i) => b.subarray(i << 20, (i + 1) << 20));
-    w.benchPlis = {};
-    for (const name of ['gcm', 'des']) w.benchPlis[name] = split(new Uint8Array(await (await fetch(`/pli/${name}`)).arrayBuffer()));
-  }, { n: builds.length, mib });
+  close = async () => {
+    await browser.close();
+    await server.close();
+  };
+  // A failure before the rounds (a module that does not load) closes the browser too: it
+  // was left running.
+  let page;
+  let version;
+  try {
+    page = await browser.newPage(`${server.origin}/sign.html`);
+    version = await page.raw.evaluate(() => navigator.userAgent);
+    await page.raw.evaluate(async ({ n, mib }) => {
+      const w = /** @type {any} */ (window);
+      w.benchCores = [];
+      for (let i = 0; i < n; i++) {
+        const core = await import(`/core/${i}/paraphe_wasm.js`);
+        await core.default();
+        w.benchCores.push(core);
+      }
+      // Random pieces of 1 MiB (getRandomValues fills 64 KiB at a time), 16 MiB reused.
+      const pool = new Uint8Array(16 << 20);
+      for (let at = 0; at < pool.length; at += 65536) crypto.getRandomValues(pool.subarray(at, at + 65536));
+      w.benchChunks = Array.from({ length: mib }, (_, i) => pool.subarray((i % 16) << 20, ((i % 16) + 1) << 20));
+      const split = (b) => Array.from({ length: Math.ceil(b.length / (1 << 20)) }, (_, i) => b.subarray(i << 20, (i + 1) << 20));
+      w.benchPlis = {};
+      for (const name of ['gcm', 'des']) w.benchPlis[name] = split(new Uint8Array(await (await fetch(`/pli/${name}`)).arrayBuffer()));
+    }, { n: builds.length, mib });
+  } catch (e) {
+    await close();
+    throw e;
+  }
   measure = async (t, i) =>
     page.raw.evaluate(({ i, task }) => {
       const w = /** @type {any} */ (window);
@@ -201,10 +214,6 @@ if (browserKind) {
       return { ms: performance.now() - t0, got };
     }, { i, task: t.page });
   where = `${browserKind}, ${version}; wall clock`;
-  close = async () => {
-    await browser.close();
-    await server.close();
-  };
 }
 
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
