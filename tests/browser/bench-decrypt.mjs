@@ -74,7 +74,12 @@ try {
     const { mid, all } = median(runs, 'secs');
     const most = (k) => MiB(Math.max(...runs.map((r) => r.grown[k])) * 1024);
     const rate = mb / mid.secs;
-    console.log(`| ${label} | ${cipher} | paraphe in ${kind}, page API \`decrypt\` (extension frame; plaintext ${mid.onDisk ? 'File in OPFS' : 'Blob parts'} to the page) | ${mid.secs.toFixed(2)} s (${all}) | ${rate.toFixed(0)} MB/s | growth: page ${most('page')} MiB, extension ${most('extension')} MiB, browser and others ${most('other')} MiB${mid.onDisk ? '' : ' (holds the plaintext Blob)'}${ratio(rate)} |`);
+    // Firefox: its command lines do not tell the extension's content process from a tab's
+    // (and its extension frame runs in the page's process here): the largest one, and all.
+    const growth = kind === 'firefox'
+      ? `growth: the largest content process ${most('onePage')} MiB (all content processes ${most('page')} MiB), parent and others ${most('other')} MiB`
+      : `growth: page ${most('page')} MiB, extension ${most('extension')} MiB, browser and others ${most('other')} MiB`;
+    console.log(`| ${label} | ${cipher} | paraphe in ${kind}, page API \`decrypt\` (extension frame; plaintext ${mid.onDisk ? 'File in OPFS' : 'Blob parts'} to the page) | ${mid.secs.toFixed(2)} s (${all}) | ${rate.toFixed(0)} MB/s | ${growth}${mid.onDisk ? '' : ' (holds the plaintext Blob)'}${ratio(rate)} |`);
   }
   if (via.includes('pli-page')) {
     const runs = [];

@@ -132,10 +132,11 @@ async function main() {
       const pa = median(paraphe);
       const rate = (ms) => `${(MIB / (ms / 1000)).toFixed(0)} MiB/s`;
       const mem = (v) => `${v >= 0 ? '+' : ''}${v.toFixed(0)} MiB`;
-      // Firefox's command lines do not tell the extension's content process from a tab's.
+      // Firefox's command lines do not tell the extension's content process from a tab's (and
+      // its extension frame runs in the page's process here): the largest one, and all.
       const where = kind === 'chromium'
         ? `page renderer ${mem(memory.page)}, extension process ${mem(memory.extension)}, browser and others ${mem(memory.other)}`
-        : `content processes (page and extension) ${mem(memory.page)}, parent and others ${mem(memory.other)}`;
+        : `the largest content process ${mem(memory.onePage)} (all content processes ${mem(memory.page)}), parent and others ${mem(memory.other)}`;
       console.log(`| ${kind} | ${algorithm} | ${MIB} MiB | ${rate(hw)} | ${rate(pa)} | ${(hw / pa).toFixed(2)}× | ${where} |`);
     }
   } finally {

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
  * than the extension's; Firefox: every content process, whose command lines do not say
  * which is the extension's), `extension` (Chromium's extension process), `other` (the
  * browser process, GPU, network, utilities). The host and Node processes are left out.
+ * `pages`: each process counted in `page`, by pid (for the growth of the largest one).
  */
 export function memoryByKind(root = process.pid) {
   const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,rss=,args=']).toString().trim().split('\n').map((l) => {
@@ -16,14 +17,17 @@ export function memoryByKind(root = process.pid) {
   });
   const children = new Map();
   for (const r of rows) children.set(r.ppid, [...(children.get(r.ppid) ?? []), r]);
-  const out = { page: 0, extension: 0, other: 0 };
+  const out = { page: 0, extension: 0, other: 0, pages: /** @type {Record<number, number>} */ ({}) };
   const stack = [...(children.get(root) ?? [])];
   while (stack.length) {
     const r = stack.pop();
     stack.push(...(children.get(r.pid) ?? []));
     if (/paraphe-host|^node /.test(r.args)) continue;
     if (/--extension-process/.test(r.args)) out.extension += r.rss;
-    else if (/--type=renderer|-contentproc.*\btab$/.test(r.args)) out.page += r.rss;
+    else if (/--type=renderer|-contentproc.*\btab$/.test(r.args)) {
+      out.page += r.rss;
+      out.pages[r.pid] = r.rss;
+    }
     else out.other += r.rss;
   }
   return out;
@@ -31,20 +35,26 @@ export function memoryByKind(root = process.pid) {
 
 /**
  * Starts sampling memoryByKind every 50 ms; the returned function stops and gives the peak
- * growth of each kind over the start, in MiB.
+ * growth of each kind over the start, in MiB, and `onePage`: the largest peak growth of one
+ * process of the `page` kind (a process that started meanwhile grew from nothing). In
+ * Firefox, whose `page` sums every content process, that is the figure for « every process ».
  */
 export function sampleMemory(root = process.pid) {
-  const base = memoryByKind(root);
+  const { pages: basePages, ...base } = memoryByKind(root);
   const peak = { ...base };
+  /** @type {Record<number, number>} */
+  const peakPages = { ...basePages };
   const tick = () => {
-    const now = memoryByKind(root);
+    const { pages, ...now } = memoryByKind(root);
     for (const k of Object.keys(peak)) peak[k] = Math.max(peak[k], now[k]);
+    for (const [pid, rss] of Object.entries(pages)) peakPages[pid] = Math.max(peakPages[pid] ?? 0, rss);
   };
   const timer = setInterval(tick, 50);
   return () => {
     clearInterval(timer);
     tick();
-    return Object.fromEntries(Object.keys(peak).map((k) => [k, (peak[k] - base[k]) / 1024]));
+    const onePage = Math.max(0, ...Object.entries(peakPages).map(([pid, rss]) => rss - (basePages[pid] ?? 0)));
+    return { ...Object.fromEntries(Object.keys(peak).map((k) => [k, (peak[k] - base[k]) / 1024])), onePage: onePage / 1024 };
   };
 }
 
