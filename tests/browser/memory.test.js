@@ -35,7 +35,7 @@ const MIB = 256;
 const HASH_PAGE_MIB = 32;
 const HASH_TOTAL_MIB = 64;
 /** A file deleted after it was chosen: large enough to be read on a worker in Firefox. */
-const CHANGED_MIB = 32;
+const DELETED_MIB = 32;
 // PAdES of a 200 MiB PDF (issue 17): the extension frame streams the file through the WASM
 // core, which hashes it all and keeps only the parts its PDF reader asks for (tail, xref,
 // the objects the update rewrites), so neither the tab nor the extension holds the file:
@@ -164,10 +164,10 @@ describe('memory bounds', () => {
 
     // A read that fails: Firefox reads a file of this size on a worker (common/pieces.js,
     // piecesReadAhead); its failure must come back as the request's error, with no consent.
-    test(`${kind}: a ${CHANGED_MIB} MiB file deleted after it was chosen → INVALID_REQUEST, no consent window`, T, async () => {
-      const changed = path.join(world.dir, `changed-${kind}.bin`);
-      fs.closeSync(fs.openSync(changed, 'w'));
-      fs.truncateSync(changed, CHANGED_MIB << 20);
+    test(`${kind}: a ${DELETED_MIB} MiB file deleted after it was chosen → INVALID_REQUEST, no consent window`, T, async () => {
+      const deleted = path.join(world.dir, `deleted-${kind}.bin`);
+      fs.closeSync(fs.openSync(deleted, 'w'));
+      fs.truncateSync(deleted, DELETED_MIB << 20);
       const browser = await driver.launch(kind, world);
       try {
         const page = await browser.newPage(`${server.origin}/sign.html`);
@@ -175,15 +175,15 @@ describe('memory bounds', () => {
         await page.evaluate(() => {
           const input = document.createElement('input');
           input.type = 'file';
-          input.id = 'changed';
+          input.id = 'deleted';
           document.body.append(input);
         });
-        if (kind === 'chromium') await page.raw.setInputFiles('#changed', changed);
-        else await (await page.raw.$('#changed')).uploadFile(changed);
-        fs.rmSync(changed); // the File is still in the page
+        if (kind === 'chromium') await page.raw.setInputFiles('#deleted', deleted);
+        else await (await page.raw.$('#deleted')).uploadFile(deleted);
+        fs.rmSync(deleted); // the File is still in the page
         await page.evaluate(() => {
           window.outcome = undefined;
-          window.paraphe.signDocument(document.getElementById('changed').files[0])
+          window.paraphe.signDocument(document.getElementById('deleted').files[0])
             .then(() => 'signed', (e) => `${e.code}: ${e.message}`).then((o) => { window.outcome = o; });
         });
         const ended = await outcome(page);
@@ -192,7 +192,7 @@ describe('memory bounds', () => {
         assert.equal(await browser.consentCount(), 0);
       } finally {
         await browser.close();
-        fs.rmSync(changed, { force: true });
+        fs.rmSync(deleted, { force: true });
       }
     });
 
