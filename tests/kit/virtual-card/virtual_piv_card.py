@@ -290,14 +290,18 @@ class Bridge:
             msg = self.recv_exact(n)
             if n == 1:
                 control = msg[0]
-                events.info("control %d", control)
                 if control == 0:
+                    events.info("power off")
                     self.card.power_off()
                 elif control == 1:
+                    events.info("power on")
                     self.card.power_on()
                 elif control == 2:
+                    events.info("reset")
                     self.card.reset()
                 elif control == 4:
+                    # The ATR: vpcd asks for it around every power-on and reset, and while
+                    # pcscd polls the reader; not an event, so not logged.
                     self.send(self.card.get_atr())
             else:
                 self.hold()
