@@ -182,7 +182,18 @@ function extensionSide(h) {
   let helper = null;
   const run = async (browser, fn, ...args) => {
     if (!helper || helper.isClosed()) helper = await h.openExtension(browser, 'options/options.html');
-    return h.eval(helper, fn, ...args);
+    // A call the extension never answers says which: the first nginx test once waited out its
+    // 120 s in Chromium saying nothing (1 run of radar.test.js in 2, 2026-12-04 16:53Z).
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within 20 s from the extension to ${String(fn).slice(0, 300)}`)), 20_000);
+    });
+    try {
+      return await Promise.race([h.eval(helper, fn, ...args), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const api = 'globalThis.browser ?? globalThis.chrome';
