@@ -114,8 +114,7 @@ async function pageApi() {
     portal = { page, server };
   }
   const { page } = portal;
-  if (kind === 'chromium') await page.raw.setInputFiles('#pli', pli);
-  else await (await page.raw.$('#pli')).uploadFile(pli);
+  await page.chooseFile('#pli', pli);
   const consentP = browser.expectConsent();
   await page.evaluate(() => {
     window.benchDone = null;
@@ -186,8 +185,7 @@ async function pliPage() {
   const page = await pliTabOnce();
   await page.bringToFront(); // a request from a hidden tab waits until it shows
   await page.waitFor('#file');
-  if (kind === 'chromium') await page.raw.setInputFiles('#file', pli);
-  else await (await page.raw.$('#file')).uploadFile(pli);
+  await page.chooseFile('#file', pli);
   const consentP = browser.expectConsent();
   await page.click('#open');
   const consent = await consentP.catch(async (e) => {

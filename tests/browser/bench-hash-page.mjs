@@ -43,14 +43,7 @@ async function main() {
     const page = await browser.newPage(`${server.origin}/sign.html`);
     await page.waitForFunction(() => window.parapheLoaded === true);
     await page.raw.addScriptTag({ path: HASH_WASM });
-    await page.evaluate(() => {
-      const input = document.createElement('input');
-      input.type = 'file';
-      input.id = 'bench-file';
-      document.body.append(input);
-    });
-    if (kind === 'chromium') await page.raw.setInputFiles('#bench-file', file);
-    else await (await page.raw.$('#bench-file')).uploadFile(file);
+    await page.addFileInput('bench-file', file);
 
     /** Milliseconds from signDocument to the consent window's creation. */
     const toConsent = async (algorithm, tiny) => {

@@ -241,8 +241,7 @@ for (const kind of driver.browsers()) {
         : `moz-extension://${GECKO_UUID}/pli/pli.html`;
       const page = kind === 'chromium' ? await browser.newPage(url) : await browser.pageAt(url);
       await page.waitFor('#file');
-      if (kind === 'chromium') await page.raw.setInputFiles('#file', pli.file);
-      else await (await page.raw.$('#file')).uploadFile(pli.file);
+      await page.chooseFile('#file', pli.file);
       const consentP = browser.expectConsent();
       await page.click('#open');
       const consent = await consentP;
@@ -269,8 +268,7 @@ for (const kind of driver.browsers()) {
       const tampered = makePli(world, doc, { cipher: 'aes-256-gcm', ber: true, name: 'pli-altere.p7m' });
       tampered.bytes[Math.floor(tampered.bytes.length / 2)] ^= 1;
       fs.writeFileSync(tampered.file, tampered.bytes);
-      if (kind === 'chromium') await page.raw.setInputFiles('#file', tampered.file);
-      else await (await page.raw.$('#file')).uploadFile(tampered.file);
+      await page.chooseFile('#file', tampered.file);
       const againP = browser.expectConsent();
       await page.click('#open');
       await (await againP).confirm(world.fingerprint('03'), lib.PIN);

@@ -66,6 +66,23 @@ class Page {
 
   click(selector) { return this.raw.click(selector); }
 
+  /** Chooses `file` (a path) in the file input `selector`: playwright's setInputFiles, puppeteer's uploadFile. */
+  async chooseFile(selector, file) {
+    if (this.kind === 'chromium') await this.raw.setInputFiles(selector, file);
+    else await (await this.raw.$(selector)).uploadFile(file);
+  }
+
+  /** Adds a file input `#id` to the page (for pages that have none) and chooses `file` in it. */
+  async addFileInput(id, file) {
+    await this.raw.evaluate((i) => {
+      const input = document.createElement('input');
+      input.type = 'file';
+      input.id = i;
+      document.body.append(input);
+    }, id);
+    await this.chooseFile(`#${id}`, file);
+  }
+
   /** Makes this tab the active one of its window (the others are then hidden). */
   bringToFront() { return this.raw.bringToFront(); }
 

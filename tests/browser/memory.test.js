@@ -125,14 +125,7 @@ describe('memory bounds', () => {
       try {
         const page = await browser.newPage(`${server.origin}/sign.html`);
         await page.waitForFunction(() => window.parapheLoaded === true);
-        await page.evaluate(() => {
-          const input = document.createElement('input');
-          input.type = 'file';
-          input.id = 'large';
-          document.body.append(input);
-        });
-        if (kind === 'chromium') await page.raw.setInputFiles('#large', file);
-        else await (await page.raw.$('#large')).uploadFile(file);
+        await page.addFileInput('large', file);
         /** signDocument up to its consent window (the digest is known then), then cancel. */
         const toConsent = async (large) => {
           const consentP = browser.expectConsent();
@@ -172,14 +165,7 @@ describe('memory bounds', () => {
       try {
         const page = await browser.newPage(`${server.origin}/sign.html`);
         await page.waitForFunction(() => window.parapheLoaded === true);
-        await page.evaluate(() => {
-          const input = document.createElement('input');
-          input.type = 'file';
-          input.id = 'deleted';
-          document.body.append(input);
-        });
-        if (kind === 'chromium') await page.raw.setInputFiles('#deleted', deleted);
-        else await (await page.raw.$('#deleted')).uploadFile(deleted);
+        await page.addFileInput('deleted', deleted);
         fs.rmSync(deleted); // the File is still in the page
         await page.evaluate(() => {
           window.outcome = undefined;
@@ -206,18 +192,8 @@ describe('memory bounds', () => {
       try {
         const page = await browser.newPage(`${server.origin}/sign.html`);
         await page.waitForFunction(() => window.parapheLoaded === true);
-        await page.evaluate(() => {
-          for (const id of ['small', 'large']) {
-            const input = document.createElement('input');
-            input.type = 'file';
-            input.id = id;
-            document.body.append(input);
-          }
-        });
-        for (const [id, file] of [['small', small], ['large', large]]) {
-          if (kind === 'chromium') await page.raw.setInputFiles(`#${id}`, file);
-          else await (await page.raw.$(`#${id}`)).uploadFile(file);
-        }
+        await page.addFileInput('small', small);
+        await page.addFileInput('large', large);
         /** PAdES of one file through consent and PIN; the signed PDF kept in the page. */
         const sign = async (id) => {
           const consentP = browser.expectConsent();
@@ -304,18 +280,7 @@ describe('memory bounds: plis', () => {
   async function portalWithPlis(browser, kind) {
     const page = await browser.newPage(`${server.origin}/sign.html`);
     await page.waitForFunction(() => window.parapheLoaded === true);
-    await page.evaluate(() => {
-      for (const id of ['small', 'large']) {
-        const input = document.createElement('input');
-        input.type = 'file';
-        input.id = id;
-        document.body.append(input);
-      }
-    });
-    for (const id of ['small', 'large']) {
-      if (kind === 'chromium') await page.raw.setInputFiles(`#${id}`, plis[id]);
-      else await (await page.raw.$(`#${id}`)).uploadFile(plis[id]);
-    }
+    for (const id of ['small', 'large']) await page.addFileInput(id, plis[id]);
     return page;
   }
 
@@ -399,8 +364,7 @@ describe('memory bounds: plis', () => {
         const pliPage = kind === 'chromium' ? await browser.newPage(pliUrl) : await browser.pageAt(pliUrl);
         await pliPage.waitFor('#file');
         const openInPage = async (id) => {
-          if (kind === 'chromium') await pliPage.raw.setInputFiles('#file', plis[id]);
-          else await (await pliPage.raw.$('#file')).uploadFile(plis[id]);
+          await pliPage.chooseFile('#file', plis[id]);
           await pliPage.evaluate(() => { delete document.body.dataset.result; delete document.body.dataset.error; });
           const consentP = browser.expectConsent();
           await pliPage.click('#open');
