@@ -222,10 +222,23 @@ fn decrypt_external(
                         tag.copy_from_slice(
                             &gcm.encrypt_in_place_detached((&GHASH_IV).into(), &piece, &mut none).expect("tag"),
                         );
-                        let mut c = *counter;
-                        let low = u32::from_be_bytes([c[12], c[13], c[14], c[15]]).wrapping_add(blocks_done);
-                        c[12..].copy_from_slice(&low.to_be_bytes());
-                        ctr::Ctr32BE::<$aes>::new_from_slices(&key, &c).expect("key").apply_keystream(&mut piece);
+                        match d.gcm_keystream_iv(blocks_done) {
+                            // Every other piece as Firefox's pages decrypt it (pli/bulk.js): an
+                            // AES-GCM encryption under the keystream IV, its tag left aside.
+                            Some(iv) if blocks_done % 2 == 1 => {
+                                let gcm = aes_gcm::AesGcm::<$aes, aes_gcm::aead::consts::U16>::new_from_slice(&key)
+                                    .expect("key");
+                                let _ = gcm.encrypt_in_place_detached((&iv).into(), &[], &mut piece).expect("encrypts");
+                            }
+                            _ => {
+                                let mut c = *counter;
+                                let low = u32::from_be_bytes([c[12], c[13], c[14], c[15]]).wrapping_add(blocks_done);
+                                c[12..].copy_from_slice(&low.to_be_bytes());
+                                ctr::Ctr32BE::<$aes>::new_from_slices(&key, &c)
+                                    .expect("key")
+                                    .apply_keystream(&mut piece);
+                            }
+                        }
                     }};
                 }
                 match key.len() {

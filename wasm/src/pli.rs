@@ -245,6 +245,12 @@ impl Pli {
         }))
     }
 
+    /// AES-GCM in external mode: the IV under which WebCrypto's AES-GCM encryption of the
+    /// ciphertext from content block `blocks` on yields its plaintext (tag left aside).
+    pub fn gcm_keystream_iv(&self, blocks: u32) -> Option<[u8; 16]> {
+        self.decryption.gcm_keystream_iv(blocks)
+    }
+
     /// AES-GCM in external mode: the GHASH tag of the oldest piece `feed` handed out.
     pub fn absorb_ghash(&mut self, tag: &[u8]) -> Result<(), PageError> {
         self.decryption.absorb_ghash(tag).map_err(|e| page_error(&e))

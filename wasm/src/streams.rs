@@ -50,6 +50,8 @@ pub struct PliDecryptor {
     inner: pli::Pli,
     /// What `feed_view` handed out last (its capacity kept: no allocation per piece).
     out: Vec<u8>,
+    /// What `keystream_iv_at` computed last.
+    keystream_iv: [u8; 16],
 }
 
 #[wasm_bindgen]
@@ -57,7 +59,7 @@ impl PliDecryptor {
     #[wasm_bindgen(constructor)]
     #[allow(clippy::new_without_default)]
     pub fn new() -> PliDecryptor {
-        PliDecryptor { inner: pli::Pli::new(), out: Vec::new() }
+        PliDecryptor { inner: pli::Pli::new(), out: Vec::new(), keystream_iv: [0; 16] }
     }
 
     /// Feeds ciphertext; returns the plaintext it yields (none before the key is set).
@@ -77,6 +79,16 @@ impl PliDecryptor {
     /// Where `feed_in_place` left its output in this module's memory.
     pub fn out_pointer(&self) -> usize {
         self.out.as_ptr() as usize
+    }
+
+    /// AES-GCM after `set_key_external_base64`: where in this module's memory the 16-byte IV
+    /// now is under which WebCrypto's AES-GCM *encryption* of the ciphertext from content
+    /// block `blocks` on (mod 2^32) yields its plaintext, tag left aside (Firefox's AES-GCM is
+    /// twice as fast as its AES-CTR); undefined when there is none (then AES-CTR). Allocates
+    /// nothing: a view of `out_pointer` taken before stays valid.
+    pub fn keystream_iv_at(&mut self, blocks: u32) -> Option<usize> {
+        self.keystream_iv = self.inner.gcm_keystream_iv(blocks)?;
+        Some(self.keystream_iv.as_ptr() as usize)
     }
 
     /// `feed` for chunks that crossed extension messaging as base64; returns base64.

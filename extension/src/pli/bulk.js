@@ -61,30 +61,42 @@ export function release(bytes) {
  * nothing under the core's `ghashIv`, with the piece as additional data, goes back to the
  * core through `absorb`, piece after piece in order (the core chains them and checks the
  * pli's tag itself in `finish`). Each piece's promise settles once its tag was absorbed.
+ * In Firefox the piece itself is decrypted by an AES-GCM *encryption* under the IV
+ * `keystreamIv` gives (PliDecryptor.keystream_iv_at: its CTR starts at the piece's counter),
+ * not by AES-CTR: Firefox's AES-GCM ran at 870–900 MiB/s where its AES-CTR ran at 420–490
+ * (100 MiB in 512 KiB pieces, same worker, same run; Chromium's two are alike, 1.0–1.3 GiB/s).
  * @param {string | undefined} json
  * @param {string} keyBase64
  * @param {(tag: Uint8Array) => void} absorb PliDecryptor.absorb_ghash
+ * @param {(blocks: number) => Uint8Array<ArrayBuffer> | null} [keystreamIv] the IV for the
+ *   piece from content block `blocks` on; called before WebCrypto, so it must not disturb a
+ *   view of the core's memory (PliDecryptor.keystream_iv_at allocates nothing). Without it
+ *   (the background's fallback, background/pli.js), AES-CTR.
  * @returns {Promise<BulkDecryptor | null>}
  */
-export async function bulkDecryptor(json, keyBase64, absorb) {
+export async function bulkDecryptor(json, keyBase64, absorb, keystreamIv = () => null) {
   if (!json) return null;
   const params = JSON.parse(json);
   const raw = fromBase64(keyBase64);
   try {
-    if (params.name === 'AES-GCM') return await gcm(params, raw, absorb);
+    if (params.name === 'AES-GCM') return await gcm(params, raw, absorb, GCM_KEYSTREAM ? keystreamIv : () => null);
     return await cbc(params, raw);
   } finally {
     raw.fill(0);
   }
 }
 
+/** Whether AES-GCM plis are decrypted by AES-GCM encryptions (above) rather than AES-CTR. */
+const GCM_KEYSTREAM = typeof navigator === 'object' && navigator.userAgent.includes('Firefox/');
+
 /**
  * @param {{counter: string, ghashIv: string}} params
  * @param {Uint8Array<ArrayBuffer>} raw
  * @param {(tag: Uint8Array) => void} absorb
+ * @param {(blocks: number) => Uint8Array<ArrayBuffer> | null} keystreamIv
  * @returns {Promise<BulkDecryptor>}
  */
-async function gcm(params, raw, absorb) {
+async function gcm(params, raw, absorb, keystreamIv) {
   const ctr = await crypto.subtle.importKey('raw', raw, 'AES-CTR', false, ['decrypt']);
   const ghash = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt']);
   const first = fromBase64(params.counter);
@@ -94,11 +106,22 @@ async function gcm(params, raw, absorb) {
   /** The last piece's tag, absorbed (in order: each waits for the one before). */
   let absorbed = Promise.resolve();
   return (ciphertext) => {
-    const counter = first.slice();
-    const view = new DataView(counter.buffer);
-    view.setUint32(12, (view.getUint32(12) + blocks) >>> 0); // inc32, as GCM counts
+    const at = blocks;
     blocks += ciphertext.length / 16;
-    const plaintext = crypto.subtle.decrypt({ name: 'AES-CTR', counter, length: 32 }, ctr, ciphertext);
+    const keyIv = keystreamIv(at >>> 0);
+    /** @type {Promise<ArrayBuffer>} */
+    let plaintext;
+    if (keyIv) {
+      // The output is the plaintext and a tag of no use here: cut off (the buffer moved, not
+      // copied, where the engine can).
+      plaintext = crypto.subtle.encrypt({ name: 'AES-GCM', iv: keyIv, tagLength: 128 }, ghash, ciphertext)
+        .then((out) => /** @type {ArrayBuffer & {transfer: (n: number) => ArrayBuffer}} */ (out).transfer(out.byteLength - 16));
+    } else {
+      const counter = first.slice();
+      const view = new DataView(counter.buffer);
+      view.setUint32(12, (view.getUint32(12) + at) >>> 0); // inc32, as GCM counts
+      plaintext = crypto.subtle.decrypt({ name: 'AES-CTR', counter, length: 32 }, ctr, ciphertext);
+    }
     const tag = crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: ciphertext, tagLength: 128 }, ghash, nothing);
     release(ciphertext); // WebCrypto copied it at each call
     absorbed = absorbed.then(() => tag).then((t) => absorb(new Uint8Array(t)));

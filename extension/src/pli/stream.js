@@ -34,6 +34,8 @@ export const PIECE_BYTES = 512 << 10;
  * @property {(plaintext: Uint8Array<ArrayBuffer>) => Promise<void> | void} write the next piece of
  *   plaintext (provisional until openPli resolves); awaited before the piece after it
  * @property {(done: number) => void} [progress] bytes of the pli read so far
+ * @property {AsyncIterable<Uint8Array>} [source] the pli's bytes, if not read here
+ *   (pieces(blob, PIECE_BYTES)): pieces read ahead by another thread (pli/to-file.js)
  */
 
 /**
@@ -45,7 +47,7 @@ export const PIECE_BYTES = 512 << 10;
  * @param {Opening} opening
  * @returns {Promise<Record<string, any>>}
  */
-export async function openPli(blob, { unwrap, write, progress = () => {} }) {
+export async function openPli(blob, { unwrap, write, progress = () => {}, source = pieces(blob, PIECE_BYTES) }) {
   const { memory } = /** @type {{memory: WebAssembly.Memory}} */ (await startFilesModule());
   const pli = new PliDecryptor();
   /**
@@ -56,6 +58,15 @@ export async function openPli(blob, { unwrap, write, progress = () => {} }) {
   const inPlace = (bytes) => {
     const n = pli.feed_in_place(bytes);
     return new Uint8Array(memory.buffer, pli.out_pointer(), n);
+  };
+  /**
+   * AES-GCM: the IV under which an AES-GCM encryption of the ciphertext from content block
+   * `blocks` on decrypts it (pli/bulk.js), copied out of the core's memory; null if none.
+   * @param {number} blocks
+   */
+  const keystreamIv = (blocks) => {
+    const at = pli.keystream_iv_at(blocks);
+    return at === undefined ? null : new Uint8Array(memory.buffer, at, 16).slice();
   };
   try {
     let read = 0;
@@ -81,7 +92,7 @@ export async function openPli(blob, { unwrap, write, progress = () => {} }) {
     };
     progress(0);
     try {
-      for await (const bytes of pieces(blob, PIECE_BYTES)) {
+      for await (const bytes of source) {
         read += bytes.length;
         if (keyed) {
           // The core copies the piece and hands out ciphertext (or plaintext, 3DES); WebCrypto
@@ -97,7 +108,7 @@ export async function openPli(blob, { unwrap, write, progress = () => {} }) {
             head.length = 0;
             const { key, ...rest } = await unwrap(base64(all.subarray(0, Number(pli.consumed()))));
             opened = rest;
-            bulk = await bulkDecryptor(pli.set_key_external_base64(key), key, (tag) => pli.absorb_ghash(tag));
+            bulk = await bulkDecryptor(pli.set_key_external_base64(key), key, (tag) => pli.absorb_ghash(tag), keystreamIv);
             keyed = true;
             // What came after the header in that piece.
             await next(decryptPiece(bulk, bulk ? inPlace(new Uint8Array(0)) : pli.feed(new Uint8Array(0))));

@@ -221,6 +221,15 @@ impl ContentDecryptor {
         }
     }
 
+    /// [`BulkCipher::AesGcm`]: the IV under which the caller's AES-GCM encryption decrypts
+    /// from content block `blocks` on, see [`GcmDecryptor::keystream_iv`].
+    pub fn gcm_keystream_iv(&self, blocks: u32) -> Option<[u8; 16]> {
+        match &self.mode {
+            Mode::Gcm(g) => g.keystream_iv(blocks),
+            _ => None,
+        }
+    }
+
     /// [`BulkCipher::AesGcm`]: the caller's GHASH tag of the oldest piece not yet absorbed.
     pub fn absorb_ghash(&mut self, tag: &[u8]) -> Result<(), EnvelopeError> {
         match &mut self.mode {

@@ -133,6 +133,8 @@ struct Outside {
     z: Block,
     /// The last `H^n` computed (runs are mostly of one size).
     power: (u64, Block),
+    /// `H⁻¹`, for [`GcmDecryptor::keystream_iv`]; `None` when H = 0 (no inverse).
+    h_inverse: Option<Block>,
 }
 
 /// H, E_K(J0), inc32(J0), the CTR keystream starting there, and the mask of the caller's
@@ -202,6 +204,21 @@ fn pow(h: &Block, e: u64) -> Block {
     result
 }
 
+/// `a⁻¹` for `a ≠ 0`: `a^(2^128 − 2)` (the field has 2^128 elements), and 2^128 − 2 is the
+/// sum of 2^i for i = 1 to 127: the product of those 127 successive squares of `a`.
+fn inverse(a: &Block) -> Option<Block> {
+    if a.iter().all(|&b| b == 0) {
+        return None;
+    }
+    let mut square = mul(a, a);
+    let mut result = square;
+    for _ in 2..128 {
+        square = mul(&square, &square);
+        result = mul(&result, &square);
+    }
+    Some(result)
+}
+
 fn xor(a: &mut Block, b: &Block) {
     a.iter_mut().zip(b).for_each(|(x, y)| *x ^= y);
 }
@@ -247,8 +264,26 @@ impl GcmDecryptor {
             open: false,
             z: [0; 16],
             power: (1, d.h),
+            h_inverse: inverse(&d.h),
         }));
         Ok(d)
+    }
+
+    /// External mode: the 16-byte IV under which an AES-GCM *encryption* (the caller's, of
+    /// the ciphertext as if it were plaintext) runs its CTR from the counter of content
+    /// block `blocks` on: its output, tag left aside, is then the plaintext, as AES-CTR's
+    /// from that counter would be (some browsers' AES-GCM is twice as fast as their AES-CTR).
+    /// That encryption starts at inc32(J0), so J0 must be that counter minus one; a 16-byte
+    /// IV X gives J0 = GHASH(X ‖ L) = (X·H ⊕ L)·H, L = [0]_64 ‖ [128]_64 (SP 800-38D §7.2
+    /// step 2), so X = (J0·H⁻¹ ⊕ L)·H⁻¹. `None` when H = 0 (then AES-CTR).
+    pub fn keystream_iv(&self, blocks: u32) -> Option<Block> {
+        let inverse = self.external.as_ref()?.h_inverse?;
+        let mut j0 = self.first_counter;
+        let low = u32::from_be_bytes([j0[12], j0[13], j0[14], j0[15]]).wrapping_add(blocks).wrapping_sub(1);
+        j0[12..].copy_from_slice(&low.to_be_bytes());
+        let mut x = mul(&j0, &inverse);
+        xor(&mut x, &lengths(0, 16));
+        Some(mul(&x, &inverse))
     }
 
     pub fn is_external(&self) -> bool {
@@ -489,6 +524,53 @@ pub(super) mod tests {
         };
         let tag = sealed.split_off(sealed.len() - tag_len);
         (sealed, tag)
+    }
+
+    /// `keystream_iv`: an AES-GCM encryption (aes-gcm's, as WebCrypto's) of a run of
+    /// ciphertext under it gives the run's plaintext, from any block on, across the 32-bit
+    /// counter's wrap too, for nonces of 12 bytes and others; and `inverse` is one.
+    #[test]
+    fn keystream_iv_decrypts_runs_like_ctr() {
+        use aes::cipher::{KeyIvInit, StreamCipher};
+        let mut rng = Rng(0x0bad_5eed_1234_5678);
+        for round in 0..60 {
+            let key = rng.bytes([16, 24, 32][round % 3]);
+            let nonce_len = [12, 16, 8][rng.below(3)];
+            let mut nonce = rng.bytes(nonce_len);
+            if round % 5 == 0 && nonce.len() == 12 {
+                nonce = vec![0xff; 12]; // inc32 wraps from 0xffffffff to 0 within the run
+            }
+            let d = GcmDecryptor::new_external(&key, &nonce, 16).unwrap();
+            let h_inverse = d.external.as_ref().unwrap().h_inverse.unwrap();
+            assert_eq!(
+                mul(&d.h, &h_inverse),
+                {
+                    let mut one = [0u8; 16];
+                    one[0] = 0x80;
+                    one
+                },
+                "H · H⁻¹ = 1"
+            );
+            for blocks in [0u32, 1, 2, 31, 4096, 0xffff_fffe, 0xffff_ffff, rng.next() as u32] {
+                let run_len = 16 * (1 + rng.below(8));
+                let run = rng.bytes(run_len);
+                let iv = d.keystream_iv(blocks).unwrap();
+                let (out, _tag) = seal(&key, &iv, &[], &run, 16);
+                // AES-CTR from the counter of block `blocks`: first_counter + blocks (inc32).
+                let mut counter = d.first_counter();
+                let low = u32::from_be_bytes([counter[12], counter[13], counter[14], counter[15]]).wrapping_add(blocks);
+                counter[12..].copy_from_slice(&low.to_be_bytes());
+                let mut want = run.clone();
+                match key.len() {
+                    16 => ctr::Ctr32BE::<Aes128>::new_from_slices(&key, &counter).unwrap().apply_keystream(&mut want),
+                    24 => ctr::Ctr32BE::<Aes192>::new_from_slices(&key, &counter).unwrap().apply_keystream(&mut want),
+                    _ => ctr::Ctr32BE::<Aes256>::new_from_slices(&key, &counter).unwrap().apply_keystream(&mut want),
+                }
+                assert_eq!(out, want, "round {round}, block {blocks}");
+            }
+        }
+        assert_eq!(inverse(&[0; 16]), None);
+        assert!(GcmDecryptor::new(&[7; 16], &[1; 12], 16).unwrap().keystream_iv(0).is_none(), "external mode only");
     }
 
     #[test]

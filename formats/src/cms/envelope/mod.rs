@@ -322,6 +322,13 @@ impl Decryption {
         }
     }
 
+    /// [`BulkCipher::AesGcm`]: the 16-byte IV under which an AES-GCM encryption of the
+    /// ciphertext from content block `blocks` on yields its plaintext (the tag left aside), as
+    /// AES-CTR from the counter does; `None` without a key, or when there is no such IV.
+    pub fn gcm_keystream_iv(&self, blocks: u32) -> Option<[u8; 16]> {
+        self.decryptor.as_ref()?.gcm_keystream_iv(blocks)
+    }
+
     /// [`BulkCipher::AesGcm`]: the caller's GHASH tag of the oldest piece handed out and not
     /// yet absorbed.
     pub fn absorb_ghash(&mut self, tag: &[u8]) -> Result<(), EnvelopeError> {
