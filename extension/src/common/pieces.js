@@ -143,105 +143,31 @@ export async function* piecesReadAhead(blob, bytes) {
     yield* pieces(blob, bytes);
     return;
   }
-  const w = worker;
-  /** @type {ReadPort} */
-  const port = { postMessage: (message, transfer) => w.postMessage(message, transfer), onmessage: null };
-  w.onmessage = (event) => port.onmessage?.(event);
-  w.onerror = (e) => {
-    e.preventDefault();
-    port.onmessage?.({ data: { error: e.message || 'the reading worker failed' } });
-  };
-  try {
-    w.postMessage({ blob, bytes });
-    yield* piecesFrom(port);
-  } finally {
-    worker.terminate();
-  }
-}
-
-/**
- * Pieces read and not yet used, at most (readAhead): each in a buffer of its own that comes
- * back once used, so that the memory is this many pieces whatever the file's size.
- */
-const MAX_AHEAD = 4;
-
-/**
- * One end of a read-ahead: a worker, a worker's scope, or a link between workers (pli/link.js).
- * @typedef {{postMessage: (message: any, transfer: Transferable[]) => void,
- *   onmessage: ((event: {data: any}) => void) | null}} ReadPort
- */
-
-/**
- * The reading side of a read-ahead (common/read-worker.js; pli/to-file.js for plis in
- * Firefox): reads `blob` with pieces() and hands each piece over through `port`
- * (`{piece}`, in a buffer handed over), then `{done: true}`, or `{error: message}`; each
- * buffer comes back (`{back}`) once used. Returns `stop`, which ends the reading early
- * (the user of the pieces gave up).
- * @param {Blob} blob
- * @param {number} bytes
- * @param {ReadPort} port
- * @returns {() => void}
- */
-export function readAhead(blob, bytes, port) {
-  /** Buffers free to take the next piece. @type {ArrayBuffer[]} */
-  const free = [];
-  for (let i = 0; i < MAX_AHEAD; i++) free.push(new ArrayBuffer(bytes));
-  /** @type {(() => void) | null} */
-  let wake = null;
-  let stopped = false;
-  port.onmessage = ({ data }) => {
-    if (!(data?.back instanceof ArrayBuffer)) return;
-    free.push(data.back);
-    wake?.();
-    wake = null;
-  };
-  (async () => {
-    try {
-      // pieces() reads into one buffer of its own: each piece is copied into a free one.
-      for await (const piece of pieces(blob, bytes)) {
-        while (free.length === 0 && !stopped) await new Promise((resolve) => { wake = () => resolve(undefined); });
-        if (stopped) return;
-        const buffer = /** @type {ArrayBuffer} */ (free.pop());
-        new Uint8Array(buffer).set(piece);
-        port.postMessage({ piece: new Uint8Array(buffer, 0, piece.length) }, [buffer]);
-      }
-      if (!stopped) port.postMessage({ done: true }, []);
-    } catch (e) {
-      if (!stopped) port.postMessage({ error: String(/** @type {any} */ (e)?.message ?? e) }, []);
-    }
-  })();
-  return () => {
-    stopped = true;
-    wake?.();
-    wake = null;
-  };
-}
-
-/**
- * The using side of a read-ahead: the pieces `port`'s readAhead hands over, in order, each
- * handed back once the caller asks for the next (pieces()' contract). Takes `port`'s
- * messages from the call on (not from the first piece asked for): none is missed.
- * @param {ReadPort} port
- * @returns {AsyncGenerator<Uint8Array>}
- */
-export function piecesFrom(port) {
-  /** What the reader said and the loop below did not take yet. @type {{piece?: Uint8Array, done?: boolean, error?: string}[]} */
+  /** What the worker said and the loop below did not take yet. @type {{piece?: Uint8Array, done?: boolean, error?: string}[]} */
   const inbox = [];
   /** @type {(() => void) | null} */
   let wake = null;
-  port.onmessage = ({ data }) => {
-    inbox.push(data);
+  const take = (/** @type {{piece?: Uint8Array, done?: boolean, error?: string}} */ message) => {
+    inbox.push(message);
     wake?.();
     wake = null;
   };
-  return (async function* () {
+  worker.onmessage = ({ data }) => take(data);
+  worker.onerror = (e) => {
+    e.preventDefault();
+    take({ error: e.message || 'the reading worker failed' });
+  };
+  try {
+    worker.postMessage({ blob, bytes });
     for (;;) {
       while (inbox.length === 0) await new Promise((resolve) => { wake = () => resolve(undefined); });
       const { piece, done, error } = /** @type {{piece?: Uint8Array, done?: boolean, error?: string}} */ (inbox.shift());
       if (error !== undefined) throw new Error(error);
       if (done || !piece) return;
       yield piece;
-      port.postMessage({ back: piece.buffer }, [piece.buffer]); // used: the reader's again
+      worker.postMessage({ back: piece.buffer }, [piece.buffer]); // used: the worker's again
     }
-  })();
+  } finally {
+    worker.terminate();
+  }
 }

@@ -5,12 +5,40 @@
 // now and then hung in Firefox: pli/link.js).
 //   document → worker: {blob, bytes} once, then {back: ArrayBuffer} for each piece used
 //   worker → document: {piece: Uint8Array} (in a buffer handed over), …, then {done: true},
-//                      or {error: message} (pieces.js, readAhead)
-import { readAhead } from './pieces.js';
+//                      or {error: message}
+import { pieces } from './pieces.js';
 
-self.onmessage = (/** @type {MessageEvent<{blob?: Blob, bytes?: number}>} */ { data }) => {
+/**
+ * Pieces read and not yet used by the document, at most: each in a buffer of its own that
+ * comes back once used, so that the memory is this many pieces whatever the file's size.
+ */
+const MAX_AHEAD = 4;
+
+/** Buffers free to take the next piece. @type {ArrayBuffer[]} */
+const free = [];
+/** @type {(() => void) | null} */
+let wake = null;
+
+self.onmessage = async (/** @type {MessageEvent<{back?: ArrayBuffer, blob?: Blob, bytes?: number}>} */ { data }) => {
+  if (data.back) {
+    free.push(data.back);
+    wake?.();
+    wake = null;
+    return;
+  }
   if (!(data.blob instanceof Blob)) return;
-  // A worker's scope (the DOM's types know only Window's `self`).
-  const scope = /** @type {import('./pieces.js').ReadPort} */ (/** @type {unknown} */ (self));
-  readAhead(data.blob, Number(data.bytes), scope); // from now on, readAhead takes the messages
+  const bytes = Number(data.bytes);
+  for (let i = 0; i < MAX_AHEAD; i++) free.push(new ArrayBuffer(bytes));
+  try {
+    // pieces() reads into one buffer of its own: each piece is copied into a free one.
+    for await (const piece of pieces(data.blob, bytes)) {
+      while (free.length === 0) await new Promise((resolve) => { wake = () => resolve(undefined); });
+      const buffer = /** @type {ArrayBuffer} */ (free.pop());
+      new Uint8Array(buffer).set(piece);
+      self.postMessage({ piece: new Uint8Array(buffer, 0, piece.length) }, { transfer: [buffer] });
+    }
+    self.postMessage({ done: true });
+  } catch (e) {
+    self.postMessage({ error: String(e?.message ?? e) });
+  }
 };

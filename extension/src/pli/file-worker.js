@@ -16,10 +16,8 @@
 // before `error` is posted: nothing is left behind.
 //
 // Protocol, with the owner (to-file.js):
-//   ← {start: {blob, name, sha256, readAhead}}  name: the OPFS file (created by the writer,
-//                                          in the root); readAhead: the document reads the
-//                                          pli and hands its pieces over (link 'reader',
-//                                          common/pieces.js readAhead), else read here
+//   ← {start: {blob, name, sha256}}        name: the OPFS file (created by the writer, in
+//                                          the root)
 //   ↔ {link: 'writer', message}            pli/writer.js's messages with writer-worker.js
 //   → {unwrap: prefix(b64)}                ← {unwrapped: {key, ...}} | {unwrapError: {code, message}}
 //   → {progress: bytes read}…
@@ -29,7 +27,6 @@ import { plainError } from '../common/core-error.js';
 import { fileWriter } from './writer.js';
 import { workerLink } from './link.js';
 import { openPli } from './stream.js';
-import { piecesFrom } from '../common/pieces.js';
 
 const ready = startFilesModule();
 
@@ -38,10 +35,7 @@ let onUnwrapped = null;
 
 self.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
   if (data?.start) {
-    // Pieces the document reads ahead (Firefox, pli/to-file.js) follow this message at once:
-    // taken from now on.
-    const source = data.start.readAhead ? piecesFrom(workerLink('reader')) : undefined;
-    run(data.start, source).then(
+    run(data.start).then(
       (done) => self.postMessage({ done }),
       (e) => self.postMessage({ error: plainError(e) }),
     );
@@ -54,10 +48,9 @@ self.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
 
 /**
  * @param {{blob: Blob, name: string, sha256: boolean}} start
- * @param {AsyncIterable<Uint8Array> | undefined} source the pli's pieces, if not read here
  * @returns {Promise<{size: number, sha256: string | null, opened: Record<string, any>}>}
  */
-async function run({ blob, name, sha256 }, source) {
+async function run({ blob, name, sha256 }) {
   await ready;
   const writer = fileWriter(workerLink('writer'), name, { sha256, reserve: blob.size });
   try {
@@ -68,7 +61,6 @@ async function run({ blob, name, sha256 }, source) {
       }),
       write: (bytes) => writer.write(bytes),
       progress: (done) => self.postMessage({ progress: done }),
-      source,
     });
     // openPli resolved: the padding or the tag is checked, every piece went to the writer.
     const { size, sha256: digest } = await writer.finish();

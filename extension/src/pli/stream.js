@@ -34,8 +34,6 @@ export const PIECE_BYTES = 512 << 10;
  * @property {(plaintext: Uint8Array<ArrayBuffer>) => Promise<void> | void} write the next piece of
  *   plaintext (provisional until openPli resolves); awaited before the piece after it
  * @property {(done: number) => void} [progress] bytes of the pli read so far
- * @property {AsyncIterable<Uint8Array>} [source] the pli's bytes, if not read here
- *   (pieces(blob, PIECE_BYTES)): pieces read ahead by another thread (pli/to-file.js)
  */
 
 /**
@@ -47,7 +45,7 @@ export const PIECE_BYTES = 512 << 10;
  * @param {Opening} opening
  * @returns {Promise<Record<string, any>>}
  */
-export async function openPli(blob, { unwrap, write, progress = () => {}, source = pieces(blob, PIECE_BYTES) }) {
+export async function openPli(blob, { unwrap, write, progress = () => {} }) {
   const { memory } = /** @type {{memory: WebAssembly.Memory}} */ (await startFilesModule());
   const pli = new PliDecryptor();
   /**
@@ -92,7 +90,7 @@ export async function openPli(blob, { unwrap, write, progress = () => {}, source
     };
     progress(0);
     try {
-      for await (const bytes of source) {
+      for await (const bytes of pieces(blob, PIECE_BYTES)) {
         read += bytes.length;
         if (keyed) {
           // The core copies the piece and hands out ciphertext (or plaintext, 3DES); WebCrypto

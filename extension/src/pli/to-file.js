@@ -10,17 +10,7 @@
 // worker's reading buffer and a piece or two in flight; the plaintext is never in memory,
 // here or in the browser's process (a File of the OPFS is a file on disk).
 import { plainError } from '../common/core-error.js';
-import { join, workerEnd } from './link.js';
-import { readAhead } from '../common/pieces.js';
-import { PIECE_BYTES } from './stream.js';
-
-/**
- * Firefox: this document reads the pli and hands its pieces to the worker, which decrypts
- * them meanwhile (common/pieces.js, readAhead): a worker of Firefox's read a page's File at
- * 250–310 MiB/s, most of the time of opening a 100 MiB pli (320–410 ms of its 0.55–0.65 s,
- * stage timers). Chromium's worker reads it in 40–60 ms: read there.
- */
-const READ_IN_DOCUMENT = navigator.userAgent.includes('Firefox/');
+import { join } from './link.js';
 
 /**
  * Whether this context can open plis to a file: a module worker and OPFS (Chromium ≥ 102,
@@ -50,7 +40,6 @@ export async function openPliToFile(blob, name, { unwrap, progress = () => {}, s
   const hasher = sha256 ? start('hash-worker.js') : null;
   join(worker, 'writer', writer, 'owner'); // pli/writer.js ↔ writer-worker.js
   if (hasher) join(writer, 'hasher', hasher, 'owner'); // pli/hasher.js ↔ hash-worker.js
-  let stopReading = () => {};
   try {
     /** @type {{size: number, sha256: string | null, opened: Record<string, any>}} */
     const done = await new Promise((resolve, reject) => {
@@ -76,8 +65,7 @@ export async function openPliToFile(blob, name, { unwrap, progress = () => {}, s
           reject({ code: 'INTERNAL', message: `${what}: ${e.message ?? 'failed'}` });
         };
       }
-      worker.postMessage({ start: { blob, name, sha256, readAhead: READ_IN_DOCUMENT } });
-      if (READ_IN_DOCUMENT) stopReading = readAhead(blob, PIECE_BYTES, workerEnd(worker, 'reader'));
+      worker.postMessage({ start: { blob, name, sha256 } });
     });
     const root = await navigator.storage.getDirectory();
     const file = await (await root.getFileHandle(name)).getFile();
@@ -95,7 +83,6 @@ export async function openPliToFile(blob, name, { unwrap, progress = () => {}, s
   }
 
   function terminate() {
-    stopReading();
     worker.terminate();
     writer.terminate();
     hasher?.terminate();
