@@ -98,7 +98,8 @@ const GCM_KEYSTREAM = typeof navigator === 'object' && navigator.userAgent.inclu
  */
 async function gcm(params, raw, absorb, keystreamIv) {
   const ctr = await crypto.subtle.importKey('raw', raw, 'AES-CTR', false, ['decrypt']);
-  const ghash = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt']);
+  // AES-GCM encryptions: each piece's GHASH, and in Firefox its plaintext (keystreamIv).
+  const gcmKey = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt']);
   const first = fromBase64(params.counter);
   const iv = fromBase64(params.ghashIv);
   const nothing = new Uint8Array(0);
@@ -113,8 +114,8 @@ async function gcm(params, raw, absorb, keystreamIv) {
     let plaintext;
     if (keyIv) {
       // The output is the plaintext and a tag of no use here: cut off (the buffer moved, not
-      // copied, where the engine can).
-      plaintext = crypto.subtle.encrypt({ name: 'AES-GCM', iv: keyIv, tagLength: 128 }, ghash, ciphertext)
+      // copied, where the engine can; Firefox ≥ 122 has `transfer`, the manifest asks 128).
+      plaintext = crypto.subtle.encrypt({ name: 'AES-GCM', iv: keyIv, tagLength: 128 }, gcmKey, ciphertext)
         .then((out) => /** @type {ArrayBuffer & {transfer: (n: number) => ArrayBuffer}} */ (out).transfer(out.byteLength - 16));
     } else {
       const counter = first.slice();
@@ -122,7 +123,7 @@ async function gcm(params, raw, absorb, keystreamIv) {
       view.setUint32(12, (view.getUint32(12) + at) >>> 0); // inc32, as GCM counts
       plaintext = crypto.subtle.decrypt({ name: 'AES-CTR', counter, length: 32 }, ctr, ciphertext);
     }
-    const tag = crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: ciphertext, tagLength: 128 }, ghash, nothing);
+    const tag = crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: ciphertext, tagLength: 128 }, gcmKey, nothing);
     release(ciphertext); // WebCrypto copied it at each call
     absorbed = absorbed.then(() => tag).then((t) => absorb(new Uint8Array(t)));
     return Promise.all([plaintext, absorbed]).then(([p]) => p);
