@@ -201,11 +201,15 @@ function extensionSide(h) {
       if (reply?.error) throw new Error(JSON.stringify(reply.error));
       return reply.result;
     },
+    // A deadline, not a count of polls: each poll may take a few hundred ms under load, and
+    // 300 of them outlasted the test's 120 s without saying what the radar saw (the first
+    // nginx test in Chromium, twice on 2026-12-04).
     async until(browser, tabId, predicate) {
-      for (let i = 0; ; i++) {
+      const deadline = Date.now() + UNTIL_MS;
+      for (;;) {
         const v = await this.view(browser, tabId);
         if (predicate(v)) return v;
-        if (i > 300) throw new Error(`no such finding: ${JSON.stringify(v)}`);
+        if (Date.now() > deadline) throw new Error(`no such finding within ${UNTIL_MS / 1000} s, the radar's view of tab ${tabId}: ${JSON.stringify(v)}`);
         await sleep(100);
       }
     },
@@ -227,6 +231,9 @@ function extensionSide(h) {
     store: (browser, values) => run(browser, new Function('v', 'return import(new URL(\'/common/store.js\', location.href).href).then((m) => m.set(v))'), values),
   };
 }
+
+/** How long extensionSide's `until` waits for a finding before it fails with the radar's view. */
+const UNTIL_MS = 40_000;
 
 /** How long one call of a harness may take before it fails naming itself (bounded). */
 const CALL_BOUND_MS = 60_000;
