@@ -223,8 +223,9 @@ fn decrypt_external(
                             &gcm.encrypt_in_place_detached((&GHASH_IV).into(), &piece, &mut none).expect("tag"),
                         );
                         match d.gcm_keystream_iv(blocks_done) {
-                            // Every other piece as Firefox's pages decrypt it (pli/bulk.js): an
-                            // AES-GCM encryption under the keystream IV, its tag left aside.
+                            // Pieces that start at an odd block as Firefox's pages decrypt them
+                            // (pli/bulk.js): an AES-GCM encryption under the keystream IV, its tag
+                            // left aside; the others with AES-CTR.
                             Some(iv) if blocks_done % 2 == 1 => {
                                 let gcm = aes_gcm::AesGcm::<$aes, aes_gcm::aead::consts::U16>::new_from_slice(&key)
                                     .expect("key");

@@ -201,9 +201,9 @@ function extensionSide(h) {
       if (reply?.error) throw new Error(JSON.stringify(reply.error));
       return reply.result;
     },
-    // A deadline, not a count of polls: each poll may take a few hundred ms under load, and
-    // 300 of them outlasted the test's 120 s without saying what the radar saw (the first
-    // nginx test in Chromium, twice on 2026-12-04).
+    // A deadline, not a count of polls: under load 300 polls may outlast the test's 120 s
+    // without saying what the radar saw (the likeliest reading of the first nginx test's
+    // silent timeouts in Chromium, 3 on 2026-12-04, since no single h.* call fired).
     async until(browser, tabId, predicate) {
       const deadline = Date.now() + UNTIL_MS;
       for (;;) {
@@ -240,9 +240,8 @@ const CALL_BOUND_MS = 60_000;
 
 /**
  * The harness with each call bounded: one that never settles fails within CALL_BOUND_MS with
- * its name and arguments, where the test would wait out its 120 s saying nothing. The first
- * nginx test did that once in Chromium (2 runs of radar.test.js out of about 10, 2026-12-04);
- * the next such hang says which call it was. A hang is a failure, never retried here.
+ * its name and arguments, where the test would wait out its 120 s saying nothing. A hang is a
+ * failure, never retried here.
  */
 function bounded(harness) {
   const shown = (a) => (typeof a === 'function' ? String(a).slice(0, 200)
