@@ -133,8 +133,9 @@ struct Outside {
     z: Block,
     /// The last `H^n` computed (runs are mostly of one size).
     power: (u64, Block),
-    /// `H⁻¹`, for [`GcmDecryptor::keystream_iv`]; `None` when H = 0 (no inverse).
-    h_inverse: Option<Block>,
+    /// `H⁻¹`, for [`GcmDecryptor::keystream_iv`], computed on its first call (only some
+    /// browsers ask); `None` inside when H = 0 (no inverse).
+    h_inverse: std::cell::OnceCell<Option<Block>>,
 }
 
 /// H, E_K(J0), inc32(J0), the CTR keystream starting there, and the mask of the caller's
@@ -164,9 +165,7 @@ where
     };
     let mut mask = GenericArray::from(j0);
     cipher.encrypt_block(&mut mask);
-    let mut counter = j0;
-    let low = u32::from_be_bytes([counter[12], counter[13], counter[14], counter[15]]).wrapping_add(1);
-    counter[12..].copy_from_slice(&low.to_be_bytes());
+    let counter = inc32(&j0, 1);
     let ctr =
         ctr::Ctr32BE::<C>::new_from_slices(key, &counter).map_err(|_| EnvelopeError::State("bad AES key length"))?;
     let mut outside = [0u8; 16];
@@ -175,6 +174,15 @@ where
     let mut outside = GenericArray::from(outside);
     cipher.encrypt_block(&mut outside);
     Ok((h, mask.into(), counter, ctr, outside.into()))
+}
+
+/// `block` with its last 32 bits (a big-endian counter) plus `n`, wrapping: GCM's inc32
+/// applied `n` times (SP 800-38D §6.2).
+pub(super) fn inc32(block: &Block, n: u32) -> Block {
+    let mut out = *block;
+    let low = u32::from_be_bytes([block[12], block[13], block[14], block[15]]).wrapping_add(n);
+    out[12..].copy_from_slice(&low.to_be_bytes());
+    out
 }
 
 /// `[len(A)]_64 ‖ [len(C)]_64` in bits.
@@ -264,7 +272,7 @@ impl GcmDecryptor {
             open: false,
             z: [0; 16],
             power: (1, d.h),
-            h_inverse: inverse(&d.h),
+            h_inverse: std::cell::OnceCell::new(),
         }));
         Ok(d)
     }
@@ -277,10 +285,8 @@ impl GcmDecryptor {
     /// IV X gives J0 = GHASH(X ‖ L) = (X·H ⊕ L)·H, L = [0]_64 ‖ [128]_64 (SP 800-38D §7.2
     /// step 2), so X = (J0·H⁻¹ ⊕ L)·H⁻¹. `None` when H = 0 (then AES-CTR).
     pub fn keystream_iv(&self, blocks: u32) -> Option<Block> {
-        let inverse = self.external.as_ref()?.h_inverse?;
-        let mut j0 = self.first_counter;
-        let low = u32::from_be_bytes([j0[12], j0[13], j0[14], j0[15]]).wrapping_add(blocks).wrapping_sub(1);
-        j0[12..].copy_from_slice(&low.to_be_bytes());
+        let inverse = (*self.external.as_ref()?.h_inverse.get_or_init(|| inverse(&self.h)))?;
+        let j0 = inc32(&self.first_counter, blocks.wrapping_sub(1));
         let mut x = mul(&j0, &inverse);
         xor(&mut x, &lengths(0, 16));
         Some(mul(&x, &inverse))
@@ -541,7 +547,8 @@ pub(super) mod tests {
                 nonce = vec![0xff; 12]; // inc32 wraps from 0xffffffff to 0 within the run
             }
             let d = GcmDecryptor::new_external(&key, &nonce, 16).unwrap();
-            let h_inverse = d.external.as_ref().unwrap().h_inverse.unwrap();
+            assert!(d.external.as_ref().unwrap().h_inverse.get().is_none(), "computed on the first call only");
+            let h_inverse = inverse(&d.h).unwrap();
             assert_eq!(
                 mul(&d.h, &h_inverse),
                 {
@@ -557,9 +564,7 @@ pub(super) mod tests {
                 let iv = d.keystream_iv(blocks).unwrap();
                 let (out, _tag) = seal(&key, &iv, &[], &run, 16);
                 // AES-CTR from the counter of block `blocks`: first_counter + blocks (inc32).
-                let mut counter = d.first_counter();
-                let low = u32::from_be_bytes([counter[12], counter[13], counter[14], counter[15]]).wrapping_add(blocks);
-                counter[12..].copy_from_slice(&low.to_be_bytes());
+                let counter = inc32(&d.first_counter(), blocks);
                 let mut want = run.clone();
                 match key.len() {
                     16 => ctr::Ctr32BE::<Aes128>::new_from_slices(&key, &counter).unwrap().apply_keystream(&mut want),

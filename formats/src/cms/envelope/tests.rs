@@ -286,9 +286,7 @@ fn decrypt_external(input: &[u8], chunk: usize, key: &[u8]) -> Result<Vec<u8>, E
             None => panic!("ciphertext before the key"),
             Some(BulkCipher::AesGcm { counter }) => {
                 d.absorb_ghash(&super::gcm::tests::ghash_tag(key, &piece))?;
-                let mut c = *counter;
-                let low = u32::from_be_bytes([c[12], c[13], c[14], c[15]]).wrapping_add(blocks_done);
-                c[12..].copy_from_slice(&low.to_be_bytes());
+                let c = super::gcm::inc32(counter, blocks_done);
                 ctr::Ctr32BE::<aes::Aes256>::new_from_slices(key, &c).unwrap().apply_keystream(&mut piece);
             }
             Some(BulkCipher::AesCbc { iv }) => {
