@@ -238,30 +238,76 @@ const UNTIL_MS = 40_000;
 /** How long one call of a harness may take before it fails naming itself (bounded). */
 const CALL_BOUND_MS = 60_000;
 
+/** How shown an argument is in a failure's message and in the trail. */
+const shown = (a) => (typeof a === 'function' ? String(a).replace(/\s+/g, ' ').slice(0, 160)
+  : typeof a === 'string' || typeof a === 'number' ? JSON.stringify(a) : `[${a?.constructor?.name ?? typeof a}]`);
+
 /**
- * The harness with each call bounded: one that never settles fails within CALL_BOUND_MS with
- * its name and arguments, where the test would wait out its 120 s saying nothing. A hang is a
- * failure, never retried here.
+ * The calls of the running test, each with when it began and settled (ms from the test's
+ * start): printed when the test fails, or when it still runs 5 s before its timeout (a
+ * timeout cancels the test without saying where it stood).
+ */
+const trail = { start: 0, steps: /** @type {{ call: string, from: number, to?: number, failed?: boolean }[]} */ ([]) };
+function trailText() {
+  /** @type {{ call: string, from: number, to?: number, failed?: boolean, times: number, longest: number }[]} */
+  const rows = []; // a poll's run of the same call is one row
+  for (const s of trail.steps) {
+    const last = rows.at(-1);
+    const took = s.to === undefined ? Infinity : s.to - s.from;
+    if (last && last.call === s.call && last.to !== undefined) Object.assign(last, { to: s.to, failed: s.failed, times: last.times + 1, longest: Math.max(last.longest, took) });
+    else rows.push({ ...s, times: 1, longest: took });
+  }
+  return rows.map((r) => `  ${String(r.from).padStart(6)} ms  ${r.call}${r.times > 1 ? ` ×${r.times} (longest ${r.longest} ms)` : ''}  `
+    + (r.to === undefined ? '(no answer yet)' : `until ${r.to} ms${r.failed ? ', failed' : ''}`)).join('\n');
+}
+
+/**
+ * The harness with each call bounded and recorded in the trail: one that never settles fails
+ * within CALL_BOUND_MS with its name and arguments, where the test would wait out its 120 s
+ * saying nothing. A hang is a failure, never retried here.
  */
 function bounded(harness) {
-  const shown = (a) => (typeof a === 'function' ? String(a).slice(0, 200)
-    : typeof a === 'string' || typeof a === 'number' ? JSON.stringify(a) : `[${a?.constructor?.name ?? typeof a}]`);
   return Object.fromEntries(Object.entries(harness).map(([key, call]) => [key, typeof call !== 'function' ? call : (...args) => {
-    const result = call(...args);
+    const result = call.apply(harness, args);
     if (!(result instanceof Promise)) return result;
+    const step = { call: `h.${key}(${args.map(shown).join(', ')})`.slice(0, 300), from: Date.now() - trail.start };
+    trail.steps.push(step);
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     let timer;
     const late = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`h.${key}(${args.map(shown).join(', ')}) gave no answer within ${CALL_BOUND_MS / 1000} s`)), CALL_BOUND_MS);
+      timer = setTimeout(() => reject(new Error(`${step.call} gave no answer within ${CALL_BOUND_MS / 1000} s`)), CALL_BOUND_MS);
     });
-    return Promise.race([result, late]).finally(() => clearTimeout(timer));
+    return Promise.race([result, late]).then(
+      (value) => { step.to = Date.now() - trail.start; return value; },
+      (e) => { step.to = Date.now() - trail.start; step.failed = true; throw e; },
+    ).finally(() => clearTimeout(timer));
   }]));
+}
+
+/**
+ * node:test's `test` with the trail: reset at the start, printed if the test throws or is
+ * still running 5 s before its timeout.
+ */
+function traced(name, options, fn) {
+  return test(name, options, async (t) => {
+    trail.start = Date.now();
+    trail.steps = [];
+    const watch = setTimeout(() => console.log(`# ${name}: still running after ${(options.timeout - 5000) / 1000} s; its calls:\n${trailText()}`), options.timeout - 5000);
+    try {
+      return await fn(t);
+    } catch (e) {
+      console.log(`# ${name} failed; its calls:\n${trailText()}`);
+      throw e;
+    } finally {
+      clearTimeout(watch);
+    }
+  });
 }
 
 function scenarios(name, harness) {
   if (!BROWSERS.includes(name.toLowerCase())) return;
   const h = bounded(harness);
-  Object.assign(h, extensionSide(h));
+  Object.assign(h, bounded(extensionSide(h)));
   describe(`radar — ${name}`, () => {
     let world;
     let server;
@@ -309,18 +355,18 @@ function scenarios(name, harness) {
       ['/radar-afirma.html', 'afirma', 'explain'],
       ['/radar-webeid.html', 'webeid', 'served'],
     ]) {
-      test(`${pathname}: the popup names ${kind} (${status})`, T, async () => {
+      traced(`${pathname}: the popup names ${kind} (${status})`, T, async () => {
         const { page, popup: p, tabId } = await finding(pathname, kind);
         assert.equal(await h.eval(p, (k) => document.querySelector(`#radar-findings li[data-kind="${k}"]`)?.dataset.status, kind), status);
         assert.match(await h.eval(p, () => document.getElementById('radar-findings').textContent), /.{40,}/, 'an explanation');
         assert.equal(await h.eval(p, () => document.getElementById('radar-activate')), null, 'nothing to enable');
         assert.equal(await h.badge(browser, tabId), status === 'served' ? '✓' : '!');
-        await p.close();
-        await page.close();
+        await h.close(p);
+        await h.close(page);
       });
     }
 
-    test('a page without any client: no finding, no badge; the page sees nothing of the radar', T, async () => {
+    traced('a page without any client: no finding, no badge; the page sees nothing of the radar', T, async () => {
       const page = await h.open(browser, `${server.origin}/radar-plain.html`);
       await h.waitFor(page, () => window.ready === true && document.readyState === 'complete');
       const tabId = await h.tabId(browser, `${server.origin}/radar-plain.html`);
@@ -331,11 +377,11 @@ function scenarios(name, harness) {
       const p = await popup(tabId);
       assert.equal(await h.eval(p, () => document.getElementById('radar-section').hidden), true);
       assert.equal(await h.eval(page, () => typeof window.parapheRadar + typeof window.parapheRadarRules), 'undefinedundefined');
-      await p.close();
-      await page.close();
+      await h.close(p);
+      await h.close(page);
     });
 
-    test('s2low-style wrapper on a site not allowed: « Activer », the reload, a signed act', T, async () => {
+    traced('s2low-style wrapper on a site not allowed: « Activer », the reload, a signed act', T, async () => {
       const act = path.join(world.dir, 'deliberation.pdf');
       fs.writeFileSync(act, randomBytes(10_000));
       const sha1 = createHash('sha1').update(fs.readFileSync(act)).digest('hex');
@@ -347,7 +393,7 @@ function scenarios(name, harness) {
       assert.equal(await h.eval(p, () => document.getElementById('radar-origin').textContent), server.origin);
       await h.click(p, '#radar-activate');
       await h.waitFor(p, () => !document.getElementById('radar-state').hidden);
-      await p.close();
+      await h.close(p);
       await h.front(page); // consent windows open for the tab in front (SECURITY.md)
       // The tab reloads with window.LiberSign: the wrapper lists the certificates.
       await h.waitFor(page, () => document.querySelector('tbody.certificateList tr') !== null);
@@ -362,16 +408,16 @@ function scenarios(name, harness) {
       verifyCms(world, act, signature);
       const view = await h.view(browser, tabId);
       assert.equal(view.findings.find((f) => f.kind === 'libersign')?.status, 'served', 'served once enabled');
-      await page.close();
+      await h.close(page);
     });
 
-    test('esup-signature-style NexU page: « Activer », then dataToSign signed through Paraphe', T, async () => {
+    traced('esup-signature-style NexU page: « Activer », then dataToSign signed through Paraphe', T, async () => {
       const { page, popup: p } = await finding('/nexu.html', 'nexu', () => window.nexuState !== 'checking');
       assert.equal(await h.eval(page, () => window.nexuState), 'missing', 'no NexU before the site is enabled');
       assert.equal(await h.eval(p, () => document.querySelector('#radar-findings li[data-kind="nexu"]').dataset.status), 'activate');
       await h.click(p, '#radar-activate');
       await h.waitFor(p, () => !document.getElementById('radar-state').hidden);
-      await p.close();
+      await h.close(p);
       await h.front(page);
       await h.waitFor(page, () => window.nexuState === 'detected');
       assert.equal(await h.eval(page, () => window.nexuVersion), '1.23');
@@ -401,10 +447,10 @@ function scenarios(name, harness) {
       const file = path.join(world.dir, 'dataToSign.bin');
       fs.writeFileSync(file, server.nexu.dataToSign);
       assert.ok(lib.opensslVerifies(world, id, file, value), 'openssl dgst -sha256 -verify');
-      await page.close();
+      await h.close(page);
     });
 
-    test('NexU: the person cancels the certificate chooser: the page shows NexU\'s error, nothing is signed', T, async () => {
+    traced('NexU: the person cancels the certificate chooser: the page shows NexU\'s error, nothing is signed', T, async () => {
       await h.store(browser, { nexuOrigins: [server.origin] }); // as « Activer » did above
       await h.registered(browser, 'nexu-page');
       const page = await h.open(browser, `${server.origin}/nexu.html`);
@@ -420,10 +466,10 @@ function scenarios(name, harness) {
       assert.equal(await h.eval(page, () => window.nexuError), 'USER_CANCELLED');
       assert.match(await h.eval(page, () => document.getElementById('errorcontent').textContent), /.{10,}/, 'NexU\'s errorMessage shown');
       assert.equal(server.nexu.dataToSign, before, 'the page never asked its server for dataToSign');
-      await page.close();
+      await h.close(page);
     });
 
-    test('NexU: the person takes longer than the page\'s 60 s of activation in the chooser: the signature\'s window still opens', { timeout: 240_000 }, async () => {
+    traced('NexU: the person takes longer than the page\'s 60 s of activation in the chooser: the signature\'s window still opens', { timeout: 240_000 }, async () => {
       await h.store(browser, { nexuOrigins: [server.origin] });
       await h.registered(browser, 'nexu-page');
       const page = await h.open(browser, `${server.origin}/nexu.html`);
@@ -450,10 +496,10 @@ function scenarios(name, harness) {
       const file = path.join(world.dir, 'dataToSign-late.bin');
       fs.writeFileSync(file, server.nexu.dataToSign);
       assert.ok(lib.opensslVerifies(world, '01', file, server.nexu.signatureValue.value), 'openssl dgst -sha256 -verify');
-      await page.close();
+      await h.close(page);
     });
 
-    test('a TLS client-authentication failure is found, with the token\'s authentication certificate', T, async () => {
+    traced('a TLS client-authentication failure is found, with the token\'s authentication certificate', T, async () => {
       const portal = await startClientAuthServer(world);
       try {
         const page = await h.openFailing(browser, portal.url);
@@ -464,8 +510,8 @@ function scenarios(name, harness) {
         const p = await popup(tabId);
         await h.waitFor(p, () => document.getElementById('radar-section').hidden === false);
         assert.ok(await h.eval(p, () => document.getElementById('radar-tls-setup') !== null && document.getElementById('radar-retry') !== null));
-        await p.close();
-        await page.close();
+        await h.close(p);
+        await h.close(page);
       } finally {
         await portal.close();
       }
@@ -485,7 +531,7 @@ function scenarios(name, harness) {
         ['optional, and a return 496 where the site wants one', () => nginx.urls[1], 'No required SSL certificate was sent'],
         ['a certificate refused (return 495)', () => `${nginx.urls[1]}bad`, 'The SSL certificate error'],
       ]) {
-        test(`nginx, ${what}: its 400 page is found as a TLS refusal, « Réessayer » asks nginx again`, T, async () => {
+        traced(`nginx, ${what}: its 400 page is found as a TLS refusal, « Réessayer » asks nginx again`, T, async () => {
           const url = at();
           const pathname = new URL(url).pathname;
           const page = await h.open(browser, url);
@@ -510,12 +556,12 @@ function scenarios(name, harness) {
             if (i > 300) throw new Error('« Réessayer » did not ask nginx again');
             await new Promise((r) => setTimeout(r, 100));
           }
-          await p.close();
-          await page.close();
+          await h.close(p);
+          await h.close(page);
         });
       }
 
-      test('nginx: its ordinary 400, an application\'s 400, a 200 page with nginx\'s title: no TLS finding', T, async () => {
+      traced('nginx: its ordinary 400, an application\'s 400, a 200 page with nginx\'s title: no TLS finding', T, async () => {
         for (const pathname of ['custom', 'article']) {
           const url = `${nginx.urls[1]}${pathname}`;
           const page = await h.open(browser, url);
@@ -523,7 +569,7 @@ function scenarios(name, harness) {
           // The page's inline NexU call: reported with whatever else its scan found.
           const view = await h.until(browser, tabId, (v) => v.findings.some((f) => f.kind === 'nexu'));
           assert.deepEqual(view.findings.map((f) => f.kind), ['nexu'], url);
-          await page.close();
+          await h.close(page);
         }
         const url = `${nginx.urls[1]}ordinary`;
         const page = await h.open(browser, url);
@@ -533,7 +579,7 @@ function scenarios(name, harness) {
         await h.radarRan(browser, tabId); // its scan is over: whatever it found was sent
         assert.deepEqual((await h.view(browser, tabId)).findings, []);
         assert.equal(await h.badge(browser, tabId), '');
-        await page.close();
+        await h.close(page);
       });
     });
   });
@@ -588,6 +634,7 @@ scenarios('Chromium', {
   }, [fn.toString(), args]),
   text: (page, selector) => page.textContent(selector),
   click: (page, selector) => page.click(selector),
+  close: (page) => page.close(),
   known: async (browser) => {
     const next = browser.waitForEvent('page', {
       predicate: (x) => x.url().startsWith(`chrome-extension://${lib.CHROMIUM_ID}/consent/`), timeout: 20_000,
@@ -638,6 +685,7 @@ scenarios('Firefox', {
   eval: (page, fn, ...args) => page.tabs.eval(page, fn, ...args),
   text: (page, selector) => page.tabs.eval(page, (s) => document.querySelector(s).textContent, selector),
   click: (page, selector) => page.tabs.click(page, selector),
+  close: (page) => page.close(),
   known: async (browser) => new Set(await browser.tabs.handles()),
   async consent(browser, known) {
     const p = await browser.tabs.appeared(known, `${MOZ}consent/`);
