@@ -114,8 +114,9 @@ for browser in chromium firefox; do
     # Chromium: a service worker; "scripts" would only earn a warning.
     chromium) filter='del(.background.scripts) | del(.browser_specific_settings)' ;;
     # Firefox: an event page (no extension service workers); "key" is Chromium's. "pkcs11"
-    # (browser.pkcs11, options/tls.js) exists in Firefox only.
-    firefox) filter='del(.background.service_worker) | del(.key) | .permissions += ["pkcs11"]' ;;
+    # (browser.pkcs11, options/tls.js) exists in Firefox only, "offscreen" in Chromium only
+    # (background/plaintext-files.js).
+    firefox) filter='del(.background.service_worker) | del(.key) | .permissions += ["pkcs11"] | .permissions -= ["offscreen"]' ;;
   esac
   jq --arg v "$version" ".version = \$v | $filter" "$src/manifest.json" > "$out/manifest.json"
 done

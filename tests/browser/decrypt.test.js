@@ -129,52 +129,91 @@ for (const kind of driver.browsers()) {
       await page.close();
     });
 
-    test('the page API\'s plaintext file is deleted when its tab closes (where the frame has storage: Firefox; Chromium with third-party cookies allowed)', T, async (t) => {
-      let b = browser;
-      if (kind === 'chromium') {
-        // This Chromium blocks third-party cookies, so the frame has no storage (Blob parts);
-        // Chrome and Edge allow them by default: as they do, by policy.
-        if (!lib.canUnshare()) return t.skip('a Chromium policy needs root and unshare -m');
-        b = await driver.launch('chromium', world, { thirdPartyCookies: true });
-      }
-      try {
-        // The plaintext files: Firefox's, on disk in the profile; Chromium's, as an extension
-        // page sees its origin's OPFS (the frame's storage is the extension's own there too).
-        let extensionPage = null;
-        const ours = kind === 'firefox'
-          ? async () => b.extensionOpfsFiles().filter((f) => f.size === plain.length).length
-          : async () => {
-            extensionPage ??= await b.newPage(`chrome-extension://${lib.CHROMIUM_ID}/pli/pli.html`);
-            return extensionPage.raw.evaluate(async () => {
-              let n = 0;
-              for await (const name of (await navigator.storage.getDirectory()).keys()) if (name.startsWith('page-pli-')) n += 1;
-              return n;
-            });
-          };
-        const before = await ours();
-        const pli = makePli(world, doc, { cipher: 'aes-256-gcm', name: 'onglet.p7m' });
-        const page = await b.newPage(`${server.origin}/sign.html`);
+    // Chromium: as here, with third-party cookies blocked (the frame has no storage of its
+    // own: it uses the extension's storage document), and allowed, as Chrome and Edge do by
+    // default (the frame's own storage, which is the extension's there).
+    for (const thirdPartyCookies of kind === 'chromium' ? [false, true] : [false]) {
+      const how = kind === 'firefox' ? '' : thirdPartyCookies ? ', third-party cookies allowed' : ', third-party cookies blocked (the storage document)';
+      test(`the page API's plaintext is a file of the extension's storage, deleted when its tab closes${how}`, T, async (t) => {
+        let b = browser;
+        if (thirdPartyCookies) {
+          if (!lib.canUnshare()) return t.skip('a Chromium policy needs root and unshare -m');
+          b = await driver.launch('chromium', world, { thirdPartyCookies: true });
+        }
+        try {
+          // The plaintext files: Firefox's, on disk in the profile; Chromium's, as an extension
+          // page sees its origin's OPFS (the frame's storage is the extension's own there too).
+          let extensionPage = null;
+          const ours = kind === 'firefox'
+            ? async () => b.extensionOpfsFiles().filter((f) => f.size === plain.length).length
+            : async () => {
+              extensionPage ??= await b.newPage(`chrome-extension://${lib.CHROMIUM_ID}/pli/pli.html`);
+              return extensionPage.raw.evaluate(async () => {
+                let n = 0;
+                for await (const name of (await navigator.storage.getDirectory()).keys()) if (name.startsWith('page-pli-')) n += 1;
+                return n;
+              });
+            };
+          const before = await ours();
+          const pli = makePli(world, doc, { cipher: 'aes-256-gcm', name: 'onglet.p7m' });
+          const page = await b.newPage(`${server.origin}/sign.html`);
+          await page.waitForFunction(() => window.parapheLoaded);
+          const consentP = b.expectConsent();
+          const answer = decryptInPage(page, pli);
+          const consent = await driver.consentFor(consentP, answer);
+          await consent.confirm(world.fingerprint('03'), lib.PIN);
+          const { result, error } = await answer;
+          assert.equal(error, undefined, JSON.stringify(error));
+          assert.ok(Buffer.from(result.base64, 'base64').equals(plain));
+          await closed(consent);
+          assert.equal(await ours(), before + 1, 'the plaintext is a file while its page is open');
+          await page.close();
+          // The background deletes it on tabs.onRemoved: wait for that state (the deadline
+          // only guards against a hang).
+          for (const deadline = Date.now() + 30_000; await ours() > before;) {
+            if (Date.now() > deadline) throw new Error('the plaintext file outlived its tab');
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        } finally {
+          if (b !== browser) await b.close();
+        }
+      });
+    }
+
+    // Chromium, third-party cookies blocked: the workers are the storage document's, which
+    // outlives the frame; the frame ends them when it goes (pli/to-file.js). Known point: the
+    // consent window waits for the person, so the file worker waits for the key and the
+    // writer holds the plaintext file open (a file held open cannot be deleted). Firefox's
+    // workers are the frame's own, and go with it.
+    if (kind === 'chromium') {
+      test('the tab closes while the consent window waits: the storage document\'s workers end with the frame, the plaintext file goes', T, async () => {
+        const extensionPage = await browser.newPage(`chrome-extension://${lib.CHROMIUM_ID}/pli/pli.html`);
+        const names = () => extensionPage.raw.evaluate(async () => {
+          const all = [];
+          for await (const name of (await navigator.storage.getDirectory()).keys()) if (name.startsWith('page-pli-')) all.push(name);
+          return all;
+        });
+        const before = await names();
+        const pli = makePli(world, doc, { cipher: 'aes-256-gcm', name: 'ferme.p7m' });
+        const page = await browser.newPage(`${server.origin}/sign.html`);
         await page.waitForFunction(() => window.parapheLoaded);
-        const consentP = b.expectConsent();
+        const consentP = browser.expectConsent();
         const answer = decryptInPage(page, pli);
+        answer.catch(() => {}); // its page goes
         const consent = await driver.consentFor(consentP, answer);
-        await consent.confirm(world.fingerprint('03'), lib.PIN);
-        const { result, error } = await answer;
-        assert.equal(error, undefined, JSON.stringify(error));
-        assert.ok(Buffer.from(result.base64, 'base64').equals(plain));
-        await closed(consent);
-        assert.equal(await ours(), before + 1, 'the plaintext is a file while its page is open');
+        const made = (await names()).filter((n) => !before.includes(n));
+        assert.equal(made.length, 1, 'the plaintext file, open for writing');
         await page.close();
-        // The background deletes it on tabs.onRemoved: wait for that state (the deadline
-        // only guards against a hang).
-        for (const deadline = Date.now() + 30_000; await ours() > before;) {
-          if (Date.now() > deadline) throw new Error('the plaintext file outlived its tab');
+        // The background deletes it on tabs.onRemoved, which it can once the writer let it
+        // go (the deadline only guards against a hang).
+        for (const deadline = Date.now() + 30_000; (await names()).includes(made[0]);) {
+          if (Date.now() > deadline) throw new Error('the plaintext file outlived its tab: a worker still holds it');
           await new Promise((r) => setTimeout(r, 100));
         }
-      } finally {
-        if (b !== browser) await b.close();
-      }
-    });
+        await closed(consent); // the tab's job ended, and its window with it
+        await extensionPage.close();
+      });
+    }
 
     test('OAEP-SHA256: SoftHSM cannot, the page gets MECHANISM_NOT_SUPPORTED', T, async () => {
       const pli = makePli(world, doc, { cipher: 'aes256', oaep: 'sha256', name: 'oaep256.p7m' });
@@ -211,10 +250,9 @@ for (const kind of driver.browsers()) {
         }
         return names;
       }, started - 1000);
-      // Where the frame has storage (Firefox; not Chromium's frame when third-party cookies
-      // are blocked, as here), this pli's file is there, in the storage the extension's
-      // pages see too, from before the key.
-      if (kind === 'firefox') assert.equal((await plaintextFiles()).length, 1, 'the frame writes to the extension\'s OPFS');
+      // This pli's file is there, in the storage the extension's pages see too, from before
+      // the key (Chromium: the storage document's, the frame has none of its own here).
+      assert.equal((await plaintextFiles()).length, 1, 'the frame writes to the extension\'s OPFS');
       await consent.confirm(world.fingerprint('03'), lib.PIN);
       const { result, error } = await answer;
       assert.equal(result, undefined, 'no plaintext');

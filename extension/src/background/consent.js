@@ -87,12 +87,15 @@ class Consent {
  * window waits (default 5 minutes; Web eID pages choose their user-interaction timeout).
  * `keepOpen` (opening a pli): the window stays open after the work, and `ask` resolves with
  * `{result, window}`, `window` being {progress(done, total), finish(error|null), close()}.
+ * `signal`: the request is gone (its tab closed): the window closes, the work's signal is
+ * aborted and `ask` rejects with USER_CANCELLED.
  * @param {{choices: import('../common/types.js').ConsentChoice[], purpose?: string, [field: string]: unknown}} view
  * @param {Work} work
- * @param {{timeoutMs?: number, keepOpen?: boolean}} [options]
+ * @param {{timeoutMs?: number, keepOpen?: boolean, signal?: AbortSignal}} [options]
  * @returns {Promise<any>}
  */
-export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen = false } = {}) {
+export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen = false, signal } = {}) {
+  if (signal?.aborted) throw new ParapheError('USER_CANCELLED', 'the tab was closed');
   const choices = view.choices.map((choice) => ({ ...choice, keptUntil: keptUntil(choice.fingerprint, view.purpose) }));
   const c = new Consent({ ...view, choices }, work);
   c.keepOpen = keepOpen;
@@ -102,6 +105,12 @@ export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen
     c.settle(new ParapheError('TIMEOUT', 'no answer in the consent window'));
     c.close();
   }, timeoutMs);
+  const gone = () => {
+    c.abort.abort();
+    c.settle(new ParapheError('USER_CANCELLED', 'the tab was closed'));
+    c.close();
+  };
+  signal?.addEventListener('abort', gone);
   try {
     const win = await api.windows.create({
       url: api.runtime.getURL(`consent/consent.html#${c.id}`),
@@ -111,8 +120,10 @@ export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen
       focused: true,
     });
     c.windowId = win?.id;
+    if (c.settled) c.close(); // cancelled (or timed out) while the window was being made
     return await c.promise;
   } finally {
+    signal?.removeEventListener('abort', gone);
     release();
   }
 }

@@ -1,8 +1,8 @@
 // @ts-check
-// The page API's plaintext files. Where the extension frame has storage (Firefox; Chromium
-// unless third-party cookies are blocked), it decrypts a pli into a file of the extension's
-// origin-private file system (OPFS) and hands the page a File over it (frame/frame.js,
-// pli/to-file.js). That file holds a bid in clear, and nothing needs it once the page that
+// The page API's plaintext files. The extension frame decrypts a pli into a file of the
+// extension's origin-private file system (OPFS) and hands the page a File over it
+// (frame/frame.js, pli/to-file.js): its own storage, or, where Chromium denies it any
+// (third-party cookies blocked), that of the storage document made here. That file holds a bid in clear, and nothing needs it once the page that
 // asked is gone. So its name carries its tab, `page-pli-<time>-<tab>-<uuid>` (given to the
 // frame here, `pli-frame-file`), and it is deleted:
 //  - when that tab closes;
@@ -10,9 +10,9 @@
 //  - when Firefox's background page starts (Firefox suspends it when idle), if its tab no
 //    longer exists (Chromium: see `inServiceWorker`).
 // The frame itself also deletes those over an hour old at each `decrypt`, whatever their tab.
-// Where the frame has storage, it is the extension's own OPFS, which this background sees
-// (checked in both browsers by tests/browser/decrypt.test.js).
-import { api } from '../common/api.js';
+// Either way it is the extension's own OPFS, which this background sees (checked in both
+// browsers, and in Chromium both ways, by tests/browser/decrypt.test.js).
+import { api, ParapheError } from '../common/api.js';
 
 export const PREFIX = 'page-pli-';
 const NAME = /^page-pli-(\d+)-(\d+)-[0-9a-f-]{36}$/;
@@ -27,6 +27,33 @@ const NAME = /^page-pli-(\d+)-(\d+)-[0-9a-f-]{36}$/;
 const inServiceWorker = typeof document === 'undefined'; // Firefox's background is a page
 /** Tabs given a file name by this background since it started. */
 const named = new Set();
+
+/**
+ * Chromium with third-party cookies blocked denies storage to the extension frame in a web
+ * page; this document, an offscreen document of the extension (first-party: the extension's
+ * own OPFS, the one this background sees), lends the frame its OPFS and its workers
+ * (frame/frame.js reaches it through `extension.getViews()`, pli/to-file.js starts its
+ * workers from it). Created when a frame first needs it, then left: an empty document in the
+ * extension's process.
+ */
+export const STORAGE_DOCUMENT = 'pli/storage.html';
+/** @type {Promise<void> | null} */
+let creating = null;
+
+/** Makes sure the storage document is there (Chromium; rejects where there are no offscreen documents). */
+export async function storageDocument() {
+  if (!api.offscreen) throw new ParapheError('INTERNAL', 'no offscreen documents here');
+  const there = async () => (await api.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] })).length > 0;
+  if (await there()) return;
+  creating ??= api.offscreen.createDocument({
+    url: STORAGE_DOCUMENT,
+    reasons: ['WORKERS'],
+    justification: 'Decrypts a pli into a file of the extension\'s storage for a web page whose frame has none.',
+  }).catch(async (e) => {
+    if (!(await there())) throw e; // else made meanwhile: one offscreen document per extension
+  }).finally(() => { creating = null; });
+  await creating;
+}
 
 /** A new file name for a plaintext of tab `tabId`. @param {number} tabId */
 export function newName(tabId) {

@@ -11,7 +11,8 @@
 //    and hands the pli to the extension frame (frame/frame.js, pli/stream.js) with the job id;
 //    the frame reads and decrypts it, and asks here (fromFrame):
 //      {kind:"pli-frame-open", jobId, prefix(b64)} → consent + PIN + unwrap → {key(b64), certificate, contentEncryption, authenticated}
-//      {kind:"pli-frame-file", jobId}               → {name}: the OPFS file to decrypt into (plaintext-files.js)
+//      {kind:"pli-frame-file", jobId, lend?}        → {name}: the OPFS file to decrypt into (plaintext-files.js);
+//                                                   `lend`: the frame has no storage, the storage document is made
 //      {kind:"pli-frame-progress", jobId, done}     → the consent window's progress bar
 //      {kind:"pli-frame-end", jobId, error?}        → the window says whether the pli opened; the job ends
 //    The frame keeps the plaintext and hands it to the content script only once the core
@@ -57,6 +58,7 @@ const READ_BYTES = 2 << 20; // plaintext per pli-read answer
  * @property {string} jobId
  * @property {chrome.runtime.MessageSender} sender
  * @property {boolean} activation
+ * @property {AbortController} cancel aborted when the job ends: a consent window still asking closes
  * @property {(() => void) | null} admission ends the tab's consent admission
  * @property {Blob[]} parts
  * @property {Blob | null} plaintext
@@ -76,7 +78,7 @@ const READ_BYTES = 2 << 20; // plaintext per pli-read answer
  * word, checked where used.
  * @typedef {{
  *   kind?: unknown, jobId?: unknown, name?: unknown, size?: unknown, activation?: unknown, data?: unknown,
- *   offset?: unknown, prefix?: unknown, done?: unknown, error?: {code?: unknown, message?: unknown} | null,
+ *   offset?: unknown, prefix?: unknown, done?: unknown, lend?: unknown, error?: {code?: unknown, message?: unknown} | null,
  * }} PliMessage
  */
 
@@ -112,9 +114,10 @@ async function encryptionChoices() {
  * on the card. Resolves with {key, choice, header, window?}. `keepOpen` leaves the window
  * open for progress (see consent.ask).
  * @param {ReturnType<typeof core.newPliDecryptor>} pli
- * @param {{origin: string, tabTitle: string, name: string, size: number, keepOpen: boolean}} about
+ * @param {{origin: string, tabTitle: string, name: string, size: number, keepOpen: boolean, cancel?: AbortController}} about
+ *   `cancel`: aborted when the job ends (its tab closed): the consent window goes
  */
-async function unwrap(pli, { origin, tabTitle, name, size, keepOpen }) {
+async function unwrap(pli, { origin, tabTitle, name, size, keepOpen, cancel }) {
   const header = JSON.parse(/** @type {string} */ (pli.header())); // callers saw it complete
   const release = native.hold();
   try {
@@ -135,7 +138,7 @@ async function unwrap(pli, { origin, tabTitle, name, size, keepOpen }) {
       const r = await native.call('decrypt', (id) => pli.decrypt_request(id, session, choice.fingerprint));
       return { key: r.plaintext, choice };
     }, 'decrypt');
-    const answer = await consent.ask(view, work, { keepOpen });
+    const answer = await consent.ask(view, work, { keepOpen, signal: cancel?.signal });
     const { result, window } = keepOpen ? answer : { result: answer, window: null };
     return { ...result, header, window };
   } finally {
@@ -174,6 +177,7 @@ export async function fromPage(msg, origin, sender) {
       jobId: String(msg.jobId),
       sender,
       activation: msg.activation === true,
+      cancel: new AbortController(),
       admission: null, // ends the tab's consent admission (consent.admit) when the job ends
       parts: [], // checked plaintext is released only after pli-finish
       plaintext: null,
@@ -283,6 +287,7 @@ function drop(key, closeWindow = true) {
   jobs.delete(key);
   job.parts = [];
   job.plaintext = null;
+  job.cancel.abort();
   job.admission?.();
   if (closeWindow) job.window?.close();
   try {
@@ -319,6 +324,7 @@ export async function fromFrame(msg, sender) {
         return { key: cek, ...publicResult(choice, header) };
       }
       case 'pli-frame-file':
+        if (msg.lend === true) await plaintextFiles.storageDocument();
         return { name: plaintextFiles.newName(job.tabId) };
       case 'pli-frame-progress':
         job.window?.progress(Number(msg.done) || 0, job.size);

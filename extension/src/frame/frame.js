@@ -132,6 +132,8 @@ async function background(message) {
 
 /** OPFS files of the page API's plaintexts: `page-pli-<time>-<tab>-<uuid>` (background/plaintext-files.js). */
 const PAGE_PLI_PREFIX = 'page-pli-';
+/** The storage document (background/plaintext-files.js, STORAGE_DOCUMENT). */
+const STORAGE_DOCUMENT = 'pli/storage.html';
 /**
  * How long a plaintext File handed to a page stays readable at least: the file behind it
  * is deleted by the first `decrypt` after that, if its tab did not close before
@@ -139,9 +141,13 @@ const PAGE_PLI_PREFIX = 'page-pli-';
  */
 const PAGE_PLI_KEEP_MS = 60 * 60 * 1000;
 
-/** Plaintext files of earlier `decrypt`s older than PAGE_PLI_KEEP_MS. */
-async function removeOldPlaintexts() {
-  const root = await navigator.storage.getDirectory();
+/**
+ * Plaintext files of earlier `decrypt`s older than PAGE_PLI_KEEP_MS, in the storage of
+ * `realm` (this frame's, or the storage document's).
+ * @param {typeof globalThis} realm
+ */
+async function removeOldPlaintexts(realm) {
+  const root = await realm.navigator.storage.getDirectory();
   const now = Date.now();
   for await (const name of root.keys()) {
     if (!name.startsWith(PAGE_PLI_PREFIX)) continue;
@@ -151,10 +157,43 @@ async function removeOldPlaintexts() {
 }
 
 /**
+ * Where the plaintext of job `jobId` goes: a file in the storage of `realm`, named by the
+ * background after this tab (deleted when the tab closes: background/plaintext-files.js).
+ * `realm` is this frame, or, where the browser denies the frame storage (Chromium with
+ * third-party cookies blocked: SecurityError), the extension's storage document, which the
+ * background makes and this frame reaches as a window of its own extension (same origin,
+ * same process): its OPFS is the extension's own, and the workers started from it use it.
+ * Null where neither works (then Blob parts).
+ * @param {string} jobId
+ * @returns {Promise<{realm: typeof globalThis, name: string} | null>}
+ */
+async function storage(jobId) {
+  /** @type {typeof globalThis | undefined} */
+  let realm = globalThis;
+  if (!(await removeOldPlaintexts(realm).then(() => true, () => false))) {
+    if (typeof api.extension?.getViews !== 'function') return null;
+    try {
+      const { name } = await background({ kind: 'pli-frame-file', jobId, lend: true });
+      const url = api.runtime.getURL(STORAGE_DOCUMENT);
+      realm = /** @type {(typeof globalThis)[]} */ (/** @type {unknown} */ (api.extension.getViews())).find((v) => v.location.href === url);
+      if (!realm || typeof name !== 'string' || !name.startsWith(PAGE_PLI_PREFIX)) return null;
+      await removeOldPlaintexts(realm);
+      return { realm, name };
+    } catch {
+      return null;
+    }
+  }
+  const { name } = await background({ kind: 'pli-frame-file', jobId });
+  if (typeof name !== 'string' || !name.startsWith(PAGE_PLI_PREFIX)) throw { code: 'INTERNAL', message: 'no plaintext file name' };
+  return { realm, name };
+}
+
+/**
  * Opens the pli `blob` of the background's job `jobId` (background/pli.js, fromFrame).
- * Where the frame has OPFS and workers (pli/to-file.js): decrypted on a worker into a file
- * of the extension's origin-private file system, handed back as that File (on disk: the
- * plaintext is in no process's memory); else kept as Blob parts (the browser's blob
+ * Where the frame has OPFS and workers, its own or the storage document's (`storage`,
+ * pli/to-file.js): decrypted on a worker into a file of the extension's origin-private file
+ * system, handed back as that File (on disk: the plaintext is in no process's memory); else
+ * kept as Blob parts (the browser's blob
  * storage) and handed back as one Blob. Either only once the core checked the end of the pli.
  * @param {Blob} blob
  * @param {string} jobId
@@ -170,20 +209,15 @@ async function decrypt(blob, jobId, progress) {
       background({ kind: 'pli-frame-progress', jobId, done }).catch(() => {});
     }
   };
-  // Chromium denies storage to an extension frame in a web page when third-party cookies
-  // are blocked (SecurityError): then Blob parts.
-  const toFile = canOpenToFile() && await removeOldPlaintexts().then(() => true, () => false);
   /** @type {Blob[]} */
   const parts = []; // checked plaintext only leaves once openPli resolved
   try {
     let plaintext;
     let opened;
-    if (toFile) {
-      // Named by the background, after this tab: deleted when the tab closes
-      // (background/plaintext-files.js).
-      const { name } = await background({ kind: 'pli-frame-file', jobId });
-      if (typeof name !== 'string' || !name.startsWith(PAGE_PLI_PREFIX)) throw { code: 'INTERNAL', message: 'no plaintext file name' };
-      const r = await openPliToFile(blob, name, { unwrap, progress: progressed });
+    const lender = canOpenToFile() ? await storage(jobId) : null;
+    if (lender) {
+      const { realm, name } = lender;
+      const r = await openPliToFile(blob, name, { unwrap, progress: progressed, realm });
       opened = r.opened;
       // A File over the file on disk (no copy), typed as the Blob-parts one.
       plaintext = new File([r.file], 'plaintext', { type: 'application/octet-stream', lastModified: r.file.lastModified });

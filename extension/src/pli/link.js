@@ -55,9 +55,16 @@ export function join(a, nameA, b, nameB) {
   pass(b, nameB, a, nameA);
 }
 
-/** The buffer of a message's piece (`{bytes}`), handed over again as it came. @param {any} message */
+/**
+ * The buffer of a message's piece (`{bytes}`), handed over again as it came. Not
+ * `instanceof`: the workers may be another document's (the storage document, frame/frame.js),
+ * whose messages are of that document's Uint8Array, and a piece missed here is copied, not
+ * handed over (the extension's process then held a 128 MiB pli's worth of copies until its
+ * next garbage collection).
+ * @param {any} message
+ */
 function handedOver(message) {
-  return message?.bytes instanceof Uint8Array ? [message.bytes.buffer] : [];
+  return ArrayBuffer.isView(message?.bytes) ? [message.bytes.buffer] : [];
 }
 
 /**

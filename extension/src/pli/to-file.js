@@ -26,20 +26,27 @@ export function canOpenToFile() {
  * rejects with `{code, message}`, the file deleted.
  * @param {Blob} blob
  * @param {string} name
+ * `realm`: the extension document whose storage and workers are used, this one unless said
+ * (the extension frame, where it has no storage of its own: the storage document,
+ * frame/frame.js); its workers are ended if this document goes first.
  * @param {{
  *   unwrap: (prefix: string) => Promise<{key: string} & Record<string, any>>,
  *   progress?: (done: number) => void,
  *   sha256?: boolean,
+ *   realm?: typeof globalThis,
  * }} options
  * @returns {Promise<{file: File, size: number, sha256: string | null, opened: Record<string, any>}>}
  */
-export async function openPliToFile(blob, name, { unwrap, progress = () => {}, sha256 = false }) {
-  const start = (/** @type {string} */ script) => new Worker(new URL(script, import.meta.url), { type: 'module' });
+export async function openPliToFile(blob, name, { unwrap, progress = () => {}, sha256 = false, realm = globalThis }) {
+  const start = (/** @type {string} */ script) => new realm.Worker(new URL(script, import.meta.url), { type: 'module' });
   const worker = start('file-worker.js');
   const writer = start('writer-worker.js');
   const hasher = sha256 ? start('hash-worker.js') : null;
   join(worker, 'writer', writer, 'owner'); // pli/writer.js ↔ writer-worker.js
   if (hasher) join(writer, 'hasher', hasher, 'owner'); // pli/hasher.js ↔ hash-worker.js
+  // Another document's workers outlive this one: a frame removed or a tab closed mid-way
+  // must not leave them writing (nor holding the file, which could then not be deleted).
+  if (realm !== globalThis) addEventListener('pagehide', terminate);
   try {
     /** @type {{size: number, sha256: string | null, opened: Record<string, any>}} */
     const done = await new Promise((resolve, reject) => {
@@ -67,7 +74,7 @@ export async function openPliToFile(blob, name, { unwrap, progress = () => {}, s
       }
       worker.postMessage({ start: { blob, name, sha256 } });
     });
-    const root = await navigator.storage.getDirectory();
+    const root = await realm.navigator.storage.getDirectory();
     const file = await (await root.getFileHandle(name)).getFile();
     if (file.size !== done.size) throw { code: 'INTERNAL', message: 'the plaintext file is not what was written' };
     return { file, ...done };
@@ -75,11 +82,12 @@ export async function openPliToFile(blob, name, { unwrap, progress = () => {}, s
     // The worker deletes its file before it reports a failure; not when it could not start
     // or died (its access handle goes with it).
     terminate();
-    const root = await navigator.storage.getDirectory().catch(() => /** @type {FileSystemDirectoryHandle | null} */ (null));
+    const root = await realm.navigator.storage.getDirectory().catch(() => /** @type {FileSystemDirectoryHandle | null} */ (null));
     await root?.removeEntry(name).catch(() => {});
     throw e;
   } finally {
     terminate();
+    removeEventListener('pagehide', terminate);
   }
 
   function terminate() {
