@@ -6,6 +6,13 @@
 // (pli/link.js, pli/to-file.js); that document also sees the writer fail (onerror).
 /** Pieces handed to the writer and not yet written, at most (PIECE_BYTES each, pli/stream.js). */
 const MAX_WRITES_IN_FLIGHT = 8;
+/**
+ * How long `abort` waits for the writer to say it closed the file. A writer stuck in a call
+ * of its access handle (they block its thread) never says it, and the failure being reported
+ * would wait for ever; after this the failure goes on, and the document that started the
+ * writer ends it and deletes the file (pli/to-file.js).
+ */
+const ABORT_WAIT_MS = 5_000;
 
 /**
  * @typedef {object} FileWriter
@@ -14,7 +21,8 @@ const MAX_WRITES_IN_FLIGHT = 8;
  *   writer's `{code, message}` once it failed
  * @property {() => Promise<{size: number, sha256: string | null}>} finish once every piece
  *   was handed over: the file is complete and closed
- * @property {() => Promise<void>} abort closes the file (the caller deletes it)
+ * @property {() => Promise<void>} abort closes the file (the caller deletes it); gives up
+ *   waiting for the writer after ABORT_WAIT_MS
  */
 
 /**
@@ -66,7 +74,10 @@ export function fileWriter(port, name, { sha256, reserve }) {
     },
     async abort() {
       port.postMessage({ abort: true });
-      while (!aborted) await wait();
+      let late = false;
+      const timer = setTimeout(() => { late = true; wake(); }, ABORT_WAIT_MS);
+      while (!aborted && !late) await wait();
+      clearTimeout(timer);
       port.close();
     },
   };
