@@ -174,6 +174,20 @@ for (const kind of driver.browsers()) {
       await page.close();
     });
 
+    test('the tab that asked closes: its consent window closes with it', T, async () => {
+      const page = await portal(browser, server.origin);
+      const consentP = browser.expectConsent();
+      inPage(page, (p) => p.signHash({ hash: 'ef'.repeat(32), hashAlgorithm: 'sha256' })).catch(() => {}); // its page goes
+      const consent = await consentP;
+      await consent.waitArmed(); // a window asking, ready to be answered
+      await page.close();
+      // The deadline only guards against a hang.
+      for (const deadline = Date.now() + 30_000; (await browser.consentCount()) > 0;) {
+        if (Date.now() > deadline) throw new Error('the consent window outlived the tab that asked');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+
     test('a click while the buttons wait (the window just lost the focus) does nothing', T, async () => {
       const page = await portal(browser, server.origin);
       const consentP = browser.expectConsent();

@@ -40,17 +40,18 @@ function tokenOf(result, choice) {
  * (the message sender), never from the page. `timeoutMs`: consent window timeout (TIMEOUT).
  */
 /**
- * @param {{origin: string, challengeNonce: string, tabTitle?: string, timeoutMs?: number}} request
+ * @param {{origin: string, challengeNonce: string, tabTitle?: string, tabId?: number, timeoutMs?: number}} request
+ *   `tabId`: the requesting tab (its window closes with it)
  */
-export async function authenticate({ origin, challengeNonce, tabTitle = '', timeoutMs }) {
+export async function authenticate({ origin, challengeNonce, tabTitle = '', tabId, timeoutMs }) {
   const release = native.hold();
   try {
     const choices = await validChoices('authentication');
     if (choices.length === 0) {
-      return await noSuitableCertificate({ kind: 'authenticate', origin, tabTitle },
+      return await noSuitableCertificate({ kind: 'authenticate', origin, tabTitle, tabId },
         new ParapheError('NO_CERTIFICATE', 'no valid authentication certificate on a connected token'), { timeoutMs });
     }
-    const view = { kind: 'authenticate', origin, tabTitle, items: [], choices, purpose: 'authenticate' };
+    const view = { kind: 'authenticate', origin, tabTitle, tabId, items: [], choices, purpose: 'authenticate' };
     return await consent.ask(view, (choice, pin) => sessions.withLogin(choice, pin, async (session) => {
       const result = await native.call('authenticate',
         (id) => core.authenticateRequest(id, session, origin, challengeNonce));

@@ -327,19 +327,19 @@ async function pageRequest(request, origin, sender, progress, activation, ask) {
         // person as it would with certificates: a site cannot tell the two apart.
         if (s.certificates.length === 0) {
           await consent.fromTab(sender, activation, () => noSuitableCertificate(
-            { origin, tabTitle: sender.tab?.title ?? '', kind: 'certificate-list' },
+            { origin, tabTitle: sender.tab?.title ?? '', tabId: sender.tab?.id, kind: 'certificate-list' },
             new ParapheError('NO_CERTIFICATE', 'no certificate on a connected token'),
           ).catch(() => {}), { confirmed: false });
           return { certificates: [] };
         }
-        await consent.fromTab(sender, activation, () => disclosure.ask(origin, sender.tab?.title ?? '', s.certificates));
+        await consent.fromTab(sender, activation, () => disclosure.ask(origin, sender.tab?.title ?? '', s.certificates, sender.tab?.id));
       }
       return { certificates: s.certificates.map(publicCertificate) };
     }
     case 'signHash':
       return signHash(request, origin, sender, progress, { ask });
     case 'authenticate':
-      return { token: await authenticate({ origin, challengeNonce: request.challengeNonce, tabTitle: sender.tab?.title ?? '' }) };
+      return { token: await authenticate({ origin, challengeNonce: request.challengeNonce, tabTitle: sender.tab?.title ?? '', tabId: sender.tab?.id }) };
     default:
       throw new ParapheError('INVALID_REQUEST', 'unknown request');
   }

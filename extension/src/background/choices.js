@@ -32,8 +32,8 @@ export async function certificateChoices(usage) {
  * an instant answer, when a window would have opened had a certificate been there: the
  * window opens all the same, says why nothing can be done, and `err` is thrown only once the
  * person closed it (TIMEOUT if nobody did). Allowed sites get `err` at once. Always throws.
- * `view`: {origin, tabTitle, kind, items?}; `timeoutMs` as consent.ask's.
- * @param {{origin: string, tabTitle: string, kind: string, items?: object[]}} view
+ * `view`: {origin, tabTitle, tabId?, kind, items?}; `timeoutMs` as consent.ask's.
+ * @param {{origin: string, tabTitle: string, tabId?: number, kind: string, items?: object[]}} view
  * @param {ParapheError} err
  * @param {{timeoutMs?: number}} [options]
  * @returns {Promise<never>}

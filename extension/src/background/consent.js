@@ -63,6 +63,13 @@ class Consent {
     this.settle(new ParapheError('USER_CANCELLED', 'the consent window was closed'));
   }
 
+  /** The request is gone (its tab closed): the work stops, the window closes. */
+  cancel() {
+    this.abort.abort();
+    this.settle(new ParapheError('USER_CANCELLED', 'the tab was closed'));
+    this.close();
+  }
+
   /** @param {unknown} error null: success @param {unknown} [result] */
   settle(error, result) {
     if (this.settled) return;
@@ -87,8 +94,8 @@ class Consent {
  * window waits (default 5 minutes; Web eID pages choose their user-interaction timeout).
  * `keepOpen` (opening a pli): the window stays open after the work, and `ask` resolves with
  * `{result, window}`, `window` being {progress(done, total), finish(error|null), close()}.
- * `signal`: the request is gone (its tab closed): the window closes, the work's signal is
- * aborted and `ask` rejects with USER_CANCELLED.
+ * `view.tabId`: the requesting tab; when it closes, or on `signal` (the request is gone), the
+ * window closes, the work's signal is aborted and `ask` rejects with USER_CANCELLED.
  * @param {{choices: import('../common/types.js').ConsentChoice[], purpose?: string, [field: string]: unknown}} view
  * @param {Work} work
  * @param {{timeoutMs?: number, keepOpen?: boolean, signal?: AbortSignal}} [options]
@@ -105,11 +112,7 @@ export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen
     c.settle(new ParapheError('TIMEOUT', 'no answer in the consent window'));
     c.close();
   }, timeoutMs);
-  const gone = () => {
-    c.abort.abort();
-    c.settle(new ParapheError('USER_CANCELLED', 'the tab was closed'));
-    c.close();
-  };
+  const gone = () => c.cancel();
   signal?.addEventListener('abort', gone);
   try {
     const win = await api.windows.create({
@@ -127,6 +130,11 @@ export async function ask(view, work, { timeoutMs = CONSENT_TIMEOUT_MS, keepOpen
     release();
   }
 }
+
+// A window whose tab closed asks for nothing any more (as Web eID's dialogs go with their tab).
+api.tabs.onRemoved.addListener((tabId) => {
+  for (const c of open.values()) if (c.view.tabId === tabId) c.cancel();
+});
 
 /** A window left open after its work: progress, then success or failure (pli.js). */
 /**

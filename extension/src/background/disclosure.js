@@ -29,8 +29,9 @@ export async function allowed(origin) {
  * about to return). Resolves once they allowed it (remembered); rejects USER_CANCELLED.
  * @param {string} origin @param {string} tabTitle
  * @param {import('../common/types.js').ConsentChoice[]} choices
+ * @param {number} [tabId] the requesting tab (the window closes with it)
  */
-export function ask(origin, tabTitle, choices) {
-  const view = { kind: 'certificate-list', origin, tabTitle, items: [], choices };
+export function ask(origin, tabTitle, choices, tabId) {
+  const view = { kind: 'certificate-list', origin, tabTitle, tabId, items: [], choices };
   return consent.ask(view, () => store.updateList(CERTIFICATE_ORIGINS, origin, true));
 }

@@ -350,6 +350,7 @@ async function sign(msg, origin, sender, progress) {
       origin,
       purpose: 'sign-structured',
       tabTitle: sender.tab?.title ?? '',
+      tabId: sender.tab?.id,
       items: plan.map((entry) => ({ hex: entry.hex, hashAlgorithm: entry.hashAlgorithm, name: itemName(entry) })),
       choices: [chosen],
     };

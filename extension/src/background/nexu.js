@@ -174,7 +174,7 @@ async function certificates(origin, sender, activation) {
     throw new ParapheError('NO_CERTIFICATE', 'no signing certificate on a connected token can sign data chosen by a page');
   }
   const c = signers.length === 1 ? signers[0] : await consent.fromTab(sender, activation, () => consent.ask(
-    { kind: 'certificate', origin, tabTitle: sender.tab?.title ?? '', items: [], choices: signers },
+    { kind: 'certificate', origin, tabTitle: sender.tab?.title ?? '', tabId: sender.tab?.id, items: [], choices: signers },
     async (choice) => choice,
   ));
   return {

@@ -114,10 +114,11 @@ async function encryptionChoices() {
  * on the card. Resolves with {key, choice, header, window?}. `keepOpen` leaves the window
  * open for progress (see consent.ask).
  * @param {ReturnType<typeof core.newPliDecryptor>} pli
- * @param {{origin: string, tabTitle: string, name: string, size: number, keepOpen: boolean, cancel?: AbortController}} about
- *   `cancel`: aborted when the job ends (its tab closed): the consent window goes
+ * @param {{origin: string, tabTitle: string, tabId?: number, name: string, size: number, keepOpen: boolean, cancel?: AbortController}} about
+ *   `cancel`: aborted when the job ends (a third pli of its tab, say): the consent window
+ *   goes, as it does when `tabId` closes
  */
-async function unwrap(pli, { origin, tabTitle, name, size, keepOpen, cancel }) {
+async function unwrap(pli, { origin, tabTitle, tabId, name, size, keepOpen, cancel }) {
   const header = JSON.parse(/** @type {string} */ (pli.header())); // callers saw it complete
   const release = native.hold();
   try {
@@ -129,6 +130,7 @@ async function unwrap(pli, { origin, tabTitle, name, size, keepOpen, cancel }) {
       kind: 'decrypt',
       origin,
       tabTitle,
+      tabId,
       items: [{ name: name || api.i18n.getMessage('consentUnnamed'), hashAlgorithm: header.contentEncryption, hex: sizeText(size) }],
       choices,
       purpose: 'decrypt',
@@ -354,6 +356,7 @@ export async function fromExtensionPage(msg, sender) {
     const { key, choice, header } = await unwrap(pli, {
       origin: api.i18n.getMessage('pliLocalOrigin') || 'Paraphe',
       tabTitle: sender.tab?.title ?? '',
+      tabId: sender.tab?.id,
       name: cleanName(msg.name),
       size: Number(msg.size) || 0,
       keepOpen: false,

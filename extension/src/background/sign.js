@@ -73,6 +73,7 @@ export async function signRequests(requests, origin, sender, progress = () => {}
     const raw = requests.some((r) => !structured(r)) && !ownDigests; // a digest the page chose
     const purpose = raw ? 'sign-raw' : 'sign-structured';
     const tabTitle = sender.tab?.title ?? '';
+    const tabId = sender.tab?.id; // its consent window closes with it
     // Each document with the format it gets (the consent window says it: PAdES, XAdES jeton,
     // CAdES .p7s); a raw signature names none.
     const items = requests.flatMap((r) => r.items.map(({ hex, hashAlgorithm, name, size }) => ({
@@ -81,7 +82,7 @@ export async function signRequests(requests, origin, sender, progress = () => {}
     /** @param {ParapheError} err */
     const unsuitable = async (err) => {
       if (extensionPage) throw err;
-      return noSuitableCertificate({ origin, tabTitle, kind: 'sign', items }, err);
+      return noSuitableCertificate({ origin, tabTitle, tabId, kind: 'sign', items }, err);
     };
     const wanted = requests[0]?.certificate;
     let { choices } = await certificateChoices('signing');
@@ -117,7 +118,7 @@ export async function signRequests(requests, origin, sender, progress = () => {}
     // Baseline B-T for CAdES and PAdES when a time-stamp authority is configured (settings.js).
     const timestampUrl = (await settings()).timestampUrl || undefined;
     const timestamped = timestampUrl && requests.some((r) => r.format === 'cades' || r.format === 'pades');
-    const view = { origin, tabTitle, format, purpose, items, choices, ...(timestamped ? { timestamp: new URL(timestampUrl).host } : {}) };
+    const view = { origin, tabTitle, tabId, format, purpose, items, choices, ...(timestamped ? { timestamp: new URL(timestampUrl).host } : {}) };
     return await consent.ask(view, (choice, pin, window) => sessions.withLogin(choice, pin, async (session) => {
       const signatures = await batch.run(requests.flatMap((r, part) => jobs(r, part, choice, raw, ask, extensionPage, sender, timestampUrl)), {
         choice,

@@ -87,7 +87,7 @@ export async function handle(text, pageOrigin, sender) {
  * @param {boolean} allowed the site may see Paraphe's versions (disclosure.js)
  */
 async function run(request, origin, sender, allowed) {
-  const tabTitle = sender.tab?.title ?? '';
+  const tab = { tabTitle: sender.tab?.title ?? '', tabId: sender.tab?.id };
   switch (request.action) {
     case 'status': {
       const hello = await native.helloInfo();
@@ -97,25 +97,30 @@ async function run(request, origin, sender, allowed) {
       return { library, extension, nativeApp };
     }
     case 'authenticate': {
-      const token = await authenticate({ origin, challengeNonce: /** @type {string} */ (request.challengeNonce), tabTitle, timeoutMs: request.timeoutMs });
+      const token = await authenticate({ origin, challengeNonce: /** @type {string} */ (request.challengeNonce), ...tab, timeoutMs: request.timeoutMs });
       const { unverifiedCertificate, algorithm, signature, format, appVersion } = token;
       return { unverifiedCertificate, algorithm, signature, format, appVersion };
     }
     case 'get-signing-certificate':
-      return signingCertificate(request, origin, tabTitle);
+      return signingCertificate(request, origin, tab);
     case 'sign':
-      return sign(/** @type {WebEidSignRequest} */ (request), origin, tabTitle);
+      return sign(/** @type {WebEidSignRequest} */ (request), origin, tab);
     default:
       throw new ParapheError('INVALID_REQUEST', 'unknown action');
   }
 }
 
 /**
+ * The requesting tab, as consent windows show it (`tabTitle`) and close with it (`tabId`).
+ * @typedef {{tabTitle: string, tabId: number | undefined}} Tab
+ */
+
+/**
  * What `web-eid:sign` may use: valid signing certificates that cannot log in.
- * @param {WebEidRequest} request @param {string} origin @param {string} tabTitle
+ * @param {WebEidRequest} request @param {string} origin @param {Tab} tab
  * @param {string} [fingerprint] the certificate the page named
  */
-async function rawSigningChoices(request, origin, tabTitle, fingerprint) {
+async function rawSigningChoices(request, origin, tab, fingerprint) {
   let choices = await validChoices('signing');
   if (fingerprint) choices = choices.filter((c) => c.fingerprint === fingerprint);
   const usable = choices.filter((c) => !c.loginCapable);
@@ -125,19 +130,19 @@ async function rawSigningChoices(request, origin, tabTitle, fingerprint) {
     : new ParapheError('NO_CERTIFICATE', fingerprint
       ? 'the certificate to sign with is not a valid signing certificate on a connected token'
       : 'no valid signing certificate on a connected token');
-  return noSuitableCertificate({ kind: fingerprint ? 'sign' : 'certificate', origin, tabTitle }, err,
+  return noSuitableCertificate({ kind: fingerprint ? 'sign' : 'certificate', origin, ...tab }, err,
     { timeoutMs: request.timeoutMs });
 }
 
 /**
  * The person picks a signing (nonRepudiation) certificate; Web eID asks even for one.
- * @param {WebEidRequest} request @param {string} origin @param {string} tabTitle
+ * @param {WebEidRequest} request @param {string} origin @param {Tab} tab
  */
-async function signingCertificate(request, origin, tabTitle) {
+async function signingCertificate(request, origin, tab) {
   const release = native.hold();
   try {
-    const choices = await rawSigningChoices(request, origin, tabTitle);
-    const view = { kind: 'certificate', origin, tabTitle, items: [], choices };
+    const choices = await rawSigningChoices(request, origin, tab);
+    const view = { kind: 'certificate', origin, ...tab, items: [], choices };
     return await consent.ask(view, async (choice) => ({
       certificate: choice.certificate,
       supportedSignatureAlgorithms: core.webeidSignatureAlgorithms(choice.keyType),
@@ -149,14 +154,14 @@ async function signingCertificate(request, origin, tabTitle) {
 
 /**
  * Signs the page's hash with the key of the very certificate it names (byte-identical).
- * @param {WebEidSignRequest} request @param {string} origin @param {string} tabTitle
+ * @param {WebEidSignRequest} request @param {string} origin @param {Tab} tab
  */
-async function sign(request, origin, tabTitle) {
+async function sign(request, origin, tab) {
   const release = native.hold();
   try {
-    const choices = await rawSigningChoices(request, origin, tabTitle, request.fingerprint);
+    const choices = await rawSigningChoices(request, origin, tab, request.fingerprint);
     const item = { hex: request.hex, hashAlgorithm: request.hashAlgorithm, name: '' };
-    const view = { kind: 'sign', origin, tabTitle, items: [item], choices, purpose: 'sign-raw' };
+    const view = { kind: 'sign', origin, ...tab, items: [item], choices, purpose: 'sign-raw' };
     return await consent.ask(view, async (choice, pin, window) => {
       const signatureAlgorithm = core.webeidSignatureAlgorithm(choice.keyType, request.hashAlgorithm);
       return sessions.withLogin(choice, pin, async (session) => {
