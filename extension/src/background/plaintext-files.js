@@ -2,9 +2,10 @@
 // The page API's plaintext files. The extension frame decrypts a pli into a file of the
 // extension's origin-private file system (OPFS) and hands the page a File over it
 // (frame/frame.js, pli/to-file.js): its own storage, or, where Chromium denies it any
-// (third-party cookies blocked), that of the storage document made here. That file holds a bid in clear, and nothing needs it once the page that
-// asked is gone. So its name carries its tab, `page-pli-<time>-<tab>-<uuid>` (given to the
-// frame here, `pli-frame-file`), and it is deleted:
+// (third-party cookies blocked), that of the storage document made here. That file holds a
+// bid in clear, and nothing needs it once the page that asked is gone. So its name carries
+// its tab, `page-pli-<time>-<tab>-<uuid>` (given to the frame here, `pli-frame-file`), and
+// it is deleted:
 //  - when that tab closes;
 //  - when the browser starts (no page of the last session is left);
 //  - when Firefox's background page starts (Firefox suspends it when idle), if its tab no

@@ -10,10 +10,11 @@
 //  - plis (the page API's `decrypt`): pli/stream.js, the same as « Ouvrir un pli »; the
 //    header goes to the background, which asks for consent and has the card unwrap the key
 //    (background/pli.js, job of the content script's `pli-start`); the plaintext goes on a
-//    worker into a file of the extension's OPFS (pli/to-file.js) and back as that File, or,
-//    where this frame has no storage, is kept as Blob parts (the browser's blob storage) and
-//    goes back as one Blob; either only once the core checked the end of the pli. Nothing
-//    of it before.
+//    worker into a file of the extension's OPFS (pli/to-file.js; where Chromium denies this
+//    frame storage, through the extension's storage document) and back as that File, or,
+//    where neither works, is kept as Blob parts (the browser's blob storage) and goes back
+//    as one Blob; either only once the core checked the end of the pli. Nothing of it
+//    before.
 // Memory: the reading buffer, a piece or two in flight and the files module's instance (the
 // WASM of files-wasm/, pkg/paraphe_files: hashing, plis, PDFs; not the background's core), whatever the
 // file's size; the page's process never reads the file.

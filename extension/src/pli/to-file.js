@@ -23,12 +23,12 @@ export function canOpenToFile() {
 /**
  * Opens `blob` into the OPFS file `name` (created, or emptied). Resolves once the padding or
  * the GCM tag is checked, with the File and what `unwrap` resolved with (the key left out);
- * rejects with `{code, message}`, the file deleted.
+ * rejects with `{code, message}`, the file deleted. `realm`: the extension document whose
+ * storage and workers are used, this one unless said (the extension frame, where it has no
+ * storage of its own: the storage document, frame/frame.js); its workers are then ended if
+ * this document goes first.
  * @param {Blob} blob
  * @param {string} name
- * `realm`: the extension document whose storage and workers are used, this one unless said
- * (the extension frame, where it has no storage of its own: the storage document,
- * frame/frame.js); its workers are ended if this document goes first.
  * @param {{
  *   unwrap: (prefix: string) => Promise<{key: string} & Record<string, any>>,
  *   progress?: (done: number) => void,
