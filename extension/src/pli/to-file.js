@@ -44,12 +44,21 @@ export async function openPliToFile(blob, name, { unwrap, progress = () => {}, s
   const hasher = sha256 ? start('hash-worker.js') : null;
   join(worker, 'writer', writer, 'owner'); // pli/writer.js ↔ writer-worker.js
   if (hasher) join(writer, 'hasher', hasher, 'owner'); // pli/hasher.js ↔ hash-worker.js
+  /** Ends the opening with `error` (set once the promise below exists). @type {(error: unknown) => void} */
+  let fail = () => {};
   // Another document's workers outlive this one: a frame removed or a tab closed mid-way
   // must not leave them writing (nor holding the file, which could then not be deleted).
-  if (realm !== globalThis) addEventListener('pagehide', terminate);
+  // And a page kept in the back-forward cache that comes back finds the opening failed,
+  // not waiting for ever for workers that are gone.
+  const gone = () => {
+    terminate();
+    fail({ code: 'INTERNAL', message: 'the page went away while the pli was being opened' });
+  };
+  if (realm !== globalThis) addEventListener('pagehide', gone);
   try {
     /** @type {{size: number, sha256: string | null, opened: Record<string, any>}} */
     const done = await new Promise((resolve, reject) => {
+      fail = reject;
       worker.onmessage = (/** @type {MessageEvent<any>} */ { data }) => {
         if (data?.unwrap !== undefined) {
           unwrap(data.unwrap).then(
@@ -87,7 +96,7 @@ export async function openPliToFile(blob, name, { unwrap, progress = () => {}, s
     throw e;
   } finally {
     terminate();
-    removeEventListener('pagehide', terminate);
+    removeEventListener('pagehide', gone);
   }
 
   function terminate() {
