@@ -215,6 +215,51 @@ for (const kind of driver.browsers()) {
       });
     }
 
+    // Chromium, third-party cookies blocked, a browser without the storage document yet: two
+    // tabs' frames ask for it together (each before its consent window), the background
+    // makes one, and both plis open to files through it.
+    if (kind === 'chromium') {
+      test('two tabs open plis at once, the storage document not made yet: one is made, both plis open to files', T, async () => {
+        const b = await driver.launch('chromium', world);
+        try {
+          const pages = [];
+          for (let i = 0; i < 2; i++) {
+            const p = await b.newPage(`${server.origin}/sign.html`);
+            await p.waitForFunction(() => window.parapheLoaded);
+            pages.push(p);
+          }
+          const plis = ['un.p7m', 'deux.p7m'].map((name) => makePli(world, doc, { cipher: 'aes-256-gcm', name }));
+          // The second tab is in front: its window comes first; the first tab's request
+          // waits until that tab shows.
+          let consentP = b.expectConsent();
+          const answers = pages.map((p, i) => decryptInPage(p, plis[i]));
+          const order = [1, 0];
+          for (const i of order) {
+            if (i !== order[0]) {
+              consentP = b.expectConsent();
+              await pages[i].bringToFront();
+            }
+            const consent = await driver.consentFor(consentP, answers[i]);
+            assert.match(await consent.text('#items'), new RegExp(plis[i].name.replace('.', '\\.')));
+            await consent.confirm(world.fingerprint('03'), lib.PIN);
+            const { result, error } = await answers[i];
+            assert.equal(error, undefined, JSON.stringify(error));
+            assert.ok(Buffer.from(result.base64, 'base64').equals(plain), plis[i].name);
+            await closed(consent);
+          }
+          const extensionPage = await b.newPage(`chrome-extension://${lib.CHROMIUM_ID}/pli/pli.html`);
+          assert.equal(await extensionPage.raw.evaluate(async () => {
+            const names = [];
+            for await (const name of (await navigator.storage.getDirectory()).keys()) if (name.startsWith('page-pli-')) names.push(name);
+            return names.length;
+          }), 2, 'both plaintexts are files of the extension\'s OPFS');
+          assert.equal(await extensionPage.raw.evaluate(() => chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] }).then((c) => c.length)), 1, 'one storage document');
+        } finally {
+          await b.close();
+        }
+      });
+    }
+
     test('OAEP-SHA256: SoftHSM cannot, the page gets MECHANISM_NOT_SUPPORTED', T, async () => {
       const pli = makePli(world, doc, { cipher: 'aes256', oaep: 'sha256', name: 'oaep256.p7m' });
       const page = await openPortal();
