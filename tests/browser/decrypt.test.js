@@ -46,6 +46,20 @@ function decryptInPage(page, pli) {
   }, [pli.bytes.toString('base64'), pli.name]);
 }
 
+/**
+ * The page API's plaintext files (background/plaintext-files.js: `page-pli-<ms>-<tab>-<uuid>`)
+ * in the extension's OPFS, as the extension page `page` (a driver page or consent window)
+ * sees them.
+ * @returns {Promise<string[]>}
+ */
+function pagePlaintexts(page) {
+  return page.raw.evaluate(async () => {
+    const names = [];
+    for await (const name of (await navigator.storage.getDirectory()).keys()) if (name.startsWith('page-pli-')) names.push(name);
+    return names;
+  });
+}
+
 for (const kind of driver.browsers()) {
   describe(`decrypt (${kind})`, () => {
     let world;
@@ -148,11 +162,7 @@ for (const kind of driver.browsers()) {
             ? async () => b.extensionOpfsFiles().filter((f) => f.size === plain.length).length
             : async () => {
               extensionPage ??= await b.newPage(`chrome-extension://${lib.CHROMIUM_ID}/pli/pli.html`);
-              return extensionPage.raw.evaluate(async () => {
-                let n = 0;
-                for await (const name of (await navigator.storage.getDirectory()).keys()) if (name.startsWith('page-pli-')) n += 1;
-                return n;
-              });
+              return (await pagePlaintexts(extensionPage)).length;
             };
           const before = await ours();
           const pli = makePli(world, doc, { cipher: 'aes-256-gcm', name: 'onglet.p7m' });
@@ -188,11 +198,7 @@ for (const kind of driver.browsers()) {
     if (kind === 'chromium') {
       test('the tab closes while the consent window waits: the storage document\'s workers end with the frame, the plaintext file goes', T, async () => {
         const extensionPage = await browser.newPage(`chrome-extension://${lib.CHROMIUM_ID}/pli/pli.html`);
-        const names = () => extensionPage.raw.evaluate(async () => {
-          const all = [];
-          for await (const name of (await navigator.storage.getDirectory()).keys()) if (name.startsWith('page-pli-')) all.push(name);
-          return all;
-        });
+        const names = () => pagePlaintexts(extensionPage);
         const before = await names();
         const pli = makePli(world, doc, { cipher: 'aes-256-gcm', name: 'ferme.p7m' });
         const page = await browser.newPage(`${server.origin}/sign.html`);
@@ -248,12 +254,8 @@ for (const kind of driver.browsers()) {
             await closed(consent);
           }
           const extensionPage = await b.newPage(`chrome-extension://${lib.CHROMIUM_ID}/pli/pli.html`);
-          assert.equal(await extensionPage.raw.evaluate(async () => {
-            const names = [];
-            for await (const name of (await navigator.storage.getDirectory()).keys()) if (name.startsWith('page-pli-')) names.push(name);
-            return names.length;
-          }), 2, 'both plaintexts are files of the extension\'s OPFS');
-          assert.equal(await extensionPage.raw.evaluate(() => chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] }).then((c) => c.length)), 1, 'one storage document');
+          assert.equal((await pagePlaintexts(extensionPage)).length, 2, 'both plaintexts are files of the extension\'s OPFS');
+          assert.equal(await extensionPage.raw.evaluate(() => chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] }).then((c) => c.length)), 1, 'the storage document is there');
         } finally {
           await b.close();
         }
@@ -287,14 +289,8 @@ for (const kind of driver.browsers()) {
       const consentP = browser.expectConsent();
       const answer = decryptInPage(page, pli);
       const consent = await driver.consentFor(consentP, answer);
-      /** The page API's plaintext files in the extension's OPFS made since `started` (frame/frame.js: page-pli-<ms>-<uuid>). */
-      const plaintextFiles = () => consent.evaluate(async (since) => {
-        const names = [];
-        for await (const name of (await navigator.storage.getDirectory()).keys()) {
-          if (name.startsWith('page-pli-') && Number(name.split('-')[2]) >= since) names.push(name);
-        }
-        return names;
-      }, started - 1000);
+      /** The page API's plaintext files made since `started`. */
+      const plaintextFiles = async () => (await pagePlaintexts(consent)).filter((name) => Number(name.split('-')[2]) >= started - 1000);
       // This pli's file is there, in the storage the extension's pages see too, from before
       // the key (Chromium: the storage document's, the frame has none of its own here).
       assert.equal((await plaintextFiles()).length, 1, 'the frame writes to the extension\'s OPFS');
