@@ -37,7 +37,7 @@ const named = new Set();
  * workers from it). Created when a frame first needs it, then left: an empty document in the
  * extension's process.
  */
-export const STORAGE_DOCUMENT = 'pli/storage.html';
+const STORAGE_DOCUMENT = 'pli/storage.html'; // frame/frame.js names it too (it cannot import this module)
 /** @type {Promise<void> | null} */
 let creating = null;
 
