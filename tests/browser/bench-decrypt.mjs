@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as driver from './driver.js';
 import * as lib from './lib.js';
-import { sampleMemory } from './memory.js';
+import { sampleMemory, treeRss } from './memory.js';
 
 const [kind, kit, pli, want, label, cipher, opensslRate] = process.argv.slice(2);
 /** Which ways of opening to time: the page API, the « Ouvrir un pli » page, or both. */
@@ -35,23 +35,6 @@ const fingerprint = (() => {
   const der = execFileSync('openssl', ['x509', '-in', path.join(kit, 'pki', '03.crt'), '-outform', 'DER']);
   return execFileSync('sha256sum', { input: der }).toString().split(' ')[0];
 })();
-
-/** Resident memory (KiB) of `pid` and all its descendants. */
-function treeRss(pid) {
-  const out = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,rss=']).toString().trim().split('\n')
-    .map((l) => l.trim().split(/\s+/).map(Number));
-  const children = new Map();
-  for (const [p, pp] of out) children.set(pp, [...(children.get(pp) ?? []), p]);
-  const rss = new Map(out.map(([p, , r]) => [p, r]));
-  let total = 0;
-  const stack = [pid];
-  while (stack.length) {
-    const p = stack.pop();
-    total += rss.get(p) ?? 0;
-    stack.push(...(children.get(p) ?? []));
-  }
-  return total;
-}
 
 const browser = await driver.launch(kind, world);
 const self = process.pid;
@@ -201,7 +184,7 @@ async function pliPage() {
     clearInterval(timer); // whatever happened: a sampler left running keeps this process alive
   }
   const error = await page.evaluate(() => document.body.dataset.error);
-  if (error) throw new Error(`decryption failed: ${error}`);
+  if (error) throw new Error(`decryption failed: ${error}: ${await page.text("#status").catch(() => "?")}`);
   const r = JSON.parse(await page.evaluate(() => document.body.dataset.result));
   if (r.sha256 !== want) throw new Error('wrong plaintext');
   // `decryptSeconds`: from the key to the checked plaintext on disk; `seconds` adds reading

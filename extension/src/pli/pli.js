@@ -33,6 +33,8 @@ import { canOpenToFile, openPliToFile } from './to-file.js';
 /** The files module (files-wasm/): PliDecryptor for pli/stream.js, Hasher where the hash worker cannot start. */
 const ready = startFilesModule();
 const TEMP_PREFIX = 'pli-';
+/** How often the progress shown changes, at most. */
+const PROGRESS_EVERY_MS = 200;
 
 localize();
 document.title = t('pliPageTitle');
@@ -162,8 +164,15 @@ async function openFile(file, choose) {
       bar.hidden = false;
       return r;
     };
+    let shownAt = 0;
     const progress = (/** @type {number} */ offset) => {
       if (!keyed) return;
+      // A few times a second: each change of the page is laid out and painted again, and a
+      // pli sends one every piece read (about 200 per 100 MiB), on the threads the
+      // decryption needs.
+      const now = performance.now();
+      if (now - shownAt < PROGRESS_EVERY_MS && offset < file.size) return;
+      shownAt = now;
       bar.value = offset / file.size;
       status(t('pliPageProgress', Math.floor((100 * offset) / file.size), sizeText(offset)));
     };
