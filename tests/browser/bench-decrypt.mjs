@@ -27,6 +27,8 @@ const repeat = Math.max(1, Number(process.env.PARAPHE_BENCH_REPEAT ?? 3));
  * @type {{page: any, server: any} | null}
  */
 let portal = null;
+/** The bare page of readAlone, once open. @type {{page: any, server: any} | null} */
+let bare = null;
 const GECKO_UUID = '5f0c2a8e-7d1b-4c36-9a4e-2b8f6d3e1a07';
 const world = lib.makeWorld(`bench-${kind}`);
 // Use the benchmark's kit (the pli was made for its certificate 03).
@@ -43,6 +45,18 @@ let pliTab = null;
 const mb = fs.statSync(pli).size / 1e6;
 const ratio = (rate) => (opensslRate ? ` | ${(rate / Number(opensslRate)).toFixed(2)}×` : '');
 const MiB = (kib) => (kib / 1024).toFixed(0);
+/**
+ * The largest memory growth of `runs` (each with `grown`, sampleMemory's), as the rows say it.
+ * Firefox: its command lines do not tell the extension's content process from a tab's (and
+ * its extension frame runs in the page's process here): the largest one, and all.
+ * @param {{grown: Record<string, number>}[]} runs
+ */
+function growthOf(runs) {
+  const most = (k) => MiB(Math.max(...runs.map((r) => r.grown[k])) * 1024);
+  return kind === 'firefox'
+    ? `growth: the largest content process ${most('onePage')} MiB (all content processes ${most('page')} MiB), parent and others ${most('other')} MiB`
+    : `growth: page ${most('page')} MiB, extension ${most('extension')} MiB, browser and others ${most('other')} MiB`;
+}
 /** The median of `runs` by `key`, and all of its values in the order they ran ("a / b / c s"). */
 function median(runs, key) {
   const sorted = [...runs].sort((a, b) => a[key] - b[key]);
@@ -52,17 +66,19 @@ try {
   if (via.includes('page-api')) {
     const runs = [];
     for (let i = 0; i < repeat; i++) runs.push(await pageApi());
+    const { mid, all } = median(runs, 'secs');
+    const rate = mb / mid.secs;
+    const growth = growthOf(runs);
+    console.log(`| ${label} | ${cipher} | paraphe in ${kind}, page API \`decrypt\` (extension frame; plaintext ${mid.onDisk ? 'File in OPFS' : 'Blob parts'} to the page) | ${mid.secs.toFixed(2)} s (${all}) | ${rate.toFixed(0)} MB/s | ${growth}${mid.onDisk ? '' : ' (holds the plaintext Blob)'}${ratio(rate)} |`);
     await portal?.page.close();
     await portal?.server.close();
-    const { mid, all } = median(runs, 'secs');
-    const most = (k) => MiB(Math.max(...runs.map((r) => r.grown[k])) * 1024);
-    const rate = mb / mid.secs;
-    // Firefox: its command lines do not tell the extension's content process from a tab's
-    // (and its extension frame runs in the page's process here): the largest one, and all.
-    const growth = kind === 'firefox'
-      ? `growth: the largest content process ${most('onePage')} MiB (all content processes ${most('page')} MiB), parent and others ${most('other')} MiB`
-      : `growth: page ${most('page')} MiB, extension ${most('extension')} MiB, browser and others ${most('other')} MiB`;
-    console.log(`| ${label} | ${cipher} | paraphe in ${kind}, page API \`decrypt\` (extension frame; plaintext ${mid.onDisk ? 'File in OPFS' : 'Blob parts'} to the page) | ${mid.secs.toFixed(2)} s (${all}) | ${rate.toFixed(0)} MB/s | ${growth}${mid.onDisk ? '' : ' (holds the plaintext Blob)'}${ratio(rate)} |`);
+    // The same file read by a bare page, for reference: what the browser's own reading costs.
+    const alone = [];
+    for (let i = 0; i < repeat; i++) alone.push(await readAlone());
+    const a = median(alone, 'secs');
+    console.log(`| ${label} | ${cipher} | for reference: ${kind} reading the same file in a worker of a bare page (another site), nothing done with the bytes | ${a.mid.secs.toFixed(2)} s (${a.all}) | ${(mb / a.mid.secs).toFixed(0)} MB/s | ${growthOf(alone)} | |`);
+    await bare?.page.close();
+    await bare?.server.close();
   }
   if (via.includes('pli-page')) {
     const runs = [];
@@ -161,6 +177,50 @@ async function pliTabOnce() {
     await server.close();
   }
   return pliTab;
+}
+
+/**
+ * For reference beside the page API's row: the pli read by a bare page of another site (a
+ * content process of its own, started for it), in a worker, as the extension frame reads it
+ * (a byte stream into one reused 512 KiB buffer, common/pieces.js), nothing else done with
+ * the bytes. One page for every run, as the portal's. Firefox's content process grows by
+ * about 76 MiB the first time it reads a 1 GiB file this way (or with FileReaderSync): that
+ * is the browser's, not the extension's.
+ */
+async function readAlone() {
+  if (!bare) {
+    const worker = `onmessage = async ({ data: file }) => {
+      const reader = file.stream().getReader({ mode: 'byob' });
+      let buffer = new ArrayBuffer(512 << 10);
+      let n = 0;
+      for (;;) {
+        const { done, value } = await reader.read(new Uint8Array(buffer));
+        if (done) break;
+        n += value.byteLength;
+        buffer = value.buffer;
+      }
+      postMessage(n);
+    };`;
+    const server = await lib.startServer(world.dir, {
+      '/bare.html': (_q, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>bare</title><input type=file id=pli>'),
+      '/read-worker.js': (_q, res) => res.writeHead(200, { 'content-type': 'text/javascript' }).end(worker),
+    });
+    const page = await browser.newPage(`${server.origin.replace('127.0.0.1', 'localhost')}/bare.html`);
+    bare = { page, server };
+  }
+  const { page } = bare;
+  await page.chooseFile('#pli', pli);
+  const sampling = sampleMemory(self);
+  const { n, ms } = await page.raw.evaluate(() => new Promise((resolve, reject) => {
+    const w = new Worker('/read-worker.js');
+    const t0 = performance.now();
+    w.onmessage = ({ data }) => { resolve({ n: data, ms: performance.now() - t0 }); w.terminate(); };
+    w.onerror = (e) => reject(new Error(e.message));
+    w.postMessage(/** @type {HTMLInputElement} */ (document.getElementById('pli')).files[0]);
+  }));
+  const grown = sampling();
+  if (n !== fs.statSync(pli).size) throw new Error(`read ${n} bytes of ${fs.statSync(pli).size}`);
+  return { secs: ms / 1000, grown };
 }
 
 /** « Ouvrir un pli »: the extension page, the plaintext streamed to a temporary OPFS file. */
