@@ -53,9 +53,10 @@ const MiB = (kib) => (kib / 1024).toFixed(0);
  */
 function growthOf(runs) {
   const most = (k) => MiB(Math.max(...runs.map((r) => r.grown[k])) * 1024);
-  return kind === 'firefox'
+  const started = Math.max(...runs.map((r) => r.grown.started)) > 0 ? `; a process the browser started meanwhile, not counted: ${most('started')} MiB` : '';
+  return (kind === 'firefox'
     ? `growth: the largest content process ${most('onePage')} MiB (all content processes ${most('page')} MiB), parent and others ${most('other')} MiB`
-    : `growth: page ${most('page')} MiB, extension ${most('extension')} MiB, browser and others ${most('other')} MiB`;
+    : `growth: page ${most('page')} MiB, extension ${most('extension')} MiB, browser and others ${most('other')} MiB`) + started;
 }
 /** The median of `runs` by `key`, and all of its values in the order they ran ("a / b / c s"). */
 function median(runs, key) {

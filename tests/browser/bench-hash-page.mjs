@@ -130,7 +130,9 @@ async function main() {
       const where = kind === 'chromium'
         ? `page renderer ${mem(memory.page)}, extension process ${mem(memory.extension)}, browser and others ${mem(memory.other)}`
         : `the largest content process ${mem(memory.onePage)} (all content processes ${mem(memory.page)}), parent and others ${mem(memory.other)}`;
-      console.log(`| ${kind} | ${algorithm} | ${MIB} MiB | ${rate(hw)} | ${rate(pa)} | ${(hw / pa).toFixed(2)}× | ${where} |`);
+      // A process the browser started meanwhile (its spare one), not the hashing's: memory.js.
+      const started = memory.started > 0 ? `; a process the browser started meanwhile, not counted: ${memory.started.toFixed(0)} MiB` : '';
+      console.log(`| ${kind} | ${algorithm} | ${MIB} MiB | ${rate(hw)} | ${rate(pa)} | ${(hw / pa).toFixed(2)}× | ${where}${started} |`);
     }
   } finally {
     await browser.close();
