@@ -26,12 +26,15 @@ open_pli=$root/target/release/examples/open_pli
 [ -x "$open_pli" ] || { echo "build it first: cargo build --release -p paraphe-formats --example open_pli" >&2; exit 1; }
 browsers=${PARAPHE_BENCH_BROWSERS-chromium}
 
-# "<seconds> <max RSS MiB>" of a command (its stdout goes to $1): the time from bash's clock
-# to the millisecond (GNU time's %e has hundredths: 1.5 % of openssl's 0.65 s on 100 MiB), the
+# "<seconds> <max RSS MiB>" of a command (its stdout goes to $1, a new file: the previous
+# run's is removed first, outside the timing, since truncating 100 MiB of it when the
+# redirection opens it took 60-150 ms of the next run's time): the time from bash's clock to
+# the millisecond (GNU time's %e has hundredths: 1.5 % of openssl's 0.65 s on 100 MiB), the
 # memory from GNU time.
 measure() {
   local out=$1 t0 t1
   shift
+  rm -f -- "$out"
   t0=$EPOCHREALTIME
   /usr/bin/time -f '%M' -o "$work/time" "$@" >"$out"
   t1=$EPOCHREALTIME
