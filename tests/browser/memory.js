@@ -16,58 +16,54 @@ const PAGE_KIB = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8'
 const known = new Map();
 
 /**
- * Every process: pid, parent, resident memory (KiB) and command line, as `ps -e -o
- * pid=,ppid=,rss=,args=` gives them. A process that ends while it is read is left out.
- * `within`: read the memory of those only (the others' rss is 0).
- * @param {(pid: number, ppid: number, args: string) => boolean} [within]
+ * `root` and its descendants: pid, parent, resident memory (KiB) and command line, as `ps -o
+ * pid=,ppid=,rss=,args=` gives them. One pass over /proc: every pid listed (a new one's parent
+ * and command line read once), the memory read for the tree only. A process that ends
+ * meanwhile is left out.
+ * @param {number} root
  * @returns {{pid: number, ppid: number, rss: number, args: string}[]}
  */
-export function processes(within = () => true) {
-  const rows = [];
-  const seen = new Set();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    seen.add(pid);
-    try {
-      let p = known.get(pid);
-      if (!p) {
+function tree(root) {
+  const pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+  const alive = new Set(pids);
+  for (const pid of known.keys()) if (!alive.has(pid)) known.delete(pid);
+  const children = new Map();
+  for (const pid of pids) {
+    let p = known.get(pid);
+    if (!p) {
+      try {
         // proc(5): the command name (field 2) is in parentheses and may hold anything; the
         // fields after its last ')' start with field 3 (state), then ppid.
-        const stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
         const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        const args = fs.readFileSync(`/proc/${name}/cmdline`, 'latin1').replace(/\0$/, '').replaceAll('\0', ' ');
+        const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0$/, '').replaceAll('\0', ' ');
         known.set(pid, (p = { ppid, args }));
+      } catch {
+        continue; // gone
       }
+    }
+    children.set(p.ppid, [...(children.get(p.ppid) ?? []), pid]);
+  }
+  const rows = [];
+  const stack = [root];
+  while (stack.length) {
+    const pid = /** @type {number} */ (stack.pop());
+    stack.push(...(children.get(pid) ?? []));
+    const p = known.get(pid);
+    try {
       // statm: size, resident (pages), ...: the rss `ps` shows.
-      const rss = within(pid, p.ppid, p.args) ? Number(fs.readFileSync(`/proc/${name}/statm`, 'latin1').split(' ')[1]) * PAGE_KIB : 0;
-      rows.push({ pid, ppid: p.ppid, rss, args: p.args });
+      const rss = Number(fs.readFileSync(`/proc/${pid}/statm`, 'latin1').split(' ')[1]) * PAGE_KIB;
+      rows.push({ pid, ppid: p?.ppid ?? 0, rss, args: p?.args ?? '' });
     } catch {
       // gone
     }
   }
-  for (const pid of known.keys()) if (!seen.has(pid)) known.delete(pid);
   return rows;
-}
-
-/**
- * `root` and its descendants, found from what `processes` knows (their memory read only).
- * @param {number} root
- */
-function tree(root) {
-  processes(() => false); // the pids and parents
-  const children = new Map();
-  for (const [pid, p] of known) children.set(p.ppid, [...(children.get(p.ppid) ?? []), pid]);
-  const out = new Set([root]);
-  const stack = [root];
-  while (stack.length) for (const c of children.get(stack.pop()) ?? []) if (!out.has(c)) { out.add(c); stack.push(c); }
-  return out;
 }
 
 /** Resident memory (KiB) of `root` and all its descendants. */
 export function treeRss(root = process.pid) {
-  const ours = tree(root);
-  return processes((pid) => ours.has(pid)).reduce((n, r) => n + r.rss, 0);
+  return tree(root).reduce((n, r) => n + r.rss, 0);
 }
 
 /**
@@ -79,16 +75,9 @@ export function treeRss(root = process.pid) {
  * @returns {{page: number, extension: number, other: number, each: Record<number, {kind: 'page' | 'extension' | 'other', rss: number}>}}
  */
 export function memoryByKind(root = process.pid) {
-  const ours = tree(root);
-  const rows = processes((pid) => ours.has(pid));
-  const children = new Map();
-  for (const r of rows) children.set(r.ppid, [...(children.get(r.ppid) ?? []), r]);
   const out = { page: 0, extension: 0, other: 0, each: /** @type {Record<number, {kind: 'page' | 'extension' | 'other', rss: number}>} */ ({}) };
-  const stack = [...(children.get(root) ?? [])];
-  while (stack.length) {
-    const r = stack.pop();
-    stack.push(...(children.get(r.pid) ?? []));
-    if (/paraphe-host|^node /.test(r.args)) continue;
+  for (const r of tree(root)) {
+    if (r.pid === root || /paraphe-host|^node /.test(r.args)) continue;
     const kind = /--extension-process/.test(r.args) ? 'extension'
       : /--type=renderer|-contentproc.*\btab$/.test(r.args) ? 'page' : 'other';
     out[kind] += r.rss;
