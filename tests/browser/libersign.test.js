@@ -658,6 +658,9 @@ function scenarios(name, h) {
       assert.match(items, /(Données à signer|Data to sign) 2 (sur|of) 2/, 'and names what is signed');
       await h.confirm(consent, fp, lib.PIN);
       const form = await posted;
+      // The form's answer has loaded in the tab (Pastell's page), the known point after which
+      // it is closed: Chromium drops a close that races a navigation's commit (radar.test.js).
+      await h.waitFor(page, () => document.title === 'Pastell' && document.readyState === 'complete');
 
       // PUBKEY: the certificate, base64 DER, as the crypto service's publicCertificateBase64.
       const der = execFileSync('openssl', ['x509', '-in', path.join(world.kit, 'pki/01.crt'), '-outform', 'DER']);
