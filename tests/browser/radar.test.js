@@ -201,9 +201,9 @@ function extensionSide(h) {
       if (reply?.error) throw new Error(JSON.stringify(reply.error));
       return reply.result;
     },
-    // A deadline, not a count of polls: under load 300 polls may outlast the test's 120 s
-    // without saying what the radar saw (the likeliest reading of the first nginx test's
-    // silent timeouts in Chromium, 3 on 2026-12-04, since no single h.* call fired).
+    // A deadline, not a count of polls: under load 300 polls could outlast the test's 120 s
+    // without saying what the radar saw. (The nginx tests' silent timeouts in Chromium were
+    // not this but the tab's close racing its reload, then unbounded: see the nginx tests.)
     async until(browser, tabId, predicate) {
       const deadline = Date.now() + UNTIL_MS;
       for (;;) {
