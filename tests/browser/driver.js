@@ -97,8 +97,29 @@ class Page {
 
   screenshot(file) { return this.raw.screenshot({ path: file }); }
 
-  close() { return this.raw.close().catch(() => {}); }
+  /**
+   * Closes the tab; fails, naming it, if the browser has not closed it within CLOSE_BOUND_MS
+   * (never retried). Close a tab once what navigates it has loaded: Chromium acknowledges a
+   * close that races a navigation's commit and drops it, and playwright's close then never
+   * returns (crbug 536385539; radar.test.js's nginx tests hung so in CI).
+   */
+  async close() {
+    const url = this.raw.url();
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the tab of ${url} was not closed within ${CLOSE_BOUND_MS / 1000} s`)), CLOSE_BOUND_MS);
+    });
+    try {
+      await Promise.race([this.raw.close().catch(() => {}), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }
+
+/** How long a tab's close may take (Page.close). */
+const CLOSE_BOUND_MS = 30_000;
 
 /** A trusted key press of Shift in `raw` (a playwright or puppeteer page): a user activation. */
 export const gesture = (raw) => raw.keyboard.press('Shift');
