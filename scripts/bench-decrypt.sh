@@ -26,38 +26,60 @@ open_pli=$root/target/release/examples/open_pli
 [ -x "$open_pli" ] || { echo "build it first: cargo build --release -p paraphe-formats --example open_pli" >&2; exit 1; }
 browsers=${PARAPHE_BENCH_BROWSERS-chromium}
 
-# "<seconds> <max RSS MiB>" of a command (its stdout goes to $1, a new file: the previous
-# run's is removed first, outside the timing, since truncating 100 MiB of it when the
-# redirection opens it took 60-150 ms of the next run's time): the time from bash's clock to
-# the millisecond (GNU time's %e has hundredths: 1.5 % of openssl's 0.65 s on 100 MiB), the
-# memory from GNU time.
+# "<seconds> <max RSS MiB> <user s> <system s> <minor page faults>" of a command (its stdout
+# goes to $1, a new file: the previous run's is removed first, outside the timing, since
+# truncating 100 MiB of it when the redirection opens it took 60-150 ms of the next run's
+# time): the time from bash's clock to the millisecond (GNU time's %e has hundredths: 1.5 %
+# of openssl's 0.65 s on 100 MiB), the rest from GNU time.
 measure() {
   local out=$1 t0 t1
   shift
   rm -f -- "$out"
   t0=$EPOCHREALTIME
-  /usr/bin/time -f '%M' -o "$work/time" "$@" >"$out"
+  /usr/bin/time -f '%M %U %S %R' -o "$work/time" "$@" >"$out"
   t1=$EPOCHREALTIME
-  awk -v t0="$t0" -v t1="$t1" '{printf "%.3f %.0f\n", t1 - t0, $1 / 1024}' "$work/time"
+  awk -v t0="$t0" -v t1="$t1" '{printf "%.3f %.0f %s %s %s\n", t1 - t0, $1 / 1024, $2, $3, $4}' "$work/time"
 }
 
 row() { printf '| %s | %s | %s | %s | %s MB/s | %s MiB | %s |\n' "$@"; }
 
 export PARAPHE_BENCH_REPEAT=${PARAPHE_BENCH_REPEAT:-3}
-# "<median seconds> <max RSS MiB> <all seconds, in run order>" of PARAPHE_BENCH_REPEAT runs of a
-# command (measure's arguments).
+# "<median seconds> <max RSS MiB> <CPU of the median run> <all seconds, in run order>" of
+# PARAPHE_BENCH_REPEAT runs of a command (measure's arguments).
 median_of_runs() {
-  local runs=() secs rss top=0
+  local runs=() cpu=() secs rss user sys faults top=0
   for _ in $(seq "$PARAPHE_BENCH_REPEAT"); do
-    read -r secs rss < <(measure "$@")
+    read -r secs rss user sys faults < <(measure "$@")
     runs+=("$secs")
+    cpu+=("$secs user_${user}_s,_system_${sys}_s,_${faults}_minor_page_faults")
     [ "$rss" -gt "$top" ] && top=$rss
   done
   local mid
   mid=$(printf '%s\n' "${runs[@]}" | sort -g | sed -n "$(((${#runs[@]} + 1) / 2))p")
-  echo "$mid $top $(printf '%s / ' "${runs[@]}" | sed 's| / $||') s"
+  echo "$mid $top $(printf '%s\n' "${cpu[@]}" | awk -v m="$mid" '$1 == m {print $2; exit}') $(printf '%s / ' "${runs[@]}" | sed 's| / $||') s"
 }
 
+# Writing memory never written before costs more on a virtual machine whose host gives the
+# guest a page at its first touch and takes free pages back (virtio-balloon's free page
+# reporting, seconds after they are freed): here about 10 times more than writing it again
+# at once. openssl's time at 1 GiB is mostly such kernel work (its CPU is printed beside it:
+# it holds the pli and the plaintext in memory, 2.7 GB), and so is part of the browsers'
+# (their OPFS files are written into the page cache). Printed so that the reader can weigh it.
+python3 - "$work/touch" <<'PY'
+import os, sys, time
+piece = b'\x07' * (128 << 20)
+def write_gib():
+    fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    t = time.perf_counter()
+    for _ in range(8):
+        os.write(fd, piece)
+    os.close(fd)
+    return time.perf_counter() - t
+time.sleep(30)  # free pages taken back by the host meanwhile (the run before, the make-token)
+first = write_gib(); os.unlink(sys.argv[1]); again = write_gib(); os.unlink(sys.argv[1])
+print(f'This machine: writing 1 GiB into the page cache took {first:.2f} s after 30 s idle, '
+      f'{again:.2f} s again at once (the pages just freed).\n')
+PY
 echo "| size | cipher | implementation | time | throughput | peak RSS | vs openssl, same run |"
 echo "|---|---|---|---|---|---|---|"
 for size in "${@:-100}"; do
@@ -76,13 +98,13 @@ for size in "${@:-100}"; do
 
     "$open_pli" "$pli" --wrapped-key "$work/wrapped" >/dev/null
     cek=$(openssl pkeyutl -decrypt -inkey "$key" -in "$work/wrapped" | od -An -tx1 | tr -d ' \n')
-    read -r secs rss all < <(median_of_runs "$work/out" openssl cms -decrypt -binary -inform DER -in "$pli" -inkey "$key" -recip "$cert")
+    read -r secs rss cpu all < <(median_of_runs "$work/out" openssl cms -decrypt -binary -inform DER -in "$pli" -inkey "$key" -recip "$cert")
     [ "$(sha256sum <"$work/out" | cut -d' ' -f1)" = "$want" ] || { echo "openssl: wrong plaintext" >&2; exit 1; }
     ossl=$(awk "BEGIN{printf \"%.3f\", $mb/$secs}")
-    row "$size MiB" "$cipher" "openssl cms -decrypt" "$secs s ($all)" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss" "1×"
-    read -r secs rss all < <(median_of_runs "$work/out" "$open_pli" "$pli" --key "$cek" --out -)
+    row "$size MiB" "$cipher" "openssl cms -decrypt" "$secs s ($all; median run's ${cpu//_/ })" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss" "1×"
+    read -r secs rss cpu all < <(median_of_runs "$work/out" "$open_pli" "$pli" --key "$cek" --out -)
     [ "$(sha256sum <"$work/out" | cut -d' ' -f1)" = "$want" ] || { echo "open_pli: wrong plaintext" >&2; exit 1; }
-    row "$size MiB" "$cipher" "paraphe (native, streaming)" "$secs s ($all)" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss" \
+    row "$size MiB" "$cipher" "paraphe (native, streaming)" "$secs s ($all; median run's ${cpu//_/ })" "$(awk "BEGIN{printf \"%.0f\", $mb/$secs}")" "$rss" \
       "$(awk "BEGIN{printf \"%.2f×\", ($mb/$secs)/$ossl}")"
     rm -f "$work/out"
     for b in $browsers; do
