@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as driver from './driver.js';
 import * as lib from './lib.js';
-import { sampleMemory, treeRss } from './memory.js';
+import { sampleMemory } from './memory.js';
 
 const [kind, kit, pli, want, label, cipher, opensslRate] = process.argv.slice(2);
 /** Which ways of opening to time: the page API, the « Ouvrir un pli » page, or both. */
@@ -85,9 +85,8 @@ try {
     const runs = [];
     for (let i = 0; i < repeat; i++) runs.push(await pliPage());
     const { mid, all } = median(runs, 'decryptSeconds');
-    const above = MiB(Math.max(...runs.map((r) => r.peak - r.baseline)));
     const rate = mb / mid.decryptSeconds;
-    console.log(`| ${label} | ${cipher} | paraphe in ${kind}, « Ouvrir un pli » (to OPFS, SHA-256 of the plaintext) | ${mid.decryptSeconds.toFixed(2)} s (${all}; ${mid.seconds.toFixed(1)} s with consent) | ${rate.toFixed(0)} MB/s | ${MiB(mid.peak)} MiB (browser tree; ${above} MiB above idle)${ratio(rate)} |`);
+    console.log(`| ${label} | ${cipher} | paraphe in ${kind}, « Ouvrir un pli » (to OPFS, SHA-256 of the plaintext) | ${mid.decryptSeconds.toFixed(2)} s (${all}; ${mid.seconds.toFixed(1)} s with consent) | ${rate.toFixed(0)} MB/s | ${growthOf(runs)}${ratio(rate)} |`);
   }
 } finally {
   await browser.close();
@@ -244,14 +243,16 @@ async function pliPage() {
   const consent = await consentP.catch(async (e) => {
     throw new Error(`${e.message}; the page says: ${await page.text('#status').catch(() => '?')}`);
   });
-  await consent.confirm(fingerprint, lib.PIN);
-  const baseline = treeRss(self);
-  let peak = baseline;
-  const timer = setInterval(() => { peak = Math.max(peak, treeRss(self)); }, 100);
+  // Each process's growth, as the page API's rows (not the whole tree's: a content process
+  // Firefox starts meanwhile, 86 MiB from nothing, made one run's tree +296 MiB at 1 GiB).
+  const sampling = sampleMemory(self);
+  /** @type {Record<string, number>} */
+  let grown;
   try {
+    await consent.confirm(fingerprint, lib.PIN);
     await page.waitForFunction(() => document.body.dataset.result || document.body.dataset.error, 30 * 60_000);
   } finally {
-    clearInterval(timer); // whatever happened: a sampler left running keeps this process alive
+    grown = sampling(); // whatever happened: a sampler left running keeps this process alive
   }
   const error = await page.evaluate(() => document.body.dataset.error);
   if (error) throw new Error(`decryption failed: ${error}: ${await page.text("#status").catch(() => "?")}`);
@@ -259,5 +260,5 @@ async function pliPage() {
   if (r.sha256 !== want) throw new Error('wrong plaintext');
   // `decryptSeconds`: from the key to the checked plaintext on disk; `seconds` adds reading
   // the header, the consent window, the PIN and the card (about 3 s here, driven by script).
-  return { decryptSeconds: r.decryptSeconds, seconds: r.seconds, peak, baseline };
+  return { decryptSeconds: r.decryptSeconds, seconds: r.seconds, grown };
 }
