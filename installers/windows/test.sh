@@ -23,6 +23,9 @@ step() { printf '\n--> %s (at %ds)\n' "$*" "$SECONDS" >&2; }
 fail() { printf 'installers/windows/test.sh: FAIL: %s\n' "$*" >&2; exit 1; }
 passed=0
 ok() { passed=$((passed + 1)); printf '  ok  %s\n' "$*" >&2; }
+# What a failed command wrote (its last lines, each file's), for fail's message: a Wine run
+# that fails now and then must say why (its answer in --json mode, Wine's and the host's stderr).
+said() { local f; for f in "$@"; do printf '\n--- %s:\n%s' "$(basename "$f")" "$(tail -n 20 "$f" 2>/dev/null)"; done; }
 SECONDS=0
 
 if ! command -v wine >/dev/null; then
@@ -111,8 +114,8 @@ cp "$out/paraphe_test_token.dll" "$work/opensc/pkcs11/opensc-pkcs11.dll"
 wine reg add 'HKLM\SOFTWARE\OpenSC Project\OpenSC' /v ConfigFile /t REG_SZ /d "$(winpath "$work/opensc")\opensc.conf" /f >/dev/null 2>&1 \
   || fail "reg add (OpenSC)"
 printf '{"builtinModules": true}\n' > "$work/builtin.json"
-PARAPHE_CONFIG=$(winpath "$work/builtin.json") wine "$(winpath "$out/paraphe-host.exe")" diagnose --json 2>/dev/null > "$work/known.json" \
-  || fail "paraphe-host.exe diagnose --json (built-in modules)"
+PARAPHE_CONFIG=$(winpath "$work/builtin.json") wine "$(winpath "$out/paraphe-host.exe")" diagnose --json 2>"$work/known.err" > "$work/known.json" \
+  || fail "paraphe-host.exe diagnose --json (built-in modules), exit $?: $(said "$work/known.json" "$work/known.err")"
 opensc=$(winpath "$work/opensc/pkcs11/opensc-pkcs11.dll")
 jq -e --arg p "$opensc" '.knownMiddleware | any(.name == "OpenSC" and .path == $p and .installed)' "$work/known.json" >/dev/null \
   || fail "OpenSC not found from the registry: $(jq -c '.knownMiddleware' "$work/known.json")"
@@ -148,7 +151,7 @@ same_as() { # same_as BEFORE WHAT
   if LC_ALL=C comm -13 "$1.keys" "$work/now.keys" | grep . >&2; then fail "$2: registry keys left (above)"; fi
 }
 # Whatever Wine sets up the first time a program like ours runs is there before the snapshot.
-wine "$(winpath "$out/paraphe-host.exe")" diagnose >/dev/null 2>&1 || fail "paraphe-host.exe diagnose (before installing)"
+wine "$(winpath "$out/paraphe-host.exe")" diagnose >"$work/before.out" 2>&1 || fail "paraphe-host.exe diagnose (before installing), exit $?: $(said "$work/before.out")"
 snapshot "$work/before"
 
 # --- 2. per-machine install ----------------------------------------------------------------
@@ -205,7 +208,7 @@ python3 tests/kit/windows/native_client.py conversation --fingerprint "$fingerpr
 openssl dgst -sha256 -verify "$work/pub.pem" -signature "$work/signature" "$work/document" >/dev/null \
   || fail "openssl does not verify the signature made through the Windows PKCS#11 module"
 ok "hello/status over binary-safe framing, PC/SC unavailable, signature through paraphe_test_token.dll verified by openssl"
-wine "$host_exe" diagnose --json 2>/dev/null > "$work/diagnose.json" || fail "paraphe-host.exe diagnose --json"
+wine "$host_exe" diagnose --json 2>"$work/diagnose.err" > "$work/diagnose.json" || fail "paraphe-host.exe diagnose --json, exit $?: $(said "$work/diagnose.json" "$work/diagnose.err")"
 jq -e --arg p "$(winenv ProgramData)\\Paraphe\\config.json" \
   '.config[0].layer == "system" and .config[0].path == $p and .config[0].error == null and .config[1].layer == "user"' \
   "$work/diagnose.json" >/dev/null || fail "diagnose: config layers are not the administrator's then the user's: $(jq -c .config "$work/diagnose.json")"
