@@ -61,11 +61,6 @@ function tree(root) {
   return rows;
 }
 
-/** Resident memory (KiB) of `root` and all its descendants. */
-export function treeRss(root = process.pid) {
-  return tree(root).reduce((n, r) => n + r.rss, 0);
-}
-
 /**
  * Resident memory (KiB) of `root`'s descendants, by kind: `page` (Chromium: renderers other
  * than the extension's; Firefox: every content process, whose command lines do not say
